@@ -1,0 +1,7 @@
+"""``python -m ddassess``: the same as the ``ddassess`` command."""
+
+import sys
+
+from ddassess.cli import main
+
+sys.exit(main())

@@ -1,0 +1,62 @@
+"""The ``ddassess`` command: the desktop client by default, plus headless subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ddassess import __version__
+from ddassess.errors import UserCancelled, UserFacingError
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ddassess.commands import forms as forms_cmds
+    from ddassess.commands import store as store_cmds
+
+    parser = argparse.ArgumentParser(
+        prog="ddassess",
+        description="Joint dual-diagnosis assessment on an encrypted local case store. "
+        "With no command, starts the desktop client.",
+    )
+    parser.add_argument("--version", action="version", version=f"ddassess {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the separate demo store with fictional people (created on first use)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (never case data)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    store_cmds.register(sub)
+    forms_cmds.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            from ddassess.commands.gui import run_gui
+
+            return run_gui(args)
+        return int(handler(args) or 0)
+    except UserCancelled:
+        return 130
+    except UserFacingError as exc:
+        print(f"ddassess: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ddassess: stopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

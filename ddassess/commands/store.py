@@ -1,0 +1,210 @@
+"""Headless store commands: init, unlock-test, store check, passphrase, key rotate.
+
+Passphrases come from the terminal (never echoed) or, for scripts and tests, from
+``DDASSESS_PASSPHRASE`` / ``DDASSESS_NEW_PASSPHRASE`` / ``DDASSESS_RECOVERY_KEY``;
+never from command-line arguments, which other users can read in the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from ddassess.errors import InvalidInputError, UserCancelled
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="create a new encrypted store in the data folder")
+    p.add_argument("--name", help="your name, as it will appear on records")
+    p.add_argument("--role", default="", help="your role, e.g. 'Substance misuse social worker'")
+    p.add_argument("--agency", default="", help="your service, e.g. 'Substance misuse service'")
+    p.add_argument("--no-keyring", action="store_true", help="do not keep a key in the system keyring")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("unlock-test", help="check that the store unlocks (keyring, passphrase or recovery key)")
+    p.add_argument("--recovery", action="store_true", help="unlock with the recovery key")
+    p.add_argument("--passphrase", dest="ask_passphrase", action="store_true",
+                   help="ask for the passphrase even when the keyring could unlock")
+    p.set_defaults(handler=cmd_unlock_test)
+
+    p = sub.add_parser("store", help="inspect the store")
+    store_sub = p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    c = store_sub.add_parser("check", help="check integrity, the audit trail and the schema version")
+    c.set_defaults(handler=cmd_store_check)
+    c = store_sub.add_parser("info", help="where the store is and how it is protected (no case data)")
+    c.set_defaults(handler=cmd_store_info)
+
+    p = sub.add_parser("passphrase", help="change or reset the passphrase")
+    pass_sub = p.add_subparsers(dest="passphrase_command", metavar="ACTION", required=True)
+    c = pass_sub.add_parser("change", help="change the passphrase (the store is not re-encrypted)")
+    c.set_defaults(handler=cmd_passphrase_change)
+    c = pass_sub.add_parser("reset", help="set a new passphrase using the recovery key")
+    c.set_defaults(handler=cmd_passphrase_reset)
+
+    p = sub.add_parser("key", help="database key operations")
+    key_sub = p.add_subparsers(dest="key_command", metavar="ACTION", required=True)
+    c = key_sub.add_parser("rotate", help="re-encrypt the store with a new key (e.g. after a laptop is lost)")
+    c.set_defaults(handler=cmd_key_rotate)
+
+
+# --- reading secrets ---------------------------------------------------------------
+
+
+def read_secret(env_name: str, prompt: str, *, confirm: bool = False) -> str:
+    value = os.environ.get(env_name)
+    if value is not None:
+        return value
+    if not sys.stdin or not sys.stdin.isatty():
+        raise InvalidInputError(
+            f"No terminal to ask for the {prompt.lower().rstrip(': ')}.",
+            hint=f"Run ddassess in a terminal, or set {env_name} for a script.",
+        )
+    try:
+        first = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Type it again: ") != first:
+            raise InvalidInputError("The two entries differ: nothing was changed. Try again.")
+    except EOFError:
+        raise UserCancelled() from None
+    return first
+
+
+def _folder(args: argparse.Namespace) -> Path:
+    from ddassess.paths import store_dir
+
+    return store_dir(demo=getattr(args, "demo", False))
+
+
+def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, recovery: bool = False):  # type: ignore[no-untyped-def]
+    """Open the store: keyring first, then the passphrase (asked only when needed).
+
+    Returns (store, passphrase typed or None).
+    """
+    from ddassess.store import Credentials, UnlockRequired, open_store
+
+    folder = _folder(args)
+    if recovery:
+        key = read_secret("DDASSESS_RECOVERY_KEY", "Recovery key: ")
+        return open_store(folder, Credentials(recovery_key=key)), None
+    if not force_passphrase and "DDASSESS_PASSPHRASE" not in os.environ:
+        try:
+            return open_store(folder, Credentials()), None
+        except UnlockRequired:
+            pass
+    passphrase = read_secret("DDASSESS_PASSPHRASE", "Passphrase: ")
+    return open_store(folder, Credentials(passphrase=passphrase)), passphrase
+
+
+# --- commands ----------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from ddassess.keys import keyring_description
+    from ddassess.store import Credentials, create_store, open_store
+
+    folder = _folder(args)
+    name = args.name
+    if not name:
+        if not sys.stdin.isatty():
+            raise InvalidInputError("Give your name with --name: it is recorded with everything you save.")
+        name = input("Your name: ")
+    passphrase = read_secret("DDASSESS_PASSPHRASE", "Choose a passphrase: ", confirm=True)
+    created = create_store(folder, passphrase, practitioner={"name": name, "role": args.role, "agency": args.agency},
+                           use_keyring=not args.no_keyring)
+    uses_keyring = created.store.key_file.has_keyring
+    created.store.close()
+    # Test-unlock with the passphrase before the user relies on it.
+    open_store(folder, Credentials(passphrase=passphrase, use_keyring=False)).close()
+    print(f"Created an encrypted store in {folder}")
+    print()
+    print("RECOVERY KEY — write it down or print it, and keep it somewhere safe, apart from this laptop.")
+    print("It is shown only now. With it you can set a new passphrase if this one is forgotten.")
+    print()
+    print(f"    {created.recovery_key}")
+    print()
+    if args.no_keyring:
+        print("The system keyring is not used: ddassess will ask for your passphrase each time.")
+    elif not uses_keyring:
+        print(keyring_description())
+    else:
+        print("The system keyring will unlock this store on this computer; your passphrase always works too.")
+    return 0
+
+
+def cmd_unlock_test(args: argparse.Namespace) -> int:
+    store, _ = open_for_cli(args, force_passphrase=args.ask_passphrase, recovery=args.recovery)
+    try:
+        print(f"Unlocked with the {store.unlocked_by}: {store.folder}")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_store_check(args: argparse.Namespace) -> int:
+    from ddassess.errors import IntegrityProblem
+    from ddassess.store.check import check_store
+
+    store, _ = open_for_cli(args)
+    try:
+        report = check_store(store)
+    finally:
+        store.close()
+    for line in report.lines():
+        print(line)
+    if not report.ok:
+        raise IntegrityProblem(
+            "The store check found problems (listed above).",
+            hint="Keep this laptop's store as it is and tell your team lead; restore from a backup if needed.",
+        )
+    return 0
+
+
+def cmd_store_info(args: argparse.Namespace) -> int:
+    from ddassess.keys import KEY_FILE_NAME, KeyFile, keyring_description
+
+    folder = _folder(args)
+    key_file = KeyFile.load(folder / KEY_FILE_NAME)
+    print(f"Store folder: {folder}")
+    print(f"Store id: {key_file.store_id}")
+    print(f"Created: {key_file.created_at}")
+    print("Unlocks with: " + ", ".join(sorted(key_file.wraps)))
+    print(keyring_description())
+    return 0
+
+
+def cmd_passphrase_change(args: argparse.Namespace) -> int:
+    store, old = open_for_cli(args, force_passphrase=True)
+    try:
+        new = read_secret("DDASSESS_NEW_PASSPHRASE", "New passphrase: ", confirm=True)
+        store.change_passphrase(old, new)
+    finally:
+        store.close()
+    print("Passphrase changed. The store itself was not re-encrypted; your recovery key still works.")
+    return 0
+
+
+def cmd_passphrase_reset(args: argparse.Namespace) -> int:
+    store, _ = open_for_cli(args, recovery=True)
+    try:
+        new = read_secret("DDASSESS_NEW_PASSPHRASE", "New passphrase: ", confirm=True)
+        store.reset_passphrase(new)
+    finally:
+        store.close()
+    print("New passphrase set. The recovery key still works.")
+    return 0
+
+
+def cmd_key_rotate(args: argparse.Namespace) -> int:
+    store, passphrase = open_for_cli(args, force_passphrase=True)
+    try:
+        recovery = store.rotate_key(passphrase)
+    finally:
+        store.close()
+    print("The store is now encrypted with a new key. Your passphrase is unchanged.")
+    print()
+    print("NEW RECOVERY KEY — the old one no longer works. Write this one down and keep it safe:")
+    print()
+    print(f"    {recovery}")
+    return 0

@@ -1,0 +1,54 @@
+"""NHS numbers: ten digits, the last a modulus-11 check digit.
+
+The check: multiply the first nine digits by 10, 9, ..., 2, sum, take the remainder
+mod 11 and subtract it from 11. A result of 11 means check digit 0; a result of 10
+means the number is invalid. Test data uses numbers starting 999, which the NHS keeps
+for testing and never issues to a person.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SEPARATORS = re.compile(r"[\s-]")
+
+
+def normalise_nhs_number(text: str) -> str:
+    """Strip spaces and dashes: '943 476 5919' -> '9434765919'."""
+    return _SEPARATORS.sub("", text or "")
+
+
+def nhs_check_digit(first_nine: str) -> int | None:
+    """The check digit for nine digits, or None when no valid number can end them."""
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        return 0
+    if check == 10:
+        return None
+    return check
+
+
+def nhs_number_problem(text: str) -> str | None:
+    """Why ``text`` is not a valid NHS number, in words a practitioner can act on; None if valid."""
+    digits = normalise_nhs_number(text)
+    if not digits:
+        return "Enter the NHS number: 10 digits, e.g. 943 476 5919."
+    if not digits.isdigit():
+        return "An NHS number has digits only (spaces are allowed); check what was typed."
+    if len(digits) != 10:
+        return f"An NHS number has 10 digits; this has {len(digits)}."
+    expected = nhs_check_digit(digits[:9])
+    if expected is None or expected != int(digits[9]):
+        return "This is not a valid NHS number (the check digit does not match): check for a mistyped digit."
+    return None
+
+
+def is_valid_nhs_number(text: str) -> bool:
+    return nhs_number_problem(text) is None
+
+
+def format_nhs_number(text: str) -> str:
+    """'9434765919' -> '943 476 5919' (the NHS display format)."""
+    d = normalise_nhs_number(text)
+    return f"{d[:3]} {d[3:6]} {d[6:]}" if len(d) == 10 else text

@@ -1,0 +1,140 @@
+"""One exception tree for the whole product.
+
+Every error a user can meet is a ``UserFacingError``: its ``str()`` says what was wrong
+and what to do, in plain words, and never contains case data. The CLI prints it and
+exits with ``exit_code``; the desktop client shows it through one ``show_error``.
+Anything that is not a ``DdassessError`` is a bug and goes to the crash handler.
+"""
+
+from __future__ import annotations
+
+
+class DdassessError(Exception):
+    """Base of every error raised on purpose by ddassess."""
+
+
+class UserFacingError(DdassessError):
+    """An error whose message is written for the practitioner."""
+
+    exit_code = 1
+    code = "GEN_001"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}" if self.hint else self.message
+
+
+class UserCancelled(DdassessError):
+    """The user chose to stop; shown as nothing at all."""
+
+
+# --- the store -------------------------------------------------------------------------
+
+
+class StoreError(UserFacingError):
+    code = "STORE_000"
+
+
+class NoStoreError(StoreError):
+    code = "STORE_001"
+    exit_code = 3
+
+
+class StoreExistsError(StoreError):
+    code = "STORE_002"
+
+
+class NotAStoreError(StoreError):
+    code = "STORE_003"
+    exit_code = 4
+
+
+class StoreVersionError(StoreError):
+    code = "STORE_004"
+    exit_code = 5
+
+
+class CorruptStoreError(StoreError):
+    code = "STORE_005"
+    exit_code = 6
+
+
+class StoreLockedError(StoreError):
+    """Another ddassess process has this store open."""
+
+    code = "STORE_006"
+    exit_code = 7
+
+
+class IntegrityProblem(StoreError):
+    """``store check`` found the store or its audit trail altered."""
+
+    code = "STORE_007"
+    exit_code = 8
+
+
+class RecordNotFound(StoreError):
+    code = "STORE_008"
+
+
+class InvalidInputError(UserFacingError):
+    """Input from the user that cannot be accepted; the message says which and why."""
+
+    code = "INPUT_001"
+    exit_code = 2
+
+
+# --- keys ------------------------------------------------------------------------------
+
+
+class KeyProblem(UserFacingError):
+    """Base for problems with passphrases, recovery keys and the database key."""
+
+    code = "KEY_000"
+
+
+class WrongKeyError(KeyProblem):
+    code = "KEY_001"
+    exit_code = 9
+
+
+class WrongPassphraseError(WrongKeyError):
+    code = "KEY_002"
+
+
+class WrongRecoveryKeyError(WrongKeyError):
+    code = "KEY_003"
+
+
+class MalformedRecoveryKeyError(WrongRecoveryKeyError):
+    code = "KEY_004"
+
+
+class WeakPassphraseError(KeyProblem, InvalidInputError):
+    code = "KEY_005"
+    exit_code = 2
+
+
+class KeyringUnavailable(DdassessError):
+    """No usable OS keyring: not shown as an error, the passphrase is asked instead."""
+
+
+# --- forms -----------------------------------------------------------------------------
+
+
+class FormDefinitionError(UserFacingError):
+    """A form file has problems; ``problems`` lists every one found."""
+
+    code = "FORM_000"
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class UnknownFormError(UserFacingError):
+    code = "FORM_001"

@@ -1,0 +1,471 @@
+"""The database key and the three ways it is wrapped.
+
+A store is encrypted with a random 256-bit database key that nobody types. That key is
+kept only *wrapped* (AES-256-GCM) in a non-secret key file beside the store
+(``ddassess.keys.json``), by up to three wrapping keys:
+
+* ``passphrase`` — derived from the practitioner's passphrase with argon2id; always
+  present, so a passphrase always works;
+* ``recovery`` — derived with HKDF from a printable recovery key shown once at set-up;
+* ``keyring`` — a random key kept in the OS keyring, for passwordless unlock on a trusted
+  laptop; only when the keyring is a real OS keyring (never keyrings.alt's plaintext
+  files, never the null/fail backends).
+
+Changing the passphrase re-wraps the database key and leaves the store untouched. GCM's
+tag tells a wrong passphrase from a right one, so a store that then fails to decrypt
+is corrupt, not locked with another passphrase. Each wrap authenticates the store id and
+its own name as associated data, so wraps cannot be moved between stores or slots.
+
+This is the only module that imports ``keyring``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ddassess.errors import (
+    MalformedRecoveryKeyError,
+    NotAStoreError,
+    StoreVersionError,
+    WeakPassphraseError,
+    WrongPassphraseError,
+    WrongRecoveryKeyError,
+)
+
+log = logging.getLogger(__name__)
+
+KEY_FILE_NAME = "ddassess.keys.json"
+KEY_FILE_FORMAT = "ddassess-key-file"
+KEY_FILE_VERSION = 1
+KEYRING_SERVICE = "ddassess"
+MIN_PASSPHRASE_LENGTH = 10
+
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """argon2id cost; stored beside each passphrase wrap so it can be raised later."""
+
+    time_cost: int = 3
+    memory_kib: int = 64 * 1024
+    parallelism: int = 4
+
+    def to_dict(self) -> dict[str, int]:
+        return {"t": self.time_cost, "m": self.memory_kib, "p": self.parallelism}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> KdfParams:
+        return cls(time_cost=int(d["t"]), memory_kib=int(d["m"]), parallelism=int(d["p"]))
+
+
+def new_database_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def passphrase_problem(passphrase: str) -> str | None:
+    """Why a new passphrase is refused, or None. Checked at set-up and on change."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        return (
+            f"The passphrase is too short: use at least {MIN_PASSPHRASE_LENGTH} characters "
+            "(a few unrelated words are easy to remember and hard to guess)."
+        )
+    if len(set(passphrase)) < 4:
+        return "The passphrase repeats too few characters to be safe: choose another."
+    if passphrase != passphrase.strip():
+        return "The passphrase starts or ends with a space, which is easy to lose: remove it."
+    return None
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise WeakPassphraseError(problem)
+
+
+# --- recovery keys -------------------------------------------------------------------
+
+
+def _b32encode(data: bytes) -> str:
+    return base64.b32encode(data).decode("ascii").rstrip("=")
+
+
+def new_recovery_key() -> str:
+    """128 random bits in base32 plus a 2-character checksum, in groups of four."""
+    raw = secrets.token_bytes(16)
+    body = _b32encode(raw) + _b32encode(hashlib.sha256(raw).digest())[:2]
+    return "-".join(body[i : i + 4] for i in range(0, len(body), 4))
+
+
+def parse_recovery_key(text: str) -> bytes:
+    """The 16 secret bytes of a typed recovery key; forgiving of case, spaces and dashes."""
+    cleaned = "".join(ch for ch in text.upper() if ch not in " -\t\n")
+    cleaned = cleaned.translate(str.maketrans({"0": "O", "1": "I", "8": "B"}))
+    if len(cleaned) != 28 or any(ch not in _B32 for ch in cleaned):
+        raise MalformedRecoveryKeyError(
+            "That is not a recovery key: it has 28 letters and digits in groups of four, "
+            "like ABCD-EFGH-…; check what was typed."
+        )
+    raw = base64.b32decode(cleaned[:26] + "======")
+    if _b32encode(hashlib.sha256(raw).digest())[:2] != cleaned[26:]:
+        raise MalformedRecoveryKeyError(
+            "The recovery key has a mistyped character (its check letters do not match): "
+            "compare it with the printed copy."
+        )
+    return raw
+
+
+# --- wrapping ------------------------------------------------------------------------
+
+
+def _aad(store_id: str, slot: str) -> bytes:
+    return f"ddassess:{store_id}:{slot}".encode()
+
+
+def _wrap(wrapping_key: bytes, db_key: bytes, store_id: str, slot: str) -> dict[str, str]:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(wrapping_key).encrypt(nonce, db_key, _aad(store_id, slot))
+    return {"nonce": _b64(nonce), "ciphertext": _b64(sealed)}
+
+
+def _unwrap(wrapping_key: bytes, wrap: dict[str, Any], store_id: str, slot: str) -> bytes | None:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(wrapping_key).decrypt(
+            _unb64(wrap["nonce"]), _unb64(wrap["ciphertext"]), _aad(store_id, slot)
+        )
+    except InvalidTag:
+        return None
+
+
+def derive_passphrase_key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
+    from argon2.low_level import Type, hash_secret_raw
+
+    return hash_secret_raw(
+        passphrase.encode("utf-8"),
+        salt,
+        time_cost=params.time_cost,
+        memory_cost=params.memory_kib,
+        parallelism=params.parallelism,
+        hash_len=32,
+        type=Type.ID,
+    )
+
+
+def _derive_recovery_key(raw: bytes, salt: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(hashes.SHA256(), 32, salt, b"ddassess recovery wrap v1").derive(raw)
+
+
+# --- the key file --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnwrappedKey:
+    """A database key and whether it came from the pending wraps of an unfinished rotation."""
+
+    key: bytes
+    pending: bool = False
+
+
+
+@dataclass
+class KeyFile:
+    """The non-secret key file: store id, KDF parameters and the wrapped database key."""
+
+    path: Path
+    store_id: str
+    wraps: dict[str, dict[str, Any]]
+    pending: dict[str, dict[str, Any]] | None = None  # wraps of a new key during rotation
+    created_at: str = ""
+
+    # reading and writing -----------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path) -> KeyFile:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise NotAStoreError(
+                f"The key file {path.name} in {path.parent} cannot be read ({exc.__class__.__name__}): "
+                "this folder does not hold a ddassess store.",
+                hint="Choose the folder of your store, or restore its key file from a backup.",
+            ) from None
+        if not isinstance(data, dict) or data.get("format") != KEY_FILE_FORMAT:
+            raise NotAStoreError(
+                f"{path} is not a ddassess key file, so {path.parent} is not a ddassess store.",
+                hint="Choose the folder of your store.",
+            )
+        version = data.get("version")
+        if not isinstance(version, int) or version > KEY_FILE_VERSION:
+            raise StoreVersionError(
+                f"This store's key file was written by a newer version of ddassess (format {version}).",
+                hint="Install the newer ddassess to open it; nothing has been changed.",
+            )
+        try:
+            return cls(
+                path=path,
+                store_id=str(data["store_id"]),
+                wraps=dict(data["wraps"]),
+                pending=data.get("pending"),
+                created_at=str(data.get("created_at", "")),
+            )
+        except (KeyError, TypeError) as exc:
+            raise NotAStoreError(
+                f"The key file {path} is incomplete (missing {exc}): it is not a usable ddassess key file.",
+                hint="Restore the key file from a backup.",
+            ) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "format": KEY_FILE_FORMAT,
+            "version": KEY_FILE_VERSION,
+            "store_id": self.store_id,
+            "created_at": self.created_at,
+            "cipher": "SQLCipher 4, raw 256-bit key",
+            "wraps": self.wraps,
+        }
+        if self.pending:
+            d["pending"] = self.pending
+        return d
+
+    def save(self) -> None:
+        atomic_write(self.path, json.dumps(self.to_dict(), indent=2).encode("utf-8"))
+
+    # unwrapping --------------------------------------------------------------------
+
+    def _unwrap_any(self, slot: str, wrapping_key_for: Callable[[dict[str, Any]], bytes]) -> list[UnwrappedKey]:
+        """Every database key this slot opens: the current one first, then a pending one."""
+        keys = []
+        for pending, wraps in ((False, self.wraps), (True, self.pending or {})):
+            wrap = wraps.get(slot)
+            if wrap:
+                key = _unwrap(wrapping_key_for(wrap), wrap, self.store_id, slot)
+                if key is not None:
+                    keys.append(UnwrappedKey(key, pending))
+        return keys
+
+    def unlock_with_passphrase(self, passphrase: str) -> list[UnwrappedKey]:
+        def wk(wrap: dict[str, Any]) -> bytes:
+            return derive_passphrase_key(passphrase, _unb64(wrap["salt"]), KdfParams.from_dict(wrap["kdf"]))
+
+        keys = self._unwrap_any("passphrase", wk)
+        if not keys:
+            raise WrongPassphraseError(
+                "That passphrase does not unlock this store.",
+                hint="Check Caps Lock and the keyboard layout and try again, or use the recovery key.",
+            )
+        return keys
+
+    def unlock_with_recovery_key(self, recovery_key: str) -> list[UnwrappedKey]:
+        raw = parse_recovery_key(recovery_key)
+        keys = self._unwrap_any("recovery", lambda w: _derive_recovery_key(raw, _unb64(w["salt"])))
+        if not keys:
+            raise WrongRecoveryKeyError(
+                "That recovery key is well formed but belongs to another store or an earlier key.",
+                hint="Use the recovery key printed when this store was set up or last re-keyed.",
+            )
+        return keys
+
+    def unlock_with_keyring(self) -> list[UnwrappedKey] | None:
+        """Keys opened through the OS keyring, or None when the keyring cannot help."""
+        if "keyring" not in self.wraps and "keyring" not in (self.pending or {}):
+            return None
+        secret = keyring_get(self.store_id)
+        if secret is None:
+            return None
+        keys = self._unwrap_any("keyring", lambda _w: secret)
+        return keys or None
+
+    # wrapping ----------------------------------------------------------------------
+
+    def wrap_all(
+        self,
+        db_key: bytes,
+        passphrase: str,
+        recovery_key: str | None,
+        use_keyring: bool,
+        kdf: KdfParams,
+    ) -> dict[str, dict[str, Any]]:
+        """Fresh wraps of ``db_key`` for each way in; keeps no secret in this object."""
+        salt = secrets.token_bytes(16)
+        wraps = {
+            "passphrase": {
+                "kdf_name": "argon2id",
+                "kdf": kdf.to_dict(),
+                "salt": _b64(salt),
+                **_wrap(derive_passphrase_key(passphrase, salt, kdf), db_key, self.store_id, "passphrase"),
+            }
+        }
+        if recovery_key is not None:
+            rsalt = secrets.token_bytes(16)
+            raw = parse_recovery_key(recovery_key)
+            wraps["recovery"] = {
+                "kdf_name": "hkdf-sha256",
+                "salt": _b64(rsalt),
+                **_wrap(_derive_recovery_key(raw, rsalt), db_key, self.store_id, "recovery"),
+            }
+        if use_keyring:
+            secret = secrets.token_bytes(32)
+            if keyring_set(self.store_id, secret):
+                wraps["keyring"] = {
+                    "service": KEYRING_SERVICE,
+                    "account": keyring_account(self.store_id),
+                    **_wrap(secret, db_key, self.store_id, "keyring"),
+                }
+        return wraps
+
+    def rewrap_passphrase(self, db_key: bytes, new_passphrase: str, kdf: KdfParams) -> None:
+        check_new_passphrase(new_passphrase)
+        salt = secrets.token_bytes(16)
+        self.wraps["passphrase"] = {
+            "kdf_name": "argon2id",
+            "kdf": kdf.to_dict(),
+            "salt": _b64(salt),
+            **_wrap(derive_passphrase_key(new_passphrase, salt, kdf), db_key, self.store_id, "passphrase"),
+        }
+        self.save()
+
+    @property
+    def has_keyring(self) -> bool:
+        return "keyring" in self.wraps
+
+
+# --- the OS keyring ------------------------------------------------------------------
+
+
+def keyring_account(store_id: str) -> str:
+    return f"store:{store_id}"
+
+
+_PLAINTEXT_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.null", "keyring.backends.fail")
+
+
+def _backend_is_secure(backend: Any) -> bool:
+    module = type(backend).__module__
+    if module.startswith(_PLAINTEXT_MODULE_PREFIXES):
+        return False
+    members = getattr(backend, "backends", None)
+    if members is not None:  # the chainer: secure only if everything it chains is
+        return bool(members) and all(_backend_is_secure(m) for m in members)
+    try:
+        return float(type(backend).priority) > 0  # a backend says it is not viable by raising here
+    except Exception as exc:  # noqa: BLE001 - third-party backends raise anything
+        log.info("keyring backend %s is not viable: %s", type(backend).__name__, exc.__class__.__name__)
+        return False
+
+
+def secure_keyring() -> Any | None:
+    """The OS keyring if it is a real, secure one; None otherwise (plaintext counts as none)."""
+    try:
+        import keyring
+
+        backend = keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - a broken keyring install must not stop the app
+        log.info("no keyring: %s", exc.__class__.__name__)
+        return None
+    return backend if _backend_is_secure(backend) else None
+
+
+def keyring_description() -> str:
+    """A line for the user: which keyring is used, or why none is."""
+    backend = secure_keyring()
+    if backend is None:
+        return (
+            "No secure system keyring is available, so ddassess will ask for your passphrase "
+            "each time (nothing is stored in plaintext instead)."
+        )
+    return f"The system keyring ({type(backend).__name__}) can unlock this store without the passphrase."
+
+
+def keyring_get(store_id: str) -> bytes | None:
+    backend = secure_keyring()
+    if backend is None:
+        return None
+    try:
+        value = backend.get_password(KEYRING_SERVICE, keyring_account(store_id))
+    except Exception as exc:  # noqa: BLE001 - locked, D-Bus down, user dismissed prompt...
+        log.warning("the system keyring could not be read (%s); asking for the passphrase", exc.__class__.__name__)
+        return None
+    if not value:
+        return None
+    try:
+        secret = _unb64(value)
+    except ValueError:
+        log.warning("the system keyring entry for this store is damaged; asking for the passphrase")
+        return None
+    return secret if len(secret) == 32 else None
+
+
+def keyring_set(store_id: str, secret: bytes) -> bool:
+    backend = secure_keyring()
+    if backend is None:
+        return False
+    try:
+        backend.set_password(KEYRING_SERVICE, keyring_account(store_id), _b64(secret))
+    except Exception as exc:  # noqa: BLE001 - see keyring_get
+        log.warning("the system keyring refused to store the key (%s); the passphrase is needed", exc.__class__.__name__)
+        return False
+    return True
+
+
+def keyring_delete(store_id: str) -> None:
+    backend = secure_keyring()
+    if backend is None:
+        return
+    try:
+        backend.delete_password(KEYRING_SERVICE, keyring_account(store_id))
+    except Exception as exc:  # noqa: BLE001 - an entry that is already gone is fine
+        log.info("keyring entry not removed: %s", exc.__class__.__name__)
+
+
+# --- files ---------------------------------------------------------------------------
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder, fsync, then replace."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,143 @@
+"""Use cases on people, cases and form responses. Every change writes its audit event
+in the same transaction, so a change and its record of who/when/what stand or fall
+together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ddassess.domain.models import Case, Person, PersonDetails, Response, search_key
+from ddassess.domain.nhs import nhs_number_problem, normalise_nhs_number
+from ddassess.errors import InvalidInputError, RecordNotFound
+from ddassess.store import Store
+from ddassess.store.audit import append_event, diff
+from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord, utcnow
+
+
+def _person(r: PersonRecord) -> Person:
+    return Person(r.id, r.uuid, r.given_name, r.family_name, r.date_of_birth, r.nhs_number)
+
+
+def _case(r: CaseRecord) -> Case:
+    return Case(r.id, r.uuid, r.ref, r.person_id, r.stage, r.status, r.opened_on)
+
+
+def _response(r: ResponseRecord) -> Response:
+    return Response(r.id, r.uuid, r.case_id, r.form_id, r.form_version, r.definition_hash, r.status,
+                    json.loads(r.answers_json), r.updated_at, r.amends_id, r.amendment_reason)
+
+
+def _person_problems(d: PersonDetails) -> list[str]:
+    problems = []
+    if not d.given_name.strip() or not d.family_name.strip():
+        problems.append("Enter both the given name and the family name.")
+    if d.nhs_number:
+        p = nhs_number_problem(d.nhs_number)
+        if p:
+            problems.append(p)
+    if d.date_of_birth and d.date_of_birth > dt.date.today():
+        problems.append("The date of birth is in the future: check the year.")
+    return problems
+
+
+def register_person(store: Store, details: PersonDetails) -> Person:
+    problems = _person_problems(details)
+    if problems:
+        raise InvalidInputError(" ".join(problems))
+    nhs = normalise_nhs_number(details.nhs_number) if details.nhs_number else None
+    record = PersonRecord(
+        given_name=details.given_name.strip(), family_name=details.family_name.strip(),
+        preferred_name=details.preferred_name.strip(), date_of_birth=details.date_of_birth,
+        nhs_number=nhs, gender=details.gender, address=details.address, phone=details.phone,
+        email=details.email, search_name=search_key(f"{details.given_name} {details.family_name}"),
+    )
+    try:
+        with store.write() as s:
+            s.add(record)
+            s.flush()
+            append_event(s, actor=store.owner_uuid, action="create", entity_type="person", entity_id=record.uuid,
+                         changes={"given_name": [None, record.given_name], "family_name": [None, record.family_name],
+                                  "nhs_number": [None, nhs], "date_of_birth": [None, details.date_of_birth]})
+    except IntegrityError:
+        raise InvalidInputError("A person with this NHS number is already recorded: open their record instead.") from None
+    return _person(record)
+
+
+def find_person_by_nhs(store: Store, nhs_number: str) -> Person | None:
+    with store.read() as s:
+        r = s.scalars(select(PersonRecord).where(PersonRecord.nhs_number == normalise_nhs_number(nhs_number))).first()
+        return _person(r) if r else None
+
+
+def search_people(store: Store, text: str, limit: int = 50) -> list[Person]:
+    """People whose name starts with the typed text (any word of it), newest first."""
+    key = search_key(text)
+    if not key:
+        return []
+    pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    with store.read() as s:
+        stmt = (select(PersonRecord)
+                .where((PersonRecord.search_name.like(f"{pattern}%", escape="\\"))
+                       | (PersonRecord.search_name.like(f"% {pattern}%", escape="\\")))
+                .order_by(PersonRecord.family_name, PersonRecord.given_name).limit(limit))
+        return [_person(r) for r in s.scalars(stmt)]
+
+
+def open_case(store: Store, person_id: int, opened_on: dt.date | None = None) -> Case:
+    with store.write() as s:
+        if s.get(PersonRecord, person_id) is None:
+            raise RecordNotFound("That person is no longer in the store.")
+        opened = opened_on or dt.date.today()
+        n = (s.scalar(select(func.max(CaseRecord.id))) or 0) + 1
+        record = CaseRecord(ref=f"DD-{opened.year}-{n:05d}", person_id=person_id, opened_on=opened)
+        s.add(record)
+        s.flush()
+        append_event(s, actor=store.owner_uuid, action="create", entity_type="case", entity_id=record.uuid,
+                     changes={"ref": [None, record.ref], "stage": [None, record.stage]})
+    return _case(record)
+
+
+def start_response(store: Store, case_id: int, form_id: str, form_version: int, definition_hash: str,
+                   answers: dict[str, Any] | None = None) -> Response:
+    with store.write() as s:
+        if s.get(CaseRecord, case_id) is None:
+            raise RecordNotFound("That case is no longer in the store.")
+        record = ResponseRecord(case_id=case_id, form_id=form_id, form_version=form_version,
+                                definition_hash=definition_hash, answers_json=json.dumps(answers or {}))
+        s.add(record)
+        s.flush()
+        append_event(s, actor=store.owner_uuid, action="create", entity_type="response", entity_id=record.uuid,
+                     changes={"form": [None, f"{form_id}@{form_version}"]})
+    return _response(record)
+
+
+def save_draft(store: Store, response_id: int, answers: dict[str, Any]) -> Response:
+    """Replace a draft's answers; the audit event keeps each changed field's old and new value."""
+    with store.write() as s:
+        r = s.get(ResponseRecord, response_id)
+        if r is None:
+            raise RecordNotFound("That form is no longer in the store.")
+        if r.status != "draft":
+            raise InvalidInputError("This form has been finalised and cannot be edited: amend it instead, giving a reason.")
+        old = json.loads(r.answers_json)
+        changes = diff(old, answers)
+        if changes:
+            r.answers_json = json.dumps(answers)
+            r.updated_at = utcnow()
+            append_event(s, actor=store.owner_uuid, action="update", entity_type="response", entity_id=r.uuid,
+                         changes=changes)
+    return _response(r)
+
+
+def get_response(store: Store, response_id: int) -> Response:
+    with store.read() as s:
+        r = s.get(ResponseRecord, response_id)
+        if r is None:
+            raise RecordNotFound("That form is no longer in the store.")
+        return _response(r)

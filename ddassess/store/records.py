@@ -1,0 +1,239 @@
+"""The tables of a case store, as SQLAlchemy 2 typed ORM classes (``*Record``).
+
+Times are stored as timezone-aware UTC ISO strings by ``UtcDateTime`` so that a store
+reads the same on every platform; calendar dates (date of birth, review due) are plain
+``Date`` columns. Answers and plan content are JSON text: the forms engine owns their
+meaning, the store only keeps them with the form id, version and definition hash they
+were made with.
+
+The schema is created and changed only by Alembic migrations (``store/migrations``);
+``Base.metadata`` is what the latest migration must produce (a test compares them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware datetime kept as an ISO 8601 UTC string (sorts as text)."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware UTC datetime")
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        return None if value is None else dt.datetime.fromisoformat(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MetaRecord(Base):
+    """Facts about the store itself: its id (matches the key file), creation, app version."""
+
+    __tablename__ = "store_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class PractitionerRecord(Base):
+    __tablename__ = "practitioners"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200), default="")
+    agency: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PersonRecord(Base):
+    """A person who uses services. ``search_name`` is the lower-cased, accent-folded name."""
+
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    given_name: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(200))
+    preferred_name: Mapped[str] = mapped_column(String(200), default="")
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
+    gender: Mapped[str] = mapped_column(String(64), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    search_name: Mapped[str] = mapped_column(String(420), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    cases: Mapped[list[CaseRecord]] = relationship(back_populates="person")
+
+    __table_args__ = (
+        Index("ix_people_search_name", "search_name"),
+        Index("ix_people_family_name", "family_name"),
+        Index("ix_people_date_of_birth", "date_of_birth"),
+    )
+
+
+class CaseRecord(Base):
+    """An episode of joint care for one person, moving along the pathway."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    stage: Mapped[str] = mapped_column(String(32), default="referral")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / closed
+    lead_agency: Mapped[str] = mapped_column(String(200), default="")
+    care_coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    partner_worker_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    risk_level: Mapped[str] = mapped_column(String(16), default="")
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    next_review_due: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    person: Mapped[PersonRecord] = relationship(back_populates="cases")
+
+    __table_args__ = (
+        Index("ix_cases_person", "person_id"),
+        Index("ix_cases_stage", "stage"),
+        Index("ix_cases_review_due", "next_review_due"),
+    )
+
+
+class ResponseRecord(Base):
+    """One filled form. Final responses are never edited: an amendment is a new row."""
+
+    __tablename__ = "form_responses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    form_id: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int] = mapped_column(Integer)
+    definition_hash: Mapped[str] = mapped_column(String(64))
+    answers_json: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/final/superseded
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finalised_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    amends_id: Mapped[int | None] = mapped_column(ForeignKey("form_responses.id"))
+    amendment_reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ix_responses_case_form", "case_id", "form_id"),
+        Index("ix_responses_status", "status"),
+    )
+
+
+class CarePlanRecord(Base):
+    __tablename__ = "care_plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    versions: Mapped[list[CarePlanVersionRecord]] = relationship(
+        back_populates="plan", order_by="CarePlanVersionRecord.version"
+    )
+
+
+class CarePlanVersionRecord(Base):
+    """A version of a plan; once signed it is frozen and changes make the next version."""
+
+    __tablename__ = "care_plan_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    care_plan_id: Mapped[int] = mapped_column(ForeignKey("care_plans.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/signed/superseded
+    form_id: Mapped[str] = mapped_column(String(64), default="care_plan")
+    form_version: Mapped[int] = mapped_column(Integer, default=1)
+    definition_hash: Mapped[str] = mapped_column(String(64), default="")
+    content_json: Mapped[str] = mapped_column(Text, default="{}")
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("care_plan_versions.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    frozen_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    plan: Mapped[CarePlanRecord] = relationship(back_populates="versions")
+
+    __table_args__ = (UniqueConstraint("care_plan_id", "version"),)
+
+
+class SignatureRecord(Base):
+    """A drawn signature (strokes) or a recorded verbal agreement on a plan version."""
+
+    __tablename__ = "signatures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    care_plan_version_id: Mapped[int] = mapped_column(ForeignKey("care_plan_versions.id", ondelete="RESTRICT"))
+    signer_role: Mapped[str] = mapped_column(String(32))  # service_user/care_coordinator/partner/team_lead
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_agency: Mapped[str] = mapped_column(String(200), default="")
+    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    method: Mapped[str] = mapped_column(String(16), default="drawn")  # drawn / verbal
+    strokes_json: Mapped[str] = mapped_column(Text, default="[]")
+    note: Mapped[str] = mapped_column(Text, default="")
+    signed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    certificate_sha256: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AuditEventRecord(Base):
+    """Append-only audit trail; each event's hash covers the previous one's."""
+
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(64))  # practitioner uuid, or "system"
+    action: Mapped[str] = mapped_column(String(32))  # create/update/finalise/delete/export/unlock/...
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64), default="")
+    changes_json: Mapped[str] = mapped_column(Text, default="{}")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SettingRecord(Base):
+    """A practitioner's preference (idle lock time, date format, ...), as JSON text."""
+
+    __tablename__ = "practitioner_settings"
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioners.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_json: Mapped[str] = mapped_column(Text, default="null")

@@ -1,0 +1,96 @@
+"""Schema versions: create, recognise and upgrade a store's schema with Alembic.
+
+Opening a store at the newest schema costs one small query (``HEAD_REVISION`` is a
+constant, checked against the migration scripts by a test), so Alembic is imported only
+to create or upgrade. Before any upgrade the store file is copied, still encrypted, to
+``backups/`` beside it, so a failed upgrade costs nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import sqlcipher3
+
+from ddassess.errors import CorruptStoreError, StoreVersionError
+
+log = logging.getLogger(__name__)
+
+HEAD_REVISION = "0002"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+BACKUP_DIR_NAME = "backups"
+
+
+def current_revision(conn: sqlcipher3.Connection) -> str | None:
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlcipher3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
+def _alembic_config(conn: sqlcipher3.Connection):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    # Alembic wants a SQLAlchemy connection: wrap the already keyed DB-API connection.
+    engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg, engine
+
+
+def known_revisions() -> list[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return [s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()]
+
+
+def upgrade(conn: sqlcipher3.Connection, target: str = "head") -> None:
+    from alembic import command
+
+    cfg, engine = _alembic_config(conn)
+    with engine.begin() as sa_conn:
+        cfg.attributes["connection"] = sa_conn
+        command.upgrade(cfg, target)
+
+
+def check_revision(conn: sqlcipher3.Connection) -> str:
+    """'current' or 'older'; raises for a newer or unrecognised schema."""
+    rev = current_revision(conn)
+    if rev == HEAD_REVISION:
+        return "current"
+    if rev is None:
+        raise CorruptStoreError(
+            "The store opened with its key but has no schema version: it was damaged or never finished being created.",
+            hint="Restore it from a backup.",
+        )
+    if rev in known_revisions():
+        return "older"
+    raise StoreVersionError(
+        f"This store was written by a newer version of ddassess (schema {rev}; this version knows up to {HEAD_REVISION}).",
+        hint="Install the newer ddassess to open it. Nothing has been changed.",
+    )
+
+
+def backup_file(db_path: Path, conn: sqlcipher3.Connection, label: str) -> Path:
+    """Copy the (encrypted) store file to backups/ after folding the WAL into it."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    folder = db_path.parent / BACKUP_DIR_NAME
+    folder.mkdir(mode=0o700, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / f"{db_path.stem}-{stamp}-{label}{db_path.suffix}"
+    shutil.copyfile(db_path, target)
+    with open(target, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.chmod(target, 0o600)
+    log.info("store backed up before %s", label)
+    return target

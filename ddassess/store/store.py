@@ -1,0 +1,335 @@
+"""Creating, opening and re-keying a case store: a folder with three files.
+
+::
+
+    <folder>/ddassess.db         SQLCipher 4 database (+ -wal, -shm while open)
+    <folder>/ddassess.keys.json  the non-secret key file (keys.py): wrapped database key
+    <folder>/ddassess.lock       held while a process has the store open
+    <folder>/backups/            encrypted copies made before upgrades and re-keying
+
+Opening tells every failure apart, in this order, and changes no file when it fails:
+no store, not a store, newer key file, already open, wrong passphrase / recovery key,
+corrupt, newer schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlcipher3
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ddassess import __version__
+from ddassess.errors import CorruptStoreError, NoStoreError, NotAStoreError, StoreExistsError
+from ddassess.keys import (
+    KEY_FILE_NAME,
+    KdfParams,
+    KeyFile,
+    UnwrappedKey,
+    check_new_passphrase,
+    new_database_key,
+    new_recovery_key,
+)
+from ddassess.paths import ensure_private_dir
+from ddassess.store import audit, schema
+from ddassess.store.engine import classify_open_error, make_engine, raw_connect, sniff_file
+from ddassess.store.lock import StoreLock
+from ddassess.store.records import MetaRecord, PractitionerRecord, new_uuid
+
+log = logging.getLogger(__name__)
+
+DB_FILE_NAME = "ddassess.db"
+
+
+class UnlockRequired(Exception):
+    """No passphrase or recovery key was given and the keyring could not unlock."""
+
+    def __init__(self, has_recovery: bool) -> None:
+        super().__init__("a passphrase is needed")
+        self.has_recovery = has_recovery
+
+
+@dataclass(frozen=True)
+class Credentials:
+    passphrase: str | None = None
+    recovery_key: str | None = None
+    use_keyring: bool = True
+
+
+class Store:
+    """An open, unlocked store. Holds the process lock until ``close``."""
+
+    def __init__(self, folder: Path, key_file: KeyFile, db_key: bytes, lock: StoreLock,
+                 unlocked_by: str) -> None:
+        self.folder = folder
+        self.key_file = key_file
+        self.lock = lock
+        self.unlocked_by = unlocked_by  # keyring / passphrase / recovery / created
+        self._db_key = db_key
+        self.engine: Engine = make_engine(folder / DB_FILE_NAME, db_key)
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
+        self.store_id = key_file.store_id
+        self._owner_uuid: str | None = None
+
+    # sessions ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """A unit of work: committed (and on disk) when the block ends, rolled back on error."""
+        with self._writer.begin() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as session, session.begin():
+            yield session
+
+    # identity ----------------------------------------------------------------------
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / DB_FILE_NAME
+
+    def meta(self, key: str) -> str | None:
+        with self.read() as s:
+            row = s.get(MetaRecord, key)
+            return row.value if row else None
+
+    @property
+    def owner_uuid(self) -> str:
+        if self._owner_uuid is None:
+            self._owner_uuid = self.meta("owner_practitioner") or "system"
+        return self._owner_uuid
+
+    def owner(self) -> PractitionerRecord | None:
+        from sqlalchemy import select
+
+        with self.read() as s:
+            return s.scalars(select(PractitionerRecord).where(PractitionerRecord.uuid == self.owner_uuid)).first()
+
+    # keys --------------------------------------------------------------------------
+
+    def change_passphrase(self, old: str, new: str, kdf: KdfParams | None = None) -> None:
+        """Re-wrap the database key with a new passphrase; the store file is not touched."""
+        self.key_file.unlock_with_passphrase(old)
+        check_new_passphrase(new)
+        self.key_file.rewrap_passphrase(self._db_key, new, kdf or KdfParams())
+        with self.write() as s:
+            audit.append_event(s, actor=self.owner_uuid, action="passphrase-change", entity_type="store",
+                               entity_id=self.store_id)
+
+    def reset_passphrase(self, new: str, kdf: KdfParams | None = None) -> None:
+        """Set a new passphrase on a store unlocked with the recovery key (or keyring)."""
+        check_new_passphrase(new)
+        self.key_file.rewrap_passphrase(self._db_key, new, kdf or KdfParams())
+        with self.write() as s:
+            audit.append_event(s, actor=self.owner_uuid, action="passphrase-reset", entity_type="store",
+                               entity_id=self.store_id, reason=f"new passphrase set after unlock by {self.unlocked_by}")
+
+    def rotate_key(self, passphrase: str, kdf: KdfParams | None = None) -> str:
+        """Re-encrypt with a new database key (a lost laptop); returns the new recovery key."""
+        from ddassess.store.rekey import rotate
+
+        self.key_file.unlock_with_passphrase(passphrase)
+        recovery, new_key = rotate(self, passphrase, kdf or KdfParams())
+        self._db_key = new_key
+        with self.write() as s:
+            audit.append_event(s, actor=self.owner_uuid, action="key-rotate", entity_type="store",
+                               entity_id=self.store_id, reason="database key replaced")
+        return recovery
+
+    def _reconnect(self, db_key: bytes) -> None:
+        self.engine.dispose()
+        self.engine = make_engine(self.db_path, db_key)
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
+
+    def raw_connection(self) -> sqlcipher3.Connection:
+        """A keyed DB-API connection for checks; the caller closes it."""
+        return raw_connect(self.db_path, self._db_key)
+
+    # closing -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Drop every connection and the key, then let other processes open the store."""
+        if self.engine is not None:
+            self.engine.dispose()
+        self._db_key = b""
+        self.lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class CreatedStore:
+    store: Store
+    recovery_key: str
+
+
+def store_exists(folder: Path) -> bool:
+    return (folder / KEY_FILE_NAME).exists() or (folder / DB_FILE_NAME).exists()
+
+
+def create_store(folder: Path, passphrase: str, *, practitioner: dict[str, str],
+                 use_keyring: bool = True, kdf: KdfParams | None = None) -> CreatedStore:
+    """Make a new store; returns it open, with the recovery key to show once."""
+    check_new_passphrase(passphrase)
+    if not practitioner.get("name", "").strip():
+        from ddassess.errors import InvalidInputError
+
+        raise InvalidInputError("Enter the practitioner's name: it is recorded with everything they save.")
+    if store_exists(folder):
+        raise StoreExistsError(
+            f"There is already a store in {folder}.",
+            hint="Open it, or choose another folder (DDASSESS_HOME); it was not overwritten.",
+        )
+    ensure_private_dir(folder)
+    lock = StoreLock(folder)
+    lock.acquire()
+    db_path = folder / DB_FILE_NAME
+    try:
+        db_key = new_database_key()
+        recovery = new_recovery_key()
+        key_file = KeyFile(path=folder / KEY_FILE_NAME, store_id=new_uuid(), wraps={},
+                           created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        key_file.wraps = key_file.wrap_all(db_key, passphrase, recovery, use_keyring, kdf or KdfParams())
+        conn = raw_connect(db_path, db_key)
+        try:
+            os.chmod(db_path, 0o600)
+            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            schema.upgrade(conn)
+        finally:
+            conn.close()
+        key_file.save()  # last: a store without a key file is an unfinished one
+    except BaseException:
+        lock.release()
+        for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+    store = Store(folder, key_file, db_key, lock, unlocked_by="created")
+    owner = PractitionerRecord(uuid=new_uuid(), name=practitioner["name"].strip(),
+                               role=practitioner.get("role", "").strip(),
+                               agency=practitioner.get("agency", "").strip(),
+                               email=practitioner.get("email", "").strip(),
+                               phone=practitioner.get("phone", "").strip())
+    with store.write() as s:
+        s.add(owner)
+        s.add_all([MetaRecord(key="store_id", value=key_file.store_id),
+                   MetaRecord(key="created_at", value=key_file.created_at),
+                   MetaRecord(key="created_by_version", value=__version__),
+                   MetaRecord(key="owner_practitioner", value=owner.uuid)])
+        s.flush()
+        audit.append_event(s, actor=owner.uuid, action="create", entity_type="store", entity_id=key_file.store_id)
+        audit.append_event(s, actor=owner.uuid, action="create", entity_type="practitioner",
+                           entity_id=owner.uuid, changes={"name": [None, owner.name], "role": [None, owner.role],
+                                                          "agency": [None, owner.agency]})
+    return CreatedStore(store, recovery)
+
+
+def _check_folder(folder: Path) -> None:
+    db_path, key_path = folder / DB_FILE_NAME, folder / KEY_FILE_NAME
+    has_db, has_key = db_path.exists(), key_path.exists()
+    if not has_db and not has_key:
+        raise NoStoreError(
+            f"There is no ddassess store in {folder}.",
+            hint="Create one with `ddassess init` (or start ddassess to set one up).",
+        )
+    if has_db and not has_key:
+        kind = sniff_file(db_path)
+        if kind == "plain-sqlite":
+            raise NotAStoreError(f"{db_path} is an ordinary SQLite database, not a ddassess store.",
+                                 hint="Choose the folder of your store; nothing has been changed.")
+        raise NotAStoreError(
+            f"{folder} has a {DB_FILE_NAME} but no key file ({KEY_FILE_NAME}): it is not a ddassess "
+            "store, or its key file has been lost.",
+            hint="Restore the key file from a backup; nothing has been changed.",
+        )
+    if has_key and not has_db:
+        raise CorruptStoreError(f"The store file {DB_FILE_NAME} is missing from {folder} although its key file is there.",
+                                hint="Restore the store file from a backup.")
+
+
+def _candidate_keys(key_file: KeyFile, creds: Credentials) -> tuple[list[UnwrappedKey], str]:
+    if creds.passphrase is not None:
+        return key_file.unlock_with_passphrase(creds.passphrase), "passphrase"
+    if creds.recovery_key is not None:
+        return key_file.unlock_with_recovery_key(creds.recovery_key), "recovery"
+    if creds.use_keyring:
+        keys = key_file.unlock_with_keyring()
+        if keys:
+            return keys, "keyring"
+    raise UnlockRequired(has_recovery="recovery" in key_file.wraps)
+
+
+def open_store(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = True) -> Store:
+    """Open and unlock an existing store, upgrading its schema (after a backup) if older."""
+    _check_folder(folder)
+    key_file = KeyFile.load(folder / KEY_FILE_NAME)
+    lock = StoreLock(folder)
+    lock.acquire()
+    try:
+        keys, how = _candidate_keys(key_file, creds)
+        db_key = _open_and_check(folder / DB_FILE_NAME, key_file, keys, upgrade)
+    except BaseException:
+        lock.release()
+        raise
+    store = Store(folder, key_file, db_key, lock, unlocked_by=how)
+    with store.write() as s:
+        audit.append_event(s, actor=store.owner_uuid, action="unlock", entity_type="store",
+                           entity_id=key_file.store_id, changes={"method": how})
+    return store
+
+
+def _open_and_check(db_path: Path, key_file: KeyFile, keys: list[UnwrappedKey], upgrade: bool) -> bytes:
+    last_error: Exception | None = None
+    for candidate in keys:
+        db_key = candidate.key
+        try:
+            conn = raw_connect(db_path, db_key)
+        except sqlcipher3.DatabaseError as exc:
+            last_error = exc
+            continue
+        try:
+            _check_identity(conn, key_file)
+            if schema.check_revision(conn) == "older":
+                if not upgrade:
+                    from ddassess.errors import StoreVersionError
+
+                    raise StoreVersionError("This store needs an upgrade before this version can use it.")
+                schema.backup_file(db_path, conn, f"before-upgrade-from-{schema.current_revision(conn)}")
+                schema.upgrade(conn)
+        except sqlcipher3.DatabaseError as exc:
+            raise classify_open_error(db_path, exc) from None
+        finally:
+            conn.close()
+        if key_file.pending:
+            from ddassess.store.rekey import settle_pending
+
+            settle_pending(key_file, opened_pending=candidate.pending)
+        return db_key
+    assert last_error is not None
+    raise classify_open_error(db_path, last_error) from None
+
+
+def _check_identity(conn: sqlcipher3.Connection, key_file: KeyFile) -> None:
+    try:
+        row = conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'").fetchone()
+    except sqlcipher3.OperationalError:
+        row = None
+    if row is None or row[0] != key_file.store_id:
+        raise CorruptStoreError(
+            "The key file beside this store belongs to a different store.",
+            hint="Put the store's own key file back (from a backup); nothing has been changed.",
+        )

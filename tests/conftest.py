@@ -1,0 +1,51 @@
+"""Every test gets its own data folder and an in-memory keyring; Qt runs offscreen."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# Before anything can create a QApplication.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("DDASSESS_PASSPHRASE", None)
+
+SUPPORT = Path(__file__).parent / "support"
+sys.path.insert(0, str(SUPPORT))
+
+import keyring  # noqa: E402
+import pytest  # noqa: E402
+from memory_keyring import InMemoryKeyring  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "ddassess-home"
+    monkeypatch.setenv("DDASSESS_HOME", str(home))
+    monkeypatch.delenv("DDASSESS_PASSPHRASE", raising=False)
+    monkeypatch.delenv("DDASSESS_NEW_PASSPHRASE", raising=False)
+    monkeypatch.delenv("DDASSESS_RECOVERY_KEY", raising=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> InMemoryKeyring:
+    backend = InMemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "memory_keyring.InMemoryKeyring")
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def subprocess_env(data_home: Path) -> dict[str, str]:
+    """Environment for running ``python -m ddassess`` in a child process."""
+    env = dict(os.environ)
+    env["DDASSESS_HOME"] = str(data_home)
+    env["PYTHONPATH"] = os.pathsep.join([str(SUPPORT), str(REPO)])
+    # A child process has no shared memory with the test: it gets no keyring at all.
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    return env

@@ -1,0 +1,22 @@
+"""Constants and helpers shared by store tests (fixtures live in tests/store/conftest.py)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ddassess.keys import KdfParams
+
+PASSPHRASE = "correct horse battery staple"
+# argon2id at a cost low enough for a test suite; the default cost is tested on its own.
+FAST_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
+PRACTITIONER = {"name": "Testy McTestface", "role": "Substance misuse social worker", "agency": "Fictional SMS"}
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every store file (the lock file, which names its holder, aside)."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != "ddassess.lock"
+    }
