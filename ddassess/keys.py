@@ -107,11 +107,25 @@ def _b32encode(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=")
 
 
-def new_recovery_key() -> str:
-    """128 random bits in base32 plus a 2-character checksum, in groups of four."""
-    raw = secrets.token_bytes(16)
-    body = _b32encode(raw) + _b32encode(hashlib.sha256(raw).digest())[:2]
+def _luhn_mod32(text: str) -> str:
+    """Luhn mod N check character: catches every single mistyped character and most swaps."""
+    factor, total = 2, 0
+    for ch in reversed(text):
+        addend = factor * _B32.index(ch)
+        factor = 1 if factor == 2 else 2
+        total += addend // 32 + addend % 32
+    return _B32[(32 - total % 32) % 32]
+
+
+def format_recovery_key(raw: bytes) -> str:
+    """16 secret bytes as 26 base32 characters, a hash character and a Luhn check character."""
+    body = _b32encode(raw) + _b32encode(hashlib.sha256(raw).digest())[0]
+    body += _luhn_mod32(body)
     return "-".join(body[i : i + 4] for i in range(0, len(body), 4))
+
+
+def new_recovery_key() -> str:
+    return format_recovery_key(secrets.token_bytes(16))
 
 
 def parse_recovery_key(text: str) -> bytes:
@@ -124,7 +138,7 @@ def parse_recovery_key(text: str) -> bytes:
             "like ABCD-EFGH-…; check what was typed."
         )
     raw = base64.b32decode(cleaned[:26] + "======")
-    if _b32encode(hashlib.sha256(raw).digest())[:2] != cleaned[26:]:
+    if _luhn_mod32(cleaned[:27]) != cleaned[27] or _b32encode(hashlib.sha256(raw).digest())[0] != cleaned[26]:
         raise MalformedRecoveryKeyError(
             "The recovery key has a mistyped character (its check letters do not match): "
             "compare it with the printed copy."

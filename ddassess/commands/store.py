@@ -88,7 +88,7 @@ def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, re
     if recovery:
         key = read_secret("DDASSESS_RECOVERY_KEY", "Recovery key: ")
         return open_store(folder, Credentials(recovery_key=key)), None
-    if not force_passphrase and "DDASSESS_PASSPHRASE" not in os.environ:
+    if not force_passphrase:
         try:
             return open_store(folder, Credentials()), None
         except UnlockRequired:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sqlcipher3
+from sqlalchemy.exc import DBAPIError
+
 from ddassess.store import audit, schema
 from ddassess.store.store import Store
 
@@ -27,38 +30,64 @@ class CheckReport:
         return [f"ok: {p}" for p in self.passed] + [f"PROBLEM: {p}" for p in self.problems]
 
 
-def check_store(store: Store) -> CheckReport:
-    report = CheckReport()
-    conn = store.raw_connection()
-    try:
-        cipher = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
-        if cipher:
-            report.problems.append(f"{len(cipher)} encrypted page(s) fail their integrity check (changed on disk): "
-                                   + "; ".join(cipher[:5]))
-        else:
-            report.passed.append("every encrypted page is intact")
-        sqlite = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
-        if sqlite == ["ok"]:
-            report.passed.append("database structure is sound")
-        else:
-            report.problems.append("database structure: " + "; ".join(sqlite[:5]))
-        fk = conn.execute("PRAGMA foreign_key_check").fetchall()
-        if fk:
-            tables = sorted({row[0] for row in fk})
-            report.problems.append(f"{len(fk)} record(s) refer to missing records in: {', '.join(tables)}")
-        else:
-            report.passed.append("every reference between records resolves")
-        rev = schema.current_revision(conn)
-        if rev == schema.HEAD_REVISION:
-            report.passed.append(f"schema version {rev} (current)")
-        else:
-            report.problems.append(f"schema version {rev}, expected {schema.HEAD_REVISION}")
-    finally:
-        conn.close()
+def _cipher(conn: sqlcipher3.Connection, report: CheckReport) -> None:
+    bad = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+    if bad:
+        report.problems.append(f"{len(bad)} encrypted page(s) fail their integrity check (changed on disk): "
+                               + "; ".join(bad[:5]))
+    else:
+        report.passed.append("every encrypted page is intact")
+
+
+def _structure(conn: sqlcipher3.Connection, report: CheckReport) -> None:
+    rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    if rows == ["ok"]:
+        report.passed.append("database structure is sound")
+    else:
+        report.problems.append("database structure: " + "; ".join(rows[:5]))
+
+
+def _references(conn: sqlcipher3.Connection, report: CheckReport) -> None:
+    fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if fk:
+        tables = sorted({row[0] for row in fk})
+        report.problems.append(f"{len(fk)} record(s) refer to missing records in: {', '.join(tables)}")
+    else:
+        report.passed.append("every reference between records resolves")
+
+
+def _schema(conn: sqlcipher3.Connection, report: CheckReport) -> None:
+    rev = schema.current_revision(conn)
+    if rev == schema.HEAD_REVISION:
+        report.passed.append(f"schema version {rev} (current)")
+    else:
+        report.problems.append(f"schema version {rev}, expected {schema.HEAD_REVISION}")
+
+
+def _audit(store: Store, report: CheckReport) -> None:
     with store.read() as session:
         count, problems = audit.verify_chain(session)
     if problems:
         report.problems.extend(f"audit event {p.seq} {p.message}" for p in problems)
     else:
         report.passed.append(f"audit trail of {count} events is unbroken")
+
+
+def check_store(store: Store) -> CheckReport:
+    """Run every check; a check that cannot even run (damaged pages) is itself a problem."""
+    report = CheckReport()
+    conn = store.raw_connection()
+    try:
+        for name, step in (("page check", _cipher), ("structure check", _structure),
+                           ("reference check", _references), ("schema check", _schema)):
+            try:
+                step(conn, report)
+            except sqlcipher3.DatabaseError as exc:
+                report.problems.append(f"the {name} could not finish: {exc}")
+    finally:
+        conn.close()
+    try:
+        _audit(store, report)
+    except (sqlcipher3.DatabaseError, DBAPIError) as exc:
+        report.problems.append(f"the audit trail could not be read: {getattr(exc, 'orig', exc)}")
     return report

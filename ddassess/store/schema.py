@@ -55,10 +55,13 @@ def known_revisions() -> list[str]:
 
 
 def upgrade(conn: sqlcipher3.Connection, target: str = "head") -> None:
+    """Run the migrations up to ``target`` in one transaction: all of them, or none."""
     from alembic import command
 
     cfg, engine = _alembic_config(conn)
     with engine.begin() as sa_conn:
+        # pysqlite would run each DDL statement in autocommit; SQLite can do better.
+        sa_conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = sa_conn
         command.upgrade(cfg, target)
 

@@ -20,3 +20,6 @@ def file_digests(folder: Path) -> dict[str, str]:
         for p in sorted(folder.iterdir())
         if p.is_file() and p.name != "ddassess.lock"
     }
+
+# The passphrase of the committed fixture stores (tests/store/fixtures/schema-*).
+FIXTURE_PASSPHRASE = "fixture passphrase for old schemas"

@@ -1,0 +1,92 @@
+"""Imports go one way: domain ← formengine ← {keys, store, pdf} ← services ← ui ← cli.
+
+Scans every module of the package with ``ast`` (nothing is imported), so a layer
+cannot start depending on one above it, and only the named modules may import
+the libraries that belong to one layer (Qt, SQLAlchemy/SQLCipher, keyring, reportlab).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "ddassess"
+
+RANK = {
+    "errors": 0, "paths": 0, "__init__": 0,
+    "domain": 1,
+    "formengine": 2,
+    "keys": 3,
+    "store": 4, "pdf": 4,
+    "services": 5,
+    "ui": 6,
+    "commands": 7, "cli": 7, "__main__": 7,
+}
+
+# Third-party libraries that only one area may import.
+OWNERS = {
+    "PySide6": {"ui"},
+    "sqlalchemy": {"store", "services"},
+    "sqlcipher3": {"store"},
+    "alembic": {"store"},
+    "keyring": {"keys"},
+    "reportlab": {"pdf"},
+    "pyhanko": {"pdf"},
+}
+
+
+def _area(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0].removesuffix(".py")
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _modules():
+    return [p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts or p.name == "env.py"]
+
+
+def test_every_area_has_a_rank():
+    areas = {_area(p) for p in _modules()}
+    assert areas <= set(RANK), f"new areas need a rank: {areas - set(RANK)}"
+
+
+def test_no_layer_imports_a_layer_above_it():
+    offences = []
+    for path in _modules():
+        mine = RANK[_area(path)]
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] != "ddassess" or len(parts) < 2:
+                continue
+            theirs = RANK.get(parts[1])
+            if theirs is not None and theirs > mine:
+                offences.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
+    assert not offences, "\n".join(offences)
+
+
+def test_layer_libraries_stay_in_their_layer():
+    offences = []
+    for path in _modules():
+        area = _area(path)
+        for name in _imports(path):
+            owners = OWNERS.get(name.split(".")[0])
+            if owners is not None and area not in owners:
+                offences.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
+    assert not offences, "\n".join(offences)
+
+
+def test_the_scan_sees_real_imports():
+    """Guard against a scan that finds nothing and so passes vacuously."""
+    found = {name for p in _modules() for name in _imports(p)}
+    assert "ddassess.store.records" in found
+    assert any(n.startswith("sqlalchemy") for n in found)

@@ -1,0 +1,119 @@
+"""The OS keyring is a convenience, never a dependency, and never plaintext."""
+
+from __future__ import annotations
+
+import logging
+
+import keyring
+import pytest
+from keyrings.alt.file import PlaintextKeyring
+from memory_keyring import InMemoryKeyring, LockedKeyring, RaisingKeyring
+from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
+
+from ddassess.keys import KEYRING_SERVICE, keyring_account, keyring_description, secure_keyring
+from ddassess.store import Credentials, UnlockRequired, create_store, open_store
+
+
+def _create(folder, **kw):
+    c = create_store(folder, PASSPHRASE, practitioner=PRACTITIONER, kdf=FAST_KDF, **kw)
+    c.store.close()
+    return c
+
+
+def test_real_keyring_unlocks_without_passphrase(store_folder, memory_keyring):
+    c = _create(store_folder)
+    assert c.store.key_file.has_keyring
+    secret = memory_keyring.secrets[(KEYRING_SERVICE, keyring_account(c.store.store_id))]
+    assert len(secret) == 44  # a base64 wrapping key, not the database key or the passphrase
+    assert PASSPHRASE not in secret
+    store = open_store(store_folder, Credentials())
+    assert store.unlocked_by == "keyring"
+    store.close()
+    # The passphrase keeps working beside it.
+    store = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    assert store.unlocked_by == "passphrase"
+    store.close()
+
+
+def test_keyring_can_be_declined(store_folder, memory_keyring):
+    c = _create(store_folder, use_keyring=False)
+    assert not c.store.key_file.has_keyring
+    assert memory_keyring.secrets == {}
+    with pytest.raises(UnlockRequired):
+        open_store(store_folder, Credentials())
+
+
+def test_no_keyring_falls_back_to_passphrase(store_folder):
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    assert secure_keyring() is None
+    assert "ask for your passphrase" in keyring_description()
+    c = _create(store_folder)
+    assert not c.store.key_file.has_keyring
+    with pytest.raises(UnlockRequired):
+        open_store(store_folder, Credentials())
+    open_store(store_folder, Credentials(passphrase=PASSPHRASE)).close()
+
+
+def test_plaintext_keyring_is_treated_as_none(store_folder, tmp_path, monkeypatch):
+    plaintext = PlaintextKeyring()
+    monkeypatch.setattr(PlaintextKeyring, "file_path", str(tmp_path / "keyring_pass.cfg"), raising=False)
+    keyring.set_keyring(plaintext)
+    assert secure_keyring() is None
+    c = _create(store_folder)
+    assert not c.store.key_file.has_keyring
+    assert not (tmp_path / "keyring_pass.cfg").exists(), "a secret was written to a plaintext keyring file"
+    with pytest.raises(UnlockRequired):
+        open_store(store_folder, Credentials())
+
+
+def test_chainer_with_a_plaintext_member_is_not_secure():
+    from keyring.backends.chainer import ChainerBackend
+
+    chainer = ChainerBackend.__new__(ChainerBackend)
+    monkey_members = [InMemoryKeyring(), PlaintextKeyring()]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ChainerBackend, "backends", property(lambda self: monkey_members))
+        keyring.set_keyring(chainer)
+        assert secure_keyring() is None
+        monkey_members.pop()
+        assert secure_keyring() is chainer
+
+
+@pytest.mark.parametrize("broken", [LockedKeyring, RaisingKeyring])
+def test_failing_keyring_falls_back_to_passphrase(store_folder, broken, caplog):
+    c = _create(store_folder)  # made while the in-memory keyring worked
+    assert c.store.key_file.has_keyring
+    keyring.set_keyring(broken())
+    with caplog.at_level(logging.WARNING, logger="ddassess.keys"):
+        with pytest.raises(UnlockRequired):
+            open_store(store_folder, Credentials())
+    assert "asking for the passphrase" in caplog.text
+    assert PASSPHRASE not in caplog.text
+    store = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    assert store.unlocked_by == "passphrase"
+    store.close()
+
+
+@pytest.mark.parametrize("broken", [LockedKeyring, RaisingKeyring])
+def test_failing_keyring_at_setup_still_creates_a_store(store_folder, broken):
+    keyring.set_keyring(broken())
+    c = _create(store_folder)
+    assert not c.store.key_file.has_keyring
+    open_store(store_folder, Credentials(passphrase=PASSPHRASE)).close()
+
+
+def test_keyring_entry_lost_or_damaged(store_folder, memory_keyring):
+    c = _create(store_folder)
+    account = (KEYRING_SERVICE, keyring_account(c.store.store_id))
+    memory_keyring.secrets[account] = "not base64 at all!"
+    with pytest.raises(UnlockRequired):
+        open_store(store_folder, Credentials())
+    memory_keyring.secrets[account] = "QUJD" * 11  # valid base64, wrong key
+    with pytest.raises(UnlockRequired):
+        open_store(store_folder, Credentials())
+    del memory_keyring.secrets[account]
+    with pytest.raises(UnlockRequired):
+        open_store(store_folder, Credentials())
+    open_store(store_folder, Credentials(passphrase=PASSPHRASE)).close()
