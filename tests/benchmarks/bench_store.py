@@ -1,0 +1,211 @@
+"""Store benchmark: the encrypted store against plain SQLite, same schema, same run.
+
+    python tests/benchmarks/bench_store.py [--people 10000 --responses 50000]
+
+Both stores get the same schema (the Alembic migrations), the same pragmas (WAL,
+synchronous=FULL, foreign keys, temp_store=MEMORY) and the same rows, and every
+operation runs through the same service functions; the only difference is SQLCipher.
+Prints absolute times (median, p95) and the encrypted/plain ratio of the medians.
+
+Targets (issue 2): ratio ≤ 1.3 for single-row work; draft save p95 ≤ 10 ms; open +
+first query ≤ 300 ms including unlocking through the keyring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+
+import keyring  # noqa: E402
+from memory_keyring import InMemoryKeyring  # noqa: E402
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from ddassess.domain.models import PersonDetails, search_key  # noqa: E402
+from ddassess.domain.nhs import nhs_check_digit  # noqa: E402
+from ddassess.services import cases  # noqa: E402
+from ddassess.store import Credentials, create_store, open_store, schema  # noqa: E402
+from ddassess.store.records import CaseRecord  # noqa: E402
+
+PASSPHRASE = "benchmark passphrase, not secret"
+GIVEN = ["Alex", "Sam", "Jo", "Chris", "Pat", "Robin", "Charlie", "Jamie", "Morgan", "Taylor", "Łukasz", "Siân"]
+FAMILY = ["Testperson", "Fictional", "Madeup", "Sample", "Notreal", "Placeholder", "Dummy", "Example", "Żółć"]
+
+
+def nhs_numbers(count: int) -> list[str]:
+    out, n = [], 999_000_000
+    while len(out) < count:
+        n += 1
+        check = nhs_check_digit(str(n))
+        if check is not None:
+            out.append(f"{n}{check}")
+    return out
+
+
+class PlainStore:
+    """The baseline: the same services over plain SQLite with the same pragmas."""
+
+    owner_uuid = "benchmark"
+
+    def __init__(self, path: Path) -> None:
+        self.engine = create_engine(f"sqlite:///{path}", module=sqlite3)
+
+        @event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None
+            for pragma in ("temp_store = MEMORY", "foreign_keys = ON", "busy_timeout = 5000", "synchronous = FULL"):
+                dbapi_conn.execute(f"PRAGMA {pragma}")
+            dbapi_conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+        @event.listens_for(self.engine, "begin")
+        def _on_begin(conn):  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate") else "BEGIN")
+
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._writer.begin() as s:
+            yield s
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as s, s.begin():
+            yield s
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def populate(conn, n_people: int, n_responses: int, seed: int = 7) -> None:  # type: ignore[no-untyped-def]
+    """Bulk rows through the DB-API connection (identical for both stores)."""
+    rng = random.Random(seed)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    numbers = nhs_numbers(n_people)
+    conn.execute("BEGIN")
+    conn.execute("INSERT OR IGNORE INTO practitioners VALUES (1, 'p-1', 'Bench Worker', '', '', '', '', 1, ?)", (now,))
+    people = []
+    for i in range(n_people):
+        g, f = rng.choice(GIVEN), rng.choice(FAMILY) + str(i)
+        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000))
+        people.append((i + 1000, f"person-{i}", g, f, "", dob.isoformat(), numbers[i], "", "", "", "",
+                       search_key(f"{g} {f}"), now, now))
+    conn.executemany("INSERT INTO people VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", people)
+    conn.executemany(
+        "INSERT INTO cases VALUES (?,?,?,?, 'screening', 'open', '', 1, NULL, '', ?, NULL, NULL, ?, ?)",
+        [(i + 1000, f"case-{i}", f"BENCH-{i:06d}", i + 1000, "2026-01-01", now, now) for i in range(n_people)],
+    )
+    answers = json.dumps({f"q{k}": k % 4 for k in range(1, 10)})
+    conn.executemany(
+        "INSERT INTO form_responses VALUES (?,?,?, 'phq9', 1, ?, ?, 'draft', 1, ?, ?, NULL, NULL, NULL, '')",
+        [(i + 1000, f"resp-{i}", 1000 + i % n_people, "0" * 64, answers, now, now) for i in range(n_responses)],
+    )
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
+def timed(fn: Callable[[int], object], reps: int) -> list[float]:
+    out = []
+    for i in range(reps):
+        t = time.perf_counter()
+        fn(i)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def p95(xs: list[float]) -> float:
+    return sorted(xs)[max(0, int(len(xs) * 0.95) - 1)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--people", type=int, default=10_000)
+    ap.add_argument("--responses", type=int, default=50_000)
+    ap.add_argument("--reps", type=int, default=300)
+    args = ap.parse_args()
+    keyring.set_keyring(InMemoryKeyring())
+    tmp = Path(tempfile.mkdtemp(prefix="ddassess-bench-"))
+
+    created = create_store(tmp / "enc", PASSPHRASE, practitioner={"name": "Bench Worker"})
+    enc = created.store
+    conn = enc.raw_connection()
+    populate(conn, args.people, args.responses)
+    conn.close()
+
+    plain_path = tmp / "plain.db"
+    pconn = sqlite3.connect(plain_path, isolation_level=None)
+    pconn.execute("PRAGMA journal_mode = WAL")
+    schema.upgrade(pconn)
+    pconn.execute("INSERT INTO store_meta VALUES ('store_id', 'plain')")
+    populate(pconn, args.people, args.responses)
+    pconn.close()
+    plain = PlainStore(plain_path)
+
+    numbers = nhs_numbers(args.people)
+    rng = random.Random(3)
+    lookups = [rng.choice(numbers) for _ in range(args.reps)]
+    prefixes = [rng.choice(GIVEN)[:3] for _ in range(args.reps)]
+    results: dict[str, dict[str, list[float]]] = {}
+
+    def run(name: str, fn_for: Callable[[object], Callable[[int], object]], reps: int) -> None:
+        results[name] = {}
+        for label, st in (("plain", plain), ("encrypted", enc)):
+            fn = fn_for(st)
+            fn(0)  # warm
+            results[name][label] = timed(fn, reps)
+
+    run("insert person (+audit)", lambda st: lambda i: cases.register_person(
+        st, PersonDetails(f"Bench{i}", "Insert", dt.date(1980, 1, 1))), args.reps)
+
+    def draft_saver(st):  # type: ignore[no-untyped-def]
+        return lambda i: cases.save_draft(st, 1000 + (i % 500), {"q1": i % 4, "q2": (i + 1) % 4, "notes": f"edit {i}"})
+
+    run("save draft (+audit)", draft_saver, args.reps)
+    run("lookup by NHS number", lambda st: lambda i: cases.find_person_by_nhs(st, lookups[i % len(lookups)]), args.reps)
+    run("name search (prefix)", lambda st: lambda i: cases.search_people(st, prefixes[i % len(prefixes)]), args.reps)
+
+    enc.close()
+    plain.close()
+
+    def open_plain(_i: int) -> None:
+        s = PlainStore(plain_path)
+        with s.read() as session:
+            session.scalar(select(CaseRecord.ref).order_by(CaseRecord.id).limit(1))
+            session.execute(text("SELECT count(*) FROM cases")).scalar()
+        s.close()
+
+    def open_enc(_i: int) -> None:
+        s = open_store(tmp / "enc", Credentials())  # keyring path
+        assert s.unlocked_by == "keyring"
+        with s.read() as session:
+            session.scalar(select(CaseRecord.ref).order_by(CaseRecord.id).limit(1))
+            session.execute(text("SELECT count(*) FROM cases")).scalar()
+        s.close()
+
+    results["open + first query"] = {"plain": timed(open_plain, 20), "encrypted": timed(open_enc, 20)}
+
+    print(f"ddassess store benchmark: {args.people} people, {args.responses} responses, {args.reps} reps")
+    print(f"{'operation':28} {'plain med':>10} {'enc med':>10} {'enc p95':>10} {'ratio':>7}")
+    for name, r in results.items():
+        pm, em = statistics.median(r["plain"]), statistics.median(r["encrypted"])
+        print(f"{name:28} {pm:9.2f}ms {em:9.2f}ms {p95(r['encrypted']):9.2f}ms {em / pm:7.2f}")
+    save_p95 = p95(results["save draft (+audit)"]["encrypted"])
+    open_med = statistics.median(results["open + first query"]["encrypted"])
+    print(f"targets: draft save p95 {save_p95:.2f} ms (≤ 10), open + first query {open_med:.1f} ms (≤ 300)")
+
+
+if __name__ == "__main__":
+    main()
