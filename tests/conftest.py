@@ -49,3 +49,27 @@ def subprocess_env(data_home: Path) -> dict[str, str]:
     # A child process has no shared memory with the test: it gets no keyring at all.
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     return env
+
+
+# --- stores: real SQLCipher files in the test's own data folder --------------------
+
+
+@pytest.fixture
+def store_folder(data_home: Path) -> Path:
+    return data_home / "store"
+
+
+@pytest.fixture
+def created(store_folder: Path):
+    from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
+
+    from ddassess.store import create_store
+
+    c = create_store(store_folder, PASSPHRASE, practitioner=PRACTITIONER, kdf=FAST_KDF)
+    yield c
+    c.store.close()
+
+
+@pytest.fixture
+def store(created):
+    return created.store

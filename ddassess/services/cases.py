@@ -141,3 +141,53 @@ def get_response(store: Store, response_id: int) -> Response:
         if r is None:
             raise RecordNotFound("That form is no longer in the store.")
         return _response(r)
+
+
+def finalise_response(store: Store, response_id: int) -> Response:
+    """Lock a draft: from now on it changes only by amendment. Records who and when.
+
+    The caller (the form view) has already had the forms engine check every answer.
+    """
+    with store.write() as s:
+        r = s.get(ResponseRecord, response_id)
+        if r is None:
+            raise RecordNotFound("That form is no longer in the store.")
+        if r.status != "draft":
+            raise InvalidInputError("This form is already final.")
+        owner = _owner_id(s, store)
+        r.status, r.finalised_at, r.finalised_by_id = "final", utcnow(), owner
+        append_event(s, actor=store.owner_uuid, action="finalise", entity_type="response", entity_id=r.uuid,
+                     changes={"status": ["draft", "final"]})
+    return _response(r)
+
+
+def amend_response(store: Store, response_id: int, answers: dict[str, Any], reason: str) -> Response:
+    """Change a final response: a new final response that amends it, with the reason; the
+    old one is kept, marked superseded, so what was said before is never lost."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInputError("Give a reason for changing a finalised form: it is kept with the change.")
+    with store.write() as s:
+        old = s.get(ResponseRecord, response_id)
+        if old is None:
+            raise RecordNotFound("That form is no longer in the store.")
+        if old.status != "final":
+            raise InvalidInputError("Only a final form is amended; a draft can simply be edited.")
+        owner = _owner_id(s, store)
+        new = ResponseRecord(case_id=old.case_id, form_id=old.form_id, form_version=old.form_version,
+                             definition_hash=old.definition_hash, answers_json=json.dumps(answers), status="final",
+                             author_id=owner, finalised_at=utcnow(), finalised_by_id=owner, amends_id=old.id,
+                             amendment_reason=reason)
+        old.status = "superseded"
+        s.add(new)
+        s.flush()
+        append_event(s, actor=store.owner_uuid, action="amend", entity_type="response", entity_id=new.uuid,
+                     changes={"amends": [None, old.uuid], **diff(json.loads(old.answers_json), answers)},
+                     reason=reason)
+    return _response(new)
+
+
+def _owner_id(session, store: Store) -> int | None:  # type: ignore[no-untyped-def]
+    from ddassess.store.records import PractitionerRecord
+
+    return session.scalar(select(PractitionerRecord.id).where(PractitionerRecord.uuid == store.owner_uuid))

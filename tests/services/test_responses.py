@@ -1,0 +1,69 @@
+"""Drafts, finalising and amendments keep every earlier word and say who and why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from ddassess.domain.models import PersonDetails
+from ddassess.errors import InvalidInputError
+from ddassess.services import cases
+from ddassess.store.records import AuditEventRecord, ResponseRecord
+
+
+@pytest.fixture
+def draft(store):
+    person = cases.register_person(store, PersonDetails("Draft", "Fictional", nhs_number="9990000077"))
+    case = cases.open_case(store, person.id)
+    return cases.start_response(store, case.id, "phq9", 1, "a" * 64, {"q1": 1})
+
+
+def test_final_response_cannot_be_edited_as_a_draft(store, draft):
+    final = cases.finalise_response(store, draft.id)
+    assert final.status == "final"
+    with pytest.raises(InvalidInputError, match="amend it instead"):
+        cases.save_draft(store, draft.id, {"q1": 3})
+    assert cases.get_response(store, draft.id).answers == {"q1": 1}
+
+
+def test_amendment_keeps_the_old_answers_and_the_reason(store, draft):
+    cases.finalise_response(store, draft.id)
+    with pytest.raises(InvalidInputError, match="Give a reason"):
+        cases.amend_response(store, draft.id, {"q1": 2}, "   ")
+    new = cases.amend_response(store, draft.id, {"q1": 2}, "Client corrected their answer at review")
+    assert new.amends_id == draft.id and new.status == "final"
+    assert cases.get_response(store, draft.id).status == "superseded"
+    assert cases.get_response(store, draft.id).answers == {"q1": 1}
+    with store.read() as s:
+        ev = s.scalars(select(AuditEventRecord).order_by(AuditEventRecord.seq.desc())).first()
+        finalised_by = s.scalar(select(ResponseRecord.finalised_by_id).where(ResponseRecord.id == new.id))
+    assert ev.action == "amend" and ev.reason == "Client corrected their answer at review"
+    assert json.loads(ev.changes_json)["q1"] == [1, 2]
+    assert finalised_by is not None
+
+
+def test_only_drafts_are_finalised_and_only_finals_amended(store, draft):
+    with pytest.raises(InvalidInputError, match="a draft can simply be edited"):
+        cases.amend_response(store, draft.id, {"q1": 2}, "reason")
+    cases.finalise_response(store, draft.id)
+    with pytest.raises(InvalidInputError, match="already final"):
+        cases.finalise_response(store, draft.id)
+
+
+def test_person_input_problems_are_reported_together(store):
+    from ddassess.errors import InvalidInputError as Bad
+    import datetime as dt
+
+    with pytest.raises(Bad) as info:
+        cases.register_person(store, PersonDetails(" ", "X", dt.date.today() + dt.timedelta(days=1), "1234567890"))
+    msg = str(info.value)
+    assert "given name" in msg and "future" in msg and "check digit" in msg
+
+
+def test_duplicate_nhs_number_is_refused_without_losing_the_first(store):
+    cases.register_person(store, PersonDetails("First", "Fictional", nhs_number="9990000085"))
+    with pytest.raises(InvalidInputError, match="already recorded"):
+        cases.register_person(store, PersonDetails("Second", "Fictional", nhs_number="999 000 0085"))
+    assert cases.find_person_by_nhs(store, "9990000085").given_name == "First"
