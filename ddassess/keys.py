@@ -343,14 +343,18 @@ class KeyFile:
                 **_wrap(_derive_recovery_key(raw, rsalt), db_key, self.store_id, "recovery"),
             }
         if use_keyring:
-            secret = secrets.token_bytes(32)
-            if keyring_set(self.store_id, secret):
-                wraps["keyring"] = {
-                    "service": KEYRING_SERVICE,
-                    "account": keyring_account(self.store_id),
-                    **_wrap(secret, db_key, self.store_id, "keyring"),
-                }
+            wrap = self._keyring_wrap(db_key)
+            if wrap:
+                wraps["keyring"] = wrap
         return wraps
+
+    def _keyring_wrap(self, db_key: bytes) -> dict[str, Any] | None:
+        """A fresh keyring secret stored in the OS keyring, and the key wrapped by it."""
+        secret = secrets.token_bytes(32)
+        if not keyring_set(self.store_id, secret):
+            return None
+        return {"service": KEYRING_SERVICE, "account": keyring_account(self.store_id),
+                **_wrap(secret, db_key, self.store_id, "keyring")}
 
     def rewrap_passphrase(self, db_key: bytes, new_passphrase: str, kdf: KdfParams) -> None:
         check_new_passphrase(new_passphrase)
@@ -362,6 +366,19 @@ class KeyFile:
             **_wrap(derive_passphrase_key(new_passphrase, salt, kdf), db_key, self.store_id, "passphrase"),
         }
         self.save()
+
+    def add_keyring_wrap(self, db_key: bytes) -> bool:
+        wrap = self._keyring_wrap(db_key)
+        if wrap is None:
+            return False
+        self.wraps["keyring"] = wrap
+        self.save()
+        return True
+
+    def remove_keyring_wrap(self) -> None:
+        self.wraps.pop("keyring", None)
+        self.save()
+        keyring_delete(self.store_id)
 
     @property
     def has_keyring(self) -> bool:

@@ -134,6 +134,23 @@ class Store:
             audit.append_event(s, actor=self.owner_uuid, action="passphrase-reset", entity_type="store",
                                entity_id=self.store_id, reason=f"new passphrase set after unlock by {self.unlocked_by}")
 
+    def set_keyring(self, enabled: bool) -> bool:
+        """Turn passwordless unlock through the OS keyring on or off; True if it is now on.
+
+        Turning it on fails quietly (returns False) when there is no secure keyring; the
+        caller says so with ``keys.keyring_description()``.
+        """
+        if enabled:
+            added = self.key_file.add_keyring_wrap(self._db_key)
+            if not added:
+                return False
+        else:
+            self.key_file.remove_keyring_wrap()
+        with self.write() as s:
+            audit.append_event(s, actor=self.owner_uuid, action="keyring-on" if enabled else "keyring-off",
+                               entity_type="store", entity_id=self.store_id)
+        return enabled
+
     def rotate_key(self, passphrase: str, kdf: KdfParams | None = None) -> str:
         """Re-encrypt with a new database key (a lost laptop); returns the new recovery key."""
         from ddassess.store.rekey import rotate

@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -205,6 +206,7 @@ def main() -> None:
     save_p95 = p95(results["save draft (+audit)"]["encrypted"])
     open_med = statistics.median(results["open + first query"]["encrypted"])
     print(f"targets: draft save p95 {save_p95:.2f} ms (≤ 10), open + first query {open_med:.1f} ms (≤ 300)")
+    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -117,3 +117,28 @@ def test_keyring_entry_lost_or_damaged(store_folder, memory_keyring):
     with pytest.raises(UnlockRequired):
         open_store(store_folder, Credentials())
     open_store(store_folder, Credentials(passphrase=PASSPHRASE)).close()
+
+
+def test_keyring_can_be_turned_off_and_on_again(store, store_folder, memory_keyring):
+    account = (KEYRING_SERVICE, keyring_account(store.store_id))
+    assert account in memory_keyring.secrets
+    assert store.set_keyring(False) is False
+    assert account not in memory_keyring.secrets
+    store.close()
+    with pytest.raises(UnlockRequired):
+        open_store(store_folder, Credentials())
+    s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    assert s.set_keyring(True) is True
+    s.close()
+    s = open_store(store_folder, Credentials())
+    assert s.unlocked_by == "keyring"
+    s.close()
+
+
+def test_turning_keyring_on_without_a_secure_keyring_says_no(store, store_folder):
+    from keyring.backends import fail
+
+    store.set_keyring(False)
+    keyring.set_keyring(fail.Keyring())
+    assert store.set_keyring(True) is False
+    assert not store.key_file.has_keyring
