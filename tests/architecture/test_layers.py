@@ -32,6 +32,8 @@ OWNERS = {
     "keyring": {"keys"},
     "reportlab": {"pdf"},
     "pyhanko": {"pdf"},
+    "pyhanko_certvalidator": {"pdf"},
+    "asn1crypto": {"pdf"},
 }
 
 

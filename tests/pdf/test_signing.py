@@ -1,0 +1,116 @@
+"""PAdES signing: two practitioners and a countersignature validate; tampering is caught."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from ddassess.errors import InvalidInputError
+from ddassess.pdf import certs
+from ddassess.pdf.signing import NotAPdfError, NotSignedError, sign_pdf, verify_pdf
+
+
+def simple_pdf(text: str = "Joint care plan for Testy McTestface (fictional)") -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, pageCompression=0)
+    c.drawString(72, 760, text)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def team():
+    ca = certs.new_team_ca("Fictional Joint Team")
+    return {
+        "ca": ca,
+        "coordinator": certs.issue_certificate(ca, "Casey Coordinator", role="Care coordinator", agency="Fictional MH Trust"),
+        "partner": certs.issue_certificate(ca, "Pat Partner", role="Dual diagnosis lead", agency="Fictional SMS"),
+        "lead": certs.issue_certificate(ca, "Lee Lead", role="Team lead", agency="Fictional MH Trust"),
+    }
+
+
+def _sign_three(team) -> bytes:
+    pdf = simple_pdf()
+    pdf = sign_pdf(pdf, team["coordinator"], field_name="care_coordinator", new_field=(0, (72, 500, 272, 560)))
+    pdf = sign_pdf(pdf, team["partner"], field_name="partner", new_field=(0, (300, 500, 500, 560)))
+    return sign_pdf(pdf, team["lead"], field_name="team_lead", reason="Countersigned", new_field=(0, (72, 400, 272, 460)))
+
+
+def test_two_signatures_and_a_countersignature_all_validate(team):
+    reports = verify_pdf(_sign_three(team), [team["ca"].certificate])
+    assert [r.field for r in reports] == ["care_coordinator", "partner", "team_lead"]
+    assert [r.signer for r in reports] == ["Casey Coordinator", "Pat Partner", "Lee Lead"]
+    assert all(r.ok for r in reports), [r.summary for r in reports]
+
+
+def test_flipping_one_signed_byte_is_reported_as_tampered(team):
+    pdf = bytearray(_sign_three(team))
+    pos = pdf.index(b"Testy McTestface")
+    pdf[pos] ^= 0x20  # 'T' -> 't' inside the first revision's content
+    reports = verify_pdf(bytes(pdf), [team["ca"].certificate])
+    assert reports and all(not r.intact and not r.ok for r in reports)
+    assert "tampered" in "\n".join(reports[0].lines())
+
+
+def test_an_edit_appended_after_signing_is_detected(team):
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    signed = _sign_three(team)
+    w = IncrementalPdfFileWriter(io.BytesIO(signed))
+    page = w.root["/Pages"]["/Kids"][0].get_object()
+    stream = generic.StreamObject(stream_data=b"BT /F1 12 Tf 72 700 Td (Plan cancelled) Tj ET")
+    page["/Contents"] = w.add_object(stream)
+    w.update_container(page)
+    out = io.BytesIO()
+    w.write(out)
+    reports = verify_pdf(out.getvalue(), [team["ca"].certificate])
+    assert all(r.intact for r in reports)  # the bytes each covers are untouched...
+    assert all(not r.unchanged_after and not r.ok for r in reports)  # ...but the document changed after
+
+
+def test_untrusted_certificate_is_reported(team):
+    stranger_ca = certs.new_team_ca("Somebody Else's Team")
+    stranger = certs.issue_certificate(stranger_ca, "Mallory Fictional")
+    pdf = sign_pdf(simple_pdf(), stranger, field_name="care_coordinator", new_field=(0, (72, 500, 272, 560)))
+    [report] = verify_pdf(pdf, [team["ca"].certificate])
+    assert report.intact and not report.trusted and not report.ok
+
+
+def test_expired_certificate_cannot_sign(team):
+    old = certs.issue_certificate(team["ca"], "Old Cert", days=30,
+                                  not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=60))
+    with pytest.raises(InvalidInputError, match="expired"):
+        sign_pdf(simple_pdf(), old, field_name="x", new_field=(0, (72, 500, 272, 560)))
+
+
+def test_verify_refuses_non_pdf_and_unsigned_pdf(team):
+    with pytest.raises(NotAPdfError):
+        verify_pdf(b"PK\x03\x04 this is a zip", [team["ca"].certificate])
+    with pytest.raises(NotSignedError):
+        verify_pdf(simple_pdf(), [team["ca"].certificate])
+
+
+def test_pkcs12_round_trip_and_bad_files(team):
+    data = certs.export_pkcs12(team["partner"], "p12 password")
+    back = certs.import_pkcs12(data, "p12 password")
+    assert back.common_name == "Pat Partner"
+    assert certs.fingerprint(back.certificate) == certs.fingerprint(team["partner"].certificate)
+    with pytest.raises(certs.WrongCertificatePassword):
+        certs.import_pkcs12(data, "not it")
+    with pytest.raises(certs.CertificateProblem, match="not a PKCS#12"):
+        certs.import_pkcs12(b"garbage bytes", "p12 password")
+
+
+def test_encrypted_private_key_round_trip(team):
+    pem = certs.encrypt_private_key(team["lead"].key, "key passphrase")
+    assert b"ENCRYPTED PRIVATE KEY" in pem
+    with pytest.raises(certs.WrongCertificatePassword):
+        certs.decrypt_private_key(pem, "wrong")
+    key = certs.decrypt_private_key(pem, "key passphrase")
+    assert key.private_numbers() == team["lead"].key.private_numbers()
