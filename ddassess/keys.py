@@ -25,7 +25,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from ddassess.errors import (
     WrongPassphraseError,
     WrongRecoveryKeyError,
 )
+from ddassess.fileio import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -471,32 +471,3 @@ def keyring_delete(store_id: str) -> None:
         backend.delete_password(KEYRING_SERVICE, keyring_account(store_id))
     except Exception as exc:  # noqa: BLE001 - an entry that is already gone is fine
         log.info("keyring entry not removed: %s", exc.__class__.__name__)
-
-
-# --- files ---------------------------------------------------------------------------
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, fsync, then replace."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -40,6 +40,15 @@ def forms_dir() -> Path:
     return here.parent / "forms"
 
 
+def resources_dir() -> Path:
+    """Fonts, icons and stylesheets: ``resources/`` of this source tree."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "resources", Path(sys.prefix) / "share" / APP_NAME / "resources"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "resources"
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Make ``path`` (and parents) readable by the owner only."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)

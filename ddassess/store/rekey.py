@@ -21,7 +21,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ddassess.keys import KdfParams, KeyFile, fsync_dir, new_database_key, new_recovery_key
+from ddassess.fileio import fsync_dir
+from ddassess.keys import KdfParams, KeyFile, new_database_key, new_recovery_key
 from ddassess.store.engine import raw_connect
 
 if TYPE_CHECKING:

@@ -1,0 +1,136 @@
+"""The joint care plan as plain values (DOMAIN.md §6), for the PDF and the editor.
+
+The care plan *form* (forms/care_plan.yaml) is where practitioners enter it; services
+turn a response of that form, plus the case's scores, flags and care team, into a
+``CarePlan``. Everything here is what a printed, signed plan shows, nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+ACTION_STATUSES = ("not started", "in progress", "achieved", "discontinued")
+SIGNER_ROLES = ("service_user", "care_coordinator", "partner", "team_lead")
+SIGNER_ROLE_LABELS = {
+    "service_user": "Service user",
+    "care_coordinator": "Care coordinator",
+    "partner": "Partner-service practitioner",
+    "team_lead": "Team lead (countersignature)",
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    description: str
+    responsible: str = ""
+    agency: str = ""
+    start: dt.date | None = None
+    target: dt.date | None = None
+    status: str = "not started"
+
+
+@dataclass(frozen=True)
+class Need:
+    area: str  # mental health, substance use, physical health, housing, ...
+    need: str
+    goal: str  # in the person's own words
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    name: str
+    role: str
+    organisation: str
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    instrument: str
+    date: dt.date | None
+    total: str  # "14 / 27", or "incomplete (7 of 9 answered)"
+    band: str = ""
+
+
+@dataclass(frozen=True)
+class RiskFlag:
+    label: str
+    severity: str  # info / warning / high / urgent
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SignatureBlock:
+    """A place to sign. Filled when someone has signed: strokes drawn, or agreed verbally."""
+
+    role: str
+    name: str = ""
+    job_title: str = ""
+    agency: str = ""
+    signed_on: dt.date | None = None
+    strokes: tuple[tuple[tuple[float, float], ...], ...] = ()
+    verbal_agreement: str = ""  # who witnessed and why the person could not sign
+
+    @property
+    def is_signed(self) -> bool:
+        return bool(self.strokes) or bool(self.verbal_agreement)
+
+
+@dataclass(frozen=True)
+class PersonHeader:
+    name: str
+    nhs_number: str
+    date_of_birth: dt.date | None
+    case_ref: str
+
+
+@dataclass(frozen=True)
+class CarePlan:
+    person: PersonHeader
+    plan_id: str
+    version: int
+    created: dt.date
+    updated: dt.date
+    replaces_version: int | None = None
+    lead_agency: str = ""
+    care_coordinator: str = ""
+    partner_worker: str = ""
+    quadrant: str = ""
+    care_team: tuple[TeamMember, ...] = ()
+    what_matters: str = ""
+    needs: tuple[Need, ...] = ()
+    scores: tuple[ScoreSummary, ...] = ()
+    risk_flags: tuple[RiskFlag, ...] = ()
+    risk_management: str = ""
+    crisis_plan: dict[str, str] = field(default_factory=dict)  # heading -> text, in order
+    medication: str = ""
+    carer_needs: str = ""
+    information_sharing: str = ""
+    unmet_needs: str = ""
+    next_review: dt.date | None = None
+    copies_given_to: tuple[str, ...] = ()
+    signatures: tuple[SignatureBlock, ...] = ()
+
+    def missing_for_signing(self) -> list[str]:
+        """What must be filled before the plan can be signed, in the words of the form."""
+        missing = []
+        if not self.what_matters.strip():
+            missing.append("What matters to me (in the person's own words)")
+        if not self.needs:
+            missing.append("At least one need with a goal")
+        for i, need in enumerate(self.needs, 1):
+            if not need.goal.strip():
+                missing.append(f"Need {i} ({need.area}): the goal")
+            if not need.actions:
+                missing.append(f"Need {i} ({need.area}): at least one action")
+        if not self.care_coordinator.strip():
+            missing.append("The named care coordinator")
+        if not self.lead_agency.strip():
+            missing.append("The lead agency")
+        if not self.crisis_plan:
+            missing.append("The crisis and contingency plan")
+        if self.next_review is None:
+            missing.append("The next review date")
+        return missing

@@ -1,0 +1,179 @@
+"""The joint care plan as an A4 PDF: content in the order of DOMAIN.md §6.
+
+``render_care_plan`` lays the plan out (reportlab); ``prepare_for_signing`` adds an
+empty PAdES signature field to each practitioner's signature block (pyHanko), so that a
+signature fills a field that was part of the plan as printed. Both work in memory:
+nothing is written to disk here (exports go through ``fileio.atomic_write``).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from reportlab.lib.units import mm
+from reportlab.platypus import BaseDocTemplate, Frame, KeepTogether, PageTemplate, Paragraph, Spacer, Table
+
+from ddassess.domain.careplan import CarePlan
+from ddassess.domain.nhs import format_nhs_number
+from ddassess.pdf.layout import (
+    MARGIN,
+    PAGE_H,
+    PAGE_W,
+    SEVERITY_COLOURS,
+    SignatureFlowable,
+    Styles,
+    fmt_date,
+    grid_table,
+    numbered_canvas_class,
+    para_text,
+)
+
+CONTENT_W = PAGE_W - 2 * MARGIN
+
+
+@dataclass
+class RenderedPlan:
+    pdf: bytes
+    pages: int
+    # role -> (page index, (x1, y1, x2, y2)) of the digital signature field of that block
+    signature_fields: dict[str, tuple[int, tuple[int, int, int, int]]] = field(default_factory=dict)
+
+
+def _section(story: list, st: Styles, title: str, text: str) -> None:  # type: ignore[type-arg]
+    story.append(Paragraph(title, st.h1))
+    story.append(Paragraph(para_text(text), st.body))
+
+
+def _summary(plan: CarePlan, st: Styles) -> Table:
+    p = plan.person
+    rows = [
+        ("Name", p.name, "NHS number", format_nhs_number(p.nhs_number) if p.nhs_number else "—"),
+        ("Date of birth", fmt_date(p.date_of_birth), "Case", p.case_ref),
+        ("Lead agency", plan.lead_agency or "—", "Quadrant", plan.quadrant or "—"),
+        ("Care coordinator", plan.care_coordinator or "—", "Partner-service worker", plan.partner_worker or "—"),
+        ("Plan created", fmt_date(plan.created), "Next review", fmt_date(plan.next_review)),
+    ]
+    cells = [[Paragraph(a, st.cell_bold), Paragraph(para_text(b), st.cell), Paragraph(c, st.cell_bold),
+              Paragraph(para_text(d), st.cell)] for a, b, c, d in rows]
+    return grid_table(cells, [CONTENT_W * f for f in (0.18, 0.32, 0.2, 0.3)], header=False)
+
+
+def _flags(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
+    if not plan.risk_flags:
+        return [Paragraph("No active risk flags at the time of this plan.", st.body)]
+    out = []
+    for flag in plan.risk_flags:
+        colour = SEVERITY_COLOURS.get(flag.severity, "#333333")
+        src = f" <font size=7.5 color='#555555'>({para_text(flag.source)})</font>" if flag.source else ""
+        out.append(Paragraph(f"<font color='{colour}'><b>{flag.severity.upper()}</b></font>  "
+                             f"{para_text(flag.label)}{src}", st.body))
+    return out
+
+
+def _scores(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
+    if not plan.scores:
+        return [Paragraph("No screening recorded yet.", st.body)]
+    rows = [[Paragraph(h, st.cell_bold) for h in ("Instrument", "Date", "Score", "Band")]]
+    rows += [[Paragraph(para_text(s.instrument), st.cell), Paragraph(fmt_date(s.date), st.cell),
+              Paragraph(para_text(s.total), st.cell), Paragraph(para_text(s.band), st.cell)] for s in plan.scores]
+    return [grid_table(rows, [CONTENT_W * f for f in (0.34, 0.16, 0.22, 0.28)])]
+
+
+def _needs(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
+    out: list = []  # type: ignore[type-arg]
+    widths = [CONTENT_W * f for f in (0.34, 0.16, 0.15, 0.11, 0.11, 0.13)]
+    for i, need in enumerate(plan.needs, 1):
+        out.append(Paragraph(f"{i}. {para_text(need.area)}: {para_text(need.need)}", st.h2))
+        out.append(Paragraph(f"<b>Goal, in my words:</b> “{para_text(need.goal)}”", st.lead_in))
+        rows = [[Paragraph(h, st.cell_bold) for h in ("Action", "Who", "Agency", "Start", "Target", "Status")]]
+        for a in need.actions:
+            rows.append([Paragraph(para_text(a.description), st.cell), Paragraph(para_text(a.responsible), st.cell),
+                         Paragraph(para_text(a.agency), st.cell), Paragraph(fmt_date(a.start), st.cell),
+                         Paragraph(fmt_date(a.target), st.cell), Paragraph(para_text(a.status), st.cell)])
+        if len(rows) == 1:
+            rows.append([Paragraph("No actions agreed yet.", st.cell)] + [""] * 5)
+        out.append(grid_table(rows, widths))
+    return out
+
+
+def _care_team(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
+    if not plan.care_team:
+        return [Paragraph("—", st.body)]
+    rows = [[Paragraph(h, st.cell_bold) for h in ("Name", "Role", "Organisation", "Contact")]]
+    rows += [[Paragraph(para_text(m.name), st.cell), Paragraph(para_text(m.role), st.cell),
+              Paragraph(para_text(m.organisation), st.cell), Paragraph(para_text(m.contact), st.cell)]
+             for m in plan.care_team]
+    return [grid_table(rows, [CONTENT_W * f for f in (0.24, 0.24, 0.26, 0.26)])]
+
+
+def _signatures(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: ignore[type-arg]
+    half = (CONTENT_W - 8) / 2
+    blocks = [SignatureFlowable(b, half, st, positions) for b in plan.signatures]
+    rows = [blocks[i : i + 2] + [""] * (2 - len(blocks[i : i + 2])) for i in range(0, len(blocks), 2)]
+    out: list = [Paragraph("Agreement and signatures", st.h1),  # type: ignore[type-arg]
+                 Paragraph("By signing, we agree this plan. The person has been offered a copy.", st.body),
+                 Spacer(1, 4)]
+    for row in rows:
+        t = Table([row], colWidths=[half + 4, half + 4], hAlign="LEFT",
+                  style=[("FONTNAME", (0, 0), (-1, -1), st.body.fontName), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                         ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+        out.append(KeepTogether([t, Spacer(1, 6)]))
+    if plan.copies_given_to:
+        out.append(Paragraph("<b>Copies given to:</b> " + para_text(", ".join(plan.copies_given_to)), st.body))
+    return out
+
+
+def build_story(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: ignore[type-arg]
+    title = f"Version {plan.version}"
+    if plan.replaces_version:
+        title += f" — replaces version {plan.replaces_version}"
+    story: list = [  # type: ignore[type-arg]
+        Paragraph("Joint care plan", st.title),
+        Paragraph(f"{title}  ·  plan {para_text(plan.plan_id)}  ·  updated {fmt_date(plan.updated)}", st.subtitle),
+        _summary(plan, st),
+        Paragraph("Active risk flags", st.h1), *_flags(plan, st),
+        Paragraph("Screening scores", st.h1), *_scores(plan, st),
+        Paragraph("What matters to me", st.h1), Paragraph(f"“{para_text(plan.what_matters)}”", st.quote),
+        Paragraph("Needs, goals and actions", st.h1), *_needs(plan, st),
+    ]
+    _section(story, st, "Risk management plan", plan.risk_management)
+    story.append(Paragraph("Crisis and contingency plan", st.h1))
+    for heading, text in plan.crisis_plan.items():
+        story += [Paragraph(para_text(heading), st.h2), Paragraph(para_text(text), st.body)]
+    _section(story, st, "Medication (including substitution prescribing)", plan.medication)
+    _section(story, st, "Carer's needs", plan.carer_needs)
+    _section(story, st, "Information-sharing agreement", plan.information_sharing)
+    _section(story, st, "Unmet needs", plan.unmet_needs)
+    story += [Paragraph("Care team", st.h1), *_care_team(plan, st)]
+    story += _signatures(plan, st, positions)
+    return story
+
+
+def render_care_plan(plan: CarePlan) -> RenderedPlan:
+    st = Styles()
+    positions: dict = {}  # type: ignore[type-arg]
+    buf = io.BytesIO()
+    doc = BaseDocTemplate(
+        buf, pagesize=(PAGE_W, PAGE_H), leftMargin=MARGIN, rightMargin=MARGIN, topMargin=20 * mm,
+        bottomMargin=20 * mm, title=f"Joint care plan {plan.plan_id} v{plan.version}",
+        author="ddassess", subject="Joint care plan", creator="ddassess",
+    )
+    frame = Frame(MARGIN, 20 * mm, CONTENT_W, PAGE_H - 40 * mm, id="body", leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0)
+    doc.addPageTemplates([PageTemplate(id="plan", frames=[frame])])
+    doc.build(build_story(plan, st, positions), canvasmaker=numbered_canvas_class(plan))
+    return RenderedPlan(buf.getvalue(), doc.page, positions)
+
+
+def prepare_for_signing(rendered: RenderedPlan) -> bytes:
+    """The rendered plan with an empty signature field in each practitioner's block."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(rendered.pdf))
+    for role, (page, box) in sorted(rendered.signature_fields.items()):
+        fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=role, on_page=page, box=box))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

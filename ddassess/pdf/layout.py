@@ -1,0 +1,191 @@
+"""Page furniture for care plan PDFs: styles, tables, signature blocks, numbered pages.
+
+Every page carries the person's identifiers and the plan's id, version and date in the
+header, and a confidentiality line with "Page x of y" in the footer (``NumberedCanvas``
+defers pages until the total is known). Signature blocks draw signatures as vector
+strokes and note where each practitioner's digital signature field goes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+
+from ddassess.domain.careplan import SIGNER_ROLE_LABELS, CarePlan, SignatureBlock
+from ddassess.domain.nhs import format_nhs_number
+from ddassess.pdf.fonts import register_fonts
+
+PAGE_W, PAGE_H = A4
+MARGIN = 18 * mm
+CONFIDENTIAL = ("CONFIDENTIAL — personal health and social care information. Share only as the "
+                "information-sharing agreement in this plan allows.")
+DIGITAL_ROLES = ("care_coordinator", "partner", "team_lead")
+SEVERITY_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#A16207", "info": "#1D4ED8"}
+
+
+def fmt_date(d: dt.date | None) -> str:
+    return d.strftime("%d %b %Y") if d else "—"
+
+
+def para_text(value: str) -> str:
+    """User text made safe for Paragraph markup, line breaks kept."""
+    return escape(value.strip()).replace("\n", "<br/>") if value and value.strip() else "—"
+
+
+class Styles:
+    def __init__(self) -> None:
+        regular, bold = register_fonts()
+        self.body = ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=12.5, alignment=TA_LEFT)
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=10)
+        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=8.5, leading=10.5)
+        self.cell_bold = ParagraphStyle("cellb", parent=self.cell, fontName=bold)
+        self.title = ParagraphStyle("title", parent=self.body, fontName=bold, fontSize=18, leading=22, spaceAfter=2)
+        self.subtitle = ParagraphStyle("subtitle", parent=self.body, fontSize=10, textColor=colors.HexColor("#444444"),
+                                       spaceAfter=8)
+        self.h1 = ParagraphStyle("h1", parent=self.body, fontName=bold, fontSize=12.5, leading=16, spaceBefore=10,
+                                 spaceAfter=4, keepWithNext=1, textColor=colors.HexColor("#1F3A5F"))
+        self.h2 = ParagraphStyle("h2", parent=self.body, fontName=bold, fontSize=10.5, leading=13, spaceBefore=6,
+                                 spaceAfter=2, keepWithNext=1)
+        # Text that introduces a table: kept on the page of the table's first rows.
+        self.lead_in = ParagraphStyle("lead_in", parent=self.body, spaceAfter=3, keepWithNext=1)
+        self.quote = ParagraphStyle("quote", parent=self.body, leftIndent=8, borderPadding=(4, 4, 4, 6),
+                                    borderColor=colors.HexColor("#9CB3D4"), borderWidth=0, backColor=colors.HexColor("#F1F5FA"))
+
+
+def grid_table(rows: list[list], widths: list[float], header: bool = True) -> Table:
+    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    style = [
+        ("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#B8C2CC")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+    ]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E3EAF3")))
+    t.setStyle(TableStyle(style))
+    return t
+
+
+class SignatureFlowable(Flowable):
+    """One signature block: role, drawn strokes or verbal agreement, name, role, agency, date."""
+
+    STROKE_H = 40
+
+    def __init__(self, block: SignatureBlock, width: float, styles: Styles, positions: dict) -> None:  # type: ignore[type-arg]
+        super().__init__()
+        self.block, self.width, self.styles, self.positions = block, width, styles, positions
+        self.digital = block.role in DIGITAL_ROLES
+        self.height = 150  # one height for every block, so a row of two lines up
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c, b, w, h = self.canv, self.block, self.width, self.height
+        regular, bold = register_fonts()
+        c.setStrokeColor(colors.HexColor("#8896A6"))
+        c.setLineWidth(0.6)
+        c.rect(0, 0, w, h)
+        c.setFont(bold, 9)
+        c.drawString(6, h - 13, SIGNER_ROLE_LABELS.get(b.role, b.role))
+        area_top, area_bottom = h - 18, h - 18 - self.STROKE_H
+        if b.strokes:
+            self._draw_strokes(area_bottom, area_top)
+        elif b.verbal_agreement:
+            p = Paragraph("<i>Agreed verbally:</i> " + para_text(b.verbal_agreement), self.styles.small)
+            p.wrapOn(c, w - 12, self.STROKE_H)
+            p.drawOn(c, 6, area_bottom + 2)
+        c.setStrokeColor(colors.HexColor("#444444"))
+        c.line(6, area_bottom, w - 6, area_bottom)
+        c.setFont(regular, 8)
+        y = area_bottom - 11
+        lines = [("Name", b.name)]
+        if self.digital or b.job_title or b.agency:
+            lines += [("Role", b.job_title), ("Agency", b.agency)]
+        lines.append(("Date", fmt_date(b.signed_on) if b.signed_on else ""))
+        for label, value in lines:
+            c.drawString(6, y, f"{label}: {value}" if value else f"{label}:")
+            y -= 10
+        if self.digital:
+            x, y0 = c.absolutePosition(0, 0)
+            page = c.getPageNumber() - 1
+            self.positions[b.role] = (page, (int(x + 4), int(y0 + 3), int(x + w - 4), int(y0 + 31)))
+            c.setFont(regular, 6.5)
+            c.setFillColor(colors.HexColor("#6B7280"))
+            c.drawString(6, 35, "Digital signature (PAdES):")
+            c.setFillColor(colors.black)
+
+    def _draw_strokes(self, bottom: float, top: float) -> None:
+        points = [p for s in self.block.strokes for p in s]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        span_x, span_y = max(max(xs) - min(xs), 1.0), max(max(ys) - min(ys), 1.0)
+        scale = min((self.width - 16) / span_x, (top - bottom - 4) / span_y)
+        ox, oy = 8 - min(xs) * scale, bottom + 2
+        c = self.canv
+        c.setStrokeColor(colors.HexColor("#0B1F4D"))
+        c.setLineWidth(1.1)
+        c.setLineCap(1)
+        c.setLineJoin(1)
+        for stroke in self.block.strokes:
+            if len(stroke) < 2:
+                continue
+            path = c.beginPath()
+            # Signature pads measure y downwards; PDF measures up.
+            path.moveTo(ox + stroke[0][0] * scale, oy + (max(ys) - stroke[0][1]) * scale)
+            for x, y in stroke[1:]:
+                path.lineTo(ox + x * scale, oy + (max(ys) - y) * scale)
+            c.drawPath(path, stroke=1, fill=0)
+
+
+def numbered_canvas_class(plan: CarePlan):  # type: ignore[no-untyped-def]
+    regular, bold = register_fonts()
+    person = plan.person
+    identifiers = (f"{person.name}  ·  NHS {format_nhs_number(person.nhs_number) if person.nhs_number else '—'}"
+                   f"  ·  DOB {fmt_date(person.date_of_birth)}  ·  {person.case_ref}")
+    plan_line = f"Joint care plan {plan.plan_id}  ·  version {plan.version}  ·  {fmt_date(plan.updated)}"
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        """Defers each page so the footer can say 'Page x of y'."""
+
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            kwargs["initialFontName"] = kwargs.get("initialFontName") or regular  # platypus passes None
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []  # type: ignore[type-arg]
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._decorate(total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, total: int) -> None:
+            self.saveState()
+            self.setFont(bold, 8.5)
+            self.drawString(MARGIN, PAGE_H - 10 * mm, identifiers)
+            self.setFont(regular, 7.5)
+            self.drawString(MARGIN, PAGE_H - 14 * mm, plan_line)
+            self.setStrokeColor(colors.HexColor("#B8C2CC"))
+            self.line(MARGIN, PAGE_H - 15.5 * mm, PAGE_W - MARGIN, PAGE_H - 15.5 * mm)
+            self.line(MARGIN, 14 * mm, PAGE_W - MARGIN, 14 * mm)
+            self.setFont(regular, 7)
+            self.drawString(MARGIN, 10 * mm, CONFIDENTIAL)
+            self.setFont(bold, 8)
+            self.drawRightString(PAGE_W - MARGIN, 6 * mm, f"Page {self._pageNumber} of {total}")
+            self.restoreState()
+
+    return NumberedCanvas
