@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import forms as forms_cmds
+    from ddassess.commands import pdf as pdf_cmds
     from ddassess.commands import store as store_cmds
 
     parser = argparse.ArgumentParser(
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     store_cmds.register(sub)
     forms_cmds.register(sub)
+    pdf_cmds.register(sub)
     return parser
 
 

@@ -1,0 +1,59 @@
+"""``ddassess pdf verify FILE.pdf``: report every signature of a care plan PDF.
+
+Exit 0 only when every signature is intact, valid, trusted by one of the given team
+authorities and followed by nothing but further signatures.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ddassess.errors import InvalidInputError, UserFacingError
+
+
+class SignatureProblem(UserFacingError):
+    code = "PDF_003"
+    exit_code = 13
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pdf", help="signed care plan PDFs")
+    pdf_sub = p.add_subparsers(dest="pdf_command", metavar="ACTION", required=True)
+    v = pdf_sub.add_parser("verify", help="check every signature of a PDF")
+    v.add_argument("file", type=Path, help="the PDF to check")
+    v.add_argument("--trust", type=Path, action="append", default=[], metavar="CA.pem",
+                   help="a team authority's certificate to trust (repeat for several)")
+    v.set_defaults(handler=cmd_verify)
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInputError(f"There is no file {path}.", hint=f"Check the path of the {what}.") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path} is a folder, not a {what}.") from None
+    except PermissionError:
+        raise InvalidInputError(f"{path} cannot be read (permission denied).") from None
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from ddassess.pdf.certs import load_cert_pem
+    from ddassess.pdf.signing import verify_pdf
+
+    if not args.trust:
+        raise InvalidInputError(
+            "Say which team authority to trust with --trust CA.pem.",
+            hint="Without a trusted authority no signature can be called trusted.",
+        )
+    roots = [load_cert_pem(_read(p, "certificate")) for p in args.trust]
+    reports = verify_pdf(_read(args.file, "PDF"), roots)
+    for report in reports:
+        print("\n".join(report.lines()))
+    bad = [r for r in reports if not r.ok]
+    if bad:
+        raise SignatureProblem(f"{len(bad)} of {len(reports)} signature(s) failed the check (see above).",
+                               hint="Do not rely on this copy; ask the sender for the original.")
+    print(f"All {len(reports)} signature(s) are intact, valid and trusted.")
+    return 0
