@@ -237,3 +237,34 @@ class SettingRecord(Base):
     )
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value_json: Mapped[str] = mapped_column(Text, default="null")
+
+
+class SigningAuthorityRecord(Base):
+    """A certificate authority whose signatures the team trusts (its own, or imported)."""
+
+    __tablename__ = "signing_authorities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(200))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    key_pem: Mapped[str | None] = mapped_column(Text)  # encrypted PKCS#8; None for imported roots
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SigningIdentityRecord(Base):
+    """A practitioner's certificate and encrypted private key."""
+
+    __tablename__ = "signing_identities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    chain_pem: Mapped[str] = mapped_column(Text, default="")
+    key_pem: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    not_after: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_signing_identities_practitioner", "practitioner_id"),)
