@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import forms as forms_cmds
     from ddassess.commands import pdf as pdf_cmds
+    from ddassess.commands import signing as signing_cmds
     from ddassess.commands import store as store_cmds
 
     parser = argparse.ArgumentParser(
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_cmds.register(sub)
     forms_cmds.register(sub)
     pdf_cmds.register(sub)
+    signing_cmds.register(sub)
     return parser
 
 

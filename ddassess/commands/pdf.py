@@ -23,11 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = pdf_sub.add_parser("verify", help="check every signature of a PDF")
     v.add_argument("file", type=Path, help="the PDF to check")
     v.add_argument("--trust", type=Path, action="append", default=[], metavar="CA.pem",
-                   help="a team authority's certificate to trust (repeat for several)")
+                   help="an authority's certificate to trust (repeat for several); "
+                        "without it, the authorities trusted in your store")
     v.set_defaults(handler=cmd_verify)
 
 
-def _read(path: Path, what: str) -> bytes:
+def read_input_file(path: Path, what: str) -> bytes:
+    """A file the user named, with a clear message when it cannot be read."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -38,17 +40,33 @@ def _read(path: Path, what: str) -> bytes:
         raise InvalidInputError(f"{path} cannot be read (permission denied).") from None
 
 
+def _store_roots(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
+    from ddassess.commands.store import open_for_cli
+    from ddassess.services.signing import trusted_roots
+
+    store, _ = open_for_cli(args)
+    try:
+        roots = trusted_roots(store)
+    finally:
+        store.close()
+    if not roots:
+        raise InvalidInputError(
+            "Your store trusts no signing authority yet, so no signature can be called trusted.",
+            hint="Give the authority's certificate with --trust CA.pem, or add it with `ddassess signing trust`.",
+        )
+    return roots
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from ddassess.pdf.certs import load_cert_pem
     from ddassess.pdf.signing import verify_pdf
 
-    if not args.trust:
-        raise InvalidInputError(
-            "Say which team authority to trust with --trust CA.pem.",
-            hint="Without a trusted authority no signature can be called trusted.",
-        )
-    roots = [load_cert_pem(_read(p, "certificate")) for p in args.trust]
-    reports = verify_pdf(_read(args.file, "PDF"), roots)
+    pdf = read_input_file(args.file, "PDF")
+    if args.trust:
+        roots = [load_cert_pem(read_input_file(p, "certificate")) for p in args.trust]
+    else:
+        roots = _store_roots(args)
+    reports = verify_pdf(pdf, roots)
     for report in reports:
         print("\n".join(report.lines()))
     bad = [r for r in reports if not r.ok]

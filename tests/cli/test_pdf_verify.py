@@ -70,6 +70,7 @@ def test_unsigned_pdf(signed, tmp_path, capsys):
     assert "no digital signatures" in capsys.readouterr().err
 
 
-def test_trust_is_required(signed, capsys):
+def test_without_trust_option_the_store_must_trust_someone(signed, store, capsys):
+    store.close()
     assert main(["pdf", "verify", str(signed / "plan.pdf")]) == 2
-    assert "--trust" in capsys.readouterr().err
+    assert "trusts no signing authority yet" in capsys.readouterr().err
