@@ -1,9 +1,77 @@
-"""``ddassess forms ...``: list, check and score forms headlessly (owned by the forms engine)."""
+"""``ddassess forms ...``: list, check and score forms headlessly."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+
+from ddassess.errors import InvalidInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("forms", help="list, check and score the forms of the catalogue")
+    p = sub.add_parser("forms", help="list, check and score the forms of the catalogue")
+    s = p.add_subparsers(dest="forms_command", metavar="ACTION", required=True)
+    c = s.add_parser("list", help="the forms of the catalogue")
+    c.add_argument("--dir", type=Path, help="a forms folder other than the installed catalogue")
+    c.set_defaults(handler=cmd_list)
+    c = s.add_parser("check", help="check every form file of a folder; exit 1 on any problem")
+    c.add_argument("dir", type=Path, nargs="?", help="the folder (default: the catalogue)")
+    c.set_defaults(handler=cmd_check)
+    c = s.add_parser("score", help="check and score answers (JSON) against a form; prints JSON")
+    c.add_argument("form_id")
+    c.add_argument("--answers", type=Path, required=True, help="a JSON file of {question id: answer}")
+    c.add_argument("--version", type=int, help="a particular version of the form")
+    c.add_argument("--dir", type=Path, help="a forms folder other than the installed catalogue")
+    c.set_defaults(handler=cmd_score)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ddassess.formengine import load_catalogue
+
+    cat = load_catalogue(args.dir)
+    for spec in sorted(cat.forms.values(), key=lambda s: (s.kind, s.id)):
+        older = [v for v in cat.versions(spec.id) if v != spec.version]
+        extra = f"  (older: {', '.join(map(str, older))})" if older else ""
+        print(f"{spec.id:22} v{spec.version:<3} {spec.kind:10} {spec.content_hash[:12]}  {spec.title}{extra}")
+    bad = [p for p in cat.problems if p.severity == "error"]
+    if bad:
+        print(f"{len(bad)} problem(s) kept some forms out: run `ddassess forms check`.", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ddassess.formengine import load_catalogue
+
+    folder = args.dir
+    if folder is not None and not folder.is_dir():
+        raise InvalidInputError(f"{folder} is not a folder of form files.")
+    cat = load_catalogue(folder)
+    for p in cat.problems:
+        print(str(p) + (" (warning)" if p.severity == "warning" else ""))
+    errors = [p for p in cat.problems if p.severity == "error"]
+    print(f"{len(cat.all_versions)} form version(s) loaded; {len(errors)} error(s), "
+          f"{len(cat.problems) - len(errors)} warning(s).")
+    return 1 if errors else 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from ddassess.formengine import evaluate, load_catalogue
+
+    try:
+        answers = json.loads(args.answers.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"There is no file {args.answers}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{args.answers} cannot be read ({exc.__class__.__name__}).") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{args.answers} is not valid JSON: {exc.msg} at line {exc.lineno}.",
+                                hint='Write the answers as {"q1": 2, "q2": 0, ...}.') from None
+    if not isinstance(answers, dict):
+        raise InvalidInputError(f"{args.answers} must hold one JSON object of question ids to answers.")
+    cat = load_catalogue(args.dir)
+    spec = cat.get(args.form_id, args.version)
+    result = evaluate(spec, answers, tables=cat.tables)
+    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,180 @@
+"""From a checked definition (a dict) to a FormSpec, and back (``spec_to_dict``).
+
+``build_spec`` assumes the JSON Schema has passed and reports problems of meaning:
+unknown types and choice lists, unscored options in scored fields, expressions that do
+not parse or name unknown things, reverse items outside a score, unknown tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ddassess.formengine.expr import Expr, ExprError, parse_expr
+from ddassess.formengine.problems import did_you_mean
+from ddassess.formengine.spec import (
+    CHOICE_TYPES,
+    FIELD_TYPES,
+    BandSpec,
+    ChoiceSpec,
+    FieldSpec,
+    FlagSpec,
+    FormSpec,
+    ScoreSpec,
+    SectionSpec,
+)
+from ddassess.formengine.yamlsource import Path, Source
+
+_FIELD_KEYS = ("help", "required", "min", "max", "min_length", "max_length", "pattern", "not_future", "format",
+               "min_rows", "max_rows", "min_label", "max_label", "unit")
+
+
+class _Builder:
+    def __init__(self, src: Source, data: dict[str, Any], shared_choices: dict[str, Any] | None = None) -> None:
+        self.src = src
+        self.data = data
+        self.choice_lists = {**(shared_choices or {}), **data.get("choice_lists", {})}
+
+    def expr(self, value: Any, path: Path, field_id: str = "") -> Expr | None:
+        if value is None:
+            return None
+        try:
+            return parse_expr(value)
+        except ExprError as exc:
+            self.src.problem(exc.code, exc.message, path, field_id=field_id)
+            return None
+
+    def choices(self, raw: Any, ftype: str, path: Path, fid: str) -> tuple[ChoiceSpec, ...]:
+        if isinstance(raw, str):
+            if raw not in self.choice_lists:
+                self.src.problem("FORM_008", f"Field '{fid}' uses the choice list '{raw}', which is not defined"
+                                 f"{did_you_mean(raw, self.choice_lists)}.", path + ("choices",), field_id=fid)
+                return ()
+            raw = self.choice_lists[raw]
+        out = []
+        for i, c in enumerate(raw or []):
+            if ftype == "scored_choice" and c.get("score") is None:
+                self.src.problem("FORM_009", f"Option '{c.get('label', c.get('value'))}' of scored field '{fid}' "
+                                 "has no score.", path + ("choices", i), field_id=fid)
+            out.append(ChoiceSpec(value=c["value"], label=str(c["label"]), score=c.get("score"),
+                                  help=c.get("help", "")))
+        if ftype in CHOICE_TYPES and not out:
+            self.src.problem("FORM_008", f"Choice field '{fid}' has no choices.", path, field_id=fid)
+        values = [c.value for c in out]
+        if len(set(map(str, values))) != len(values):
+            self.src.problem("FORM_004", f"Field '{fid}' has two options with the same value.", path, field_id=fid)
+        return tuple(out)
+
+    def field(self, raw: dict[str, Any], path: Path) -> FieldSpec:
+        fid, ftype = raw["id"], raw["type"]
+        if ftype not in FIELD_TYPES:
+            self.src.problem("FORM_003", f"Field '{fid}' has the unknown type '{ftype}'"
+                             f"{did_you_mean(ftype, FIELD_TYPES)}.", path + ("type",), field_id=fid)
+        if ftype not in ("computed", "group") and not str(raw.get("help", "")).strip():
+            self.src.problem("FORM_019", f"Question '{fid}' has no help text: say what is asked and why.",
+                             path, field_id=fid)
+        kwargs = {k: raw[k] for k in _FIELD_KEYS if k in raw}
+        sub = tuple(self.field(f, path + ("fields", i)) for i, f in enumerate(raw.get("fields", [])))
+        if ftype == "computed" and "expr" not in raw:
+            self.src.problem("FORM_002", f"Computed field '{fid}' needs an 'expr'.", path, field_id=fid)
+        return FieldSpec(
+            id=fid, type=ftype, label=str(raw["label"]),
+            choices=self.choices(raw.get("choices"), ftype, path, fid) if ftype in CHOICE_TYPES else (),
+            show_if=self.expr(raw.get("show_if"), path + ("show_if",), fid),
+            expr=self.expr(raw.get("expr"), path + ("expr",), fid),
+            prefill=self.expr(raw.get("prefill"), path + ("prefill",), fid),
+            fields=sub, **kwargs,
+        )
+
+    def score(self, raw: dict[str, Any], path: Path) -> ScoreSpec:
+        missing = raw.get("missing", {})
+        return ScoreSpec(
+            id=raw["id"], label=str(raw["label"]), items=tuple(raw.get("items", ())),
+            reverse=tuple(raw.get("reverse", ())), weights=tuple(sorted(raw.get("weights", {}).items())),
+            expr=self.expr(raw.get("expr"), path + ("expr",), raw["id"]),
+            allow_missing=int(missing.get("allow", 0)), prorate=missing.get("method") == "prorate",
+            min=raw.get("min"), max=raw.get("max"), help=raw.get("help", ""),
+            bands=tuple(BandSpec(b["min"], b["max"], str(b["label"]), b.get("action", "")) for b in raw.get("bands", [])),
+        )
+
+    def build(self) -> FormSpec:
+        d = self.data
+        sections = tuple(
+            SectionSpec(id=s["id"], title=str(s["title"]), help=s.get("help", ""),
+                        show_if=self.expr(s.get("show_if"), ("sections", i, "show_if")),
+                        fields=tuple(self.field(f, ("sections", i, "fields", j)) for j, f in enumerate(s["fields"])))
+            for i, s in enumerate(d["sections"])
+        )
+        scores = tuple(self.score(s, ("scores", i)) for i, s in enumerate(d.get("scores", [])))
+        flags = []
+        for i, f in enumerate(d.get("flags", [])):
+            when = self.expr(f["when"], ("flags", i, "when"), f["id"])
+            if when is not None:
+                flags.append(FlagSpec(f["id"], when, f["severity"], str(f["message"])))
+        licence = d["licence"]
+        tables = tuple(sorted((name, tuple(sorted((str(k), v) for k, v in rows.items())))
+                              for name, rows in d.get("tables", {}).items()))
+        return FormSpec(
+            id=d["id"], version=int(d["version"]), title=str(d["title"]), kind=d.get("kind", "pathway"),
+            purpose=str(d.get("purpose", "")), licence=tuple(sorted((k, str(v)) for k, v in licence.items())),
+            sections=sections, scores=scores, flags=tuple(flags), tables=tables, file=self.src.file,
+        )
+
+
+def build_spec(src: Source, shared_choices: dict[str, Any] | None = None) -> FormSpec:
+    return _Builder(src, src.data, shared_choices).build()
+
+
+# --- back to a plain definition ------------------------------------------------------
+
+
+def _expr(e: Expr | None) -> str | None:
+    return e.source if e is not None else None
+
+
+def _field_dict(f: FieldSpec) -> dict[str, Any]:
+    d: dict[str, Any] = {"id": f.id, "type": f.type, "label": f.label}
+    for key in _FIELD_KEYS:
+        value = getattr(f, key)
+        if value not in (None, False, ""):
+            d[key] = value
+    if f.choices:
+        d["choices"] = [{k: v for k, v in (("value", c.value), ("label", c.label), ("score", c.score),
+                                           ("help", c.help)) if v not in (None, "")} for c in f.choices]
+    for key in ("show_if", "expr", "prefill"):
+        if getattr(f, key) is not None:
+            d[key] = _expr(getattr(f, key))
+    if f.fields:
+        d["fields"] = [_field_dict(s) for s in f.fields]
+    return d
+
+
+def spec_to_dict(spec: FormSpec) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "id": spec.id, "version": spec.version, "title": spec.title, "kind": spec.kind, "purpose": spec.purpose,
+        "licence": dict(spec.licence),
+        "sections": [
+            {k: v for k, v in (("id", s.id), ("title", s.title), ("help", s.help), ("show_if", _expr(s.show_if)),
+                               ("fields", [_field_dict(f) for f in s.fields])) if v not in (None, "")}
+            for s in spec.sections
+        ],
+    }
+    if spec.scores:
+        d["scores"] = []
+        for s in spec.scores:
+            sd: dict[str, Any] = {"id": s.id, "label": s.label}
+            for key, value in (("items", list(s.items)), ("reverse", list(s.reverse)), ("weights", dict(s.weights)),
+                               ("expr", _expr(s.expr)), ("min", s.min), ("max", s.max), ("help", s.help)):
+                if value not in (None, "", [], {}):
+                    sd[key] = value
+            if s.allow_missing or s.prorate:
+                sd["missing"] = {"allow": s.allow_missing, **({"method": "prorate"} if s.prorate else {})}
+            if s.bands:
+                sd["bands"] = [{k: v for k, v in (("min", b.min), ("max", b.max), ("label", b.label),
+                                                  ("action", b.action)) if v != ""} for b in s.bands]
+            d["scores"].append(sd)
+    if spec.flags:
+        d["flags"] = [{"id": f.id, "when": f.when.source, "severity": f.severity, "message": f.message}
+                      for f in spec.flags]
+    if spec.tables:
+        d["tables"] = {name: dict(rows) for name, rows in spec.tables}
+    return d

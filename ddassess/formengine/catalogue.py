@@ -1,0 +1,157 @@
+"""The catalogue: every form in forms/, every older version, the glossary and shared tables.
+
+::
+
+    forms/<id>.yaml                  the current version of each form
+    forms/versions/<id>@<n>.yaml     older versions, kept so saved responses still render
+    forms/tables/<name>.yaml         lookup tables an area can edit (e.g. quadrant → lead)
+    forms/choices.yaml               choice lists shared by several forms (optional)
+    forms/glossary.yaml              the common-language terms labels and help refer to
+
+A bad file never stops the others: its problems are collected and that form alone is
+left out. ``load_form_text`` checks one definition given as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ddassess.errors import UnknownFormError
+from ddassess.formengine.build import build_spec
+from ddassess.formengine.problems import Problem, did_you_mean, errors
+from ddassess.formengine.schemacheck import check_structure
+from ddassess.formengine.spec import FormSpec
+from ddassess.formengine.validate import validate
+from ddassess.formengine.yamlsource import read_yaml
+
+
+@dataclass
+class Catalogue:
+    directory: Path | None = None
+    forms: dict[str, FormSpec] = field(default_factory=dict)  # id -> current version
+    all_versions: dict[tuple[str, int], FormSpec] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    glossary: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def get(self, form_id: str, version: int | None = None) -> FormSpec:
+        if version is None and form_id in self.forms:
+            return self.forms[form_id]
+        if version is not None and (form_id, version) in self.all_versions:
+            return self.all_versions[(form_id, version)]
+        known = sorted(self.forms)
+        what = form_id if version is None else f"{form_id} version {version}"
+        raise UnknownFormError(f"There is no form '{what}' in the catalogue{did_you_mean(form_id, known)}.",
+                               hint="`ddassess forms list` shows the forms there are.")
+
+    def by_hash(self, content_hash: str) -> FormSpec | None:
+        for spec in self.all_versions.values():
+            if spec.content_hash == content_hash:
+                return spec
+        return None
+
+    def versions(self, form_id: str) -> list[int]:
+        return sorted(v for (fid, v) in self.all_versions if fid == form_id)
+
+
+def load_form_text(text: str, file: str = "<form>", *, glossary: set[str] | None = None,
+                   tables: dict[str, Any] | None = None, shared_choices: dict[str, Any] | None = None,
+                   check_file_name: bool = False) -> tuple[FormSpec | None, list[Problem]]:
+    """One definition: (spec, problems); the spec is None when any problem is an error."""
+    src = read_yaml(text, file)
+    if src.data is None or src.problems and errors(src.problems):
+        return None, src.problems
+    if not check_structure(src):
+        return None, src.problems
+    spec = build_spec(src, shared_choices)
+    spec = validate(spec, src, glossary=glossary, shared_tables=(tables or {}).keys(),
+                    check_file_name=check_file_name)
+    return (None if errors(src.problems) else spec), src.problems
+
+
+def _read(path: Path, problems: list[Problem]) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem("FORM_020", f"The file cannot be read ({exc.__class__.__name__}).", file=str(path)))
+        return None
+
+
+def _mapping_file(path: Path, what: str, problems: list[Problem]) -> dict[str, Any]:
+    text = _read(path, problems) if path.exists() else None
+    if text is None:
+        return {}
+    src = read_yaml(text, str(path))
+    problems.extend(src.problems)
+    if src.data is not None and not isinstance(src.data, dict):
+        problems.append(Problem("FORM_002", f"The {what} must be a mapping of names to entries.", file=str(path)))
+        return {}
+    return src.data or {}
+
+
+def load_catalogue(directory: Path | str | None = None) -> Catalogue:
+    from ddassess.paths import forms_dir
+
+    folder = Path(directory) if directory is not None else forms_dir()
+    cat = Catalogue(directory=folder)
+    if not folder.is_dir():
+        cat.problems.append(Problem("FORM_020", "There is no forms folder here.", file=str(folder)))
+        return cat
+    cat.glossary = _mapping_file(folder / "glossary.yaml", "glossary", cat.problems)
+    terms = {str(k).lower() for k in cat.glossary}
+    for path in sorted((folder / "tables").glob("*.yaml")):
+        cat.tables[path.stem] = _mapping_file(path, "table", cat.problems)
+    shared_choices = _mapping_file(folder / "choices.yaml", "choice lists", cat.problems)
+    current = sorted(p for p in folder.glob("*.yaml") if p.stem not in ("glossary", "choices"))
+    older = sorted((folder / "versions").glob("*.yaml"))
+    for path in current + older:
+        text = _read(path, cat.problems)
+        if text is None:
+            continue
+        spec, problems = load_form_text(text, str(path), glossary=terms, tables=cat.tables,
+                                        shared_choices=shared_choices, check_file_name=True)
+        cat.problems.extend(problems)
+        if spec is None:
+            continue
+        key = (spec.id, spec.version)
+        if key in cat.all_versions:
+            cat.problems.append(Problem("FORM_017", f"{spec.id} version {spec.version} is also defined in "
+                                        f"{cat.all_versions[key].file}: give one of them a new version.",
+                                        file=str(path), line=1))
+            continue
+        cat.all_versions[key] = spec
+        if path in current:
+            cat.forms[spec.id] = spec
+    _check_cross_references(cat)
+    return cat
+
+
+def _check_cross_references(cat: Catalogue) -> None:
+    """latest('form', 'name') must name a form of the catalogue and something it has."""
+    for spec in cat.forms.values():
+        for e in _all_exprs(spec):
+            for fname, args in e.calls:
+                if fname != "latest" or not isinstance(args[0], str):
+                    continue
+                target = cat.forms.get(args[0])
+                if target is None:
+                    cat.problems.append(Problem("FORM_005", f"{spec.id} refers to the form '{args[0]}', which the "
+                                                f"catalogue does not have{did_you_mean(args[0], cat.forms)}.",
+                                                file=spec.file, severity="warning"))
+                elif isinstance(args[1], str) and args[1] not in set(target.fields) | set(target.score_specs):
+                    names = set(target.fields) | set(target.score_specs)
+                    cat.problems.append(Problem("FORM_005", f"{spec.id} refers to '{args[1]}' of {args[0]}, which "
+                                                f"that form does not have{did_you_mean(args[1], names)}.",
+                                                file=spec.file, severity="warning"))
+
+
+def _all_exprs(spec: FormSpec):  # type: ignore[no-untyped-def]
+    for s in spec.sections:
+        if s.show_if:
+            yield s.show_if
+        for f in s.fields:
+            yield from (e for e in (f.show_if, f.expr, f.prefill) if e is not None)
+    yield from (s.expr for s in spec.scores if s.expr is not None)
+    yield from (fl.when for fl in spec.flags)

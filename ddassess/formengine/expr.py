@@ -1,0 +1,301 @@
+"""The expression language of forms: small, safe, and documented in forms/README.md.
+
+Expressions are read with Python's ``ast`` parser in ``eval`` mode and then *interpreted
+here*, node by node, from a short whitelist: literals, names of answers and scores,
+``true``/``false``/``null``, arithmetic, comparisons, ``and``/``or``/``not``, ``in``
+with a list, ``a if c else b``, and calls to the functions in ``FUNCTIONS``. Anything
+else — attributes, subscripts, lambdas, comprehensions, keyword arguments — is refused
+when the form is loaded. Nothing is ever passed to ``eval`` or ``exec``.
+
+Missing answers are ``null``. Arithmetic with null gives null; a comparison with null is
+false (except ``== null`` / ``!= null``); ``and``/``or``/``not`` treat null as false.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ddassess.formengine.problems import did_you_mean
+
+CONSTANT_NAMES = {"true": True, "false": False, "null": None}
+MAX_LENGTH = 2000
+
+
+class CaseContext(Protocol):
+    """Answers and scores of the other forms of the same case (for ``latest``)."""
+
+    def lookup(self, form_id: str, name: str) -> Any: ...
+
+
+@dataclass
+class Env:
+    values: Mapping[str, Any]
+    context: CaseContext | None = None
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def _num(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _f_sum(env: Env, *xs: Any) -> Any:
+    """Sum of the answered numbers (null answers are skipped; scores report completeness)."""
+    return sum(x for x in xs if _num(x))
+
+
+def _f_count_answered(env: Env, *xs: Any) -> int:
+    return sum(1 for x in xs if x not in (None, "", []))
+
+
+def _f_answered(env: Env, x: Any) -> bool:
+    return x not in (None, "", [])
+
+
+def _f_selected(env: Env, x: Any, value: Any) -> bool:
+    return isinstance(x, list) and value in x or x == value
+
+
+def _f_min(env: Env, *xs: Any) -> Any:
+    vals = [x for x in xs if _num(x)]
+    return min(vals) if vals else None
+
+
+def _f_max(env: Env, *xs: Any) -> Any:
+    vals = [x for x in xs if _num(x)]
+    return max(vals) if vals else None
+
+
+def _f_choose(env: Env, cond: Any, a: Any, b: Any) -> Any:
+    return a if _truthy(cond) else b
+
+
+def _f_age(env: Env, born: Any) -> Any:
+    if not isinstance(born, dt.date):
+        return None
+    t = env.today
+    return t.year - born.year - ((t.month, t.day) < (born.month, born.day))
+
+
+def _f_days_since(env: Env, d: Any) -> Any:
+    return (env.today - d).days if isinstance(d, dt.date) else None
+
+
+def _f_days_between(env: Env, a: Any, b: Any) -> Any:
+    return (b - a).days if isinstance(a, dt.date) and isinstance(b, dt.date) else None
+
+
+def _f_today(env: Env) -> dt.date:
+    return env.today
+
+
+def _f_lookup(env: Env, table: Any, key: Any) -> Any:
+    if key is None:
+        return None
+    return env.tables.get(str(table), {}).get(str(key))
+
+
+def _f_latest(env: Env, form_id: Any, name: Any) -> Any:
+    if env.context is None:
+        return None
+    return env.context.lookup(str(form_id), str(name))
+
+
+def _rows(group: Any) -> list[dict[str, Any]]:
+    return [r for r in group if isinstance(r, dict)] if isinstance(group, list) else []
+
+
+def _f_count_rows(env: Env, group: Any) -> int:
+    return len(_rows(group))
+
+
+def _f_any_row(env: Env, group: Any, column: Any, value: Any) -> bool:
+    return any(r.get(column) == value or (isinstance(r.get(column), list) and value in r[column])
+               for r in _rows(group))
+
+
+def _f_len(env: Env, x: Any) -> Any:
+    return len(x) if isinstance(x, str | list) else None
+
+
+def _f_round(env: Env, x: Any, n: Any = 0) -> Any:
+    return round(x, int(n)) if _num(x) and _num(n) else None
+
+
+# name -> (min args, max args, implementation)
+FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any]]] = {
+    "sum": (1, 99, _f_sum),
+    "count_answered": (1, 99, _f_count_answered),
+    "answered": (1, 1, _f_answered),
+    "selected": (2, 2, _f_selected),
+    "min": (1, 99, _f_min),
+    "max": (1, 99, _f_max),
+    "choose": (3, 3, _f_choose),
+    "age": (1, 1, _f_age),
+    "days_since": (1, 1, _f_days_since),
+    "days_between": (2, 2, _f_days_between),
+    "today": (0, 0, _f_today),
+    "lookup": (2, 2, _f_lookup),
+    "latest": (2, 2, _f_latest),
+    "count_rows": (1, 1, _f_count_rows),
+    "any_row": (3, 3, _f_any_row),
+    "len": (1, 1, _f_len),
+    "round": (1, 2, _f_round),
+}
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b if b else None,
+    ast.Mod: lambda a, b: a % b if b else None,
+}
+_CMP: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
+
+
+@dataclass(frozen=True)
+class Expr:
+    source: str
+    tree: ast.expr = field(compare=False, repr=False)
+    names: frozenset[str] = frozenset()
+    calls: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (function, literal args) for load-time checks
+
+
+class ExprError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_expr(source: Any) -> Expr:
+    """Parse and vet an expression; raises ExprError(code, message) when it is not allowed."""
+    if isinstance(source, bool | int | float):
+        source = str(source).lower() if isinstance(source, bool) else str(source)
+    if not isinstance(source, str) or not source.strip():
+        raise ExprError("FORM_006", "An expression must be written as text.")
+    if len(source) > MAX_LENGTH:
+        raise ExprError("FORM_006", f"This expression is longer than {MAX_LENGTH} characters.")
+    try:
+        tree = ast.parse(source.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise ExprError("FORM_006", f"The expression '{source}' cannot be read: {exc.msg}.") from None
+    names: set[str] = set()
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+    _vet(tree, source, names, calls)
+    return Expr(source, tree, frozenset(names), tuple(calls))
+
+
+_ALLOWED = (ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Compare, ast.Call, ast.Name, ast.Constant, ast.List,
+            ast.Tuple, ast.IfExp, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Load, *_BINOPS, *_CMP,
+            ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+
+
+def _vet(node: ast.AST, source: str, names: set[str], calls: list) -> None:  # type: ignore[type-arg]
+    if not isinstance(node, _ALLOWED):
+        raise ExprError("FORM_006", f"'{source}' uses {type(node).__name__.lower()}, which form expressions "
+                                    "do not allow (see forms/README.md, Expressions).")
+    if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str | bool | type(None)):
+        raise ExprError("FORM_006", f"'{source}' has a value of a kind forms do not use.")
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            raise ExprError("FORM_006", f"'{source}' calls something that is not a function name.")
+        fname = node.func.id
+        if fname not in FUNCTIONS:
+            raise ExprError("FORM_007", f"'{fname}' is not a function forms know{did_you_mean(fname, FUNCTIONS)}.")
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise ExprError("FORM_006", f"'{source}': give function arguments by position only.")
+        lo, hi, _ = FUNCTIONS[fname]
+        if not lo <= len(node.args) <= hi:
+            raise ExprError("FORM_006", f"'{fname}' takes {lo if lo == hi else f'{lo} to {hi}'} argument(s), "
+                                        f"not {len(node.args)}.")
+        literal = tuple(a.value if isinstance(a, ast.Constant) else None for a in node.args)
+        calls.append((fname, literal))
+        for arg in node.args:
+            _vet(arg, source, names, calls)
+        return
+    if isinstance(node, ast.Name):
+        if node.id not in CONSTANT_NAMES:
+            names.add(node.id)
+        return
+    for child in ast.iter_child_nodes(node):
+        _vet(child, source, names, calls)
+
+
+def evaluate(expr: Expr, env: Env) -> Any:
+    return _eval(expr.tree, env)
+
+
+def _truthy(x: Any) -> bool:
+    return x is not None and x is not False and x != "" and x != []
+
+
+def _eval(node: ast.expr, env: Env) -> Any:  # noqa: C901 - one branch per node type
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in CONSTANT_NAMES:
+            return CONSTANT_NAMES[node.id]
+        return env.values.get(node.id)
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_eval(e, env) for e in node.elts]
+    if isinstance(node, ast.BoolOp):
+        if isinstance(node.op, ast.And):
+            return all(_truthy(_eval(v, env)) for v in node.values)
+        return any(_truthy(_eval(v, env)) for v in node.values)
+    if isinstance(node, ast.UnaryOp):
+        v = _eval(node.operand, env)
+        if isinstance(node.op, ast.Not):
+            return not _truthy(v)
+        if not _num(v):
+            return None
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp):
+        a, b = _eval(node.left, env), _eval(node.right, env)
+        if isinstance(node.op, ast.Add) and isinstance(a, str) and isinstance(b, str):
+            return a + b
+        if not (_num(a) and _num(b)):
+            return None
+        return _BINOPS[type(node.op)](a, b)
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, env)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = _eval(right_node, env)
+            if not _compare(op, left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.IfExp):
+        return _eval(node.body, env) if _truthy(_eval(node.test, env)) else _eval(node.orelse, env)
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        _, _, impl = FUNCTIONS[node.func.id]
+        return impl(env, *[_eval(a, env) for a in node.args])
+    raise AssertionError(f"unvetted node {type(node).__name__}")  # parse_expr refuses these
+
+
+def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
+    if isinstance(op, ast.Eq):
+        return a == b
+    if isinstance(op, ast.NotEq):
+        return a != b
+    if isinstance(op, ast.In | ast.NotIn):
+        if a is None or not isinstance(b, list | str):
+            return False
+        found = a in b if isinstance(b, list) or isinstance(a, str) else False
+        return found if isinstance(op, ast.In) else not found
+    if a is None or b is None:
+        return False
+    try:
+        return _CMP[type(op)](a, b)
+    except TypeError:
+        return False

@@ -1,0 +1,73 @@
+"""Structure check of a form definition against the JSON Schema shipped with the package.
+
+Every structural problem becomes a Problem with the line of the offending key and, for a
+misspelt key or value, a "did you mean". The schema (form.schema.json) is the formal half
+of forms/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ddassess.formengine.problems import did_you_mean
+from ddassess.formengine.yamlsource import Source
+
+SCHEMA_PATH = Path(__file__).with_name("form.schema.json")
+
+
+@cache
+def _validator():  # type: ignore[no-untyped-def]
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def _allowed_keys(schema: dict[str, Any]) -> list[str]:
+    return sorted(schema.get("properties", {}))
+
+
+def _describe(error: Any) -> str:  # type: ignore[no-untyped-def]
+    where = "/".join(str(p) for p in error.absolute_path) or "the form"
+    v = error.validator
+    if v == "additionalProperties":
+        extras = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = _allowed_keys(error.schema)
+        return "; ".join(f"'{k}' is not a key allowed in {where}{did_you_mean(k, allowed)}" for k in extras) + "."
+    if v == "required":
+        return f"{where} is missing {error.message.split(' is a required')[0]}."
+    if v == "enum":
+        allowed = error.validator_value
+        return (f"{where}: {error.instance!r} is not one of {', '.join(map(repr, allowed))}"
+                f"{did_you_mean(error.instance, map(str, allowed))}.")
+    if v == "pattern" and str(error.absolute_path[-1:]) and error.schema.get("pattern", "").startswith("^[a-z]"):
+        return f"{where}: '{error.instance}' is not a usable id (lower-case letters, digits and _, starting with a letter)."
+    if v == "type":
+        return f"{where} should be {error.validator_value}, not {type(error.instance).__name__} ({error.instance!r:.40})."
+    if v == "oneOf" and error.schema.get("oneOf") and all("required" in s for s in error.schema["oneOf"]):
+        keys = [s["required"][0] for s in error.schema["oneOf"]]
+        return f"{where} needs exactly one of {' or '.join(repr(k) for k in keys)}."
+    return f"{where}: {error.message}."
+
+
+def check_structure(src: Source) -> bool:
+    """Report structural problems; True when the definition has the shape of a form."""
+    if not isinstance(src.data, dict):
+        src.problem("FORM_002", "A form file must be a mapping of keys (id, version, title, ...), "
+                    f"not a {type(src.data).__name__}.")
+        return False
+    from jsonschema.exceptions import best_match
+
+    ok = True
+    for error in sorted(_validator().iter_errors(src.data), key=lambda e: list(map(str, e.absolute_path))):
+        if error.validator == "oneOf" and error.context and not all(
+                "required" in s for s in error.schema.get("oneOf", [])):
+            error = best_match(error.context)
+        path = tuple(error.absolute_path)
+        code = "FORM_003" if path[-1:] == ("type",) else "FORM_002"
+        src.problem(code, _describe(error), path)
+        ok = False
+    return ok

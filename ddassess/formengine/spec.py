@@ -1,0 +1,169 @@
+"""Frozen form specifications: what the engine, the client and the PDF know of a form.
+
+Specs know nothing of widgets. ``to_dict`` gives back a plain definition from which
+``build_spec`` makes an equal spec (tested for every catalogue form), so a spec can be
+stored, compared and hashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from ddassess.formengine.expr import Expr
+
+FIELD_TYPES: frozenset[str] = frozenset({
+    "short_text", "long_text", "integer", "decimal", "date", "datetime", "yes_no", "single_choice",
+    "multi_choice", "scored_choice", "rating", "group", "person_ref", "practitioner_ref", "signature",
+    "computed",
+})
+CHOICE_TYPES = frozenset({"single_choice", "multi_choice", "scored_choice"})
+NUMBER_TYPES = frozenset({"integer", "decimal", "rating"})
+TEXT_TYPES = frozenset({"short_text", "long_text"})
+SEVERITIES = ("info", "warning", "high", "urgent")
+
+
+@dataclass(frozen=True)
+class ChoiceSpec:
+    value: Any
+    label: str
+    score: float | int | None = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    id: str
+    type: str
+    label: str
+    help: str = ""
+    required: bool = False
+    choices: tuple[ChoiceSpec, ...] = ()
+    show_if: Expr | None = None
+    min: float | int | None = None
+    max: float | int | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    not_future: bool = False
+    format: str | None = None
+    fields: tuple[FieldSpec, ...] = ()  # columns of a repeating group
+    min_rows: int | None = None
+    max_rows: int | None = None
+    expr: Expr | None = None  # computed value
+    prefill: Expr | None = None  # suggested answer from other forms of the case
+    min_label: str = ""
+    max_label: str = ""
+    unit: str = ""
+
+    def choice(self, value: Any) -> ChoiceSpec | None:
+        for c in self.choices:
+            if c.value == value:
+                return c
+        return None
+
+    @property
+    def score_range(self) -> tuple[float, float] | None:
+        scores = [c.score for c in self.choices if c.score is not None]
+        if scores:
+            return min(scores), max(scores)
+        if self.type in NUMBER_TYPES and self.min is not None and self.max is not None:
+            return self.min, self.max
+        return None
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    id: str
+    title: str
+    help: str = ""
+    show_if: Expr | None = None
+    fields: tuple[FieldSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class BandSpec:
+    min: float | int
+    max: float | int
+    label: str
+    action: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    id: str
+    label: str
+    items: tuple[str, ...] = ()
+    reverse: tuple[str, ...] = ()
+    weights: tuple[tuple[str, float | int], ...] = ()
+    expr: Expr | None = None
+    allow_missing: int = 0
+    prorate: bool = False
+    min: float | int | None = None
+    max: float | int | None = None
+    bands: tuple[BandSpec, ...] = ()
+    help: str = ""
+
+    def band_for(self, value: float | int | None) -> BandSpec | None:
+        if value is None:
+            return None
+        for band in self.bands:
+            if band.min <= value <= band.max:
+                return band
+        return None
+
+
+@dataclass(frozen=True)
+class FlagSpec:
+    id: str
+    when: Expr
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    id: str
+    version: int
+    title: str
+    kind: str
+    purpose: str
+    licence: tuple[tuple[str, str], ...]
+    sections: tuple[SectionSpec, ...]
+    scores: tuple[ScoreSpec, ...] = ()
+    flags: tuple[FlagSpec, ...] = ()
+    tables: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    order: tuple[str, ...] = field(default=(), compare=False)  # evaluation order of fields and scores
+    file: str = field(default="", compare=False)
+
+    @cached_property
+    def fields(self) -> dict[str, FieldSpec]:
+        return {f.id: f for s in self.sections for f in s.fields}
+
+    @cached_property
+    def section_of(self) -> dict[str, SectionSpec]:
+        return {f.id: s for s in self.sections for f in s.fields}
+
+    @cached_property
+    def score_specs(self) -> dict[str, ScoreSpec]:
+        return {s.id: s for s in self.scores}
+
+    def table(self, name: str) -> dict[str, Any]:
+        return dict(dict(self.tables).get(name, ()))
+
+    @cached_property
+    def content_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False,
+                                         default=str).encode("utf-8")).hexdigest()
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        from ddassess.formengine.build import spec_to_dict
+
+        return spec_to_dict(self)

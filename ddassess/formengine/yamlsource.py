@@ -1,0 +1,92 @@
+"""Reading a form file: YAML with the line of every key kept for messages.
+
+The document is parsed once into a node tree (libyaml's C parser when present) and
+turned into plain values by hand, so every mapping key and list item knows its line,
+and a key given twice in one mapping is reported instead of silently overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ddassess.formengine.problems import Problem
+
+try:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader  # type: ignore[misc]
+
+Path = tuple[Any, ...]
+
+
+@dataclass
+class Source:
+    """Parsed data, and the line (1-based) of each path in it."""
+
+    file: str
+    data: Any = None
+    lines: dict[Path, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line(self, path: Path) -> int | None:
+        """The line of ``path``, or of its nearest parent that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+    def problem(self, code: str, message: str, path: Path = (), severity: str = "error", field_id: str = "") -> Problem:
+        p = Problem(code, message, file=self.file, line=self.line(path), field=field_id, severity=severity)
+        self.problems.append(p)
+        return p
+
+
+def _constructor() -> yaml.constructor.SafeConstructor:
+    return yaml.constructor.SafeConstructor()
+
+
+def _convert(node: yaml.Node, path: Path, src: Source, ctor: yaml.constructor.SafeConstructor) -> Any:
+    src.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = ctor.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                src.problem("FORM_002", "A key must be a plain name.", path)
+                continue
+            if key in out:
+                src.lines[path + (key,)] = key_node.start_mark.line + 1
+                src.problem("FORM_004", f"The key '{key}' is given twice here; only one can count.", path + (key,))
+            src.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = _convert(value_node, path + (key,), src, ctor)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, path + (i,), src, ctor) for i, item in enumerate(node.value)]
+    return ctor.construct_object(node, deep=True)
+
+
+def read_yaml(text: str, file: str) -> Source:
+    src = Source(file=file)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        src.problems.append(Problem("FORM_001", f"This is not valid YAML: {what}.", file=file,
+                                    line=mark.line + 1 if mark else None))
+        return src
+    if node is None:
+        src.problems.append(Problem("FORM_002", "The file is empty.", file=file, line=1))
+        return src
+    try:
+        src.data = _convert(node, (), src, _constructor())
+    except yaml.YAMLError as exc:  # e.g. an unknown tag such as !!python/object
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        src.problems.append(Problem("FORM_001", f"This YAML uses something a form may not: {getattr(exc, 'problem', exc)}.",
+                                    file=file, line=mark.line + 1 if mark else None))
+        src.data = None
+    return src
