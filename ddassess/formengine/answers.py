@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from typing import Any
 
 from ddassess.domain.nhs import nhs_number_problem
@@ -30,8 +29,12 @@ def _p(code: str, message: str, field: str) -> Problem:
     return Problem(code, message, field=field)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _control_chars(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t\r" for ch in text)
+    """Control characters (category Cc) other than tab, newline and carriage return."""
+    return _CONTROL.search(text) is not None
 
 
 def _text(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:

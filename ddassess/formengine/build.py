@@ -135,7 +135,7 @@ def _field_dict(f: FieldSpec) -> dict[str, Any]:
     d: dict[str, Any] = {"id": f.id, "type": f.type, "label": f.label}
     for key in _FIELD_KEYS:
         value = getattr(f, key)
-        if value not in (None, False, ""):
+        if value is not None and value is not False and value != "":  # 0 is a real minimum
             d[key] = value
     if f.choices:
         d["choices"] = [{k: v for k, v in (("value", c.value), ("label", c.label), ("score", c.score),

@@ -180,7 +180,9 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
                 suggestion = eval_expr(f.prefill, env)
                 if suggestion is not None:
                     ev.prefills[node] = suggestion
-            if f.required:
+            if f.type == "group" and f.min_rows:
+                ev.problems.append(Problem("ANS_011", f"'{f.label}' needs at least {f.min_rows} row(s).", field=node))
+            elif f.required:
                 ev.problems.append(Problem("ANS_001", f"'{f.label}' is required.", field=node))
             continue
         if f.type == "group":

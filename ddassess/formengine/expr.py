@@ -1,7 +1,7 @@
 """The expression language of forms: small, safe, and documented in forms/README.md.
 
-Expressions are read with Python's ``ast`` parser in ``eval`` mode and then *interpreted
-here*, node by node, from a short whitelist: literals, names of answers and scores,
+Expressions are read with Python's ``ast`` parser in ``eval`` mode, vetted node by node
+against a short whitelist, and compiled here into plain closures (once, at load time): literals, names of answers and scores,
 ``true``/``false``/``null``, arithmetic, comparisons, ``and``/``or``/``not``, ``in``
 with a list, ``a if c else b``, and calls to the functions in ``FUNCTIONS``. Anything
 else — attributes, subscripts, lambdas, comprehensions, keyword arguments — is refused
@@ -165,9 +165,9 @@ _CMP: dict[type, Callable[[Any, Any], bool]] = {
 @dataclass(frozen=True)
 class Expr:
     source: str
-    tree: ast.expr = field(compare=False, repr=False)
     names: frozenset[str] = frozenset()
     calls: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (function, literal args) for load-time checks
+    run: Callable[[Env], Any] = field(compare=False, repr=False, default=lambda env: None)
 
 
 class ExprError(Exception):
@@ -192,7 +192,7 @@ def parse_expr(source: Any) -> Expr:
     names: set[str] = set()
     calls: list[tuple[str, tuple[Any, ...]]] = []
     _vet(tree, source, names, calls)
-    return Expr(source, tree, frozenset(names), tuple(calls))
+    return Expr(source, frozenset(names), tuple(calls), _compile(tree))
 
 
 _ALLOWED = (ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Compare, ast.Call, ast.Name, ast.Constant, ast.List,
@@ -232,55 +232,74 @@ def _vet(node: ast.AST, source: str, names: set[str], calls: list) -> None:  # t
 
 
 def evaluate(expr: Expr, env: Env) -> Any:
-    return _eval(expr.tree, env)
+    return expr.run(env)
+
+
+# --- compiling a vetted tree into closures (done once, when the form is loaded) ---------
+
+
+def _compile(node: ast.expr) -> Callable[[Env], Any]:  # noqa: C901 - one branch per node type
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return lambda env: value
+    if isinstance(node, ast.Name):
+        name = node.id
+        if name in CONSTANT_NAMES:
+            const = CONSTANT_NAMES[name]
+            return lambda env: const
+        return lambda env: env.values.get(name)
+    if isinstance(node, ast.List | ast.Tuple):
+        parts = [_compile(e) for e in node.elts]
+        return lambda env: [p(env) for p in parts]
+    if isinstance(node, ast.BoolOp):
+        parts = [_compile(v) for v in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda env: all(_truthy(p(env)) for p in parts)
+        return lambda env: any(_truthy(p(env)) for p in parts)
+    if isinstance(node, ast.UnaryOp):
+        operand = _compile(node.operand)
+        if isinstance(node.op, ast.Not):
+            return lambda env: not _truthy(operand(env))
+        sign = -1 if isinstance(node.op, ast.USub) else 1
+        return lambda env: (lambda v: sign * v if _num(v) else None)(operand(env))
+    if isinstance(node, ast.BinOp):
+        left, right, op = _compile(node.left), _compile(node.right), _BINOPS[type(node.op)]
+        concat = isinstance(node.op, ast.Add)
+
+        def binop(env: Env) -> Any:
+            a, b = left(env), right(env)
+            if concat and isinstance(a, str) and isinstance(b, str):
+                return a + b
+            return op(a, b) if _num(a) and _num(b) else None
+
+        return binop
+    if isinstance(node, ast.Compare):
+        first = _compile(node.left)
+        chain = [(op, _compile(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
+
+        def compare(env: Env) -> bool:
+            a = first(env)
+            for op, nxt in chain:
+                b = nxt(env)
+                if not _compare(op, a, b):
+                    return False
+                a = b
+            return True
+
+        return compare
+    if isinstance(node, ast.IfExp):
+        test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
+        return lambda env: body(env) if _truthy(test(env)) else orelse(env)
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        impl = FUNCTIONS[node.func.id][2]
+        args = [_compile(a) for a in node.args]
+        return lambda env: impl(env, *[a(env) for a in args])
+    raise AssertionError(f"unvetted node {type(node).__name__}")  # parse_expr refuses these
 
 
 def _truthy(x: Any) -> bool:
     return x is not None and x is not False and x != "" and x != []
-
-
-def _eval(node: ast.expr, env: Env) -> Any:  # noqa: C901 - one branch per node type
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name):
-        if node.id in CONSTANT_NAMES:
-            return CONSTANT_NAMES[node.id]
-        return env.values.get(node.id)
-    if isinstance(node, ast.List | ast.Tuple):
-        return [_eval(e, env) for e in node.elts]
-    if isinstance(node, ast.BoolOp):
-        if isinstance(node.op, ast.And):
-            return all(_truthy(_eval(v, env)) for v in node.values)
-        return any(_truthy(_eval(v, env)) for v in node.values)
-    if isinstance(node, ast.UnaryOp):
-        v = _eval(node.operand, env)
-        if isinstance(node.op, ast.Not):
-            return not _truthy(v)
-        if not _num(v):
-            return None
-        return -v if isinstance(node.op, ast.USub) else v
-    if isinstance(node, ast.BinOp):
-        a, b = _eval(node.left, env), _eval(node.right, env)
-        if isinstance(node.op, ast.Add) and isinstance(a, str) and isinstance(b, str):
-            return a + b
-        if not (_num(a) and _num(b)):
-            return None
-        return _BINOPS[type(node.op)](a, b)
-    if isinstance(node, ast.Compare):
-        left = _eval(node.left, env)
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = _eval(right_node, env)
-            if not _compare(op, left, right):
-                return False
-            left = right
-        return True
-    if isinstance(node, ast.IfExp):
-        return _eval(node.body, env) if _truthy(_eval(node.test, env)) else _eval(node.orelse, env)
-    if isinstance(node, ast.Call):
-        assert isinstance(node.func, ast.Name)
-        _, _, impl = FUNCTIONS[node.func.id]
-        return impl(env, *[_eval(a, env) for a in node.args])
-    raise AssertionError(f"unvetted node {type(node).__name__}")  # parse_expr refuses these
 
 
 def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:

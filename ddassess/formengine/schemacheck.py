@@ -43,8 +43,11 @@ def _describe(error: Any) -> str:  # type: ignore[no-untyped-def]
         allowed = error.validator_value
         return (f"{where}: {error.instance!r} is not one of {', '.join(map(repr, allowed))}"
                 f"{did_you_mean(error.instance, map(str, allowed))}.")
-    if v == "pattern" and str(error.absolute_path[-1:]) and error.schema.get("pattern", "").startswith("^[a-z]"):
+    if v == "pattern" and error.schema.get("pattern", "").startswith("^[a-z]"):
         return f"{where}: '{error.instance}' is not a usable id (lower-case letters, digits and _, starting with a letter)."
+    if v == "type" and isinstance(error.instance, bool) and "string" in str(error.validator_value):
+        return (f"{where} was read as {str(error.instance).lower()}: YAML reads unquoted yes/no/on/off/true/false "
+                "that way. Put the text in quotes.")
     if v == "type":
         return f"{where} should be {error.validator_value}, not {type(error.instance).__name__} ({error.instance!r:.40})."
     if v == "oneOf" and error.schema.get("oneOf") and all("required" in s for s in error.schema["oneOf"]):
@@ -53,21 +56,40 @@ def _describe(error: Any) -> str:  # type: ignore[no-untyped-def]
     return f"{where}: {error.message}."
 
 
+def _code(error: Any, path: tuple) -> str:  # type: ignore[type-arg]
+    if (error.validator == "required" and not path and "'licence'" in error.message) or path[:1] == ("licence",):
+        return "FORM_013"
+    return "FORM_002"
+
+
+def _fast_valid(data: Any) -> bool:
+    """The generated validator (see schemagen.py): fast, but its messages are not for people."""
+    from fastjsonschema import JsonSchemaException
+
+    from ddassess.formengine._form_validator import validate
+
+    try:
+        validate(data)
+    except JsonSchemaException:
+        return False
+    return True
+
+
 def check_structure(src: Source) -> bool:
     """Report structural problems; True when the definition has the shape of a form."""
     if not isinstance(src.data, dict):
         src.problem("FORM_002", "A form file must be a mapping of keys (id, version, title, ...), "
                     f"not a {type(src.data).__name__}.")
         return False
-    from jsonschema.exceptions import best_match
-
+    if _fast_valid(src.data):
+        return True
     ok = True
     for error in sorted(_validator().iter_errors(src.data), key=lambda e: list(map(str, e.absolute_path))):
         if error.validator == "oneOf" and error.context and not all(
                 "required" in s for s in error.schema.get("oneOf", [])):
-            error = best_match(error.context)
+            # The branch that went deepest is the one the author meant.
+            error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
         path = tuple(error.absolute_path)
-        code = "FORM_003" if path[-1:] == ("type",) else "FORM_002"
-        src.problem(code, _describe(error), path)
+        src.problem(_code(error, path), _describe(error), path)
         ok = False
     return ok

@@ -49,8 +49,13 @@ def _constructor() -> yaml.constructor.SafeConstructor:
     return yaml.constructor.SafeConstructor()
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 def _convert(node: yaml.Node, path: Path, src: Source, ctor: yaml.constructor.SafeConstructor) -> Any:
     src.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+        raise yaml.constructor.ConstructorError(None, None, f"the tag '{node.tag}' is not allowed", node.start_mark)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -89,4 +94,7 @@ def read_yaml(text: str, file: str) -> Source:
         src.problems.append(Problem("FORM_001", f"This YAML uses something a form may not: {getattr(exc, 'problem', exc)}.",
                                     file=file, line=mark.line + 1 if mark else None))
         src.data = None
+        return src
+    if src.data is None:
+        src.problems.append(Problem("FORM_002", "The file holds no form (its only value is null).", file=file, line=1))
     return src
