@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ddassess.commands import demo as demo_cmds
     from ddassess.commands import forms as forms_cmds
     from ddassess.commands import pdf as pdf_cmds
     from ddassess.commands import signing as signing_cmds
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     store_cmds.register(sub)
     forms_cmds.register(sub)
+    demo_cmds.register(sub)
     pdf_cmds.register(sub)
     signing_cmds.register(sub)
     return parser

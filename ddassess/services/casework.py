@@ -1,0 +1,151 @@
+"""A case and its forms, as the case view shows them; and the case's answers for latest().
+
+The forms engine asks a ``CaseContext`` for ``latest('phq9', 'total')``: this one answers
+from the newest response of that form in the case (final ones first), scoring it with the
+definition it was saved with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ddassess.domain.models import PATHWAY_STAGES
+from ddassess.errors import RecordNotFound, UnknownFormError
+from ddassess.formengine import Catalogue, evaluate
+from ddassess.store import Store
+from ddassess.store.audit import append_event
+from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord
+
+FORM_STAGE = {
+    "referral": "referral", "consent": "consent", "phq9": "screening", "gad7": "screening", "audit": "screening",
+    "audit_c": "screening", "fast": "screening", "dast10": "screening", "sadq": "screening", "sds": "screening",
+    "substance_profile": "joint_assessment", "joint_assessment": "joint_assessment", "risk": "joint_assessment",
+    "lead_agency": "lead_agency", "care_plan": "care_plan", "crisis_plan": "care_plan", "joint_review": "review",
+    "complex_case_review": "review", "discharge": "discharged",
+}
+
+
+@dataclass(frozen=True)
+class ResponseSummary:
+    id: int
+    form_id: str
+    form_version: int
+    definition_hash: str
+    status: str
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case_id: int
+    ref: str
+    stage: str
+    status: str
+    lead_agency: str
+    risk_level: str
+    opened_on: dt.date
+    next_review_due: dt.date | None
+    person_name: str
+    date_of_birth: dt.date | None
+    nhs_number: str | None
+    responses: tuple[ResponseSummary, ...]
+
+
+def case_detail(store: Store, case_id: int) -> CaseDetail:
+    with store.read() as s:
+        c = s.get(CaseRecord, case_id)
+        if c is None:
+            raise RecordNotFound("That case is no longer in the store.")
+        p = s.get(PersonRecord, c.person_id)
+        rows = s.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id)
+                         .order_by(ResponseRecord.updated_at.desc())).all()
+        responses = tuple(ResponseSummary(r.id, r.form_id, r.form_version, r.definition_hash, r.status, r.updated_at)
+                          for r in rows)
+        return CaseDetail(c.id, c.ref, c.stage, c.status, c.lead_agency, c.risk_level, c.opened_on,
+                          c.next_review_due, f"{p.given_name} {p.family_name}", p.date_of_birth, p.nhs_number,
+                          responses)
+
+
+def advance_stage(store: Store, case_id: int, form_id: str) -> None:
+    """Move the case along the pathway when a form of a later step is finalised."""
+    target = FORM_STAGE.get(form_id)
+    if target is None:
+        return
+    with store.write() as s:
+        c = s.get(CaseRecord, case_id)
+        if c is None or PATHWAY_STAGES.index(target) <= PATHWAY_STAGES.index(c.stage):
+            return
+        old, c.stage = c.stage, target
+        if target == "discharged":
+            c.status, c.closed_on = "closed", dt.date.today()
+        append_event(s, actor=store.owner_uuid, action="update", entity_type="case", entity_id=c.uuid,
+                     changes={"stage": [old, target]})
+
+
+def set_lead(store: Store, case_id: int, lead_agency: str, next_review_due: dt.date | None) -> None:
+    """Record the agreed lead agency and the next joint review date on the case."""
+    with store.write() as s:
+        c = s.get(CaseRecord, case_id)
+        if c is None:
+            raise RecordNotFound("That case is no longer in the store.")
+        changes = {k: [old, new] for k, old, new in (("lead_agency", c.lead_agency, lead_agency),
+                                                       ("next_review_due", c.next_review_due, next_review_due))
+                   if old != new}
+        c.lead_agency, c.next_review_due = lead_agency, next_review_due
+        if changes:
+            append_event(s, actor=store.owner_uuid, action="update", entity_type="case", entity_id=c.uuid,
+                         changes=changes)
+
+
+def set_risk_level(store: Store, case_id: int, level: str) -> None:
+    with store.write() as s:
+        c = s.get(CaseRecord, case_id)
+        if c is None or c.risk_level == level:
+            return
+        old, c.risk_level = c.risk_level, level
+        append_event(s, actor=store.owner_uuid, action="update", entity_type="case", entity_id=c.uuid,
+                     changes={"risk_level": [old, level]})
+
+
+class StoredCaseContext:
+    """``latest(form, name)`` answered from the case's stored responses."""
+
+    def __init__(self, store: Store, case_id: int, catalogue: Catalogue, exclude_response: int | None = None) -> None:
+        self.store, self.case_id, self.catalogue, self.exclude = store, case_id, catalogue, exclude_response
+        self._cache: dict[str, Any] = {}
+
+    def lookup(self, form_id: str, name: str) -> Any:
+        if form_id not in self._cache:
+            self._cache[form_id] = self._evaluate_latest(form_id)
+        ev = self._cache[form_id]
+        if ev is None:
+            return None
+        if name in ev.scores:
+            return ev.scores[name].value
+        if name in ev.computed:
+            return ev.computed[name]
+        value = ev.answers.get(name, ev.values.get(name))
+        return value
+
+    def _evaluate_latest(self, form_id: str):  # type: ignore[no-untyped-def]
+        with self.store.read() as s:
+            stmt = (select(ResponseRecord).where(ResponseRecord.case_id == self.case_id,
+                                                  ResponseRecord.form_id == form_id,
+                                                  ResponseRecord.status != "superseded")
+                    .order_by((ResponseRecord.status == "final").desc(), ResponseRecord.updated_at.desc()))
+            if self.exclude is not None:
+                stmt = stmt.where(ResponseRecord.id != self.exclude)
+            r = s.scalars(stmt).first()
+            if r is None:
+                return None
+            version, answers = r.form_version, json.loads(r.answers_json)
+        try:
+            spec = self.catalogue.get(form_id, version)
+        except UnknownFormError:  # a form no longer in the catalogue has nothing to say
+            return None
+        return evaluate(spec, answers, tables=self.catalogue.tables)

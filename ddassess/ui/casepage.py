@@ -1,0 +1,212 @@
+"""A case: who, where on the pathway, its risk flags, its forms, and the open form."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ddassess.domain.models import PATHWAY_STAGES
+from ddassess.domain.nhs import format_nhs_number
+from ddassess.formengine import Catalogue
+from ddassess.services import cases
+from ddassess.services.casework import StoredCaseContext, advance_stage, case_detail, set_risk_level
+from ddassess.services.settings import set_setting
+from ddassess.store import Store
+from ddassess.ui.formview import FormView
+from ddassess.ui.widgets import heading
+
+STAGE_TITLES = ["Referral", "Consent", "Screening", "Joint assessment", "Lead agency", "Care plan", "Review",
+                "Discharge"]
+
+
+class FormPage(QWidget):
+    """One response in a FormView, saved as a draft within a second of each change."""
+
+    saved = Signal()
+
+    def __init__(self, store: Store, catalogue: Catalogue, response_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.catalogue = store, catalogue
+        r = cases.get_response(store, response_id)
+        self.response = r
+        spec = catalogue.get(r.form_id, r.form_version)
+        self.view = FormView(spec, catalogue, r.answers, StoredCaseContext(store, r.case_id, catalogue, r.id))
+        self.status = QLabel()
+        self.status.setAccessibleName("Save status")
+        self.finalise_button = QPushButton("Finalise…")
+        self.amend_button = QPushButton("Amend…")
+        bar = QHBoxLayout()
+        bar.addWidget(heading(spec.title))
+        bar.addStretch()
+        bar.addWidget(self.status)
+        bar.addWidget(self.finalise_button)
+        bar.addWidget(self.amend_button)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.view)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(scroll)
+        self.view.answers_changed.connect(self._save)
+        self.amending = False
+        self.finalise_button.clicked.connect(self.finalise)
+        self.amend_button.clicked.connect(self.amend)
+        self._show_state()
+
+    def _show_state(self) -> None:
+        final = self.response.status != "draft"
+        self.view.set_read_only(final)
+        self.finalise_button.setVisible(not final)
+        self.amend_button.setVisible(self.response.status == "final")
+        self.status.setText({"final": "Final", "superseded": "Superseded by an amendment"}.get(
+            self.response.status, "Draft — saved automatically"))
+
+    def _save(self, answers: dict) -> None:  # type: ignore[type-arg]
+        if self.response.status != "draft":
+            return
+        self.response = cases.save_draft(self.store, self.response.id, answers)
+        self.status.setText(f"Draft saved at {self.response.updated_at.astimezone():%H:%M:%S}")
+        self.saved.emit()
+
+    def flush(self) -> None:
+        if self.view.save_timer.isActive():
+            self.view.flush()
+
+    def finalise(self) -> None:
+        self.flush()
+        errors = self.view.reveal_problems()
+        if errors:
+            QMessageBox.information(self, "Not finished", f"{errors} answer(s) need attention before this form can "
+                                    "be finalised; each is marked beside its question.")
+            return
+        if QMessageBox.question(self, "Finalise", "Finalise this form? It can then only be changed by an "
+                                "amendment with a reason.") != QMessageBox.StandardButton.Yes:
+            return
+        self.response = cases.finalise_response(self.store, self.response.id)
+        advance_stage(self.store, self.response.case_id, self.response.form_id)
+        severities = {f.severity for f in self.view.evaluation.flags}
+        if severities & {"urgent", "high"}:
+            set_risk_level(self.store, self.response.case_id, "urgent" if "urgent" in severities else "high")
+        self._show_state()
+        self.saved.emit()
+
+    def amend(self) -> None:
+        """First press: make the final form editable. Second press: save the change with a reason."""
+        if not self.amending:
+            self.amending = True
+            self.view.set_read_only(False)
+            self.amend_button.setText("Save amendment…")
+            self.status.setText("Amending: changes are kept when you give the reason")
+            return
+        reason, ok = QInputDialog.getMultiLineText(self, "Amend a final form", "Why is this form being changed? "
+                                                   "The reason is kept with the change.")
+        if not ok or not reason.strip():
+            return
+        self.response = cases.amend_response(self.store, self.response.id, self.view.answers(), reason)
+        self.amending = False
+        self.amend_button.setText("Amend…")
+        self._show_state()
+        self.saved.emit()
+
+
+class CasePage(QWidget):
+    def __init__(self, store: Store, catalogue: Catalogue, case_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.catalogue, self.case_id = store, catalogue, case_id
+        self.form_page: FormPage | None = None
+        self.title = heading("")
+        self.identifiers = QLabel()
+        self.identifiers.setAccessibleName("Person's identifiers")
+        self.timeline = QLabel()
+        self.timeline.setAccessibleName("Pathway")
+        self.timeline.setWordWrap(True)
+        self.risk = QLabel()
+        self.risk.setAccessibleName("Risk")
+        self.forms = QListWidget()
+        self.forms.setAccessibleName("Forms of this case")
+        self.new_form = QComboBox()
+        self.new_form.setAccessibleName("Form to start")
+        for spec in sorted(catalogue.forms.values(), key=lambda s: (s.kind != "pathway", s.title)):
+            self.new_form.addItem(spec.title, spec.id)
+        start = QPushButton("Start form")
+        left = QWidget()
+        lcol = QVBoxLayout(left)
+        lcol.addWidget(QLabel("Forms"))
+        lcol.addWidget(self.forms)
+        lcol.addWidget(self.new_form)
+        lcol.addWidget(start)
+        self.form_area = QVBoxLayout()
+        self.placeholder = QLabel("Open a form from the list, or start a new one.")
+        self.form_area.addWidget(self.placeholder)
+        right = QWidget()
+        right.setLayout(self.form_area)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 3)
+        split.setSizes([260, 940])
+        layout = QVBoxLayout(self)
+        for w in (self.title, self.identifiers, self.timeline, self.risk):
+            layout.addWidget(w)
+        layout.addWidget(split, 1)
+        start.clicked.connect(self.start_form)
+        self.forms.itemActivated.connect(lambda item: self.open_response(item.data(Qt.ItemDataRole.UserRole)))
+        self.reload()
+
+    def reload(self) -> None:
+        d = case_detail(self.store, self.case_id)
+        self.detail = d
+        self.title.setText(f"{d.person_name} — {d.ref}")
+        nhs = format_nhs_number(d.nhs_number) if d.nhs_number else "no NHS number"
+        dob = d.date_of_birth.strftime("%d %b %Y") if d.date_of_birth else "date of birth not known"
+        self.identifiers.setText(f"NHS {nhs} · born {dob} · opened {d.opened_on:%d %b %Y}")
+        here = PATHWAY_STAGES.index(d.stage)
+        steps = [f"<b>{t}</b> ✓" if i < here else (f"<b><u>{t}</u></b> ← now" if i == here else t)
+                 for i, t in enumerate(STAGE_TITLES)]
+        self.timeline.setText(" → ".join(steps))
+        self.risk.setText(f"<span style='color:#B00020'><b>RISK: {d.risk_level.upper()}</b></span>"
+                          if d.risk_level in ("high", "urgent") else "")
+        self.risk.setVisible(d.risk_level in ("high", "urgent"))
+        self.forms.clear()
+        for r in d.responses:
+            spec_title = self.catalogue.forms[r.form_id].title if r.form_id in self.catalogue.forms else r.form_id
+            item = QListWidgetItem(f"{spec_title} — {r.status} ({r.updated_at.astimezone():%d %b %H:%M})")
+            item.setData(Qt.ItemDataRole.UserRole, r.id)
+            self.forms.addItem(item)
+
+    def start_form(self) -> None:
+        spec = self.catalogue.get(self.new_form.currentData())
+        r = cases.start_response(self.store, self.case_id, spec.id, spec.version, spec.content_hash)
+        self.reload()
+        self.open_response(r.id)
+
+    def open_response(self, response_id: int, field: str | None = None) -> None:
+        self.close_form()
+        self.placeholder.hide()
+        self.form_page = FormPage(self.store, self.catalogue, response_id)
+        self.form_page.saved.connect(self.reload)
+        self.form_area.addWidget(self.form_page)
+        set_setting(self.store, "open_draft", {"case_id": self.case_id, "response_id": response_id})
+        self.form_page.view.focus_field(field or next(iter(self.form_page.view.editors), None))
+
+    def close_form(self) -> None:
+        if self.form_page is not None:
+            self.form_page.flush()
+            self.form_page.setParent(None)
+            self.form_page.deleteLater()
+            self.form_page = None
+            self.placeholder.show()

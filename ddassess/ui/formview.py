@@ -1,0 +1,193 @@
+"""A form on screen, from its spec: sections, live skip logic, scores, bands and flags, the
+engine's problems beside each field, and autosave of the draft within a second.
+
+The answers on screen are the only state; every change re-evaluates them with the forms
+engine (well under a millisecond) and schedules a save. Saving writes to the encrypted
+store on the GUI thread: a few milliseconds, measured by tests/benchmarks/bench_ui.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
+from ddassess.formengine.expr import CaseContext
+from ddassess.ui.fields import FIELD_WIDGETS, Editor
+from ddassess.ui.widgets import PROBLEM_STYLE
+
+GLOSSARY = re.compile(r"\[\[([^\]]+)\]\]")
+FLAG_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#8A5A00", "info": "#1D4ED8"}
+AUTOSAVE_MS = 600
+
+
+def plain(text: str) -> str:
+    return GLOSSARY.sub(lambda m: m.group(1), text or "")
+
+
+class FormView(QWidget):
+    """Editors for one response. ``answers_changed`` fires (debounced) with the answers."""
+
+    answers_changed = Signal(dict)
+
+    def __init__(self, spec: FormSpec, catalogue: Catalogue, answers: dict[str, Any],
+                 context: CaseContext | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec, self.catalogue, self.context = spec, catalogue, context
+        self.editors: dict[str, Editor] = {}
+        self.problem_labels: dict[str, QLabel] = {}
+        self.rows: dict[str, tuple[QFormLayout, QWidget]] = {}
+        self.touched: set[str] = set()
+        self.show_all_problems = False
+        self.unknown_answers = {k: v for k, v in answers.items() if k not in spec.fields}
+        layout = QVBoxLayout(self)
+        self.flags_banner = QLabel()
+        self.flags_banner.setWordWrap(True)
+        self.flags_banner.setAccessibleName("Alerts")
+        self.scores_label = QLabel()
+        self.scores_label.setWordWrap(True)
+        self.scores_label.setAccessibleName("Scores")
+        layout.addWidget(self.flags_banner)
+        layout.addWidget(self.scores_label)
+        self.sections: dict[str, QGroupBox] = {}
+        for section in spec.sections:
+            box = QGroupBox(plain(section.title))
+            form = QFormLayout(box)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+            if section.help:
+                note = QLabel(plain(section.help))
+                note.setWordWrap(True)
+                form.addRow(note)
+            for f in section.fields:
+                self._add_field(form, f)
+            layout.addWidget(box)
+            self.sections[section.id] = box
+        layout.addStretch()
+        for fid, value in answers.items():
+            if fid in self.editors:
+                self.editors[fid].set_value(value)
+        self.save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self.save_timer.timeout.connect(self.flush)
+        self.evaluation: Evaluation = self.refresh()
+
+    def _tooltip(self, text: str) -> str:
+        lines = [plain(text)]
+        for term in GLOSSARY.findall(text or ""):
+            entry = self.catalogue.glossary.get(term.lower()) or {}
+            if entry.get("definition"):
+                lines.append(f"{term}: {entry['definition'].strip()}")
+        return "\n\n".join(x for x in lines if x)
+
+    def _add_field(self, form: QFormLayout, f: Any) -> None:
+        editor = FIELD_WIDGETS[f.type](f)
+        label = QLabel(plain(f.label) + (" *" if f.required else ""))
+        label.setWordWrap(True)
+        label.setMinimumWidth(480)
+        label.setToolTip(self._tooltip(f.help + " " + f.label))
+        label.setBuddy(editor.focus_widget())
+        problem = QLabel()
+        problem.setWordWrap(True)
+        problem.setStyleSheet(PROBLEM_STYLE)
+        problem.setAccessibleName(f"Problem with {plain(f.label)[:80]}")
+        holder = QWidget()
+        col = QVBoxLayout(holder)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(editor.widget)
+        col.addWidget(problem)
+        form.addRow(label, holder)
+        self.rows[f.id] = (form, holder)
+        self.editors[f.id] = editor
+        self.problem_labels[f.id] = problem
+        editor.changed.connect(lambda fid=f.id: self._changed(fid))
+
+    # state --------------------------------------------------------------------------
+
+    def answers(self) -> dict[str, Any]:
+        out = dict(self.unknown_answers)  # answers to questions a newer version dropped are kept
+        for fid, ed in self.editors.items():
+            if self.spec.fields[fid].type == "computed":
+                continue
+            v = ed.value()
+            if v is not None:
+                out[fid] = v
+        return out
+
+    def _changed(self, fid: str) -> None:
+        self.touched.add(fid)
+        self.refresh()
+        self.save_timer.start()
+
+    def flush(self) -> None:
+        """Save now if a save is pending (also called before locking or closing)."""
+        self.save_timer.stop()
+        self.answers_changed.emit(self.answers())
+
+    def refresh(self) -> Evaluation:
+        ev = evaluate(self.spec, self.answers(), self.context, tables=self.catalogue.tables)
+        self.evaluation = ev
+        for fid, (form, holder) in self.rows.items():
+            form.setRowVisible(holder, fid not in ev.hidden)
+        for sid, box in self.sections.items():
+            box.setVisible(any(f.id not in ev.hidden for f in self.spec.sections[
+                [s.id for s in self.spec.sections].index(sid)].fields))
+        by_field: dict[str, list[str]] = {}
+        for p in ev.problems:
+            root = re.split(r"[\[.]", p.field or "", maxsplit=1)[0]
+            if root in self.problem_labels and (self.show_all_problems or root in self.touched):
+                by_field.setdefault(root, []).append(p.message)
+        for fid, label in self.problem_labels.items():
+            label.setText("\n".join(by_field.get(fid, [])))
+            label.setVisible(bool(by_field.get(fid)))
+        for fid, value in ev.computed.items():
+            self.editors[fid].set_value(value)
+        for fid, suggestion in ev.prefills.items():
+            ed = self.editors[fid]
+            if hasattr(ed.widget, "setPlaceholderText"):
+                ed.widget.setPlaceholderText(f"Suggested from this case: {suggestion}")
+        self._show_scores(ev)
+        return ev
+
+    def _show_scores(self, ev: Evaluation) -> None:
+        parts = []
+        for s in ev.scores.values():
+            if s.complete:
+                parts.append(f"<b>{s.label}: {s.value:g}</b>" + (f" — {s.band}" if s.band else "")
+                             + (f"<br/><i>{s.action}</i>" if s.action else ""))
+            elif s.needed:
+                parts.append(f"<b>{s.label}:</b> incomplete — {s.answered} of {s.needed} answered "
+                             f"(so far {s.partial:g}; not a total)")
+        self.scores_label.setText("<br/>".join(parts))
+        self.scores_label.setVisible(bool(parts))
+        flags = [f"<span style='color:{FLAG_COLOURS.get(f.severity, '#333')}'><b>{f.severity.upper()}</b> "
+                 f"{f.message}</span>" for f in ev.flags]
+        self.flags_banner.setText("<br/>".join(flags))
+        self.flags_banner.setVisible(bool(flags))
+
+    def reveal_problems(self) -> int:
+        """Show every problem (before finalising); returns how many errors there are."""
+        self.show_all_problems = True
+        ev = self.refresh()
+        errors = [p for p in ev.problems if p.severity == "error"]
+        if errors:
+            root = re.split(r"[\[.]", errors[0].field or "", maxsplit=1)[0]
+            if root in self.editors:
+                self.editors[root].focus_widget().setFocus()
+        return len(errors)
+
+    def set_read_only(self, read_only: bool) -> None:
+        for ed in self.editors.values():
+            ed.set_read_only(read_only)
+
+    def focused_field(self) -> str | None:
+        w = self.focusWidget()
+        for fid, ed in self.editors.items():
+            if w is not None and (w is ed.widget or ed.widget.isAncestorOf(w)):
+                return fid
+        return None
+
+    def focus_field(self, fid: str | None) -> None:
+        if fid in self.editors:
+            self.editors[fid].focus_widget().setFocus()

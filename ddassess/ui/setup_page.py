@@ -1,0 +1,200 @@
+"""First run: the practitioner's profile, a passphrase typed twice, the recovery key shown
+once (with print and save), and a test unlock before going on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ddassess.errors import WrongPassphraseError
+from ddassess.keys import keyring_description, passphrase_problem, secure_keyring
+from ddassess.store import CreatedStore, Store, create_store
+from ddassess.ui.errors import show_error
+from ddassess.ui.ops import Op
+from ddassess.ui.widgets import heading, password_field, problem_label
+
+
+class FirstRunPage(QWidget):
+    store_ready = Signal(object)  # Store
+
+    def __init__(self, folder: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folder = folder
+        self.created: CreatedStore | None = None
+        self.steps = QStackedWidget()
+        self.steps.addWidget(self._profile_step())
+        self.steps.addWidget(self._recovery_step())
+        outer = QVBoxLayout(self)
+        outer.addWidget(heading("Set up ddassess on this computer"))
+        outer.addWidget(self.steps)
+        outer.addStretch()
+
+    # step 1 -------------------------------------------------------------------------
+
+    def _profile_step(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.name = QLineEdit()
+        self.role = QLineEdit()
+        self.agency = QLineEdit()
+        self.passphrase = password_field("New passphrase")
+        self.confirm = password_field("New passphrase again")
+        self.strength = problem_label()
+        self.keyring_box = QCheckBox("Unlock with the system keyring on this computer")
+        self.keyring_box.setAccessibleName("Use the system keyring")
+        usable = secure_keyring() is not None
+        self.keyring_box.setChecked(usable)
+        self.keyring_box.setEnabled(usable)
+        self.keyring_note = QLabel(keyring_description())
+        self.keyring_note.setWordWrap(True)
+        self.create_button = QPushButton("Create encrypted store")
+        self.create_button.setAccessibleName("Create encrypted store")
+        self.create_error = problem_label()
+        for label, widget in (("Your name", self.name), ("Your role", self.role), ("Your service", self.agency)):
+            widget.setAccessibleName(label)
+            form.addRow(label, widget)
+        intro = QLabel("Everything you record is kept encrypted on this computer. Choose a passphrase of at least "
+                       "ten characters — a few unrelated words work well. It is asked when ddassess starts and "
+                       "after it locks.")
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        form.addRow("Passphrase", self.passphrase)
+        form.addRow("Type it again", self.confirm)
+        form.addRow("", self.strength)
+        form.addRow("", self.keyring_box)
+        form.addRow("", self.keyring_note)
+        form.addRow("", self.create_button)
+        form.addRow("", self.create_error)
+        self.passphrase.textChanged.connect(self._check)
+        self.confirm.textChanged.connect(self._check)
+        self.name.textChanged.connect(self._check)
+        self.create_button.clicked.connect(self._create)
+        self._check()
+        return w
+
+    def _problem(self) -> str | None:
+        if not self.name.text().strip():
+            return "Enter your name: it is recorded with everything you save."
+        problem = passphrase_problem(self.passphrase.text())
+        if problem:
+            return problem
+        if self.confirm.text() != self.passphrase.text():
+            return "The two passphrases differ."
+        return None
+
+    def _check(self) -> None:
+        problem = self._problem()
+        self.strength.setText(problem or "Passphrase accepted.")
+        self.strength.setProperty("ok", problem is None)
+        self.create_button.setEnabled(problem is None)
+
+    def _create(self) -> None:
+        profile = {"name": self.name.text(), "role": self.role.text(), "agency": self.agency.text()}
+        passphrase, use_keyring = self.passphrase.text(), self.keyring_box.isChecked()
+        self.create_button.setEnabled(False)
+        self.create_button.setText("Creating…")
+
+        def failed(exc: BaseException) -> None:
+            self.create_button.setText("Create encrypted store")
+            self._check()
+            show_error(self, exc)
+
+        Op(self, lambda: create_store(self.folder, passphrase, practitioner=profile, use_keyring=use_keyring)
+           ).success(self._created).failure(failed).run()
+
+    # step 2 -------------------------------------------------------------------------
+
+    def _recovery_step(self) -> QWidget:
+        w = QWidget()
+        box = QVBoxLayout(w)
+        text = QLabel("<b>Your recovery key.</b> If you forget your passphrase, this key lets you set a new one. "
+                      "It is shown only now: print it or save it somewhere safe, away from this laptop.")
+        text.setWordWrap(True)
+        self.key_label = QLabel()
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setFont(QFont("DejaVu Sans Mono", 16))
+        self.key_label.setAccessibleName("Recovery key")
+        buttons = QHBoxLayout()
+        self.print_button = QPushButton("Print…")
+        self.save_button = QPushButton("Save to a file…")
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.save_button)
+        buttons.addStretch()
+        self.stored = QCheckBox("I have printed or saved the recovery key")
+        self.test_passphrase = password_field("Passphrase, to check it works")
+        self.test_error = problem_label()
+        self.continue_button = QPushButton("Check passphrase and start")
+        self.continue_button.setEnabled(False)
+        form = QFormLayout()
+        form.addRow("Type your passphrase once more", self.test_passphrase)
+        for widget in (text, self.key_label):
+            box.addWidget(widget)
+        box.addLayout(buttons)
+        box.addWidget(self.stored)
+        box.addLayout(form)
+        box.addWidget(self.continue_button)
+        box.addWidget(self.test_error)
+        self.stored.toggled.connect(self.continue_button.setEnabled)
+        self.print_button.clicked.connect(self._print)
+        self.save_button.clicked.connect(self._save)
+        self.continue_button.clicked.connect(self._test_unlock)
+        self.test_passphrase.returnPressed.connect(self._test_unlock)
+        return w
+
+    def _created(self, created: CreatedStore) -> None:
+        self.created = created
+        self.passphrase.clear()
+        self.confirm.clear()
+        self.key_label.setText(created.recovery_key)
+        self.steps.setCurrentIndex(1)
+        self.stored.setFocus()
+
+    def _recovery_text(self) -> str:
+        assert self.created is not None
+        return (f"ddassess recovery key\n\n{self.created.recovery_key}\n\nStore id {self.created.store.store_id}\n"
+                "Keep this apart from the laptop. With it a new passphrase can be set.\n")
+
+    def _print(self) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter()
+        if QPrintDialog(printer, self).exec():
+            doc = QTextDocument(self._recovery_text())
+            doc.print_(printer)
+
+    def _save(self) -> None:
+        from ddassess.fileio import atomic_write
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save the recovery key", "ddassess-recovery-key.txt")
+        if path:
+            try:
+                atomic_write(Path(path), self._recovery_text().encode("utf-8"))
+            except OSError as exc:
+                self.test_error.setText(f"Could not save there ({exc.strerror}); choose another place.")
+
+    def _test_unlock(self) -> None:
+        assert self.created is not None
+        try:
+            self.created.store.key_file.unlock_with_passphrase(self.test_passphrase.text())
+        except WrongPassphraseError:
+            self.test_error.setText("That is not the passphrase you chose. Type it again; if you cannot "
+                                    "remember it, use the recovery key above.")
+            self.test_passphrase.selectAll()
+            return
+        store: Store = self.created.store
+        self.test_passphrase.clear()
+        self.store_ready.emit(store)

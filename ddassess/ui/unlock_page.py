@@ -1,0 +1,143 @@
+"""Unlocking: the keyring when it can, the passphrase otherwise, or the recovery key
+(which then asks for a new passphrase). Every store error is shown here in its words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ddassess.errors import DdassessError, UserFacingError
+from ddassess.keys import check_new_passphrase
+from ddassess.store import Credentials, Store, UnlockRequired, open_store
+from ddassess.ui.ops import Op
+from ddassess.ui.widgets import heading, password_field, problem_label
+
+
+class UnlockPage(QWidget):
+    store_ready = Signal(object)  # Store
+
+    def __init__(self, folder: Path, parent: QWidget | None = None, *, demo_passphrase: str | None = None) -> None:
+        super().__init__(parent)
+        self.folder = folder
+        self.demo_passphrase = demo_passphrase
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("ddassess is locked"))
+        self.note = QLabel("Enter your passphrase to unlock your cases.")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        form = QFormLayout()
+        self.passphrase = password_field("Passphrase")
+        form.addRow("Passphrase", self.passphrase)
+        self.recovery = password_field("Recovery key")
+        self.new_pass = password_field("New passphrase")
+        self.new_again = password_field("New passphrase again")
+        self.recovery_rows = [("Recovery key", self.recovery), ("New passphrase", self.new_pass),
+                              ("New passphrase again", self.new_again)]
+        for label, field in self.recovery_rows:
+            form.addRow(label, field)
+        layout.addLayout(form)
+        self.unlock_button = QPushButton("Unlock")
+        self.unlock_button.setDefault(True)
+        self.switch_button = QPushButton("Forgotten it? Use the recovery key")
+        self.message = problem_label()
+        layout.addWidget(self.unlock_button)
+        layout.addWidget(self.switch_button)
+        layout.addWidget(self.message)
+        layout.addStretch()
+        self.form = form
+        self.busy = False  # one unlock attempt at a time: two would race for the store's lock
+        self.pending = False
+        self.use_recovery = False
+        self._show_recovery(False)
+        self.unlock_button.clicked.connect(self.unlock)
+        self.passphrase.returnPressed.connect(self.unlock)
+        self.new_again.returnPressed.connect(self.unlock)
+        self.switch_button.clicked.connect(lambda: self._show_recovery(not self.use_recovery))
+
+    def _show_recovery(self, on: bool) -> None:
+        self.use_recovery = on
+        self.form.setRowVisible(0, not on)
+        for i in range(1, 4):
+            self.form.setRowVisible(i, on)
+        self.switch_button.setText("Use my passphrase instead" if on else "Forgotten it? Use the recovery key")
+        self.message.clear()
+        (self.recovery if on else self.passphrase).setFocus()
+
+    def try_keyring(self) -> None:
+        """Called when the page is shown: unlock without a passphrase if the keyring can."""
+        if self.demo_passphrase is not None:
+            self.passphrase.setText(self.demo_passphrase)
+            self.note.setText("This is the DEMO store: fictional people only. Its passphrase is filled in.")
+            return
+
+        def no_keyring(exc: BaseException) -> None:
+            self.busy = False
+            if not isinstance(exc, UnlockRequired):
+                self._failed(exc)
+                return
+            self.passphrase.setFocus()
+            if self.pending:  # the user pressed Unlock while the keyring was being asked
+                self.pending = False
+                self.unlock()
+
+        self.busy = True
+        Op(self, lambda: open_store(self.folder, Credentials())).success(self._opened).failure(no_keyring).run()
+
+    def unlock(self) -> None:
+        if self.busy:
+            self.pending = True
+            return
+        self.message.clear()
+        if self.use_recovery:
+            if self.new_pass.text() != self.new_again.text():
+                self.message.setText("The two new passphrases differ.")
+                return
+            try:
+                check_new_passphrase(self.new_pass.text())
+            except UserFacingError as exc:
+                self.message.setText(str(exc))
+                return
+            key, new = self.recovery.text(), self.new_pass.text()
+
+            def with_recovery() -> Store:
+                store = open_store(self.folder, Credentials(recovery_key=key, use_keyring=False))
+                store.reset_passphrase(new)
+                return store
+
+            job = with_recovery
+        else:
+            passphrase = self.passphrase.text()
+            if not passphrase:
+                self.message.setText("Enter your passphrase.")
+                return
+
+            def job() -> Store:
+                return open_store(self.folder, Credentials(passphrase=passphrase, use_keyring=False))
+
+        self.unlock_button.setEnabled(False)
+        self.unlock_button.setText("Unlocking…")
+        self.busy = True
+        Op(self, job).success(self._opened).failure(self._failed).run()
+
+    def _opened(self, store: Store) -> None:
+        self.busy = self.pending = False
+        for field in (self.passphrase, self.recovery, self.new_pass, self.new_again):
+            field.clear()
+        self._reset_button()
+        self.store_ready.emit(store)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = self.pending = False
+        self._reset_button()
+        if not isinstance(exc, DdassessError):
+            raise exc
+        self.message.setText(str(exc))
+        field = self.recovery if self.use_recovery else self.passphrase
+        field.selectAll()
+        field.setFocus()
+
+    def _reset_button(self) -> None:
+        self.unlock_button.setEnabled(True)
+        self.unlock_button.setText("Unlock")
