@@ -37,8 +37,8 @@ class Place:
 class IdleWatcher(QObject):
     """Restarts the idle timer on any user input anywhere in the application."""
 
-    def __init__(self, timer: QTimer) -> None:
-        super().__init__()
+    def __init__(self, timer: QTimer, parent: QObject) -> None:
+        super().__init__(parent)  # deleted with the window, and then Qt drops the filter too
         self.timer = timer
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self.workspace: QTabWidget | None = None
         self.idle = QTimer(self, singleShot=True)
         self.idle.timeout.connect(self.lock)
-        self.watcher = IdleWatcher(self.idle)
+        self.watcher = IdleWatcher(self.idle, self)
         QApplication.instance().installEventFilter(self.watcher)
         self._menus()
         if store_exists(folder):

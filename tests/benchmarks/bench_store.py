@@ -30,29 +30,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 
 import keyring  # noqa: E402
+from bulk import GIVEN, nhs_numbers, populate  # noqa: E402
 from memory_keyring import InMemoryKeyring  # noqa: E402
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from ddassess.domain.models import PersonDetails, search_key  # noqa: E402
-from ddassess.domain.nhs import nhs_check_digit  # noqa: E402
+from ddassess.domain.models import PersonDetails  # noqa: E402
 from ddassess.services import cases  # noqa: E402
 from ddassess.store import Credentials, create_store, open_store, schema  # noqa: E402
 from ddassess.store.records import CaseRecord  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase, not secret"
-GIVEN = ["Alex", "Sam", "Jo", "Chris", "Pat", "Robin", "Charlie", "Jamie", "Morgan", "Taylor", "Łukasz", "Siân"]
-FAMILY = ["Testperson", "Fictional", "Madeup", "Sample", "Notreal", "Placeholder", "Dummy", "Example", "Żółć"]
-
-
-def nhs_numbers(count: int) -> list[str]:
-    out, n = [], 999_000_000
-    while len(out) < count:
-        n += 1
-        check = nhs_check_digit(str(n))
-        if check is not None:
-            out.append(f"{n}{check}")
-    return out
 
 
 class PlainStore:
@@ -89,33 +77,6 @@ class PlainStore:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def populate(conn, n_people: int, n_responses: int, seed: int = 7) -> None:  # type: ignore[no-untyped-def]
-    """Bulk rows through the DB-API connection (identical for both stores)."""
-    rng = random.Random(seed)
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-    numbers = nhs_numbers(n_people)
-    conn.execute("BEGIN")
-    conn.execute("INSERT OR IGNORE INTO practitioners VALUES (1, 'p-1', 'Bench Worker', '', '', '', '', 1, ?)", (now,))
-    people = []
-    for i in range(n_people):
-        g, f = rng.choice(GIVEN), rng.choice(FAMILY) + str(i)
-        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000))
-        people.append((i + 1000, f"person-{i}", g, f, "", dob.isoformat(), numbers[i], "", "", "", "",
-                       search_key(f"{g} {f}"), now, now))
-    conn.executemany("INSERT INTO people VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", people)
-    conn.executemany(
-        "INSERT INTO cases VALUES (?,?,?,?, 'screening', 'open', '', 1, NULL, '', ?, NULL, NULL, ?, ?)",
-        [(i + 1000, f"case-{i}", f"BENCH-{i:06d}", i + 1000, "2026-01-01", now, now) for i in range(n_people)],
-    )
-    answers = json.dumps({f"q{k}": k % 4 for k in range(1, 10)})
-    conn.executemany(
-        "INSERT INTO form_responses VALUES (?,?,?, 'phq9', 1, ?, ?, 'draft', 1, ?, ?, NULL, NULL, NULL, '')",
-        [(i + 1000, f"resp-{i}", 1000 + i % n_people, "0" * 64, answers, now, now) for i in range(n_responses)],
-    )
-    conn.execute("COMMIT")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def timed(fn: Callable[[int], object], reps: int) -> list[float]:

@@ -23,8 +23,8 @@ def test_every_field_type_has_a_widget():
 
 
 def _person_case(window):
-    person = cases.register_person(window.store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29),
-                                                               "9990000018"))
+    person = cases.find_person_by_nhs(window.store, "9990000018") or cases.register_person(
+        window.store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29), "9990000018"))
     return cases.open_case(window.store, person.id).id
 
 

@@ -1,0 +1,51 @@
+"""Many fictional rows, fast: bulk inserts through a DB-API connection (tests, benchmarks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+
+from ddassess.domain.models import PATHWAY_STAGES, search_key
+from ddassess.domain.nhs import nhs_check_digit
+
+GIVEN = ["Alex", "Sam", "Jo", "Chris", "Pat", "Robin", "Charlie", "Jamie", "Morgan", "Taylor", "Łukasz", "Siân"]
+FAMILY = ["Testperson", "Fictional", "Madeup", "Sample", "Notreal", "Placeholder", "Dummy", "Example", "Żółć"]
+
+
+def nhs_numbers(count: int, start: int = 999_000_000) -> list[str]:
+    out, n = [], start
+    while len(out) < count:
+        n += 1
+        check = nhs_check_digit(str(n))
+        if check is not None:
+            out.append(f"{n}{check}")
+    return out
+
+
+def populate(conn, n_people: int, n_responses: int, seed: int = 7) -> None:  # type: ignore[no-untyped-def]
+    """People with one case each (stages spread over the pathway) and PHQ-9 drafts."""
+    rng = random.Random(seed)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    numbers = nhs_numbers(n_people)
+    conn.execute("BEGIN")
+    conn.execute("INSERT OR IGNORE INTO practitioners VALUES (1, 'p-1', 'Bench Worker', '', '', '', '', 1, ?)", (now,))
+    people = []
+    for i in range(n_people):
+        g, f = rng.choice(GIVEN), rng.choice(FAMILY) + str(i)
+        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000))
+        people.append((i + 1000, f"person-{i}", g, f, "", dob.isoformat(), numbers[i], "", "", "", "",
+                       search_key(f"{g} {f}"), now, now))
+    conn.executemany("INSERT INTO people VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", people)
+    conn.executemany(
+        "INSERT INTO cases VALUES (?,?,?,?,?, 'open', '', 1, NULL, ?, ?, NULL, NULL, ?, ?)",
+        [(i + 1000, f"case-{i}", f"BENCH-{i:06d}", i + 1000, PATHWAY_STAGES[i % 7], "high" if i % 13 == 0 else "",
+          "2026-01-01", now, now) for i in range(n_people)],
+    )
+    answers = json.dumps({f"q{k}": k % 4 for k in range(1, 10)})
+    conn.executemany(
+        "INSERT INTO form_responses VALUES (?,?,?, 'phq9', 1, ?, ?, 'draft', 1, ?, ?, NULL, NULL, NULL, '')",
+        [(i + 1000, f"resp-{i}", 1000 + i % n_people, "0" * 64, answers, now, now) for i in range(n_responses)],
+    )
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

@@ -1,0 +1,54 @@
+"""Killed with a form open, ddassess offers to return to it next time, with the answer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox
+
+from ddassess.domain.models import PersonDetails
+from ddassess.services import cases
+from ddassess.ui.mainwindow import MainWindow
+
+from .conftest import FORMS, unlock_with_passphrase
+
+CHILD = Path(__file__).parents[1] / "support" / "ui_child.py"
+
+
+def test_kill_with_a_form_open_then_restart(qtbot, created, catalogue, store_folder, subprocess_env, monkeypatch):
+    person = cases.register_person(created.store, PersonDetails("Crash", "Testcase", nhs_number="9990000093"))
+    case_id = cases.open_case(created.store, person.id).id
+    created.store.close()
+    child = subprocess.Popen([sys.executable, str(CHILD), str(store_folder), str(FORMS), str(case_id)],
+                             env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        assert line.startswith("saved "), child.stderr.read()
+        response_id = int(line.split()[1])
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate(timeout=30)
+    asked = []
+
+    def yes(*args, **kwargs):
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    w = MainWindow(store_folder, catalogue)
+    qtbot.addWidget(w)
+    w.show()
+    unlock_with_passphrase(qtbot, w)
+    assert asked and "Return to it now?" in asked[0]
+    page = w.current_case_page()
+    assert page is not None and page.form_page.response.id == response_id
+    assert page.form_page.view.editors["q5"].value() == 2
+    w.close()
