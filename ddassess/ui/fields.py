@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -144,6 +145,30 @@ class ChoiceEditor(Editor):
         return checked[0] if checked else self.buttons[0][1]
 
 
+class ComboEditor(Editor):
+    """A long list of options (more than six) as a drop-down, to keep the form short."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        super().__init__(spec, QComboBox())
+        self.widget.addItem("— not answered —", None)
+        for c in spec.choices:
+            self.widget.addItem(c.label, c.value)
+        self.widget.currentIndexChanged.connect(lambda _i: self.changed.emit())
+
+    def value(self) -> Any:
+        return self.widget.currentData() if self.widget.currentIndex() > 0 else None
+
+    def set_value(self, value: Any) -> None:
+        self.widget.blockSignals(True)
+        index = next((i for i in range(1, self.widget.count()) if self.widget.itemData(i) == value), 0)
+        self.widget.setCurrentIndex(index)
+        self.widget.blockSignals(False)
+
+
+def _choice(spec: FieldSpec) -> Editor:
+    return ComboEditor(spec) if len(spec.choices) > 6 else ChoiceEditor(spec)
+
+
 class ComputedEditor(Editor):
     def __init__(self, spec: FieldSpec) -> None:
         super().__init__(spec, QLabel("—"))
@@ -194,8 +219,8 @@ FIELD_WIDGETS: dict[str, Callable[[FieldSpec], Editor]] = {
     "date": lambda s: TextEditor(s, parse=_date, placeholder="DD/MM/YYYY"),
     "datetime": lambda s: TextEditor(s, placeholder="YYYY-MM-DDTHH:MM"),
     "yes_no": lambda s: ChoiceEditor(s, options=[(True, "Yes"), (False, "No")]),
-    "single_choice": lambda s: ChoiceEditor(s),
-    "scored_choice": lambda s: ChoiceEditor(s),
+    "single_choice": _choice,
+    "scored_choice": _choice,
     "multi_choice": lambda s: ChoiceEditor(s, multi=True),
     "group": _group,
     "person_ref": lambda s: TextEditor(s),

@@ -25,7 +25,7 @@ AUTOSAVE_MS = 600
 
 
 def plain(text: str) -> str:
-    return GLOSSARY.sub(lambda m: m.group(1), text or "")
+    return " ".join(GLOSSARY.sub(lambda m: m.group(1), text or "").split())
 
 
 class FormView(QWidget):

@@ -25,7 +25,7 @@ from ddassess.keys import keyring_description, passphrase_problem, secure_keyrin
 from ddassess.store import CreatedStore, Store, create_store
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op
-from ddassess.ui.widgets import heading, password_field, problem_label
+from ddassess.ui.widgets import centred_column, heading, password_field, problem_label
 
 
 class FirstRunPage(QWidget):
@@ -38,7 +38,7 @@ class FirstRunPage(QWidget):
         self.steps = QStackedWidget()
         self.steps.addWidget(self._profile_step())
         self.steps.addWidget(self._recovery_step())
-        outer = QVBoxLayout(self)
+        outer = centred_column(self)
         outer.addWidget(heading("Set up ddassess on this computer"))
         outer.addWidget(self.steps)
         outer.addStretch()

@@ -12,7 +12,7 @@ from ddassess.errors import DdassessError, UserFacingError
 from ddassess.keys import check_new_passphrase
 from ddassess.store import Credentials, Store, UnlockRequired, open_store
 from ddassess.ui.ops import Op
-from ddassess.ui.widgets import heading, password_field, problem_label
+from ddassess.ui.widgets import centred_column, heading, password_field, problem_label
 
 
 class UnlockPage(QWidget):
@@ -22,7 +22,7 @@ class UnlockPage(QWidget):
         super().__init__(parent)
         self.folder = folder
         self.demo_passphrase = demo_passphrase
-        layout = QVBoxLayout(self)
+        layout = centred_column(self)
         layout.addWidget(heading("ddassess is locked"))
         self.note = QLabel("Enter your passphrase to unlock your cases.")
         self.note.setWordWrap(True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QLineEdit
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 PROBLEM_STYLE = "QLabel { color: #B00020; } QLabel[ok=\"true\"] { color: #1B5E20; }"
 
@@ -33,3 +34,16 @@ def password_field(accessible_name: str) -> QLineEdit:
     field.setAccessibleName(accessible_name)
     field.setAccessibleDescription("Hidden text")
     return field
+
+
+def centred_column(page: QWidget, width: int = 640) -> QVBoxLayout:
+    """A readable column in the middle of a full-window page; returns its layout."""
+    inner = QWidget()
+    inner.setMaximumWidth(width)
+    row = QHBoxLayout(page)
+    row.addStretch(1)
+    row.addWidget(inner, 3, Qt.AlignmentFlag.AlignTop)
+    row.addStretch(1)
+    column = QVBoxLayout(inner)
+    column.setContentsMargins(0, 48, 0, 0)
+    return column
