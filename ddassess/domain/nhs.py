@@ -52,3 +52,15 @@ def format_nhs_number(text: str) -> str:
     """'9434765919' -> '943 476 5919' (the NHS display format)."""
     d = normalise_nhs_number(text)
     return f"{d[:3]} {d[3:6]} {d[6:]}" if len(d) == 10 else text
+
+
+def fictional_nhs_numbers(count: int, start: int = 999_000_000) -> list[str]:
+    """Valid NHS numbers from the 999 range, which the NHS never issues to a person:
+    for the demo store and tests, so that no fictional record carries a real number."""
+    out, n = [], start
+    while len(out) < count:
+        n += 1
+        check = nhs_check_digit(str(n))
+        if check is not None:
+            out.append(f"{n}{check}")
+    return out

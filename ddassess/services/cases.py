@@ -33,6 +33,13 @@ def _response(r: ResponseRecord) -> Response:
                     json.loads(r.answers_json), r.updated_at, r.amends_id, r.amendment_reason)
 
 
+def _get_response(session, response_id: int) -> ResponseRecord:  # type: ignore[no-untyped-def]
+    r = session.get(ResponseRecord, response_id)
+    if r is None:
+        raise RecordNotFound("That form is no longer in the store.")
+    return r
+
+
 def _person_problems(d: PersonDetails) -> list[str]:
     problems = []
     if not d.given_name.strip() or not d.family_name.strip():
@@ -120,9 +127,7 @@ def start_response(store: Store, case_id: int, form_id: str, form_version: int, 
 def save_draft(store: Store, response_id: int, answers: dict[str, Any]) -> Response:
     """Replace a draft's answers; the audit event keeps each changed field's old and new value."""
     with store.write() as s:
-        r = s.get(ResponseRecord, response_id)
-        if r is None:
-            raise RecordNotFound("That form is no longer in the store.")
+        r = _get_response(s, response_id)
         if r.status != "draft":
             raise InvalidInputError("This form has been finalised and cannot be edited: amend it instead, giving a reason.")
         old = json.loads(r.answers_json)
@@ -137,9 +142,7 @@ def save_draft(store: Store, response_id: int, answers: dict[str, Any]) -> Respo
 
 def get_response(store: Store, response_id: int) -> Response:
     with store.read() as s:
-        r = s.get(ResponseRecord, response_id)
-        if r is None:
-            raise RecordNotFound("That form is no longer in the store.")
+        r = _get_response(s, response_id)
         return _response(r)
 
 
@@ -149,9 +152,7 @@ def finalise_response(store: Store, response_id: int) -> Response:
     The caller (the form view) has already had the forms engine check every answer.
     """
     with store.write() as s:
-        r = s.get(ResponseRecord, response_id)
-        if r is None:
-            raise RecordNotFound("That form is no longer in the store.")
+        r = _get_response(s, response_id)
         if r.status != "draft":
             raise InvalidInputError("This form is already final.")
         owner = _owner_id(s, store)
@@ -168,9 +169,7 @@ def amend_response(store: Store, response_id: int, answers: dict[str, Any], reas
     if not reason:
         raise InvalidInputError("Give a reason for changing a finalised form: it is kept with the change.")
     with store.write() as s:
-        old = s.get(ResponseRecord, response_id)
-        if old is None:
-            raise RecordNotFound("That form is no longer in the store.")
+        old = _get_response(s, response_id)
         if old.status != "final":
             raise InvalidInputError("Only a final form is amended; a draft can simply be edited.")
         owner = _owner_id(s, store)

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 from ddassess.domain.models import PATHWAY_STAGES, PersonDetails
-from ddassess.domain.nhs import nhs_check_digit
+from ddassess.domain.nhs import fictional_nhs_numbers
 from ddassess.formengine import Catalogue
 from ddassess.keys import KdfParams
 from ddassess.services import cases
@@ -37,16 +37,6 @@ STAGE_FORMS = {
 }
 
 
-def demo_nhs_numbers(count: int, start: int = 999_100_000) -> list[str]:
-    out, n = [], start
-    while len(out) < count:
-        n += 1
-        check = nhs_check_digit(str(n))
-        if check is not None:
-            out.append(f"{n}{check}")
-    return out
-
-
 def _answers(form_id: str, rng: random.Random) -> dict:  # type: ignore[type-arg]
     if form_id == "phq9":
         return {f"q{i}": rng.choice([0, 1, 2, 3]) for i in range(1, 10)} | {"difficulty": "somewhat"}
@@ -63,7 +53,7 @@ def _answers(form_id: str, rng: random.Random) -> dict:  # type: ignore[type-arg
 
 def populate(store: Store, catalogue: Catalogue, people: int = 24, seed: int = 7) -> None:
     rng = random.Random(seed)
-    numbers = demo_nhs_numbers(people)
+    numbers = fictional_nhs_numbers(people, start=999_100_000)
     for i in range(people):
         person = cases.register_person(store, PersonDetails(
             given_name=rng.choice(GIVEN), family_name=f"{rng.choice(FAMILY)}",

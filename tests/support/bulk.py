@@ -7,20 +7,14 @@ import json
 import random
 
 from ddassess.domain.models import PATHWAY_STAGES, search_key
-from ddassess.domain.nhs import nhs_check_digit
+from ddassess.domain.nhs import fictional_nhs_numbers
 
 GIVEN = ["Alex", "Sam", "Jo", "Chris", "Pat", "Robin", "Charlie", "Jamie", "Morgan", "Taylor", "Łukasz", "Siân"]
 FAMILY = ["Testperson", "Fictional", "Madeup", "Sample", "Notreal", "Placeholder", "Dummy", "Example", "Żółć"]
 
 
-def nhs_numbers(count: int, start: int = 999_000_000) -> list[str]:
-    out, n = [], start
-    while len(out) < count:
-        n += 1
-        check = nhs_check_digit(str(n))
-        if check is not None:
-            out.append(f"{n}{check}")
-    return out
+def nhs_numbers(count: int) -> list[str]:
+    return fictional_nhs_numbers(count)
 
 
 def populate(conn, n_people: int, n_responses: int, seed: int = 7) -> None:  # type: ignore[no-untyped-def]
