@@ -26,8 +26,8 @@ def _field_paths(spec: FormSpec) -> dict[str, Path]:
 def _check_ids(spec: FormSpec, src: Source) -> None:
     seen: dict[str, str] = {}
     paths = _field_paths(spec)
-    for i, s in enumerate(spec.sections):
-        for j, f in enumerate(s.fields):
+    for s in spec.sections:
+        for f in s.fields:
             if f.id in seen:
                 src.problem("FORM_004", f"The id '{f.id}' is used twice (also {seen[f.id]}).", paths[f.id], field_id=f.id)
             seen[f.id] = f"field in section '{s.id}'"
