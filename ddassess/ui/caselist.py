@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,7 +32,7 @@ from PySide6.QtWidgets import (
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.nhs import format_nhs_number
 from ddassess.services.caselist import CaseQuery, CaseRow, count_cases, list_cases
-from ddassess.store import Store
+from ddassess.services.vault import Store
 
 PAGE = 200
 COLUMNS = [("ref", "Case"), ("name", "Name"), ("dob", "Date of birth"), (None, "NHS number"), ("stage", "Stage"),

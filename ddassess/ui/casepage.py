@@ -22,9 +22,14 @@ from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.nhs import format_nhs_number
 from ddassess.formengine import Catalogue
 from ddassess.services import cases
-from ddassess.services.casework import StoredCaseContext, advance_stage, case_detail, set_risk_level
+from ddassess.services.casework import (
+    StoredCaseContext,
+    advance_stage,
+    case_detail,
+    set_risk_level,
+)
 from ddassess.services.settings import set_setting
-from ddassess.store import Store
+from ddassess.services.vault import Store
 from ddassess.ui.formview import FormView
 from ddassess.ui.widgets import heading
 

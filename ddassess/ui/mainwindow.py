@@ -12,11 +12,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QStackedWidget, QTabWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTabWidget,
+)
 
 from ddassess.formengine import Catalogue
 from ddassess.services.settings import get_setting, set_setting
-from ddassess.store import Store, store_exists
+from ddassess.services.vault import Store, store_exists
 from ddassess.ui.caselist import CaseListWidget
 from ddassess.ui.casepage import CasePage
 from ddassess.ui.referral import NewReferralDialog

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 from ddassess.domain.models import PersonDetails
 from ddassess.domain.nhs import nhs_number_problem
 from ddassess.errors import InvalidInputError
 from ddassess.services import cases
-from ddassess.store import Store
+from ddassess.services.vault import Store
 from ddassess.ui.widgets import problem_label
 
 

@@ -21,8 +21,14 @@ from PySide6.QtWidgets import (
 )
 
 from ddassess.errors import WrongPassphraseError
-from ddassess.keys import keyring_description, passphrase_problem, secure_keyring
-from ddassess.store import CreatedStore, Store, create_store
+from ddassess.services.vault import (
+    CreatedStore,
+    Store,
+    create_store,
+    keyring_description,
+    passphrase_problem,
+    secure_keyring,
+)
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op
 from ddassess.ui.widgets import centred_column, heading, password_field, problem_label

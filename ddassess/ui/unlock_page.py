@@ -9,8 +9,13 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QWidget
 
 from ddassess.errors import DdassessError, UserFacingError
-from ddassess.keys import check_new_passphrase
-from ddassess.store import Credentials, Store, UnlockRequired, open_store
+from ddassess.services.vault import (
+    Credentials,
+    Store,
+    UnlockRequired,
+    check_new_passphrase,
+    open_store,
+)
 from ddassess.ui.ops import Op
 from ddassess.ui.widgets import centred_column, heading, password_field, problem_label
 

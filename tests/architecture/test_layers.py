@@ -92,3 +92,13 @@ def test_the_scan_sees_real_imports():
     found = {name for p in _modules() for name in _imports(p)}
     assert "ddassess.store.records" in found
     assert any(n.startswith("sqlalchemy") for n in found)
+
+
+def test_widgets_reach_the_store_only_through_services():
+    """STYLE.md: widgets call services, never the store or the key handling."""
+    offences = []
+    for path in (PACKAGE / "ui").rglob("*.py"):
+        for name in _imports(path):
+            if name.startswith(("ddassess.store", "ddassess.keys")):
+                offences.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
+    assert not offences, "\n".join(offences)
