@@ -78,8 +78,13 @@ class PractitionerRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+# The full-text index of people (migration 0004): an FTS5 table the ORM does not map.
+PEOPLE_SEARCH_TABLE = "people_search"
+
+
 class PersonRecord(Base):
-    """A person who uses services. ``search_name`` is the lower-cased, accent-folded name."""
+    """A person who uses services. ``search_name`` is the lower-cased, accent-folded name,
+    indexed for prefix search in ``people_search`` by triggers."""
 
     __tablename__ = "people"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,6 +137,9 @@ class CaseRecord(Base):
         Index("ix_cases_person", "person_id"),
         Index("ix_cases_stage", "stage"),
         Index("ix_cases_review_due", "next_review_due"),
+        Index("ix_cases_status_opened", "status", "opened_on", "id"),
+        Index("ix_cases_status_ref", "status", "ref", "id"),
+        Index("ix_cases_status_review", "status", "next_review_due", "id"),
     )
 
 

@@ -20,7 +20,7 @@ from ddassess.errors import CorruptStoreError, StoreVersionError
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BACKUP_DIR_NAME = "backups"
 

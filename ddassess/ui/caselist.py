@@ -35,6 +35,7 @@ from ddassess.services.caselist import CaseQuery, CaseRow, count_cases, list_cas
 from ddassess.services.vault import Store
 
 PAGE = 200
+COUNT_CAP = 1000  # past this the list says "more than 1,000" rather than count them all
 COLUMNS = [("ref", "Case"), ("name", "Name"), ("dob", "Date of birth"), (None, "NHS number"), ("stage", "Stage"),
            (None, "Lead agency"), (None, "Risk"), ("review", "Next review")]
 STAGE_LABELS = {s: s.replace("_", " ").capitalize() for s in PATHWAY_STAGES}
@@ -46,22 +47,30 @@ class CaseTableModel(QAbstractTableModel):
         self.store, self.date_format = store, date_format
         self.query = CaseQuery()
         self.rows: list[CaseRow] = []
-        self.total = 0
+        self.total: int | None = 0  # None: more than COUNT_CAP
+        self._more = False
         self.refresh()
 
     def refresh(self, query: CaseQuery | None = None) -> None:
         self.beginResetModel()
         if query is not None:
             self.query = query
-        self.total = count_cases(self.store, self.query)
+        n = count_cases(self.store, self.query, cap=COUNT_CAP + 1)
+        self.total = n if n <= COUNT_CAP else None
         self.rows = list_cases(self.store, self.query, 0, PAGE)
+        self._more = len(self.rows) == PAGE
         self.endResetModel()
 
     def clear(self) -> None:
         """Drop every decrypted row (on lock)."""
         self.beginResetModel()
-        self.rows, self.total = [], 0
+        self.rows, self.total, self._more = [], 0, False
         self.endResetModel()
+
+    def count_text(self) -> str:
+        if self.total is None:
+            return f"More than {COUNT_CAP:,} cases: type more to narrow the list"
+        return f"{self.total:,} case{'s' if self.total != 1 else ''}"
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
@@ -70,10 +79,11 @@ class CaseTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: N802
-        return not parent.isValid() and len(self.rows) < self.total
+        return not parent.isValid() and self._more
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: N802
         more = list_cases(self.store, self.query, len(self.rows), PAGE)
+        self._more = len(more) == PAGE
         if more:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
             self.rows.extend(more)
@@ -97,6 +107,8 @@ class CaseTableModel(QAbstractTableModel):
         return values[index.column()]
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
         key = COLUMNS[column][0]
         if key is None:
             return
@@ -132,12 +144,17 @@ class CaseListWidget(QWidget):
         self.table = QTableView()
         self.table.setAccessibleName("Cases")
         self.table.setModel(self.model)
+        # Newest cases first until the user sorts by a column (not the first column's order).
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized once from the first page: sizing to contents on every search would ask the
+        # model for every cell of every row each time (tens of thousands of calls).
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.resizeColumnsToContents()
         self.table.verticalHeader().hide()
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -162,5 +179,4 @@ class CaseListWidget(QWidget):
         self._show_count()
 
     def _show_count(self) -> None:
-        n = self.model.total
-        self.count.setText(f"{n} case{'s' if n != 1 else ''}")
+        self.count.setText(self.model.count_text())
