@@ -335,18 +335,18 @@ class KeyFile:
             }
         }
         if recovery_key is not None:
-            rsalt = secrets.token_bytes(16)
-            raw = parse_recovery_key(recovery_key)
-            wraps["recovery"] = {
-                "kdf_name": "hkdf-sha256",
-                "salt": _b64(rsalt),
-                **_wrap(_derive_recovery_key(raw, rsalt), db_key, self.store_id, "recovery"),
-            }
+            wraps["recovery"] = self.recovery_wrap(db_key, recovery_key)
         if use_keyring:
             wrap = self._keyring_wrap(db_key)
             if wrap:
                 wraps["keyring"] = wrap
         return wraps
+
+    def recovery_wrap(self, db_key: bytes, recovery_key: str) -> dict[str, Any]:
+        salt = secrets.token_bytes(16)
+        wrapping_key = _derive_recovery_key(parse_recovery_key(recovery_key), salt)
+        return {"kdf_name": "hkdf-sha256", "salt": _b64(salt),
+                **_wrap(wrapping_key, db_key, self.store_id, "recovery")}
 
     def _keyring_wrap(self, db_key: bytes) -> dict[str, Any] | None:
         """A fresh keyring secret stored in the OS keyring, and the key wrapped by it."""

@@ -20,7 +20,24 @@ from ddassess.store import (
     store_exists,
 )
 
+
+
+def change_passphrase(store: Store, old: str, new: str) -> None:
+    store.change_passphrase(old, new)
+
+
+def replace_recovery_key(store: Store, passphrase: str) -> str:
+    return store.replace_recovery_key(passphrase)
+
+
+def set_keyring(store: Store, enabled: bool) -> bool:
+    return store.set_keyring(enabled)
+
+
 __all__ = [
+    "change_passphrase",
+    "replace_recovery_key",
+    "set_keyring",
     "CreatedStore",
     "Credentials",
     "Store",

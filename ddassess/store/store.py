@@ -134,6 +134,20 @@ class Store:
             audit.append_event(s, actor=self.owner_uuid, action="passphrase-reset", entity_type="store",
                                entity_id=self.store_id, reason=f"new passphrase set after unlock by {self.unlocked_by}")
 
+    def replace_recovery_key(self, passphrase: str) -> str:
+        """A new recovery key (the old one stops working); the passphrase proves who asks.
+
+        Recovery keys are never stored, so one cannot be shown again: a new one is made.
+        """
+        self.key_file.unlock_with_passphrase(passphrase)
+        key = new_recovery_key()
+        self.key_file.wraps["recovery"] = self.key_file.recovery_wrap(self._db_key, key)
+        self.key_file.save()
+        with self.write() as s:
+            audit.append_event(s, actor=self.owner_uuid, action="recovery-key-replaced", entity_type="store",
+                               entity_id=self.store_id)
+        return key
+
     def set_keyring(self, enabled: bool) -> bool:
         """Turn passwordless unlock through the OS keyring on or off; True if it is now on.
 

@@ -85,9 +85,11 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.new_action = QAction("&New referral…", self, shortcut=QKeySequence.StandardKey.New)
         self.lock_action = QAction("&Lock", self, shortcut=QKeySequence("Ctrl+L"))
+        self.settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        for a in (self.new_action, self.lock_action, quit_action):
+        for a in (self.new_action, self.settings_action, self.lock_action, quit_action):
             file_menu.addAction(a)
+        self.settings_action.triggered.connect(self.open_settings)
         self.new_action.triggered.connect(self.new_referral)
         self.lock_action.triggered.connect(self.lock)
         quit_action.triggered.connect(self.close)
@@ -98,8 +100,28 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _enable(self, unlocked: bool) -> None:
-        self.new_action.setEnabled(unlocked)
-        self.lock_action.setEnabled(unlocked)
+        for action in (self.new_action, self.lock_action, self.settings_action):
+            action.setEnabled(unlocked)
+
+    def open_settings(self) -> None:
+        from ddassess.ui.settings_dialog import SettingsDialog
+
+        assert self.store is not None
+        if SettingsDialog(self.store, self).exec():
+            self.apply_settings()
+
+    def apply_settings(self) -> None:
+        assert self.store is not None
+        self.idle.setInterval(int(get_setting(self.store, "idle_lock_minutes")) * 60_000)
+        self.idle.start()
+        self.case_list.model.date_format = get_setting(self.store, "date_format")
+        self.case_list.apply()
+        size = int(get_setting(self.store, "font_size") or 0)
+        app = QApplication.instance()
+        font = app.font()
+        if size and font.pointSize() != size:
+            font.setPointSize(size)
+            app.setFont(font)
 
     # unlocking ----------------------------------------------------------------------
 
@@ -129,8 +151,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)
         self._enable(True)
-        self.idle.setInterval(int(get_setting(store, "idle_lock_minutes")) * 60_000)
-        self.idle.start()
+        self.apply_settings()
         place, self.place = self.place, Place()
         if place.case_id is not None:
             self.open_case(place.case_id, place.response_id, place.field)

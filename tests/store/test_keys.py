@@ -127,3 +127,13 @@ def test_weak_passphrases_are_refused_with_a_reason(weak):
 
 def test_good_passphrase_accepted():
     assert passphrase_problem("Łukasz likes 3 green teapots") is None
+
+
+def test_a_new_recovery_key_replaces_the_old(store, created, store_folder):
+    with pytest.raises(errors.WrongPassphraseError):
+        store.replace_recovery_key("not the passphrase")
+    new = store.replace_recovery_key(PASSPHRASE)
+    store.close()
+    with pytest.raises(errors.WrongRecoveryKeyError):
+        open_store(store_folder, Credentials(recovery_key=created.recovery_key))
+    open_store(store_folder, Credentials(recovery_key=new)).close()

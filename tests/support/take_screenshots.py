@@ -80,6 +80,14 @@ def main() -> None:
     rows.add_button.click()
     settle(app)
     shot(app, w, out, "substance-profile")
+    from ddassess.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(w.store, w)
+    dialog.show()
+    settle(app)
+    dialog.screen().grabWindow(dialog.winId()).save(str(out / "settings.png"))
+    print("wrote", out / "settings.png")
+    dialog.reject()
     w.lock()
     shot(app, w, out, "locked")
     w.close()

@@ -1,0 +1,134 @@
+"""Settings: idle lock, date format, font size, default agency, keyring, passphrase, and a
+new recovery key. Every value is checked before any is saved (Picard's options dialog
+does the same), and each is kept per practitioner in the encrypted store."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ddassess.errors import UserFacingError
+from ddassess.services.settings import get_setting, set_setting
+from ddassess.services.vault import (
+    Store,
+    change_passphrase,
+    keyring_description,
+    passphrase_problem,
+    replace_recovery_key,
+    secure_keyring,
+    set_keyring,
+)
+from ddassess.ui.widgets import password_field, problem_label
+
+DATE_FORMATS = [("%d %b %Y", "24 Nov 2026"), ("%d/%m/%Y", "24/11/2026"), ("%Y-%m-%d", "2026-11-24")]
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.setWindowTitle("Settings")
+        layout = QVBoxLayout(self)
+        general = QGroupBox("General")
+        form = QFormLayout(general)
+        self.idle = QSpinBox()
+        self.idle.setRange(1, 60)
+        self.idle.setSuffix(" minutes")
+        self.idle.setValue(int(get_setting(store, "idle_lock_minutes")))
+        self.date_format = QComboBox()
+        for fmt, example in DATE_FORMATS:
+            self.date_format.addItem(example, fmt)
+        self.date_format.setCurrentIndex(max(0, self.date_format.findData(get_setting(store, "date_format"))))
+        self.font_size = QSpinBox()
+        self.font_size.setRange(0, 24)
+        self.font_size.setSpecialValueText("System default")
+        self.font_size.setSuffix(" pt")
+        self.font_size.setValue(int(get_setting(store, "font_size") or 0))
+        self.agency = QLineEdit(get_setting(store, "default_agency") or "")
+        for label, w in (("Lock after", self.idle), ("Dates", self.date_format), ("Text size", self.font_size),
+                         ("Default agency", self.agency)):
+            w.setAccessibleName(label)
+            form.addRow(label, w)
+        layout.addWidget(general)
+
+        security = QGroupBox("Unlocking")
+        sform = QFormLayout(security)
+        self.keyring = QCheckBox("Unlock with the system keyring on this computer")
+        self.keyring.setChecked(store.key_file.has_keyring)
+        self.keyring.setEnabled(secure_keyring() is not None or store.key_file.has_keyring)
+        note = QLabel(keyring_description())
+        note.setWordWrap(True)
+        sform.addRow(self.keyring)
+        sform.addRow(note)
+        self.old_pass = password_field("Current passphrase")
+        self.new_pass = password_field("New passphrase")
+        self.new_again = password_field("New passphrase again")
+        sform.addRow("Current passphrase", self.old_pass)
+        sform.addRow("New passphrase", self.new_pass)
+        sform.addRow("New passphrase again", self.new_again)
+        self.recovery_button = QPushButton("Make a new recovery key…")
+        sform.addRow(self.recovery_button)
+        layout.addWidget(security)
+        self.message = problem_label()
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.recovery_button.clicked.connect(self.new_recovery_key)
+
+    def _problem(self) -> str | None:
+        if self.new_pass.text() or self.new_again.text():
+            if not self.old_pass.text():
+                return "To change the passphrase, type the current one too."
+            if self.new_pass.text() != self.new_again.text():
+                return "The two new passphrases differ."
+            return passphrase_problem(self.new_pass.text())
+        return None
+
+    def save(self) -> None:
+        problem = self._problem()  # check everything before saving anything
+        if problem:
+            self.message.setText(problem)
+            return
+        try:
+            if self.new_pass.text():
+                change_passphrase(self.store, self.old_pass.text(), self.new_pass.text())
+        except UserFacingError as exc:
+            self.message.setText(str(exc))
+            return
+        if self.keyring.isChecked() != self.store.key_file.has_keyring:
+            if not set_keyring(self.store, self.keyring.isChecked()) and self.keyring.isChecked():
+                self.message.setText(keyring_description())
+                return
+        set_setting(self.store, "idle_lock_minutes", self.idle.value())
+        set_setting(self.store, "date_format", self.date_format.currentData())
+        set_setting(self.store, "font_size", self.font_size.value())
+        set_setting(self.store, "default_agency", self.agency.text().strip())
+        self.accept()
+
+    def new_recovery_key(self) -> None:
+        if not self.old_pass.text():
+            self.message.setText("Type your current passphrase first: it proves the request is yours.")
+            return
+        try:
+            key = replace_recovery_key(self.store, self.old_pass.text())
+        except UserFacingError as exc:
+            self.message.setText(str(exc))
+            return
+        self.recovery_key = key
+        QMessageBox.information(self, "New recovery key", "Your new recovery key is below; the old one no longer "
+                                f"works. Write it down or print it now: it is not shown again.\n\n{key}")
