@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -178,7 +180,13 @@ class CasePage(QWidget):
         self.title.setText(f"{d.person_name} — {d.ref}")
         nhs = format_nhs_number(d.nhs_number) if d.nhs_number else "no NHS number"
         dob = d.date_of_birth.strftime("%d %b %Y") if d.date_of_birth else "date of birth not known"
-        self.identifiers.setText(f"NHS {nhs} · born {dob} · opened {d.opened_on:%d %b %Y}")
+        review = ""
+        if d.next_review_due is not None:
+            overdue = d.next_review_due < dt.date.today() and d.status == "open"
+            review = (f" · <span style='color:#B00020'><b>review overdue since {d.next_review_due:%d %b %Y}</b></span>"
+                      if overdue else f" · next review {d.next_review_due:%d %b %Y}")
+        lead = f" · lead: {d.lead_agency}" if d.lead_agency else ""
+        self.identifiers.setText(f"NHS {nhs} · born {dob} · opened {d.opened_on:%d %b %Y}{lead}{review}")
         here = PATHWAY_STAGES.index(d.stage)
         steps = [f"<b>{t}</b> ✓" if i < here else (f"<b><u>{t}</u></b> ← now" if i == here else t)
                  for i, t in enumerate(STAGE_TITLES)]

@@ -27,6 +27,7 @@ from ddassess.ui.caselist import CaseListWidget
 from ddassess.ui.casepage import CasePage
 from ddassess.ui.referral import NewReferralDialog
 from ddassess.ui.setup_page import FirstRunPage
+from ddassess.ui.suspend import SuspendWatcher
 from ddassess.ui.unlock_page import UnlockPage
 
 _INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
         self.idle.timeout.connect(self.lock)
         self.watcher = IdleWatcher(self.idle, self)
         QApplication.instance().installEventFilter(self.watcher)
+        self.suspend = SuspendWatcher(self)
+        self.suspend.suspending.connect(self.lock)
         self._menus()
         if store_exists(folder):
             self.show_unlock()

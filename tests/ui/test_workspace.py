@@ -183,3 +183,28 @@ def test_finalise_locks_the_form_and_moves_the_case(qtbot, window, monkeypatch):
     assert page.detail.stage == "screening" and page.detail.risk_level == "urgent"
     assert page.risk.isVisible()
     QTimer.singleShot(0, lambda: None)
+
+
+def test_sleep_and_session_lock_lock_the_store(qtbot, window, store_folder):
+    page, form = _open_form(qtbot, window, "gad7")
+    form.view.editors["q1"].buttons[2][1].click()
+    window.suspend.prepare_for_sleep(False)  # waking up does nothing
+    assert window.store is not None
+    window.suspend.prepare_for_sleep(True)  # logind: about to sleep
+    assert window.store is None and window.stack.currentWidget() is window.unlock_page
+    unlock_with_passphrase(qtbot, window)
+    window.suspend.session_locked()  # the desktop session was locked
+    assert window.store is None
+    unlock_with_passphrase(qtbot, window)
+    QApplication.instance().applicationStateChanged.emit(Qt.ApplicationState.ApplicationSuspended)
+    assert window.store is None
+
+
+def test_case_page_shows_lead_and_overdue_review(qtbot, window):
+    from ddassess.services.casework import set_lead
+
+    case_id = _person_case(window)
+    set_lead(window.store, case_id, "Mental health service", dt.date(2020, 1, 1))
+    page = window.open_case(case_id)
+    text = page.identifiers.text()
+    assert "lead: Mental health service" in text and "review overdue since 01 Jan 2020" in text
