@@ -92,7 +92,7 @@ def _check_references(spec: FormSpec, src: Source, shared_tables: Iterable[str])
                             path, field_id=owner)
 
 
-def _score_range(spec: FormSpec, score_id: str) -> tuple[float, float] | None:
+def score_range(spec: FormSpec, score_id: str) -> tuple[float, float] | None:
     s = spec.score_specs[score_id]
     if s.min is not None and s.max is not None:
         return s.min, s.max
@@ -143,7 +143,7 @@ def _check_bands(spec: FormSpec, src: Source, i: int) -> None:
         elif float(a.max).is_integer() and float(b.min).is_integer() and b.min != a.max + 1:
             src.problem("FORM_011", f"Between bands '{a.label}' and '{b.label}' of '{s.id}' some scores have no band.",
                         ("scores", i, "bands"))
-    rng = _score_range(spec, s.id)
+    rng = score_range(spec, s.id)
     if bands and rng is not None and (bands[0].min != rng[0] or bands[-1].max != rng[1]):
         src.problem("FORM_011", f"The bands of '{s.id}' cover {bands[0].min}–{bands[-1].max} but the score runs "
                     f"{rng[0]:g}–{rng[1]:g}.", ("scores", i, "bands"), field_id=s.id)

@@ -71,6 +71,14 @@ def case_detail(store: Store, case_id: int) -> CaseDetail:
                           responses)
 
 
+def case_id_for_ref(store: Store, ref: str) -> int:
+    with store.read() as s:
+        case_id = s.scalar(select(CaseRecord.id).where(CaseRecord.ref == ref.strip().upper()))
+    if case_id is None:
+        raise RecordNotFound(f"There is no case {ref} in this store.", hint="Case references look like DD-2026-00042.")
+    return int(case_id)
+
+
 def advance_stage(store: Store, case_id: int, form_id: str) -> None:
     """Move the case along the pathway when a form of a later step is finalised."""
     target = FORM_STAGE.get(form_id)

@@ -1,0 +1,229 @@
+"""The joint care plan of a case: gathered from its forms, versioned, exported as PDF.
+
+The plan's content comes from the case's newest care plan and crisis plan responses, its
+screening scores (newest final response of each instrument), the alerts those raise, and
+the case's lead agency. Each export snapshots the plan as a version; a signed version is
+frozen, and a later change becomes the next version, which says what it replaces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ddassess.domain.careplan import (
+    ACTION_STATUSES,
+    Action,
+    CarePlan,
+    Need,
+    PersonHeader,
+    RiskFlag,
+    ScoreSummary,
+    SignatureBlock,
+    TeamMember,
+)
+from ddassess.errors import InvalidInputError, RecordNotFound
+from ddassess.fileio import atomic_write
+from ddassess.formengine import Catalogue, evaluate
+from ddassess.formengine.validate import score_range
+from ddassess.store import Store
+from ddassess.store.audit import append_event
+from ddassess.store.records import (
+    CarePlanRecord,
+    CarePlanVersionRecord,
+    CaseRecord,
+    PersonRecord,
+    ResponseRecord,
+    utcnow,
+)
+
+QUADRANT_NAMES = {
+    "high_mh_high_sm": "High mental illness / high substance misuse",
+    "high_mh_low_sm": "High mental illness / low substance misuse",
+    "low_mh_high_sm": "Low mental illness / high substance misuse",
+    "low_mh_low_sm": "Low mental illness / low substance misuse",
+}
+INSTRUMENTS = ("phq9", "gad7", "audit", "audit_c", "fast", "dast10", "sadq", "sds")
+
+
+def _latest(session, case_id: int, form_id: str, final_only: bool = False) -> ResponseRecord | None:  # type: ignore[no-untyped-def]
+    stmt = (select(ResponseRecord).where(ResponseRecord.case_id == case_id, ResponseRecord.form_id == form_id,
+                                         ResponseRecord.status != "superseded")
+            .order_by((ResponseRecord.status == "final").desc(), ResponseRecord.updated_at.desc()))
+    if final_only:
+        stmt = stmt.where(ResponseRecord.status == "final")
+    return session.scalars(stmt).first()
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _label(catalogue: Catalogue, form_id: str, field: str, column: str, value: Any) -> str:
+    spec = catalogue.get(form_id)
+    col = {c.id: c for c in spec.fields[field].fields}.get(column)
+    choice = col.choice(value) if col else None
+    return choice.label if choice else str(value or "")
+
+
+def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePlan:
+    with store.read() as s:
+        case = s.get(CaseRecord, case_id)
+        if case is None:
+            raise RecordNotFound("That case is no longer in the store.")
+        person = s.get(PersonRecord, case.person_id)
+        plan_resp = _latest(s, case_id, "care_plan")
+        crisis_resp = _latest(s, case_id, "crisis_plan")
+        screening = [(fid, r) for fid in INSTRUMENTS if (r := _latest(s, case_id, fid, final_only=True))]
+        plan_record = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
+        lead_resp = _latest(s, case_id, "lead_agency")
+        versions = [(v.version, v.status) for v in plan_record.versions] if plan_record else []
+    if plan_resp is None:
+        raise RecordNotFound("This case has no joint care plan yet: start the care plan form first.")
+    a = json.loads(plan_resp.answers_json)
+    needs: dict[tuple[str, str, str], list[Action]] = {}
+    for row in a.get("needs") or []:
+        key = (_label(catalogue, "care_plan", "needs", "area", row.get("area")), row.get("need", ""),
+               row.get("goal", ""))
+        status = _label(catalogue, "care_plan", "needs", "status", row.get("status")).lower()
+        needs.setdefault(key, []).append(Action(
+            description=row.get("action", ""), responsible=row.get("responsible", ""), agency=row.get("agency", ""),
+            start=_date(row.get("start")), target=_date(row.get("target")),
+            status=status if status in ACTION_STATUSES else "not started"))
+    scores, flags = [], []
+    for fid, r in screening:
+        spec = catalogue.get(fid, r.form_version)
+        ev = evaluate(spec, json.loads(r.answers_json), tables=catalogue.tables)
+        for sc in ev.scores.values():
+            if sc.needed and sc.id == "total":
+                rng = score_range(spec, sc.id)
+                total = f"{sc.value:g}" + (f" / {rng[1]:g}" if rng else "") if sc.complete else \
+                    f"incomplete ({sc.answered} of {sc.needed} answered)"
+                scores.append(ScoreSummary(spec.title, r.finalised_at.date() if r.finalised_at else None, total,
+                                           sc.band))
+        day = r.finalised_at.strftime("%d %b %Y") if r.finalised_at else ""
+        flags += [RiskFlag(f.message, f.severity, f"{spec.title}, {day}") for f in ev.flags
+                  if f.severity in ("high", "urgent")]
+    crisis: dict[str, str] = {}
+    if crisis_resp is not None:
+        c = json.loads(crisis_resp.answers_json)
+        for key, heading in (("early_warning_signs", "Early warning signs"), ("triggers", "Triggers"),
+                             ("what_helps", "What helps"), ("what_does_not_help", "What does not help"),
+                             ("naloxone_plan", "Naloxone"), ("withdrawal_plan", "Withdrawal")):
+            if c.get(key):
+                crisis[heading] = c[key]
+        contacts = "; ".join(f"{x.get('name', '')} {x.get('phone', '')} ({str(x.get('when', '')).replace('_', ' ')})"
+                             for x in c.get("contacts") or [])
+        if contacts:
+            crisis["Contacts"] = contacts
+    elif a.get("crisis_summary"):
+        crisis["Crisis and contingency"] = a["crisis_summary"]
+    # A draft version is reused until it is signed; after a signed one comes the next.
+    quadrant = ""
+    if lead_resp is not None:
+        lead_ev = evaluate(catalogue.get("lead_agency", lead_resp.form_version), json.loads(lead_resp.answers_json),
+                           tables=catalogue.tables)
+        quadrant = QUADRANT_NAMES.get(lead_ev.computed.get("quadrant") or "", "")
+    signed = [v for v, st in versions if st == "signed"]
+    last = max(versions) if versions else None
+    version = last[0] if last and last[1] == "draft" else (last[0] + 1 if last else 1)
+    created = plan_resp.created_at.date()
+    return CarePlan(
+        person=PersonHeader(f"{person.given_name} {person.family_name}", person.nhs_number or "",
+                            person.date_of_birth, case.ref),
+        plan_id=f"CP-{case.ref}", version=version, replaces_version=max(signed) if signed else None,
+        created=created, updated=plan_resp.updated_at.date(), lead_agency=a.get("lead_agency") or case.lead_agency,
+        quadrant=quadrant,
+        care_coordinator=a.get("care_coordinator", ""), partner_worker=a.get("partner_worker", ""),
+        care_team=tuple(TeamMember(m.get("name", ""), m.get("role", ""), m.get("organisation", ""),
+                                   m.get("contact", "")) for m in a.get("care_team") or []),
+        what_matters=a.get("what_matters", ""),
+        needs=tuple(Need(area, need, goal, tuple(actions)) for (area, need, goal), actions in needs.items()),
+        scores=tuple(scores), risk_flags=tuple(flags), risk_management=a.get("risk_management", ""),
+        crisis_plan=crisis, medication=a.get("medication", ""), carer_needs=a.get("carer_needs", ""),
+        information_sharing=a.get("information_sharing", ""), unmet_needs=a.get("unmet_needs", ""),
+        next_review=_date(a.get("next_review")), copies_given_to=tuple(a.get("copy_given") or ()),
+        signatures=_signature_blocks(a, person),
+    )
+
+
+def _signature_blocks(a: dict[str, Any], person: PersonRecord) -> tuple[SignatureBlock, ...]:
+    person_sig = a.get("person_signed") or {}
+    strokes = tuple(tuple((float(p[0]), float(p[1])) for p in s) for s in person_sig.get("strokes", []))
+    return (
+        SignatureBlock("service_user", f"{person.given_name} {person.family_name}", strokes=strokes,
+                       verbal_agreement=a.get("verbal_agreement", ""),
+                       signed_on=dt.date.today() if strokes or a.get("verbal_agreement") else None),
+        SignatureBlock("care_coordinator", a.get("care_coordinator", "")),
+        SignatureBlock("partner", a.get("partner_worker", "")),
+        SignatureBlock("team_lead"),
+    )
+
+
+def check_writable(out: Path) -> None:
+    """Fail before any work when the PDF could not be written there."""
+    folder = out.expanduser().resolve().parent
+    if not folder.is_dir():
+        raise InvalidInputError(f"The folder {folder} does not exist.", hint="Choose a folder that exists.")
+    if not os.access(folder, os.W_OK):
+        raise InvalidInputError(f"ddassess cannot write in {folder}.", hint="Choose a folder you can save to.")
+    if out.is_dir():
+        raise InvalidInputError(f"{out} is a folder: give a file name ending in .pdf.")
+
+
+def export_care_plan(store: Store, catalogue: Catalogue, case_id: int, out: Path, identity: Any = None,
+                     signer_role: str = "care_coordinator") -> CarePlan:
+    """Render (and sign, given an identity) the case's plan, write it atomically, record it."""
+    from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
+    from ddassess.pdf.signing import sign_pdf
+
+    check_writable(out)
+    plan = build_care_plan(store, catalogue, case_id)
+    if identity is not None:
+        missing = plan.missing_for_signing()
+        if missing:
+            raise InvalidInputError("The plan cannot be signed yet; missing: " + "; ".join(missing) + ".",
+                                    hint="Complete these in the care plan form, then sign.")
+        # The block shows who actually signed: the certificate's holder, not the name typed in the form.
+        plan = replace(plan, signatures=tuple(
+            replace(b, name=identity.common_name, signed_on=dt.date.today()) if b.role == signer_role
+            else b for b in plan.signatures))
+    pdf = prepare_for_signing(render_care_plan(plan))
+    if identity is not None:
+        pdf = sign_pdf(pdf, identity, field_name=signer_role, reason="Joint care plan agreed")
+    atomic_write(out, pdf, mode=0o600)
+    _record_version(store, case_id, plan, signed=identity is not None, out=out)
+    return plan
+
+
+def _record_version(store: Store, case_id: int, plan: CarePlan, *, signed: bool, out: Path) -> None:
+    content = json.dumps(asdict(plan), default=str, sort_keys=True)
+    with store.write() as s:
+        record = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
+        if record is None:
+            record = CarePlanRecord(case_id=case_id)
+            s.add(record)
+            s.flush()
+        previous = record.versions[-1] if record.versions else None
+        if previous is not None and previous.status == "draft":
+            version = previous  # the draft version changes until it is signed
+        else:
+            version = CarePlanVersionRecord(care_plan_id=record.id, version=plan.version,
+                                            replaces_id=previous.id if previous else None)
+            s.add(version)
+        version.content_json = content
+        version.status = "signed" if signed else "draft"
+        version.frozen_at = utcnow() if signed else None
+        s.flush()
+        append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan", entity_id=record.uuid,
+                     changes={"version": [None, plan.version], "signed": [None, signed]},
+                     reason=f"PDF written to {out.name}")

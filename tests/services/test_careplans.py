@@ -1,0 +1,142 @@
+"""A case's joint care plan from its forms, to a PDF read back, signed, versioned."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sample_plans import squiggle
+from sqlalchemy import select
+
+from ddassess.cli import main
+from ddassess.domain.models import PersonDetails
+from ddassess.errors import InvalidInputError, RecordNotFound
+from ddassess.formengine import load_catalogue
+from ddassess.pdf.signing import verify_pdf
+from ddassess.services import cases, signing
+from ddassess.services.careplans import build_care_plan, export_care_plan
+from ddassess.services.casework import case_detail
+from ddassess.store.records import AuditEventRecord, CarePlanVersionRecord
+
+FORMS = Path(__file__).resolve().parents[2] / "forms"
+CATALOGUE = load_catalogue(FORMS)
+PLAN = {
+    "lead_agency": "Fictional Mental Health Trust", "care_coordinator": "Casey Coordinator",
+    "partner_worker": "Pat Partner", "what_matters": "Keeping my flat and seeing my sister",
+    "needs": [
+        {"area": "housing", "need": "Rent arrears", "goal": "Stay in my flat", "action": "Referral to debt advice",
+         "responsible": "Pat Partner", "agency": "Fictional SMS", "start": "2026-11-24", "target": "2027-01-31",
+         "status": "in_progress"},
+        {"area": "housing", "need": "Rent arrears", "goal": "Stay in my flat", "action": "Housing benefit claim",
+         "responsible": "Casey Coordinator", "status": "not_started"},
+    ],
+    "risk_management": "Daily contact for two weeks", "crisis_summary": "See crisis plan",
+    "information_sharing": "Both services and the GP", "next_review": "2027-01-19",
+    "person_signed": {"strokes": [[list(p) for p in s] for s in squiggle()]},
+}
+
+
+def _start(store, form_id, answers, final=False):
+    spec = CATALOGUE.get(form_id)
+    r = cases.start_response(store, CASE["id"], spec.id, spec.version, spec.content_hash, answers)
+    if final:
+        cases.finalise_response(store, r.id)
+    return r
+
+
+CASE: dict = {}
+
+
+@pytest.fixture
+def case(store):
+    person = cases.register_person(store, PersonDetails("Łukasz", "Żółć", dt.date(1984, 3, 2), "9990000018"))
+    CASE["id"] = cases.open_case(store, person.id).id
+    _start(store, "phq9", {f"q{i}": 2 for i in range(1, 10)} | {"difficulty": "very"}, final=True)
+    _start(store, "crisis_plan", {"early_warning_signs": "Stops answering the phone", "triggers": "Debt letters",
+                                  "what_helps": "A call from Pat", "naloxone_held": True,
+                                  "contacts": [{"name": "Crisis line", "phone": "01632 960999",
+                                                "when": "out_of_hours"}]})
+    return CASE["id"]
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_no_care_plan_yet(store, case):
+    with pytest.raises(RecordNotFound, match="no joint care plan yet"):
+        build_care_plan(store, CATALOGUE, case)
+
+
+def test_plan_gathers_the_case(store, case, tmp_path):
+    _start(store, "care_plan", PLAN)
+    _start(store, "lead_agency", {"mh_severity": "high", "sm_severity": "low"})
+    plan = export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf")
+    assert plan.quadrant == "High mental illness / low substance misuse"
+    assert plan.version == 1 and len(plan.needs) == 1 and len(plan.needs[0].actions) == 2
+    text = _text((tmp_path / "plan.pdf").read_bytes())
+    for expected in ("Łukasz Żółć", "999 000 0018", "Keeping my flat and seeing my sister", "Rent arrears",
+                     "Referral to debt advice", "18 / 27", "Moderately severe", "Risk to self",
+                     "Stops answering the phone", "Crisis line", "Version 1"):
+        assert expected in text, expected
+    with store.read() as s:
+        versions = s.scalars(select(CarePlanVersionRecord)).all()
+        exports = s.scalars(select(AuditEventRecord).where(AuditEventRecord.action == "export")).all()
+    assert [(v.version, v.status) for v in versions] == [(1, "draft")] and len(exports) == 1
+
+
+def test_signing_needs_the_mandatory_sections(store, case, tmp_path):
+    _start(store, "care_plan", {k: v for k, v in PLAN.items() if k not in ("what_matters", "next_review")})
+    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
+    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+    me = signing.load_identity(store, "my signing passphrase")
+    with pytest.raises(InvalidInputError) as info:
+        export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf", me)
+    assert "What matters to me" in str(info.value) and "next review date" in str(info.value)
+    assert not (tmp_path / "plan.pdf").exists()
+
+
+def test_signed_version_is_frozen_and_the_next_replaces_it(store, case, tmp_path):
+    _start(store, "care_plan", PLAN)
+    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
+    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+    me = signing.load_identity(store, "my signing passphrase")
+    export_care_plan(store, CATALOGUE, case, tmp_path / "v1.pdf", me)
+    [report] = verify_pdf((tmp_path / "v1.pdf").read_bytes(), signing.trusted_roots(store))
+    assert report.ok and report.signer == "Testy McTestface" and report.field == "care_coordinator"
+    assert "Name: Testy McTestface" in _text((tmp_path / "v1.pdf").read_bytes())  # who really signed
+    plan = export_care_plan(store, CATALOGUE, case, tmp_path / "v2.pdf")
+    assert (plan.version, plan.replaces_version) == (2, 1)
+    assert "Version 2 — replaces version 1" in _text((tmp_path / "v2.pdf").read_bytes())
+    with store.read() as s:
+        versions = [(v.version, v.status, v.frozen_at is not None) for v in s.scalars(select(CarePlanVersionRecord))]
+    assert versions == [(1, "signed", True), (2, "draft", False)]
+
+
+def test_unwritable_path_fails_before_any_work(store, case, tmp_path):
+    _start(store, "care_plan", PLAN)
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        export_care_plan(store, CATALOGUE, case, tmp_path / "no-such-folder" / "plan.pdf")
+    with pytest.raises(InvalidInputError, match="is a folder"):
+        export_care_plan(store, CATALOGUE, case, tmp_path)
+    with store.read() as s:
+        assert s.scalars(select(CarePlanVersionRecord)).all() == []
+
+
+def test_careplan_pdf_command(store, case, tmp_path, monkeypatch, capsys):
+    _start(store, "care_plan", PLAN)
+    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
+    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+    ref = case_detail(store, case).ref
+    store.close()
+    monkeypatch.setenv("DDASSESS_FORMS", str(FORMS))
+    monkeypatch.setenv("DDASSESS_SIGNING_PASSPHRASE", "my signing passphrase")
+    out = tmp_path / "plan.pdf"
+    assert main(["careplan", "pdf", ref.lower(), "--out", str(out), "--sign"]) == 0
+    assert f"signed joint care plan CP-{ref} version 1" in capsys.readouterr().out
+    assert main(["pdf", "verify", str(out)]) == 0
+    assert main(["careplan", "pdf", "DD-1999-99999", "--out", str(out)]) == 1
+    assert "There is no case DD-1999-99999" in capsys.readouterr().err
