@@ -205,6 +205,19 @@ def export_care_plan(store: Store, catalogue: Catalogue, case_id: int, out: Path
     return plan
 
 
+def render_for_print(store: Store, catalogue: Catalogue, case_id: int):  # type: ignore[no-untyped-def]
+    """The plan's pages as images for a printer, rendered in memory (no file is written)."""
+    from ddassess.pdf.careplan import render_care_plan
+    from ddassess.pdf.raster import rasterise
+
+    pdf = render_care_plan(build_care_plan(store, catalogue, case_id)).pdf
+    with store.write() as s:
+        case = s.get(CaseRecord, case_id)
+        append_event(s, actor=store.owner_uuid, action="export", entity_type="case", entity_id=case.uuid,
+                     reason="care plan printed")
+    return rasterise(pdf)
+
+
 def _record_version(store: Store, case_id: int, plan: CarePlan, *, signed: bool, out: Path) -> None:
     content = json.dumps(asdict(plan), default=str, sort_keys=True)
     with store.write() as s:

@@ -125,3 +125,14 @@ def load_identity(store: Store, signing_passphrase: str, practitioner_uuid: str 
     chain = tuple(x509.load_pem_x509_certificates(rec.chain_pem.encode("ascii"))) if rec.chain_pem else ()
     key = certs.decrypt_private_key(rec.key_pem.encode("ascii"), signing_passphrase)
     return certs.Identity(key, cert, chain)
+
+
+def verify_file(path, roots: list[x509.Certificate]):  # type: ignore[no-untyped-def]
+    """Every signature of the PDF at ``path``; a clear message when the file cannot be read."""
+    from ddassess.pdf.signing import verify_pdf
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"{path} cannot be read ({exc.strerror or exc.__class__.__name__}).") from None
+    return verify_pdf(data, roots)

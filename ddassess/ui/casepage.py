@@ -32,6 +32,7 @@ from ddassess.services.casework import (
 )
 from ddassess.services.settings import set_setting
 from ddassess.services.vault import Store
+from ddassess.ui.careplan_actions import print_plan, save_plan
 from ddassess.ui.formview import FormView
 from ddassess.ui.widgets import heading
 
@@ -150,12 +151,16 @@ class CasePage(QWidget):
         for spec in sorted(catalogue.forms.values(), key=lambda s: (s.kind != "pathway", s.title)):
             self.new_form.addItem(spec.title, spec.id)
         start = QPushButton("Start form")
+        self.save_plan_button = QPushButton("Care plan PDF…")
+        self.print_plan_button = QPushButton("Print care plan…")
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.addWidget(QLabel("Forms"))
         lcol.addWidget(self.forms)
         lcol.addWidget(self.new_form)
         lcol.addWidget(start)
+        lcol.addWidget(self.save_plan_button)
+        lcol.addWidget(self.print_plan_button)
         self.form_area = QVBoxLayout()
         self.placeholder = QLabel("Open a form from the list, or start a new one.")
         self.form_area.addWidget(self.placeholder)
@@ -171,6 +176,8 @@ class CasePage(QWidget):
             layout.addWidget(w)
         layout.addWidget(split, 1)
         start.clicked.connect(self.start_form)
+        self.save_plan_button.clicked.connect(lambda: save_plan(self, self.store, self.catalogue, self.case_id))
+        self.print_plan_button.clicked.connect(lambda: print_plan(self, self.store, self.catalogue, self.case_id))
         self.forms.itemActivated.connect(lambda item: self.open_response(item.data(Qt.ItemDataRole.UserRole)))
         self.reload()
 

@@ -96,6 +96,9 @@ class MainWindow(QMainWindow):
         self.new_action.triggered.connect(self.new_referral)
         self.lock_action.triggered.connect(self.lock)
         quit_action.triggered.connect(self.close)
+        self.verify_action = QAction("&Verify a care plan…", self)
+        file_menu.insertAction(self.lock_action, self.verify_action)
+        self.verify_action.triggered.connect(self.open_verify)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ddassess", self)
         about.triggered.connect(lambda: QMessageBox.about(self, "ddassess", "Joint dual-diagnosis assessment on "
@@ -103,8 +106,14 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _enable(self, unlocked: bool) -> None:
-        for action in (self.new_action, self.lock_action, self.settings_action):
+        for action in (self.new_action, self.lock_action, self.settings_action, self.verify_action):
             action.setEnabled(unlocked)
+
+    def open_verify(self) -> None:
+        from ddassess.ui.careplan_actions import VerifyDialog
+
+        assert self.store is not None
+        VerifyDialog(self.store, self).exec()
 
     def open_settings(self) -> None:
         from ddassess.ui.settings_dialog import SettingsDialog

@@ -34,6 +34,7 @@ OWNERS = {
     "pyhanko": {"pdf"},
     "pyhanko_certvalidator": {"pdf"},
     "asn1crypto": {"pdf"},
+    "pypdfium2": {"pdf"},
 }
 
 
