@@ -26,6 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="an authority's certificate to trust (repeat for several); "
                         "without it, the authorities trusted in your store")
     v.set_defaults(handler=cmd_verify)
+    c = pdf_sub.add_parser("sign", help="add your signature to a care plan PDF others have signed")
+    c.add_argument("file", type=Path)
+    c.add_argument("--as", dest="role", required=True, choices=["care_coordinator", "partner", "team_lead"],
+                   help="the signature block to sign")
+    c.set_defaults(handler=cmd_sign)
 
 
 def read_input_file(path: Path, what: str) -> bytes:
@@ -74,4 +79,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise SignatureProblem(f"{len(bad)} of {len(reports)} signature(s) failed the check (see above).",
                                hint="Do not rely on this copy; ask the sender for the original.")
     print(f"All {len(reports)} signature(s) are intact, valid and trusted.")
+    return 0
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    from ddassess.commands.store import open_for_cli, read_secret
+    from ddassess.services.careplans import countersign
+    from ddassess.services.signing import load_identity
+
+    store, _ = open_for_cli(args)
+    try:
+        identity = load_identity(store, read_secret("DDASSESS_SIGNING_PASSPHRASE", "Signing passphrase: "))
+        countersign(store, args.file, identity, args.role)
+    finally:
+        store.close()
+    print(f"Signed {args.file} as {args.role.replace('_', ' ')}.")
     return 0

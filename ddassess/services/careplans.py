@@ -205,6 +205,29 @@ def export_care_plan(store: Store, catalogue: Catalogue, case_id: int, out: Path
     return plan
 
 
+def countersign(store: Store, path: Path, identity: Any, role: str) -> None:
+    """Add a signature to a plan PDF already signed by others, incrementally, in place.
+
+    Refuses a copy whose earlier signatures do not all check out: nobody should put their
+    name to a plan that was changed after the others signed it."""
+    from ddassess.pdf.signing import sign_pdf, verify_pdf
+    from ddassess.services.signing import trusted_roots
+
+    check_writable(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"{path} cannot be read ({exc.strerror or exc.__class__.__name__}).") from None
+    bad = [r for r in verify_pdf(data, trusted_roots(store)) if not r.ok]
+    if bad:
+        raise InvalidInputError(f"This plan's signature by {bad[0].signer} does not check out, so it was not signed.",
+                                hint="Ask for the original; run `ddassess pdf verify` to see why.")
+    atomic_write(path, sign_pdf(data, identity, field_name=role, reason="Joint care plan agreed"), mode=0o600)
+    with store.write() as s:
+        append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan-file", entity_id=path.name,
+                     changes={"signed_as": [None, role]}, reason="countersigned")
+
+
 def render_for_print(store: Store, catalogue: Catalogue, case_id: int):  # type: ignore[no-untyped-def]
     """The plan's pages as images for a printer, rendered in memory (no file is written)."""
     from ddassess.pdf.careplan import render_care_plan

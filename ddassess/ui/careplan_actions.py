@@ -8,12 +8,14 @@ from pathlib import Path
 from PySide6.QtCore import QRectF, QUrl
 from PySide6.QtGui import QDesktopServices, QImage, QPainter
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QFileDialog,
     QInputDialog,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
+    QProgressDialog,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -64,24 +66,60 @@ def save_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int)
     return Path(name)
 
 
-def print_plan_to(printer, store: Store, catalogue: Catalogue, case_id: int) -> int:  # type: ignore[no-untyped-def]
-    """Draw each page of the plan's PDF onto a QPrinter; returns the number of pages."""
+def _draw_plan(painter: QPainter, printer, store: Store, catalogue: Catalogue, case_id: int,  # type: ignore[no-untyped-def]
+               first: bool) -> int:
+    pages = 0
+    for page in render_for_print(store, catalogue, case_id):
+        if not (first and pages == 0):
+            printer.newPage()
+        image = QImage(page.rgba, page.width, page.height, page.stride, QImage.Format.Format_RGBA8888)
+        target = painter.viewport()
+        scale = min(target.width() / page.width, target.height() / page.height)
+        painter.drawImage(QRectF(0, 0, page.width * scale, page.height * scale), image)
+        pages += 1
+    return pages
+
+
+def _start(printer) -> QPainter:  # type: ignore[no-untyped-def]
     painter = QPainter()
     if not painter.begin(printer):
         raise UserFacingError("The printer could not be started.", hint="Check the printer and try again.")
-    pages = 0
+    return painter
+
+
+def print_plan_to(printer, store: Store, catalogue: Catalogue, case_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Draw each page of the plan's PDF onto a QPrinter; returns the number of pages."""
+    painter = _start(printer)
     try:
-        for n, page in enumerate(render_for_print(store, catalogue, case_id)):
-            if n:
-                printer.newPage()
-            image = QImage(page.rgba, page.width, page.height, page.stride, QImage.Format.Format_RGBA8888)
-            target = painter.viewport()
-            scale = min(target.width() / page.width, target.height() / page.height)
-            painter.drawImage(QRectF(0, 0, page.width * scale, page.height * scale), image)
-            pages += 1
+        return _draw_plan(painter, printer, store, catalogue, case_id, first=True)
     finally:
         painter.end()
-    return pages
+
+
+def print_many_to(printer, store: Store, catalogue: Catalogue, case_ids: list[int],  # type: ignore[no-untyped-def]
+                  progress: QProgressDialog) -> tuple[int, list[int]]:
+    """Print the current plans of several cases as one job, with progress and Cancel.
+    Returns (plans printed, cases skipped because they have no plan yet)."""
+    from ddassess.errors import RecordNotFound
+
+    progress.setRange(0, len(case_ids))
+    painter = _start(printer)
+    printed, skipped = 0, []
+    try:
+        for i, case_id in enumerate(case_ids):
+            if progress.wasCanceled():
+                break
+            progress.setValue(i)
+            QApplication.processEvents()
+            try:
+                _draw_plan(painter, printer, store, catalogue, case_id, first=printed == 0)
+                printed += 1
+            except RecordNotFound:
+                skipped.append(case_id)
+        progress.setValue(len(case_ids))
+    finally:
+        painter.end()
+    return printed, skipped
 
 
 def print_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int) -> None:
@@ -93,6 +131,22 @@ def print_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int
             print_plan_to(printer, store, catalogue, case_id)
         except UserFacingError as exc:
             show_error(parent, exc)
+
+
+def print_many(parent: QWidget, store: Store, catalogue: Catalogue, case_ids: list[int]) -> None:
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    if not case_ids:
+        QMessageBox.information(parent, "Print care plans", "Select the cases in the list first.")
+        return
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if not QPrintDialog(printer, parent).exec():
+        return
+    progress = QProgressDialog("Printing care plans…", "Cancel", 0, len(case_ids), parent)
+    progress.setMinimumDuration(0)
+    printed, skipped = print_many_to(printer, store, catalogue, case_ids, progress)
+    note = f" {len(skipped)} case(s) have no care plan yet." if skipped else ""
+    QMessageBox.information(parent, "Print care plans", f"{printed} care plan(s) sent to the printer.{note}")
 
 
 class VerifyDialog(QDialog):

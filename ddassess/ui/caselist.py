@@ -148,7 +148,7 @@ class CaseListWidget(QWidget):
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         # Sized once from the first page: sizing to contents on every search would ask the
         # model for every cell of every row each time (tens of thousands of calls).
@@ -168,6 +168,10 @@ class CaseListWidget(QWidget):
         self.stage.currentIndexChanged.connect(self.apply)
         self.table.activated.connect(lambda idx: self.case_opened.emit(self.model.data(idx, Qt.ItemDataRole.UserRole)))
         self._show_count()
+
+    def selected_case_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.rows[r].case_id for r in rows]
 
     def apply(self) -> None:
         from dataclasses import replace

@@ -97,7 +97,10 @@ class MainWindow(QMainWindow):
         self.lock_action.triggered.connect(self.lock)
         quit_action.triggered.connect(self.close)
         self.verify_action = QAction("&Verify a care plan…", self)
+        self.print_many_action = QAction("&Print care plans of selected cases…", self)
         file_menu.insertAction(self.lock_action, self.verify_action)
+        file_menu.insertAction(self.lock_action, self.print_many_action)
+        self.print_many_action.triggered.connect(self.print_selected_plans)
         self.verify_action.triggered.connect(self.open_verify)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ddassess", self)
@@ -106,8 +109,15 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _enable(self, unlocked: bool) -> None:
-        for action in (self.new_action, self.lock_action, self.settings_action, self.verify_action):
+        for action in (self.new_action, self.lock_action, self.settings_action, self.verify_action,
+                       self.print_many_action):
             action.setEnabled(unlocked)
+
+    def print_selected_plans(self) -> None:
+        from ddassess.ui.careplan_actions import print_many
+
+        assert self.store is not None
+        print_many(self, self.store, self.catalogue, self.case_list.selected_case_ids())
 
     def open_verify(self) -> None:
         from ddassess.ui.careplan_actions import VerifyDialog

@@ -140,3 +140,32 @@ def test_careplan_pdf_command(store, case, tmp_path, monkeypatch, capsys):
     assert main(["pdf", "verify", str(out)]) == 0
     assert main(["careplan", "pdf", "DD-1999-99999", "--out", str(out)]) == 1
     assert "There is no case DD-1999-99999" in capsys.readouterr().err
+
+
+def test_two_practitioners_then_team_lead_countersign_by_command(store, case, tmp_path, monkeypatch, capsys):
+    from ddassess.store import Credentials, open_store
+
+    _start(store, "care_plan", PLAN)
+    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
+    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+    ref = case_detail(store, case).ref
+    store.close()
+    monkeypatch.setenv("DDASSESS_FORMS", str(FORMS))
+    monkeypatch.setenv("DDASSESS_SIGNING_PASSPHRASE", "my signing passphrase")
+    out = tmp_path / "plan.pdf"
+    assert main(["careplan", "pdf", ref, "--out", str(out), "--sign"]) == 0
+    assert main(["pdf", "sign", str(out), "--as", "partner"]) == 0
+    assert main(["pdf", "sign", str(out), "--as", "team_lead"]) == 0
+    s = open_store(store.folder, Credentials())
+    reports = verify_pdf(out.read_bytes(), signing.trusted_roots(s))
+    s.close()
+    assert [r.field for r in reports] == ["care_coordinator", "partner", "team_lead"]
+    assert all(r.ok for r in reports)
+    # A copy changed after signing is refused, and left as it was.
+    data = bytearray(out.read_bytes())
+    data[data.index(b"stream", 1000) + 20] ^= 0x01
+    out.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert main(["pdf", "sign", str(out), "--as", "team_lead"]) == 2
+    assert "does not check out, so it was not signed" in capsys.readouterr().err
+    assert out.read_bytes() == bytes(data)

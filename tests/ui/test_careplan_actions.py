@@ -84,3 +84,30 @@ def test_wrong_signing_passphrase_writes_nothing(qtbot, window, catalogue, tmp_p
     assert save_plan(window, window.store, catalogue, case_id) is None
     assert errors and "passphrase for this signing key is wrong" in errors[0]
     assert not Path(out).exists()
+
+
+def test_batch_print_with_progress_skips_cases_without_a_plan_and_can_be_cancelled(qtbot, window, catalogue,
+                                                                                     tmp_path):
+    from PySide6.QtWidgets import QProgressDialog
+
+    from ddassess.ui.careplan_actions import print_many_to
+
+    with_plan = _case_with_plan(window, catalogue)
+    person = cases.register_person(window.store, PersonDetails("Noplan", "McTestface", nhs_number="9990000034"))
+    without = cases.open_case(window.store, person.id).id
+    window.case_list.apply()
+    window.case_list.table.selectAll()
+    assert set(window.case_list.selected_case_ids()) == {with_plan, without}
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "batch.pdf"))
+    progress = QProgressDialog("Printing", "Cancel", 0, 2, window)
+    printed, skipped = print_many_to(printer, window.store, catalogue, [with_plan, without], progress)
+    assert (printed, skipped) == (1, [without])
+    assert len(PdfReader(io.BytesIO((tmp_path / "batch.pdf").read_bytes())).pages) >= 1
+
+    printer.setOutputFileName(str(tmp_path / "cancelled.pdf"))
+    progress = QProgressDialog("Printing", "Cancel", 0, 2, window)
+    progress.cancel()
+    assert print_many_to(printer, window.store, catalogue, [with_plan, without], progress) == (0, [])
