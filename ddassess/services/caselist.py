@@ -37,6 +37,7 @@ class CaseQuery:
     risk_only: bool = False
     review_overdue: bool = False
     open_only: bool = True
+    coordinator_id: int | None = None  # "my cases": cases this practitioner coordinates
     sort: str = "opened"
     descending: bool = True
     today: dt.date = field(default_factory=dt.date.today)
@@ -99,6 +100,8 @@ def _filtered(stmt: Select, q: CaseQuery) -> Select:
         stmt = stmt.where(CaseRecord.next_review_due < q.today)
     if q.open_only:
         stmt = stmt.where(CaseRecord.status == "open")
+    if q.coordinator_id is not None:
+        stmt = stmt.where(CaseRecord.care_coordinator_id == q.coordinator_id)
     return stmt
 
 
@@ -123,3 +126,9 @@ def list_cases(store: Store, q: CaseQuery, offset: int, limit: int) -> list[Case
     ).order_by(order, tie).offset(offset).limit(limit)
     with store.read() as s:
         return [CaseRow(r[0], r[1], f"{r[2]} {r[3]}", r[4], r[5], r[6], r[7], r[8], r[9]) for r in s.execute(stmt)]
+
+
+def lead_agencies(store: Store) -> list[str]:
+    """The lead agencies recorded on cases, for the filter."""
+    with store.read() as s:
+        return sorted(a for a in s.scalars(select(CaseRecord.lead_agency).distinct()) if a)

@@ -102,7 +102,9 @@ def open_case(store: Store, person_id: int, opened_on: dt.date | None = None) ->
             raise RecordNotFound("That person is no longer in the store.")
         opened = opened_on or dt.date.today()
         n = (s.scalar(select(func.max(CaseRecord.id))) or 0) + 1
-        record = CaseRecord(ref=f"DD-{opened.year}-{n:05d}", person_id=person_id, opened_on=opened)
+        # The practitioner who opens a case coordinates it until the lead agency decision says otherwise.
+        record = CaseRecord(ref=f"DD-{opened.year}-{n:05d}", person_id=person_id, opened_on=opened,
+                            care_coordinator_id=_owner_id(s, store))
         s.add(record)
         s.flush()
         append_event(s, actor=store.owner_uuid, action="create", entity_type="case", entity_id=record.uuid,

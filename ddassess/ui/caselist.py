@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.nhs import format_nhs_number
-from ddassess.services.caselist import CaseQuery, CaseRow, count_cases, list_cases
+from ddassess.services.caselist import CaseQuery, CaseRow, count_cases, lead_agencies, list_cases
 from ddassess.services.vault import Store
 
 PAGE = 200
@@ -132,6 +132,14 @@ class CaseListWidget(QWidget):
         self.stage.addItem("All stages", "")
         for key, label in STAGE_LABELS.items():
             self.stage.addItem(label, key)
+        self.lead = QComboBox()
+        self.lead.setAccessibleName("Lead agency filter")
+        self.lead.addItem("Any lead agency", "")
+        for agency in lead_agencies(store):
+            self.lead.addItem(agency, agency)
+        owner = store.owner()
+        self.owner_id = owner.id if owner else None
+        self.mine = QCheckBox("My cases")
         self.risk = QCheckBox("High risk only")
         self.overdue = QCheckBox("Review overdue")
         self.closed = QCheckBox("Include closed")
@@ -139,7 +147,7 @@ class CaseListWidget(QWidget):
         self.count.setAccessibleName("Number of cases shown")
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
-        for w in (self.stage, self.risk, self.overdue, self.closed):
+        for w in (self.stage, self.lead, self.mine, self.risk, self.overdue, self.closed):
             bar.addWidget(w)
         self.table = QTableView()
         self.table.setAccessibleName("Cases")
@@ -163,9 +171,10 @@ class CaseListWidget(QWidget):
         self.debounce = QTimer(self, singleShot=True, interval=150)
         self.debounce.timeout.connect(self.apply)
         self.search.textChanged.connect(lambda _t: self.debounce.start())
-        for box in (self.risk, self.overdue, self.closed):
+        for box in (self.mine, self.risk, self.overdue, self.closed):
             box.toggled.connect(self.apply)
         self.stage.currentIndexChanged.connect(self.apply)
+        self.lead.currentIndexChanged.connect(self.apply)
         self.table.activated.connect(lambda idx: self.case_opened.emit(self.model.data(idx, Qt.ItemDataRole.UserRole)))
         self._show_count()
 
@@ -177,8 +186,9 @@ class CaseListWidget(QWidget):
         from dataclasses import replace
 
         q = replace(self.model.query, text=self.search.text(), stage=self.stage.currentData() or "",
-                    risk_only=self.risk.isChecked(), review_overdue=self.overdue.isChecked(),
-                    open_only=not self.closed.isChecked())
+                    lead_agency=self.lead.currentData() or "", risk_only=self.risk.isChecked(),
+                    review_overdue=self.overdue.isChecked(), open_only=not self.closed.isChecked(),
+                    coordinator_id=self.owner_id if self.mine.isChecked() else None)
         self.model.refresh(q)
         self._show_count()
 

@@ -49,3 +49,24 @@ def test_paging_and_sorting(qtbot, window):
     model.sort(0)  # by case reference, ascending
     refs = [model.data(model.index(i, 0)) for i in range(5)]
     assert refs == sorted(refs) and len(model.rows) == PAGE
+
+
+def test_lead_agency_and_my_cases_filters(qtbot, window):
+    import datetime as dt
+
+    from ddassess.domain.models import PersonDetails
+    from ddassess.services import cases
+    from ddassess.services.casework import set_lead
+    from ddassess.ui.caselist import CaseListWidget
+
+    mine = cases.open_case(window.store, cases.register_person(window.store, PersonDetails("Mine", "Fictional")).id)
+    set_lead(window.store, mine.id, "Mental health service", dt.date(2027, 1, 1))
+    conn = window.store.raw_connection()
+    populate(conn, 300, 0)  # bulk cases coordinated by nobody in particular
+    conn.close()
+    cl = CaseListWidget(window.store)
+    cl.lead.setCurrentIndex(cl.lead.findData("Mental health service"))
+    assert [r.case_id for r in cl.model.rows] == [mine.id]
+    cl.lead.setCurrentIndex(0)
+    cl.mine.setChecked(True)
+    assert [r.case_id for r in cl.model.rows] == [mine.id]
