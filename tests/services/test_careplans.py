@@ -50,6 +50,12 @@ def _start(store, form_id, answers, final=False):
 CASE: dict = {}
 
 
+def _make_signer(store):
+    """A team authority and a signing certificate for the store's owner."""
+    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
+    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+
+
 @pytest.fixture
 def case(store):
     person = cases.register_person(store, PersonDetails("Łukasz", "Żółć", dt.date(1984, 3, 2), "9990000018"))
@@ -90,8 +96,7 @@ def test_plan_gathers_the_case(store, case, tmp_path):
 
 def test_signing_needs_the_mandatory_sections(store, case, tmp_path):
     _start(store, "care_plan", {k: v for k, v in PLAN.items() if k not in ("what_matters", "next_review")})
-    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
-    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+    _make_signer(store)
     me = signing.load_identity(store, "my signing passphrase")
     with pytest.raises(InvalidInputError) as info:
         export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf", me)
@@ -101,8 +106,7 @@ def test_signing_needs_the_mandatory_sections(store, case, tmp_path):
 
 def test_signed_version_is_frozen_and_the_next_replaces_it(store, case, tmp_path):
     _start(store, "care_plan", PLAN)
-    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
-    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+    _make_signer(store)
     me = signing.load_identity(store, "my signing passphrase")
     export_care_plan(store, CATALOGUE, case, tmp_path / "v1.pdf", me)
     [report] = verify_pdf((tmp_path / "v1.pdf").read_bytes(), signing.trusted_roots(store))
@@ -128,8 +132,7 @@ def test_unwritable_path_fails_before_any_work(store, case, tmp_path):
 
 def test_careplan_pdf_command(store, case, tmp_path, monkeypatch, capsys):
     _start(store, "care_plan", PLAN)
-    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
-    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+    _make_signer(store)
     ref = case_detail(store, case).ref
     store.close()
     monkeypatch.setenv("DDASSESS_FORMS", str(FORMS))
@@ -146,8 +149,7 @@ def test_two_practitioners_then_team_lead_countersign_by_command(store, case, tm
     from ddassess.store import Credentials, open_store
 
     _start(store, "care_plan", PLAN)
-    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
-    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+    _make_signer(store)
     ref = case_detail(store, case).ref
     store.close()
     monkeypatch.setenv("DDASSESS_FORMS", str(FORMS))
