@@ -24,6 +24,7 @@ from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.nhs import format_nhs_number
 from ddassess.formengine import Catalogue
 from ddassess.services import cases
+from ddassess.services.careplans import start_care_plan
 from ddassess.services.casework import (
     StoredCaseContext,
     advance_stage,
@@ -210,9 +211,12 @@ class CasePage(QWidget):
 
     def start_form(self) -> None:
         spec = self.catalogue.get(self.new_form.currentData())
-        r = cases.start_response(self.store, self.case_id, spec.id, spec.version, spec.content_hash)
+        if spec.id == "care_plan":  # a new plan starts from what the assessment found
+            response_id = start_care_plan(self.store, self.catalogue, self.case_id)
+        else:
+            response_id = cases.start_response(self.store, self.case_id, spec.id, spec.version, spec.content_hash).id
         self.reload()
-        self.open_response(r.id)
+        self.open_response(response_id)
 
     def open_response(self, response_id: int, field: str | None = None) -> None:
         self.close_form()

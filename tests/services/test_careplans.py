@@ -171,3 +171,36 @@ def test_two_practitioners_then_team_lead_countersign_by_command(store, case, tm
     assert main(["pdf", "sign", str(out), "--as", "team_lead"]) == 2
     assert "does not check out, so it was not signed" in capsys.readouterr().err
     assert out.read_bytes() == bytes(data)
+
+
+def test_new_plan_is_prefilled_from_the_assessment(store, case):
+    from ddassess.services.careplans import start_care_plan
+
+    _start(store, "lead_agency", {"mh_severity": "high", "sm_severity": "high", "lead": "mental_health",
+                                  "care_coordinator": "Casey Coordinator", "link_worker": "Pat Partner"})
+    _start(store, "substance_profile", {"substances": [{"substance": "heroin", "amount": "1 bag",
+                                                        "days_last_28": 20, "route": "injected"}]})
+    _start(store, "joint_assessment", {"housing": "at_risk", "occupation": "unemployed"})
+    _start(store, "risk", {"self_present": True, "self_plan": "Daily calls for two weeks",
+                           "overdose_present": True, "others_present": False})
+    response_id = start_care_plan(store, CATALOGUE, case)
+    a = cases.get_response(store, response_id).answers
+    assert a["lead_agency"] == "Mental health service"
+    assert (a["care_coordinator"], a["partner_worker"]) == ("Casey Coordinator", "Pat Partner")
+    assert [m["name"] for m in a["care_team"]] == ["Casey Coordinator", "Pat Partner"]
+    needs = [(n["area"], n["need"]) for n in a["needs"]]
+    assert ("mental_health", "Patient Health Questionnaire (PHQ-9): 18 (Moderately severe)") in needs
+    assert ("substance_use", "Use of heroin (20 days in the last 28)") in needs
+    assert ("housing", "Housing: at risk") in needs and ("work_education", "Work, education or training") in needs
+    assert ("mental_health", "Risk to self (suicide, self-harm)") in needs
+    assert ("substance_use", "Overdose (lost tolerance, poly-drug use)") in needs
+    assert not any("Risk to others" in n for _a, n in needs)
+    assert all("goal" not in n for n in a["needs"])  # goals are written with the person
+    assert a["risk_management"] == "Risk to self (suicide, self-harm): Daily calls for two weeks"
+
+
+def test_plan_for_a_case_with_no_assessment_starts_empty(store, case):
+    from ddassess.services.careplans import assessment_prefill
+
+    prefill = assessment_prefill(store, CATALOGUE, case)
+    assert [n["need"] for n in prefill["needs"]] == ["Patient Health Questionnaire (PHQ-9): 18 (Moderately severe)"]
