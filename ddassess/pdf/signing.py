@@ -90,10 +90,11 @@ class SignatureReport:
     trusted: bool
     unchanged_after: bool
     summary: str
+    bottom_line: bool = False  # pyHanko's own overall verdict
 
     @property
     def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted and self.unchanged_after
+        return self.bottom_line and self.intact and self.valid and self.trusted and self.unchanged_after
 
     def lines(self) -> list[str]:
         mark = "OK" if self.ok else "PROBLEM"
@@ -145,6 +146,6 @@ def verify_pdf(pdf: bytes, trust_roots: list) -> list[SignatureReport]:  # type:
         reports.append(SignatureReport(
             field=sig.field_name, signer=common_name(signer_cert), signed_at=signed_at,
             intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
-            unchanged_after=bool(unchanged), summary=status.summary(),
+            unchanged_after=bool(unchanged), summary=status.summary(), bottom_line=bool(status.bottom_line),
         ))
     return reports

@@ -45,7 +45,7 @@ def test_two_signatures_and_a_countersignature_all_validate(team):
     reports = verify_pdf(_sign_three(team), [team["ca"].certificate])
     assert [r.field for r in reports] == ["care_coordinator", "partner", "team_lead"]
     assert [r.signer for r in reports] == ["Casey Coordinator", "Pat Partner", "Lee Lead"]
-    assert all(r.ok for r in reports), [r.summary for r in reports]
+    assert all(r.ok and r.bottom_line for r in reports), [r.summary for r in reports]
 
 
 def test_flipping_one_signed_byte_is_reported_as_tampered(team):
