@@ -6,22 +6,27 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
-from ddassess.formengine import load_catalogue
 from ddassess.paths import store_dir
 from ddassess.ui.errors import install_excepthook
 from ddassess.ui.mainwindow import MainWindow
 
 
-def build_window(demo: bool = False) -> MainWindow:
-    catalogue = load_catalogue()
-    folder = store_dir(demo=demo)
-    demo_passphrase = None
-    if demo:
-        from ddassess.services.demo import DEMO_PASSPHRASE, open_or_create_demo
+def load_catalogue():  # type: ignore[no-untyped-def]
+    """The forms catalogue (the forms engine is imported only when this runs)."""
+    from ddassess.formengine import load_catalogue as load
 
-        open_or_create_demo(folder, catalogue).close()
-        demo_passphrase = DEMO_PASSPHRASE
-    return MainWindow(folder, catalogue, demo_passphrase=demo_passphrase)
+    return load()
+
+
+def build_window(demo: bool = False) -> MainWindow:
+    folder = store_dir(demo=demo)
+    if not demo:
+        return MainWindow(folder, load_catalogue)  # the catalogue is read when first needed
+    from ddassess.services.demo import DEMO_PASSPHRASE, open_or_create_demo
+
+    catalogue = load_catalogue()
+    open_or_create_demo(folder, catalogue).close()
+    return MainWindow(folder, catalogue, demo_passphrase=DEMO_PASSPHRASE)
 
 
 def run(demo: bool = False) -> int:

@@ -7,8 +7,10 @@ returns to the same case, form and field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -20,15 +22,17 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from ddassess.formengine import Catalogue
 from ddassess.services.settings import get_setting, set_setting
 from ddassess.services.vault import Store, store_exists
 from ddassess.ui.caselist import CaseListWidget
-from ddassess.ui.casepage import CasePage
 from ddassess.ui.referral import NewReferralDialog
 from ddassess.ui.setup_page import FirstRunPage
 from ddassess.ui.suspend import SuspendWatcher
 from ddassess.ui.unlock_page import UnlockPage
+
+if TYPE_CHECKING:
+    from ddassess.formengine import Catalogue
+    from ddassess.ui.casepage import CasePage
 
 _INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
                  QEvent.Type.TabletPress, QEvent.Type.TouchBegin}
@@ -55,9 +59,13 @@ class IdleWatcher(QObject):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, folder: Path, catalogue: Catalogue, *, demo_passphrase: str | None = None) -> None:
+    def __init__(self, folder: Path, catalogue: Catalogue | Callable[[], Catalogue], *,
+                 demo_passphrase: str | None = None) -> None:
         super().__init__()
-        self.folder, self.catalogue = folder, catalogue
+        self.folder = folder
+        # The forms catalogue is needed only when a case is opened: given as a loader, it is
+        # read then, and start-up to the unlocked case list does not wait for it.
+        self._catalogue = catalogue
         self.store: Store | None = None
         self.place = Place()
         self.setWindowTitle("ddassess — DEMO (fictional people)" if demo_passphrase else "ddassess")
@@ -83,6 +91,12 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self.setup_page)
             self.stack.setCurrentWidget(self.setup_page)
         self._enable(False)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if callable(self._catalogue):
+            self._catalogue = self._catalogue()
+        return self._catalogue
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -197,6 +211,8 @@ class MainWindow(QMainWindow):
     # the workspace -------------------------------------------------------------------
 
     def open_case(self, case_id: int, response_id: int | None = None, field: str | None = None) -> CasePage:
+        from ddassess.ui.casepage import CasePage
+
         assert self.workspace is not None and self.store is not None
         for i in range(1, self.workspace.count()):
             page = self.workspace.widget(i)
@@ -214,7 +230,7 @@ class MainWindow(QMainWindow):
     def _close_tab(self, index: int) -> None:
         assert self.workspace is not None and self.store is not None
         page = self.workspace.widget(index)
-        if isinstance(page, CasePage):
+        if not isinstance(page, CaseListWidget):
             page.close_form()
             set_setting(self.store, "open_draft", None)
         self.workspace.removeTab(index)
@@ -233,7 +249,7 @@ class MainWindow(QMainWindow):
 
     def current_case_page(self) -> CasePage | None:
         page = self.workspace.currentWidget() if self.workspace is not None else None
-        return page if isinstance(page, CasePage) else None
+        return None if page is None or isinstance(page, CaseListWidget) else page
 
     def lock(self) -> None:
         if self.store is None:
@@ -253,7 +269,7 @@ class MainWindow(QMainWindow):
         assert self.workspace is not None
         for i in range(self.workspace.count()):
             w = self.workspace.widget(i)
-            if isinstance(w, CasePage):
+            if not isinstance(w, CaseListWidget):
                 w.close_form()
         self.case_list.model.clear()
         self.stack.removeWidget(self.workspace)

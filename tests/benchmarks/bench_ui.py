@@ -39,9 +39,9 @@ t = time.perf_counter()
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from ddassess.formengine import load_catalogue
+from ddassess.ui.app import load_catalogue
 from ddassess.ui.mainwindow import MainWindow
-w = MainWindow(Path(sys.argv[1]), load_catalogue()); w.resize(1200, 800); w.show()
+w = MainWindow(Path(sys.argv[1]), load_catalogue); w.resize(1200, 800); w.show()  # as build_window does
 w.unlock_page.passphrase.setText(sys.argv[2]); w.unlock_page.unlock()
 while w.store is None or w.case_list.model.rowCount() == 0:
     app.processEvents(); time.sleep(0.001)
