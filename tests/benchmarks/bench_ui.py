@@ -113,6 +113,9 @@ def main() -> None:
             page.view.flush()
             saves.append((time.perf_counter() - t) * 1000)
         page.close()
+        page.deleteLater()
+    widget.deleteLater()
+    app.processEvents()  # delete the widgets while Qt and the store are still there
     store.close()
     saves.sort()
     print("ddassess desktop client benchmark")
