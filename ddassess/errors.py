@@ -70,6 +70,13 @@ class StoreLockedError(StoreError):
     exit_code = 7
 
 
+class StoreClosedError(StoreError):
+    """The store object was closed (locked): its key is gone and it reads and writes nothing."""
+
+    code = "STORE_009"
+    exit_code = 7
+
+
 class IntegrityProblem(StoreError):
     """``store check`` found the store or its audit trail altered."""
 
