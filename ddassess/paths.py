@@ -28,6 +28,11 @@ def store_dir(demo: bool = False) -> Path:
     return data_dir() / ("demo" if demo else "store")
 
 
+def log_dir() -> Path:
+    """Crash reports of the command line (tracebacks only: never messages or values)."""
+    return data_dir() / "logs"
+
+
 def forms_dir() -> Path:
     """The catalogue of forms: ``DDASSESS_FORMS``, else ``forms/`` of this source tree."""
     override = os.environ.get("DDASSESS_FORMS")

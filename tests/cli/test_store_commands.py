@@ -132,3 +132,27 @@ def test_key_rotate_reencrypts_and_replaces_the_recovery_key(initialised, data_h
 def test_demo_flag_uses_a_separate_store(initialised, data_home, monkeypatch, capsys):
     assert main(["--demo", "unlock-test"]) == 3
     assert "no ddassess store" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_is_reported_by_type_only(initialised, data_home, monkeypatch, capsys):
+    """A bug (here a database error carrying SQL and a name) never prints its details."""
+    from sqlalchemy.exc import OperationalError
+
+    from ddassess.commands import store as store_cmds
+
+    sql, params = "INSERT INTO people (given_name) VALUES (?)", ("Zebedee Quillfeather",)
+
+    def broken(_args):
+        raise OperationalError(sql, params, Exception("disk I/O error"))
+
+    monkeypatch.setattr(store_cmds, "cmd_store_info", broken)
+    assert main(["store", "info"]) == 1
+    err = capsys.readouterr().err
+    assert "unexpected error (OperationalError)" in err
+    for leak in ("INSERT", "Zebedee", "disk I/O error", "Traceback"):
+        assert leak not in err
+    logs = list((data_home / "logs").iterdir())
+    assert len(logs) == 1 and str(logs[0]) in err
+    log_text = logs[0].read_text()
+    assert "OperationalError" in log_text and "Zebedee" not in log_text and "INSERT INTO" not in log_text
+    assert (logs[0].stat().st_mode & 0o077) == 0
