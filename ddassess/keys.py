@@ -271,13 +271,14 @@ class KeyFile:
 
     # unwrapping --------------------------------------------------------------------
 
-    def _unwrap_any(self, slot: str, wrapping_key_for: Callable[[dict[str, Any]], bytes]) -> list[UnwrappedKey]:
+    def _unwrap_any(self, slot: str, wrapping_key_for: Callable[[dict[str, Any]], bytes | None]) -> list[UnwrappedKey]:
         """Every database key this slot opens: the current one first, then a pending one."""
         keys = []
         for pending, wraps in ((False, self.wraps), (True, self.pending or {})):
             wrap = wraps.get(slot)
             if wrap:
-                key = _unwrap(wrapping_key_for(wrap), wrap, self.store_id, slot)
+                wrapping_key = wrapping_key_for(wrap)
+                key = _unwrap(wrapping_key, wrap, self.store_id, slot) if wrapping_key else None
                 if key is not None:
                     keys.append(UnwrappedKey(key, pending))
         return keys
@@ -308,10 +309,9 @@ class KeyFile:
         """Keys opened through the OS keyring, or None when the keyring cannot help."""
         if "keyring" not in self.wraps and "keyring" not in (self.pending or {}):
             return None
-        secret = keyring_get(self.store_id)
-        if secret is None:
-            return None
-        keys = self._unwrap_any("keyring", lambda _w: secret)
+        # Each keyring wrap names its own keyring entry (account): a rotation's pending
+        # wrap uses a new entry, so the current wrap's secret stays until it is replaced.
+        keys = self._unwrap_any("keyring", lambda w: keyring_get(self.store_id, _wrap_account(self.store_id, w)))
         return keys or None
 
     # wrapping ----------------------------------------------------------------------
@@ -323,8 +323,13 @@ class KeyFile:
         recovery_key: str | None,
         use_keyring: bool,
         kdf: KdfParams,
+        keyring_account_name: str | None = None,
     ) -> dict[str, dict[str, Any]]:
-        """Fresh wraps of ``db_key`` for each way in; keeps no secret in this object."""
+        """Fresh wraps of ``db_key`` for each way in; keeps no secret in this object.
+
+        ``keyring_account_name`` puts the keyring secret under another entry than the
+        store's usual one (a rotation's pending wraps must not overwrite the current secret).
+        """
         salt = secrets.token_bytes(16)
         wraps = {
             "passphrase": {
@@ -337,7 +342,7 @@ class KeyFile:
         if recovery_key is not None:
             wraps["recovery"] = self.recovery_wrap(db_key, recovery_key)
         if use_keyring:
-            wrap = self._keyring_wrap(db_key)
+            wrap = self._keyring_wrap(db_key, keyring_account_name)
             if wrap:
                 wraps["keyring"] = wrap
         return wraps
@@ -348,13 +353,19 @@ class KeyFile:
         return {"kdf_name": "hkdf-sha256", "salt": _b64(salt),
                 **_wrap(wrapping_key, db_key, self.store_id, "recovery")}
 
-    def _keyring_wrap(self, db_key: bytes) -> dict[str, Any] | None:
+    def _keyring_wrap(self, db_key: bytes, account: str | None = None) -> dict[str, Any] | None:
         """A fresh keyring secret stored in the OS keyring, and the key wrapped by it."""
         secret = secrets.token_bytes(32)
-        if not keyring_set(self.store_id, secret):
+        account = account or keyring_account(self.store_id)
+        if not keyring_set(self.store_id, secret, account):
             return None
-        return {"service": KEYRING_SERVICE, "account": keyring_account(self.store_id),
+        return {"service": KEYRING_SERVICE, "account": account,
                 **_wrap(secret, db_key, self.store_id, "keyring")}
+
+    def keyring_accounts(self, *, pending: bool = False) -> set[str]:
+        """The keyring entries the current (or pending) wraps rely on."""
+        wrap = ((self.pending or {}) if pending else self.wraps).get("keyring")
+        return {_wrap_account(self.store_id, wrap)} if wrap else set()
 
     def rewrap_passphrase(self, db_key: bytes, new_passphrase: str, kdf: KdfParams) -> None:
         check_new_passphrase(new_passphrase)
@@ -368,17 +379,22 @@ class KeyFile:
         self.save()
 
     def add_keyring_wrap(self, db_key: bytes) -> bool:
+        old_accounts = self.keyring_accounts()
         wrap = self._keyring_wrap(db_key)
         if wrap is None:
             return False
         self.wraps["keyring"] = wrap
         self.save()
+        for account in old_accounts - {wrap["account"]}:
+            keyring_delete(self.store_id, account)
         return True
 
     def remove_keyring_wrap(self) -> None:
+        accounts = self.keyring_accounts() | {keyring_account(self.store_id)}
         self.wraps.pop("keyring", None)
         self.save()
-        keyring_delete(self.store_id)
+        for account in accounts:
+            keyring_delete(self.store_id, account)
 
     @property
     def has_keyring(self) -> bool:
@@ -390,6 +406,15 @@ class KeyFile:
 
 def keyring_account(store_id: str) -> str:
     return f"store:{store_id}"
+
+
+def _wrap_account(store_id: str, wrap: dict[str, Any]) -> str:
+    account = wrap.get("account")
+    # Only this store's own entries: a key file edited to name another store's entry
+    # would still fail the wrap's authenticated store id, but is not even looked up.
+    if isinstance(account, str) and account.startswith(keyring_account(store_id)):
+        return account
+    return keyring_account(store_id)
 
 
 _PLAINTEXT_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.null", "keyring.backends.fail")
@@ -432,12 +457,12 @@ def keyring_description() -> str:
     return f"The system keyring ({type(backend).__name__}) can unlock this store without the passphrase."
 
 
-def keyring_get(store_id: str) -> bytes | None:
+def keyring_get(store_id: str, account: str | None = None) -> bytes | None:
     backend = secure_keyring()
     if backend is None:
         return None
     try:
-        value = backend.get_password(KEYRING_SERVICE, keyring_account(store_id))
+        value = backend.get_password(KEYRING_SERVICE, account or keyring_account(store_id))
     except Exception as exc:  # noqa: BLE001 - locked, D-Bus down, user dismissed prompt...
         log.warning("the system keyring could not be read (%s); asking for the passphrase", exc.__class__.__name__)
         return None
@@ -451,23 +476,23 @@ def keyring_get(store_id: str) -> bytes | None:
     return secret if len(secret) == 32 else None
 
 
-def keyring_set(store_id: str, secret: bytes) -> bool:
+def keyring_set(store_id: str, secret: bytes, account: str | None = None) -> bool:
     backend = secure_keyring()
     if backend is None:
         return False
     try:
-        backend.set_password(KEYRING_SERVICE, keyring_account(store_id), _b64(secret))
+        backend.set_password(KEYRING_SERVICE, account or keyring_account(store_id), _b64(secret))
     except Exception as exc:  # noqa: BLE001 - see keyring_get
         log.warning("the system keyring refused to store the key (%s); the passphrase is needed", exc.__class__.__name__)
         return False
     return True
 
 
-def keyring_delete(store_id: str) -> None:
+def keyring_delete(store_id: str, account: str | None = None) -> None:
     backend = secure_keyring()
     if backend is None:
         return
     try:
-        backend.delete_password(KEYRING_SERVICE, keyring_account(store_id))
+        backend.delete_password(KEYRING_SERVICE, account or keyring_account(store_id))
     except Exception as exc:  # noqa: BLE001 - an entry that is already gone is fine
         log.info("keyring entry not removed: %s", exc.__class__.__name__)

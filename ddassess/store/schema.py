@@ -2,8 +2,8 @@
 
 Opening a store at the newest schema costs one small query (``HEAD_REVISION`` is a
 constant, checked against the migration scripts by a test), so Alembic is imported only
-to create or upgrade. Before any upgrade the store file is copied, still encrypted, to
-``backups/`` beside it, so a failed upgrade costs nothing.
+to create or upgrade. Before any upgrade the store file is copied, still encrypted, with
+its key file to a folder under ``backups/`` beside it, so a failed upgrade costs nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlcipher3
 
 from ddassess.errors import CorruptStoreError, StoreVersionError
+from ddassess.fileio import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +86,27 @@ def check_revision(conn: sqlcipher3.Connection) -> str:
 
 
 def backup_file(db_path: Path, conn: sqlcipher3.Connection, label: str) -> Path:
-    """Copy the (encrypted) store file to backups/ after folding the WAL into it."""
+    """Copy the (encrypted) store file and its key file to a new folder under backups/.
+
+    The two go together: the store file alone cannot be unlocked, not even with the
+    recovery key, since the wrapped database key lives in the key file. Restoring is
+    copying both back. Returns the backup folder.
+    """
+    from ddassess.keys import KEY_FILE_NAME
+
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    folder = db_path.parent / BACKUP_DIR_NAME
-    folder.mkdir(mode=0o700, exist_ok=True)
+    parent = db_path.parent / BACKUP_DIR_NAME
+    parent.mkdir(mode=0o700, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = folder / f"{db_path.stem}-{stamp}-{label}{db_path.suffix}"
-    shutil.copyfile(db_path, target)
-    with open(target, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.chmod(target, 0o600)
+    folder = parent / f"{stamp}-{label}"
+    folder.mkdir(mode=0o700)
+    for source in (db_path, db_path.with_name(KEY_FILE_NAME)):
+        target = folder / source.name
+        shutil.copyfile(source, target)
+        os.chmod(target, 0o600)
+        with open(target, "rb+") as fh:
+            os.fsync(fh.fileno())
+    fsync_dir(folder)
+    fsync_dir(parent)
     log.info("store backed up before %s", label)
-    return target
+    return folder

@@ -5,7 +5,9 @@
     <folder>/ddassess.db         SQLCipher 4 database (+ -wal, -shm while open)
     <folder>/ddassess.keys.json  the non-secret key file (keys.py): wrapped database key
     <folder>/ddassess.lock       held while a process has the store open
-    <folder>/backups/            encrypted copies made before upgrades and re-keying
+    <folder>/backups/<stamp>-before-upgrade-from-<rev>/
+                                 ddassess.db + ddassess.keys.json copied before a schema
+                                 upgrade (re-keying makes no copy: see rekey.py)
 
 Opening tells every failure apart, in this order, and changes no file when it fails:
 no store, not a store, newer key file, already open, wrong passphrase / recovery key,

@@ -11,6 +11,7 @@ from sqlalchemy.pool import StaticPool
 from store_helpers import FIXTURE_PASSPHRASE
 
 from ddassess.domain.models import PersonDetails
+from ddassess.errors import StoreVersionError
 from ddassess.services import cases
 from ddassess.store import Credentials, open_store
 from ddassess.store import schema
@@ -35,6 +36,7 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
     folder = tmp_path / "store"
     shutil.copytree(FIXTURES / f"schema-{revision}", folder)
     original = (folder / "ddassess.db").read_bytes()
+    original_key_file = (folder / "ddassess.keys.json").read_bytes()
     store = open_store(folder, Credentials(passphrase=FIXTURE_PASSPHRASE))
     try:
         conn = store.raw_connection()
@@ -48,13 +50,18 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
         assert report.ok, report.problems
         backups = list((folder / "backups").iterdir())
         assert len(backups) == 1 and f"before-upgrade-from-{revision}" in backups[0].name
-        assert backups[0].read_bytes() == original  # an exact, still encrypted copy
-        old_key = store._db_key
+        assert (backups[0] / "ddassess.db").read_bytes() == original  # an exact, still encrypted copy
+        assert (backups[0] / "ddassess.keys.json").read_bytes() == original_key_file
     finally:
         store.close()
-    backup_conn = raw_connect(backups[0], old_key)
-    assert schema.current_revision(backup_conn) == revision
-    backup_conn.close()
+    # The backup folder on its own is a whole store: it opens with the passphrase, at the old schema.
+    restored = tmp_path / "restored"
+    shutil.copytree(backups[0], restored)
+    with pytest.raises(StoreVersionError):
+        open_store(restored, Credentials(passphrase=FIXTURE_PASSPHRASE), upgrade=False)
+    old = open_store(restored, Credentials(passphrase=FIXTURE_PASSPHRASE))
+    assert cases.find_person_by_nhs(old, "9990000042") is not None
+    old.close()
 
 
 def test_migrations_produce_what_the_orm_expects(store):
@@ -106,7 +113,7 @@ def test_failed_upgrade_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="simulated failure"):
         open_store(folder, Credentials(passphrase=FIXTURE_PASSPHRASE))
     backups = list((folder / "backups").iterdir())
-    assert backups and backups[0].read_bytes() == original
+    assert backups and (backups[0] / "ddassess.db").read_bytes() == original
     monkeypatch.undo()
     # Nothing of the failed migration is left: the store is still at 0001 with its data,
     # and this version can then upgrade it properly.
