@@ -215,6 +215,9 @@ class KeyFile:
     wraps: dict[str, dict[str, Any]]
     pending: dict[str, dict[str, Any]] | None = None  # wraps of a new key during rotation
     created_at: str = ""
+    # (seq, hash) of the audit trail's newest event at the last unlock or clean close:
+    # the store's audit chain must still contain it (store/audit.py). Not a secret.
+    audit_anchor: dict[str, Any] | None = None
 
     # reading and writing -----------------------------------------------------------
 
@@ -246,6 +249,7 @@ class KeyFile:
                 wraps=dict(data["wraps"]),
                 pending=data.get("pending"),
                 created_at=str(data.get("created_at", "")),
+                audit_anchor=data.get("audit_anchor") if isinstance(data.get("audit_anchor"), dict) else None,
             )
         except (KeyError, TypeError) as exc:
             raise NotAStoreError(
@@ -264,7 +268,18 @@ class KeyFile:
         }
         if self.pending:
             d["pending"] = self.pending
+        if self.audit_anchor:
+            d["audit_anchor"] = self.audit_anchor
         return d
+
+    def anchor(self) -> tuple[int, str] | None:
+        """The audit anchor as (seq, hash); a malformed one counts as (0, '') and fails the check."""
+        if not self.audit_anchor:
+            return None
+        try:
+            return int(self.audit_anchor["seq"]), str(self.audit_anchor["hash"])
+        except (KeyError, TypeError, ValueError):
+            return 0, ""
 
     def save(self) -> None:
         atomic_write(self.path, json.dumps(self.to_dict(), indent=2).encode("utf-8"))

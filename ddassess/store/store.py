@@ -207,12 +207,34 @@ class Store:
 
     # closing -----------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Drop the key and every connection, then let other processes open the store.
+    def anchor_audit_head(self) -> None:
+        """Record the audit head in the key file, outside the database (see audit.py).
 
-        The key goes first, so no connection can be made between the two; closing twice
-        is harmless.
+        The anchor moves only forward from a chain that still holds the anchored event:
+        after tampering, the old anchor stays so that ``store check`` still reports it.
         """
+        with self.read() as s:
+            seq, h = audit.head(s)
+            old = self.key_file.anchor()
+            if seq == 0 or old == (seq, h):
+                return
+            if old is not None and not audit.contains(s, *old):
+                log.warning("the audit trail no longer holds its anchored event; the anchor is kept for store check")
+                return
+        self.key_file.audit_anchor = {"seq": seq, "hash": h}
+        self.key_file.save()
+
+    def close(self) -> None:
+        """Anchor the audit head, drop the key and every connection, then free the lock.
+
+        The key goes before the connections, so no connection can be made between the
+        two; closing twice is harmless.
+        """
+        if not self.closed:
+            try:
+                self.anchor_audit_head()
+            except (SQLAlchemyDatabaseError, sqlcipher3.DatabaseError, OSError) as exc:
+                log.warning("audit head not anchored at close: %s", type(exc).__name__)
         self._keys.clear()
         if self.engine is not None:
             self.engine.dispose()
@@ -377,6 +399,7 @@ def record_access(store: Store, action: str) -> None:
         with store.write() as s:
             audit.append_event(s, actor=store.owner_uuid, action=action, entity_type="store",
                                entity_id=store.store_id, changes={"method": store.unlocked_by})
+        store.anchor_audit_head()
     except (SQLAlchemyDatabaseError, sqlcipher3.DatabaseError) as exc:
         orig = getattr(exc, "orig", exc)
         log.warning("store damaged: %s while recording %s", type(orig).__name__, action)
