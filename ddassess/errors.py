@@ -58,6 +58,12 @@ class StoreVersionError(StoreError):
     exit_code = 5
 
 
+class UpgradeFailedError(StoreVersionError):
+    """A schema upgrade was refused and rolled back; the store is as it was."""
+
+    code = "STORE_010"
+
+
 class CorruptStoreError(StoreError):
     code = "STORE_005"
     exit_code = 6

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlcipher3
 
-from ddassess.errors import CorruptStoreError, StoreVersionError
+from ddassess.errors import CorruptStoreError, StoreVersionError, UpgradeFailedError
 from ddassess.fileio import fsync_dir
 
 log = logging.getLogger(__name__)
@@ -56,15 +56,34 @@ def known_revisions() -> list[str]:
 
 
 def upgrade(conn: sqlcipher3.Connection, target: str = "head") -> None:
-    """Run the migrations up to ``target`` in one transaction: all of them, or none."""
+    """Run the migrations up to ``target`` in one transaction: all of them, or none.
+
+    Foreign keys are switched off first (SQLite ignores the pragma inside a transaction):
+    a batch ALTER rebuilds a table by copy, drop and rename, and with foreign keys on, the
+    drop of ``practitioners`` would cascade-delete every row that refers to it
+    (``practitioner_settings``, ``signing_identities``). Before committing,
+    ``PRAGMA foreign_key_check`` must find nothing, or the whole upgrade is rolled back.
+    """
     from alembic import command
 
     cfg, engine = _alembic_config(conn)
-    with engine.begin() as sa_conn:
-        # pysqlite would run each DDL statement in autocommit; SQLite can do better.
-        sa_conn.exec_driver_sql("BEGIN IMMEDIATE")
-        cfg.attributes["connection"] = sa_conn
-        command.upgrade(cfg, target)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with engine.begin() as sa_conn:
+            # pysqlite would run each DDL statement in autocommit; SQLite can do better.
+            sa_conn.exec_driver_sql("BEGIN IMMEDIATE")
+            cfg.attributes["connection"] = sa_conn
+            command.upgrade(cfg, target)
+            broken = sa_conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                tables = ", ".join(sorted({row[0] for row in broken}))
+                raise UpgradeFailedError(
+                    f"Upgrading the store would leave {len(broken)} record(s) in {tables} referring to "
+                    "records that do not exist, so the upgrade was undone and the store is as it was.",
+                    hint="Keep using the version that made it and report this; a copy was saved in backups/.",
+                )
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def check_revision(conn: sqlcipher3.Connection) -> str:
