@@ -436,12 +436,12 @@ _PLAINTEXT_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.null", "keyring.
 
 
 def _backend_is_secure(backend: Any) -> bool:
+    """A single backend (not a chainer) that keeps secrets encrypted by the OS."""
     module = type(backend).__module__
     if module.startswith(_PLAINTEXT_MODULE_PREFIXES):
         return False
-    members = getattr(backend, "backends", None)
-    if members is not None:  # the chainer: secure only if everything it chains is
-        return bool(members) and all(_backend_is_secure(m) for m in members)
+    if getattr(backend, "backends", None) is not None:
+        return False  # a chainer inside a chainer: judged member by member by the caller
     try:
         return float(type(backend).priority) > 0  # a backend says it is not viable by raising here
     except Exception as exc:  # noqa: BLE001 - third-party backends raise anything
@@ -449,16 +449,68 @@ def _backend_is_secure(backend: Any) -> bool:
         return False
 
 
+class _SecureChain:
+    """keyring's chainer cut down to its secure members, in its own priority order.
+
+    When keyrings.alt is installed beside a real Secret Service (as the test extra does),
+    keyring's ``ChainerBackend`` chains both: refusing the whole chainer would lose
+    keyring unlock; using it as is could write a secret to the plaintext file. So only
+    the secure members are used: read from the first that has the entry, write to the
+    first that accepts it.
+    """
+
+    def __init__(self, members: list[Any]) -> None:
+        self.members = members
+
+    @property
+    def name(self) -> str:
+        return " + ".join(type(m).__name__ for m in self.members)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        for member in self.members:
+            value = member.get_password(service, username)
+            if value is not None:
+                return value
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        errors: list[Exception] = []
+        for member in self.members:
+            try:
+                member.set_password(service, username, password)
+                return
+            except Exception as exc:  # noqa: BLE001 - try the next secure member
+                errors.append(exc)
+        raise errors[-1]
+
+    def delete_password(self, service: str, username: str) -> None:
+        for member in self.members:
+            try:
+                member.delete_password(service, username)
+            except Exception as exc:  # noqa: BLE001 - an entry that is not in this member
+                log.debug("keyring entry not in %s: %s", type(member).__name__, exc.__class__.__name__)
+
+
 def secure_keyring() -> Any | None:
-    """The OS keyring if it is a real, secure one; None otherwise (plaintext counts as none)."""
+    """The OS keyring if it is a real, secure one; None otherwise (plaintext counts as none).
+
+    A chainer is narrowed to its secure members (``_SecureChain``); never is anything
+    handed to a plaintext, null or fail backend.
+    """
     try:
         import keyring
 
         backend = keyring.get_keyring()
+        members = getattr(backend, "backends", None)
     except Exception as exc:  # noqa: BLE001 - a broken keyring install must not stop the app
         log.info("no keyring: %s", exc.__class__.__name__)
         return None
-    return backend if _backend_is_secure(backend) else None
+    if members is None:
+        return backend if _backend_is_secure(backend) else None
+    secure = [m for m in members if _backend_is_secure(m)]
+    if not secure:
+        return None
+    return secure[0] if len(secure) == 1 else _SecureChain(secure)
 
 
 def keyring_description() -> str:
@@ -469,7 +521,8 @@ def keyring_description() -> str:
             "No secure system keyring is available, so ddassess will ask for your passphrase "
             "each time (nothing is stored in plaintext instead)."
         )
-    return f"The system keyring ({type(backend).__name__}) can unlock this store without the passphrase."
+    name = backend.name if isinstance(backend, _SecureChain) else type(backend).__name__
+    return f"The system keyring ({name}) can unlock this store without the passphrase."
 
 
 def keyring_get(store_id: str, account: str | None = None) -> bytes | None:
