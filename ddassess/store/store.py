@@ -346,6 +346,11 @@ def _check_folder(folder: Path) -> None:
     if has_key and not has_db:
         raise CorruptStoreError(f"The store file {DB_FILE_NAME} is missing from {folder} although its key file is there.",
                                 hint="Restore the store file from a backup.")
+    if has_key and sniff_file(db_path) == "empty":
+        # SQLCipher opens an empty file with any key as an empty database: say it here.
+        raise CorruptStoreError(f"The store file {DB_FILE_NAME} in {folder} is empty although its key file is there.",
+                                hint="Nothing has been changed. Restore the store file from a backup "
+                                "(backups/ beside it holds copies made before upgrades).")
 
 
 def _candidate_keys(key_file: KeyFile, creds: Credentials) -> tuple[list[UnwrappedKey], str]:
