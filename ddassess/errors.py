@@ -46,6 +46,7 @@ class NoStoreError(StoreError):
 
 class StoreExistsError(StoreError):
     code = "STORE_002"
+    exit_code = 2  # bad input: `init` was pointed at a folder that already holds a store
 
 
 class NotAStoreError(StoreError):

@@ -52,7 +52,7 @@ def test_init_creates_store_in_ddassess_home(initialised, data_home, capsys):
 
 def test_init_refuses_to_overwrite(initialised, data_home, capsys):
     before = _db_digest(data_home)
-    assert main(["init", "--name", "Someone Else"]) == 1
+    assert main(["init", "--name", "Someone Else"]) == 2  # bad input, as the README's table says
     assert "already a store" in capsys.readouterr().err
     assert _db_digest(data_home) == before
 
@@ -156,3 +156,23 @@ def test_an_unexpected_error_is_reported_by_type_only(initialised, data_home, mo
     log_text = logs[0].read_text()
     assert "OperationalError" in log_text and "Zebedee" not in log_text and "INSERT INTO" not in log_text
     assert (logs[0].stat().st_mode & 0o077) == 0
+
+
+def test_every_exit_code_is_in_the_readme_table():
+    """Each error's exit code is documented, so scripts can rely on it."""
+    import pathlib
+
+    from ddassess import errors
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Exit codes:"):].split("\n\n")[0]
+    documented = {int(n) for n in re.findall(r"(?<![\w-])(\d{1,3}) [a-z]", paragraph)}
+
+    def walk(cls):
+        yield cls
+        for sub in cls.__subclasses__():
+            yield from walk(sub)
+
+    used = {c.exit_code for c in walk(errors.UserFacingError)} | {1, 130}
+    used.discard(130)  # Ctrl+C / cancelled: the shell convention, not ours to document
+    assert used <= documented, f"exit codes not in the README: {sorted(used - documented)}"
