@@ -210,6 +210,10 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print("The store is now encrypted with a new key. Your passphrase is unchanged.")
+    backups = store.folder / "backups"
+    if backups.is_dir() and any(backups.iterdir()):
+        print(f"Copies made before earlier upgrades, in {backups}, still open with the old key and passphrase: "
+              "delete them if that passphrase may be known to someone else.")
     print()
     print("NEW RECOVERY KEY — the old one no longer works. Write this one down and keep it safe:")
     print()

@@ -176,3 +176,18 @@ def test_every_exit_code_is_in_the_readme_table():
     used = {c.exit_code for c in walk(errors.UserFacingError)} | {1, 130}
     used.discard(130)  # Ctrl+C / cancelled: the shell convention, not ours to document
     assert used <= documented, f"exit codes not in the README: {sorted(used - documented)}"
+
+
+def test_key_rotate_warns_about_old_key_backups(data_home, monkeypatch, capsys):
+    import shutil
+    from pathlib import Path
+
+    from store_helpers import FIXTURE_PASSPHRASE
+
+    fixture = Path(__file__).resolve().parents[1] / "store" / "fixtures" / "schema-0001"
+    shutil.copytree(fixture, data_home / "store")
+    monkeypatch.setenv("DDASSESS_PASSPHRASE", FIXTURE_PASSPHRASE)
+    assert main(["key", "rotate"]) == 0  # opening upgrades the old schema first, after a backup
+    out = capsys.readouterr().out
+    assert "still open with the old key and passphrase" in out
+    assert len(list((data_home / "store" / "backups").iterdir())) == 1
