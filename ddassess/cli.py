@@ -64,6 +64,37 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ddassess: stopped.", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last resort: a bug, reported without its details
+        return _report_bug(exc)
+
+
+def _report_bug(exc: Exception) -> int:
+    """Say that something unexpected went wrong, by type only, and where the details are.
+
+    An exception's message can hold SQL with its parameters, or case data; so neither the
+    terminal nor the log gets it: the log gets the type and where in the code it happened
+    (file, line, function: no source text, which could quote a literal).
+    """
+    import datetime as dt
+    import traceback
+
+    from ddassess.fileio import atomic_write
+    from ddassess.paths import ensure_private_dir, log_dir
+
+    kind = type(exc).__name__
+    frames = "".join(f"  {f.filename}:{f.lineno} in {f.name}\n" for f in traceback.extract_tb(exc.__traceback__))
+    where = "the log could not be written"
+    try:
+        folder = ensure_private_dir(log_dir())
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = folder / f"crash-{stamp}.log"
+        atomic_write(path, f"ddassess {__version__}: unexpected {kind}\n{frames}".encode())
+        where = f"details for a bug report (no case data) are in {path}"
+    except OSError as write_error:
+        log.error("crash log not written: %s", type(write_error).__name__)
+    print(f"ddassess: an unexpected error ({kind}) stopped this command; {where}. "
+          "Everything saved before it is safe in the encrypted store.", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

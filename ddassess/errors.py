@@ -46,6 +46,7 @@ class NoStoreError(StoreError):
 
 class StoreExistsError(StoreError):
     code = "STORE_002"
+    exit_code = 2  # bad input: `init` was pointed at a folder that already holds a store
 
 
 class NotAStoreError(StoreError):
@@ -58,6 +59,12 @@ class StoreVersionError(StoreError):
     exit_code = 5
 
 
+class UpgradeFailedError(StoreVersionError):
+    """A schema upgrade was refused and rolled back; the store is as it was."""
+
+    code = "STORE_010"
+
+
 class CorruptStoreError(StoreError):
     code = "STORE_005"
     exit_code = 6
@@ -67,6 +74,13 @@ class StoreLockedError(StoreError):
     """Another ddassess process has this store open."""
 
     code = "STORE_006"
+    exit_code = 7
+
+
+class StoreClosedError(StoreError):
+    """The store object was closed (locked): its key is gone and it reads and writes nothing."""
+
+    code = "STORE_009"
     exit_code = 7
 
 

@@ -215,6 +215,9 @@ class KeyFile:
     wraps: dict[str, dict[str, Any]]
     pending: dict[str, dict[str, Any]] | None = None  # wraps of a new key during rotation
     created_at: str = ""
+    # (seq, hash) of the audit trail's newest event at the last unlock or clean close:
+    # the store's audit chain must still contain it (store/audit.py). Not a secret.
+    audit_anchor: dict[str, Any] | None = None
 
     # reading and writing -----------------------------------------------------------
 
@@ -246,6 +249,7 @@ class KeyFile:
                 wraps=dict(data["wraps"]),
                 pending=data.get("pending"),
                 created_at=str(data.get("created_at", "")),
+                audit_anchor=data.get("audit_anchor") if isinstance(data.get("audit_anchor"), dict) else None,
             )
         except (KeyError, TypeError) as exc:
             raise NotAStoreError(
@@ -264,20 +268,32 @@ class KeyFile:
         }
         if self.pending:
             d["pending"] = self.pending
+        if self.audit_anchor:
+            d["audit_anchor"] = self.audit_anchor
         return d
+
+    def anchor(self) -> tuple[int, str] | None:
+        """The audit anchor as (seq, hash); a malformed one counts as (0, '') and fails the check."""
+        if not self.audit_anchor:
+            return None
+        try:
+            return int(self.audit_anchor["seq"]), str(self.audit_anchor["hash"])
+        except (KeyError, TypeError, ValueError):
+            return 0, ""
 
     def save(self) -> None:
         atomic_write(self.path, json.dumps(self.to_dict(), indent=2).encode("utf-8"))
 
     # unwrapping --------------------------------------------------------------------
 
-    def _unwrap_any(self, slot: str, wrapping_key_for: Callable[[dict[str, Any]], bytes]) -> list[UnwrappedKey]:
+    def _unwrap_any(self, slot: str, wrapping_key_for: Callable[[dict[str, Any]], bytes | None]) -> list[UnwrappedKey]:
         """Every database key this slot opens: the current one first, then a pending one."""
         keys = []
         for pending, wraps in ((False, self.wraps), (True, self.pending or {})):
             wrap = wraps.get(slot)
             if wrap:
-                key = _unwrap(wrapping_key_for(wrap), wrap, self.store_id, slot)
+                wrapping_key = wrapping_key_for(wrap)
+                key = _unwrap(wrapping_key, wrap, self.store_id, slot) if wrapping_key else None
                 if key is not None:
                     keys.append(UnwrappedKey(key, pending))
         return keys
@@ -308,10 +324,9 @@ class KeyFile:
         """Keys opened through the OS keyring, or None when the keyring cannot help."""
         if "keyring" not in self.wraps and "keyring" not in (self.pending or {}):
             return None
-        secret = keyring_get(self.store_id)
-        if secret is None:
-            return None
-        keys = self._unwrap_any("keyring", lambda _w: secret)
+        # Each keyring wrap names its own keyring entry (account): a rotation's pending
+        # wrap uses a new entry, so the current wrap's secret stays until it is replaced.
+        keys = self._unwrap_any("keyring", lambda w: keyring_get(self.store_id, _wrap_account(self.store_id, w)))
         return keys or None
 
     # wrapping ----------------------------------------------------------------------
@@ -323,8 +338,13 @@ class KeyFile:
         recovery_key: str | None,
         use_keyring: bool,
         kdf: KdfParams,
+        keyring_account_name: str | None = None,
     ) -> dict[str, dict[str, Any]]:
-        """Fresh wraps of ``db_key`` for each way in; keeps no secret in this object."""
+        """Fresh wraps of ``db_key`` for each way in; keeps no secret in this object.
+
+        ``keyring_account_name`` puts the keyring secret under another entry than the
+        store's usual one (a rotation's pending wraps must not overwrite the current secret).
+        """
         salt = secrets.token_bytes(16)
         wraps = {
             "passphrase": {
@@ -337,7 +357,7 @@ class KeyFile:
         if recovery_key is not None:
             wraps["recovery"] = self.recovery_wrap(db_key, recovery_key)
         if use_keyring:
-            wrap = self._keyring_wrap(db_key)
+            wrap = self._keyring_wrap(db_key, keyring_account_name)
             if wrap:
                 wraps["keyring"] = wrap
         return wraps
@@ -348,13 +368,19 @@ class KeyFile:
         return {"kdf_name": "hkdf-sha256", "salt": _b64(salt),
                 **_wrap(wrapping_key, db_key, self.store_id, "recovery")}
 
-    def _keyring_wrap(self, db_key: bytes) -> dict[str, Any] | None:
+    def _keyring_wrap(self, db_key: bytes, account: str | None = None) -> dict[str, Any] | None:
         """A fresh keyring secret stored in the OS keyring, and the key wrapped by it."""
         secret = secrets.token_bytes(32)
-        if not keyring_set(self.store_id, secret):
+        account = account or keyring_account(self.store_id)
+        if not keyring_set(self.store_id, secret, account):
             return None
-        return {"service": KEYRING_SERVICE, "account": keyring_account(self.store_id),
+        return {"service": KEYRING_SERVICE, "account": account,
                 **_wrap(secret, db_key, self.store_id, "keyring")}
+
+    def keyring_accounts(self, *, pending: bool = False) -> set[str]:
+        """The keyring entries the current (or pending) wraps rely on."""
+        wrap = ((self.pending or {}) if pending else self.wraps).get("keyring")
+        return {_wrap_account(self.store_id, wrap)} if wrap else set()
 
     def rewrap_passphrase(self, db_key: bytes, new_passphrase: str, kdf: KdfParams) -> None:
         check_new_passphrase(new_passphrase)
@@ -368,17 +394,22 @@ class KeyFile:
         self.save()
 
     def add_keyring_wrap(self, db_key: bytes) -> bool:
+        old_accounts = self.keyring_accounts()
         wrap = self._keyring_wrap(db_key)
         if wrap is None:
             return False
         self.wraps["keyring"] = wrap
         self.save()
+        for account in old_accounts - {wrap["account"]}:
+            keyring_delete(self.store_id, account)
         return True
 
     def remove_keyring_wrap(self) -> None:
+        accounts = self.keyring_accounts() | {keyring_account(self.store_id)}
         self.wraps.pop("keyring", None)
         self.save()
-        keyring_delete(self.store_id)
+        for account in accounts:
+            keyring_delete(self.store_id, account)
 
     @property
     def has_keyring(self) -> bool:
@@ -392,16 +423,25 @@ def keyring_account(store_id: str) -> str:
     return f"store:{store_id}"
 
 
+def _wrap_account(store_id: str, wrap: dict[str, Any]) -> str:
+    account = wrap.get("account")
+    # Only this store's own entries: a key file edited to name another store's entry
+    # would still fail the wrap's authenticated store id, but is not even looked up.
+    if isinstance(account, str) and account.startswith(keyring_account(store_id)):
+        return account
+    return keyring_account(store_id)
+
+
 _PLAINTEXT_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.null", "keyring.backends.fail")
 
 
 def _backend_is_secure(backend: Any) -> bool:
+    """A single backend (not a chainer) that keeps secrets encrypted by the OS."""
     module = type(backend).__module__
     if module.startswith(_PLAINTEXT_MODULE_PREFIXES):
         return False
-    members = getattr(backend, "backends", None)
-    if members is not None:  # the chainer: secure only if everything it chains is
-        return bool(members) and all(_backend_is_secure(m) for m in members)
+    if getattr(backend, "backends", None) is not None:
+        return False  # a chainer inside a chainer: judged member by member by the caller
     try:
         return float(type(backend).priority) > 0  # a backend says it is not viable by raising here
     except Exception as exc:  # noqa: BLE001 - third-party backends raise anything
@@ -409,16 +449,68 @@ def _backend_is_secure(backend: Any) -> bool:
         return False
 
 
+class _SecureChain:
+    """keyring's chainer cut down to its secure members, in its own priority order.
+
+    When keyrings.alt is installed beside a real Secret Service (as the test extra does),
+    keyring's ``ChainerBackend`` chains both: refusing the whole chainer would lose
+    keyring unlock; using it as is could write a secret to the plaintext file. So only
+    the secure members are used: read from the first that has the entry, write to the
+    first that accepts it.
+    """
+
+    def __init__(self, members: list[Any]) -> None:
+        self.members = members
+
+    @property
+    def name(self) -> str:
+        return " + ".join(type(m).__name__ for m in self.members)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        for member in self.members:
+            value = member.get_password(service, username)
+            if value is not None:
+                return value
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        errors: list[Exception] = []
+        for member in self.members:
+            try:
+                member.set_password(service, username, password)
+                return
+            except Exception as exc:  # noqa: BLE001 - try the next secure member
+                errors.append(exc)
+        raise errors[-1]
+
+    def delete_password(self, service: str, username: str) -> None:
+        for member in self.members:
+            try:
+                member.delete_password(service, username)
+            except Exception as exc:  # noqa: BLE001 - an entry that is not in this member
+                log.debug("keyring entry not in %s: %s", type(member).__name__, exc.__class__.__name__)
+
+
 def secure_keyring() -> Any | None:
-    """The OS keyring if it is a real, secure one; None otherwise (plaintext counts as none)."""
+    """The OS keyring if it is a real, secure one; None otherwise (plaintext counts as none).
+
+    A chainer is narrowed to its secure members (``_SecureChain``); never is anything
+    handed to a plaintext, null or fail backend.
+    """
     try:
         import keyring
 
         backend = keyring.get_keyring()
+        members = getattr(backend, "backends", None)
     except Exception as exc:  # noqa: BLE001 - a broken keyring install must not stop the app
         log.info("no keyring: %s", exc.__class__.__name__)
         return None
-    return backend if _backend_is_secure(backend) else None
+    if members is None:
+        return backend if _backend_is_secure(backend) else None
+    secure = [m for m in members if _backend_is_secure(m)]
+    if not secure:
+        return None
+    return secure[0] if len(secure) == 1 else _SecureChain(secure)
 
 
 def keyring_description() -> str:
@@ -429,15 +521,16 @@ def keyring_description() -> str:
             "No secure system keyring is available, so ddassess will ask for your passphrase "
             "each time (nothing is stored in plaintext instead)."
         )
-    return f"The system keyring ({type(backend).__name__}) can unlock this store without the passphrase."
+    name = backend.name if isinstance(backend, _SecureChain) else type(backend).__name__
+    return f"The system keyring ({name}) can unlock this store without the passphrase."
 
 
-def keyring_get(store_id: str) -> bytes | None:
+def keyring_get(store_id: str, account: str | None = None) -> bytes | None:
     backend = secure_keyring()
     if backend is None:
         return None
     try:
-        value = backend.get_password(KEYRING_SERVICE, keyring_account(store_id))
+        value = backend.get_password(KEYRING_SERVICE, account or keyring_account(store_id))
     except Exception as exc:  # noqa: BLE001 - locked, D-Bus down, user dismissed prompt...
         log.warning("the system keyring could not be read (%s); asking for the passphrase", exc.__class__.__name__)
         return None
@@ -451,23 +544,23 @@ def keyring_get(store_id: str) -> bytes | None:
     return secret if len(secret) == 32 else None
 
 
-def keyring_set(store_id: str, secret: bytes) -> bool:
+def keyring_set(store_id: str, secret: bytes, account: str | None = None) -> bool:
     backend = secure_keyring()
     if backend is None:
         return False
     try:
-        backend.set_password(KEYRING_SERVICE, keyring_account(store_id), _b64(secret))
+        backend.set_password(KEYRING_SERVICE, account or keyring_account(store_id), _b64(secret))
     except Exception as exc:  # noqa: BLE001 - see keyring_get
         log.warning("the system keyring refused to store the key (%s); the passphrase is needed", exc.__class__.__name__)
         return False
     return True
 
 
-def keyring_delete(store_id: str) -> None:
+def keyring_delete(store_id: str, account: str | None = None) -> None:
     backend = secure_keyring()
     if backend is None:
         return
     try:
-        backend.delete_password(KEYRING_SERVICE, keyring_account(store_id))
+        backend.delete_password(KEYRING_SERVICE, account or keyring_account(store_id))
     except Exception as exc:  # noqa: BLE001 - an entry that is already gone is fine
         log.info("keyring entry not removed: %s", exc.__class__.__name__)

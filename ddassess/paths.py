@@ -28,25 +28,46 @@ def store_dir(demo: bool = False) -> Path:
     return data_dir() / ("demo" if demo else "store")
 
 
+def log_dir() -> Path:
+    """Crash reports of the command line (tracebacks only: never messages or values)."""
+    return data_dir() / "logs"
+
+
+def _installed_data_dirs() -> list[Path]:
+    """Where a wheel's data files went: ``<prefix>/share/ddassess`` of this environment's
+    install scheme (a venv or system install), then of the user scheme (``pip --user``)."""
+    import sysconfig
+
+    dirs = [Path(sysconfig.get_path("data")), Path(sys.prefix)]
+    try:
+        dirs.append(Path(sysconfig.get_path("data", sysconfig.get_preferred_scheme("user"))))
+    except (KeyError, AttributeError):  # pragma: no cover - no user scheme on this platform
+        pass
+    return [d / "share" / APP_NAME for d in dict.fromkeys(dirs)]
+
+
+def _shipped(name: str) -> Path:
+    """``name`` (forms or resources) of this source tree, else of the installed data files."""
+    source = Path(__file__).resolve().parent.parent / name
+    if source.is_dir():
+        return source
+    for base in _installed_data_dirs():
+        if (base / name).is_dir():
+            return base / name
+    return source
+
+
 def forms_dir() -> Path:
-    """The catalogue of forms: ``DDASSESS_FORMS``, else ``forms/`` of this source tree."""
+    """The catalogue of forms: ``DDASSESS_FORMS``, else ``forms/`` shipped with ddassess."""
     override = os.environ.get("DDASSESS_FORMS")
     if override:
         return Path(override).expanduser()
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "forms", Path(sys.prefix) / "share" / APP_NAME / "forms"):
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "forms"
+    return _shipped("forms")
 
 
 def resources_dir() -> Path:
-    """Fonts, icons and stylesheets: ``resources/`` of this source tree."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "resources", Path(sys.prefix) / "share" / APP_NAME / "resources"):
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "resources"
+    """Fonts (and later icons, stylesheets) shipped with ddassess."""
+    return _shipped("resources")
 
 
 def ensure_private_dir(path: Path) -> Path:

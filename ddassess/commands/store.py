@@ -77,7 +77,8 @@ def _folder(args: argparse.Namespace) -> Path:
     return store_dir(demo=getattr(args, "demo", False))
 
 
-def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, recovery: bool = False):  # type: ignore[no-untyped-def]
+def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, recovery: bool = False,  # type: ignore[no-untyped-def]
+                 record_unlock: bool = True):
     """Open the store: keyring first, then the passphrase (asked only when needed).
 
     Returns (store, passphrase typed or None).
@@ -87,14 +88,14 @@ def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, re
     folder = _folder(args)
     if recovery:
         key = read_secret("DDASSESS_RECOVERY_KEY", "Recovery key: ")
-        return open_store(folder, Credentials(recovery_key=key)), None
+        return open_store(folder, Credentials(recovery_key=key), record_unlock=record_unlock), None
     if not force_passphrase:
         try:
-            return open_store(folder, Credentials()), None
+            return open_store(folder, Credentials(), record_unlock=record_unlock), None
         except UnlockRequired:
             pass
     passphrase = read_secret("DDASSESS_PASSPHRASE", "Passphrase: ")
-    return open_store(folder, Credentials(passphrase=passphrase)), passphrase
+    return open_store(folder, Credentials(passphrase=passphrase), record_unlock=record_unlock), passphrase
 
 
 # --- commands ----------------------------------------------------------------------
@@ -146,9 +147,15 @@ def cmd_store_check(args: argparse.Namespace) -> int:
     from ddassess.errors import IntegrityProblem
     from ddassess.store.check import check_store
 
-    store, _ = open_for_cli(args)
+    from ddassess.store.store import record_access
+
+    # The unlock event is written only after a clean check: a store whose damage makes
+    # that first write fail must still get its report (exit 8), not only "corrupt".
+    store, _ = open_for_cli(args, record_unlock=False)
     try:
         report = check_store(store)
+        if report.ok:
+            record_access(store, "unlock")
     finally:
         store.close()
     for line in report.lines():
@@ -203,6 +210,10 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print("The store is now encrypted with a new key. Your passphrase is unchanged.")
+    backups = store.folder / "backups"
+    if backups.is_dir() and any(backups.iterdir()):
+        print(f"Copies made before earlier upgrades, in {backups}, still open with the old key and passphrase: "
+              "delete them if that passphrase may be known to someone else.")
     print()
     print("NEW RECOVERY KEY — the old one no longer works. Write this one down and keep it safe:")
     print()

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 
 _SEPARATORS = re.compile(r"[\s-]")
+# ASCII only: str.isdigit() also accepts Arabic-Indic digits (which would be stored as
+# typed, so one person could be registered twice) and superscripts (which int() rejects).
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 def normalise_nhs_number(text: str) -> str:
@@ -34,8 +37,9 @@ def nhs_number_problem(text: str) -> str | None:
     digits = normalise_nhs_number(text)
     if not digits:
         return "Enter the NHS number: 10 digits, e.g. 943 476 5919."
-    if not digits.isdigit():
-        return "An NHS number has digits only (spaces are allowed); check what was typed."
+    if not _ASCII_DIGITS.fullmatch(digits):
+        return ("An NHS number has digits only, 0 to 9 (spaces and dashes are allowed); check what was "
+                "typed, and type the digits on the keyboard's number keys.")
     if len(digits) != 10:
         return f"An NHS number has 10 digits; this has {len(digits)}."
     expected = nhs_check_digit(digits[:9])

@@ -3,13 +3,26 @@
 Every create, update, finalise, delete, export and unlock writes one event in the same
 transaction as the change it records. Each event's hash is SHA-256 over the previous
 event's hash and a canonical JSON of the event's own fields, so editing or deleting any
-past event breaks the chain from there on. The newest (seq, hash) is also kept in
-``store_meta`` (``audit_head``), updated in the same transaction, so cutting events off
-the end is detected too. ``verify_chain`` is what ``ddassess store check`` runs.
+past event breaks the chain from there on. ``verify_chain`` is what ``ddassess store
+check`` runs. It requires:
 
-What it cannot do: someone holding the database key can rewrite the whole chain and the
-head together. The chain makes tampering evident to a check, it does not make it
-impossible; signed PDFs (pdf/) are the evidence that leaves the laptop.
+* the chain to start at the genesis: event 1, following the all-zero hash, and being the
+  store's own creation (``create`` of this store id), so deleting every event fails;
+* the events to be contiguous, each following the one before;
+* the newest (seq, hash) kept in ``store_meta`` (``audit_head``, same transaction) to be
+  the last event;
+* the **anchor** to be in the chain: the (seq, hash) of the head as it was when the store
+  was last unlocked or closed cleanly, kept *outside* the database in the key file
+  (``ddassess.keys.json``, written atomically). Cutting events off the end and setting
+  ``audit_head`` back to an older event passes the checks inside the database, but the
+  anchored event is then gone. The anchor only moves forward from a chain that still
+  contains it, so an unlock after tampering does not hide it.
+
+What it cannot do: someone holding the database key *and* able to write the key file can
+rewrite the whole chain, the head and the anchor together; events written after the last
+anchoring (a crash before a clean close) can be cut without trace. The chain makes
+tampering evident to a check, it does not make it impossible; signed PDFs (pdf/) are the
+evidence that leaves the laptop.
 """
 
 from __future__ import annotations
@@ -49,6 +62,17 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
+def head(session: Session) -> tuple[int, str]:
+    """The recorded newest (seq, hash); (0, GENESIS) for an empty trail."""
+    return _head(session)
+
+
+def contains(session: Session, seq: int, event_hash_: str) -> bool:
+    """Is event ``seq`` in the trail with exactly this hash? (one primary-key lookup)"""
+    ev = session.get(AuditEventRecord, seq)
+    return ev is not None and ev.hash == event_hash_
+
+
 def _head(session: Session) -> tuple[int, str]:
     row = session.get(MetaRecord, HEAD_KEY)
     if row is None:
@@ -84,13 +108,22 @@ class ChainProblem:
     message: str
 
 
-def verify_chain(session: Session, batch: int = 5000) -> tuple[int, list[ChainProblem]]:
-    """(events checked, problems). Streams the events; stops listing after 20 problems."""
+def verify_chain(session: Session, batch: int = 5000, *, store_id: str | None = None,
+                 anchor: tuple[int, str] | None = None) -> tuple[int, list[ChainProblem]]:
+    """(events checked, problems). Streams the events; stops listing after 20 problems.
+
+    ``store_id`` makes the first event have to be that store's creation; ``anchor`` is the
+    (seq, hash) recorded outside the database, which the chain must still contain.
+    """
     problems: list[ChainProblem] = []
     expected_prev, expected_seq, count = GENESIS, 1, 0
+    anchor_seen = anchor is None
     stmt = select(AuditEventRecord).order_by(AuditEventRecord.seq).execution_options(yield_per=batch)
     for ev in session.scalars(stmt):
         count += 1
+        if count == 1 and store_id is not None and ev.seq == 1 and \
+                (ev.action, ev.entity_type, ev.entity_id) != ("create", "store", store_id):
+            problems.append(ChainProblem(1, "is not the creation of this store (the start of the trail was replaced)"))
         if ev.seq != expected_seq:
             problems.append(ChainProblem(ev.seq, f"events {expected_seq}–{ev.seq - 1} are missing"))
         if ev.prev_hash != expected_prev:
@@ -99,11 +132,19 @@ def verify_chain(session: Session, batch: int = 5000) -> tuple[int, list[ChainPr
                             ev.entity_id, ev.changes_json, ev.reason)
         if actual != ev.hash:
             problems.append(ChainProblem(ev.seq, "was changed after it was written"))
+        if anchor is not None and ev.seq == anchor[0]:
+            anchor_seen = ev.hash == anchor[1]
         expected_prev, expected_seq = ev.hash, ev.seq + 1
         if len(problems) >= 20:
-            break
+            return count, problems
+    if count == 0:
+        problems.append(ChainProblem(0, "no events are left: the trail, which starts when the store is created, was deleted"))
     head_seq, head_hash = _head(session)
-    if len(problems) < 20 and (head_seq, head_hash) != (expected_seq - 1, expected_prev if count else GENESIS):
+    if (head_seq, head_hash) != (expected_seq - 1, expected_prev if count else GENESIS):
         problems.append(ChainProblem(head_seq, "the newest events were removed (the trail ends before its recorded head)"
                                      if head_seq > expected_seq - 1 else "the recorded head does not match the last event"))
+    if not anchor_seen:
+        assert anchor is not None
+        problems.append(ChainProblem(anchor[0], "is missing or different: it was in the trail when the store was last "
+                                     "closed (recorded in the key file), so events were cut off or rewritten"))
     return count, problems

@@ -66,9 +66,10 @@ def _schema(conn: sqlcipher3.Connection, report: CheckReport) -> None:
 
 def _audit(store: Store, report: CheckReport) -> None:
     with store.read() as session:
-        count, problems = audit.verify_chain(session)
+        count, problems = audit.verify_chain(session, store_id=store.store_id, anchor=store.key_file.anchor())
     if problems:
-        report.problems.extend(f"audit event {p.seq} {p.message}" for p in problems)
+        report.problems.extend(f"audit event {p.seq} {p.message}" if p.seq else f"audit trail: {p.message}"
+                               for p in problems)
     else:
         report.passed.append(f"audit trail of {count} events is unbroken")
 

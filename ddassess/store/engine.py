@@ -13,6 +13,11 @@ Each new DB-API connection runs, before anything else:
 
 The key is checked with a first read at once; ``classify_open_error`` turns SQLite's
 one message for every failure into the product's distinct errors.
+
+The engine reads the key from a ``KeyHolder`` on each new connection rather than closing
+over the key itself: ``Store.close`` empties the holder, so a pool that would reconnect
+later (SQLAlchemy reconnects after ``dispose``) gets no key and refuses, instead of
+decrypting again for whoever still holds the old object.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import sqlcipher3
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
-from ddassess.errors import CorruptStoreError, NotAStoreError
+from ddassess.errors import CorruptStoreError, NotAStoreError, StoreClosedError
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,38 @@ def _prepare(dbapi_conn: sqlcipher3.Connection, db_key: bytes) -> None:
         cur.close()
 
 
-def make_engine(db_path: Path, db_key: bytes) -> Engine:
+class KeyHolder:
+    """The one place an open store keeps its database key; ``clear`` drops it for good."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, db_key: bytes) -> None:
+        if len(db_key) != 32:
+            raise ValueError("the database key is 32 bytes")
+        self._key: bytes | None = db_key
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            raise StoreClosedError(
+                "The store is locked: its key was dropped when it was closed.",
+                hint="Unlock the store again to go on; nothing was read or written.",
+            )
+        return self._key
+
+    def replace(self, db_key: bytes) -> None:
+        self.key  # noqa: B018 - a closed store cannot be given a key again
+        self._key = db_key
+
+    def clear(self) -> None:
+        self._key = None
+
+    @property
+    def cleared(self) -> bool:
+        return self._key is None
+
+
+def make_engine(db_path: Path, holder: KeyHolder) -> Engine:
     """An engine for an existing or new store file; the key is checked on first connect."""
     engine = create_engine(
         f"sqlite:///{db_path}",
@@ -66,7 +102,7 @@ def make_engine(db_path: Path, db_key: bytes) -> Engine:
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # pysqlite's implicit BEGIN is turned off; SQLAlchemy emits BEGIN itself (below).
         dbapi_conn.isolation_level = None
-        _prepare(dbapi_conn, db_key)
+        _prepare(dbapi_conn, holder.key)  # raises StoreClosedError once the store is closed
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]

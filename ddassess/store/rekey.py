@@ -5,24 +5,34 @@ The store is exported with ``sqlcipher_export`` into a new file under the new ke
 then replaces the old one. Crash safety comes from ordering:
 
 1. the new key's wraps are written to the key file as ``pending`` (old ones still valid);
+   its keyring secret goes under a *new* keyring entry, so the current entry, which the
+   old key's keyring wrap needs, is untouched;
 2. the new file is written and fsynced beside the store;
 3. it replaces the store (``os.replace``: atomic);
-4. the pending wraps become the current ones.
+4. the old keyring entry is deleted (from here on the old key opens nothing);
+5. the pending wraps become the current ones.
 
-A crash between 1 and 3 leaves the old store and its old key working (the pending wraps
-are dropped at the next open); between 3 and 4, opening finds the old key fails and the
-pending one works, and finishes step 4 itself.
+A crash between 1 and 3 leaves the old store and its old key working, through the
+passphrase and the keyring alike (the pending wraps, their keyring entry and the half-made
+file are dropped at the next open); after 3, opening finds the old key fails and the
+pending one works — through the passphrase, the recovery key or the keyring, whose pending
+entry is its own — and finishes steps 4 and 5 itself. No step leaves a keyring entry that
+no wrap names.
+
+No backup copy is made before re-keying, on purpose: a copy under the old key would keep
+readable exactly what a rotation is meant to make unreadable to whoever has the old key.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ddassess.fileio import fsync_dir
-from ddassess.keys import KdfParams, KeyFile, new_database_key, new_recovery_key
+from ddassess.keys import KdfParams, KeyFile, keyring_account, keyring_delete, new_database_key, new_recovery_key
 from ddassess.store.engine import raw_connect
 
 if TYPE_CHECKING:
@@ -31,15 +41,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def rekey_tmp_path(db_path: Path) -> Path:
+    return db_path.with_name(f".{db_path.name}.rekey")
+
+
 def rotate(store: Store, passphrase: str, kdf: KdfParams) -> tuple[str, bytes]:
     key_file = store.key_file
     new_key = new_database_key()
     recovery = new_recovery_key()
-    key_file.pending = key_file.wrap_all(new_key, passphrase, recovery, key_file.has_keyring, kdf)
+    old_accounts = key_file.keyring_accounts()
+    new_account = f"{keyring_account(key_file.store_id)}:{secrets.token_hex(4)}"
+    key_file.pending = key_file.wrap_all(new_key, passphrase, recovery, key_file.has_keyring, kdf,
+                                         keyring_account_name=new_account)
     key_file.save()
 
     db_path = store.db_path
-    tmp = db_path.with_name(f".{db_path.name}.rekey")
+    tmp = rekey_tmp_path(db_path)
+    _export(store, tmp, new_key)
+    _swap_in(tmp, db_path)
+    _forget_keyring_entries(old_accounts - key_file.keyring_accounts(pending=True), key_file)
+    _promote(key_file)
+    store._reconnect(new_key)
+    return recovery, new_key
+
+
+def _export(store: Store, tmp: Path, new_key: bytes) -> None:
+    """Step 2: the whole store, under the new key, in a finished and fsynced file."""
     tmp.unlink(missing_ok=True)
     store.engine.dispose()
     conn = store.raw_connection()
@@ -53,15 +80,26 @@ def rotate(store: Store, passphrase: str, kdf: KdfParams) -> tuple[str, bytes]:
     finally:
         conn.close()
     _finish_new_file(tmp, new_key)
+
+
+def _swap_in(tmp: Path, db_path: Path) -> None:
+    """Step 3: the new file replaces the store in one atomic rename."""
     for side in (Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
         side.unlink(missing_ok=True)
     os.replace(tmp, db_path)
     fsync_dir(db_path.parent)
 
-    key_file.wraps, key_file.pending = key_file.pending, None
+
+def _promote(key_file: KeyFile) -> None:
+    """Step 5: the pending wraps become the current ones."""
+    key_file.wraps, key_file.pending = key_file.pending or key_file.wraps, None
     key_file.save()
-    store._reconnect(new_key)
-    return recovery, new_key
+
+
+def _forget_keyring_entries(accounts: set[str], key_file: KeyFile) -> None:
+    """Step 4 (or abandoning): delete keyring entries whose wraps open nothing any more."""
+    for account in accounts:
+        keyring_delete(key_file.store_id, account)
 
 
 def _finish_new_file(tmp: Path, new_key: bytes) -> None:
@@ -79,11 +117,21 @@ def _finish_new_file(tmp: Path, new_key: bytes) -> None:
 
 
 def settle_pending(key_file: KeyFile, *, opened_pending: bool) -> None:
-    """Finish (or abandon) a rotation that a crash interrupted."""
+    """Finish (or abandon) a rotation that a crash interrupted.
+
+    Keyring entries are deleted before the key file stops naming them, so a crash here
+    leaves, at worst, a wrap whose entry is gone (skipped), never an entry nothing names.
+    """
+    current, pending = key_file.keyring_accounts(), key_file.keyring_accounts(pending=True)
     if opened_pending:
         log.warning("finishing a key rotation that was interrupted")
-        key_file.wraps, key_file.pending = key_file.pending or key_file.wraps, None
+        _forget_keyring_entries(current - pending, key_file)
+        _promote(key_file)
     else:
         log.warning("abandoning a key rotation that was interrupted before the store was replaced")
+        _forget_keyring_entries(pending - current, key_file)
         key_file.pending = None
-    key_file.save()
+        key_file.save()
+        tmp = rekey_tmp_path(key_file.path.with_name("ddassess.db"))
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)

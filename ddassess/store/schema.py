@@ -2,8 +2,8 @@
 
 Opening a store at the newest schema costs one small query (``HEAD_REVISION`` is a
 constant, checked against the migration scripts by a test), so Alembic is imported only
-to create or upgrade. Before any upgrade the store file is copied, still encrypted, to
-``backups/`` beside it, so a failed upgrade costs nothing.
+to create or upgrade. Before any upgrade the store file is copied, still encrypted, with
+its key file to a folder under ``backups/`` beside it, so a failed upgrade costs nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import sqlcipher3
 
-from ddassess.errors import CorruptStoreError, StoreVersionError
+from ddassess.errors import CorruptStoreError, StoreVersionError, UpgradeFailedError
+from ddassess.fileio import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,34 @@ def known_revisions() -> list[str]:
 
 
 def upgrade(conn: sqlcipher3.Connection, target: str = "head") -> None:
-    """Run the migrations up to ``target`` in one transaction: all of them, or none."""
+    """Run the migrations up to ``target`` in one transaction: all of them, or none.
+
+    Foreign keys are switched off first (SQLite ignores the pragma inside a transaction):
+    a batch ALTER rebuilds a table by copy, drop and rename, and with foreign keys on, the
+    drop of ``practitioners`` would cascade-delete every row that refers to it
+    (``practitioner_settings``, ``signing_identities``). Before committing,
+    ``PRAGMA foreign_key_check`` must find nothing, or the whole upgrade is rolled back.
+    """
     from alembic import command
 
     cfg, engine = _alembic_config(conn)
-    with engine.begin() as sa_conn:
-        # pysqlite would run each DDL statement in autocommit; SQLite can do better.
-        sa_conn.exec_driver_sql("BEGIN IMMEDIATE")
-        cfg.attributes["connection"] = sa_conn
-        command.upgrade(cfg, target)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with engine.begin() as sa_conn:
+            # pysqlite would run each DDL statement in autocommit; SQLite can do better.
+            sa_conn.exec_driver_sql("BEGIN IMMEDIATE")
+            cfg.attributes["connection"] = sa_conn
+            command.upgrade(cfg, target)
+            broken = sa_conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                tables = ", ".join(sorted({row[0] for row in broken}))
+                raise UpgradeFailedError(
+                    f"Upgrading the store would leave {len(broken)} record(s) in {tables} referring to "
+                    "records that do not exist, so the upgrade was undone and the store is as it was.",
+                    hint="Keep using the version that made it and report this; a copy was saved in backups/.",
+                )
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def check_revision(conn: sqlcipher3.Connection) -> str:
@@ -85,15 +105,27 @@ def check_revision(conn: sqlcipher3.Connection) -> str:
 
 
 def backup_file(db_path: Path, conn: sqlcipher3.Connection, label: str) -> Path:
-    """Copy the (encrypted) store file to backups/ after folding the WAL into it."""
+    """Copy the (encrypted) store file and its key file to a new folder under backups/.
+
+    The two go together: the store file alone cannot be unlocked, not even with the
+    recovery key, since the wrapped database key lives in the key file. Restoring is
+    copying both back. Returns the backup folder.
+    """
+    from ddassess.keys import KEY_FILE_NAME
+
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    folder = db_path.parent / BACKUP_DIR_NAME
-    folder.mkdir(mode=0o700, exist_ok=True)
+    parent = db_path.parent / BACKUP_DIR_NAME
+    parent.mkdir(mode=0o700, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = folder / f"{db_path.stem}-{stamp}-{label}{db_path.suffix}"
-    shutil.copyfile(db_path, target)
-    with open(target, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.chmod(target, 0o600)
+    folder = parent / f"{stamp}-{label}"
+    folder.mkdir(mode=0o700)
+    for source in (db_path, db_path.with_name(KEY_FILE_NAME)):
+        target = folder / source.name
+        shutil.copyfile(source, target)
+        os.chmod(target, 0o600)
+        with open(target, "rb+") as fh:
+            os.fsync(fh.fileno())
+    fsync_dir(folder)
+    fsync_dir(parent)
     log.info("store backed up before %s", label)
-    return target
+    return folder

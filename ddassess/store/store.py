@@ -5,7 +5,9 @@
     <folder>/ddassess.db         SQLCipher 4 database (+ -wal, -shm while open)
     <folder>/ddassess.keys.json  the non-secret key file (keys.py): wrapped database key
     <folder>/ddassess.lock       held while a process has the store open
-    <folder>/backups/            encrypted copies made before upgrades and re-keying
+    <folder>/backups/<stamp>-before-upgrade-from-<rev>/
+                                 ddassess.db + ddassess.keys.json copied before a schema
+                                 upgrade (re-keying makes no copy: see rekey.py)
 
 Opening tells every failure apart, in this order, and changes no file when it fails:
 no store, not a store, newer key file, already open, wrong passphrase / recovery key,
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import sqlcipher3
 from sqlalchemy import Engine
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ddassess import __version__
@@ -39,7 +42,7 @@ from ddassess.keys import (
 )
 from ddassess.paths import ensure_private_dir
 from ddassess.store import audit, schema
-from ddassess.store.engine import classify_open_error, make_engine, raw_connect, sniff_file
+from ddassess.store.engine import KeyHolder, classify_open_error, make_engine, raw_connect, sniff_file
 from ddassess.store.lock import StoreLock
 from ddassess.store.records import MetaRecord, PractitionerRecord, new_uuid
 
@@ -64,7 +67,12 @@ class Credentials:
 
 
 class Store:
-    """An open, unlocked store. Holds the process lock until ``close``."""
+    """An open, unlocked store. Holds the process lock until ``close``.
+
+    After ``close`` the object is dead: the key holder the engine reads from is empty and
+    every read, write or raw connection raises ``StoreClosedError`` — it cannot quietly
+    reconnect and decrypt beside another process that has since taken the lock.
+    """
 
     def __init__(self, folder: Path, key_file: KeyFile, db_key: bytes, lock: StoreLock,
                  unlocked_by: str) -> None:
@@ -72,23 +80,33 @@ class Store:
         self.key_file = key_file
         self.lock = lock
         self.unlocked_by = unlocked_by  # keyring / passphrase / recovery / created
-        self._db_key = db_key
-        self.engine: Engine = make_engine(folder / DB_FILE_NAME, db_key)
+        self._keys = KeyHolder(db_key)
+        self.engine: Engine = make_engine(folder / DB_FILE_NAME, self._keys)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
         self.store_id = key_file.store_id
         self._owner_uuid: str | None = None
+
+    @property
+    def _db_key(self) -> bytes:
+        return self._keys.key  # StoreClosedError after close
+
+    @property
+    def closed(self) -> bool:
+        return self._keys.cleared
 
     # sessions ----------------------------------------------------------------------
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A unit of work: committed (and on disk) when the block ends, rolled back on error."""
+        self._keys.key  # noqa: B018 - refuse at once when closed
         with self._writer.begin() as session:
             yield session
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
+        self._keys.key  # noqa: B018 - refuse at once when closed
         with self._reader() as session, session.begin():
             yield session
 
@@ -170,8 +188,7 @@ class Store:
         from ddassess.store.rekey import rotate
 
         self.key_file.unlock_with_passphrase(passphrase)
-        recovery, new_key = rotate(self, passphrase, kdf or KdfParams())
-        self._db_key = new_key
+        recovery, _new_key = rotate(self, passphrase, kdf or KdfParams())
         with self.write() as s:
             audit.append_event(s, actor=self.owner_uuid, action="key-rotate", entity_type="store",
                                entity_id=self.store_id, reason="database key replaced")
@@ -179,7 +196,8 @@ class Store:
 
     def _reconnect(self, db_key: bytes) -> None:
         self.engine.dispose()
-        self.engine = make_engine(self.db_path, db_key)
+        self._keys.replace(db_key)
+        self.engine = make_engine(self.db_path, self._keys)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
 
@@ -189,11 +207,37 @@ class Store:
 
     # closing -----------------------------------------------------------------------
 
+    def anchor_audit_head(self) -> None:
+        """Record the audit head in the key file, outside the database (see audit.py).
+
+        The anchor moves only forward from a chain that still holds the anchored event:
+        after tampering, the old anchor stays so that ``store check`` still reports it.
+        """
+        with self.read() as s:
+            seq, h = audit.head(s)
+            old = self.key_file.anchor()
+            if seq == 0 or old == (seq, h):
+                return
+            if old is not None and not audit.contains(s, *old):
+                log.warning("the audit trail no longer holds its anchored event; the anchor is kept for store check")
+                return
+        self.key_file.audit_anchor = {"seq": seq, "hash": h}
+        self.key_file.save()
+
     def close(self) -> None:
-        """Drop every connection and the key, then let other processes open the store."""
+        """Anchor the audit head, drop the key and every connection, then free the lock.
+
+        The key goes before the connections, so no connection can be made between the
+        two; closing twice is harmless.
+        """
+        if not self.closed:
+            try:
+                self.anchor_audit_head()
+            except (SQLAlchemyDatabaseError, sqlcipher3.DatabaseError, OSError) as exc:
+                log.warning("audit head not anchored at close: %s", type(exc).__name__)
+        self._keys.clear()
         if self.engine is not None:
             self.engine.dispose()
-        self._db_key = b""
         self.lock.release()
 
     def __enter__(self) -> Store:
@@ -213,6 +257,14 @@ def store_exists(folder: Path) -> bool:
     return (folder / KEY_FILE_NAME).exists() or (folder / DB_FILE_NAME).exists()
 
 
+def _refuse_existing(folder: Path) -> None:
+    if store_exists(folder):
+        raise StoreExistsError(
+            f"There is already a store in {folder}.",
+            hint="Open it, or choose another folder (DDASSESS_HOME); it was not overwritten.",
+        )
+
+
 def create_store(folder: Path, passphrase: str, *, practitioner: dict[str, str],
                  use_keyring: bool = True, kdf: KdfParams | None = None) -> CreatedStore:
     """Make a new store; returns it open, with the recovery key to show once."""
@@ -221,15 +273,19 @@ def create_store(folder: Path, passphrase: str, *, practitioner: dict[str, str],
         from ddassess.errors import InvalidInputError
 
         raise InvalidInputError("Enter the practitioner's name: it is recorded with everything they save.")
-    if store_exists(folder):
-        raise StoreExistsError(
-            f"There is already a store in {folder}.",
-            hint="Open it, or choose another folder (DDASSESS_HOME); it was not overwritten.",
-        )
+    _refuse_existing(folder)
     ensure_private_dir(folder)
     lock = StoreLock(folder)
     lock.acquire()
     db_path = folder / DB_FILE_NAME
+    try:
+        # Again under the lock: another process may have created a store since the check
+        # above. Past this line the files are ours, so cleaning up after a failure can
+        # never delete someone else's store.
+        _refuse_existing(folder)
+    except BaseException:
+        lock.release()
+        raise
     try:
         db_key = new_database_key()
         recovery = new_recovery_key()
@@ -290,6 +346,11 @@ def _check_folder(folder: Path) -> None:
     if has_key and not has_db:
         raise CorruptStoreError(f"The store file {DB_FILE_NAME} is missing from {folder} although its key file is there.",
                                 hint="Restore the store file from a backup.")
+    if has_key and sniff_file(db_path) == "empty":
+        # SQLCipher opens an empty file with any key as an empty database: say it here.
+        raise CorruptStoreError(f"The store file {DB_FILE_NAME} in {folder} is empty although its key file is there.",
+                                hint="Nothing has been changed. Restore the store file from a backup "
+                                "(backups/ beside it holds copies made before upgrades).")
 
 
 def _candidate_keys(key_file: KeyFile, creds: Credentials) -> tuple[list[UnwrappedKey], str]:
@@ -304,8 +365,13 @@ def _candidate_keys(key_file: KeyFile, creds: Credentials) -> tuple[list[Unwrapp
     raise UnlockRequired(has_recovery="recovery" in key_file.wraps)
 
 
-def open_store(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = True) -> Store:
-    """Open and unlock an existing store, upgrading its schema (after a backup) if older."""
+def open_store(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = True,
+               record_unlock: bool = True) -> Store:
+    """Open and unlock an existing store, upgrading its schema (after a backup) if older.
+
+    ``record_unlock=False`` is for ``store check`` only: it must be able to look at a store
+    whose damaged pages would make the unlock event fail; it records its own event after.
+    """
     _check_folder(folder)
     key_file = KeyFile.load(folder / KEY_FILE_NAME)
     lock = StoreLock(folder)
@@ -317,10 +383,37 @@ def open_store(folder: Path, creds: Credentials = Credentials(), *, upgrade: boo
         lock.release()
         raise
     store = Store(folder, key_file, db_key, lock, unlocked_by=how)
-    with store.write() as s:
-        audit.append_event(s, actor=store.owner_uuid, action="unlock", entity_type="store",
-                           entity_id=key_file.store_id, changes={"method": how})
+    if record_unlock:
+        try:
+            record_access(store, "unlock")
+        except BaseException:
+            store.close()  # drops the key and releases the lock: nothing is left half-open
+            raise
     return store
+
+
+def record_access(store: Store, action: str) -> None:
+    """Write the audit event for an unlock (or a check); damage found here is "corrupt".
+
+    This is the first write of a session, and the first time pages such as the audit
+    trail's are read: a damaged page surfaces here as SQLite's ``DatabaseError``, which
+    must reach the user as ``CorruptStoreError`` (without SQL or parameters), not as a
+    traceback. The failed transaction is rolled back, so the file is unchanged.
+    """
+    try:
+        with store.write() as s:
+            audit.append_event(s, actor=store.owner_uuid, action=action, entity_type="store",
+                               entity_id=store.store_id, changes={"method": store.unlocked_by})
+        store.anchor_audit_head()
+    except (SQLAlchemyDatabaseError, sqlcipher3.DatabaseError) as exc:
+        orig = getattr(exc, "orig", exc)
+        log.warning("store damaged: %s while recording %s", type(orig).__name__, action)
+        raise CorruptStoreError(
+            f"The store file {DB_FILE_NAME} opened with its key but part of it is damaged "
+            f"({type(orig).__name__}: {orig}).",
+            hint="Nothing has been changed. Run `ddassess store check` to see what is damaged, and "
+            "restore the store from a backup, or ask IT to copy the file for recovery first.",
+        ) from None
 
 
 def _open_and_check(db_path: Path, key_file: KeyFile, keys: list[UnwrappedKey], upgrade: bool) -> bytes:
@@ -341,8 +434,8 @@ def _open_and_check(db_path: Path, key_file: KeyFile, keys: list[UnwrappedKey], 
                     raise StoreVersionError("This store needs an upgrade before this version can use it.")
                 schema.backup_file(db_path, conn, f"before-upgrade-from-{schema.current_revision(conn)}")
                 schema.upgrade(conn)
-        except sqlcipher3.DatabaseError as exc:
-            raise classify_open_error(db_path, exc) from None
+        except (sqlcipher3.DatabaseError, SQLAlchemyDatabaseError) as exc:
+            raise classify_open_error(db_path, getattr(exc, "orig", None) or exc) from None
         finally:
             conn.close()
         if key_file.pending:

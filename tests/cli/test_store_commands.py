@@ -52,7 +52,7 @@ def test_init_creates_store_in_ddassess_home(initialised, data_home, capsys):
 
 def test_init_refuses_to_overwrite(initialised, data_home, capsys):
     before = _db_digest(data_home)
-    assert main(["init", "--name", "Someone Else"]) == 1
+    assert main(["init", "--name", "Someone Else"]) == 2  # bad input, as the README's table says
     assert "already a store" in capsys.readouterr().err
     assert _db_digest(data_home) == before
 
@@ -132,3 +132,65 @@ def test_key_rotate_reencrypts_and_replaces_the_recovery_key(initialised, data_h
 def test_demo_flag_uses_a_separate_store(initialised, data_home, monkeypatch, capsys):
     assert main(["--demo", "unlock-test"]) == 3
     assert "no ddassess store" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_is_reported_by_type_only(initialised, data_home, monkeypatch, capsys):
+    """A bug (here a database error carrying SQL and a name) never prints its details."""
+    from sqlalchemy.exc import OperationalError
+
+    from ddassess.commands import store as store_cmds
+
+    sql, params = "INSERT INTO people (given_name) VALUES (?)", ("Zebedee Quillfeather",)
+
+    def broken(_args):
+        raise OperationalError(sql, params, Exception("disk I/O error"))
+
+    monkeypatch.setattr(store_cmds, "cmd_store_info", broken)
+    assert main(["store", "info"]) == 1
+    err = capsys.readouterr().err
+    assert "unexpected error (OperationalError)" in err
+    for leak in ("INSERT", "Zebedee", "disk I/O error", "Traceback"):
+        assert leak not in err
+    logs = list((data_home / "logs").iterdir())
+    assert len(logs) == 1 and str(logs[0]) in err
+    log_text = logs[0].read_text()
+    assert "OperationalError" in log_text and "Zebedee" not in log_text and "INSERT INTO" not in log_text
+    assert (logs[0].stat().st_mode & 0o077) == 0
+
+
+def test_every_exit_code_is_in_the_readme_table():
+    """Each error's exit code is documented, so scripts can rely on it."""
+    import pathlib
+
+    import ddassess.commands.pdf  # noqa: F401 - every module that defines errors with exit codes
+    import ddassess.pdf.certs  # noqa: F401
+    import ddassess.pdf.signing  # noqa: F401
+    from ddassess import errors
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Exit codes:"):].split("\n\n")[0]
+    documented = {int(n) for n in re.findall(r"(?<![\w-])(\d{1,3}) [A-Za-z]", paragraph)}
+
+    def walk(cls):
+        yield cls
+        for sub in cls.__subclasses__():
+            yield from walk(sub)
+
+    used = {c.exit_code for c in walk(errors.UserFacingError)} | {1, 130}
+    used.discard(130)  # Ctrl+C / cancelled: the shell convention, not ours to document
+    assert used <= documented, f"exit codes not in the README: {sorted(used - documented)}"
+
+
+def test_key_rotate_warns_about_old_key_backups(data_home, monkeypatch, capsys):
+    import shutil
+    from pathlib import Path
+
+    from store_helpers import FIXTURE_PASSPHRASE
+
+    fixture = Path(__file__).resolve().parents[1] / "store" / "fixtures" / "schema-0001"
+    shutil.copytree(fixture, data_home / "store")
+    monkeypatch.setenv("DDASSESS_PASSPHRASE", FIXTURE_PASSPHRASE)
+    assert main(["key", "rotate"]) == 0  # opening upgrades the old schema first, after a backup
+    out = capsys.readouterr().out
+    assert "still open with the old key and passphrase" in out
+    assert len(list((data_home / "store" / "backups").iterdir())) == 1

@@ -112,3 +112,93 @@ def test_bytes_changed_on_disk_are_found_by_check(busy_store, store_folder):
     store.close()
     assert not report.ok
     assert any("fail their integrity check" in p for p in report.problems), report.problems
+
+
+def _tamper_closed(folder, key, *statements):
+    """Edit a closed store with its key, as someone with a copy of the key would."""
+    from ddassess.store.engine import raw_connect
+
+    conn = raw_connect(folder / "ddassess.db", key)
+    conn.execute("BEGIN")
+    for sql, params in statements:
+        conn.execute(sql, params)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def _reopen_and_check(folder):
+    from ddassess.store import Credentials, open_store
+
+    store = open_store(folder, Credentials(passphrase=PASSPHRASE))
+    try:
+        return check_store(store)
+    finally:
+        store.close()
+
+
+def test_a_normal_session_passes_check(busy_store, store_folder):
+    busy_store.close()
+    from ddassess.store import Credentials, open_store
+
+    s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    cases.register_person(s, PersonDetails("Second", "Session", nhs_number="9990000034"))
+    s.close()
+    report = _reopen_and_check(store_folder)
+    assert report.ok, report.problems
+    anchor = json.loads((store_folder / "ddassess.keys.json").read_text())["audit_anchor"]
+    assert anchor["seq"] == len(_events_of(store_folder)) and len(anchor["hash"]) == 64
+
+
+def _events_of(folder):
+    from ddassess.store import Credentials, open_store
+
+    s = open_store(folder, Credentials(passphrase=PASSPHRASE), record_unlock=False)
+    try:
+        return _events(s)
+    finally:
+        s.close()
+
+
+def test_deleting_the_whole_trail_is_detected(busy_store, store_folder):
+    key = busy_store._db_key
+    busy_store.close()
+    _tamper_closed(store_folder, key, ("DELETE FROM audit_events", ()),
+                   ("DELETE FROM store_meta WHERE key = 'audit_head'", ()))
+    report = _reopen_and_check(store_folder)
+    assert not report.ok
+    # The unlock after the deletion starts a new trail at event 1, which is not the store's creation.
+    assert any("audit event 1 is not the creation of this store" in p for p in report.problems), report.problems
+    assert any("recorded in the key file" in p for p in report.problems), report.problems
+
+
+def test_an_empty_trail_fails_check(busy_store, store_folder):
+    """Checked without an unlock event in between: the trail is simply empty."""
+    from ddassess.store import Credentials, open_store
+
+    key = busy_store._db_key
+    busy_store.close()
+    _tamper_closed(store_folder, key, ("DELETE FROM audit_events", ()),
+                   ("DELETE FROM store_meta WHERE key = 'audit_head'", ()))
+    s = open_store(store_folder, Credentials(passphrase=PASSPHRASE), record_unlock=False)
+    report = check_store(s)
+    s.close()
+    assert any("audit trail: no events are left" in p for p in report.problems), report.problems
+
+
+def test_cutting_the_tail_and_moving_the_head_back_is_detected(busy_store, store_folder, monkeypatch, capsys):
+    from ddassess.cli import main
+
+    key = busy_store._db_key
+    busy_store.close()  # anchors the head in the key file
+    events = _events_of(store_folder)
+    keep = events[len(events) // 2]
+    # Inside the database the cut is perfect: a contiguous chain from genesis, head = last event.
+    _tamper_closed(store_folder, key, ("DELETE FROM audit_events WHERE seq > ?", (keep.seq,)),
+                   ("UPDATE store_meta SET value = ? WHERE key = 'audit_head'", (f"{keep.seq}:{keep.hash}",)))
+    report = _reopen_and_check(store_folder)
+    assert not report.ok
+    assert any("recorded in the key file" in p for p in report.problems), report.problems
+    # Unlocking again did not move the anchor past the cut: the command still says so.
+    monkeypatch.setenv("DDASSESS_PASSPHRASE", PASSPHRASE)
+    assert main(["store", "check"]) == 8
+    assert "recorded in the key file" in capsys.readouterr().out

@@ -68,17 +68,42 @@ def test_plaintext_keyring_is_treated_as_none(store_folder, tmp_path, monkeypatc
         open_store(store_folder, Credentials())
 
 
-def test_chainer_with_a_plaintext_member_is_not_secure():
+@pytest.fixture
+def chained(tmp_path, monkeypatch):
+    """keyring's chainer over a real (here in-memory) keyring and keyrings.alt's plaintext file."""
     from keyring.backends.chainer import ChainerBackend
 
-    chainer = ChainerBackend.__new__(ChainerBackend)
-    monkey_members = [InMemoryKeyring(), PlaintextKeyring()]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ChainerBackend, "backends", property(lambda self: monkey_members))
-        keyring.set_keyring(chainer)
-        assert secure_keyring() is None
-        monkey_members.pop()
-        assert secure_keyring() is chainer
+    secure, plaintext = InMemoryKeyring(), PlaintextKeyring()
+    plain_file = tmp_path / "keyring_pass.cfg"
+    monkeypatch.setattr(PlaintextKeyring, "file_path", str(plain_file), raising=False)
+    members = [plaintext, secure]  # plaintext first: the worst order for us
+    monkeypatch.setattr(ChainerBackend, "backends", property(lambda self: members))
+    keyring.set_keyring(ChainerBackend())
+    return secure, plaintext, plain_file, members
+
+
+def test_chainer_uses_only_its_secure_members(store_folder, chained):
+    secure, _plaintext, plain_file, _members = chained
+    assert secure_keyring() is secure
+    assert "InMemoryKeyring" in keyring_description()
+    c = _create(store_folder)
+    assert c.store.key_file.has_keyring
+    assert (KEYRING_SERVICE, keyring_account(c.store.store_id)) in secure.secrets
+    assert not plain_file.exists(), "a secret was written to the plaintext keyring file"
+    store = open_store(store_folder, Credentials())
+    assert store.unlocked_by == "keyring"
+    store.set_keyring(False)
+    store.close()
+    assert secure.secrets == {}
+    assert not plain_file.exists()
+
+
+def test_chainer_of_only_insecure_members_is_none(chained):
+    from keyring.backends import fail
+
+    _secure, plaintext, _plain_file, members = chained
+    members[:] = [plaintext, fail.Keyring()]
+    assert secure_keyring() is None
 
 
 @pytest.mark.parametrize("broken", [LockedKeyring, RaisingKeyring])

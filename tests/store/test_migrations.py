@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
-from store_helpers import FIXTURE_PASSPHRASE
+from store_helpers import FIXTURE_PASSPHRASE, PASSPHRASE
 
 from ddassess.domain.models import PersonDetails
+from ddassess.errors import StoreVersionError
 from ddassess.services import cases
 from ddassess.store import Credentials, open_store
 from ddassess.store import schema
@@ -27,7 +28,11 @@ def test_head_revision_constant_matches_the_migration_scripts():
 
 
 def test_every_released_schema_but_the_newest_has_a_fixture():
-    assert "0001" in RELEASED
+    """Every migration's revision except the head was released, so each needs a fixture store."""
+    released = set(schema.known_revisions()) - {schema.HEAD_REVISION}
+    missing = sorted(released - set(RELEASED))
+    assert not missing, f"no fixture store for schema {missing}: run tests/store/fixtures/make_schema_fixture.py"
+    assert {"0001", "0002", "0003"} <= set(RELEASED)
 
 
 @pytest.mark.parametrize("revision", RELEASED)
@@ -35,6 +40,7 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
     folder = tmp_path / "store"
     shutil.copytree(FIXTURES / f"schema-{revision}", folder)
     original = (folder / "ddassess.db").read_bytes()
+    original_key_file = (folder / "ddassess.keys.json").read_bytes()
     store = open_store(folder, Credentials(passphrase=FIXTURE_PASSPHRASE))
     try:
         conn = store.raw_connection()
@@ -42,19 +48,31 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
         conn.close()
         person = cases.find_person_by_nhs(store, "9990000042")
         assert person is not None and person.family_name == "Person"
+        conn = store.raw_connection()
+        assert conn.execute("SELECT count(*) FROM form_responses WHERE answers_json = '{\"q1\": 2}'").fetchone()[0] == 1
+        if revision >= "0002":  # rows of the tables later releases added are carried over
+            assert conn.execute("SELECT value_json FROM practitioner_settings").fetchall() == [("14",)]
+        if revision >= "0003":
+            assert conn.execute("SELECT key_pem FROM signing_identities").fetchall() == [("fixture key",)]
+        conn.close()
         # The upgraded store is fully usable, including the new tables and the audit chain.
         cases.register_person(store, PersonDetails("After", "Upgrade", nhs_number="9990000050"))
         report = check_store(store)
         assert report.ok, report.problems
         backups = list((folder / "backups").iterdir())
         assert len(backups) == 1 and f"before-upgrade-from-{revision}" in backups[0].name
-        assert backups[0].read_bytes() == original  # an exact, still encrypted copy
-        old_key = store._db_key
+        assert (backups[0] / "ddassess.db").read_bytes() == original  # an exact, still encrypted copy
+        assert (backups[0] / "ddassess.keys.json").read_bytes() == original_key_file
     finally:
         store.close()
-    backup_conn = raw_connect(backups[0], old_key)
-    assert schema.current_revision(backup_conn) == revision
-    backup_conn.close()
+    # The backup folder on its own is a whole store: it opens with the passphrase, at the old schema.
+    restored = tmp_path / "restored"
+    shutil.copytree(backups[0], restored)
+    with pytest.raises(StoreVersionError):
+        open_store(restored, Credentials(passphrase=FIXTURE_PASSPHRASE), upgrade=False)
+    old = open_store(restored, Credentials(passphrase=FIXTURE_PASSPHRASE))
+    assert cases.find_person_by_nhs(old, "9990000042") is not None
+    old.close()
 
 
 def test_migrations_produce_what_the_orm_expects(store):
@@ -106,7 +124,7 @@ def test_failed_upgrade_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="simulated failure"):
         open_store(folder, Credentials(passphrase=FIXTURE_PASSPHRASE))
     backups = list((folder / "backups").iterdir())
-    assert backups and backups[0].read_bytes() == original
+    assert backups and (backups[0] / "ddassess.db").read_bytes() == original
     monkeypatch.undo()
     # Nothing of the failed migration is left: the store is still at 0001 with its data,
     # and this version can then upgrade it properly.
@@ -117,3 +135,94 @@ def test_failed_upgrade_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     assert "half_done" not in tables
     assert cases.find_person_by_nhs(store, "9990000042") is not None
     store.close()
+
+
+BATCH_0005 = '''
+"""A future migration that rebuilds the practitioners table (copy, drop, rename).
+
+Revision ID: 0005
+Revises: 0004
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    conn = op.get_bind()
+    fk = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    conn.exec_driver_sql(f"CREATE TABLE fk_state_seen (on_ integer)")
+    conn.exec_driver_sql(f"INSERT INTO fk_state_seen VALUES ({int(fk)})")
+    with op.batch_alter_table("practitioners", recreate="always") as batch:
+        batch.add_column(sa.Column("pronouns", sa.String(40), nullable=True))
+    EXTRA
+'''
+
+
+def _future_migration(tmp_path, monkeypatch, extra: str = "pass") -> None:
+    migrations = tmp_path / "migrations"
+    shutil.copytree(schema.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    (migrations / "versions" / "0005_rebuild_practitioners.py").write_text(BATCH_0005.replace("EXTRA", extra))
+    monkeypatch.setattr(schema, "MIGRATIONS_DIR", migrations)
+    monkeypatch.setattr(schema, "HEAD_REVISION", "0005")
+
+
+def _add_rows_that_refer_to_the_owner(store) -> None:
+    from ddassess.services.settings import get_setting, set_setting
+
+    set_setting(store, "text_size", 14)
+    assert get_setting(store, "text_size") == 14
+    conn = store.raw_connection()
+    conn.execute("INSERT INTO signing_identities (uuid, practitioner_id, source, certificate_pem, chain_pem, key_pem, "
+                 "fingerprint, not_after, created_at) SELECT 'sid-1', id, 'team-ca', 'c', 'ch', 'k', 'f1', '2030', '2026' "
+                 "FROM practitioners")
+    conn.close()
+
+
+def _count(store, table: str) -> int:
+    conn = store.raw_connection()
+    try:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_batch_rebuild_of_practitioners_keeps_the_rows_that_refer_to_it(store, store_folder, tmp_path, monkeypatch):
+    _add_rows_that_refer_to_the_owner(store)
+    store.close()
+    _future_migration(tmp_path, monkeypatch)
+    s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    try:
+        conn = s.raw_connection()
+        assert conn.execute("SELECT on_ FROM fk_state_seen").fetchone()[0] == 0, "foreign keys were on during the migration"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # and on again afterwards
+        assert "pronouns" in {r[1] for r in conn.execute("PRAGMA table_info(practitioners)")}
+        conn.close()
+        assert _count(s, "practitioner_settings") == 1
+        assert _count(s, "signing_identities") == 1
+    finally:
+        s.close()
+
+
+def test_an_upgrade_that_breaks_references_is_undone(store, store_folder, tmp_path, monkeypatch):
+    from ddassess.errors import UpgradeFailedError
+
+    _add_rows_that_refer_to_the_owner(store)
+    store.close()
+    _future_migration(tmp_path, monkeypatch, extra='op.execute("UPDATE signing_identities SET practitioner_id = 999")')
+    with pytest.raises(UpgradeFailedError, match="referring to records that do not exist"):
+        open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    monkeypatch.undo()
+    s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    try:
+        conn = s.raw_connection()
+        assert schema.current_revision(conn) == "0004"
+        assert conn.execute("SELECT count(*) FROM signing_identities WHERE practitioner_id = 999").fetchone()[0] == 0
+        conn.close()
+        assert check_store(s).ok
+    finally:
+        s.close()
