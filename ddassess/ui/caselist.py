@@ -61,7 +61,7 @@ class CaseTableModel(QAbstractTableModel):
         self.store, self.date_format = store, date_format
         self.query = CaseQuery()
         self.rows: list[CaseRow] = []
-        self.cells: list[tuple[str, ...]] = []  # each row's text, made once when the page arrives
+        self.cells: list[tuple[str, ...] | None] = []  # each row's text, made when first shown
         self.total: int | None = 0  # None: more than COUNT_CAP
         self._more = False
         self.refresh()
@@ -74,7 +74,7 @@ class CaseTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.query, self.total = page.query, page.total
         self.rows = list(page.rows)
-        self.cells = [self._cells(r) for r in self.rows]
+        self.cells = [None] * len(self.rows)
         self._more = len(self.rows) == PAGE
         self.endResetModel()
 
@@ -111,7 +111,7 @@ class CaseTableModel(QAbstractTableModel):
         if more:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
             self.rows.extend(more)
-            self.cells.extend(self._cells(r) for r in more)
+            self.cells.extend([None] * len(more))
             self.endInsertRows()
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
@@ -123,7 +123,11 @@ class CaseTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.cells[index.row()][index.column()]
+            row = index.row()
+            cells = self.cells[row]
+            if cells is None:  # formatted once, and only for rows the view shows
+                cells = self.cells[row] = self._cells(self.rows[row])
+            return cells[index.column()]
         if role == Qt.ItemDataRole.UserRole:
             return self.rows[index.row()].case_id
         if index.column() != RISK_COLUMN:
