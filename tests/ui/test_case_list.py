@@ -74,6 +74,9 @@ def test_lead_agency_and_my_cases_filters(qtbot, window):
     populate(conn, 300, 0)  # bulk cases coordinated by nobody in particular
     conn.close()
     cl = CaseListWidget(window.store)
+    qtbot.addWidget(cl)
+    qtbot.waitUntil(lambda: cl.lead.findData("Mental health service") > 0)  # listed off the GUI thread
+    assert [cl.lead.itemText(i) for i in range(cl.lead.count())] == ["Any lead agency", "Mental health service"]
     cl.lead.setCurrentIndex(cl.lead.findData("Mental health service"))
     assert [r.case_id for r in cl.model.rows] == [mine.id]
     cl.lead.setCurrentIndex(0)
@@ -259,3 +262,15 @@ def test_search_runs_off_the_gui_thread_and_shows_the_newest_text(qtbot, window)
     qtbot.waitUntil(lambda: cl.model.query.text == "Sam Dummy12" and not cl._searching, timeout=5000)
     assert cl.model.rows and all(r.name.startswith("Sam Dummy12") for r in cl.model.rows)
     assert cl.count.text() == f"{len(cl.model.rows)} case{'s' if len(cl.model.rows) != 1 else ''}"
+
+
+def test_a_search_answer_arriving_after_lock_is_not_shown(qtbot, window):
+    from ddassess.services.caselist import first_page
+
+    _person(window, "Testy", "McTestface")
+    cl = window.case_list
+    cl.search.setText("Testy")  # a search starts off the GUI thread ...
+    answer = first_page(window.store, cl.current_query(), PAGE, COUNT_CAP)
+    cl.model.clear()  # ... and the window locks (MainWindow.lock clears the model) before it arrives
+    cl._found(answer)
+    assert cl.model.rows == [] and cl.model.rowCount() == 0
