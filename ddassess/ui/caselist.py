@@ -213,7 +213,7 @@ class CaseListWidget(QWidget):
         self.lead.currentIndexChanged.connect(self.apply)
         self.table.activated.connect(lambda idx: self.case_opened.emit(self.model.data(idx, Qt.ItemDataRole.UserRole)))
         self.find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.focus_search,
-                              context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                              context=Qt.ShortcutContext.WindowShortcut)  # only while the list is shown
         self._show_count()
 
     def _size_columns(self) -> None:

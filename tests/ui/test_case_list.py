@@ -231,6 +231,12 @@ def test_ctrl_f_moves_to_the_search_box(qtbot, window):
     qtbot.keyClick(cl.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert cl.search.hasFocus()
     assert cl.search.selectedText() == "Testy"  # typing replaces the old search
+    # With a case open in front of the list, Ctrl+F is not the list's: the hidden box keeps no focus.
+    page = window.open_case(cl.model.rows[0].case_id)
+    qtbot.waitUntil(page.isVisible)
+    page.setFocus()
+    qtbot.keyClick(page, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert not cl.search.hasFocus()
 
 
 def test_a_stale_search_answer_is_dropped(qtbot, window):
