@@ -203,8 +203,8 @@ class CaseListWidget(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table)
         layout.addWidget(self.count)
-        self._wanted: CaseQuery | None = None  # the newest query asked for
         self._searching = False  # a search is running off the GUI thread
+        self._locked = False  # the rows were dropped on lock: show nothing more
         self.model.cleared.connect(self._forget)
         self.search.textChanged.connect(self._typed)
         for box in (self.mine, self.risk, self.overdue, self.closed):
@@ -251,15 +251,13 @@ class CaseListWidget(QWidget):
 
     def apply(self) -> None:
         """Show the current search and filters now (a filter changed, or a case was added)."""
-        q = self._wanted = self.current_query()
-        self.model.refresh(q)
+        self.model.refresh(self.current_query())
         self._show_count()
         self.searched.emit()
 
     def _typed(self) -> None:
-        self._wanted = self.current_query()
-        if not self._searching:
-            self._search(self._wanted)
+        if not self._searching:  # otherwise the running search's answer starts the next one
+            self._search(self.current_query())
 
     def _search(self, q: CaseQuery) -> None:
         self._searching = True
@@ -268,10 +266,12 @@ class CaseListWidget(QWidget):
 
     def _found(self, page: FirstPage) -> None:
         self._searching = False
-        if self._wanted is None:  # locked meanwhile
+        if self._locked:
             return
-        if page.query != self._wanted:  # typed on meanwhile: this answer is stale
-            self._search(self._wanted)
+        wanted = self.current_query()  # the text, filters and sort on screen now
+        if page.query != wanted:  # stale: typed on, or sorted or filtered, meanwhile
+            if self.model.query != wanted:
+                self._search(wanted)
             return
         self.model.show_page(page)
         self._show_count()
@@ -281,12 +281,12 @@ class CaseListWidget(QWidget):
         from ddassess.ui.errors import show_error
 
         self._searching = False
-        if self._wanted is not None:
+        if not self._locked:
             show_error(self, exc)
 
     def _forget(self) -> None:
         """On lock: an answer still coming from the store is not shown."""
-        self._wanted = None
+        self._locked = True
         self._show_count()
 
     def _show_count(self) -> None:

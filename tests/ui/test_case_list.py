@@ -253,9 +253,32 @@ def test_a_stale_search_answer_is_dropped(qtbot, window):
     late = first_page(window.store, replace(cl.model.query, text="Mine"), PAGE, COUNT_CAP)
     assert [r.case_id for r in late.rows] == [mine]
     cl._searching = True  # as if it were the search in flight
-    with qtbot.waitSignal(cl.searched, timeout=3000):
-        cl._found(late)  # dropped, and the text in the box searched again
+    cl._found(late)
     assert [r.case_id for r in cl.model.rows] == [other] and cl.model.query.text == "Other"
+    assert cl.count.text() == "1 case"
+    # Typed on while a search ran: the late answer is dropped and the newest text searched.
+    cl.search.blockSignals(True)
+    cl.search.setText("Mi")
+    cl.search.blockSignals(False)
+    early = first_page(window.store, replace(cl.model.query, text="M"), PAGE, COUNT_CAP)
+    cl._searching = True
+    with qtbot.waitSignal(cl.searched, timeout=3000):
+        cl._found(early)
+    assert [r.case_id for r in cl.model.rows] == [mine] and cl.model.query.text == "Mi"
+
+
+def test_sorting_while_a_search_runs_keeps_the_sort(qtbot, window):
+    from ddassess.services.caselist import first_page
+
+    for given in ("Alpha", "Bravo", "Charlie"):
+        _person(window, given, "Fictional")
+    cl = window.case_list
+    _search(qtbot, cl, "Fictional")
+    answer = first_page(window.store, cl.current_query(), PAGE, COUNT_CAP)  # in flight, newest first
+    cl.table.sortByColumn(NAME_COLUMN, Qt.SortOrder.AscendingOrder)  # the user sorts by name meanwhile
+    cl._searching = True
+    cl._found(answer)
+    assert [r.name for r in cl.model.rows] == ["Alpha Fictional", "Bravo Fictional", "Charlie Fictional"]
 
 
 def test_search_runs_off_the_gui_thread_and_shows_the_newest_text(qtbot, window):
