@@ -76,11 +76,11 @@ def test_signature_fields_sit_in_the_practitioners_blocks_and_sign():
 
 
 def test_signing_a_field_that_is_not_there_fails_cleanly():
-    from pyhanko.sign.general import SigningError
+    from ddassess.pdf.signing import SignatureFieldError
 
     pdf = prepare_for_signing(render_care_plan(sample_plan()))
     ca = certs.new_team_ca("Fictional Joint Team")
-    with pytest.raises(SigningError):
+    with pytest.raises(SignatureFieldError, match="no signature block 'no_such_field'"):
         sign_pdf(pdf, certs.issue_certificate(ca, "Casey Coordinator"), field_name="no_such_field")
 
 
