@@ -92,14 +92,10 @@ def sign_pdf(pdf: bytes, identity: Identity, *, field_name: str, reason: str = "
 
 
 def _stamp_font():  # type: ignore[no-untyped-def]
-    """The visible stamp in DejaVu Sans, embedded and subset, so "Łukasz Żółć" prints as
-    written (pyHanko's default Courier has only Latin-1). Needs fontTools and uharfbuzz."""
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    """The visible stamp in embedded DejaVu Sans, so "Łukasz Żółć" prints as written."""
+    from ddassess.pdf.stampfont import StampFont
 
-    from ddassess.paths import resources_dir
-
-    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # "FFTM NOT subset" is harmless
-    return GlyphAccumulatorFactory(str(resources_dir() / "fonts" / "DejaVuSans.ttf"))
+    return StampFont()
 
 
 def _check_field(writer, identity: Identity, field_name: str, new: bool) -> None:  # type: ignore[no-untyped-def]

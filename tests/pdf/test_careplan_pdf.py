@@ -57,9 +57,7 @@ def test_long_plan_splits_with_identifiers_and_page_numbers_on_every_page():
         assert f"Page {n} of {len(pages)}" in text
         assert "999 000 0018" in text and "DD-2026-00042" in text and "version 2" in text
         assert "CONFIDENTIAL" in text
-    # The actions table's header row repeats on pages that continue it.
-    continued = [t for t in pages[1:] if re.search(r"Action\s+Who\s+Agency", t)]
-    assert len(continued) >= 2
+    # (A table's header row repeating on its continuation pages: test_careplan_layout.py.)
 
 
 def test_signature_fields_sit_in_the_practitioners_blocks_and_sign():

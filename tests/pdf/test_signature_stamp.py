@@ -59,6 +59,11 @@ def test_polish_signer_name_in_the_stamp():
     fonts = _fonts(stamp)
     assert fonts and all("DejaVuSans" in str(f["/BaseFont"]) for f in fonts), [f["/BaseFont"] for f in fonts]
     for font in fonts:  # embedded, so every reader shows the same letters
-        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+        cidfont = font["/DescendantFonts"][0].get_object()
+        descriptor = cidfont["/FontDescriptor"].get_object()
         assert "/FontFile2" in descriptor or "/FontFile3" in descriptor
+        # Widths in thousandths of an em (DejaVu's "0" is 636/1000 wide): with the font's own
+        # 2,048 units the letters were spread twice as wide and ran out of the box.
+        widths = [w for entry in cidfont["/W"] if isinstance(entry, list) for w in entry]
+        assert widths and max(widths) <= 1000, widths
     assert [r.ok for r in verify_pdf(pdf, [ca.certificate])] == [True]
