@@ -365,3 +365,18 @@ def test_plan_for_a_case_with_no_assessment_starts_empty(store, case):
 
     prefill = assessment_prefill(store, CATALOGUE, case)
     assert [n["need"] for n in prefill["needs"]] == ["Patient Health Questionnaire (PHQ-9): 18 (Moderately severe)"]
+
+
+@pytest.mark.parametrize("lead, expected", [("substance_misuse", "Substance misuse service"),
+                                            ("mental_health", "Mental health service"), (None, None)])
+def test_lead_agency_is_prefilled_from_the_decision_not_the_protocols_typical_lead(lead, expected):
+    """The lead agency decision may differ from the protocol's typical lead for the quadrant."""
+    from ddassess.formengine import evaluate
+
+    class Decided:
+        def lookup(self, form_id: str, name: str):  # type: ignore[no-untyped-def]
+            answers = {"lead": lead, "typical_lead": "Mental health service", "care_coordinator": "Casey"}
+            return answers.get(name) if form_id == "lead_agency" else None
+
+    prefills = evaluate(CATALOGUE.get("care_plan"), {}, Decided(), tables=CATALOGUE.tables).prefills
+    assert prefills.get("lead_agency") == expected
