@@ -343,15 +343,17 @@ def _agreements_of(store: Store, case_id: int, plan: CarePlan) -> dict[str, dict
     return {role: {"key": a["key"], "for": a["for"]} for role, a in found.items()}
 
 
-def countersign(store: Store, path: Path, identity: Any, role: str) -> None:
-    """Add a signature to a plan PDF already signed by others, incrementally, in place.
+def countersign(store: Store, path: Path, identity: Any, role: str, out: Path | None = None) -> Path:
+    """Add a signature to a plan PDF already signed by others, incrementally: in place, or to
+    ``out`` (the received file is then left as it came). Returns the file written.
 
     Refuses a copy whose earlier signatures do not all check out: nobody should put their
     name to a plan that was changed after the others signed it."""
     from ddassess.pdf.signing import sign_pdf, verify_pdf
     from ddassess.services.signing import trusted_roots
 
-    check_writable(path)
+    target = out or path
+    check_writable(target)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -360,10 +362,11 @@ def countersign(store: Store, path: Path, identity: Any, role: str) -> None:
     if bad:
         raise InvalidInputError(f"This plan's signature by {bad[0].signer} does not check out, so it was not signed.",
                                 hint="Ask for the original; run `ddassess pdf verify` to see why.")
-    atomic_write(path, sign_pdf(data, identity, field_name=role, reason="Joint care plan agreed"), mode=0o600)
+    atomic_write(target, sign_pdf(data, identity, field_name=role, reason="Joint care plan agreed"), mode=0o600)
     with store.write() as s:
-        append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan-file", entity_id=path.name,
-                     changes={"signed_as": [None, role]}, reason="countersigned")
+        append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan-file",
+                     entity_id=target.name, changes={"signed_as": [None, role]}, reason="countersigned")
+    return target
 
 
 def render_for_print(store: Store, catalogue: Catalogue, case_id: int):  # type: ignore[no-untyped-def]
