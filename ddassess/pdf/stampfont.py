@@ -6,6 +6,11 @@ font, but writes glyph widths and HarfBuzz advances in the font's own units, whi
 reads as thousandths of an em: right only for fonts with 1,000 units per em. DejaVu Sans
 has 2,048, so every letter was spaced twice as wide and the stamp ran out of its box.
 ``ThousandthsAccumulator`` scales both to thousandths; nothing else changes.
+
+Subsetting the whole DejaVu Sans at every signing took ~450 ms, most of it decoding its
+OpenType layout tables, which a one-line stamp does not need. ``_font_bytes`` makes, once
+per process, a copy limited to the scripts names are written in here (Latin, Latin
+Extended, Greek, Cyrillic, punctuation) without layout tables.
 """
 
 from __future__ import annotations
@@ -20,9 +25,28 @@ from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFa
 from ddassess.paths import resources_dir
 
 
+NAME_SCRIPTS = [*range(0x20, 0x250), *range(0x370, 0x530), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), 0x20AC]
+
+
 @cache
 def _font_bytes() -> bytes:
-    return (resources_dir() / "fonts" / "DejaVuSans.ttf").read_bytes()
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # "FFTM NOT subset" is harmless
+    font = TTFont(str(resources_dir() / "fonts" / "DejaVuSans.ttf"))
+    for tag in ("GSUB", "GPOS", "GDEF"):
+        if tag in font:
+            del font[tag]
+    options = subset.Options()
+    options.layout_features, options.name_IDs, options.notdef_outline = [], ["*"], True
+    options.drop_tables += ["FFTM"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=NAME_SCRIPTS)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 class ThousandthsAccumulator(GlyphAccumulator):
@@ -45,7 +69,6 @@ class StampFont(GlyphAccumulatorFactory):
     font_file: str = "DejaVuSans.ttf"
 
     def create_font_engine(self, writer, obj_stream=None) -> GlyphAccumulator:  # type: ignore[no-untyped-def]
-        logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # "FFTM NOT subset" is harmless
         if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
             obj_stream = writer.prepare_object_stream()
         return ThousandthsAccumulator(writer=writer, font_handle=io.BytesIO(_font_bytes()),
