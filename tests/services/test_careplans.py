@@ -203,12 +203,17 @@ def test_blocks_show_role_and_agency_and_readable_copies(store, case, tmp_path):
         s.add(PractitionerRecord(name="Pat Partner", role="Dual diagnosis worker", agency="Fictional SMS"))
     _start(store, "care_plan", PLAN | {"copy_given": ["person", "gp", "partner_service"],
                                        "carer_involved": True, "carer_name": "Sam (sister)",
-                                       "carer_assessment": "offered"})
+                                       "carer_assessment": "offered",
+                                       "partner_signed": {"strokes": [[[0, 0], [4, 8], [8, 0]]],
+                                                          "signed_at": "2026-11-21T15:30:00+00:00"}})
     _make_signer(store)
     me = signing.load_identity(store, "my signing passphrase")
     plan = export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf", me)
     blocks = {b.role: b for b in plan.signatures}
     assert (blocks["partner"].job_title, blocks["partner"].agency) == ("Dual diagnosis worker", "Fictional SMS")
+    # The partner's drawn signature from the meeting is in their block, with its own date.
+    assert blocks["partner"].strokes and blocks["partner"].signed_on == dt.date(2026, 11, 21)
+    assert not blocks["team_lead"].is_signed  # the team lead countersigns the PDF later
     signer = blocks["care_coordinator"]  # from the signing certificate (issued from the owner's profile)
     assert (signer.name, signer.job_title, signer.agency) == ("Testy McTestface", "Substance misuse social worker",
                                                              "Fictional SMS")
