@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import logging
 from dataclasses import dataclass
-from functools import cache
 
 from ddassess.errors import InvalidInputError, UserFacingError
 from ddassess.pdf.certs import Identity, certificate_problem, common_name
@@ -101,6 +100,7 @@ def _stamp_font():  # type: ignore[no-untyped-def]
 def _check_field(writer, identity: Identity, field_name: str, new: bool) -> None:  # type: ignore[no-untyped-def]
     """Refuse, before anything is written, a block that is missing or already signed, and a
     second role for a certificate that has already signed this plan."""
+    from cryptography import x509
     from pyhanko.sign.fields import enumerate_sig_fields
 
     mine = identity.certificate.fingerprint(_sha256())
@@ -115,10 +115,7 @@ def _check_field(writer, identity: Identity, field_name: str, new: bool) -> None
         raise SignatureFieldError(f"The '{field_name.replace('_', ' ')}' block of this plan is already signed.",
                                   hint="Each block is signed once; choose your own role's block.")
     for sig in writer.prev.embedded_signatures:
-        cert = sig.signer_cert
-        from cryptography import x509
-
-        if x509.load_der_x509_certificate(cert.dump()).fingerprint(_sha256()) == mine:
+        if x509.load_der_x509_certificate(sig.signer_cert.dump()).fingerprint(_sha256()) == mine:
             raise SignatureFieldError(
                 f"You have already signed this plan as {sig.field_name.replace('_', ' ')}; one person signs one "
                 "role only.", hint="The other blocks are for the partner-service practitioner and the team lead.")
