@@ -8,7 +8,9 @@ turn a response of that form, plus the case's scores, flags and care team, into 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 
 ACTION_STATUSES = ("not started", "in progress", "achieved", "discontinued")
 SIGNER_ROLES = ("service_user", "care_coordinator", "partner", "team_lead")
@@ -113,24 +115,45 @@ class CarePlan:
     copies_given_to: tuple[str, ...] = ()
     signatures: tuple[SignatureBlock, ...] = ()
 
+    def content_hash(self) -> str:
+        """SHA-256 of what the plan says, leaving out its version label and signatures.
+
+        Two versions with the same hash say the same thing, so a signature given to one
+        belongs to the other too; a different hash means the plan changed and must be
+        agreed (and signed) again."""
+        content = asdict(self)
+        for key in ("version", "replaces_version", "updated", "signatures"):
+            content.pop(key, None)
+        return hashlib.sha256(json.dumps(content, default=str, sort_keys=True).encode("utf-8")).hexdigest()
+
     def missing_for_signing(self) -> list[str]:
-        """What must be filled before the plan can be signed, in the words of the form."""
+        """What the printed plan itself lacks before it can be signed, in plain words.
+
+        The care plan form's own required answers are checked by the form engine (the
+        services combine both); this covers what the plan gathers from elsewhere."""
         missing = []
-        if not self.what_matters.strip():
-            missing.append("What matters to me (in the person's own words)")
         if not self.needs:
             missing.append("At least one need with a goal")
         for i, need in enumerate(self.needs, 1):
             if not need.goal.strip():
                 missing.append(f"Need {i} ({need.area}): the goal")
-            if not need.actions:
-                missing.append(f"Need {i} ({need.area}): at least one action")
+            for j, action in enumerate(need.actions, 1):
+                if not action.responsible.strip():
+                    missing.append(f"Need {i} ({need.area}), action {j}: who is responsible")
         if not self.care_coordinator.strip():
             missing.append("The named care coordinator")
+        if not self.partner_worker.strip():
+            missing.append("The named partner-service worker")
         if not self.lead_agency.strip():
             missing.append("The lead agency")
+        if not self.what_matters.strip():
+            missing.append("What matters to me (in the person's own words)")
+        if not self.risk_management.strip():
+            missing.append("The risk management plan")
         if not self.crisis_plan:
             missing.append("The crisis and contingency plan")
+        if not self.information_sharing.strip():
+            missing.append("The information-sharing agreement")
         if self.next_review is None:
             missing.append("The next review date")
         return missing

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import BaseDocTemplate, Frame, KeepTogether, PageTemplate, Paragraph, Spacer, Table
 
@@ -18,6 +20,7 @@ from ddassess.domain.careplan import CarePlan
 from ddassess.domain.nhs import format_nhs_number
 from ddassess.pdf.layout import (
     MARGIN,
+    KeepStart,
     PAGE_H,
     PAGE_W,
     SEVERITY_COLOURS,
@@ -40,9 +43,19 @@ class RenderedPlan:
     signature_fields: dict[str, tuple[int, tuple[int, int, int, int]]] = field(default_factory=dict)
 
 
-def _section(story: list, st: Styles, title: str, text: str) -> None:  # type: ignore[type-arg]
-    story.append(Paragraph(title, st.h1))
-    story.append(Paragraph(para_text(text), st.body))
+def _section(story: list, st: Styles, title: str, text: str, empty: str,  # type: ignore[type-arg]
+             style: ParagraphStyle | None = None) -> None:
+    """A titled section; an empty one says so in words rather than leaving a bare heading."""
+    body = Paragraph(para_text(text), style or st.body) if text and text.strip() else Paragraph(empty, st.empty)
+    story.append(KeepStart([Paragraph(title, st.h1_free)], body))
+
+
+def _titled(title: str, st: Styles, body: list) -> list:  # type: ignore[type-arg]
+    """A section heading kept with the start of its first flowable."""
+    first = body[0]
+    if isinstance(first, KeepStart):  # a need: the section heading joins its heading and goal
+        return [KeepStart([Paragraph(title, st.h1_free), *first.lead], first.body), *body[1:]]
+    return [KeepStart([Paragraph(title, st.h1_free)], first), *body[1:]]
 
 
 def _summary(plan: CarePlan, st: Styles) -> Table:
@@ -61,7 +74,7 @@ def _summary(plan: CarePlan, st: Styles) -> Table:
 
 def _flags(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
     if not plan.risk_flags:
-        return [Paragraph("No active risk flags at the time of this plan.", st.body)]
+        return [Paragraph("No active risk flags at the time of this plan.", st.empty)]
     out = []
     for flag in plan.risk_flags:
         colour = SEVERITY_COLOURS.get(flag.severity, "#333333")
@@ -73,7 +86,7 @@ def _flags(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
 
 def _scores(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
     if not plan.scores:
-        return [Paragraph("No screening recorded yet.", st.body)]
+        return [Paragraph("No screening recorded yet.", st.empty)]
     rows = [[Paragraph(h, st.cell_bold) for h in ("Instrument", "Date", "Score", "Band")]]
     rows += [[Paragraph(para_text(s.instrument), st.cell), Paragraph(fmt_date(s.date), st.cell),
               Paragraph(para_text(s.total), st.cell), Paragraph(para_text(s.band), st.cell)] for s in plan.scores]
@@ -84,8 +97,8 @@ def _needs(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
     out: list = []  # type: ignore[type-arg]
     widths = [CONTENT_W * f for f in (0.34, 0.16, 0.15, 0.11, 0.11, 0.13)]
     for i, need in enumerate(plan.needs, 1):
-        out.append(Paragraph(f"{i}. {para_text(need.area)}: {para_text(need.need)}", st.h2))
-        out.append(Paragraph(f"<b>Goal, in my words:</b> “{para_text(need.goal)}”", st.lead_in))
+        heading = Paragraph(f"{i}. {para_text(need.area)}: {para_text(need.need)}", st.h2_free)
+        goal = Paragraph(f"<b>Goal, in my words:</b> “{para_text(need.goal)}”", st.lead_in_free)
         rows = [[Paragraph(h, st.cell_bold) for h in ("Action", "Who", "Agency", "Start", "Target", "Status")]]
         for a in need.actions:
             rows.append([Paragraph(para_text(a.description), st.cell), Paragraph(para_text(a.responsible), st.cell),
@@ -93,13 +106,13 @@ def _needs(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
                          Paragraph(fmt_date(a.target), st.cell), Paragraph(para_text(a.status), st.cell)])
         if len(rows) == 1:
             rows.append([Paragraph("No actions agreed yet.", st.cell)] + [""] * 5)
-        out.append(grid_table(rows, widths))
-    return out
+        out.append(KeepStart([heading, goal], grid_table(rows, widths)))
+    return out or [Paragraph("No needs recorded yet.", st.empty)]
 
 
 def _care_team(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
     if not plan.care_team:
-        return [Paragraph("—", st.body)]
+        return [Paragraph("No care team recorded yet.", st.empty)]
     rows = [[Paragraph(h, st.cell_bold) for h in ("Name", "Role", "Organisation", "Contact")]]
     rows += [[Paragraph(para_text(m.name), st.cell), Paragraph(para_text(m.role), st.cell),
               Paragraph(para_text(m.organisation), st.cell), Paragraph(para_text(m.contact), st.cell)]
@@ -108,20 +121,25 @@ def _care_team(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
 
 
 def _signatures(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: ignore[type-arg]
+    """The four blocks, kept together on one page with their heading (never split 2 + 2)."""
     half = (CONTENT_W - 8) / 2
     blocks = [SignatureFlowable(b, half, st, positions) for b in plan.signatures]
-    rows = [blocks[i : i + 2] + [""] * (2 - len(blocks[i : i + 2])) for i in range(0, len(blocks), 2)]
-    out: list = [Paragraph("Agreement and signatures", st.h1),  # type: ignore[type-arg]
-                 Paragraph("By signing, we agree this plan. The person has been offered a copy.", st.body),
-                 Spacer(1, 4)]
+    rows = [blocks[i : i + 2] for i in range(0, len(blocks), 2)]
+    group: list = [Paragraph("Agreement and signatures", st.h1_free),  # type: ignore[type-arg]
+                   Paragraph("By signing, we agree this plan. The person has been offered a copy.", st.body),
+                   Spacer(1, 4)]
     for row in rows:
-        t = Table([row], colWidths=[half + 4, half + 4], hAlign="LEFT",
-                  style=[("FONTNAME", (0, 0), (-1, -1), st.body.fontName), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                         ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-        out.append(KeepTogether([t, Spacer(1, 6)]))
-    if plan.copies_given_to:
-        out.append(Paragraph("<b>Copies given to:</b> " + para_text(", ".join(plan.copies_given_to)), st.body))
-    return out
+        area = max(b.area_h for b in row)
+        for b in row:  # the two blocks of a row line up, name lines included
+            b.area_h, b.height = area, b.FURNITURE_H + area
+        cells = row + [""] * (2 - len(row))
+        group += [Table([cells], colWidths=[half + 4, half + 4], hAlign="LEFT",
+                        style=[("FONTNAME", (0, 0), (-1, -1), st.body.fontName), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 6)])]
+    copies = ", ".join(plan.copies_given_to) if plan.copies_given_to else "No copies recorded yet."
+    group.append(Paragraph("<b>Copies given to:</b> " + escape(copies), st.body))
+    return [KeepTogether(group)]
 
 
 def build_story(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: ignore[type-arg]
@@ -132,20 +150,29 @@ def build_story(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: i
         Paragraph("Joint care plan", st.title),
         Paragraph(f"{title}  ·  plan {para_text(plan.plan_id)}  ·  updated {fmt_date(plan.updated)}", st.subtitle),
         _summary(plan, st),
-        Paragraph("Active risk flags", st.h1), *_flags(plan, st),
-        Paragraph("Screening scores", st.h1), *_scores(plan, st),
-        Paragraph("What matters to me", st.h1), Paragraph(f"“{para_text(plan.what_matters)}”", st.quote),
-        Paragraph("Needs, goals and actions", st.h1), *_needs(plan, st),
+        *_titled("Active risk flags", st, _flags(plan, st)),
+        *_titled("Screening scores", st, _scores(plan, st)),
     ]
-    _section(story, st, "Risk management plan", plan.risk_management)
-    story.append(Paragraph("Crisis and contingency plan", st.h1))
-    for heading, text in plan.crisis_plan.items():
-        story += [Paragraph(para_text(heading), st.h2), Paragraph(para_text(text), st.body)]
-    _section(story, st, "Medication (including substitution prescribing)", plan.medication)
-    _section(story, st, "Carer's needs", plan.carer_needs)
-    _section(story, st, "Information-sharing agreement", plan.information_sharing)
-    _section(story, st, "Unmet needs", plan.unmet_needs)
-    story += [Paragraph("Care team", st.h1), *_care_team(plan, st)]
+    _section(story, st, "What matters to me", f"“{plan.what_matters.strip()}”" if plan.what_matters.strip() else "",
+             "Not recorded yet: write it with the person, in their words.", st.quote)
+    story += _titled("Needs, goals and actions", st, _needs(plan, st))
+    _section(story, st, "Risk management plan", plan.risk_management, "No risk management plan recorded yet.")
+    if plan.crisis_plan:
+        items = list(plan.crisis_plan.items())
+        first_h, first_t = items[0]
+        story.append(KeepStart([Paragraph("Crisis and contingency plan", st.h1_free),
+                                Paragraph(para_text(first_h), st.h2_free)], Paragraph(para_text(first_t), st.body)))
+        for heading, text in items[1:]:
+            story.append(KeepStart([Paragraph(para_text(heading), st.h2_free)], Paragraph(para_text(text), st.body)))
+    else:
+        _section(story, st, "Crisis and contingency plan", "", "No crisis plan recorded yet.")
+    _section(story, st, "Medication (including substitution prescribing)", plan.medication,
+             "No medication recorded.")
+    _section(story, st, "Carer's needs", plan.carer_needs, "No carer recorded.")
+    _section(story, st, "Information-sharing agreement", plan.information_sharing,
+             "No information-sharing agreement recorded yet.")
+    _section(story, st, "Unmet needs", plan.unmet_needs, "No unmet needs recorded.")
+    story += _titled("Care team", st, _care_team(plan, st))
     story += _signatures(plan, st, positions)
     return story
 

@@ -53,6 +53,15 @@ def common_name(cert: x509.Certificate) -> str:
     return str(names[0].value) if names else cert.subject.rfc4514_string()
 
 
+def role_and_agency(cert: x509.Certificate) -> tuple[str, str]:
+    """The holder's role (OU) and agency (O), as the team authority wrote them."""
+    def first(oid: x509.ObjectIdentifier) -> str:
+        values = cert.subject.get_attributes_for_oid(oid)
+        return str(values[0].value) if values else ""
+
+    return first(NameOID.ORGANIZATIONAL_UNIT_NAME), first(NameOID.ORGANIZATION_NAME)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

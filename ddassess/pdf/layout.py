@@ -56,6 +56,11 @@ class Styles:
                                  spaceAfter=2, keepWithNext=1)
         # Text that introduces a table: kept on the page of the table's first rows.
         self.lead_in = ParagraphStyle("lead_in", parent=self.body, spaceAfter=3, keepWithNext=1)
+        # The same without keepWithNext, for use inside KeepStart (which does the keeping).
+        self.h1_free = ParagraphStyle("h1_free", parent=self.h1, keepWithNext=0)
+        self.h2_free = ParagraphStyle("h2_free", parent=self.h2, keepWithNext=0)
+        self.lead_in_free = ParagraphStyle("lead_in_free", parent=self.lead_in, keepWithNext=0)
+        self.empty = ParagraphStyle("empty", parent=self.body, textColor=colors.HexColor("#555555"))
         self.quote = ParagraphStyle("quote", parent=self.body, leftIndent=8, borderPadding=(4, 4, 4, 6),
                                     borderColor=colors.HexColor("#9CB3D4"), borderWidth=0, backColor=colors.HexColor("#F1F5FA"))
 
@@ -75,16 +80,65 @@ def grid_table(rows: list[list], widths: list[float], header: bool = True) -> Ta
     return t
 
 
+class KeepStart(Flowable):
+    """A heading (and lead-in) kept with the *start* of what follows, not all of it.
+
+    reportlab's keepWithNext keeps a heading with the whole next flowable, so a table that
+    does not fit in the rest of the page is pushed whole onto the next one, leaving half a
+    page blank. This keeps the heading with the first rows (or lines) only: when those fit,
+    everything starts here and the table splits (its header row repeats); when they do not,
+    all of it moves to the next page, so no heading is left alone at the foot of a page."""
+
+    def __init__(self, lead: list[Flowable], body: Flowable, first_rows: int = 2) -> None:
+        super().__init__()
+        self.lead, self.body, self.first_rows = lead, body, first_rows
+
+    def _start_height(self, avail_w: float) -> float:
+        h = sum(f.wrap(avail_w, 10_000)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in self.lead)
+        body_h = self.body.wrap(avail_w, 10_000)[1]
+        if isinstance(self.body, Table):
+            heights = self.body._rowHeights  # known once wrapped
+            return h + sum(heights[: 1 + self.first_rows])
+        if isinstance(self.body, Paragraph):
+            return h + min(body_h, 3 * self.body.style.leading)
+        return h + body_h
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        self._avail_w = avail_w
+        return avail_w, 0xFFFFFF  # always split: the frame asks what fits
+
+    def split(self, avail_w: float, avail_h: float) -> list[Flowable]:
+        frame = getattr(self, "_frame", None)
+        at_top = bool(getattr(frame, "_atTop", False))
+        if at_top or self._start_height(avail_w) <= avail_h:
+            return [*self.lead, self.body]
+        return []  # not even the start fits: the frame moves on and this starts the next page
+
+    def drawOn(self, *args, **kwargs) -> None:  # noqa: N802 - never drawn itself; split always runs
+        raise AssertionError("KeepStart is split, never drawn")
+
+
 class SignatureFlowable(Flowable):
-    """One signature block: role, drawn strokes or verbal agreement, name, role, agency, date."""
+    """One signature block: role, drawn strokes or verbal agreement, name, role, agency, date.
+
+    The signing area grows to fit a long verbal agreement (the form allows 2,000 characters),
+    so the text never runs over the lines below; ``height`` is shared by the two blocks of a
+    row so they line up."""
 
     STROKE_H = 40
+    FURNITURE_H = 110  # role label above the area; name, role, agency, date and digital field below
 
     def __init__(self, block: SignatureBlock, width: float, styles: Styles, positions: dict) -> None:  # type: ignore[type-arg]
         super().__init__()
         self.block, self.width, self.styles, self.positions = block, width, styles, positions
         self.digital = block.role in DIGITAL_ROLES
-        self.height = 150  # one height for every block, so a row of two lines up
+        self.verbal = None
+        if block.verbal_agreement and not block.strokes:
+            self.verbal = Paragraph("<i>Agreed verbally:</i> " + para_text(block.verbal_agreement), styles.small)
+        self.area_h = float(self.STROKE_H)
+        if self.verbal is not None:
+            self.area_h = max(self.area_h, self.verbal.wrap(width - 12, 10_000)[1] + 4)
+        self.height = self.FURNITURE_H + self.area_h
 
     def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
         return self.width, self.height
@@ -97,13 +151,13 @@ class SignatureFlowable(Flowable):
         c.rect(0, 0, w, h)
         c.setFont(bold, 9)
         c.drawString(6, h - 13, SIGNER_ROLE_LABELS.get(b.role, b.role))
-        area_top, area_bottom = h - 18, h - 18 - self.STROKE_H
+        area_top = h - 18
+        area_bottom = area_top - self.area_h
         if b.strokes:
-            self._draw_strokes(area_bottom, area_top)
-        elif b.verbal_agreement:
-            p = Paragraph("<i>Agreed verbally:</i> " + para_text(b.verbal_agreement), self.styles.small)
-            p.wrapOn(c, w - 12, self.STROKE_H)
-            p.drawOn(c, 6, area_bottom + 2)
+            self._draw_strokes(area_bottom, area_bottom + self.STROKE_H)
+        elif self.verbal is not None:
+            _w, ph = self.verbal.wrap(w - 12, self.area_h)
+            self.verbal.drawOn(c, 6, area_top - ph - 2)
         c.setStrokeColor(colors.HexColor("#444444"))
         c.line(6, area_bottom, w - 6, area_bottom)
         c.setFont(regular, 8)

@@ -9,6 +9,7 @@ changes after it — never on ``valid`` alone (a tampered file can still say val
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 from dataclasses import dataclass
@@ -27,6 +28,12 @@ class NotAPdfError(UserFacingError):
 class NotSignedError(UserFacingError):
     code = "PDF_002"
     exit_code = 12
+
+
+class SignatureFieldError(InvalidInputError):
+    """The signature block asked for is missing, already signed, or not this signer's to fill."""
+
+    code = "PDF_004"
 
 
 def _asn1_cert(cert):  # type: ignore[no-untyped-def]
@@ -58,6 +65,7 @@ def sign_pdf(pdf: bytes, identity: Identity, *, field_name: str, reason: str = "
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.sign import fields, signers
+    from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.stamp import TextStampStyle
 
     problem = certificate_problem(identity.certificate)
@@ -67,6 +75,7 @@ def sign_pdf(pdf: bytes, identity: Identity, *, field_name: str, reason: str = "
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     except (PdfReadError, ValueError) as exc:
         raise NotAPdfError("This file is not a readable PDF, so it cannot be signed.") from exc
+    _check_field(writer, identity, field_name, new_field is not None)
     meta = signers.PdfSignatureMetadata(field_name=field_name, reason=reason or None, location=location or None,
                                         name=identity.common_name, subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256")
@@ -74,10 +83,48 @@ def sign_pdf(pdf: bytes, identity: Identity, *, field_name: str, reason: str = "
     if new_field is not None:
         page, box = new_field
         spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=box)
-    style = TextStampStyle(stamp_text="Digitally signed by %(signer)s\n%(ts)s", border_width=0)
+    style = TextStampStyle(stamp_text="Digitally signed by %(signer)s\n%(ts)s", border_width=0,
+                           text_box_style=TextBoxStyle(font=_stamp_font()))
     pdf_signer = signers.PdfSigner(meta, signer=_signer(identity), stamp_style=style, new_field_spec=spec)
     out = pdf_signer.sign_pdf(writer, existing_fields_only=new_field is None)
     return out.getvalue()
+
+
+def _stamp_font():  # type: ignore[no-untyped-def]
+    """The visible stamp in embedded DejaVu Sans, so "Łukasz Żółć" prints as written."""
+    from ddassess.pdf.stampfont import StampFont
+
+    return StampFont()
+
+
+def _check_field(writer, identity: Identity, field_name: str, new: bool) -> None:  # type: ignore[no-untyped-def]
+    """Refuse, before anything is written, a block that is missing or already signed, and a
+    second role for a certificate that has already signed this plan."""
+    from cryptography import x509
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    mine = identity.certificate.fingerprint(_sha256())
+    filled = {}
+    for name, value, _ref in enumerate_sig_fields(writer.prev):
+        filled[name] = value
+    if not new and field_name not in filled:
+        raise SignatureFieldError(f"This PDF has no signature block '{field_name}'.",
+                                  hint="Choose one of: " + ", ".join(sorted(filled)) + "." if filled else
+                                  "Only care plans saved by ddassess have signature blocks.")
+    if filled.get(field_name) is not None:
+        raise SignatureFieldError(f"The '{field_name.replace('_', ' ')}' block of this plan is already signed.",
+                                  hint="Each block is signed once; choose your own role's block.")
+    for sig in writer.prev.embedded_signatures:
+        if x509.load_der_x509_certificate(sig.signer_cert.dump()).fingerprint(_sha256()) == mine:
+            raise SignatureFieldError(
+                f"You have already signed this plan as {sig.field_name.replace('_', ' ')}; one person signs one "
+                "role only.", hint="The other blocks are for the partner-service practitioner and the team lead.")
+
+
+def _sha256():  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import hashes
+
+    return hashes.SHA256()
 
 
 @dataclass(frozen=True)
@@ -91,6 +138,7 @@ class SignatureReport:
     unchanged_after: bool
     summary: str
     bottom_line: bool = False  # pyHanko's own overall verdict
+    expired_since: str = ""  # the certificate expired after signing (information, not a failure)
 
     @property
     def ok(self) -> bool:
@@ -105,16 +153,14 @@ class SignatureReport:
             f"    certificate trusted by the team's authority: {'yes' if self.trusted else 'NO'}",
             "    document after signing: " + ("only further signatures or form filling" if self.unchanged_after
                                                else "CHANGED after this signature"),
-        ]
+        ] + ([f"    note: the certificate has since expired (on {self.expired_since}); it was valid when this "
+              "signature was made, so the signature still stands"] if self.expired_since else [])
 
 
 def verify_pdf(pdf: bytes, trust_roots: list) -> list[SignatureReport]:  # type: ignore[type-arg]
     """Report every signature of ``pdf`` against the given trusted root certificates."""
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
 
     if not pdf.lstrip()[:5] == b"%PDF-":
         raise NotAPdfError("This file is not a PDF.", hint="Choose the care plan PDF you were sent.")
@@ -126,26 +172,54 @@ def verify_pdf(pdf: bytes, trust_roots: list) -> list[SignatureReport]:  # type:
     if not embedded:
         raise NotSignedError("This PDF has no digital signatures.",
                              hint="Only care plans signed in ddassess (or another PAdES signer) can be verified.")
-    context = ValidationContext(trust_roots=[_asn1_cert(c) for c in trust_roots], allow_fetching=False,
-                                revocation_mode="soft-fail")
-    reports = []
-    for sig in embedded:
-        try:
-            status = validate_pdf_signature(sig, context)
-        except Exception as exc:  # noqa: BLE001 - pyHanko raises many types for mangled signatures
-            log.info("signature %s could not be validated: %s", sig.field_name, exc.__class__.__name__)
-            reports.append(SignatureReport(sig.field_name, "(unreadable)", "", False, False, False, False,
-                                           f"could not be checked: {exc.__class__.__name__}"))
-            continue
-        level = status.modification_level
-        unchanged = status.docmdp_ok is not False and (level is None or level <= ModificationLevel.FORM_FILLING)
-        signed_at = status.signer_reported_dt.strftime("%d %b %Y %H:%M UTC") if status.signer_reported_dt else "unknown"
-        from cryptography import x509
+    roots = _roots(tuple(c.fingerprint(_sha256()) for c in trust_roots), tuple(trust_roots))
+    return [_report(sig, roots) for sig in embedded]
 
-        signer_cert = x509.load_der_x509_certificate(status.signing_cert.dump())
-        reports.append(SignatureReport(
-            field=sig.field_name, signer=common_name(signer_cert), signed_at=signed_at,
-            intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
-            unchanged_after=bool(unchanged), summary=status.summary(), bottom_line=bool(status.bottom_line),
-        ))
-    return reports
+
+_ROOT_CACHE: dict = {}  # type: ignore[type-arg]
+
+
+def _roots(key: tuple, certs: tuple) -> list:  # type: ignore[type-arg]
+    """The trust roots as pyHanko objects, converted once per set of roots (verifying
+    several plans against the same team authority is the common case)."""
+    if key not in _ROOT_CACHE:
+        _ROOT_CACHE.clear()
+        _ROOT_CACHE[key] = [_asn1_cert(c) for c in certs]
+    return _ROOT_CACHE[key]
+
+
+def _report(sig, roots: list) -> SignatureReport:  # type: ignore[no-untyped-def, type-arg]
+    """One signature checked at the time it was made.
+
+    The certificate is validated at the signer-reported signing time (pyHanko's
+    ``ValidationContext(moment=...)``): a plan signed while the certificate was valid stays
+    valid after the certificate expires (certificates last 3 years; plans are kept longer),
+    and the expiry is reported as information. A certificate already expired (or not yet
+    valid) at the signing time still fails. The signing time is the signer's own claim — there
+    is no timestamp authority offline — so this trusts the signer's clock, as a paper
+    signature trusts the date written beside it."""
+    from cryptography import x509
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        when = sig.self_reported_timestamp
+        context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail",
+                                    moment=when)
+        status = validate_pdf_signature(sig, context)
+    except Exception as exc:  # noqa: BLE001 - pyHanko raises many types for mangled signatures
+        log.info("signature %s could not be validated: %s", sig.field_name, exc.__class__.__name__)
+        return SignatureReport(sig.field_name, "(unreadable)", "", False, False, False, False,
+                               f"could not be checked: {exc.__class__.__name__}")
+    level = status.modification_level
+    unchanged = status.docmdp_ok is not False and (level is None or level <= ModificationLevel.FORM_FILLING)
+    signed_at = status.signer_reported_dt.strftime("%d %b %Y %H:%M UTC") if status.signer_reported_dt else "unknown"
+    signer_cert = x509.load_der_x509_certificate(status.signing_cert.dump())
+    expired = signer_cert.not_valid_after_utc < dt.datetime.now(dt.UTC)
+    return SignatureReport(
+        field=sig.field_name, signer=common_name(signer_cert), signed_at=signed_at,
+        intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
+        unchanged_after=bool(unchanged), summary=status.summary(), bottom_line=bool(status.bottom_line),
+        expired_since=f"{signer_cert.not_valid_after_utc:%d %b %Y}" if expired and status.trusted else "",
+    )

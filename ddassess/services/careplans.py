@@ -9,6 +9,7 @@ frozen, and a later change becomes the next version, which says what it replaces
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 from dataclasses import asdict, replace
@@ -39,6 +40,7 @@ from ddassess.store.records import (
     CarePlanVersionRecord,
     CaseRecord,
     PersonRecord,
+    PractitionerRecord,
     ResponseRecord,
     utcnow,
 )
@@ -75,6 +77,36 @@ def _label(catalogue: Catalogue, form_id: str, field: str, column: str, value: A
     return choice.label if choice else str(value or "")
 
 
+RISK_FORMS = INSTRUMENTS + ("risk",)  # forms whose high and urgent flags the plan's risk summary shows
+# Drawn signatures of the form, by signature block: each belongs to the content it was given for.
+DRAWN = {"service_user": "person_signed", "care_coordinator": "coordinator_signed", "partner": "partner_signed"}
+
+
+def _content_key(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, default=str, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _version_meta(record: CarePlanVersionRecord) -> dict[str, Any]:
+    """What a stored version says about itself: its content hash and whose agreement it bound."""
+    try:
+        stored = json.loads(record.content_json or "{}")
+    except ValueError:
+        stored = {}
+    meta = stored.get("_meta") if isinstance(stored, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _signed_day(sig: dict[str, Any], fallback: dt.date) -> dt.date:
+    """The day a drawn signature was made: its own ``signed_at`` when the pad recorded it."""
+    at = sig.get("signed_at")
+    if isinstance(at, str):
+        try:
+            return dt.datetime.fromisoformat(at).date()
+        except ValueError:
+            pass
+    return fallback
+
+
 def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePlan:
     with store.read() as s:
         case = s.get(CaseRecord, case_id)
@@ -83,10 +115,13 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         person = s.get(PersonRecord, case.person_id)
         plan_resp = _latest(s, case_id, "care_plan")
         crisis_resp = _latest(s, case_id, "crisis_plan")
-        screening = [(fid, r) for fid in INSTRUMENTS if (r := _latest(s, case_id, fid, final_only=True))]
+        screening = [(fid, r) for fid in RISK_FORMS if (r := _latest(s, case_id, fid, final_only=True))]
         plan_record = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
         lead_resp = _latest(s, case_id, "lead_agency")
-        versions = [(v.version, v.status) for v in plan_record.versions] if plan_record else []
+        versions = [(v.version, v.status, _version_meta(v), (v.frozen_at or v.created_at).date())
+                    for v in plan_record.versions] if plan_record else []
+        profiles = {p.name.strip().casefold(): (p.role, p.agency)
+                    for p in s.scalars(select(PractitionerRecord).where(PractitionerRecord.active.is_(True)))}
     if plan_resp is None:
         raise RecordNotFound("This case has no joint care plan yet: start the care plan form first.")
     a = json.loads(plan_resp.answers_json)
@@ -125,23 +160,18 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
                              for x in c.get("contacts") or [])
         if contacts:
             crisis["Contacts"] = contacts
-    elif a.get("crisis_summary"):
+    if not crisis and a.get("crisis_summary"):
         crisis["Crisis and contingency"] = a["crisis_summary"]
-    # A draft version is reused until it is signed; after a signed one comes the next.
     quadrant = ""
     if lead_resp is not None:
         lead_ev = evaluate(catalogue.get("lead_agency", lead_resp.form_version), json.loads(lead_resp.answers_json),
                            tables=catalogue.tables)
         quadrant = QUADRANT_NAMES.get(lead_ev.computed.get("quadrant") or "", "")
-    signed = [v for v, st in versions if st == "signed"]
-    last = max(versions) if versions else None
-    version = last[0] if last and last[1] == "draft" else (last[0] + 1 if last else 1)
-    created = plan_resp.created_at.date()
-    return CarePlan(
+    plan = CarePlan(
         person=PersonHeader(f"{person.given_name} {person.family_name}", person.nhs_number or "",
                             person.date_of_birth, case.ref),
-        plan_id=f"CP-{case.ref}", version=version, replaces_version=max(signed) if signed else None,
-        created=created, updated=plan_resp.updated_at.date(), lead_agency=a.get("lead_agency") or case.lead_agency,
+        plan_id=f"CP-{case.ref}", version=1, created=plan_resp.created_at.date(),
+        updated=plan_resp.updated_at.date(), lead_agency=a.get("lead_agency") or case.lead_agency,
         quadrant=quadrant,
         care_coordinator=a.get("care_coordinator", ""), partner_worker=a.get("partner_worker", ""),
         care_team=tuple(TeamMember(m.get("name", ""), m.get("role", ""), m.get("organisation", ""),
@@ -149,24 +179,111 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         what_matters=a.get("what_matters", ""),
         needs=tuple(Need(area, need, goal, tuple(actions)) for (area, need, goal), actions in needs.items()),
         scores=tuple(scores), risk_flags=tuple(flags), risk_management=a.get("risk_management", ""),
-        crisis_plan=crisis, medication=a.get("medication", ""), carer_needs=a.get("carer_needs", ""),
+        crisis_plan=crisis, medication=a.get("medication", ""), carer_needs=_carers(catalogue, a),
         information_sharing=a.get("information_sharing", ""), unmet_needs=a.get("unmet_needs", ""),
-        next_review=_date(a.get("next_review")), copies_given_to=tuple(a.get("copy_given") or ()),
-        signatures=_signature_blocks(a, person),
+        next_review=_date(a.get("next_review")),
+        copies_given_to=tuple(_choice_label(catalogue, "care_plan", "copy_given", v) for v in a.get("copy_given") or ()),
     )
+    content = plan.content_hash()
+    # A version is a change of content: the same content keeps its version number (re-exporting
+    # a signed plan is not a new version); a draft version changes until it is signed.
+    signed = [v for v, st, _m, _d in versions if st == "signed"]
+    last = versions[-1] if versions else None
+    if last is None:
+        version, replaces = 1, None
+    elif last[1] == "draft" or last[2].get("content_hash") == content:
+        version = last[0]
+        replaces = max((v for v in signed if v < version), default=None)
+    else:
+        version, replaces = last[0] + 1, max(signed) if signed else None
+    blocks = _signature_blocks(a, person, content, versions, profiles, plan_resp.updated_at.date())
+    return replace(plan, version=version, replaces_version=replaces, signatures=blocks)
 
 
-def _signature_blocks(a: dict[str, Any], person: PersonRecord) -> tuple[SignatureBlock, ...]:
-    person_sig = a.get("person_signed") or {}
-    strokes = tuple(tuple((float(p[0]), float(p[1])) for p in s) for s in person_sig.get("strokes", []))
-    return (
-        SignatureBlock("service_user", f"{person.given_name} {person.family_name}", strokes=strokes,
-                       verbal_agreement=a.get("verbal_agreement", ""),
-                       signed_on=dt.date.today() if strokes or a.get("verbal_agreement") else None),
-        SignatureBlock("care_coordinator", a.get("care_coordinator", "")),
-        SignatureBlock("partner", a.get("partner_worker", "")),
-        SignatureBlock("team_lead"),
-    )
+def _choice_label(catalogue: Catalogue, form_id: str, field: str, value: Any) -> str:
+    spec = catalogue.get(form_id)
+    f = spec.fields.get(field)
+    choice = f.choice(value) if f is not None else None
+    return choice.label if choice else str(value)
+
+
+def _carers(catalogue: Catalogue, a: dict[str, Any]) -> str:
+    """The carer's involvement and needs as one paragraph (DOMAIN.md §1 step 9)."""
+    parts = []
+    if a.get("carer_involved") is True:
+        parts.append("A carer is involved" + (f": {a['carer_name']}" if a.get("carer_name") else "") + ".")
+        offered = a.get("carer_assessment")
+        if offered:
+            parts.append(f"Carer's assessment: {_choice_label(catalogue, 'care_plan', 'carer_assessment', offered)}.")
+    elif a.get("carer_involved") is False:
+        parts.append("No carer is involved.")
+    if a.get("carer_needs"):
+        parts.append(str(a["carer_needs"]))
+    return " ".join(parts)
+
+
+def _agreement_key(sig: dict[str, Any], verbal: str = "") -> str:
+    strokes = sig.get("strokes") or []
+    if not strokes and not verbal:
+        return ""
+    return _content_key({"strokes": strokes, "signed_at": sig.get("signed_at"), "verbal": verbal})
+
+
+def agreements(a: dict[str, Any], content: str, versions: list) -> dict[str, dict[str, str]]:  # type: ignore[type-arg]
+    """For each drawn signature (or verbal agreement) in the answers: its key and the content
+    hash it was given for — the content of the first version that carried it."""
+    out = {}
+    for role, field in DRAWN.items():
+        sig = a.get(field) or {}
+        key = _agreement_key(sig if isinstance(sig, dict) else {}, a.get("verbal_agreement", "") if role ==
+                             "service_user" else "")
+        if not key:
+            continue
+        bound = next((m["agreements"][role]["for"] for _v, _st, m, _d in versions
+                      if m.get("agreements", {}).get(role, {}).get("key") == key), content)
+        first_day = next((d for _v, _st, m, d in versions
+                          if m.get("agreements", {}).get(role, {}).get("key") == key), None)
+        out[role] = {"key": key, "for": bound, "first_day": first_day.isoformat() if first_day else ""}
+    return out
+
+
+def _signature_blocks(a: dict[str, Any], person: PersonRecord, content: str, versions: list,  # type: ignore[type-arg]
+                      profiles: dict[str, tuple[str, str]], saved_on: dt.date) -> tuple[SignatureBlock, ...]:
+    """The four blocks. A drawn signature appears only on the content it was given for, dated
+    when it was made (the pad's ``signed_at``, else the first version that carried it, else
+    the day its answer was saved) — never today's date for an earlier signature."""
+    bound = agreements(a, content, versions)
+    names = {"service_user": f"{person.given_name} {person.family_name}",
+             "care_coordinator": a.get("care_coordinator", ""), "partner": a.get("partner_worker", ""),
+             "team_lead": ""}
+    blocks = []
+    for role in ("service_user", "care_coordinator", "partner", "team_lead"):
+        name = names[role]
+        job, agency = profiles.get(name.strip().casefold(), ("", "")) if role != "service_user" else ("", "")
+        block = SignatureBlock(role, name, job_title=job, agency=agency)
+        agreed = bound.get(role)
+        if agreed and agreed["for"] == content:
+            sig = a.get(DRAWN[role]) or {}
+            fallback = dt.date.fromisoformat(agreed["first_day"]) if agreed["first_day"] else saved_on
+            strokes = tuple(tuple((float(p[0]), float(p[1])) for p in st) for st in sig.get("strokes") or [])
+            verbal = a.get("verbal_agreement", "") if role == "service_user" and not strokes else ""
+            block = replace(block, strokes=strokes, verbal_agreement=verbal, signed_on=_signed_day(sig, fallback))
+        blocks.append(block)
+    return tuple(blocks)
+
+
+def signing_problems(catalogue: Catalogue, store: Store, case_id: int, plan: CarePlan) -> list[str]:
+    """Everything that stops the plan being signed, in plain words: the care plan form's own
+    problems (the engine is the one source of its required answers) and what the plan lacks."""
+    with store.read() as s:
+        resp = _latest(s, case_id, "care_plan")
+        answers = json.loads(resp.answers_json) if resp is not None else {}
+        version = resp.form_version if resp is not None else None
+    spec = catalogue.get("care_plan", version)
+    from ddassess.formengine import check
+
+    found = [p.message for p in check(spec, answers, tables=catalogue.tables) if p.severity == "error"]
+    return found or [f"{line}." for line in plan.missing_for_signing()]
 
 
 def check_writable(out: Path) -> None:
@@ -189,31 +306,54 @@ def export_care_plan(store: Store, catalogue: Catalogue, case_id: int, out: Path
     check_writable(out)
     plan = build_care_plan(store, catalogue, case_id)
     if identity is not None:
-        missing = plan.missing_for_signing()
+        missing = signing_problems(catalogue, store, case_id, plan)
         if missing:
-            raise InvalidInputError("The plan cannot be signed yet; missing: " + "; ".join(missing) + ".",
+            raise InvalidInputError("The plan cannot be signed yet. Missing: " + " ".join(missing),
                                     hint="Complete these in the care plan form, then sign.")
-        # The block shows who actually signed: the certificate's holder, not the name typed in the form.
-        plan = replace(plan, signatures=tuple(
-            replace(b, name=identity.common_name, signed_on=dt.date.today()) if b.role == signer_role
-            else b for b in plan.signatures))
+        plan = with_signer(plan, identity, signer_role)
     pdf = prepare_for_signing(render_care_plan(plan))
     if identity is not None:
         pdf = sign_pdf(pdf, identity, field_name=signer_role, reason="Joint care plan agreed")
     atomic_write(out, pdf, mode=0o600)
-    _record_version(store, case_id, plan, signed=identity is not None, out=out)
+    _record_version(store, case_id, plan, signed=identity is not None, out=out,
+                    meta={"content_hash": plan.content_hash(), "agreements": _agreements_of(store, case_id, plan)})
     return plan
 
 
-def countersign(store: Store, path: Path, identity: Any, role: str) -> None:
-    """Add a signature to a plan PDF already signed by others, incrementally, in place.
+def with_signer(plan: CarePlan, identity: Any, role: str) -> CarePlan:
+    """The block of ``role`` shows who actually signs: the certificate's holder (not the name typed
+    in the form), their role and agency from the certificate (or the block's own, from their
+    profile), and today — the day of this signature."""
+    from ddassess.pdf.certs import role_and_agency
+
+    job, agency = role_and_agency(identity.certificate)
+    return replace(plan, signatures=tuple(
+        replace(b, name=identity.common_name, job_title=job or b.job_title, agency=agency or b.agency,
+                signed_on=dt.date.today()) if b.role == role else b for b in plan.signatures))
+
+
+def _agreements_of(store: Store, case_id: int, plan: CarePlan) -> dict[str, dict[str, str]]:
+    with store.read() as s:
+        resp = _latest(s, case_id, "care_plan")
+        record = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
+        versions = [(v.version, v.status, _version_meta(v), (v.frozen_at or v.created_at).date())
+                    for v in record.versions] if record else []
+        answers = json.loads(resp.answers_json) if resp is not None else {}
+    found = agreements(answers, plan.content_hash(), versions)
+    return {role: {"key": a["key"], "for": a["for"]} for role, a in found.items()}
+
+
+def countersign(store: Store, path: Path, identity: Any, role: str, out: Path | None = None) -> Path:
+    """Add a signature to a plan PDF already signed by others, incrementally: in place, or to
+    ``out`` (the received file is then left as it came). Returns the file written.
 
     Refuses a copy whose earlier signatures do not all check out: nobody should put their
     name to a plan that was changed after the others signed it."""
     from ddassess.pdf.signing import sign_pdf, verify_pdf
     from ddassess.services.signing import trusted_roots
 
-    check_writable(path)
+    target = out or path
+    check_writable(target)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -222,10 +362,11 @@ def countersign(store: Store, path: Path, identity: Any, role: str) -> None:
     if bad:
         raise InvalidInputError(f"This plan's signature by {bad[0].signer} does not check out, so it was not signed.",
                                 hint="Ask for the original; run `ddassess pdf verify` to see why.")
-    atomic_write(path, sign_pdf(data, identity, field_name=role, reason="Joint care plan agreed"), mode=0o600)
+    atomic_write(target, sign_pdf(data, identity, field_name=role, reason="Joint care plan agreed"), mode=0o600)
     with store.write() as s:
-        append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan-file", entity_id=path.name,
-                     changes={"signed_as": [None, role]}, reason="countersigned")
+        append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan-file",
+                     entity_id=target.name, changes={"signed_as": [None, role]}, reason="countersigned")
+    return target
 
 
 def render_for_print(store: Store, catalogue: Catalogue, case_id: int):  # type: ignore[no-untyped-def]
@@ -241,8 +382,12 @@ def render_for_print(store: Store, catalogue: Catalogue, case_id: int):  # type:
     return rasterise(pdf)
 
 
-def _record_version(store: Store, case_id: int, plan: CarePlan, *, signed: bool, out: Path) -> None:
-    content = json.dumps(asdict(plan), default=str, sort_keys=True)
+def _record_version(store: Store, case_id: int, plan: CarePlan, *, signed: bool, out: Path,
+                    meta: dict[str, Any]) -> None:
+    """Record an export: the draft version changes until it is signed; a signed version is
+    frozen, and only different content makes the next version (the same content exported
+    again, signed or not, stays the version it is)."""
+    content = asdict(plan) | {"_meta": meta}
     with store.write() as s:
         record = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
         if record is None:
@@ -250,15 +395,19 @@ def _record_version(store: Store, case_id: int, plan: CarePlan, *, signed: bool,
             s.add(record)
             s.flush()
         previous = record.versions[-1] if record.versions else None
-        if previous is not None and previous.status == "draft":
-            version = previous  # the draft version changes until it is signed
+        if previous is not None and previous.status == "signed" and \
+                _version_meta(previous).get("content_hash") == meta["content_hash"]:
+            version = previous  # unchanged: the frozen version stays as it was signed
         else:
-            version = CarePlanVersionRecord(care_plan_id=record.id, version=plan.version,
-                                            replaces_id=previous.id if previous else None)
-            s.add(version)
-        version.content_json = content
-        version.status = "signed" if signed else "draft"
-        version.frozen_at = utcnow() if signed else None
+            if previous is not None and previous.status == "draft":
+                version = previous  # the draft version changes until it is signed
+            else:
+                version = CarePlanVersionRecord(care_plan_id=record.id, version=plan.version,
+                                                replaces_id=previous.id if previous else None)
+                s.add(version)
+            version.content_json = json.dumps(content, default=str, sort_keys=True)
+            version.status = "signed" if signed else "draft"
+            version.frozen_at = utcnow() if signed else None
         s.flush()
         append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan", entity_id=record.uuid,
                      changes={"version": [None, plan.version], "signed": [None, signed]},

@@ -1,8 +1,11 @@
-"""The care plan from the case page: save it as PDF (signed if wanted), print it, and
-check a care plan PDF someone sent. Nothing is written except the file the user chooses."""
+"""The care plan from the case page: save it as PDF (signed if wanted, in the role chosen),
+print it, check a care plan PDF someone sent, and sign one received from a colleague
+(``sign_received_plan``). Nothing is written except the file the user chooses."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QUrl
@@ -23,10 +26,21 @@ from PySide6.QtWidgets import (
 
 from ddassess.errors import UserFacingError
 from ddassess.formengine import Catalogue
+from ddassess.domain.careplan import SIGNER_ROLE_LABELS
 from ddassess.services.careplans import build_care_plan, export_care_plan, render_for_print
 from ddassess.services.signing import load_identity, trusted_roots, verify_file
 from ddassess.services.vault import Store
 from ddassess.ui.errors import show_error
+
+log = logging.getLogger(__name__)
+DIGITAL_ROLES = ("care_coordinator", "partner", "team_lead")
+
+
+def choose_role(parent: QWidget, roles: tuple[str, ...] = DIGITAL_ROLES) -> str | None:
+    """Ask which signature block the user signs; None when they cancel."""
+    labels = [SIGNER_ROLE_LABELS[r] for r in roles]
+    label, ok = QInputDialog.getItem(parent, "Sign as", "You sign this plan as:", labels, 0, False)
+    return roles[labels.index(label)] if ok and label in labels else None
 
 
 def save_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int) -> Path | None:
@@ -39,10 +53,14 @@ def save_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int)
                                           "PDF (*.pdf)")
     if not name:
         return None
-    identity = None
+    identity, role = None, "care_coordinator"
     if QMessageBox.question(parent, "Sign the plan?", "Sign this version with your signing certificate? "
                             "A signed version is frozen; later changes make a new version.") == \
             QMessageBox.StandardButton.Yes:
+        chosen = choose_role(parent)
+        if chosen is None:
+            return None
+        role = chosen
         secret, ok = QInputDialog.getText(parent, "Signing passphrase", "Your signing passphrase:",
                                           QLineEdit.EchoMode.Password)
         if not ok:
@@ -53,7 +71,7 @@ def save_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int)
             show_error(parent, exc)
             return None
     try:
-        export_care_plan(store, catalogue, case_id, Path(name), identity)
+        export_care_plan(store, catalogue, case_id, Path(name), identity, signer_role=role)
     except UserFacingError as exc:
         show_error(parent, exc)
         return None
@@ -96,30 +114,51 @@ def print_plan_to(printer, store: Store, catalogue: Catalogue, case_id: int) -> 
         painter.end()
 
 
+@dataclass
+class BatchResult:
+    printed: int = 0
+    skipped: list[int] = field(default_factory=list)  # no care plan yet
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (case, what went wrong)
+    cancelled: bool = False
+
+
 def print_many_to(printer, store: Store, catalogue: Catalogue, case_ids: list[int],  # type: ignore[no-untyped-def]
-                  progress: QProgressDialog) -> tuple[int, list[int]]:
+                  progress: QProgressDialog) -> BatchResult:
     """Print the current plans of several cases as one job, with progress and Cancel.
-    Returns (plans printed, cases skipped because they have no plan yet)."""
+
+    A case that fails is reported and the batch goes on; Cancel, even mid-job, aborts the
+    printer job (nothing half-printed is sent; a half-written print-to-file is deleted)."""
     from ddassess.errors import RecordNotFound
 
     progress.setRange(0, len(case_ids))
+    result = BatchResult()
     painter = _start(printer)
-    printed, skipped = 0, []
     try:
         for i, case_id in enumerate(case_ids):
-            if progress.wasCanceled():
-                break
             progress.setValue(i)
             QApplication.processEvents()
+            if progress.wasCanceled():
+                result.cancelled = True
+                break
             try:
-                _draw_plan(painter, printer, store, catalogue, case_id, first=printed == 0)
-                printed += 1
+                _draw_plan(painter, printer, store, catalogue, case_id, first=result.printed == 0)
+                result.printed += 1
             except RecordNotFound:
-                skipped.append(case_id)
-        progress.setValue(len(case_ids))
+                result.skipped.append(case_id)
+            except UserFacingError as exc:
+                result.failed.append((case_id, str(exc)))
+            except Exception as exc:  # noqa: BLE001 - one broken case must not stop the others
+                log.exception("printing a care plan failed: %s", exc.__class__.__name__)
+                result.failed.append((case_id, f"could not be printed ({exc.__class__.__name__})"))
+        if not result.cancelled:
+            progress.setValue(len(case_ids))
     finally:
+        aborted = printer.abort() if result.cancelled else False
         painter.end()
-    return printed, skipped
+        if result.cancelled and not aborted and printer.outputFileName():
+            # "Print to file" cannot abort: the half-written file is removed instead.
+            Path(printer.outputFileName()).unlink(missing_ok=True)
+    return result
 
 
 def print_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int) -> None:
@@ -133,8 +172,22 @@ def print_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int
             show_error(parent, exc)
 
 
+def batch_summary(result: BatchResult, refs: dict[int, str]) -> str:
+    if result.cancelled:
+        return "Printing was cancelled: nothing was sent to the printer."
+    lines = [f"{result.printed} care plan(s) sent to the printer."]
+    if result.skipped:
+        lines.append(f"{len(result.skipped)} case(s) have no care plan yet: "
+                     + ", ".join(refs.get(c, str(c)) for c in result.skipped) + ".")
+    for case_id, why in result.failed:
+        lines.append(f"{refs.get(case_id, str(case_id))} was not printed: {why}")
+    return "\n".join(lines)
+
+
 def print_many(parent: QWidget, store: Store, catalogue: Catalogue, case_ids: list[int]) -> None:
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    from ddassess.services.casework import case_detail
 
     if not case_ids:
         QMessageBox.information(parent, "Print care plans", "Select the cases in the list first.")
@@ -144,9 +197,26 @@ def print_many(parent: QWidget, store: Store, catalogue: Catalogue, case_ids: li
         return
     progress = QProgressDialog("Printing care plans…", "Cancel", 0, len(case_ids), parent)
     progress.setMinimumDuration(0)
-    printed, skipped = print_many_to(printer, store, catalogue, case_ids, progress)
-    note = f" {len(skipped)} case(s) have no care plan yet." if skipped else ""
-    QMessageBox.information(parent, "Print care plans", f"{printed} care plan(s) sent to the printer.{note}")
+    result = print_many_to(printer, store, catalogue, case_ids, progress)
+    refs = {c: case_detail(store, c).ref for c in result.skipped + [c for c, _ in result.failed]}
+    QMessageBox.information(parent, "Print care plans", batch_summary(result, refs))
+
+
+def report_lines(reports: list) -> list[str]:  # type: ignore[type-arg]
+    """Every signature's check, and the verdict, as the verify view and the signing dialog show them."""
+    lines = [line for r in reports for line in r.lines()]
+    bad = sum(1 for r in reports if not r.ok)
+    lines.append("")
+    lines.append(f"All {len(reports)} signature(s) are intact, valid and trusted." if not bad else
+                 f"{bad} of {len(reports)} signature(s) FAILED: do not rely on this copy.")
+    return lines
+
+
+def sign_received_plan(parent: QWidget, store: Store) -> None:
+    """File → "Sign a received care plan…": check a colleague's PDF and add your signature."""
+    from ddassess.ui.sign_received import SignReceivedDialog
+
+    SignReceivedDialog(store, parent).exec()
 
 
 class VerifyDialog(QDialog):
@@ -177,9 +247,4 @@ class VerifyDialog(QDialog):
         except UserFacingError as exc:
             self.report.setPlainText(str(exc))
             return
-        lines = [line for r in reports for line in r.lines()]
-        bad = sum(1 for r in reports if not r.ok)
-        lines.append("")
-        lines.append(f"All {len(reports)} signature(s) are intact, valid and trusted." if not bad else
-                     f"{bad} of {len(reports)} signature(s) FAILED: do not rely on this copy.")
-        self.report.setPlainText("\n".join(lines))
+        self.report.setPlainText("\n".join(report_lines(reports)))

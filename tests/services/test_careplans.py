@@ -34,8 +34,8 @@ PLAN = {
          "responsible": "Casey Coordinator", "status": "not_started"},
     ],
     "risk_management": "Daily contact for two weeks", "crisis_summary": "See crisis plan",
-    "information_sharing": "Both services and the GP", "next_review": "2027-01-19",
-    "person_signed": {"strokes": [[list(p) for p in s] for s in squiggle()]},
+    "information_sharing": "Both services and the GP", "next_review": "2027-01-19", "carer_involved": False,
+    "person_signed": {"strokes": [[list(p) for p in s] for s in squiggle()], "signed_at": "2026-11-20T10:15:00+00:00"},
 }
 
 
@@ -100,24 +100,146 @@ def test_signing_needs_the_mandatory_sections(store, case, tmp_path):
     me = signing.load_identity(store, "my signing passphrase")
     with pytest.raises(InvalidInputError) as info:
         export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf", me)
-    assert "What matters to me" in str(info.value) and "next review date" in str(info.value)
+    assert "'What matters to me' is required" in str(info.value) and "'Next review date' is required" in str(info.value)
     assert not (tmp_path / "plan.pdf").exists()
 
 
-def test_signed_version_is_frozen_and_the_next_replaces_it(store, case, tmp_path):
-    _start(store, "care_plan", PLAN)
+def test_everything_the_form_requires_is_listed_before_signing(store, case, tmp_path):
+    """One source of truth: the form's own required answers, in its words, not a shorter list."""
+    rows = [dict(PLAN["needs"][0], responsible="")]
+    _start(store, "care_plan", {k: v for k, v in PLAN.items()
+                                if k not in ("information_sharing", "risk_management", "partner_worker",
+                                             "person_signed")} | {"needs": rows})
+    _make_signer(store)
+    me = signing.load_identity(store, "my signing passphrase")
+    with pytest.raises(InvalidInputError) as info:
+        export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf", me)
+    message = str(info.value)
+    for expected in ("'Information-sharing agreement' is required", "'Risk management plan' is required",
+                     "'Partner-service worker' is required", "Row 1 of 'Needs': 'Who' is required",
+                     "'Service user's signature' is required"):
+        assert expected in message, expected
+    assert not (tmp_path / "plan.pdf").exists()
+
+
+def test_a_recorded_verbal_agreement_stands_in_for_the_persons_signature(store, case, tmp_path):
+    verbal = "Could not hold a pen (hand injury); agreed aloud, witnessed by Pat Partner."
+    _start(store, "care_plan", {k: v for k, v in PLAN.items() if k != "person_signed"} | {"verbal_agreement": verbal})
+    _make_signer(store)
+    me = signing.load_identity(store, "my signing passphrase")
+    plan = export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf", me)
+    assert plan.signatures[0].verbal_agreement == verbal
+    assert "Agreed verbally" in _text((tmp_path / "plan.pdf").read_bytes())
+
+
+def _versions(store):
+    with store.read() as s:
+        return [(v.version, v.status, v.frozen_at is not None) for v in s.scalars(select(CarePlanVersionRecord))]
+
+
+def test_signed_version_is_frozen_and_only_a_change_makes_the_next(store, case, tmp_path):
+    response = _start(store, "care_plan", PLAN)
     _make_signer(store)
     me = signing.load_identity(store, "my signing passphrase")
     export_care_plan(store, CATALOGUE, case, tmp_path / "v1.pdf", me)
     [report] = verify_pdf((tmp_path / "v1.pdf").read_bytes(), signing.trusted_roots(store))
     assert report.ok and report.signer == "Testy McTestface" and report.field == "care_coordinator"
-    assert "Name: Testy McTestface" in _text((tmp_path / "v1.pdf").read_bytes())  # who really signed
+    text = _text((tmp_path / "v1.pdf").read_bytes())
+    assert "Name: Testy McTestface" in text  # who really signed
+    # The same content again (printed, or signed again) is still version 1, not a new version.
+    again = export_care_plan(store, CATALOGUE, case, tmp_path / "again.pdf")
+    assert (again.version, again.replaces_version) == (1, None)
+    assert "Version 1" in _text((tmp_path / "again.pdf").read_bytes())
+    assert _versions(store) == [(1, "signed", True)]
+    # A change makes version 2, which replaces version 1.
+    cases.save_draft(store, response.id, PLAN | {"what_matters": "Keeping my flat, and my dog"})
     plan = export_care_plan(store, CATALOGUE, case, tmp_path / "v2.pdf")
     assert (plan.version, plan.replaces_version) == (2, 1)
     assert "Version 2 — replaces version 1" in _text((tmp_path / "v2.pdf").read_bytes())
-    with store.read() as s:
-        versions = [(v.version, v.status, v.frozen_at is not None) for v in s.scalars(select(CarePlanVersionRecord))]
-    assert versions == [(1, "signed", True), (2, "draft", False)]
+    assert _versions(store) == [(1, "signed", True), (2, "draft", False)]
+
+
+def test_the_persons_signature_stays_with_the_content_they_signed(store, case, tmp_path):
+    response = _start(store, "care_plan", PLAN)
+    _make_signer(store)
+    me = signing.load_identity(store, "my signing passphrase")
+    v1 = export_care_plan(store, CATALOGUE, case, tmp_path / "v1.pdf", me)
+    person = v1.signatures[0]
+    assert person.strokes and person.signed_on == dt.date(2026, 11, 20)  # from signed_at, not today
+    # The plan changes but the answer still holds the old strokes (e.g. an older amendment).
+    cases.save_draft(store, response.id, PLAN | {"risk_management": "Daily contact for four weeks"})
+    v2 = export_care_plan(store, CATALOGUE, case, tmp_path / "v2.pdf")
+    person = v2.signatures[0]
+    assert v2.version == 2 and not person.is_signed and person.signed_on is None
+    lines = _text((tmp_path / "v2.pdf").read_bytes()).splitlines()
+    assert "Name: Łukasz Żółć" in lines and "Date: 20 Nov 2026" not in lines
+    # Going back to exactly what was signed shows the signature again, with its own date.
+    cases.save_draft(store, response.id, PLAN)
+    back = build_care_plan(store, CATALOGUE, case)
+    assert back.signatures[0].strokes and back.signatures[0].signed_on == dt.date(2026, 11, 20)
+    # A new signature on the changed plan is that plan's own.
+    fresh = PLAN | {"risk_management": "Daily contact for four weeks",
+                    "person_signed": {"strokes": [[[0, 0], [5, 9], [9, 2]]], "signed_at": "2026-11-23T09:00:00"}}
+    cases.save_draft(store, response.id, fresh)
+    signed_again = build_care_plan(store, CATALOGUE, case)
+    assert signed_again.signatures[0].signed_on == dt.date(2026, 11, 23)
+
+
+def test_a_signature_without_signed_at_is_dated_when_it_was_saved_not_today(store, case, tmp_path):
+    from ddassess.store.records import ResponseRecord
+
+    old = PLAN | {"person_signed": {"strokes": PLAN["person_signed"]["strokes"]}}
+    response = _start(store, "care_plan", old)
+    with store.write() as s:
+        s.get(ResponseRecord, response.id).updated_at = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)
+    plan = build_care_plan(store, CATALOGUE, case)
+    assert plan.signatures[0].signed_on == dt.date(2026, 10, 1)
+
+
+def test_blocks_show_role_and_agency_and_readable_copies(store, case, tmp_path):
+    from ddassess.store.records import PractitionerRecord
+
+    with store.write() as s:
+        s.add(PractitionerRecord(name="Pat Partner", role="Dual diagnosis worker", agency="Fictional SMS"))
+    _start(store, "care_plan", PLAN | {"copy_given": ["person", "gp", "partner_service"],
+                                       "carer_involved": True, "carer_name": "Sam (sister)",
+                                       "carer_assessment": "offered",
+                                       "partner_signed": {"strokes": [[[0, 0], [4, 8], [8, 0]]],
+                                                          "signed_at": "2026-11-21T15:30:00+00:00"}})
+    _make_signer(store)
+    me = signing.load_identity(store, "my signing passphrase")
+    plan = export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf", me)
+    blocks = {b.role: b for b in plan.signatures}
+    assert (blocks["partner"].job_title, blocks["partner"].agency) == ("Dual diagnosis worker", "Fictional SMS")
+    # The partner's drawn signature from the meeting is in their block, with its own date.
+    assert blocks["partner"].strokes and blocks["partner"].signed_on == dt.date(2026, 11, 21)
+    assert not blocks["team_lead"].is_signed  # the team lead countersigns the PDF later
+    signer = blocks["care_coordinator"]  # from the signing certificate (issued from the owner's profile)
+    assert (signer.name, signer.job_title, signer.agency) == ("Testy McTestface", "Substance misuse social worker",
+                                                             "Fictional SMS")
+    text = _text((tmp_path / "plan.pdf").read_bytes())
+    assert "Role: Substance misuse social worker" in text and "Role: Dual diagnosis worker" in text
+    assert "Copies given to: The person, GP, Partner service" in text
+    assert "partner_service" not in text
+    assert "A carer is involved: Sam (sister). Carer's assessment: Offered." in text
+
+
+def test_risk_assessment_flags_are_in_the_plans_risk_summary(store, case, tmp_path):
+    _start(store, "care_plan", PLAN)
+    _start(store, "risk", {"overdose_present": True, "overdose_severity": "high", "overdose_imminence": "days"})
+    assert "Overdose" not in " ".join(f.label for f in build_care_plan(store, CATALOGUE, case).risk_flags)
+    risk = cases.start_response(store, case, "risk", CATALOGUE.get("risk").version, CATALOGUE.get("risk").content_hash,
+                                {"overdose_present": True, "overdose_severity": "high",
+                                 "overdose_imminence": "days"})
+    with store.write() as s:
+        from ddassess.store.records import ResponseRecord
+
+        record = s.get(ResponseRecord, risk.id)
+        record.status, record.finalised_at = "final", dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
+    flags = build_care_plan(store, CATALOGUE, case).risk_flags
+    overdose = [f for f in flags if f.label.startswith("Overdose")]
+    assert {f.severity for f in overdose} == {"high", "urgent"}
+    assert all(f.source.startswith(CATALOGUE.get("risk").title) for f in overdose)
 
 
 def test_unwritable_path_fails_before_any_work(store, case, tmp_path):
@@ -145,29 +267,73 @@ def test_careplan_pdf_command(store, case, tmp_path, monkeypatch, capsys):
     assert "There is no case DD-1999-99999" in capsys.readouterr().err
 
 
+def _colleague(tmp_path, store, name: str, role: str, agency: str) -> Path:
+    """A colleague's own store (their own laptop) holding a certificate from the team authority,
+    given to them as a .p12 file, and trusting that authority."""
+    from store_helpers import FAST_KDF, PASSPHRASE
+
+    from ddassess.pdf import certs
+    from ddassess.store import create_store
+
+    ca = signing._team_authority(store, "authority passphrase 1")
+    p12 = certs.export_pkcs12(certs.issue_certificate(ca, name, role=role, agency=agency), "p12 password here")
+    home = tmp_path / name.split()[0].lower()
+    created = create_store(home / "store", PASSPHRASE, kdf=FAST_KDF,
+                           practitioner={"name": name, "role": role, "agency": agency})
+    signing.import_identity(created.store, p12, "p12 password here", "my signing passphrase")
+    signing.trust_authority(created.store, certs.cert_pem(ca.certificate))
+    created.store.close()
+    return home
+
+
 def test_two_practitioners_then_team_lead_countersign_by_command(store, case, tmp_path, monkeypatch, capsys):
+    from store_helpers import PASSPHRASE
+
     from ddassess.store import Credentials, open_store
 
     _start(store, "care_plan", PLAN)
     _make_signer(store)
+    partner = _colleague(tmp_path, store, "Pat Partner", "Dual diagnosis worker", "Fictional SMS")
+    lead = _colleague(tmp_path, store, "Lee Lead", "Team lead", "Fictional MH Trust")
     ref = case_detail(store, case).ref
     store.close()
+    coordinator = Path(str(store.folder)).parent
     monkeypatch.setenv("DDASSESS_FORMS", str(FORMS))
     monkeypatch.setenv("DDASSESS_SIGNING_PASSPHRASE", "my signing passphrase")
     out = tmp_path / "plan.pdf"
     assert main(["careplan", "pdf", ref, "--out", str(out), "--sign"]) == 0
+    # The care coordinator cannot also sign as partner or team lead.
+    capsys.readouterr()
+    before = out.read_bytes()
+    assert main(["pdf", "sign", str(out), "--as", "partner"]) == 2
+    assert "already signed this plan as care coordinator" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    monkeypatch.setenv("DDASSESS_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("DDASSESS_HOME", str(partner))
     assert main(["pdf", "sign", str(out), "--as", "partner"]) == 0
+    # Signing a block that is already signed, or that does not exist, is refused in words.
+    capsys.readouterr()
+    signed_once = out.read_bytes()
+    monkeypatch.setenv("DDASSESS_HOME", str(lead))
+    assert main(["pdf", "sign", str(out), "--as", "partner"]) == 2
+    assert "block of this plan is already signed" in capsys.readouterr().err
+    assert out.read_bytes() == signed_once
     assert main(["pdf", "sign", str(out), "--as", "team_lead"]) == 0
+    monkeypatch.setenv("DDASSESS_HOME", str(coordinator))
+    monkeypatch.delenv("DDASSESS_PASSPHRASE")
     s = open_store(store.folder, Credentials())
     reports = verify_pdf(out.read_bytes(), signing.trusted_roots(s))
     s.close()
-    assert [r.field for r in reports] == ["care_coordinator", "partner", "team_lead"]
+    assert [(r.field, r.signer) for r in reports] == [("care_coordinator", "Testy McTestface"),
+                                                      ("partner", "Pat Partner"), ("team_lead", "Lee Lead")]
     assert all(r.ok for r in reports)
     # A copy changed after signing is refused, and left as it was.
     data = bytearray(out.read_bytes())
     data[data.index(b"stream", 1000) + 20] ^= 0x01
     out.write_bytes(bytes(data))
     capsys.readouterr()
+    monkeypatch.setenv("DDASSESS_HOME", str(lead))
+    monkeypatch.setenv("DDASSESS_PASSPHRASE", PASSPHRASE)
     assert main(["pdf", "sign", str(out), "--as", "team_lead"]) == 2
     assert "does not check out, so it was not signed" in capsys.readouterr().err
     assert out.read_bytes() == bytes(data)
@@ -204,3 +370,18 @@ def test_plan_for_a_case_with_no_assessment_starts_empty(store, case):
 
     prefill = assessment_prefill(store, CATALOGUE, case)
     assert [n["need"] for n in prefill["needs"]] == ["Patient Health Questionnaire (PHQ-9): 18 (Moderately severe)"]
+
+
+@pytest.mark.parametrize("lead, expected", [("substance_misuse", "Substance misuse service"),
+                                            ("mental_health", "Mental health service"), (None, None)])
+def test_lead_agency_is_prefilled_from_the_decision_not_the_protocols_typical_lead(lead, expected):
+    """The lead agency decision may differ from the protocol's typical lead for the quadrant."""
+    from ddassess.formengine import evaluate
+
+    class Decided:
+        def lookup(self, form_id: str, name: str):  # type: ignore[no-untyped-def]
+            answers = {"lead": lead, "typical_lead": "Mental health service", "care_coordinator": "Casey"}
+            return answers.get(name) if form_id == "lead_agency" else None
+
+    prefills = evaluate(CATALOGUE.get("care_plan"), {}, Decided(), tables=CATALOGUE.tables).prefills
+    assert prefills.get("lead_agency") == expected

@@ -7,11 +7,14 @@ import io
 from pathlib import Path
 
 from pypdf import PdfReader
+from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from ddassess.domain.models import PersonDetails
+from ddassess.domain.nhs import fictional_nhs_numbers
 from ddassess.services import cases, signing
+from ddassess.pdf.signing import verify_pdf
 from ddassess.services.careplans import build_care_plan
 from ddassess.ui.careplan_actions import VerifyDialog, print_plan_to, save_plan
 
@@ -20,12 +23,16 @@ PLAN = {"lead_agency": "Fictional MH Trust", "care_coordinator": "Casey Coordina
                                                        "action": "Debt advice", "responsible": "Pat Partner",
                                                        "status": "in_progress"}],
         "risk_management": "Weekly calls", "crisis_summary": "Call the crisis line",
-        "information_sharing": "Both services", "next_review": "2027-01-19"}
+        "information_sharing": "Both services", "next_review": "2027-01-19", "carer_involved": False,
+        "person_signed": {"strokes": [[[0, 0], [10, 5], [20, 0]]], "signed_at": "2026-11-20T10:00:00+00:00"}}
+
+
+_NHS = iter(fictional_nhs_numbers(40, start=999000100))
 
 
 def _case_with_plan(window, catalogue):
     store = window.store
-    person = cases.register_person(store, PersonDetails("Printy", "McTestface", dt.date(1970, 1, 1), "9990000026"))
+    person = cases.register_person(store, PersonDetails("Printy", "McTestface", dt.date(1970, 1, 1), next(_NHS)))
     case_id = cases.open_case(store, person.id).id
     spec = catalogue.get("care_plan")
     cases.start_response(store, case_id, spec.id, spec.version, spec.content_hash, PLAN)
@@ -52,6 +59,7 @@ def test_save_signed_then_verify_in_the_window(qtbot, window, catalogue, tmp_pat
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("my signing passphrase", True))
+    monkeypatch.setattr(QInputDialog, "getItem", lambda _p, _t, _l, items, *a, **k: (items[0], True))
     assert save_plan(window, window.store, catalogue, case_id) == out
     dialog = VerifyDialog(window.store, window)
     dialog.verify(out)
@@ -68,7 +76,29 @@ def test_save_signed_then_verify_in_the_window(qtbot, window, catalogue, tmp_pat
     assert "not a PDF" in dialog.report.toPlainText()
     dialog.verify(tmp_path / "missing.pdf")
     assert "cannot be read" in dialog.report.toPlainText()
-    assert build_care_plan(window.store, catalogue, case_id).version == 2  # version 1 is signed and frozen
+    assert build_care_plan(window.store, catalogue, case_id).version == 1  # unchanged: still the signed version
+
+
+def test_save_plan_signs_in_the_role_chosen(qtbot, window, catalogue, tmp_path, monkeypatch):
+    case_id = _case_with_plan(window, catalogue)
+    signing.create_team_authority(window.store, "Fictional Joint Team", "authority passphrase 1")
+    signing.issue_identity(window.store, "authority passphrase 1", "my signing passphrase")
+    out = tmp_path / "plan.pdf"
+    offered = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("my signing passphrase", True))
+
+    def pick(_parent, _title, _label, items, *a, **k):  # type: ignore[no-untyped-def]
+        offered.extend(items)
+        return "Partner-service practitioner", True
+
+    monkeypatch.setattr(QInputDialog, "getItem", pick)
+    assert save_plan(window, window.store, catalogue, case_id) == out
+    assert offered == ["Care coordinator", "Partner-service practitioner", "Team lead (countersignature)"]
+    [report] = verify_pdf(out.read_bytes(), signing.trusted_roots(window.store))
+    assert report.field == "partner" and report.ok
 
 
 def test_wrong_signing_passphrase_writes_nothing(qtbot, window, catalogue, tmp_path, monkeypatch):
@@ -81,33 +111,162 @@ def test_wrong_signing_passphrase_writes_nothing(qtbot, window, catalogue, tmp_p
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: errors.append(a[2]))
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("wrong passphrase", True))
+    monkeypatch.setattr(QInputDialog, "getItem", lambda _p, _t, _l, items, *a, **k: (items[0], True))
     assert save_plan(window, window.store, catalogue, case_id) is None
     assert errors and "passphrase for this signing key is wrong" in errors[0]
     assert not Path(out).exists()
 
 
-def test_batch_print_with_progress_skips_cases_without_a_plan_and_can_be_cancelled(qtbot, window, catalogue,
-                                                                                     tmp_path):
+def _pdf_printer(path: Path) -> QPrinter:
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    return printer
+
+
+def test_batch_print_skips_cases_without_a_plan_and_goes_on_after_a_failure(qtbot, window, catalogue, tmp_path):
     from PySide6.QtWidgets import QProgressDialog
 
-    from ddassess.ui.careplan_actions import print_many_to
+    from ddassess.ui.careplan_actions import batch_summary, print_many_to
 
     with_plan = _case_with_plan(window, catalogue)
     person = cases.register_person(window.store, PersonDetails("Noplan", "McTestface", nhs_number="9990000034"))
     without = cases.open_case(window.store, person.id).id
+    # A case whose lead agency decision was made with a form version this copy does not have.
+    broken = _case_with_plan(window, catalogue)
+    cases.start_response(window.store, broken, "lead_agency", 99, "0" * 64, {"mh_severity": "high"})
+    last = _case_with_plan(window, catalogue)
     window.case_list.apply()
     window.case_list.table.selectAll()
-    assert set(window.case_list.selected_case_ids()) == {with_plan, without}
+    assert set(window.case_list.selected_case_ids()) == {with_plan, without, broken, last}
 
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(tmp_path / "batch.pdf"))
-    progress = QProgressDialog("Printing", "Cancel", 0, 2, window)
-    printed, skipped = print_many_to(printer, window.store, catalogue, [with_plan, without], progress)
-    assert (printed, skipped) == (1, [without])
-    assert len(PdfReader(io.BytesIO((tmp_path / "batch.pdf").read_bytes())).pages) >= 1
+    progress = QProgressDialog("Printing", "Cancel", 0, 4, window)
+    result = print_many_to(_pdf_printer(tmp_path / "batch.pdf"), window.store, catalogue,
+                           [with_plan, without, broken, last], progress)
+    assert (result.printed, result.skipped, [c for c, _ in result.failed]) == (2, [without], [broken])
+    assert not result.cancelled
+    pages = PdfReader(io.BytesIO((tmp_path / "batch.pdf").read_bytes())).pages
+    single = print_plan_to(_pdf_printer(tmp_path / "one.pdf"), window.store, catalogue, with_plan)
+    assert len(pages) == 2 * single  # both good plans, whole
+    summary = batch_summary(result, {without: "DD-A", broken: "DD-B"})
+    assert "2 care plan(s) sent to the printer." in summary and "DD-A" in summary
+    assert "DD-B was not printed:" in summary
 
-    printer.setOutputFileName(str(tmp_path / "cancelled.pdf"))
-    progress = QProgressDialog("Printing", "Cancel", 0, 2, window)
+
+def test_batch_print_cancel_mid_job_aborts_the_printer_job(qtbot, window, catalogue, tmp_path):
+    from PySide6.QtWidgets import QProgressDialog
+
+    from ddassess.ui.careplan_actions import batch_summary, print_many_to
+
+    ids = [_case_with_plan(window, catalogue) for _ in range(3)]
+    progress = QProgressDialog("Printing", "Cancel", 0, 3, window)
+    progress.setMinimumDuration(0)
+    # The user clicks Cancel while the job runs: the click is handled between two plans
+    # (the first plan takes far longer to draw than the 200 ms until the click).
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QPushButton
+
+    progress.show()
+    cancel = progress.findChild(QPushButton)
+    QTimer.singleShot(200, lambda: qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton))
+    printer = _pdf_printer(tmp_path / "cancelled.pdf")
+    result = print_many_to(printer, window.store, catalogue, ids, progress)
+    assert result.cancelled and 1 <= result.printed < len(ids)
+    # A real printer's job is aborted; printing to a file cannot abort, so no half file is left.
+    assert not (tmp_path / "cancelled.pdf").exists()
+    assert batch_summary(result, {}) == "Printing was cancelled: nothing was sent to the printer."
+
+    # Cancelled before the first plan: nothing printed either.
+    progress = QProgressDialog("Printing", "Cancel", 0, 3, window)
     progress.cancel()
-    assert print_many_to(printer, window.store, catalogue, [with_plan, without], progress) == (0, [])
+    printer = _pdf_printer(tmp_path / "before.pdf")
+    result = print_many_to(printer, window.store, catalogue, ids, progress)
+    assert result.cancelled and result.printed == 0
+    assert not (tmp_path / "before.pdf").exists()
+
+
+def _received_plan(window, tmp_path) -> Path:
+    """A plan signed as care coordinator by a colleague, with a certificate from the same team."""
+    from sample_plans import sample_plan
+
+    from ddassess.pdf import certs
+    from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
+    from ddassess.pdf.signing import sign_pdf
+
+    signing.create_team_authority(window.store, "Fictional Joint Team", "authority passphrase 1")
+    signing.issue_identity(window.store, "authority passphrase 1", "my signing passphrase")
+    ca = signing._team_authority(window.store, "authority passphrase 1")
+    casey = certs.issue_certificate(ca, "Casey Coordinator", role="Care coordinator", agency="Fictional MH Trust")
+    path = tmp_path / "received.pdf"
+    path.write_bytes(sign_pdf(prepare_for_signing(render_care_plan(sample_plan())), casey,
+                              field_name="care_coordinator"))
+    return path
+
+
+def test_sign_a_received_plan_as_team_lead(qtbot, window, tmp_path, monkeypatch):
+    from ddassess.ui.sign_received import SignReceivedDialog
+
+    received = _received_plan(window, tmp_path)
+    original = received.read_bytes()
+    out = tmp_path / "countersigned.pdf"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(received), "PDF (*.pdf)"))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
+    dialog = SignReceivedDialog(window.store, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.sign_button.isEnabled()
+    qtbot.mouseClick(dialog.choose_button, Qt.MouseButton.LeftButton)
+    assert "OK: signature 'care_coordinator' by Casey Coordinator" in dialog.report.toPlainText()
+    assert [dialog.role.itemText(i) for i in range(dialog.role.count())] == [
+        "Partner-service practitioner", "Team lead (countersignature)"]  # the signed block is not offered
+    dialog.role.setFocus()
+    qtbot.keyClick(dialog.role, Qt.Key.Key_Down)
+    assert dialog.role.currentData() == "team_lead"
+    qtbot.keyClicks(dialog.passphrase, "not my passphrase")
+    qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
+    assert "Not signed: The passphrase for this signing key is wrong" in dialog.status.text()
+    assert not out.exists() and dialog.passphrase.text() == ""
+    qtbot.keyClicks(dialog.passphrase, "my signing passphrase")
+    qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
+    assert "Signed as team lead (countersignature) and saved to" in dialog.status.text()
+    reports = verify_pdf(out.read_bytes(), signing.trusted_roots(window.store))
+    assert [(r.field, r.signer, r.ok) for r in reports] == [("care_coordinator", "Casey Coordinator", True),
+                                                           ("team_lead", "Testy McTestface", True)]
+    assert received.read_bytes() == original  # the file received is left as it came
+
+
+def test_a_received_plan_whose_signature_fails_cannot_be_signed(qtbot, window, tmp_path, monkeypatch):
+    from ddassess.ui.sign_received import SignReceivedDialog
+
+    received = _received_plan(window, tmp_path)
+    data = bytearray(received.read_bytes())
+    data[data.index(b"stream", 1000) + 20] ^= 0x01
+    received.write_bytes(bytes(data))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(received), "PDF (*.pdf)"))
+    dialog = SignReceivedDialog(window.store, window)
+    qtbot.addWidget(dialog)
+    qtbot.mouseClick(dialog.choose_button, Qt.MouseButton.LeftButton)
+    assert "FAILED: do not rely on this copy" in dialog.report.toPlainText()
+    assert "an earlier signature does not check out" in dialog.status.text()
+    assert not dialog.sign_button.isEnabled() and not dialog.passphrase.isEnabled()
+    (tmp_path / "notes.txt").write_text("not a pdf")
+    dialog.load(tmp_path / "notes.txt")
+    assert "not a PDF" in dialog.report.toPlainText() and not dialog.sign_button.isEnabled()
+
+
+def test_sign_received_plan_opens_the_dialog(qtbot, window):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ddassess.ui.careplan_actions import sign_received_plan
+
+    seen = []
+
+    def close() -> None:
+        dialog = QApplication.activeModalWidget()
+        seen.append(dialog.windowTitle())
+        dialog.reject()
+
+    QTimer.singleShot(0, close)
+    sign_received_plan(window, window.store)
+    assert seen == ["Sign a received care plan"]

@@ -1,0 +1,123 @@
+"""Sign a care plan PDF received from a colleague (the partner's or team lead's countersignature).
+
+The dialog shows every signature already on the plan (the same report as "Verify a care
+plan…"), offers only the blocks still unsigned, and refuses to sign when an earlier
+signature fails the check. The signed copy is written atomically to a file the user
+chooses; the received file is left as it came.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ddassess.domain.careplan import SIGNER_ROLE_LABELS
+from ddassess.errors import UserFacingError
+from ddassess.services.careplans import countersign
+from ddassess.services.signing import load_identity, trusted_roots, verify_file
+from ddassess.services.vault import Store
+from ddassess.ui.careplan_actions import DIGITAL_ROLES, report_lines
+
+
+class SignReceivedDialog(QDialog):
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.source: Path | None = None
+        self.written: Path | None = None
+        self.setWindowTitle("Sign a received care plan")
+        self.resize(680, 520)
+        layout = QVBoxLayout(self)
+        self.choose_button = QPushButton("&Choose the care plan PDF…")
+        self.choose_button.setAccessibleName("Choose the care plan PDF")
+        self.report = QPlainTextEdit()
+        self.report.setReadOnly(True)
+        self.report.setAccessibleName("Signatures already on the plan")
+        form = QFormLayout()
+        self.role = QComboBox()
+        self.role.setAccessibleName("Sign as")
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setAccessibleName("Signing passphrase")
+        form.addRow("Sign &as:", self.role)
+        form.addRow("Signing &passphrase:", self.passphrase)
+        self.sign_button = QPushButton("&Sign and save as…")
+        self.sign_button.setAccessibleName("Sign and save as")
+        self.status = QLabel("Choose the PDF you received.")
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Status")
+        for w in (self.choose_button, self.report):
+            layout.addWidget(w)
+        layout.addLayout(form)
+        layout.addWidget(self.sign_button)
+        layout.addWidget(self.status)
+        self.choose_button.clicked.connect(self.choose)
+        self.sign_button.clicked.connect(self.sign)
+        self._set_signable(False)
+
+    def _set_signable(self, ok: bool) -> None:
+        for w in (self.role, self.passphrase, self.sign_button):
+            w.setEnabled(ok)
+
+    def choose(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Care plan to sign", "", "PDF (*.pdf)")
+        if name:
+            self.load(Path(name))
+
+    def load(self, path: Path) -> None:
+        self.source, self.written = None, None
+        self.role.clear()
+        self._set_signable(False)
+        try:
+            reports = verify_file(path, trusted_roots(self.store))
+        except UserFacingError as exc:
+            self.report.setPlainText(str(exc))
+            self.status.setText("This file cannot be signed here: choose the care plan PDF you received.")
+            return
+        self.report.setPlainText("\n".join(report_lines(reports)))
+        if any(not r.ok for r in reports):
+            self.status.setText("Not signed: an earlier signature does not check out. Ask the sender for the "
+                                "original plan.")
+            return
+        done = {r.field for r in reports}
+        free = [r for r in DIGITAL_ROLES if r not in done]
+        if not free:
+            self.status.setText("Every signature block of this plan is already signed.")
+            return
+        for role in free:
+            self.role.addItem(SIGNER_ROLE_LABELS[role], role)
+        self.source = path
+        self._set_signable(True)
+        self.status.setText("Choose your role, type your signing passphrase, then Sign and save as…")
+        self.passphrase.setFocus()
+
+    def sign(self) -> None:
+        if self.source is None:
+            return
+        role = self.role.currentData()
+        suggested = str(self.source.with_name(self.source.stem + f"-signed-{role}.pdf"))
+        name, _ = QFileDialog.getSaveFileName(self, "Save the signed plan", suggested, "PDF (*.pdf)")
+        if not name:
+            return
+        try:
+            identity = load_identity(self.store, self.passphrase.text())
+            self.written = countersign(self.store, self.source, identity, role, out=Path(name))
+        except UserFacingError as exc:
+            self.status.setText(f"Not signed: {exc}")
+            return
+        finally:
+            self.passphrase.clear()
+        self._set_signable(False)
+        self.status.setText(f"Signed as {SIGNER_ROLE_LABELS[role].lower()} and saved to {name}.")

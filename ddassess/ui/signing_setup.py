@@ -1,0 +1,130 @@
+"""Signing set-up in the client (it was CLI only): the team lead creates the team authority,
+a practitioner gets a certificate from it or imports their organisation's .p12 file.
+
+Each action asks for new passphrases twice, shows the result (or what was wrong) in the
+dialog, and clears every passphrase box after use. Keys never leave the encrypted store
+except inside a .p12 the organisation issued.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ddassess.errors import InvalidInputError, UserFacingError
+from ddassess.services import signing
+from ddassess.services.vault import Store
+
+
+def _secret(name: str) -> QLineEdit:
+    box = QLineEdit()
+    box.setEchoMode(QLineEdit.EchoMode.Password)
+    box.setAccessibleName(name)
+    return box
+
+
+class SigningSetupDialog(QDialog):
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.setWindowTitle("Signing set-up")
+        layout = QVBoxLayout(self)
+
+        team = QGroupBox("Team authority (the team lead, once)")
+        f = QFormLayout(team)
+        self.team_name = QLineEdit()
+        self.team_name.setAccessibleName("Team name")
+        self.ca_new, self.ca_new_again = _secret("Authority passphrase"), _secret("Authority passphrase again")
+        self.create_button = QPushButton("&Create the team authority")
+        f.addRow("Team &name:", self.team_name)
+        f.addRow("Authority passphrase:", self.ca_new)
+        f.addRow("Again:", self.ca_new_again)
+        f.addRow(self.create_button)
+
+        issue = QGroupBox("My signing certificate from the team authority")
+        f = QFormLayout(issue)
+        self.ca_pass = _secret("Team authority passphrase")
+        self.sign_new, self.sign_new_again = _secret("New signing passphrase"), _secret("New signing passphrase again")
+        self.issue_button = QPushButton("&Issue my certificate")
+        f.addRow("Authority passphrase:", self.ca_pass)
+        f.addRow("My signing passphrase:", self.sign_new)
+        f.addRow("Again:", self.sign_new_again)
+        f.addRow(self.issue_button)
+
+        imp = QGroupBox("Or my organisation's certificate (.p12 / .pfx)")
+        f = QFormLayout(imp)
+        self.p12_password = _secret("Certificate file password")
+        self.imp_new, self.imp_new_again = _secret("Signing passphrase for it"), _secret("Signing passphrase again")
+        self.import_button = QPushButton("Choose the file and i&mport…")
+        f.addRow("File password:", self.p12_password)
+        f.addRow("My signing passphrase:", self.imp_new)
+        f.addRow("Again:", self.imp_new_again)
+        f.addRow(self.import_button)
+
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Status")
+        for w in (team, issue, imp, self.status):
+            layout.addWidget(w)
+        self.create_button.clicked.connect(self.create_authority)
+        self.issue_button.clicked.connect(self.issue)
+        self.import_button.clicked.connect(self.import_p12)
+
+    def _run(self, boxes: tuple[QLineEdit, ...], action) -> None:  # type: ignore[no-untyped-def]
+        try:
+            self.status.setText(action())
+        except UserFacingError as exc:
+            self.status.setText(f"Not done: {exc}")
+        finally:
+            for box in boxes:
+                box.clear()
+
+    @staticmethod
+    def _twice(first: QLineEdit, second: QLineEdit) -> str:
+        if first.text() != second.text():
+            raise InvalidInputError("The two passphrases differ.", hint="Type the same passphrase in both boxes.")
+        return first.text()
+
+    def create_authority(self) -> None:
+        def act() -> str:
+            fp = signing.create_team_authority(self.store, self.team_name.text(),
+                                               self._twice(self.ca_new, self.ca_new_again))
+            return f"The team authority was created (fingerprint {fp[:16]}…). Keep its passphrase safe."
+        self._run((self.ca_new, self.ca_new_again), act)
+
+    def issue(self) -> None:
+        def act() -> str:
+            signing.issue_identity(self.store, self.ca_pass.text(), self._twice(self.sign_new, self.sign_new_again))
+            return "Your signing certificate was issued: you can now sign care plans."
+        self._run((self.ca_pass, self.sign_new, self.sign_new_again), act)
+
+    def import_p12(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Your certificate file", "", "Certificates (*.p12 *.pfx)")
+        if not name:
+            return
+
+        def act() -> str:
+            try:
+                data = Path(name).read_bytes()
+            except OSError as exc:
+                raise InvalidInputError(f"{name} cannot be read ({exc.strerror or exc.__class__.__name__}).") from None
+            signing.import_identity(self.store, data, self.p12_password.text(),
+                                    self._twice(self.imp_new, self.imp_new_again))
+            return "Your organisation's certificate was imported: you can now sign care plans."
+        self._run((self.p12_password, self.imp_new, self.imp_new_again), act)
+
+
+def open_signing_setup(parent: QWidget, store: Store) -> None:
+    """File → "Signing set-up…"."""
+    SigningSetupDialog(store, parent).exec()
