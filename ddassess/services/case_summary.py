@@ -72,6 +72,11 @@ class CaseSummary:
     date_format: str
     review_overdue: bool
 
+    @property
+    def risk_flags(self) -> tuple[ActiveFlag, ...]:
+        """The flags that speak of risk (urgent, high, warning); "info" flags are prompts, not risks."""
+        return tuple(f for f in self.flags if f.severity != "info")
+
     def date(self, d: dt.date | dt.datetime | None) -> str:
         """A date in the practitioner's chosen format ("" when there is none)."""
         return d.strftime(self.date_format) if d is not None else ""

@@ -75,7 +75,8 @@ class TimelineWidget(QWidget):
 
 
 class RiskBanner(QFrame):
-    """Each active flag by severity and words, with the form and date it comes from."""
+    """Each active risk flag (urgent, high, warning) by severity and words, with the form and
+    date it comes from. Info flags (prompts such as "offer a joint assessment") are not risks."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,13 +91,13 @@ class RiskBanner(QFrame):
         _clear(self.column)
         self.flag_labels = []
         level = summary.detail.risk_level
-        if not summary.flags and level in ("high", "urgent"):
+        if not summary.risk_flags and level in ("high", "urgent"):
             lead = QLabel(f"<b style='color:#B00020'>RISK: {level.upper()}</b> — recorded on the case; no form of "
                           "this case raises a flag now.")
             lead.setAccessibleName(f"Risk {level}")
             self.column.addWidget(lead)
             self.flag_labels.append(lead)
-        for f in summary.flags:
+        for f in summary.risk_flags:
             text = f"{f.severity.upper()} — {f.message.rstrip('.')} ({f.form_title}, {summary.date(f.on)})"
             label = QLabel(f"<span style='color:{SEVERITY_COLOURS.get(f.severity, '#333')}'>"
                            f"<b>{escape(f.severity.upper())}</b></span> — {escape(text.split(' — ', 1)[1])}")

@@ -129,6 +129,7 @@ class CasePage(QWidget):
         self.header = CaseHeader()
         self.forms = QListWidget()
         self.forms.setAccessibleName("Forms of this case")
+        self.forms.setWordWrap(True)  # each line carries status and score: wrap rather than cut off
         self.new_form = QComboBox()
         self.new_form.setAccessibleName("Form to start")
         for spec in sorted(catalogue.forms.values(), key=lambda s: (s.kind != "pathway", s.title)):

@@ -89,9 +89,12 @@ class TextEditor(Editor):
         return self.parse(text.strip()) if self.parse else text
 
     def set_value(self, value: Any) -> None:
+        """Show a stored answer: not a change the person made, so no ``changed`` (as for choices)."""
         text = "" if value is None else str(value)
         w = self.widget
+        w.blockSignals(True)
         w.setPlainText(text) if isinstance(w, QPlainTextEdit) else w.setText(text)
+        w.blockSignals(False)
 
 
 def _number(kind: type) -> Callable[[str], Any]:
@@ -245,7 +248,9 @@ class SignatureEditor(Editor):
         """The signer is known (the person the case is about): show the name, no box to type in."""
         self.name_label.setText(f"Signed by: {name}")
         self.name_label.show()
+        self.signed_by.blockSignals(True)  # known, not typed: not a change to save
         self.signed_by.setText(name)
+        self.signed_by.blockSignals(False)
         self.signed_by.hide()
 
     def _drawn(self) -> None:

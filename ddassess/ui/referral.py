@@ -88,6 +88,7 @@ class NewReferralDialog(QDialog):
         self.case_id: int | None = None
         self.existing: Person | None = None
         self.setWindowTitle("New referral")
+        self.setMinimumWidth(480)
         form = QFormLayout(self)
         self.given = QLineEdit()
         self.family = QLineEdit()
@@ -141,6 +142,15 @@ class NewReferralDialog(QDialog):
     def _say(self, w: QLineEdit, message: str) -> None:
         self.problems[w].setText(message)
         self.problems[w].setVisible(bool(message))
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to show every wrapped message in full (a window does not do so by itself)."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else self.sizeHint().height()
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def _check(self) -> bool:
         """Check every box now; True when nothing is wrong."""

@@ -54,6 +54,9 @@ def test_review_is_overdue_from_next_review_date(qtbot, window, catalogue):
 
 def test_risk_banner_names_each_active_flag_with_its_source_and_date(qtbot, window, catalogue):
     case_id = _case_with_forms(window, catalogue)
+    referral = catalogue.get("referral")  # its "offer a joint assessment" flag is a prompt, not a risk
+    cases.start_response(window.store, case_id, "referral", referral.version, referral.content_hash,
+                         {"mental_health_concern": True, "substance_concern": True})
     page = window.open_case(case_id)
     assert page.risk.isVisible()
     today = dt.date.today().strftime("%d %b %Y")
@@ -63,6 +66,7 @@ def test_risk_banner_names_each_active_flag_with_its_source_and_date(qtbot, wind
     assert "Patient Health Questionnaire" in line  # which form says so
     assert second.startswith("HIGH — Possible alcohol dependence")  # the AUDIT draft's flag counts too
     assert all(label.isVisible() for label in page.risk.flag_labels)
+    assert any(f.severity == "info" for f in page.summary.flags)  # known to the summary, not in the banner
 
 
 def test_scores_strip_and_forms_list_show_totals_and_bands(qtbot, window, catalogue):

@@ -61,6 +61,9 @@ def test_each_bad_entry_is_explained_beside_its_box_and_nothing_is_lost(qtbot, w
         box.clear()
         qtbot.keyClicks(box, typed)
         assert expected in _problem(dialog, box), (typed, _problem(dialog, box))
+        label = dialog.problems[box]  # shown in full, not cut off by the window's edge
+        assert label.heightForWidth(label.width()) <= label.height() + 1
+        assert label.geometry().bottom() < dialog.height()
         _create(qtbot, dialog)
         assert dialog.case_id is None and dialog.isVisible()
         assert box.text() == typed and dialog.given.text() == "Testy"  # nothing cleared
