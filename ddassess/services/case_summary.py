@@ -9,15 +9,19 @@ Widgets only lay these values out.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
 
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.errors import UnknownFormError
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
-from ddassess.services import cases
 from ddassess.services.casework import FORM_STAGE, CaseDetail, ResponseSummary, StoredCaseContext, case_detail
 from ddassess.services.settings import get_setting
 from ddassess.store import Store
+from ddassess.store.records import ResponseRecord
 
 STAGE_TITLES: dict[str, str] = {
     "referral": "Referral", "consent": "Consent", "screening": "Screening", "joint_assessment": "Joint assessment",
@@ -121,9 +125,37 @@ def _steps(d: CaseDetail, done_on: dict[str, dt.date], today: dt.date) -> tuple[
     return tuple(steps), overdue
 
 
+class _SharedContext:
+    """``latest()`` for one response: other forms from one cache shared by the whole case
+    (the page re-summarises on every autosave: read each form once, not once per response),
+    its own form without itself, as the form view sees it."""
+
+    def __init__(self, shared: StoredCaseContext, form_id: str, response_id: int) -> None:
+        self.shared, self.form_id, self.response_id = shared, form_id, response_id
+        self.own: StoredCaseContext | None = None
+
+    def lookup(self, form_id: str, name: str) -> Any:
+        if form_id != self.form_id:
+            return self.shared.lookup(form_id, name)
+        if self.own is None:
+            s = self.shared
+            self.own = StoredCaseContext(s.store, s.case_id, s.catalogue, self.response_id)
+        return self.own.lookup(form_id, name)
+
+
+def _answers(store: Store, case_id: int) -> dict[int, Any]:
+    """Every response's answers in one read."""
+    with store.read() as s:
+        rows = s.execute(select(ResponseRecord.id, ResponseRecord.answers_json)
+                         .where(ResponseRecord.case_id == case_id)).all()
+    return {rid: json.loads(text) for rid, text in rows}
+
+
 def case_summary(store: Store, catalogue: Catalogue, case_id: int, today: dt.date | None = None) -> CaseSummary:
     today = today or dt.date.today()
     d = case_detail(store, case_id)
+    stored = _answers(store, case_id)
+    shared = StoredCaseContext(store, case_id, catalogue)
     evaluations: dict[int, tuple[FormSpec, Evaluation]] = {}
     lines: list[ResponseLine] = []
     for r in d.responses:
@@ -132,8 +164,7 @@ def case_summary(store: Store, catalogue: Catalogue, case_id: int, today: dt.dat
         except UnknownFormError:  # a form no longer in the catalogue still shows in the list
             lines.append(ResponseLine(r.id, r.form_id, r.form_id, r.status, r.updated_at, ""))
             continue
-        answers = cases.get_response(store, r.id).answers
-        ev = evaluate(spec, answers, StoredCaseContext(store, case_id, catalogue, r.id), tables=catalogue.tables)
+        ev = evaluate(spec, stored.get(r.id, {}), _SharedContext(shared, r.form_id, r.id), tables=catalogue.tables)
         evaluations[r.id] = (spec, ev)
         head = _headline(spec, ev)
         score = f"{head[1]:g}" + (f" — {head[2]}" if head[2] else "") if head else ""
