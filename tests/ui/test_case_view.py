@@ -98,3 +98,29 @@ def test_case_view_dates_follow_the_date_format_setting(qtbot, window, catalogue
     assert "born 1980-02-29" in page.identifiers.text() and "opened 2026-01-05" in page.identifiers.text()
     assert "2026-01-05" in page.timeline.step_labels["referral"].text()
     assert dt.date.today().isoformat() in page.risk.texts()[0]
+
+
+def test_a_discharged_case_has_every_step_done_and_nothing_overdue(qtbot, window, catalogue):
+    store = window.store
+    person = cases.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
+    case_id = cases.open_case(store, person.id).id
+    set_lead(store, case_id, "Substance misuse service", dt.date(2020, 1, 1))  # long past, but the case is closed
+    discharge = catalogue.get("discharge")
+    r = cases.start_response(store, case_id, "discharge", discharge.version, discharge.content_hash, {})
+    cases.finalise_response(store, r.id)
+    advance_stage(store, case_id, "discharge")
+    page = window.open_case(case_id)
+    states = {stage: label.property("state") for stage, label in page.timeline.step_labels.items()}
+    assert set(states.values()) == {"done"}, states
+    assert "done" in page.timeline.step_labels["discharged"].accessibleName()
+    assert "overdue" not in page.identifiers.text()
+
+
+def test_a_new_referral_has_consent_next_and_the_rest_later(qtbot, window, catalogue):
+    store = window.store
+    person = cases.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
+    case_id = cases.open_case(store, person.id).id
+    page = window.open_case(case_id)
+    states = [label.property("state") for label in page.timeline.step_labels.values()]
+    assert states == ["current", "due"] + ["later"] * 6
+    assert not page.risk.isVisible() and not page.header.scores.isVisible()

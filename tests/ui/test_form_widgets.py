@@ -9,6 +9,7 @@ import datetime as dt
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from ddassess.formengine import load_form_text
 from ddassess.services import cases
@@ -216,6 +217,11 @@ def test_glossary_definition_is_in_the_description_and_reachable_by_keyboard(qtb
     definition = " ".join(catalogue.glossary["lead agency"]["definition"].split())
     assert definition in editor.widget.accessibleDescription()
     assert editor.widget.whatsThis().startswith("lead agency:")
+    editor.widget.setFocus()
+    qtbot.keyClick(editor.widget, Qt.Key.Key_F1, Qt.KeyboardModifier.ShiftModifier)  # "What's this?"
+    popups = [w for w in QApplication.topLevelWidgets() if w.metaObject().className() == "QWhatsThat"]
+    assert popups and popups[0].isVisible()
+    popups[0].close()
     button, note = form.view.glossary_buttons["lead_agency"], form.view.glossary_notes["lead_agency"]
     editor.widget.setFocus()
     qtbot.keyClick(editor.widget, Qt.Key.Key_Tab)
