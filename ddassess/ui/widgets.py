@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget
 
@@ -21,11 +21,24 @@ def heading(text: str) -> QLabel:
     return label
 
 
+class _Repolish(QObject):
+    """Style sheets do not follow a dynamic property by themselves: re-apply on each change,
+    so ``label.setProperty("ok", True)`` turns a message green at once."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.DynamicPropertyChange and isinstance(obj, QWidget):
+            obj.style().unpolish(obj)
+            obj.style().polish(obj)
+        return False
+
+
 def problem_label() -> QLabel:
+    """A message under a field: red for a problem; green when its ``ok`` property is true."""
     label = QLabel()
     label.setWordWrap(True)
     label.setStyleSheet(PROBLEM_STYLE)
     label.setAccessibleName("Message")
+    label.installEventFilter(_Repolish(label))
     return label
 
 

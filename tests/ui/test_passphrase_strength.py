@@ -49,3 +49,19 @@ def test_bar_grows_with_strength_and_text_never_reaches_assistive_tech(qtbot, me
     assert seen == sorted(seen) and seen[0] == 0 and seen[-1] == 4
     field.clear()
     assert meter.words.text() == "" and meter.bar.value() == 0
+
+
+def test_a_message_marked_ok_turns_green_at_once(qtbot):
+    from PySide6.QtGui import QPalette
+
+    from ddassess.ui.widgets import problem_label
+
+    label = problem_label()
+    qtbot.addWidget(label)
+    label.setText("Passphrase accepted.")
+    label.show()
+    red = label.palette().color(QPalette.ColorRole.WindowText).name()
+    label.setProperty("ok", True)
+    assert red == "#b00020" and label.palette().color(QPalette.ColorRole.WindowText).name() == "#1b5e20"
+    label.setProperty("ok", False)
+    assert label.palette().color(QPalette.ColorRole.WindowText).name() == "#b00020"
