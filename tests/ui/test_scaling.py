@@ -1,5 +1,5 @@
 """At 150% and 200% (QT_SCALE_FACTOR, read when the QApplication starts, hence a child
-process) no label or button of the main screens cuts its text off."""
+process) no label or button of the main screens and dialogs cuts its text off."""
 
 from __future__ import annotations
 
@@ -80,16 +80,34 @@ page.new_form.setCurrentIndex(page.new_form.findData("gad7"))
 page.start_form()
 settle()
 problems += clipped(page.form_page, "form")
+from ddassess.ui.referral import NewReferralDialog
+from ddassess.ui.settings_dialog import SettingsDialog
+dialog = NewReferralDialog(w.store, w)
+dialog.show()
+dialog.dob.setText("31/02/2001")  # a message that wraps
+settle()
+problems += clipped(dialog, "new referral")
+dialog.reject()
+dialog = SettingsDialog(w.store, w)
+dialog.show()
+settle()
+problems += clipped(dialog, "settings")
+dialog.reject()
 print(json.dumps({"scale": os.environ["QT_SCALE_FACTOR"], "ratio": w.devicePixelRatio(), "problems": problems}))
 w.store.close()
 '''
 
 
 @pytest.mark.parametrize("scale", ["1.5", "2"])
-def test_no_text_is_cut_off_at_high_scale(subprocess_env, data_home, scale):
+def test_no_text_is_cut_off_at_high_scale(subprocess_env, data_home, tmp_path, scale):
     from .conftest import FORMS
 
-    env = {**subprocess_env, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": "offscreen"}
+    # The offscreen screen is 800×800 pixels unless told otherwise: at 200% that is a 400×400
+    # desktop where no dialog fits. A HiDPI laptop panel (2560×1600) is what people scale up.
+    screen = tmp_path / "screen.json"
+    screen.write_text(json.dumps({"screens": [{"name": "hidpi", "x": 0, "y": 0, "width": 2560, "height": 1600,
+                                               "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1}]}))
+    env = {**subprocess_env, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": f"offscreen:configfile={screen}"}
     done = subprocess.run([sys.executable, "-c", CHILD, str(data_home / "store"), str(FORMS)], env=env,
                           capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
