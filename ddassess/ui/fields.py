@@ -121,6 +121,22 @@ def _date(text: str) -> str:
     return text
 
 
+class DateEditor(TextEditor):
+    """A date typed day/month/year (the UK order) and stored as ISO; a stored date is shown
+    the way it is typed, so the box and its DD/MM/YYYY hint agree."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        super().__init__(spec, parse=_date, placeholder="DD/MM/YYYY")
+
+    def set_value(self, value: Any) -> None:
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+            except ValueError:
+                pass  # not a real date: shown as it was typed, and the engine says what is wrong
+        super().set_value(value)
+
+
 class ChoiceEditor(Editor):
     """Radio buttons (one answer) or check boxes (several); arrow keys move between them."""
 
@@ -325,7 +341,7 @@ FIELD_WIDGETS: dict[str, Callable[[FieldSpec], Editor]] = {
     "integer": lambda s: TextEditor(s, parse=_number(int)),
     "decimal": lambda s: TextEditor(s, parse=_number(float)),
     "rating": lambda s: TextEditor(s, parse=_number(int), placeholder=f"{s.min:g}–{s.max:g}" if s.max else ""),
-    "date": lambda s: TextEditor(s, parse=_date, placeholder="DD/MM/YYYY"),
+    "date": DateEditor,
     "datetime": lambda s: TextEditor(s, placeholder="YYYY-MM-DDTHH:MM"),
     "yes_no": lambda s: ChoiceEditor(s, options=[(True, "Yes"), (False, "No")]),
     "single_choice": _choice,

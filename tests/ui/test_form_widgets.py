@@ -255,3 +255,15 @@ def test_bad_answers_are_explained_beside_each_field_and_everything_is_kept(qtbo
     assert saved["assessed_on"] == "31/02/2001"  # kept as typed, to be corrected
     qtbot.keyClick(eds["phq9_total"].widget, Qt.Key.Key_Backspace)  # 99 -> 9: the problem goes
     assert not problems["phq9_total"].isVisible()
+
+
+def test_a_stored_date_is_shown_day_first_and_saved_back_unchanged(qtbot, catalogue):
+    spec = catalogue.get("lead_agency")
+    view = FormView(spec, catalogue, {"decided_on": "2026-03-02"})
+    qtbot.addWidget(view)
+    box = view.editors["decided_on"].widget
+    assert box.text() == "02/03/2026" and box.placeholderText() == "DD/MM/YYYY"
+    assert view.answers()["decided_on"] == "2026-03-02"
+    box.clear()
+    qtbot.keyClicks(box, "2026-03-04")  # ISO typed is kept too
+    assert view.answers()["decided_on"] == "2026-03-04"
