@@ -65,7 +65,16 @@ def _care_plan(store: Store, catalogue: Catalogue, case_id: int) -> int:
 
     rid = start_care_plan(store, catalogue, case_id)
     answers = dict(cases.get_response(store, rid).answers)
+    goals = ["Feel less low most days (demo)", "Drink within safer limits (demo)", "Keep the tenancy (demo)"]
+    answers["needs"] = [{**need, "goal": goals[k % len(goals)], "action": "Weekly key-work session (demo)",
+                         "responsible": DEMO_PRACTITIONER["name"], "status": "in_progress"}
+                        for k, need in enumerate(answers.get("needs") or [])]
+    answers.setdefault("care_team", [{"name": DEMO_PRACTITIONER["name"], "role": "Care coordinator",
+                                      "organisation": DEMO_PRACTITIONER["agency"]}])
     answers.update({
+        "care_coordinator": DEMO_PRACTITIONER["name"],
+        "partner_worker": "Notreal Trialby (demo link worker)",
+        "lead_agency": answers.get("lead_agency") or "Substance misuse service",
         "what_matters": "Keeping my flat and seeing my daughter at weekends (demo).",
         "risk_management": "Weekly contact; crisis numbers agreed; naloxone offered (demo).",
         "crisis_summary": "Call the crisis line out of hours; the care coordinator in hours (demo).",
