@@ -37,9 +37,10 @@ STAGE_FORMS = {
 }
 
 
-def _answers(form_id: str, rng: random.Random) -> dict:  # type: ignore[type-arg]
-    if form_id == "phq9":
-        return {f"q{i}": rng.choice([0, 1, 2, 3]) for i in range(1, 10)} | {"difficulty": "somewhat"}
+def _answers(form_id: str, rng: random.Random, high_risk: bool = False) -> dict:  # type: ignore[type-arg]
+    if form_id == "phq9":  # item 9 (thoughts of self-harm) only for the high-risk cases
+        return ({f"q{i}": rng.choice([0, 1, 2, 3]) for i in range(1, 9)}
+                | {"q9": 2 if high_risk else 0, "difficulty": "somewhat"})
     if form_id == "audit":
         return {f"q{i}": rng.choice([0, 1, 2, 3, 4]) for i in range(1, 9)} | {"q9": rng.choice([0, 2, 4]),
                                                                              "q10": rng.choice([0, 2, 4])}
@@ -51,6 +52,40 @@ def _answers(form_id: str, rng: random.Random) -> dict:  # type: ignore[type-arg
     return {}
 
 
+def _demo_signature() -> dict:  # type: ignore[type-arg]
+    """A made-up squiggle in the signature pad's box units (x 0–1000, y 0–333)."""
+    points = [[60.0 + 8 * k, 200.0 - 60 * ((k % 6) / 5) + (k // 6) * 6] for k in range(90)]
+    return {"strokes": [points], "signed_at": "2026-10-20T10:30:00+00:00", "signed_by": "(demo signature)"}
+
+
+def _care_plan(store: Store, catalogue: Catalogue, case_id: int) -> int:
+    """A care plan pre-filled from the assessment, as a practitioner starts one, with the
+    person's own words and a drawn signature, so the demo shows a plan worth printing."""
+    from ddassess.services.careplans import start_care_plan
+
+    rid = start_care_plan(store, catalogue, case_id)
+    answers = dict(cases.get_response(store, rid).answers)
+    goals = ["Feel less low most days (demo)", "Drink within safer limits (demo)", "Keep the tenancy (demo)"]
+    answers["needs"] = [{**need, "goal": goals[k % len(goals)], "action": "Weekly key-work session (demo)",
+                         "responsible": DEMO_PRACTITIONER["name"], "status": "in_progress"}
+                        for k, need in enumerate(answers.get("needs") or [])]
+    answers.setdefault("care_team", [{"name": DEMO_PRACTITIONER["name"], "role": "Care coordinator",
+                                      "organisation": DEMO_PRACTITIONER["agency"]}])
+    answers.update({
+        "care_coordinator": DEMO_PRACTITIONER["name"],
+        "partner_worker": "Notreal Trialby (demo link worker)",
+        "lead_agency": answers.get("lead_agency") or "Substance misuse service",
+        "what_matters": "Keeping my flat and seeing my daughter at weekends (demo).",
+        "risk_management": "Weekly contact; crisis numbers agreed; naloxone offered (demo).",
+        "crisis_summary": "Call the crisis line out of hours; the care coordinator in hours (demo).",
+        "information_sharing": "Agreed between both services and the GP (demo).",
+        "next_review": "2026-12-15",
+        "person_signed": _demo_signature(),
+    })
+    cases.save_draft(store, rid, answers)
+    return rid
+
+
 def populate(store: Store, catalogue: Catalogue, people: int = 24, seed: int = 7) -> None:
     rng = random.Random(seed)
     numbers = fictional_nhs_numbers(people, start=999_100_000)
@@ -60,17 +95,23 @@ def populate(store: Store, catalogue: Catalogue, people: int = 24, seed: int = 7
             date_of_birth=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(18000)), nhs_number=numbers[i]))
         case = cases.open_case(store, person.id, opened_on=dt.date(2026, 9, 1) + dt.timedelta(days=i))
         stage = PATHWAY_STAGES[i % len(PATHWAY_STAGES)]
+        high_risk = i % 5 == 0
         for form_id in STAGE_FORMS[stage]:
+            if form_id == "care_plan":
+                _care_plan(store, catalogue, case.id)
+                advance_stage(store, case.id, form_id)
+                continue
             spec = catalogue.get(form_id)
-            r = cases.start_response(store, case.id, spec.id, spec.version, spec.content_hash, _answers(form_id, rng))
+            r = cases.start_response(store, case.id, spec.id, spec.version, spec.content_hash,
+                                     _answers(form_id, rng, high_risk))
             if form_id in ("referral", "phq9", "audit"):
                 cases.finalise_response(store, r.id)
             advance_stage(store, case.id, form_id)
         if PATHWAY_STAGES.index(stage) >= PATHWAY_STAGES.index("lead_agency"):
             lead = "Mental health service" if i % 2 else "Substance misuse service"
             set_lead(store, case.id, lead, dt.date(2026, 11, 1) + dt.timedelta(days=7 * (i % 9)))
-        if i % 5 == 0:
-            set_risk_level(store, case.id, "high")
+        if high_risk:
+            set_risk_level(store, case.id, "urgent" if "phq9" in STAGE_FORMS[stage] else "high")
 
 
 def open_or_create_demo(folder: Path, catalogue: Catalogue) -> Store:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,26 +18,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ddassess.domain.models import PATHWAY_STAGES
-from ddassess.domain.nhs import format_nhs_number
 from ddassess.formengine import Catalogue
 from ddassess.services import cases
 from ddassess.services.careplans import start_care_plan
-from ddassess.services.casework import (
-    StoredCaseContext,
-    advance_stage,
-    case_detail,
-    set_risk_level,
-)
+from ddassess.services.case_summary import case_summary
+from ddassess.services.casework import StoredCaseContext, advance_stage, set_risk_level
 from ddassess.services.settings import set_setting
 from ddassess.services.vault import Store
 from ddassess.ui.careplan_actions import print_plan, save_plan
+from ddassess.ui.case_header import CaseHeader
 from ddassess.ui.formview import FormView
 from ddassess.ui.widgets import heading
-
-STAGE_TITLES = ["Referral", "Consent", "Screening", "Joint assessment", "Lead agency", "Care plan", "Review",
-                "Discharge"]
-
 
 class FormPage(QWidget):
     """One response in a FormView, saved as a draft within a second of each change."""
@@ -137,16 +126,10 @@ class CasePage(QWidget):
         super().__init__(parent)
         self.store, self.catalogue, self.case_id = store, catalogue, case_id
         self.form_page: FormPage | None = None
-        self.title = heading("")
-        self.identifiers = QLabel()
-        self.identifiers.setAccessibleName("Person's identifiers")
-        self.timeline = QLabel()
-        self.timeline.setAccessibleName("Pathway")
-        self.timeline.setWordWrap(True)
-        self.risk = QLabel()
-        self.risk.setAccessibleName("Risk")
+        self.header = CaseHeader()
         self.forms = QListWidget()
         self.forms.setAccessibleName("Forms of this case")
+        self.forms.setWordWrap(True)  # each line carries status and score: wrap rather than cut off
         self.new_form = QComboBox()
         self.new_form.setAccessibleName("Form to start")
         for spec in sorted(catalogue.forms.values(), key=lambda s: (s.kind != "pathway", s.title)):
@@ -173,8 +156,7 @@ class CasePage(QWidget):
         split.setStretchFactor(1, 3)
         split.setSizes([260, 940])
         layout = QVBoxLayout(self)
-        for w in (self.title, self.identifiers, self.timeline, self.risk):
-            layout.addWidget(w)
+        layout.addWidget(self.header)
         layout.addWidget(split, 1)
         start.clicked.connect(self.start_form)
         self.save_plan_button.clicked.connect(lambda: save_plan(self, self.store, self.catalogue, self.case_id))
@@ -182,30 +164,21 @@ class CasePage(QWidget):
         self.forms.itemActivated.connect(lambda item: self.open_response(item.data(Qt.ItemDataRole.UserRole)))
         self.reload()
 
+    # The header's parts, by the names the rest of the app and its tests know them.
+    title = property(lambda self: self.header.title)
+    identifiers = property(lambda self: self.header.identifiers)
+    timeline = property(lambda self: self.header.timeline)
+    risk = property(lambda self: self.header.risk)
+
     def reload(self) -> None:
-        d = case_detail(self.store, self.case_id)
-        self.detail = d
-        self.title.setText(f"{d.person_name} — {d.ref}")
-        nhs = format_nhs_number(d.nhs_number) if d.nhs_number else "no NHS number"
-        dob = d.date_of_birth.strftime("%d %b %Y") if d.date_of_birth else "date of birth not known"
-        review = ""
-        if d.next_review_due is not None:
-            overdue = d.next_review_due < dt.date.today() and d.status == "open"
-            review = (f" · <span style='color:#B00020'><b>review overdue since {d.next_review_due:%d %b %Y}</b></span>"
-                      if overdue else f" · next review {d.next_review_due:%d %b %Y}")
-        lead = f" · lead: {d.lead_agency}" if d.lead_agency else ""
-        self.identifiers.setText(f"NHS {nhs} · born {dob} · opened {d.opened_on:%d %b %Y}{lead}{review}")
-        here = PATHWAY_STAGES.index(d.stage)
-        steps = [f"<b>{t}</b> ✓" if i < here else (f"<b><u>{t}</u></b> ← now" if i == here else t)
-                 for i, t in enumerate(STAGE_TITLES)]
-        self.timeline.setText(" → ".join(steps))
-        self.risk.setText(f"<span style='color:#B00020'><b>RISK: {d.risk_level.upper()}</b></span>"
-                          if d.risk_level in ("high", "urgent") else "")
-        self.risk.setVisible(d.risk_level in ("high", "urgent"))
+        summary = case_summary(self.store, self.catalogue, self.case_id)
+        self.summary, self.detail = summary, summary.detail
+        self.header.show_summary(summary)
         self.forms.clear()
-        for r in d.responses:
-            spec_title = self.catalogue.forms[r.form_id].title if r.form_id in self.catalogue.forms else r.form_id
-            item = QListWidgetItem(f"{spec_title} — {r.status} ({r.updated_at.astimezone():%d %b %H:%M})")
+        for r in summary.responses:
+            score = f" · {r.score}" if r.score else ""
+            item = QListWidgetItem(f"{r.title} — {r.status}{score} ({summary.date(r.updated_at.astimezone())} "
+                                   f"{r.updated_at.astimezone():%H:%M})")
             item.setData(Qt.ItemDataRole.UserRole, r.id)
             self.forms.addItem(item)
 

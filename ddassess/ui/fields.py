@@ -8,6 +8,7 @@ stays text) and the forms engine says what is wrong, beside the field.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,14 +31,30 @@ from ddassess.formengine import FieldSpec
 from ddassess.ui.signature import SignaturePad
 
 
+GLOSSARY = re.compile(r"\[\[([^\]]+)\]\]")
+
+
+def plain(text: str) -> str:
+    """Form text without glossary markup: 'an [[ITR]] goal' -> 'an ITR goal' (spaces folded)."""
+    return " ".join(GLOSSARY.sub(lambda m: m.group(1), text or "").split())
+
+
 class Editor(QObject):
+    """Accessible name and description are plain words: glossary markup never reaches a
+    screen reader; the form view adds the glossary's definitions to the description."""
+
     changed = Signal()
 
     def __init__(self, spec: FieldSpec, widget: QWidget) -> None:
         super().__init__(widget)
         self.spec, self.widget = spec, widget
-        widget.setAccessibleName(spec.label[:120])
-        widget.setAccessibleDescription(spec.help[:300])
+        widget.setAccessibleName(plain(spec.label)[:120])
+        widget.setAccessibleDescription(plain(spec.help)[:300])
+
+    def describe(self, description: str) -> None:
+        """The accessible description of every control of this editor (help and glossary)."""
+        for w in {self.widget, self.focus_widget()}:
+            w.setAccessibleDescription(description[:600])
 
     # Each editor defines value() -> answer (None when unanswered) and set_value(answer).
 
@@ -72,9 +89,12 @@ class TextEditor(Editor):
         return self.parse(text.strip()) if self.parse else text
 
     def set_value(self, value: Any) -> None:
+        """Show a stored answer: not a change the person made, so no ``changed`` (as for choices)."""
         text = "" if value is None else str(value)
         w = self.widget
+        w.blockSignals(True)
         w.setPlainText(text) if isinstance(w, QPlainTextEdit) else w.setText(text)
+        w.blockSignals(False)
 
 
 def _number(kind: type) -> Callable[[str], Any]:
@@ -101,6 +121,22 @@ def _date(text: str) -> str:
     return text
 
 
+class DateEditor(TextEditor):
+    """A date typed day/month/year (the UK order) and stored as ISO; a stored date is shown
+    the way it is typed, so the box and its DD/MM/YYYY hint agree."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        super().__init__(spec, parse=_date, placeholder="DD/MM/YYYY")
+
+    def set_value(self, value: Any) -> None:
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+            except ValueError:
+                pass  # not a real date: shown as it was typed, and the engine says what is wrong
+        super().set_value(value)
+
+
 class ChoiceEditor(Editor):
     """Radio buttons (one answer) or check boxes (several); arrow keys move between them."""
 
@@ -116,8 +152,8 @@ class ChoiceEditor(Editor):
         self.group.setExclusive(not multi)
         self.buttons: list[tuple[Any, QCheckBox | QRadioButton]] = []
         for value, label in choices:
-            b: QCheckBox | QRadioButton = QCheckBox(label) if multi else QRadioButton(label)
-            b.setAccessibleName(f"{spec.label[:80]}: {label}")
+            b: QCheckBox | QRadioButton = QCheckBox(plain(label)) if multi else QRadioButton(plain(label))
+            b.setAccessibleName(f"{plain(spec.label)[:80]}: {plain(label)}")
             self.group.addButton(b)
             layout.addWidget(b)
             self.buttons.append((value, b))
@@ -152,7 +188,7 @@ class ComboEditor(Editor):
         super().__init__(spec, QComboBox())
         self.widget.addItem("— not answered —", None)
         for c in spec.choices:
-            self.widget.addItem(c.label, c.value)
+            self.widget.addItem(plain(c.label), c.value)
         self.widget.currentIndexChanged.connect(lambda _i: self.changed.emit())
 
     def value(self) -> Any:
@@ -183,25 +219,114 @@ class ComputedEditor(Editor):
 
 
 class SignatureEditor(Editor):
+    """The pad, and beside it who signs, in what role, and when.
+
+    The answer is ``{"strokes": [...], "signed_at": "<ISO UTC>", "signed_by": "<name>"}``;
+    ``signed_at`` is when the last stroke was drawn. The service user's name comes from the
+    case (``set_signer``); anyone else types their name in "Signed by".
+    """
+
     def __init__(self, spec: FieldSpec) -> None:
         box = QWidget()
         super().__init__(spec, box)
+        self.signed_at: str | None = None
         self.pad = SignaturePad()
-        self.pad.setAccessibleName(f"{spec.label}: drawing area")
-        clear = QPushButton("Clear signature")
-        layout = QVBoxLayout(box)
+        self.pad.setAccessibleName(f"{plain(spec.label)}: drawing area")
+        self.clear_button = QPushButton("Clear signature")
+        self.clear_button.setAccessibleName(f"Clear {plain(spec.label)}")
+        self.role = QLabel(f"Role: {signer_role(spec.label)}")
+        self.name_label = QLabel()
+        self.name_label.hide()
+        self.signed_by = QLineEdit()
+        self.signed_by.setAccessibleName(f"Signed by ({signer_role(spec.label)})")
+        self.signed_by.setPlaceholderText("Signed by: full name")
+        self.date = QLabel("Date: not signed yet")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("QLabel { color: #B00020; }")
+        self.message.setAccessibleName(f"Problem with {plain(spec.label)}")
+        self.message.hide()
+        side = QVBoxLayout()
+        for w in (self.name_label, self.signed_by, self.role, self.date, self.message):
+            side.addWidget(w)
+        side.addWidget(self.clear_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        side.addStretch()
+        layout = QHBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pad)
-        layout.addWidget(clear, alignment=Qt.AlignmentFlag.AlignLeft)
-        clear.clicked.connect(self.pad.clear)
-        self.pad.strokes_changed.connect(self.changed)
+        layout.addWidget(self.pad, 3)
+        layout.addLayout(side, 2)
+        self.clear_button.clicked.connect(self.pad.clear)
+        self.pad.strokes_changed.connect(self._drawn)
+        self.pad.refused.connect(self._refused)
+        self.signed_by.textChanged.connect(self.changed)
+
+    def set_signer(self, name: str) -> None:
+        """The signer is known (the person the case is about): show the name, no box to type in."""
+        self.name_label.setText(f"Signed by: {name}")
+        self.name_label.show()
+        self.signed_by.blockSignals(True)  # known, not typed: not a change to save
+        self.signed_by.setText(name)
+        self.signed_by.blockSignals(False)
+        self.signed_by.hide()
+
+    def _drawn(self) -> None:
+        if self.pad.strokes():
+            self.signed_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+            self.message.hide()
+        elif not self.message.isVisible():
+            self.signed_at = None
+        self._show_date()
+        self.changed.emit()
+
+    def _refused(self, why: str) -> None:
+        self.signed_at = None
+        self.message.setText(why)
+        self.message.show()
+
+    def _show_date(self) -> None:
+        if self.signed_at:
+            when = dt.datetime.fromisoformat(self.signed_at).astimezone()
+            self.date.setText(f"Date: {when:%d %b %Y %H:%M}")
+        else:
+            self.date.setText("Date: not signed yet")
 
     def value(self) -> Any:
         strokes = self.pad.strokes()
-        return {"strokes": strokes} if strokes else None
+        if not strokes:
+            return None
+        answer: dict[str, Any] = {"strokes": strokes, "signed_at": self.signed_at}
+        if self.signed_by.text().strip():
+            answer["signed_by"] = self.signed_by.text().strip()
+        return answer
 
     def set_value(self, value: Any) -> None:
-        self.pad.set_strokes(value.get("strokes", []) if isinstance(value, dict) else [])
+        value = value if isinstance(value, dict) else {}
+        strokes = value.get("strokes")
+        self.pad.set_strokes(strokes if isinstance(strokes, list) else [])
+        self.signed_at = value.get("signed_at") if isinstance(value.get("signed_at"), str) else None
+        if isinstance(value.get("signed_by"), str) and not self.signed_by.isHidden():
+            self.signed_by.blockSignals(True)
+            self.signed_by.setText(value["signed_by"])
+            self.signed_by.blockSignals(False)
+        self._show_date()
+
+    def focus_widget(self) -> QWidget:
+        return self.pad
+
+    def set_read_only(self, read_only: bool) -> None:
+        for w in (self.pad, self.clear_button, self.signed_by):
+            w.setEnabled(not read_only)
+
+
+def signs_for_person(spec: FieldSpec) -> bool:
+    """The signature of the person the case is about (the service user), not of a worker."""
+    return spec.id.startswith("person") or "service user" in spec.label.lower()
+
+
+def signer_role(label: str) -> str:
+    """"Service user's signature" -> "Service user"; "Signature of the GP" -> "the GP"."""
+    words = re.sub(r"(?i)\bsignature\b( of)?", "", plain(label)).strip(" :-")
+    return re.sub(r"'s$|’s$", "", words).strip() or "Signer"
 
 
 def _group(spec: FieldSpec) -> Editor:
@@ -216,7 +341,7 @@ FIELD_WIDGETS: dict[str, Callable[[FieldSpec], Editor]] = {
     "integer": lambda s: TextEditor(s, parse=_number(int)),
     "decimal": lambda s: TextEditor(s, parse=_number(float)),
     "rating": lambda s: TextEditor(s, parse=_number(int), placeholder=f"{s.min:g}–{s.max:g}" if s.max else ""),
-    "date": lambda s: TextEditor(s, parse=_date, placeholder="DD/MM/YYYY"),
+    "date": DateEditor,
     "datetime": lambda s: TextEditor(s, placeholder="YYYY-MM-DDTHH:MM"),
     "yes_no": lambda s: ChoiceEditor(s, options=[(True, "Yes"), (False, "No")]),
     "single_choice": _choice,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
 from ddassess.formengine.expr import CaseContext
-from ddassess.ui.fields import FIELD_WIDGETS, Editor
+from ddassess.services.casework import StoredCaseContext, case_detail
+from ddassess.ui.fields import FIELD_WIDGETS, Editor, SignatureEditor, signs_for_person
 from ddassess.ui.widgets import PROBLEM_STYLE
 
 GLOSSARY = re.compile(r"\[\[([^\]]+)\]\]")
@@ -39,6 +40,8 @@ class FormView(QWidget):
         self.spec, self.catalogue, self.context = spec, catalogue, context
         self.editors: dict[str, Editor] = {}
         self.problem_labels: dict[str, QLabel] = {}
+        self.glossary_buttons: dict[str, QPushButton] = {}
+        self.glossary_notes: dict[str, QLabel] = {}
         self.rows: dict[str, tuple[QFormLayout, QWidget]] = {}
         self.touched: set[str] = set()
         self.show_all_problems = False
@@ -73,13 +76,19 @@ class FormView(QWidget):
         self.save_timer.timeout.connect(self.flush)
         self.evaluation: Evaluation = self.refresh()
 
-    def _tooltip(self, text: str) -> str:
-        lines = [plain(text)]
-        for term in GLOSSARY.findall(text or ""):
+    def _glossary(self, *texts: str) -> list[str]:
+        """'term: definition' for each glossary term marked [[term]] in these texts, once each."""
+        seen, lines = set(), []
+        for term in GLOSSARY.findall(" ".join(texts)):
             entry = self.catalogue.glossary.get(term.lower()) or {}
-            if entry.get("definition"):
-                lines.append(f"{term}: {entry['definition'].strip()}")
-        return "\n\n".join(x for x in lines if x)
+            if entry.get("definition") and term.lower() not in seen:
+                seen.add(term.lower())
+                lines.append(f"{term}: {' '.join(entry['definition'].split())}")
+        return lines
+
+    def _tooltip(self, text: str) -> str:
+        """Help in plain words, then the definition of each glossary term it uses."""
+        return "\n\n".join(x for x in [plain(text), *self._glossary(text)] if x)
 
     def _add_field(self, form: QFormLayout, f: Any) -> None:
         editor = FIELD_WIDGETS[f.type](f)
@@ -88,6 +97,11 @@ class FormView(QWidget):
         label.setMinimumWidth(480)
         label.setToolTip(self._tooltip(f.help + " " + f.label))
         label.setBuddy(editor.focus_widget())
+        editor.describe(self._tooltip(f.help + " " + f.label))
+        if hasattr(editor, "describe_cell"):  # a repeating group: its cells get glossary help too
+            editor.describe_cell = self._tooltip
+        if isinstance(editor, SignatureEditor) and signs_for_person(f) and isinstance(self.context, StoredCaseContext):
+            editor.set_signer(case_detail(self.context.store, self.context.case_id).person_name)
         problem = QLabel()
         problem.setWordWrap(True)
         problem.setStyleSheet(PROBLEM_STYLE)
@@ -96,12 +110,35 @@ class FormView(QWidget):
         col = QVBoxLayout(holder)
         col.setContentsMargins(0, 0, 0, 0)
         col.addWidget(editor.widget)
+        terms = self._glossary(f.label, f.help)
+        if terms:  # glossary help by keyboard: a button in the tab order, and Shift+F1 on the field
+            col.addWidget(self._glossary_help(f, editor, "\n".join(terms)))
         col.addWidget(problem)
         form.addRow(label, holder)
         self.rows[f.id] = (form, holder)
         self.editors[f.id] = editor
         self.problem_labels[f.id] = problem
         editor.changed.connect(lambda fid=f.id: self._changed(fid))
+
+    def _glossary_help(self, f: Any, editor: Editor, text: str) -> QWidget:
+        box = QWidget()
+        row = QVBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        names = ", ".join(f"“{line.split(':', 1)[0]}”" for line in text.splitlines())
+        button = QPushButton(f"? Meaning of {names}")
+        button.setCheckable(True)
+        button.setAccessibleName(f"Explain the terms in: {plain(f.label)[:80]}")
+        note = QLabel(text)
+        note.setWordWrap(True)
+        note.setAccessibleName(f"Terms in: {plain(f.label)[:80]}")
+        note.setStyleSheet("QLabel { background:#F3F4F6; padding:4px; }")
+        note.hide()
+        button.toggled.connect(note.setVisible)
+        row.addWidget(button, alignment=Qt.AlignmentFlag.AlignLeft)
+        row.addWidget(note)
+        editor.focus_widget().setWhatsThis(text)
+        self.glossary_buttons[f.id], self.glossary_notes[f.id] = button, note
+        return box
 
     # state --------------------------------------------------------------------------
 
@@ -136,8 +173,13 @@ class FormView(QWidget):
         by_field: dict[str, list[str]] = {}
         for p in ev.problems:
             root = re.split(r"[\[.]", p.field or "", maxsplit=1)[0]
+            if root != (p.field or "") and hasattr(self.editors.get(root), "show_problems"):
+                continue  # a cell of a repeating group: shown beside that cell, below
             if root in self.problem_labels and (self.show_all_problems or root in self.touched):
                 by_field.setdefault(root, []).append(p.message)
+        for fid, ed in self.editors.items():
+            if hasattr(ed, "show_problems"):
+                ed.show_problems(ev, self.show_all_problems)
         for fid, label in self.problem_labels.items():
             label.setText("\n".join(by_field.get(fid, [])))
             label.setVisible(bool(by_field.get(fid)))

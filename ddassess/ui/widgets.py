@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import math
+
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget
 
 PROBLEM_STYLE = "QLabel { color: #B00020; } QLabel[ok=\"true\"] { color: #1B5E20; }"
 
@@ -19,11 +21,24 @@ def heading(text: str) -> QLabel:
     return label
 
 
+class _Repolish(QObject):
+    """Style sheets do not follow a dynamic property by themselves: re-apply on each change,
+    so ``label.setProperty("ok", True)`` turns a message green at once."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.DynamicPropertyChange and isinstance(obj, QWidget):
+            obj.style().unpolish(obj)
+            obj.style().polish(obj)
+        return False
+
+
 def problem_label() -> QLabel:
+    """A message under a field: red for a problem; green when its ``ok`` property is true."""
     label = QLabel()
     label.setWordWrap(True)
     label.setStyleSheet(PROBLEM_STYLE)
     label.setAccessibleName("Message")
+    label.installEventFilter(_Repolish(label))
     return label
 
 
@@ -47,3 +62,110 @@ def centred_column(page: QWidget, width: int = 640) -> QVBoxLayout:
     column = QVBoxLayout(inner)
     column.setContentsMargins(0, 48, 0, 0)
     return column
+
+
+# --- passphrase strength --------------------------------------------------------------
+
+COMMON_PASSWORDS = frozenset("""
+password passw0rd p@ssw0rd 123456 1234567 12345678 123456789 1234567890 qwerty qwertyuiop azerty
+letmein iloveyou welcome admin administrator monkey dragon football baseball abc123 trustno1 sunshine
+princess master shadow superman batman michael jennifer charlie liverpool chelsea arsenal starwars
+whatever freedom secret changeme default login hello computer internet summer winter autumn spring
+""".split())
+KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890", "abcdefghijklmnopqrstuvwxyz")
+LEET = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+
+
+def _predictable(text: str) -> list[bool]:
+    """Which characters add (almost) nothing: repeats of the one before, the next step of a
+    sequence or a keyboard row, or any character of a block that repeats an earlier block."""
+    low = text.lower()
+    flags = [False] * len(text)
+    for i in range(1, len(low)):
+        a, b = low[i - 1], low[i]
+        step = ord(b) - ord(a)
+        in_row = any(a + b in row or b + a in row for row in KEYBOARD_ROWS)
+        if a == b or (abs(step) == 1 and a.isalnum() and b.isalnum()) or in_row:
+            flags[i] = True
+    for size in range(2, len(low) // 2 + 1):  # "abcabcabc": after the first "abc", nothing new
+        for start in range(size, len(low) - size + 1):
+            if low[start:start + size] == low[start - size:start]:
+                for j in range(start, start + size):
+                    flags[j] = True
+    return flags
+
+
+def passphrase_strength(text: str, min_length: int = 10) -> tuple[int, str, str]:
+    """(0–4, word, advice): an estimate of guessing effort in bits, not a promise.
+
+    Each character is worth log2 of the size of the character classes used (lower, upper,
+    digits, symbols, others); a character that repeats, continues a sequence or keyboard
+    row, or repeats an earlier block is worth one bit; a passphrase that is a common
+    password (letters swapped for look-alike digits included) with a few extra
+    characters is weak whatever its length. Bands: under 40 bits weak, under 64 fair.
+    """
+    if len(text) < min_length:
+        return 0, "too short", f"Use at least {min_length} characters: a few unrelated words work well."
+    pool = 0
+    pool += 26 if any(c.islower() for c in text) else 0
+    pool += 26 if any(c.isupper() for c in text) else 0
+    pool += 10 if any(c.isdigit() for c in text) else 0
+    pool += 33 if any(c.isascii() and not c.isalnum() for c in text) else 0
+    pool += 100 if any(not c.isascii() for c in text) else 0
+    per_char = math.log2(max(pool, 2))
+    bits = sum(1.0 if p else per_char for p in _predictable(text))
+    core = "".join(c for c in text.lower().translate(LEET) if c.isalpha())
+    if any(core.startswith(w) or core.endswith(w) for w in COMMON_PASSWORDS if len(w) >= 5) and \
+            len(core) - max(len(w) for w in COMMON_PASSWORDS if w in core) <= 4:
+        return 1, "weak", "This is a well-known password with a little added: choose unrelated words instead."
+    if bits < 40:
+        return 1, "weak", "Easy to guess: add more unrelated words, or avoid repeats and sequences."
+    if bits < 64:
+        return 2, "fair", "Fair: one or two more unrelated words would make it strong."
+    return 3 if bits < 90 else 4, "strong", "Strong."
+
+
+class PassphraseStrength(QWidget):
+    """A bar and words under a new-passphrase box: too short, weak, fair or strong.
+
+    Call ``watch(line_edit)``; the text itself is never given to assistive technology,
+    only the verdict.
+    """
+
+    COLOURS = {0: "#B00020", 1: "#B00020", 2: "#8A5A00", 3: "#1B5E20", 4: "#1B5E20"}
+
+    def __init__(self, parent: QWidget | None = None, min_length: int = 10) -> None:
+        super().__init__(parent)
+        self.min_length = min_length
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 4)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(8)
+        self.bar.setAccessibleName("Passphrase strength")
+        self.words = QLabel()
+        self.words.setWordWrap(True)
+        self.words.setAccessibleName("Passphrase strength")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(self.bar)
+        column.addWidget(self.words)
+        self.score, self.verdict = 0, ""
+        self.show_text("")
+
+    def watch(self, field: QLineEdit) -> None:
+        field.textChanged.connect(self.show_text)
+
+    def show_text(self, text: str) -> None:
+        if not text:
+            self.score, self.verdict = 0, ""
+            self.bar.setValue(0)
+            self.words.setText("")
+            self.bar.setAccessibleDescription("Nothing typed yet")
+            return
+        self.score, self.verdict, advice = passphrase_strength(text, self.min_length)
+        self.bar.setValue(max(self.score, 1) if self.verdict != "too short" else 0)
+        colour = self.COLOURS[self.score]
+        self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
+        self.words.setText(f"<b style='color:{colour}'>Strength: {self.verdict}</b> — {advice}")
+        self.bar.setAccessibleDescription(f"{self.verdict}. {advice}")

@@ -31,6 +31,8 @@ def _unnamed(root: QWidget) -> list[str]:
             continue
         if w.parent().inherits("QComboBoxPrivateContainer"):  # a combo box's own popup list
             continue
+        if w.parent().inherits("QAbstractSpinBox"):  # a spin box's own text box: the spin box is named
+            continue
         text = w.text() if isinstance(w, QAbstractButton) else ""
         if not (w.accessibleName() or text or w in buddies):
             missing.append(f"{type(w).__name__} {w.objectName()!r} under {type(w.parent()).__name__}")
@@ -54,3 +56,80 @@ def test_unlock_page_and_workspace(qtbot, window):
     assert _unnamed(page) == []
     _page, form = _open_form(qtbot, window, "phq9")
     assert _unnamed(form) == []
+
+
+def _focusable(root: QWidget) -> list[QWidget]:
+    """Controls a person can reach: shown, enabled, taking focus from the keyboard (a spin box
+    counts as one control, though its text box holds the focus)."""
+    found = [w.parent() if w.parent().inherits("QAbstractSpinBox") else w for w in root.findChildren(QWidget)
+             if isinstance(w, CONTROLS) and w.isVisible() and w.isEnabled()
+             and w.focusPolicy() & Qt.FocusPolicy.TabFocus and not w.parent().inherits("QComboBoxPrivateContainer")]
+    return list(dict.fromkeys(found))
+
+
+def _tab_round(qtbot, dialog: QWidget) -> set[QWidget]:
+    """Press Tab from the first control until focus comes back round; what was visited."""
+    from PySide6.QtWidgets import QApplication
+
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitExposed(dialog)
+    first = _focusable(dialog)[0]
+    first.setFocus()
+    qtbot.waitUntil(first.hasFocus)
+    seen: set[QWidget] = {first}
+    for _ in range(60):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        now = QApplication.focusWidget()
+        if now.parent().inherits("QAbstractSpinBox"):  # its text box has the focus for it
+            now = now.parent()
+        if now is first:
+            break
+        seen.add(now)
+    else:
+        raise AssertionError(f"Tab never came back to the first control: a keyboard trap at {now!r} "
+                             f"{now.accessibleName()!r}")
+    return seen
+
+
+def _check_dialog(qtbot, dialog: QWidget) -> None:
+    qtbot.addWidget(dialog)
+    assert _unnamed(dialog) == []
+    reachable = set(_focusable(dialog))
+    seen = _tab_round(qtbot, dialog)
+    missed = [f"{type(w).__name__} {w.accessibleName() or getattr(w, 'text', lambda: '')()!r}"
+              for w in reachable - seen]
+    assert missed == []
+
+
+def test_settings_dialog(qtbot, window):
+    from ddassess.ui.settings_dialog import SettingsDialog
+
+    _check_dialog(qtbot, SettingsDialog(window.store, window))
+
+
+def test_new_referral_dialog(qtbot, window):
+    from ddassess.ui.referral import NewReferralDialog
+
+    dialog = NewReferralDialog(window.store, window)
+    _check_dialog(qtbot, dialog)
+    for label in dialog.problems.values():
+        assert label.accessibleName().startswith("Problem with ")
+
+
+def test_verify_dialog(qtbot, window):
+    from ddassess.ui.careplan_actions import VerifyDialog
+
+    _check_dialog(qtbot, VerifyDialog(window.store, window))
+
+
+def test_case_page_header_names_every_step_flag_and_score(qtbot, window, catalogue):
+    from .test_case_view import _case_with_forms
+
+    page = window.open_case(_case_with_forms(window, catalogue))
+    header = page.header
+    names = [label.accessibleName() for label in header.timeline.step_labels.values()]
+    assert len(names) == 8 and all(n.startswith("Step ") and ":" in n for n in names)
+    assert all(name for name in header.risk.texts()) and header.risk.accessibleName() == "Active risk flags"
+    assert all(label.accessibleName() for label in header.scores.score_labels)
+    assert _unnamed(page) == []

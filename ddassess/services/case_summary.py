@@ -1,0 +1,204 @@
+"""What the case view shows above the forms: where the case is on the pathway, the risk flags
+that are active now, the latest screening scores, and a one-line summary of each form.
+
+Everything here is worked out from the stored answers with the forms engine (the same
+``evaluate`` the form view and the PDF use), so the header can never disagree with a form.
+Widgets only lay these values out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ddassess.domain.models import PATHWAY_STAGES
+from ddassess.errors import UnknownFormError
+from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
+from ddassess.services.casework import FORM_STAGE, CaseDetail, ResponseSummary, StoredCaseContext, case_detail
+from ddassess.services.settings import get_setting
+from ddassess.store import Store
+from ddassess.store.records import ResponseRecord
+
+STAGE_TITLES: dict[str, str] = {
+    "referral": "Referral", "consent": "Consent", "screening": "Screening", "joint_assessment": "Joint assessment",
+    "lead_agency": "Lead agency decision", "care_plan": "Care plan", "review": "Review", "discharged": "Discharge",
+}
+SEVERITY_ORDER = {"urgent": 0, "high": 1, "warning": 2, "info": 3}
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    stage: str
+    title: str
+    state: str  # done, current, due, overdue or later
+    on: dt.date | None = None  # done: when; due/overdue: by when
+
+
+@dataclass(frozen=True)
+class ActiveFlag:
+    severity: str
+    message: str
+    form_title: str
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    form_id: str
+    name: str  # "PHQ-9"
+    value: float | int
+    band: str
+    status: str  # of the response it comes from
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class ResponseLine:
+    id: int
+    form_id: str
+    title: str
+    status: str
+    updated_at: dt.datetime
+    score: str  # "9 — Mild", or "" when the form has no complete score
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    detail: CaseDetail
+    steps: tuple[TimelineStep, ...]
+    flags: tuple[ActiveFlag, ...]
+    scores: tuple[ScoreLine, ...]
+    responses: tuple[ResponseLine, ...]
+    date_format: str
+    review_overdue: bool
+
+    @property
+    def risk_flags(self) -> tuple[ActiveFlag, ...]:
+        """The flags that speak of risk (urgent, high, warning); "info" flags are prompts, not risks."""
+        return tuple(f for f in self.flags if f.severity != "info")
+
+    def date(self, d: dt.date | dt.datetime | None) -> str:
+        """A date in the practitioner's chosen format ("" when there is none)."""
+        return d.strftime(self.date_format) if d is not None else ""
+
+
+def _short_name(spec: FormSpec, label: str) -> str:
+    """'PHQ-9 total' -> 'PHQ-9': the score's own name without the word 'total'."""
+    for tail in (" total score", " total", " score"):
+        if label.lower().endswith(tail):
+            return label[: -len(tail)].strip()
+    return label or spec.title
+
+
+def _headline(spec: FormSpec, ev: Evaluation) -> tuple[str, float | int, str] | None:
+    """The score a form is known by: the first complete one with bands, else the first complete one."""
+    complete = [(s, ev.scores[s.id]) for s in spec.scores if ev.scores.get(s.id) and ev.scores[s.id].complete]
+    if not complete:
+        return None
+    spec_score, result = next(((s, r) for s, r in complete if s.bands), complete[0])
+    return _short_name(spec, spec_score.label), result.value, result.band  # type: ignore[return-value]
+
+
+def _steps(d: CaseDetail, done_on: dict[str, dt.date], today: dt.date) -> tuple[tuple[TimelineStep, ...], bool]:
+    here = PATHWAY_STAGES.index(d.stage)
+    closed = d.stage == "discharged" or d.status != "open"
+    overdue = d.next_review_due is not None and d.next_review_due < today and not closed
+    steps = []
+    for i, stage in enumerate(PATHWAY_STAGES):
+        title = STAGE_TITLES[stage]
+        if stage == "review" and overdue:
+            steps.append(TimelineStep(stage, title, "overdue", d.next_review_due))
+        elif i < here or (closed and i == here):
+            on = done_on.get(stage) or (d.opened_on if stage == "referral" else None)
+            steps.append(TimelineStep(stage, title, "done", on))
+        elif i == here:
+            steps.append(TimelineStep(stage, title, "current", done_on.get(stage)))
+        elif i == here + 1:
+            due = d.next_review_due if stage == "review" else None
+            steps.append(TimelineStep(stage, title, "due", due))
+        else:
+            steps.append(TimelineStep(stage, title, "later", d.next_review_due if stage == "review" else None))
+    return tuple(steps), overdue
+
+
+class _SharedContext:
+    """``latest()`` for one response: other forms from one cache shared by the whole case
+    (the page re-summarises on every autosave: read each form once, not once per response),
+    its own form without itself, as the form view sees it."""
+
+    def __init__(self, shared: StoredCaseContext, form_id: str, response_id: int) -> None:
+        self.shared, self.form_id, self.response_id = shared, form_id, response_id
+        self.own: StoredCaseContext | None = None
+
+    def lookup(self, form_id: str, name: str) -> Any:
+        if form_id != self.form_id:
+            return self.shared.lookup(form_id, name)
+        if self.own is None:
+            s = self.shared
+            self.own = StoredCaseContext(s.store, s.case_id, s.catalogue, self.response_id)
+        return self.own.lookup(form_id, name)
+
+
+def _answers(store: Store, case_id: int) -> dict[int, Any]:
+    """Every response's answers in one read."""
+    with store.read() as s:
+        rows = s.execute(select(ResponseRecord.id, ResponseRecord.answers_json)
+                         .where(ResponseRecord.case_id == case_id)).all()
+    return {rid: json.loads(text) for rid, text in rows}
+
+
+def case_summary(store: Store, catalogue: Catalogue, case_id: int, today: dt.date | None = None) -> CaseSummary:
+    today = today or dt.date.today()
+    d = case_detail(store, case_id)
+    stored = _answers(store, case_id)
+    shared = StoredCaseContext(store, case_id, catalogue)
+    evaluations: dict[int, tuple[FormSpec, Evaluation]] = {}
+    lines: list[ResponseLine] = []
+    for r in d.responses:
+        try:
+            spec = catalogue.get(r.form_id, r.form_version)
+        except UnknownFormError:  # a form no longer in the catalogue still shows in the list
+            lines.append(ResponseLine(r.id, r.form_id, r.form_id, r.status, r.updated_at, ""))
+            continue
+        ev = evaluate(spec, stored.get(r.id, {}), _SharedContext(shared, r.form_id, r.id), tables=catalogue.tables)
+        evaluations[r.id] = (spec, ev)
+        head = _headline(spec, ev)
+        score = f"{head[1]:g}" + (f" — {head[2]}" if head[2] else "") if head else ""
+        lines.append(ResponseLine(r.id, r.form_id, spec.title, r.status, r.updated_at, score))
+    latest = _latest_per_form(d.responses)
+    flags: list[ActiveFlag] = []
+    scores: list[ScoreLine] = []
+    for r in latest:
+        if r.id not in evaluations:
+            continue
+        spec, ev = evaluations[r.id]
+        on = r.updated_at.astimezone().date()
+        flags += [ActiveFlag(f.severity, f.message, spec.title, on) for f in ev.flags]
+        head = _headline(spec, ev)
+        if spec.kind == "instrument" and head is not None:
+            scores.append(ScoreLine(spec.id, head[0], head[1], head[2], r.status, on))
+    flags.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), -f.on.toordinal()))
+    done_on: dict[str, dt.date] = {}
+    for r in sorted(d.responses, key=lambda r: r.updated_at):
+        stage = FORM_STAGE.get(r.form_id)
+        if stage and r.status == "final" and stage not in done_on:
+            done_on[stage] = r.updated_at.astimezone().date()
+    steps, overdue = _steps(d, done_on, today)
+    return CaseSummary(d, steps, tuple(flags), tuple(sorted(scores, key=lambda s: s.name)), tuple(lines),
+                       get_setting(store, "date_format") or "%d %b %Y", overdue)
+
+
+def _latest_per_form(responses: tuple[ResponseSummary, ...]) -> list[ResponseSummary]:
+    """Per form: the newest final response, or the newest draft when there is no final one."""
+    best: dict[str, ResponseSummary] = {}
+    for r in responses:
+        if r.status == "superseded":
+            continue
+        old = best.get(r.form_id)
+        if old is None or (r.status == "final", r.updated_at) > (old.status == "final", old.updated_at):
+            best[r.form_id] = r
+    return list(best.values())
