@@ -76,4 +76,5 @@ def test_demo_window_opens_on_the_demo_store_with_its_cases(qtbot, catalogue):
         names = {row.name for row in window.case_list.model.rows}
         assert all(name.split()[0] in GIVEN for name in names)
     finally:
-        window.store.close()
+        window.close()  # as the user would: the window saves and closes its store
+    assert window.store is None
