@@ -60,8 +60,10 @@ class FieldSpec:
     unit: str = ""
 
     def choice(self, value: Any) -> ChoiceSpec | None:
+        """The option with exactly this value: same JSON type too, so ``true`` is not option 1
+        and ``1.0`` is not option 1 (an answer of the wrong kind must not be scored)."""
         for c in self.choices:
-            if c.value == value:
+            if type(c.value) is type(value) and c.value == value:
                 return c
         return None
 
