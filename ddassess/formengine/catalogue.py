@@ -17,7 +17,6 @@ then not checked, so one bad shared file does not take the forms down with it.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,13 @@ from ddassess.formengine.spec import FormSpec
 from ddassess.formengine.validate import validate
 from ddassess.formengine.yamlsource import Source, read_yaml
 
-log = logging.getLogger(__name__)
+
+
+def _log():  # type: ignore[no-untyped-def]
+    """The module's logger, imported only when something goes wrong (keeps start-up quick)."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 class DefinitionUnavailableError(FormDefinitionError):
@@ -104,7 +109,7 @@ def load_form_text(text: str, file: str = "<form>", *, glossary: set[str] | None
         return _load_form_text(text, file, glossary=glossary, tables=tables, shared_choices=shared_choices,
                                check_file_name=check_file_name)
     except Exception as exc:  # the last line of defence: one bad file must not stop the others
-        log.exception("Form engine fault while loading %s", file)
+        _log().exception("Form engine fault while loading %s", file)
         return None, [Problem("FORM_022", f"ddassess failed while reading this form ({type(exc).__name__}); the form "
                               "is left out. Please report this with the file.", file=file)]
 
@@ -151,7 +156,7 @@ def _source(path: Path, problems: list[Problem]) -> Source | None:
     try:
         return read_yaml(text, str(path))
     except Exception as exc:  # last line of defence, as in load_form_text
-        log.exception("Form engine fault while reading %s", path)
+        _log().exception("Form engine fault while reading %s", path)
         problems.append(Problem("FORM_022", f"ddassess failed while reading this file ({type(exc).__name__}).",
                                 file=str(path)))
         return None

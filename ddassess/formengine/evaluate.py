@@ -15,7 +15,6 @@ on, and nothing is raised to the caller.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +23,13 @@ from ddassess.formengine.expr import CaseContext, Env, EvalError, Expr
 from ddassess.formengine.problems import Problem
 from ddassess.formengine.spec import FieldSpec, FormSpec, ScoreSpec
 
-log = logging.getLogger(__name__)
+
+
+def _log():  # type: ignore[no-untyped-def]
+    """The module's logger, imported only when something goes wrong (keeps start-up quick)."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ def _run(expr: Expr, env: Env, owner: str, problems: list[Problem]) -> Any:
     except EvalError as exc:
         why = str(exc)
     except Exception as exc:  # a fault in a function must cost one value, not the whole form
-        log.warning("Expression of %s failed: %s", owner, type(exc).__name__)  # no answers in the log
+        _log().warning("Expression of %s failed: %s", owner, type(exc).__name__)  # no answers in the log
         why = f"the calculation failed ({type(exc).__name__})"
     problems.append(Problem("ANS_014", f"'{owner}' could not be worked out from these answers: {why}. "
                             "Check the answers it uses.", field=owner))
@@ -184,7 +189,7 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
             try:
                 result = _score(spec, scores[node], ev, env)
             except Exception as exc:  # scores are checked numbers, but never let one stop the rest
-                log.warning("Score %s failed: %s", node, type(exc).__name__)
+                _log().warning("Score %s failed: %s", node, type(exc).__name__)
                 ev.problems.append(Problem("ANS_014", f"'{node}' could not be worked out from these answers.",
                                            field=node))
                 result = ScoreResult(node, scores[node].label, None, False, 0, 0)

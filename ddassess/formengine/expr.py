@@ -215,8 +215,25 @@ class ExprError(Exception):
         self.message = message
 
 
+_PARSED: dict[str, Expr] = {}  # source -> vetted, compiled expression (shared: Expr is immutable)
+_PARSED_MAX = 4096
+
+
 def parse_expr(source: Any) -> Expr:
-    """Parse and vet an expression; raises ExprError(code, message) when it is not allowed."""
+    """Parse and vet an expression; raises ExprError(code, message) when it is not allowed.
+
+    Older versions of a form repeat most of the current version's expressions, and many
+    forms share idioms (``q1 in [1, 2]``), so each source text is compiled once.
+    """
+    if isinstance(source, str) and source in _PARSED:
+        return _PARSED[source]
+    expr = _parse_expr(source)
+    if len(_PARSED) < _PARSED_MAX:
+        _PARSED[expr.source] = expr
+    return expr
+
+
+def _parse_expr(source: Any) -> Expr:
     if isinstance(source, bool | int | float):
         source = str(source).lower() if isinstance(source, bool) else str(source)
     if not isinstance(source, str) or not source.strip():

@@ -7,7 +7,6 @@ where a near name exists, "did you mean ...?".
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -83,6 +82,8 @@ class Problem:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for a near match, else ''."""
+    import difflib  # only when something is misspelt
+
     close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

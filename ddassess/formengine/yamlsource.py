@@ -46,6 +46,7 @@ class Source:
 
 
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_STR = "tag:yaml.org,2002:str"
 
 # An alias (*name) repeats a node; aliases of aliases multiply ("billion laughs": eight
 # lines that expand to millions of values). No real form comes near these limits.
@@ -78,7 +79,9 @@ class _Converter:
             raise _TooBig("FORM_021", f"The file expands to more than {MAX_VALUES:,} values (aliases repeating "
                           "aliases?); a form never needs so many.", node)
         if isinstance(node, yaml.ScalarNode):
-            return self.ctor.construct_object(node, deep=True)
+            # Most values are text: take it straight from the node (the parser has already
+            # resolved the tag); only numbers, booleans, null and dates need the constructor.
+            return node.value if node.tag == _STR else self.ctor.construct_object(node, deep=True)
         if node.tag not in _PLAIN_TAGS:
             raise yaml.constructor.ConstructorError(None, None, f"the tag '{node.tag}' is not allowed", node.start_mark)
         if id(node) in self.active:
@@ -98,7 +101,12 @@ class _Converter:
         src = self.src
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self.ctor.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key_node, yaml.ScalarNode):
+                key = None
+            elif key_node.tag == _STR:
+                key = key_node.value
+            else:
+                key = self.ctor.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) or key is None:
                 src.problem("FORM_002", "A key must be a plain name.", path)
                 continue
