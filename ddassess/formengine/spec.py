@@ -7,7 +7,6 @@ stored, compared and hashed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -158,6 +157,7 @@ class FormSpec:
     @cached_property
     def content_hash(self) -> str:
         import hashlib  # only when a hash is asked for: importing OpenSSL's bindings is slow
+        import json
 
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False,
                                          default=str).encode("utf-8")).hexdigest()

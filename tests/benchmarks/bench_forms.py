@@ -34,9 +34,12 @@ def cold_load_ms(bytecode: bool, cache: str) -> tuple[float, float]:
             "i=time.perf_counter(); "
             f"c=load_catalogue({str(FORMS)!r}); assert not c.problems; e=time.perf_counter(); "
             "print((i-t)*1000, (e-t)*1000)")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = cache  # a private cache: empty (and never written) when bytecode is False
-    if not bytecode:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    if bytecode:
+        env["PYTHONPYCACHEPREFIX"] = cache  # a private cache, filled by a first run
+    else:
+        # The package's modules are compiled from source unless a __pycache__ was left next to
+        # them; the standard library and site-packages keep the bytecode they were installed with.
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     imp, total = map(float, out.split())
