@@ -77,6 +77,12 @@ def test_alias_expansion_is_capped_and_quick():
     assert "aliases" in problems[0].message
 
 
+def test_nesting_beyond_any_form_is_refused():
+    deep = "a: " + "[" * 70 + "]" * 70 + "\n"
+    spec, problems = load_form_text(deep, "x.yaml")
+    assert spec is None and [p.code for p in problems] == ["FORM_021"] and "nested" in problems[0].message
+
+
 def test_an_ordinary_alias_still_works():
     text = _form("{id: q1, type: single_choice, label: Q1, help: H, choices: &yn [{value: y, label: 'Yes'}, "
                  "{value: n, label: 'No'}]}", "{id: q2, type: single_choice, label: Q2, help: H, choices: *yn}")
