@@ -216,8 +216,9 @@ def _check_cross_references(cat: Catalogue) -> None:
     a table looked up by a choice field must have a row for each choice and no other."""
     for spec in cat.forms.values():
         for e in _all_exprs(spec):
-            for fname, names in e.call_names:
-                _check_lookup_table(cat, spec, fname, e.calls, names)
+            for fname, literals, names in e.call_names:
+                if fname == "lookup" and isinstance(literals[0], str) and names[1] is not None:
+                    _check_lookup_table(cat, spec, literals[0], names[1])
             for fname, args in e.calls:
                 if fname != "latest" or not isinstance(args[0], str):
                     continue
@@ -233,19 +234,16 @@ def _check_cross_references(cat: Catalogue) -> None:
                                                 file=spec.file, severity="warning"))
 
 
-def _check_lookup_table(cat: Catalogue, spec: FormSpec, fname: str, calls, names) -> None:  # type: ignore[no-untyped-def]
-    if fname != "lookup" or names[1] is None:
-        return
-    table_name = next((args[0] for f, args in calls if f == "lookup" and isinstance(args[0], str)), None)
-    values = possible_values(spec, names[1])
-    if table_name is None or not values:
+def _check_lookup_table(cat: Catalogue, spec: FormSpec, table_name: str, key_field: str) -> None:
+    values = possible_values(spec, key_field)
+    if not values:
         return
     local = dict(spec.tables)
     table = dict(local[table_name]) if table_name in local else cat.tables.get(table_name)
     if table is None:
         return
     where = spec.file if table_name in local else str((cat.directory or Path()) / "tables" / f"{table_name}.yaml")
-    for p in check_table_keys(table_name, table, names[1], values, spec.id, where):
+    for p in check_table_keys(table_name, table, key_field, values, spec.id, where):
         if p not in cat.problems:
             cat.problems.append(p)
 

@@ -203,9 +203,11 @@ class Expr:
     names: frozenset[str] = frozenset()
     calls: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (function, literal args) for load-time checks
     run: Callable[[Env], Any] = field(compare=False, repr=False, default=lambda env: None)
-    # (function, the answer name given as each argument or None): e.g. lookup('t', quadrant)
-    # gives ('lookup', (None, 'quadrant')), so the catalogue can check tables against choices.
-    call_names: tuple[tuple[str, tuple[str | None, ...]], ...] = field(compare=False, repr=False, default=())
+    # (function, literal args, the answer name given as each argument or None): e.g.
+    # lookup('t', quadrant) gives ('lookup', ('t', None), (None, 'quadrant')), so the
+    # catalogue can check a table against the values of the field that keys it.
+    call_names: tuple[tuple[str, tuple[Any, ...], tuple[str | None, ...]], ...] = field(
+        compare=False, repr=False, default=())
 
 
 class ExprError(Exception):
@@ -247,7 +249,8 @@ def _parse_expr(source: Any) -> Expr:
     names: set[str] = set()
     calls: list[tuple[str, tuple[Any, ...]]] = []
     _vet(tree, source, names, calls)
-    call_names = tuple((n.func.id, tuple(a.id if isinstance(a, ast.Name) else None for a in n.args))
+    call_names = tuple((n.func.id, tuple(a.value if isinstance(a, ast.Constant) else None for a in n.args),
+                        tuple(a.id if isinstance(a, ast.Name) else None for a in n.args))
                        for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name))
     return Expr(source, frozenset(names), tuple(calls), _compile(tree), call_names)
 
@@ -263,6 +266,8 @@ def _vet(node: ast.AST, source: str, names: set[str], calls: list) -> None:  # t
                                     "do not allow (see forms/README.md, Expressions).")
     if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str | bool | type(None)):
         raise ExprError("FORM_006", f"'{source}' has a value of a kind forms do not use.")
+    if isinstance(node, ast.Constant) and _num(node.value) and not -MAX_NUMBER <= node.value <= MAX_NUMBER:
+        raise ExprError("FORM_006", f"'{source}' has a number beyond ±10^15, larger than any form needs.")
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             raise ExprError("FORM_006", f"'{source}' calls something that is not a function name.")

@@ -172,17 +172,25 @@ def test_days_since_and_age_work_for_a_datetime_answer():
         assert ev.computed == {"since": 4, "between": 4, "years": 0}
 
 
+@pytest.mark.parametrize("literal", ["1e400", "-1e308", "1" + "0" * 400, "10000000000000001"])
+def test_numbers_beyond_any_form_are_refused_in_expressions(literal):
+    spec, problems = load_form_text(_form(f"{{id: c1, type: computed, label: C, expr: 'round(1, {literal})'}}"),
+                                    "t.yaml")
+    assert spec is None and [p.code for p in problems] == ["FORM_006"] and "10^15" in problems[0].message
+
+
 @pytest.mark.parametrize("expr", [
-    "round(q1, 1e400)", "round(q1, -1e400)", "round(q1, 10000000000)", "any_row(g, [1], 1)",
-    "lookup('quadrant_lead', [1])", "-1e308 - 1e308", "1e308 * 10 % 3",
+    "round(q1, d)", "round(q1, -d)", "round(q1, 10000000000)", "any_row(g, [1], 1)",
+    "lookup('quadrant_lead', [1])", "-d - d * d", "d * d * 10 % 3",
 ])
 def test_awkward_calls_give_null_not_exceptions(expr):
     spec, problems = load_form_text(_form("{id: q1, type: integer, label: Q1, help: H}",
+                                          "{id: d, type: decimal, label: D, help: H}",
                  "{id: g, type: group, label: G, fields: [{id: c, type: integer, label: C, help: H}]}",
                  f"{{id: c1, type: computed, label: C, expr: \"{expr}\"}}"), "t.yaml",
                                     tables={"quadrant_lead": {"1": "x"}})
     assert problems == []
-    ev = evaluate(spec, {"q1": 5, "g": [{"c": 1}]}, tables={"quadrant_lead": {"1": "x"}})
+    ev = evaluate(spec, {"q1": 5, "d": 1e15, "g": [{"c": 1}]}, tables={"quadrant_lead": {"1": "x"}})
     assert ev.computed["c1"] in (None, False)
     assert all(p.code == "ANS_014" and p.field == "c1" for p in ev.problems)
 
