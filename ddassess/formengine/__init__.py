@@ -3,7 +3,7 @@
 Headless (no Qt). The form language is documented in forms/README.md.
 """
 
-from ddassess.formengine.catalogue import Catalogue, load_catalogue, load_form_text
+from ddassess.formengine.catalogue import Catalogue, DefinitionUnavailableError, load_catalogue, load_form_text
 from ddassess.formengine.evaluate import Evaluation, FlagResult, ScoreResult, check, evaluate
 from ddassess.formengine.expr import FUNCTIONS, CaseContext
 from ddassess.formengine.problems import Problem
@@ -14,6 +14,7 @@ __all__ = [
     "FUNCTIONS",
     "CaseContext",
     "Catalogue",
+    "DefinitionUnavailableError",
     "Evaluation",
     "FieldSpec",
     "FlagResult",

@@ -4,7 +4,13 @@
 VERSION = "2.22.3"
 from decimal import Decimal
 import re
-from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
+class JsonSchemaException(ValueError):
+    def __init__(self, message, value=None, name=None, definition=None, rule=None):
+        super().__init__(message)
+        self.message, self.value, self.name, self.rule = message, value, name, rule
+
+
+JsonSchemaValueException = JsonSchemaValuesException = JsonSchemaException
 
 
 REGEX_PATTERNS = {
@@ -15,12 +21,12 @@ NoneType = type(None)
 
 def validate_https___ddassess_invalid_form_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://ddassess.invalid/form.schema.json', 'title': 'A ddassess form definition (see forms/README.md)', 'type': 'object', 'additionalProperties': False, 'required': ['id', 'version', 'title', 'licence', 'sections'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'version': {'type': 'integer', 'minimum': 1}, 'title': {'type': 'string'}, 'kind': {'enum': ['instrument', 'pathway']}, 'purpose': {'type': 'string'}, 'licence': {'type': 'object', 'additionalProperties': False, 'required': ['text', 'attribution'], 'properties': {'text': {'type': 'string', 'minLength': 1}, 'attribution': {'type': 'string', 'minLength': 1}, 'source': {'type': 'string'}}}, 'choice_lists': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}}, 'sections': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}}}, 'minItems': 1}, 'scores': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/band'}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}}, 'flags': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}}, 'tables': {'type': 'object', 'additionalProperties': {'type': 'object'}}}, '$defs': {'ident': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'choice': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}, 'field': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'band': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}, 'score': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}, 'flag': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}, 'section': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}}}}}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
-        data__missing_keys = set(['id', 'version', 'title', 'licence', 'sections']) - data.keys()
+        data__missing_keys = set(['id', 'version', 'title', 'licence', 'purpose', 'sections']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://ddassess.invalid/form.schema.json', 'title': 'A ddassess form definition (see forms/README.md)', 'type': 'object', 'additionalProperties': False, 'required': ['id', 'version', 'title', 'licence', 'sections'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'version': {'type': 'integer', 'minimum': 1}, 'title': {'type': 'string'}, 'kind': {'enum': ['instrument', 'pathway']}, 'purpose': {'type': 'string'}, 'licence': {'type': 'object', 'additionalProperties': False, 'required': ['text', 'attribution'], 'properties': {'text': {'type': 'string', 'minLength': 1}, 'attribution': {'type': 'string', 'minLength': 1}, 'source': {'type': 'string'}}}, 'choice_lists': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}}, 'sections': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}}}, 'minItems': 1}, 'scores': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/band'}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}}, 'flags': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}}, 'tables': {'type': 'object', 'additionalProperties': {'type': 'object'}}}, '$defs': {'ident': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'choice': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}, 'field': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'band': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}, 'score': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}, 'flag': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}, 'section': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}}}}}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -30,66 +36,66 @@ def validate_https___ddassess_invalid_form_schema_json(data, custom_formats={}, 
             data_keys.remove("version")
             data__version = data["version"]
             if not isinstance(data__version, (int)) and not (isinstance(data__version, float) and data__version.is_integer()) or isinstance(data__version, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be integer", value=data__version, name="" + (name_prefix or "data") + ".version", definition={'type': 'integer', 'minimum': 1}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be integer")
             if isinstance(data__version, (int, float, Decimal)) and not isinstance(data__version, bool):
                 if data__version < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be bigger than or equal to 1", value=data__version, name="" + (name_prefix or "data") + ".version", definition={'type': 'integer', 'minimum': 1}, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be bigger than or equal to 1")
         if "title" in data_keys:
             data_keys.remove("title")
             data__title = data["title"]
             if not isinstance(data__title, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".title must be string", value=data__title, name="" + (name_prefix or "data") + ".title", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".title must be string")
         if "kind" in data_keys:
             data_keys.remove("kind")
             data__kind = data["kind"]
             if not (isinstance(data__kind, str) and data__kind == 'instrument' or isinstance(data__kind, str) and data__kind == 'pathway'):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".kind must be one of ['instrument', 'pathway']", value=data__kind, name="" + (name_prefix or "data") + ".kind", definition={'enum': ['instrument', 'pathway']}, rule='enum')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".kind must be one of ['instrument', 'pathway']")
         if "purpose" in data_keys:
             data_keys.remove("purpose")
             data__purpose = data["purpose"]
             if not isinstance(data__purpose, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".purpose must be string", value=data__purpose, name="" + (name_prefix or "data") + ".purpose", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".purpose must be string")
         if "licence" in data_keys:
             data_keys.remove("licence")
             data__licence = data["licence"]
             if not isinstance(data__licence, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence must be object", value=data__licence, name="" + (name_prefix or "data") + ".licence", definition={'type': 'object', 'additionalProperties': False, 'required': ['text', 'attribution'], 'properties': {'text': {'type': 'string', 'minLength': 1}, 'attribution': {'type': 'string', 'minLength': 1}, 'source': {'type': 'string'}}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence must be object")
             data__licence_is_dict = isinstance(data__licence, dict)
             if data__licence_is_dict:
                 data__licence__missing_keys = set(['text', 'attribution']) - data__licence.keys()
                 if data__licence__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence must contain " + (str(sorted(data__licence__missing_keys)) + " properties"), value=data__licence, name="" + (name_prefix or "data") + ".licence", definition={'type': 'object', 'additionalProperties': False, 'required': ['text', 'attribution'], 'properties': {'text': {'type': 'string', 'minLength': 1}, 'attribution': {'type': 'string', 'minLength': 1}, 'source': {'type': 'string'}}}, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence must contain ")
                 data__licence_keys = set(data__licence.keys())
                 if "text" in data__licence_keys:
                     data__licence_keys.remove("text")
                     data__licence__text = data__licence["text"]
                     if not isinstance(data__licence__text, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.text must be string", value=data__licence__text, name="" + (name_prefix or "data") + ".licence.text", definition={'type': 'string', 'minLength': 1}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.text must be string")
                     if isinstance(data__licence__text, str):
                         data__licence__text_len = len(data__licence__text)
                         if data__licence__text_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.text must be longer than or equal to 1 characters", value=data__licence__text, name="" + (name_prefix or "data") + ".licence.text", definition={'type': 'string', 'minLength': 1}, rule='minLength')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.text must be longer than or equal to 1 characters")
                 if "attribution" in data__licence_keys:
                     data__licence_keys.remove("attribution")
                     data__licence__attribution = data__licence["attribution"]
                     if not isinstance(data__licence__attribution, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.attribution must be string", value=data__licence__attribution, name="" + (name_prefix or "data") + ".licence.attribution", definition={'type': 'string', 'minLength': 1}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.attribution must be string")
                     if isinstance(data__licence__attribution, str):
                         data__licence__attribution_len = len(data__licence__attribution)
                         if data__licence__attribution_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.attribution must be longer than or equal to 1 characters", value=data__licence__attribution, name="" + (name_prefix or "data") + ".licence.attribution", definition={'type': 'string', 'minLength': 1}, rule='minLength')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.attribution must be longer than or equal to 1 characters")
                 if "source" in data__licence_keys:
                     data__licence_keys.remove("source")
                     data__licence__source = data__licence["source"]
                     if not isinstance(data__licence__source, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.source must be string", value=data__licence__source, name="" + (name_prefix or "data") + ".licence.source", definition={'type': 'string'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence.source must be string")
                 if data__licence_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence must not contain "+str(data__licence_keys)+" properties", value=data__licence, name="" + (name_prefix or "data") + ".licence", definition={'type': 'object', 'additionalProperties': False, 'required': ['text', 'attribution'], 'properties': {'text': {'type': 'string', 'minLength': 1}, 'attribution': {'type': 'string', 'minLength': 1}, 'source': {'type': 'string'}}}, rule='additionalProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".licence must not contain "+str(data__licence_keys)+" properties")
         if "choice_lists" in data_keys:
             data_keys.remove("choice_lists")
             data__choicelists = data["choice_lists"]
             if not isinstance(data__choicelists, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".choice_lists must be object", value=data__choicelists, name="" + (name_prefix or "data") + ".choice_lists", definition={'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".choice_lists must be object")
             data__choicelists_is_dict = isinstance(data__choicelists, dict)
             if data__choicelists_is_dict:
                 data__choicelists_keys = set(data__choicelists.keys())
@@ -97,7 +103,7 @@ def validate_https___ddassess_invalid_form_schema_json(data, custom_formats={}, 
                     if data__choicelists_key not in []:
                         data__choicelists_value = data__choicelists.get(data__choicelists_key)
                         if not isinstance(data__choicelists_value, (list, tuple)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".choice_lists.{data__choicelists_key}".format(**locals()) + " must be array", value=data__choicelists_value, name="" + (name_prefix or "data") + ".choice_lists.{data__choicelists_key}".format(**locals()) + "", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}, rule='type')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".choice_lists.{data__choicelists_key}".format(**locals()) + " must be array")
                         data__choicelists_value_is_list = isinstance(data__choicelists_value, (list, tuple))
                         if data__choicelists_value_is_list:
                             data__choicelists_value_len = len(data__choicelists_value)
@@ -107,19 +113,19 @@ def validate_https___ddassess_invalid_form_schema_json(data, custom_formats={}, 
             data_keys.remove("sections")
             data__sections = data["sections"]
             if not isinstance(data__sections, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sections must be array", value=data__sections, name="" + (name_prefix or "data") + ".sections", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}}}, 'minItems': 1}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sections must be array")
             data__sections_is_list = isinstance(data__sections, (list, tuple))
             if data__sections_is_list:
                 data__sections_len = len(data__sections)
                 if data__sections_len < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sections must contain at least 1 items", value=data__sections, name="" + (name_prefix or "data") + ".sections", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}}}, 'minItems': 1}, rule='minItems')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sections must contain at least 1 items")
                 for data__sections_x, data__sections_item in enumerate(data__sections):
                     validate_https___ddassess_invalid_form_schema_json___defs_section(data__sections_item, custom_formats, (name_prefix or "data") + ".sections[{data__sections_x}]".format(**locals()))
         if "scores" in data_keys:
             data_keys.remove("scores")
             data__scores = data["scores"]
             if not isinstance(data__scores, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".scores must be array", value=data__scores, name="" + (name_prefix or "data") + ".scores", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/band'}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".scores must be array")
             data__scores_is_list = isinstance(data__scores, (list, tuple))
             if data__scores_is_list:
                 data__scores_len = len(data__scores)
@@ -129,7 +135,7 @@ def validate_https___ddassess_invalid_form_schema_json(data, custom_formats={}, 
             data_keys.remove("flags")
             data__flags = data["flags"]
             if not isinstance(data__flags, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".flags must be array", value=data__flags, name="" + (name_prefix or "data") + ".flags", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".flags must be array")
             data__flags_is_list = isinstance(data__flags, (list, tuple))
             if data__flags_is_list:
                 data__flags_len = len(data__flags)
@@ -139,7 +145,7 @@ def validate_https___ddassess_invalid_form_schema_json(data, custom_formats={}, 
             data_keys.remove("tables")
             data__tables = data["tables"]
             if not isinstance(data__tables, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".tables must be object", value=data__tables, name="" + (name_prefix or "data") + ".tables", definition={'type': 'object', 'additionalProperties': {'type': 'object'}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".tables must be object")
             data__tables_is_dict = isinstance(data__tables, dict)
             if data__tables_is_dict:
                 data__tables_keys = set(data__tables.keys())
@@ -147,19 +153,19 @@ def validate_https___ddassess_invalid_form_schema_json(data, custom_formats={}, 
                     if data__tables_key not in []:
                         data__tables_value = data__tables.get(data__tables_key)
                         if not isinstance(data__tables_value, (dict)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".tables.{data__tables_key}".format(**locals()) + " must be object", value=data__tables_value, name="" + (name_prefix or "data") + ".tables.{data__tables_key}".format(**locals()) + "", definition={'type': 'object'}, rule='type')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".tables.{data__tables_key}".format(**locals()) + " must be object")
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://ddassess.invalid/form.schema.json', 'title': 'A ddassess form definition (see forms/README.md)', 'type': 'object', 'additionalProperties': False, 'required': ['id', 'version', 'title', 'licence', 'sections'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'version': {'type': 'integer', 'minimum': 1}, 'title': {'type': 'string'}, 'kind': {'enum': ['instrument', 'pathway']}, 'purpose': {'type': 'string'}, 'licence': {'type': 'object', 'additionalProperties': False, 'required': ['text', 'attribution'], 'properties': {'text': {'type': 'string', 'minLength': 1}, 'attribution': {'type': 'string', 'minLength': 1}, 'source': {'type': 'string'}}}, 'choice_lists': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}}, 'sections': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}}}, 'minItems': 1}, 'scores': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/band'}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}}, 'flags': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}}, 'tables': {'type': 'object', 'additionalProperties': {'type': 'object'}}}, '$defs': {'ident': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'choice': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}, 'field': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'band': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}, 'score': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}, 'flag': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}, 'section': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}}}}}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
 
 def validate_https___ddassess_invalid_form_schema_json___defs_flag(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'when', 'severity', 'message']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -169,24 +175,24 @@ def validate_https___ddassess_invalid_form_schema_json___defs_flag(data, custom_
             data_keys.remove("when")
             data__when = data["when"]
             if not isinstance(data__when, (str, int, float, Decimal, bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".when must be string or number or boolean", value=data__when, name="" + (name_prefix or "data") + ".when", definition={'type': ['string', 'number', 'boolean']}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".when must be string or number or boolean")
         if "severity" in data_keys:
             data_keys.remove("severity")
             data__severity = data["severity"]
             if not (isinstance(data__severity, str) and data__severity == 'info' or isinstance(data__severity, str) and data__severity == 'warning' or isinstance(data__severity, str) and data__severity == 'high' or isinstance(data__severity, str) and data__severity == 'urgent'):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".severity must be one of ['info', 'warning', 'high', 'urgent']", value=data__severity, name="" + (name_prefix or "data") + ".severity", definition={'enum': ['info', 'warning', 'high', 'urgent']}, rule='enum')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".severity must be one of ['info', 'warning', 'high', 'urgent']")
         if "message" in data_keys:
             data_keys.remove("message")
             data__message = data["message"]
             if not isinstance(data__message, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".message must be string", value=data__message, name="" + (name_prefix or "data") + ".message", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".message must be string")
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'when', 'severity', 'message'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'when': {'type': ['string', 'number', 'boolean']}, 'severity': {'enum': ['info', 'warning', 'high', 'urgent']}, 'message': {'type': 'string'}}}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
 
 def validate_https___ddassess_invalid_form_schema_json___defs_score(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_one_of_count1 = 0
     if data_one_of_count1 < 2:
         try:
@@ -194,7 +200,7 @@ def validate_https___ddassess_invalid_form_schema_json___defs_score(data, custom
             if data_is_dict:
                 data__missing_keys = set(['items']) - data.keys()
                 if data__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'required': ['items']}, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
             data_one_of_count1 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if data_one_of_count1 < 2:
@@ -203,16 +209,16 @@ def validate_https___ddassess_invalid_form_schema_json___defs_score(data, custom
             if data_is_dict:
                 data__missing_keys = set(['expr']) - data.keys()
                 if data__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'required': ['expr']}, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
             data_one_of_count1 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if data_one_of_count1 != 1:
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be valid exactly by one definition" + (" (" + str(data_one_of_count1) + " matches found)"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}, rule='oneOf')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be valid exactly by one definition")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'label']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -222,41 +228,41 @@ def validate_https___ddassess_invalid_form_schema_json___defs_score(data, custom
             data_keys.remove("label")
             data__label = data["label"]
             if not isinstance(data__label, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".label must be string", value=data__label, name="" + (name_prefix or "data") + ".label", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".label must be string")
         if "help" in data_keys:
             data_keys.remove("help")
             data__help = data["help"]
             if not isinstance(data__help, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".help must be string", value=data__help, name="" + (name_prefix or "data") + ".help", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".help must be string")
         if "items" in data_keys:
             data_keys.remove("items")
             data__items = data["items"]
             if not isinstance(data__items, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".items must be array", value=data__items, name="" + (name_prefix or "data") + ".items", definition={'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".items must be array")
             data__items_is_list = isinstance(data__items, (list, tuple))
             if data__items_is_list:
                 data__items_len = len(data__items)
                 if data__items_len < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".items must contain at least 1 items", value=data__items, name="" + (name_prefix or "data") + ".items", definition={'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, rule='minItems')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".items must contain at least 1 items")
                 for data__items_x, data__items_item in enumerate(data__items):
                     if not isinstance(data__items_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".items[{data__items_x}]".format(**locals()) + " must be string", value=data__items_item, name="" + (name_prefix or "data") + ".items[{data__items_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".items[{data__items_x}]".format(**locals()) + " must be string")
         if "reverse" in data_keys:
             data_keys.remove("reverse")
             data__reverse = data["reverse"]
             if not isinstance(data__reverse, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".reverse must be array", value=data__reverse, name="" + (name_prefix or "data") + ".reverse", definition={'type': 'array', 'items': {'type': 'string'}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".reverse must be array")
             data__reverse_is_list = isinstance(data__reverse, (list, tuple))
             if data__reverse_is_list:
                 data__reverse_len = len(data__reverse)
                 for data__reverse_x, data__reverse_item in enumerate(data__reverse):
                     if not isinstance(data__reverse_item, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".reverse[{data__reverse_x}]".format(**locals()) + " must be string", value=data__reverse_item, name="" + (name_prefix or "data") + ".reverse[{data__reverse_x}]".format(**locals()) + "", definition={'type': 'string'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".reverse[{data__reverse_x}]".format(**locals()) + " must be string")
         if "weights" in data_keys:
             data_keys.remove("weights")
             data__weights = data["weights"]
             if not isinstance(data__weights, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".weights must be object", value=data__weights, name="" + (name_prefix or "data") + ".weights", definition={'type': 'object', 'additionalProperties': {'type': 'number'}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".weights must be object")
             data__weights_is_dict = isinstance(data__weights, dict)
             if data__weights_is_dict:
                 data__weights_keys = set(data__weights.keys())
@@ -264,27 +270,27 @@ def validate_https___ddassess_invalid_form_schema_json___defs_score(data, custom
                     if data__weights_key not in []:
                         data__weights_value = data__weights.get(data__weights_key)
                         if not isinstance(data__weights_value, (int, float, Decimal)) or isinstance(data__weights_value, bool):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".weights.{data__weights_key}".format(**locals()) + " must be number", value=data__weights_value, name="" + (name_prefix or "data") + ".weights.{data__weights_key}".format(**locals()) + "", definition={'type': 'number'}, rule='type')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".weights.{data__weights_key}".format(**locals()) + " must be number")
         if "expr" in data_keys:
             data_keys.remove("expr")
             data__expr = data["expr"]
             if not isinstance(data__expr, (str, int, float, Decimal, bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".expr must be string or number or boolean", value=data__expr, name="" + (name_prefix or "data") + ".expr", definition={'type': ['string', 'number', 'boolean']}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".expr must be string or number or boolean")
         if "min" in data_keys:
             data_keys.remove("min")
             data__min = data["min"]
             if not isinstance(data__min, (int, float, Decimal)) or isinstance(data__min, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min must be number", value=data__min, name="" + (name_prefix or "data") + ".min", definition={'type': 'number'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min must be number")
         if "max" in data_keys:
             data_keys.remove("max")
             data__max = data["max"]
             if not isinstance(data__max, (int, float, Decimal)) or isinstance(data__max, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max must be number", value=data__max, name="" + (name_prefix or "data") + ".max", definition={'type': 'number'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max must be number")
         if "missing" in data_keys:
             data_keys.remove("missing")
             data__missing = data["missing"]
             if not isinstance(data__missing, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing must be object", value=data__missing, name="" + (name_prefix or "data") + ".missing", definition={'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing must be object")
             data__missing_is_dict = isinstance(data__missing, dict)
             if data__missing_is_dict:
                 data__missing_keys = set(data__missing.keys())
@@ -292,72 +298,72 @@ def validate_https___ddassess_invalid_form_schema_json___defs_score(data, custom
                     data__missing_keys.remove("allow")
                     data__missing__allow = data__missing["allow"]
                     if not isinstance(data__missing__allow, (int)) and not (isinstance(data__missing__allow, float) and data__missing__allow.is_integer()) or isinstance(data__missing__allow, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing.allow must be integer", value=data__missing__allow, name="" + (name_prefix or "data") + ".missing.allow", definition={'type': 'integer', 'minimum': 0}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing.allow must be integer")
                     if isinstance(data__missing__allow, (int, float, Decimal)) and not isinstance(data__missing__allow, bool):
                         if data__missing__allow < 0:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing.allow must be bigger than or equal to 0", value=data__missing__allow, name="" + (name_prefix or "data") + ".missing.allow", definition={'type': 'integer', 'minimum': 0}, rule='minimum')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing.allow must be bigger than or equal to 0")
                 if "method" in data__missing_keys:
                     data__missing_keys.remove("method")
                     data__missing__method = data__missing["method"]
                     if not (isinstance(data__missing__method, str) and data__missing__method == 'prorate' or isinstance(data__missing__method, str) and data__missing__method == 'none'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing.method must be one of ['prorate', 'none']", value=data__missing__method, name="" + (name_prefix or "data") + ".missing.method", definition={'enum': ['prorate', 'none']}, rule='enum')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing.method must be one of ['prorate', 'none']")
                 if data__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing must not contain "+str(data__missing_keys)+" properties", value=data__missing, name="" + (name_prefix or "data") + ".missing", definition={'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, rule='additionalProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".missing must not contain "+str(data__missing_keys)+" properties")
         if "bands" in data_keys:
             data_keys.remove("bands")
             data__bands = data["bands"]
             if not isinstance(data__bands, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".bands must be array", value=data__bands, name="" + (name_prefix or "data") + ".bands", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".bands must be array")
             data__bands_is_list = isinstance(data__bands, (list, tuple))
             if data__bands_is_list:
                 data__bands_len = len(data__bands)
                 for data__bands_x, data__bands_item in enumerate(data__bands):
                     validate_https___ddassess_invalid_form_schema_json___defs_band(data__bands_item, custom_formats, (name_prefix or "data") + ".bands[{data__bands_x}]".format(**locals()))
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'items': {'type': 'array', 'items': {'type': 'string'}, 'minItems': 1}, 'reverse': {'type': 'array', 'items': {'type': 'string'}}, 'weights': {'type': 'object', 'additionalProperties': {'type': 'number'}}, 'expr': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'missing': {'type': 'object', 'additionalProperties': False, 'properties': {'allow': {'type': 'integer', 'minimum': 0}, 'method': {'enum': ['prorate', 'none']}}}, 'bands': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}}}, 'oneOf': [{'required': ['items']}, {'required': ['expr']}]}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
 
 def validate_https___ddassess_invalid_form_schema_json___defs_band(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['min', 'max', 'label']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         data_keys = set(data.keys())
         if "min" in data_keys:
             data_keys.remove("min")
             data__min = data["min"]
             if not isinstance(data__min, (int, float, Decimal)) or isinstance(data__min, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min must be number", value=data__min, name="" + (name_prefix or "data") + ".min", definition={'type': 'number'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min must be number")
         if "max" in data_keys:
             data_keys.remove("max")
             data__max = data["max"]
             if not isinstance(data__max, (int, float, Decimal)) or isinstance(data__max, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max must be number", value=data__max, name="" + (name_prefix or "data") + ".max", definition={'type': 'number'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max must be number")
         if "label" in data_keys:
             data_keys.remove("label")
             data__label = data["label"]
             if not isinstance(data__label, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".label must be string", value=data__label, name="" + (name_prefix or "data") + ".label", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".label must be string")
         if "action" in data_keys:
             data_keys.remove("action")
             data__action = data["action"]
             if not isinstance(data__action, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".action must be string", value=data__action, name="" + (name_prefix or "data") + ".action", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".action must be string")
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['min', 'max', 'label'], 'properties': {'min': {'type': 'number'}, 'max': {'type': 'number'}, 'label': {'type': 'string'}, 'action': {'type': 'string'}}}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
 
 def validate_https___ddassess_invalid_form_schema_json___defs_section(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}}}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'title', 'fields']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}}}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -367,41 +373,41 @@ def validate_https___ddassess_invalid_form_schema_json___defs_section(data, cust
             data_keys.remove("title")
             data__title = data["title"]
             if not isinstance(data__title, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".title must be string", value=data__title, name="" + (name_prefix or "data") + ".title", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".title must be string")
         if "help" in data_keys:
             data_keys.remove("help")
             data__help = data["help"]
             if not isinstance(data__help, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".help must be string", value=data__help, name="" + (name_prefix or "data") + ".help", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".help must be string")
         if "show_if" in data_keys:
             data_keys.remove("show_if")
             data__showif = data["show_if"]
             if not isinstance(data__showif, (str, int, float, Decimal, bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".show_if must be string or number or boolean", value=data__showif, name="" + (name_prefix or "data") + ".show_if", definition={'type': ['string', 'number', 'boolean']}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".show_if must be string or number or boolean")
         if "fields" in data_keys:
             data_keys.remove("fields")
             data__fields = data["fields"]
             if not isinstance(data__fields, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".fields must be array", value=data__fields, name="" + (name_prefix or "data") + ".fields", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".fields must be array")
             data__fields_is_list = isinstance(data__fields, (list, tuple))
             if data__fields_is_list:
                 data__fields_len = len(data__fields)
                 if data__fields_len < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".fields must contain at least 1 items", value=data__fields, name="" + (name_prefix or "data") + ".fields", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, rule='minItems')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".fields must contain at least 1 items")
                 for data__fields_x, data__fields_item in enumerate(data__fields):
                     validate_https___ddassess_invalid_form_schema_json___defs_field(data__fields_item, custom_formats, (name_prefix or "data") + ".fields[{data__fields_x}]".format(**locals()))
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'title', 'fields'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'title': {'type': 'string'}, 'help': {'type': 'string'}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}}}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
 
 def validate_https___ddassess_invalid_form_schema_json___defs_field(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type', 'label']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -411,22 +417,22 @@ def validate_https___ddassess_invalid_form_schema_json___defs_field(data, custom
             data_keys.remove("type")
             data__type = data["type"]
             if not isinstance(data__type, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string", value=data__type, name="" + (name_prefix or "data") + ".type", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
         if "label" in data_keys:
             data_keys.remove("label")
             data__label = data["label"]
             if not isinstance(data__label, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".label must be string", value=data__label, name="" + (name_prefix or "data") + ".label", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".label must be string")
         if "help" in data_keys:
             data_keys.remove("help")
             data__help = data["help"]
             if not isinstance(data__help, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".help must be string", value=data__help, name="" + (name_prefix or "data") + ".help", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".help must be string")
         if "required" in data_keys:
             data_keys.remove("required")
             data__required = data["required"]
             if not isinstance(data__required, (bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".required must be boolean", value=data__required, name="" + (name_prefix or "data") + ".required", definition={'type': 'boolean'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".required must be boolean")
         if "choices" in data_keys:
             data_keys.remove("choices")
             data__choices = data["choices"]
@@ -434,13 +440,13 @@ def validate_https___ddassess_invalid_form_schema_json___defs_field(data, custom
             if data__choices_one_of_count2 < 2:
                 try:
                     if not isinstance(data__choices, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".choices must be string", value=data__choices, name="" + (name_prefix or "data") + ".choices", definition={'type': 'string'}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".choices must be string")
                     data__choices_one_of_count2 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__choices_one_of_count2 < 2:
                 try:
                     if not isinstance(data__choices, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".choices must be array", value=data__choices, name="" + (name_prefix or "data") + ".choices", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".choices must be array")
                     data__choices_is_list = isinstance(data__choices, (list, tuple))
                     if data__choices_is_list:
                         data__choices_len = len(data__choices)
@@ -449,149 +455,149 @@ def validate_https___ddassess_invalid_form_schema_json___defs_field(data, custom
                     data__choices_one_of_count2 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__choices_one_of_count2 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".choices must be valid exactly by one definition" + (" (" + str(data__choices_one_of_count2) + " matches found)"), value=data__choices, name="" + (name_prefix or "data") + ".choices", definition={'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}]}, rule='oneOf')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".choices must be valid exactly by one definition")
         if "show_if" in data_keys:
             data_keys.remove("show_if")
             data__showif = data["show_if"]
             if not isinstance(data__showif, (str, int, float, Decimal, bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".show_if must be string or number or boolean", value=data__showif, name="" + (name_prefix or "data") + ".show_if", definition={'type': ['string', 'number', 'boolean']}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".show_if must be string or number or boolean")
         if "expr" in data_keys:
             data_keys.remove("expr")
             data__expr = data["expr"]
             if not isinstance(data__expr, (str, int, float, Decimal, bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".expr must be string or number or boolean", value=data__expr, name="" + (name_prefix or "data") + ".expr", definition={'type': ['string', 'number', 'boolean']}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".expr must be string or number or boolean")
         if "prefill" in data_keys:
             data_keys.remove("prefill")
             data__prefill = data["prefill"]
             if not isinstance(data__prefill, (str, int, float, Decimal, bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".prefill must be string or number or boolean", value=data__prefill, name="" + (name_prefix or "data") + ".prefill", definition={'type': ['string', 'number', 'boolean']}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".prefill must be string or number or boolean")
         if "min" in data_keys:
             data_keys.remove("min")
             data__min = data["min"]
             if not isinstance(data__min, (int, float, Decimal)) or isinstance(data__min, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min must be number", value=data__min, name="" + (name_prefix or "data") + ".min", definition={'type': 'number'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min must be number")
         if "max" in data_keys:
             data_keys.remove("max")
             data__max = data["max"]
             if not isinstance(data__max, (int, float, Decimal)) or isinstance(data__max, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max must be number", value=data__max, name="" + (name_prefix or "data") + ".max", definition={'type': 'number'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max must be number")
         if "min_length" in data_keys:
             data_keys.remove("min_length")
             data__minlength = data["min_length"]
             if not isinstance(data__minlength, (int)) and not (isinstance(data__minlength, float) and data__minlength.is_integer()) or isinstance(data__minlength, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_length must be integer", value=data__minlength, name="" + (name_prefix or "data") + ".min_length", definition={'type': 'integer', 'minimum': 0}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_length must be integer")
             if isinstance(data__minlength, (int, float, Decimal)) and not isinstance(data__minlength, bool):
                 if data__minlength < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_length must be bigger than or equal to 0", value=data__minlength, name="" + (name_prefix or "data") + ".min_length", definition={'type': 'integer', 'minimum': 0}, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_length must be bigger than or equal to 0")
         if "max_length" in data_keys:
             data_keys.remove("max_length")
             data__maxlength = data["max_length"]
             if not isinstance(data__maxlength, (int)) and not (isinstance(data__maxlength, float) and data__maxlength.is_integer()) or isinstance(data__maxlength, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_length must be integer", value=data__maxlength, name="" + (name_prefix or "data") + ".max_length", definition={'type': 'integer', 'minimum': 1}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_length must be integer")
             if isinstance(data__maxlength, (int, float, Decimal)) and not isinstance(data__maxlength, bool):
                 if data__maxlength < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_length must be bigger than or equal to 1", value=data__maxlength, name="" + (name_prefix or "data") + ".max_length", definition={'type': 'integer', 'minimum': 1}, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_length must be bigger than or equal to 1")
         if "pattern" in data_keys:
             data_keys.remove("pattern")
             data__pattern = data["pattern"]
             if not isinstance(data__pattern, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pattern must be string", value=data__pattern, name="" + (name_prefix or "data") + ".pattern", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".pattern must be string")
         if "not_future" in data_keys:
             data_keys.remove("not_future")
             data__notfuture = data["not_future"]
             if not isinstance(data__notfuture, (bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".not_future must be boolean", value=data__notfuture, name="" + (name_prefix or "data") + ".not_future", definition={'type': 'boolean'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".not_future must be boolean")
         if "format" in data_keys:
             data_keys.remove("format")
             data__format = data["format"]
             if not (isinstance(data__format, str) and data__format == 'nhs_number' or isinstance(data__format, str) and data__format == 'email' or isinstance(data__format, str) and data__format == 'phone' or isinstance(data__format, str) and data__format == 'postcode'):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".format must be one of ['nhs_number', 'email', 'phone', 'postcode']", value=data__format, name="" + (name_prefix or "data") + ".format", definition={'enum': ['nhs_number', 'email', 'phone', 'postcode']}, rule='enum')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".format must be one of ['nhs_number', 'email', 'phone', 'postcode']")
         if "fields" in data_keys:
             data_keys.remove("fields")
             data__fields = data["fields"]
             if not isinstance(data__fields, (list, tuple)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".fields must be array", value=data__fields, name="" + (name_prefix or "data") + ".fields", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".fields must be array")
             data__fields_is_list = isinstance(data__fields, (list, tuple))
             if data__fields_is_list:
                 data__fields_len = len(data__fields)
                 if data__fields_len < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".fields must contain at least 1 items", value=data__fields, name="" + (name_prefix or "data") + ".fields", definition={'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, rule='minItems')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".fields must contain at least 1 items")
                 for data__fields_x, data__fields_item in enumerate(data__fields):
                     validate_https___ddassess_invalid_form_schema_json___defs_field(data__fields_item, custom_formats, (name_prefix or "data") + ".fields[{data__fields_x}]".format(**locals()))
         if "min_rows" in data_keys:
             data_keys.remove("min_rows")
             data__minrows = data["min_rows"]
             if not isinstance(data__minrows, (int)) and not (isinstance(data__minrows, float) and data__minrows.is_integer()) or isinstance(data__minrows, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_rows must be integer", value=data__minrows, name="" + (name_prefix or "data") + ".min_rows", definition={'type': 'integer', 'minimum': 0}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_rows must be integer")
             if isinstance(data__minrows, (int, float, Decimal)) and not isinstance(data__minrows, bool):
                 if data__minrows < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_rows must be bigger than or equal to 0", value=data__minrows, name="" + (name_prefix or "data") + ".min_rows", definition={'type': 'integer', 'minimum': 0}, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_rows must be bigger than or equal to 0")
         if "max_rows" in data_keys:
             data_keys.remove("max_rows")
             data__maxrows = data["max_rows"]
             if not isinstance(data__maxrows, (int)) and not (isinstance(data__maxrows, float) and data__maxrows.is_integer()) or isinstance(data__maxrows, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_rows must be integer", value=data__maxrows, name="" + (name_prefix or "data") + ".max_rows", definition={'type': 'integer', 'minimum': 1}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_rows must be integer")
             if isinstance(data__maxrows, (int, float, Decimal)) and not isinstance(data__maxrows, bool):
                 if data__maxrows < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_rows must be bigger than or equal to 1", value=data__maxrows, name="" + (name_prefix or "data") + ".max_rows", definition={'type': 'integer', 'minimum': 1}, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_rows must be bigger than or equal to 1")
         if "min_label" in data_keys:
             data_keys.remove("min_label")
             data__minlabel = data["min_label"]
             if not isinstance(data__minlabel, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_label must be string", value=data__minlabel, name="" + (name_prefix or "data") + ".min_label", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".min_label must be string")
         if "max_label" in data_keys:
             data_keys.remove("max_label")
             data__maxlabel = data["max_label"]
             if not isinstance(data__maxlabel, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_label must be string", value=data__maxlabel, name="" + (name_prefix or "data") + ".max_label", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".max_label must be string")
         if "unit" in data_keys:
             data_keys.remove("unit")
             data__unit = data["unit"]
             if not isinstance(data__unit, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".unit must be string", value=data__unit, name="" + (name_prefix or "data") + ".unit", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".unit must be string")
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'type': 'object', 'additionalProperties': False, 'required': ['id', 'type', 'label'], 'properties': {'id': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/ident'}, 'type': {'type': 'string'}, 'label': {'type': 'string'}, 'help': {'type': 'string'}, 'required': {'type': 'boolean'}, 'choices': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'$ref': '#/$defs/choice'}}]}, 'show_if': {'type': ['string', 'number', 'boolean']}, 'expr': {'type': ['string', 'number', 'boolean']}, 'prefill': {'type': ['string', 'number', 'boolean']}, 'min': {'type': 'number'}, 'max': {'type': 'number'}, 'min_length': {'type': 'integer', 'minimum': 0}, 'max_length': {'type': 'integer', 'minimum': 1}, 'pattern': {'type': 'string'}, 'not_future': {'type': 'boolean'}, 'format': {'enum': ['nhs_number', 'email', 'phone', 'postcode']}, 'fields': {'type': 'array', 'items': {'$ref': 'https://ddassess.invalid/form.schema.json#/$defs/field'}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, 'minItems': 1}, 'min_rows': {'type': 'integer', 'minimum': 0}, 'max_rows': {'type': 'integer', 'minimum': 1}, 'min_label': {'type': 'string'}, 'max_label': {'type': 'string'}, 'unit': {'type': 'string'}}}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
 
 def validate_https___ddassess_invalid_form_schema_json___defs_choice(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['value', 'label']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
         data_keys = set(data.keys())
         if "value" in data_keys:
             data_keys.remove("value")
             data__value = data["value"]
             if not isinstance(data__value, (str, int, int, float, Decimal, bool)) and not (isinstance(data__value, float) and data__value.is_integer()):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".value must be string or integer or number or boolean", value=data__value, name="" + (name_prefix or "data") + ".value", definition={'type': ['string', 'integer', 'number', 'boolean']}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".value must be string or integer or number or boolean")
         if "label" in data_keys:
             data_keys.remove("label")
             data__label = data["label"]
             if not isinstance(data__label, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".label must be string", value=data__label, name="" + (name_prefix or "data") + ".label", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".label must be string")
         if "score" in data_keys:
             data_keys.remove("score")
             data__score = data["score"]
             if not isinstance(data__score, (int, float, Decimal)) or isinstance(data__score, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".score must be number", value=data__score, name="" + (name_prefix or "data") + ".score", definition={'type': 'number'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".score must be number")
         if "help" in data_keys:
             data_keys.remove("help")
             data__help = data["help"]
             if not isinstance(data__help, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".help must be string", value=data__help, name="" + (name_prefix or "data") + ".help", definition={'type': 'string'}, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".help must be string")
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'additionalProperties': False, 'required': ['value', 'label'], 'properties': {'value': {'type': ['string', 'integer', 'number', 'boolean']}, 'label': {'type': 'string'}, 'score': {'type': 'number'}, 'help': {'type': 'string'}}}, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
 
 def validate_https___ddassess_invalid_form_schema_json___defs_ident(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (str)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string")
     if isinstance(data, str):
         if not REGEX_PATTERNS['^[a-z][a-z0-9_]{0,63}$'].search(data):
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must match pattern ^[a-z][a-z0-9_]{0,63}$", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, rule='pattern')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must match pattern ^[a-z][a-z0-9_]{0,63}$")
     return data
 
 validate = validate_https___ddassess_invalid_form_schema_json

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from ddassess.domain.nhs import nhs_number_problem
+from ddassess.formengine.expr import MAX_NUMBER
 from ddassess.formengine.problems import Problem
 from ddassess.formengine.spec import FieldSpec
 
@@ -37,6 +38,14 @@ def _control_chars(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+def _matches(pattern: str, value: str) -> bool:
+    """Patterns are compiled when the form loads (FORM_023); one that still fails matches nothing."""
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return False
+
+
 def _text(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:
     if not isinstance(value, str):
         return None, [_p("ANS_002", f"'{f.label}' needs text.", where)]
@@ -49,7 +58,7 @@ def _text(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:
         out.append(_p("ANS_004", f"'{f.label}' is {len(value)} characters; at most {limit} fit. Shorten it.", where))
     if f.min_length and len(value.strip()) < f.min_length:
         out.append(_p("ANS_004", f"'{f.label}' needs at least {f.min_length} characters.", where))
-    if f.pattern and not re.fullmatch(f.pattern, value):
+    if f.pattern and not _matches(f.pattern, value):
         out.append(_p("ANS_005", f"'{f.label}' is not in the expected form.", where))
     if f.format == "nhs_number":
         problem = nhs_number_problem(value)
@@ -67,10 +76,12 @@ def _text(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:
 def _number(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None, [_p("ANS_002", f"'{f.label}' needs a number.", where)]
-    if f.type in ("integer", "rating") and not float(value).is_integer():
-        return None, [_p("ANS_002", f"'{f.label}' needs a whole number.", where)]
     if value != value or value in (float("inf"), float("-inf")):
         return None, [_p("ANS_002", f"'{f.label}' needs a real number.", where)]
+    if not -MAX_NUMBER <= value <= MAX_NUMBER:  # compared exactly: a 400-digit integer is not turned into a float
+        return None, [_p("ANS_003", f"'{f.label}' is far too large a number: check the figure.", where)]
+    if f.type in ("integer", "rating") and isinstance(value, float) and not value.is_integer():
+        return None, [_p("ANS_002", f"'{f.label}' needs a whole number.", where)]
     lo, hi = f.min, f.max
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         rng = f"{lo if lo is not None else '…'}–{hi if hi is not None else '…'}"

@@ -7,6 +7,7 @@ not parse or name unknown things, reverse items outside a score, unknown tables.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ddassess.formengine.expr import Expr, ExprError, parse_expr
@@ -14,6 +15,8 @@ from ddassess.formengine.problems import did_you_mean
 from ddassess.formengine.spec import (
     CHOICE_TYPES,
     FIELD_TYPES,
+    NUMBER_TYPES,
+    TEXT_TYPES,
     BandSpec,
     ChoiceSpec,
     FieldSpec,
@@ -26,6 +29,28 @@ from ddassess.formengine.yamlsource import Path, Source
 
 _FIELD_KEYS = ("help", "required", "min", "max", "min_length", "max_length", "pattern", "not_future", "format",
                "min_rows", "max_rows", "min_label", "max_label", "unit")
+
+
+_TEXTUAL = TEXT_TYPES | {"person_ref", "practitioner_ref"}
+# Which field types each type-specific key means something for. A key on any other type
+# would be silently ignored (choices on a text question, rows on a date), so it is refused.
+APPLIES: dict[str, frozenset[str]] = {
+    "choices": CHOICE_TYPES,
+    "expr": frozenset({"computed"}),
+    "fields": frozenset({"group"}), "min_rows": frozenset({"group"}), "max_rows": frozenset({"group"}),
+    "min": NUMBER_TYPES, "max": NUMBER_TYPES,
+    "min_label": frozenset({"rating"}), "max_label": frozenset({"rating"}),
+    "unit": NUMBER_TYPES | {"computed"},
+    "min_length": _TEXTUAL, "max_length": _TEXTUAL, "pattern": _TEXTUAL, "format": _TEXTUAL,
+    "not_future": frozenset({"date", "datetime"}),
+    "prefill": FIELD_TYPES - {"computed", "group", "signature"},
+}
+_LIMITS = (("min", "max"), ("min_length", "max_length"), ("min_rows", "max_rows"))
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Two option values a person (or YAML: 1 and true, 1 and '1') could not tell apart."""
+    return a == b or str(a).lower() == str(b).lower()
 
 
 class _Builder:
@@ -49,7 +74,11 @@ class _Builder:
                 self.src.problem("FORM_008", f"Field '{fid}' uses the choice list '{raw}', which is not defined"
                                  f"{did_you_mean(raw, self.choice_lists)}.", path + ("choices",), field_id=fid)
                 return ()
-            raw = self.choice_lists[raw]
+            name, raw = raw, self.choice_lists[raw]
+            if raw is None:  # a shared list with problems, reported once in choices.yaml
+                self.src.problem("FORM_008", f"Field '{fid}' uses the choice list '{name}', which has problems "
+                                 "(see choices.yaml).", path + ("choices",), field_id=fid)
+                return ()
         out = []
         for i, c in enumerate(raw or []):
             if ftype == "scored_choice" and c.get("score") is None:
@@ -60,8 +89,12 @@ class _Builder:
         if ftype in CHOICE_TYPES and not out:
             self.src.problem("FORM_008", f"Choice field '{fid}' has no choices.", path, field_id=fid)
         values = [c.value for c in out]
-        if len(set(map(str, values))) != len(values):
-            self.src.problem("FORM_004", f"Field '{fid}' has two options with the same value.", path, field_id=fid)
+        for i, a in enumerate(values):
+            twin = next((b for b in values[i + 1:] if _same_value(a, b)), None)
+            if twin is not None:
+                self.src.problem("FORM_004", f"Field '{fid}' has two options with the same value ({a!r} and "
+                                 f"{twin!r}): give each option its own value.", path, field_id=fid)
+                break
         return tuple(out)
 
     def field(self, raw: dict[str, Any], path: Path) -> FieldSpec:
@@ -72,6 +105,7 @@ class _Builder:
         if ftype not in ("computed", "group") and not str(raw.get("help", "")).strip():
             self.src.problem("FORM_019", f"Question '{fid}' has no help text: say what is asked and why.",
                              path, field_id=fid)
+        self.check_keys(raw, ftype, path, fid)
         kwargs = {k: raw[k] for k in _FIELD_KEYS if k in raw}
         sub = tuple(self.field(f, path + ("fields", i)) for i, f in enumerate(raw.get("fields", [])))
         if ftype == "computed" and "expr" not in raw:
@@ -85,7 +119,27 @@ class _Builder:
             fields=sub, **kwargs,
         )
 
+    def check_keys(self, raw: dict[str, Any], ftype: str, path: Path, fid: str) -> None:
+        if ftype in FIELD_TYPES:
+            for key, types in APPLIES.items():
+                if key in raw and ftype not in types:
+                    self.src.problem("FORM_025", f"Field '{fid}' is a {ftype} question: '{key}' does not apply to it "
+                                     f"(it is for {', '.join(sorted(types))}).", path + (key,), field_id=fid)
+        for lo, hi in _LIMITS:
+            if raw.get(lo) is not None and raw.get(hi) is not None and raw[lo] > raw[hi]:
+                self.src.problem("FORM_024", f"Field '{fid}' has {lo} {raw[lo]} above {hi} {raw[hi]}: no answer "
+                                 "could be right.", path + (lo,), field_id=fid)
+        if isinstance(raw.get("pattern"), str):
+            try:
+                re.compile(raw["pattern"])
+            except (re.error, RecursionError, OverflowError) as exc:
+                self.src.problem("FORM_023", f"The pattern of field '{fid}' is not a valid regular expression "
+                                 f"({getattr(exc, 'msg', exc)}).", path + ("pattern",), field_id=fid)
+
     def score(self, raw: dict[str, Any], path: Path) -> ScoreSpec:
+        if raw.get("min") is not None and raw.get("max") is not None and raw["min"] > raw["max"]:
+            self.src.problem("FORM_024", f"Score '{raw['id']}' has min {raw['min']} above max {raw['max']}.",
+                             path + ("min",), field_id=raw["id"])
         missing = raw.get("missing", {})
         return ScoreSpec(
             id=raw["id"], label=str(raw["label"]), items=tuple(raw.get("items", ())),

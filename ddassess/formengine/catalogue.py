@@ -9,7 +9,10 @@
     forms/glossary.yaml              the common-language terms labels and help refer to
 
 A bad file never stops the others: its problems are collected and that form alone is
-left out. ``load_form_text`` checks one definition given as text.
+left out. ``load_form_text`` checks one definition given as text; whatever goes wrong
+inside it (even a fault in the engine) comes back as a problem for that file (FORM_022),
+never as an exception. A broken glossary is reported once and glossary references are
+then not checked, so one bad shared file does not take the forms down with it.
 """
 
 from __future__ import annotations
@@ -18,13 +21,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ddassess.errors import UnknownFormError
+from ddassess.errors import FormDefinitionError, UnknownFormError
 from ddassess.formengine.build import build_spec
 from ddassess.formengine.problems import Problem, did_you_mean, errors
 from ddassess.formengine.schemacheck import check_structure
+from ddassess.formengine.shared import check_shared_choices, check_table_keys, possible_values
 from ddassess.formengine.spec import FormSpec
 from ddassess.formengine.validate import validate
-from ddassess.formengine.yamlsource import read_yaml
+from ddassess.formengine.yamlsource import Source, read_yaml
+
+
+
+def _log():  # type: ignore[no-untyped-def]
+    """The module's logger, imported only when something goes wrong (keeps start-up quick)."""
+    import logging
+
+    return logging.getLogger(__name__)
+
+
+class DefinitionUnavailableError(FormDefinitionError):
+    """The exact definition a saved response was made with is not in the catalogue."""
+
+    code = "FORM_028"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass
@@ -52,6 +74,29 @@ class Catalogue:
                 return spec
         return None
 
+    def definition_for(self, form_id: str, version: int, content_hash: str) -> FormSpec:
+        """The exact definition a saved response was made with, found by its content hash.
+
+        ``get(form_id, version)`` answers with whatever definition now carries that
+        version; if someone edited a form without raising its version, that is not the
+        definition the answers were given to. This returns the spec whose hash matches,
+        or raises DefinitionUnavailableError (a FormDefinitionError) saying so (the caller shows the response as stored,
+        e.g. answers only, rather than render it under different wording or scoring).
+        """
+        spec = self.by_hash(content_hash)
+        if spec is not None and spec.id == form_id:
+            return spec
+        current = self.all_versions.get((form_id, version))
+        if current is None:
+            raise DefinitionUnavailableError(
+                f"The definition of {form_id} version {version} that this response was made with is not in the "
+                f"catalogue (the catalogue has versions {', '.join(map(str, self.versions(form_id))) or 'none'}).",
+                hint=f"Restore forms/versions/{form_id}@{version}.yaml from a release or backup.")
+        raise DefinitionUnavailableError(
+            f"{form_id} version {version} has been changed since this response was made (its definition no longer "
+            f"matches {content_hash[:12]}), so it cannot be shown with the wording and scoring it was given under.",
+            hint=f"Restore the original forms/versions/{form_id}@{version}.yaml, and give changed forms a new version.")
+
     def versions(self, form_id: str) -> list[int]:
         return sorted(v for (fid, v) in self.all_versions if fid == form_id)
 
@@ -59,7 +104,18 @@ class Catalogue:
 def load_form_text(text: str, file: str = "<form>", *, glossary: set[str] | None = None,
                    tables: dict[str, Any] | None = None, shared_choices: dict[str, Any] | None = None,
                    check_file_name: bool = False) -> tuple[FormSpec | None, list[Problem]]:
-    """One definition: (spec, problems); the spec is None when any problem is an error."""
+    """One definition: (spec, problems); the spec is None when any problem is an error. Never raises."""
+    try:
+        return _load_form_text(text, file, glossary=glossary, tables=tables, shared_choices=shared_choices,
+                               check_file_name=check_file_name)
+    except Exception as exc:  # the last line of defence: one bad file must not stop the others
+        _log().exception("Form engine fault while loading %s", file)
+        return None, [Problem("FORM_022", f"ddassess failed while reading this form ({type(exc).__name__}); the form "
+                              "is left out. Please report this with the file.", file=file)]
+
+
+def _load_form_text(text: str, file: str, *, glossary: set[str] | None, tables: dict[str, Any] | None,
+                    shared_choices: dict[str, Any] | None, check_file_name: bool) -> tuple[FormSpec | None, list[Problem]]:
     src = read_yaml(text, file)
     if src.data is None or src.problems and errors(src.problems):
         return None, src.problems
@@ -79,16 +135,40 @@ def _read(path: Path, problems: list[Problem]) -> str | None:
         return None
 
 
-def _mapping_file(path: Path, what: str, problems: list[Problem]) -> dict[str, Any]:
-    text = _read(path, problems) if path.exists() else None
-    if text is None:
-        return {}
-    src = read_yaml(text, str(path))
+def _mapping_file(path: Path, what: str, problems: list[Problem]) -> dict[str, Any] | None:
+    """The file's mapping: {} when there is no file, None when it is there but unusable."""
+    src = _source(path, problems)
+    if src is None:
+        return {} if not path.exists() else None
     problems.extend(src.problems)
     if src.data is not None and not isinstance(src.data, dict):
         problems.append(Problem("FORM_002", f"The {what} must be a mapping of names to entries.", file=str(path)))
-        return {}
+        return None
+    if src.data is None and src.problems:
+        return None
     return src.data or {}
+
+
+def _source(path: Path, problems: list[Problem]) -> Source | None:
+    text = _read(path, problems) if path.exists() else None
+    if text is None:
+        return None
+    try:
+        return read_yaml(text, str(path))
+    except Exception as exc:  # last line of defence, as in load_form_text
+        _log().exception("Form engine fault while reading %s", path)
+        problems.append(Problem("FORM_022", f"ddassess failed while reading this file ({type(exc).__name__}).",
+                                file=str(path)))
+        return None
+
+
+def _shared_choices(path: Path, problems: list[Problem]) -> dict[str, Any]:
+    src = _source(path, problems)
+    if src is None:
+        return {}
+    choices = check_shared_choices(src)
+    problems.extend(src.problems)
+    return choices
 
 
 def load_catalogue(directory: Path | str | None = None) -> Catalogue:
@@ -99,11 +179,14 @@ def load_catalogue(directory: Path | str | None = None) -> Catalogue:
     if not folder.is_dir():
         cat.problems.append(Problem("FORM_020", "There is no forms folder here.", file=str(folder)))
         return cat
-    cat.glossary = _mapping_file(folder / "glossary.yaml", "glossary", cat.problems)
-    terms = {str(k).lower() for k in cat.glossary}
+    glossary = _mapping_file(folder / "glossary.yaml", "glossary", cat.problems)
+    cat.glossary = glossary or {}
+    # A broken glossary is reported above, once; checking every [[term]] against nothing
+    # would only repeat it in every form and keep those forms out.
+    terms = {str(k).lower() for k in glossary} if glossary is not None else None
     for path in sorted((folder / "tables").glob("*.yaml")):
-        cat.tables[path.stem] = _mapping_file(path, "table", cat.problems)
-    shared_choices = _mapping_file(folder / "choices.yaml", "choice lists", cat.problems)
+        cat.tables[path.stem] = _mapping_file(path, "table", cat.problems) or {}
+    shared_choices = _shared_choices(folder / "choices.yaml", cat.problems)
     current = sorted(p for p in folder.glob("*.yaml") if p.stem not in ("glossary", "choices"))
     older = sorted((folder / "versions").glob("*.yaml"))
     for path in current + older:
@@ -129,9 +212,13 @@ def load_catalogue(directory: Path | str | None = None) -> Catalogue:
 
 
 def _check_cross_references(cat: Catalogue) -> None:
-    """latest('form', 'name') must name a form of the catalogue and something it has."""
+    """latest('form', 'name') must name a form of the catalogue and something it has;
+    a table looked up by a choice field must have a row for each choice and no other."""
     for spec in cat.forms.values():
         for e in _all_exprs(spec):
+            for fname, literals, names in e.call_names:
+                if fname == "lookup" and isinstance(literals[0], str) and names[1] is not None:
+                    _check_lookup_table(cat, spec, literals[0], names[1])
             for fname, args in e.calls:
                 if fname != "latest" or not isinstance(args[0], str):
                     continue
@@ -145,6 +232,20 @@ def _check_cross_references(cat: Catalogue) -> None:
                     cat.problems.append(Problem("FORM_005", f"{spec.id} refers to '{args[1]}' of {args[0]}, which "
                                                 f"that form does not have{did_you_mean(args[1], names)}.",
                                                 file=spec.file, severity="warning"))
+
+
+def _check_lookup_table(cat: Catalogue, spec: FormSpec, table_name: str, key_field: str) -> None:
+    values = possible_values(spec, key_field)
+    if not values:
+        return
+    local = dict(spec.tables)
+    table = dict(local[table_name]) if table_name in local else cat.tables.get(table_name)
+    if table is None:
+        return
+    where = spec.file if table_name in local else str((cat.directory or Path()) / "tables" / f"{table_name}.yaml")
+    for p in check_table_keys(table_name, table, key_field, values, spec.id, where):
+        if p not in cat.problems:
+            cat.problems.append(p)
 
 
 def _all_exprs(spec: FormSpec):  # type: ignore[no-untyped-def]

@@ -5,6 +5,11 @@ own ``show_if`` is false is *hidden*: it is not required, its stale answer is no
 scored or seen by expressions (it reads as null). A score is *complete* when no more
 than ``allow_missing`` of its visible items are unanswered; an incomplete score has no
 value and no band — its partial sum is reported separately, never as the total.
+
+Every expression runs through ``_run``: if one cannot be worked out with these answers
+(a number too large, a value of an unexpected kind, or a fault in a function), its
+result is null and an ANS_014 problem names the field, score or flag — evaluation goes
+on, and nothing is raised to the caller.
 """
 
 from __future__ import annotations
@@ -14,10 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ddassess.formengine.answers import is_empty, read_answer
-from ddassess.formengine.expr import CaseContext, Env
-from ddassess.formengine.expr import evaluate as eval_expr
+from ddassess.formengine.expr import CaseContext, Env, EvalError, Expr
 from ddassess.formengine.problems import Problem
 from ddassess.formengine.spec import FieldSpec, FormSpec, ScoreSpec
+
+
+
+def _log():  # type: ignore[no-untyped-def]
+    """The module's logger, imported only when something goes wrong (keeps start-up quick)."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,20 @@ class Evaluation:
         }
 
 
+def _run(expr: Expr, env: Env, owner: str, problems: list[Problem]) -> Any:
+    """The expression's value, or null and a problem naming ``owner`` when it cannot be worked out."""
+    try:
+        return expr.run(env)
+    except EvalError as exc:
+        why = str(exc)
+    except Exception as exc:  # a fault in a function must cost one value, not the whole form
+        _log().warning("Expression of %s failed: %s", owner, type(exc).__name__)  # no answers in the log
+        why = f"the calculation failed ({type(exc).__name__})"
+    problems.append(Problem("ANS_014", f"'{owner}' could not be worked out from these answers: {why}. "
+                            "Check the answers it uses.", field=owner))
+    return None
+
+
 def _score_of(value: Any) -> float | int | None:
     """Scored choices already read as their score; numbers and computed numbers count too."""
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
@@ -83,7 +109,7 @@ def _score_of(value: Any) -> float | int | None:
 
 def _score(spec: FormSpec, s: ScoreSpec, ev: Evaluation, env: Env) -> ScoreResult:
     if s.expr is not None and not s.items:
-        v = eval_expr(s.expr, env)
+        v = _run(s.expr, env, s.id, ev.problems)
         ok = isinstance(v, int | float) and not isinstance(v, bool)
         band = s.band_for(v) if ok else None
         return ScoreResult(s.id, s.label, v if ok else None, ok, int(ok), 1, None,
@@ -116,6 +142,7 @@ def _score(spec: FormSpec, s: ScoreSpec, ev: Evaluation, env: Env) -> ScoreResul
 
 
 def _check_group(f: FieldSpec, rows: Any, where: str, today: dt.date, env: Env) -> tuple[Any, list[Problem]]:
+    """Each row's answers checked column by column (columns see the row's answers and the form's)."""
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         return None, [Problem("ANS_002", f"'{f.label}' needs a table of rows.", field=where)]
     problems: list[Problem] = []
@@ -128,7 +155,7 @@ def _check_group(f: FieldSpec, rows: Any, where: str, today: dt.date, env: Env) 
         row_env = Env({**env.values, **row}, env.context, env.tables, today)
         for col in f.fields:
             at = f"{where}[{n}].{col.id}"
-            if col.show_if is not None and eval_expr(col.show_if, row_env) is not True:
+            if col.show_if is not None and _run(col.show_if, row_env, at, problems) is not True:
                 continue
             value = row.get(col.id)
             if is_empty(value):
@@ -159,25 +186,32 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
     fields, scores, section_of = spec.fields, spec.score_specs, spec.section_of
     for node in spec.order:
         if node in scores:
-            result = _score(spec, scores[node], ev, env)
+            try:
+                result = _score(spec, scores[node], ev, env)
+            except Exception as exc:  # scores are checked numbers, but never let one stop the rest
+                _log().warning("Score %s failed: %s", node, type(exc).__name__)
+                ev.problems.append(Problem("ANS_014", f"'{node}' could not be worked out from these answers.",
+                                           field=node))
+                result = ScoreResult(node, scores[node].label, None, False, 0, 0)
             ev.scores[node] = result
             ev.values[node] = result.value
             continue
         f = fields[node]
         section = section_of[node]
-        shown = all(cond is None or eval_expr(cond, env) is True for cond in (section.show_if, f.show_if))
+        shown = all(cond is None or _run(cond, env, node, ev.problems) is True
+                    for cond in (section.show_if, f.show_if))
         ev.values[node] = None
         if not shown:
             ev.hidden.add(node)
             continue
         ev.visible.add(node)
         if f.type == "computed":
-            ev.values[node] = ev.computed[node] = eval_expr(f.expr, env) if f.expr else None
+            ev.values[node] = ev.computed[node] = _run(f.expr, env, node, ev.problems) if f.expr else None
             continue
         value = answers.get(node)
         if is_empty(value):
             if f.prefill is not None:
-                suggestion = eval_expr(f.prefill, env)
+                suggestion = _run(f.prefill, env, node, ev.problems)
                 if suggestion is not None:
                     ev.prefills[node] = suggestion
             if f.type == "group" and f.min_rows:
@@ -192,12 +226,13 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
         ev.problems += ps
         if f.type == "scored_choice" and v is not None:
             ev.answers[node] = v
-            v = f.choice(v).score  # expressions and scores see a scored choice as its score
+            v = f.choice(v).score  # type: ignore[union-attr] # read_answer accepted it as one of the choices  # expressions and scores see a scored choice as its score
         ev.values[node] = v
     for key in sorted(set(answers) - set(fields)):
         ev.problems.append(Problem("ANS_010", f"There is an answer for '{key}', which this form does not ask.",
                                    field=key, severity="warning"))
-    ev.flags = [FlagResult(fl.id, fl.severity, fl.message) for fl in spec.flags if eval_expr(fl.when, env) is True]
+    ev.flags = [FlagResult(fl.id, fl.severity, fl.message) for fl in spec.flags
+                if _run(fl.when, env, fl.id, ev.problems) is True]
     return ev
 
 

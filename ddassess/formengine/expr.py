@@ -9,6 +9,9 @@ when the form is loaded. Nothing is ever passed to ``eval`` or ``exec``.
 
 Missing answers are ``null``. Arithmetic with null gives null; a comparison with null is
 false (except ``== null`` / ``!= null``); ``and``/``or``/``not`` treat null as false.
+Numbers stay within ±MAX_NUMBER (beyond it a result is refused with ``EvalError``, which
+the evaluator reports as a problem): answers are capped there too, so no calculation
+meets Python's float overflow or infinities.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from ddassess.formengine.problems import did_you_mean
 
 CONSTANT_NAMES = {"true": True, "false": False, "null": None}
 MAX_LENGTH = 2000
+MAX_TEXT = 100_000  # joining texts stops here
+MAX_NUMBER = 10**15  # larger than any score, count or amount a form records; exact as a float
+
+
+class EvalError(Exception):
+    """An expression cannot be worked out with these values (reported, never raised to callers)."""
 
 
 class CaseContext(Protocol):
@@ -43,9 +52,27 @@ def _num(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def checked_number(v: Any) -> Any:
+    """``v`` if it is a usable number; EvalError for NaN, infinities and numbers beyond MAX_NUMBER."""
+    if _num(v) and not (-MAX_NUMBER <= v <= MAX_NUMBER):  # NaN fails both comparisons
+        raise EvalError("a number too large to work with" if v == v else "a result that is not a number")
+    return v
+
+
+def _as_date(x: Any) -> dt.date | None:
+    """A date, or the day of a date-and-time (so days_since works for datetime questions too)."""
+    if isinstance(x, dt.datetime):
+        return x.date()
+    return x if isinstance(x, dt.date) else None
+
+
 def _f_sum(env: Env, *xs: Any) -> Any:
     """Sum of the answered numbers (null answers are skipped; scores report completeness)."""
-    return sum(x for x in xs if _num(x))
+    total: Any = 0
+    for x in xs:
+        if _num(x):
+            total = checked_number(total + checked_number(x))
+    return total
 
 
 def _f_count_answered(env: Env, *xs: Any) -> int:
@@ -75,18 +102,21 @@ def _f_choose(env: Env, cond: Any, a: Any, b: Any) -> Any:
 
 
 def _f_age(env: Env, born: Any) -> Any:
-    if not isinstance(born, dt.date):
+    born = _as_date(born)
+    if born is None:
         return None
     t = env.today
     return t.year - born.year - ((t.month, t.day) < (born.month, born.day))
 
 
 def _f_days_since(env: Env, d: Any) -> Any:
-    return (env.today - d).days if isinstance(d, dt.date) else None
+    d = _as_date(d)
+    return (env.today - d).days if d is not None else None
 
 
 def _f_days_between(env: Env, a: Any, b: Any) -> Any:
-    return (b - a).days if isinstance(a, dt.date) and isinstance(b, dt.date) else None
+    a, b = _as_date(a), _as_date(b)
+    return (b - a).days if a is not None and b is not None else None
 
 
 def _f_today(env: Env) -> dt.date:
@@ -94,7 +124,7 @@ def _f_today(env: Env) -> dt.date:
 
 
 def _f_lookup(env: Env, table: Any, key: Any) -> Any:
-    if key is None:
+    if key is None or isinstance(key, list):
         return None
     return env.tables.get(str(table), {}).get(str(key))
 
@@ -114,6 +144,8 @@ def _f_count_rows(env: Env, group: Any) -> int:
 
 
 def _f_any_row(env: Env, group: Any, column: Any, value: Any) -> bool:
+    if not isinstance(column, str):
+        return False
     return any(r.get(column) == value or (isinstance(r.get(column), list) and value in r[column])
                for r in _rows(group))
 
@@ -123,7 +155,10 @@ def _f_len(env: Env, x: Any) -> Any:
 
 
 def _f_round(env: Env, x: Any, n: Any = 0) -> Any:
-    return round(x, int(n)) if _num(x) and _num(n) else None
+    """x to n decimal places; n outside -15..15 (or not a whole number) gives null."""
+    if not (_num(x) and _num(n)) or not -15 <= n <= 15 or n != int(n):
+        return None
+    return round(checked_number(x), int(n))
 
 
 # name -> (min args, max args, implementation)
@@ -168,6 +203,11 @@ class Expr:
     names: frozenset[str] = frozenset()
     calls: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (function, literal args) for load-time checks
     run: Callable[[Env], Any] = field(compare=False, repr=False, default=lambda env: None)
+    # (function, literal args, the answer name given as each argument or None): e.g.
+    # lookup('t', quadrant) gives ('lookup', ('t', None), (None, 'quadrant')), so the
+    # catalogue can check a table against the values of the field that keys it.
+    call_names: tuple[tuple[str, tuple[Any, ...], tuple[str | None, ...]], ...] = field(
+        compare=False, repr=False, default=())
 
 
 class ExprError(Exception):
@@ -177,8 +217,25 @@ class ExprError(Exception):
         self.message = message
 
 
+_PARSED: dict[str, Expr] = {}  # source -> vetted, compiled expression (shared: Expr is immutable)
+_PARSED_MAX = 4096
+
+
 def parse_expr(source: Any) -> Expr:
-    """Parse and vet an expression; raises ExprError(code, message) when it is not allowed."""
+    """Parse and vet an expression; raises ExprError(code, message) when it is not allowed.
+
+    Older versions of a form repeat most of the current version's expressions, and many
+    forms share idioms (``q1 in [1, 2]``), so each source text is compiled once.
+    """
+    if isinstance(source, str) and source in _PARSED:
+        return _PARSED[source]
+    expr = _parse_expr(source)
+    if len(_PARSED) < _PARSED_MAX:
+        _PARSED[expr.source] = expr
+    return expr
+
+
+def _parse_expr(source: Any) -> Expr:
     if isinstance(source, bool | int | float):
         source = str(source).lower() if isinstance(source, bool) else str(source)
     if not isinstance(source, str) or not source.strip():
@@ -192,7 +249,10 @@ def parse_expr(source: Any) -> Expr:
     names: set[str] = set()
     calls: list[tuple[str, tuple[Any, ...]]] = []
     _vet(tree, source, names, calls)
-    return Expr(source, frozenset(names), tuple(calls), _compile(tree))
+    call_names = tuple((n.func.id, tuple(a.value if isinstance(a, ast.Constant) else None for a in n.args),
+                        tuple(a.id if isinstance(a, ast.Name) else None for a in n.args))
+                       for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name))
+    return Expr(source, frozenset(names), tuple(calls), _compile(tree), call_names)
 
 
 _ALLOWED = (ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Compare, ast.Call, ast.Name, ast.Constant, ast.List,
@@ -206,6 +266,8 @@ def _vet(node: ast.AST, source: str, names: set[str], calls: list) -> None:  # t
                                     "do not allow (see forms/README.md, Expressions).")
     if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str | bool | type(None)):
         raise ExprError("FORM_006", f"'{source}' has a value of a kind forms do not use.")
+    if isinstance(node, ast.Constant) and _num(node.value) and not -MAX_NUMBER <= node.value <= MAX_NUMBER:
+        raise ExprError("FORM_006", f"'{source}' has a number beyond ±10^15, larger than any form needs.")
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             raise ExprError("FORM_006", f"'{source}' calls something that is not a function name.")
@@ -261,7 +323,7 @@ def _compile(node: ast.expr) -> Callable[[Env], Any]:  # noqa: C901 - one branch
         if isinstance(node.op, ast.Not):
             return lambda env: not _truthy(operand(env))
         sign = -1 if isinstance(node.op, ast.USub) else 1
-        return lambda env: (lambda v: sign * v if _num(v) else None)(operand(env))
+        return lambda env: (lambda v: sign * checked_number(v) if _num(v) else None)(operand(env))
     if isinstance(node, ast.BinOp):
         left, right, op = _compile(node.left), _compile(node.right), _BINOPS[type(node.op)]
         concat = isinstance(node.op, ast.Add)
@@ -269,8 +331,10 @@ def _compile(node: ast.expr) -> Callable[[Env], Any]:  # noqa: C901 - one branch
         def binop(env: Env) -> Any:
             a, b = left(env), right(env)
             if concat and isinstance(a, str) and isinstance(b, str):
-                return a + b
-            return op(a, b) if _num(a) and _num(b) else None
+                return a + b if len(a) + len(b) <= MAX_TEXT else None
+            if not (_num(a) and _num(b)):
+                return None
+            return checked_number(op(checked_number(a), checked_number(b)))
 
         return binop
     if isinstance(node, ast.Compare):

@@ -7,7 +7,6 @@ where a near name exists, "did you mean ...?".
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -32,6 +31,14 @@ FORM_CODES = {
     "FORM_018": "a reverse-scored or weighted item is not one of the score's items",
     "FORM_019": "a question has no help text",
     "FORM_020": "the file cannot be read",
+    "FORM_021": "the file is too large or repeats itself without end (recursive or runaway aliases)",
+    "FORM_022": "the engine failed on this file (a fault in ddassess: please report it)",
+    "FORM_023": "a pattern is not a valid regular expression",
+    "FORM_024": "a minimum is above its maximum",
+    "FORM_025": "a key does not apply to this field type",
+    "FORM_026": "the shared choice lists (choices.yaml) have a problem",
+    "FORM_027": "a lookup table does not match the choices it is looked up by",
+    "FORM_028": "the definition a saved response was made with is no longer in the catalogue",
 }
 
 ANSWER_CODES = {
@@ -48,6 +55,7 @@ ANSWER_CODES = {
     "ANS_011": "too few or too many rows",
     "ANS_012": "empty signature",
     "ANS_013": "not a real date",
+    "ANS_014": "a calculation could not be worked out from these answers",
 }
 
 
@@ -74,6 +82,8 @@ class Problem:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for a near match, else ''."""
+    import difflib  # only when something is misspelt
+
     close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

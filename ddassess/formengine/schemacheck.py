@@ -64,9 +64,7 @@ def _code(error: Any, path: tuple) -> str:  # type: ignore[type-arg]
 
 def _fast_valid(data: Any) -> bool:
     """The generated validator (see schemagen.py): fast, but its messages are not for people."""
-    from fastjsonschema import JsonSchemaException
-
-    from ddassess.formengine._form_validator import validate
+    from ddassess.formengine._form_validator import JsonSchemaException, validate
 
     try:
         validate(data)

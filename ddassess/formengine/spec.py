@@ -7,8 +7,6 @@ stored, compared and hashed.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -60,8 +58,10 @@ class FieldSpec:
     unit: str = ""
 
     def choice(self, value: Any) -> ChoiceSpec | None:
+        """The option with exactly this value: same JSON type too, so ``true`` is not option 1
+        and ``1.0`` is not option 1 (an answer of the wrong kind must not be scored)."""
         for c in self.choices:
-            if c.value == value:
+            if type(c.value) is type(value) and c.value == value:
                 return c
         return None
 
@@ -156,6 +156,9 @@ class FormSpec:
 
     @cached_property
     def content_hash(self) -> str:
+        import hashlib  # only when a hash is asked for: importing OpenSSL's bindings is slow
+        import json
+
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False,
                                          default=str).encode("utf-8")).hexdigest()
 

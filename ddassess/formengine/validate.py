@@ -155,7 +155,8 @@ def _order(spec: FormSpec, src: Source) -> tuple[str, ...]:
     section_of = spec.section_of
     for f in spec.fields.values():
         names: set[str] = set()
-        for e in (f.show_if, f.expr, section_of[f.id].show_if):
+        # A prefill is worked out when the field is reached, so what it reads comes first too.
+        for e in (f.show_if, f.expr, f.prefill, section_of[f.id].show_if):
             if e is not None:
                 names |= e.names
         deps[f.id] = names

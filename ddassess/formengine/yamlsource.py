@@ -45,21 +45,68 @@ class Source:
         return p
 
 
-def _constructor() -> yaml.constructor.SafeConstructor:
-    return yaml.constructor.SafeConstructor()
-
-
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_STR = "tag:yaml.org,2002:str"
+
+# An alias (*name) repeats a node; aliases of aliases multiply ("billion laughs": eight
+# lines that expand to millions of values). No real form comes near these limits.
+MAX_VALUES = 50_000
+MAX_DEPTH = 60
 
 
-def _convert(node: yaml.Node, path: Path, src: Source, ctor: yaml.constructor.SafeConstructor) -> Any:
-    src.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
-        raise yaml.constructor.ConstructorError(None, None, f"the tag '{node.tag}' is not allowed", node.start_mark)
-    if isinstance(node, yaml.MappingNode):
+class _TooBig(Exception):
+    """The document expands to more than a form could need; reading stops."""
+
+    def __init__(self, code: str, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.code, self.message, self.node = code, message, node
+
+
+class _Converter:
+    """Node tree to plain values, refusing recursive aliases and runaway expansion."""
+
+    def __init__(self, src: Source) -> None:
+        self.src = src
+        self.ctor = yaml.constructor.SafeConstructor()
+        self.count = 0
+        self.active: set[int] = set()  # ids of the collection nodes being converted (for cycles)
+
+    def convert(self, node: yaml.Node, path: Path) -> Any:
+        src = self.src
+        src.lines.setdefault(path, node.start_mark.line + 1)
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _TooBig("FORM_021", f"The file expands to more than {MAX_VALUES:,} values (aliases repeating "
+                          "aliases?); a form never needs so many.", node)
+        if isinstance(node, yaml.ScalarNode):
+            # Most values are text: take it straight from the node (the parser has already
+            # resolved the tag); only numbers, booleans, null and dates need the constructor.
+            return node.value if node.tag == _STR else self.ctor.construct_object(node, deep=True)
+        if node.tag not in _PLAIN_TAGS:
+            raise yaml.constructor.ConstructorError(None, None, f"the tag '{node.tag}' is not allowed", node.start_mark)
+        if id(node) in self.active:
+            raise _TooBig("FORM_021", "An alias (*name) refers to the value that contains it, so it would go on "
+                          "for ever: write the value out instead.", node)
+        if len(path) > MAX_DEPTH:
+            raise _TooBig("FORM_021", f"Values are nested more than {MAX_DEPTH} deep; a form never needs that.", node)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+        src = self.src
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = ctor.construct_object(key_node, deep=True)
+            if not isinstance(key_node, yaml.ScalarNode):
+                key = None
+            elif key_node.tag == _STR:
+                key = key_node.value
+            else:
+                key = self.ctor.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) or key is None:
                 src.problem("FORM_002", "A key must be a plain name.", path)
                 continue
@@ -67,11 +114,8 @@ def _convert(node: yaml.Node, path: Path, src: Source, ctor: yaml.constructor.Sa
                 src.lines[path + (key,)] = key_node.start_mark.line + 1
                 src.problem("FORM_004", f"The key '{key}' is given twice here; only one can count.", path + (key,))
             src.lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _convert(value_node, path + (key,), src, ctor)
+            out[key] = self.convert(value_node, path + (key,))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, path + (i,), src, ctor) for i, item in enumerate(node.value)]
-    return ctor.construct_object(node, deep=True)
 
 
 def read_yaml(text: str, file: str) -> Source:
@@ -88,7 +132,11 @@ def read_yaml(text: str, file: str) -> Source:
         src.problems.append(Problem("FORM_002", "The file is empty.", file=file, line=1))
         return src
     try:
-        src.data = _convert(node, (), src, _constructor())
+        src.data = _Converter(src).convert(node, ())
+    except _TooBig as exc:
+        src.problems.append(Problem(exc.code, exc.message, file=file, line=exc.node.start_mark.line + 1))
+        src.data = None
+        return src
     except yaml.YAMLError as exc:  # e.g. an unknown tag such as !!python/object
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         src.problems.append(Problem("FORM_001", f"This YAML uses something a form may not: {getattr(exc, 'problem', exc)}.",

@@ -68,3 +68,26 @@ def test_score_bad_inputs(tmp_path, capsys):
     (tmp_path / "ok.json").write_text("{}")
     assert main(["forms", "score", "phq-9", "--answers", str(tmp_path / "ok.json"), "--dir", str(FORMS)]) == 1
     assert "did you mean 'phq9'" in capsys.readouterr().err
+
+
+def test_score_with_absurd_numbers_reports_problems_not_a_traceback(tmp_path, capsys):
+    # A 400-digit integer and text for a yes/no question; then true given as a PHQ-9 option.
+    (tmp_path / "a.json").write_text('{"phq9_total": 1' + "0" * 400 + ', "intoxicated": "maybe"}')
+    assert main(["forms", "score", "joint_assessment", "--answers", str(tmp_path / "a.json"), "--dir", str(FORMS)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    codes = {p["field"]: p["code"] for p in result["problems"]}
+    assert codes["phq9_total"] == "ANS_003" and codes["intoxicated"] == "ANS_002"
+    (tmp_path / "b.json").write_text(json.dumps({f"q{i}": 0 for i in range(1, 10)} | {"q1": True}))
+    assert main(["forms", "score", "phq9", "--answers", str(tmp_path / "b.json"), "--dir", str(FORMS)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["scores"]["total"]["value"] is None
+    assert [(p["field"], p["code"]) for p in result["problems"]] == [("q1", "ANS_007")]
+
+
+def test_check_reports_a_recursive_alias_and_still_lists_the_rest(tmp_path, capsys):
+    forms = tmp_path / "forms"
+    shutil.copytree(FORMS, forms)
+    (forms / "gad7.yaml").write_text((forms / "gad7.yaml").read_text() + "tables: &t {a: *t}\n")
+    assert main(["forms", "check", str(forms)]) == 1
+    out = capsys.readouterr().out
+    assert "gad7.yaml:" in out and "FORM_021" in out and "1 error(s)" in out

@@ -12,6 +12,7 @@ FORM = """
 id: t
 version: 1
 title: Test form
+purpose: A fictional test form.
 licence: {text: Test, attribution: Tests}
 sections:
   - id: a

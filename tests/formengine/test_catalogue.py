@@ -10,6 +10,7 @@ import pytest
 from ddassess.errors import UnknownFormError
 from ddassess.formengine import FIELD_TYPES, load_catalogue
 from ddassess.formengine.build import build_spec
+from ddassess.formengine.schemacheck import check_structure
 from ddassess.formengine.validate import validate
 from ddassess.formengine.yamlsource import Source
 
@@ -29,8 +30,11 @@ def test_catalogue_loads_with_no_problems(catalogue):
 @pytest.mark.parametrize("form_id", FORM_FILES)
 def test_spec_round_trips(catalogue, form_id):
     spec = catalogue.get(form_id)
-    again = validate(build_spec(Source(file=spec.file, data=spec.to_dict())), Source(file=spec.file),
-                     check_file_name=False)
+    src = Source(file=spec.file, data=spec.to_dict())
+    again = validate(build_spec(src), src, glossary={k.lower() for k in catalogue.glossary},
+                     shared_tables=catalogue.tables, check_file_name=False)
+    assert [str(p) for p in src.problems] == []  # the plain definition is itself a clean form
+    assert check_structure(src) and src.problems == []
     assert again == spec
     assert again.content_hash == spec.content_hash
 

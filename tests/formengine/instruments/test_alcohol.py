@@ -30,6 +30,26 @@ def test_audit_dependence_items(catalogue, q4, q5, q6, flagged):
     assert ("possible_dependence" in [f.id for f in ev.flags]) is flagged
 
 
+def test_an_incomplete_audit_has_no_total_and_no_band(catalogue):
+    spec = catalogue.get("audit")
+    ev = evaluate(spec, answers_for(spec, {q: 4 for q in AUDIT[:7]}))  # q8-q10 not answered
+    total = ev.scores["total"]
+    assert (total.value, total.band, total.complete) == (None, "", False)
+    assert total.partial == 28 and (total.answered, total.needed) == (7, 10)  # shown as partial, never as the total
+    assert {p.field for p in ev.problems if p.code == "ANS_001"} == {"q8", "q9", "q10"}
+    assert not ev.complete
+
+
+@pytest.mark.parametrize("answered, flagged", [({"q4": 4}, True), ({"q4": 2, "q5": 2}, True),
+                                               ({"q4": 3}, False), ({"q5": 1, "q6": 2}, False)])
+def test_dependence_flag_fires_as_soon_as_answered_items_4_to_6_reach_4(catalogue, answered, flagged):
+    """The subtotal can only go up, so 4 from the questions answered so far is already dependence."""
+    spec = catalogue.get("audit")
+    ev = evaluate(spec, answers_for(spec, answered))
+    assert ev.scores["dependence"].value is None  # the subtotal itself still waits for all three
+    assert ("possible_dependence" in [f.id for f in ev.flags]) is flagged
+
+
 @pytest.mark.parametrize("q9, q10, flagged", [(4, 0, True), (0, 4, True), (2, 2, False), (0, 0, False)])
 def test_audit_q9_q10_move_to_next_level(catalogue, q9, q10, flagged):
     spec = catalogue.get("audit")

@@ -64,9 +64,36 @@ def test_consent_without_consent_or_basis_is_flagged(catalogue):
     assert ev.problems == [] and flags(ev) == {"no_consent_no_basis"}
     ev = evaluate(spec, {**base, "consent_given": False, "basis": "safeguarding_child"}, today=TODAY)
     assert codes(ev) == {("basis_details", "ANS_001")} and flags(ev) == {"shared_without_consent"}
-    ev = evaluate(spec, {**base, "consent_given": True, "agencies": ["mental_health"], "expires_on": "2026-10-01"},
+    sharing = [{"agency": "mental_health", "information": ["assessment", "risk"]}]
+    ev = evaluate(spec, {**base, "consent_given": True, "sharing": sharing, "expires_on": "2026-10-01"},
                   today=TODAY)
+    assert ev.problems == []
     assert flags(ev) == {"consent_expired"} and ev.computed["days_left"] == -54
+
+
+def test_consent_records_what_may_be_shared_with_each_agency(catalogue):
+    spec = catalogue.get("consent")
+    base = {"has_capacity": "yes", "recorded_by": "Testy McTestface", "recorded_on": "2026-11-24",
+            "consent_given": True, "expires_on": "2027-05-24"}
+    sharing = [{"agency": "mental_health", "contact": "Fictional CMHT", "information": ["assessment", "care_plan"]},
+               {"agency": "housing", "information": ["contact"]}]
+    ev = evaluate(spec, {**base, "sharing": sharing}, today=TODAY)
+    assert ev.problems == [] and ev.values["sharing"][1] == {"agency": "housing", "information": ["contact"]}
+    # Consent given but nothing recorded about what may be shared with whom: not complete.
+    assert codes(evaluate(spec, base, today=TODAY)) == {("sharing", "ANS_011")}
+    # An agency with nothing ticked, and a kind of information the form does not know.
+    ev = evaluate(spec, {**base, "sharing": [{"agency": "housing"},
+                                             {"agency": "social_care", "information": ["everything"]}]}, today=TODAY)
+    assert codes(ev) == {("sharing[0].information", "ANS_001"), ("sharing[1].information", "ANS_007")}
+    # Without consent the sharing table is not asked (and a stale one is not kept as consent).
+    ev = evaluate(spec, {**base, "consent_given": False, "sharing": sharing}, today=TODAY)
+    assert "sharing" in ev.hidden and ev.values["sharing"] is None
+
+
+def test_consent_version_1_still_renders_saved_responses(catalogue):
+    old = catalogue.get("consent", 1)
+    assert "agencies" in old.fields and "sharing" not in old.fields
+    assert catalogue.get("consent").version == 2
 
 
 def test_substance_profile_rows_and_injecting(catalogue):
