@@ -56,4 +56,6 @@ def test_a_wheel_install_finds_its_forms_and_fonts(tmp_path, subprocess_env):
     where = _run([str(python), "-c", PROBE], env=env, cwd=cwd).stdout.split()
     assert where == ["share/ddassess/forms", "share/ddassess/resources"]
     assert (venv / "share" / "ddassess" / "forms" / "tables" / "quadrant_lead.yaml").is_file()
+    # older versions, without which a saved response cannot be shown with its own definition
+    assert (venv / "share" / "ddassess" / "forms" / "versions" / "fast@1.yaml").is_file()
     assert (venv / "share" / "ddassess" / "resources" / "fonts" / "DejaVuSans.ttf").is_file()

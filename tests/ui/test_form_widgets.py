@@ -67,6 +67,7 @@ GROUP_FORM = """
 id: t
 version: 1
 title: Test form
+purpose: A form made up for this test.
 licence: {text: Test, attribution: Tests}
 sections:
   - id: a
