@@ -2,8 +2,10 @@
 engine's problems beside each field, and autosave of the draft within a second.
 
 The answers on screen are the only state; every change re-evaluates them with the forms
-engine (well under a millisecond) and schedules a save. Saving writes to the encrypted
-store on the GUI thread: a few milliseconds, measured by tests/benchmarks/bench_ui.py.
+engine (well under a millisecond) and schedules a save: 600 ms after the last change,
+and never later than a second after the first unsaved one, so someone who keeps typing
+is saved too. The view only says "save these answers now" (``answers_changed``); the
+form page hands them to the writer thread (ui/autosave.py), off the GUI thread.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from ddassess.ui.widgets import PROBLEM_STYLE
 
 GLOSSARY = re.compile(r"\[\[([^\]]+)\]\]")
 FLAG_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#8A5A00", "info": "#1D4ED8"}
-AUTOSAVE_MS = 600
+AUTOSAVE_MS = 600  # quiet time after the last change
+AUTOSAVE_MAX_MS = 1000  # longest wait after the first unsaved change, even while typing
 
 
 def plain(text: str) -> str:
@@ -71,6 +74,8 @@ class FormView(QWidget):
                 self.editors[fid].set_value(value)
         self.save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self.save_timer.timeout.connect(self.flush)
+        self.max_wait_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MAX_MS)
+        self.max_wait_timer.timeout.connect(self.flush)
         self.evaluation: Evaluation = self.refresh()
 
     def _tooltip(self, text: str) -> str:
@@ -118,11 +123,18 @@ class FormView(QWidget):
     def _changed(self, fid: str) -> None:
         self.touched.add(fid)
         self.refresh()
-        self.save_timer.start()
+        self.save_timer.start()  # restarted by each change ...
+        if not self.max_wait_timer.isActive():  # ... but this one is not: typing never delays a save
+            self.max_wait_timer.start()
+
+    @property
+    def save_pending(self) -> bool:
+        return self.save_timer.isActive() or self.max_wait_timer.isActive()
 
     def flush(self) -> None:
-        """Save now if a save is pending (also called before locking or closing)."""
+        """Save now (also called before locking or closing)."""
         self.save_timer.stop()
+        self.max_wait_timer.stop()
         self.answers_changed.emit(self.answers())
 
     def refresh(self) -> Evaluation:

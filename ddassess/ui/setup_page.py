@@ -192,6 +192,12 @@ class FirstRunPage(QWidget):
             except OSError as exc:
                 self.test_error.setText(f"Could not save there ({exc.strerror}); choose another place.")
 
+    def forget(self) -> None:
+        """Drop the recovery key and the store: they were shown once, and are not kept."""
+        self.key_label.clear()
+        self.test_passphrase.clear()
+        self.created = None
+
     def _test_unlock(self) -> None:
         assert self.created is not None
         try:
@@ -202,5 +208,5 @@ class FirstRunPage(QWidget):
             self.test_passphrase.selectAll()
             return
         store: Store = self.created.store
-        self.test_passphrase.clear()
+        self.forget()
         self.store_ready.emit(store)
