@@ -203,6 +203,7 @@ class FormPage(QWidget):
         self.view.max_wait_timer.stop()
         self.writer.wait()  # a save still being written must not land after the draft is gone
         final = cases.discard_amendment(self.store, self.response.id)
+        self.response = final  # the draft is gone: nothing here is saved any more
         self.saved.emit()
         self.open_requested.emit(final.id)
 

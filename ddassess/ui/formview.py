@@ -46,6 +46,11 @@ class FormView(QWidget):
         self.touched: set[str] = set()
         self.show_all_problems = False
         self.unknown_answers = {k: v for k, v in answers.items() if k not in spec.fields}
+        # Before any editor exists: filling an editor with a saved answer emits its change signal.
+        self.save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self.save_timer.timeout.connect(self.flush)
+        self.max_wait_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MAX_MS)
+        self.max_wait_timer.timeout.connect(self.flush)
         layout = QVBoxLayout(self)
         self.flags_banner = QLabel()
         self.flags_banner.setWordWrap(True)
@@ -72,10 +77,10 @@ class FormView(QWidget):
         for fid, value in answers.items():
             if fid in self.editors:
                 self.editors[fid].set_value(value)
-        self.save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
-        self.save_timer.timeout.connect(self.flush)
-        self.max_wait_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MAX_MS)
-        self.max_wait_timer.timeout.connect(self.flush)
+        # Showing the saved answers is not a change: nothing to save, nothing touched.
+        self.save_timer.stop()
+        self.max_wait_timer.stop()
+        self.touched.clear()
         self.evaluation: Evaluation = self.refresh()
 
     def _tooltip(self, text: str) -> str:
