@@ -294,3 +294,20 @@ def test_case_page_shows_lead_and_overdue_review(qtbot, window):
     page = window.open_case(case_id)
     text = page.identifiers.text()
     assert "lead: Mental health service" in text and "review overdue since 01 Jan 2020" in text
+
+
+def test_the_session_lock_is_watched_on_the_real_session_path():
+    """logind emits Lock on .../session/<id>, not on session/auto: the path is read from
+    logind's GetSession reply (real QDBusMessages here; no bus is needed to parse one)."""
+    from PySide6.QtDBus import QDBusMessage, QDBusObjectPath
+
+    from ddassess.ui.suspend import object_path_from_reply
+
+    call = QDBusMessage.createMethodCall("org.freedesktop.login1", "/org/freedesktop/login1",
+                                         "org.freedesktop.login1.Manager", "GetSession")
+    ok = call.createReply(QDBusObjectPath("/org/freedesktop/login1/session/_32"))
+    assert object_path_from_reply(ok) == "/org/freedesktop/login1/session/_32"
+    error = call.createErrorReply("org.freedesktop.login1.NoSuchSession", "No session 'c9' known")
+    assert object_path_from_reply(error) is None
+    assert object_path_from_reply(call.createReply("not a path")) is None
+    assert object_path_from_reply(call.createReply(QDBusObjectPath("/org/freedesktop/login1/user/_1000"))) is None
