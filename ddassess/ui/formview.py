@@ -13,8 +13,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
 from ddassess.formengine.expr import CaseContext
@@ -29,6 +38,33 @@ AUTOSAVE_MAX_MS = 1000  # longest wait after the first unsaved change, even whil
 
 def plain(text: str) -> str:
     return " ".join(GLOSSARY.sub(lambda m: m.group(1), text or "").split())
+
+
+def _inside_text_editor(w: QWidget) -> bool:
+    parent = w.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QLineEdit | QPlainTextEdit | QTextEdit):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+class _ReadOnlyFilter(QObject):
+    """Swallows what would change a control; keeps what moves the focus or reads it."""
+
+    _MOUSE = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+              QEvent.Type.MouseMove, QEvent.Type.Wheel, QEvent.Type.TabletPress, QEvent.Type.TouchBegin}
+    _NAVIGATION = {Qt.Key.Key_Tab, Qt.Key.Key_Backtab}
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.MouseButtonPress and isinstance(obj, QWidget) \
+                and obj.focusPolicy() != Qt.FocusPolicy.NoFocus:
+            obj.setFocus(Qt.FocusReason.MouseFocusReason)  # a click still puts the focus there
+        if event.type() in self._MOUSE:
+            return True
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride):
+            return event.key() not in self._NAVIGATION  # type: ignore[attr-defined]
+        return False
 
 
 class FormView(QWidget):
@@ -46,6 +82,8 @@ class FormView(QWidget):
         self.touched: set[str] = set()
         self.show_all_problems = False
         self.unknown_answers = {k: v for k, v in answers.items() if k not in spec.fields}
+        self._read_only = False
+        self._read_only_filter = _ReadOnlyFilter(self)
         # Before any editor exists: filling an editor with a saved answer emits its change signal.
         self.save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self.save_timer.timeout.connect(self.flush)
@@ -195,8 +233,20 @@ class FormView(QWidget):
         return len(errors)
 
     def set_read_only(self, read_only: bool) -> None:
+        """A final form stays readable: not greyed out, still focusable with Tab and read by
+        screen readers (a disabled widget is neither). Text is set read-only; controls that
+        Qt cannot make read-only (choices, check boxes, lists, the signature pad, row
+        buttons) keep their focus but ignore clicks, keys other than Tab, and the wheel."""
+        self._read_only = read_only
         for ed in self.editors.values():
-            ed.set_read_only(read_only)
+            ed.widget.setEnabled(True)
+            for w in [ed.widget, *ed.widget.findChildren(QWidget)]:
+                if isinstance(w, QLineEdit | QPlainTextEdit | QTextEdit):
+                    w.setReadOnly(read_only)
+                elif not _inside_text_editor(w):
+                    w.removeEventFilter(self._read_only_filter)
+                    if read_only:
+                        w.installEventFilter(self._read_only_filter)
 
     def focused_field(self) -> str | None:
         w = self.focusWidget()

@@ -110,6 +110,10 @@ def test_finalised_lead_agency_decision_sets_the_case_lead_and_coordinator(qtbot
     when_a_box_is_up(press(QMessageBox.StandardButton.Yes), (QMessageBox,))
     qtbot.mouseClick(page.form_page.finalise_button, Qt.MouseButton.LeftButton)
     assert page.form_page.response.status == "final"
+    rationale = page.form_page.view.editors["rationale"].focus_widget()
+    assert rationale.isEnabled() and rationale.isReadOnly()  # readable and focusable, not greyed out
+    qtbot.keyClicks(rationale, "changed")
+    assert page.form_page.view.editors["rationale"].value() == "Agreed at the joint meeting."
     window.case_list.apply()
     rows = {window.case_list.model.data(window.case_list.model.index(r, 0)): r
             for r in range(window.case_list.model.rowCount())}
@@ -206,3 +210,32 @@ def test_every_open_case_tab_comes_back_after_a_lock(qtbot, window, catalogue):
     assert window.current_case_page() is pages[0]
     assert pages[0].form_page.view.focused_field() == "q3"
     assert get_setting(window.store, "open_draft")["response_id"] in (r1, r2)
+
+
+def test_idle_lock_while_the_amendment_reason_is_asked(qtbot, window, catalogue):
+    """A real exec'd QInputDialog closed by the idle lock is not a reason: nothing is
+    finalised, and the amendment is still there, as a draft, after unlocking."""
+    case_id = _case(window.store)
+    response_id = _draft(window.store, catalogue, case_id, "gad7", {f"q{i}": 0 for i in range(1, 8)})
+    cases.finalise_response(window.store, response_id)
+    page = window.open_case(case_id, response_id)
+    qtbot.mouseClick(page.form_page.amend_button, Qt.MouseButton.LeftButton)
+    amendment = page.form_page
+    qtbot.waitUntil(amendment.view.editors["q2"].buttons[1][1].isVisible)
+    qtbot.mouseClick(amendment.view.editors["q2"].buttons[1][1], Qt.MouseButton.LeftButton)
+    amendment_id = amendment.response.id
+    asked = []
+
+    def idle(box):
+        asked.append(box.labelText())
+        window.idle.setInterval(200)
+        window.idle.start()
+
+    when_a_box_is_up(idle, (QInputDialog,))
+    qtbot.mouseClick(amendment.finalise_button, Qt.MouseButton.LeftButton)
+    assert asked and "Why is this form being changed?" in asked[0]
+    assert window.store is None
+    unlock_with_passphrase(qtbot, window)
+    assert cases.get_response(window.store, amendment_id).status == "draft"
+    assert cases.get_response(window.store, amendment_id).answers["q2"] == 1
+    assert cases.get_response(window.store, response_id).status == "final"

@@ -264,7 +264,13 @@ def test_finalise_locks_the_form_and_moves_the_case(qtbot, window, monkeypatch):
     form.view.editors["difficulty"].buttons[0][1].click()
     form.finalise()
     assert cases.get_response(window.store, form.response.id).status == "final"
-    assert not form.view.editors["q1"].widget.isEnabled()
+    # Read-only, not disabled: still focusable and readable, but a click changes nothing.
+    q1 = form.view.editors["q1"]
+    button = q1.buttons[2][1]
+    assert q1.widget.isEnabled() and button.isEnabled() and button.focusPolicy() != Qt.FocusPolicy.NoFocus
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(button, Qt.Key.Key_Space)
+    assert q1.value() == 0 and button.hasFocus()
     page.reload()
     assert page.detail.stage == "screening" and page.detail.risk_level == "urgent"
     assert page.risk.isVisible()
