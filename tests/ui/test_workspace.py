@@ -317,3 +317,15 @@ def test_the_session_lock_is_watched_on_the_real_session_path():
     assert object_path_from_reply(error) is None
     assert object_path_from_reply(call.createReply("not a path")) is None
     assert object_path_from_reply(call.createReply(QDBusObjectPath("/org/freedesktop/login1/user/_1000"))) is None
+
+
+def test_closing_the_tab_right_after_typing_keeps_the_words(qtbot, window):
+    page, form = _open_form(qtbot, window, "referral")
+    response_id = form.response.id
+    qtbot.keyClicks(form.view.editors["referrer_name"].focus_widget(), "Dr Quickclose")
+    assert form.view.save_pending
+    index = window.workspace.indexOf(page)
+    close_button = window.workspace.tabBar().tabButton(index, window.workspace.tabBar().ButtonPosition.RightSide)
+    qtbot.mouseClick(close_button, Qt.MouseButton.LeftButton)
+    assert window.workspace.indexOf(page) == -1
+    assert cases.get_response(window.store, response_id).answers["referrer_name"] == "Dr Quickclose"
