@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -157,6 +158,8 @@ def finalise_response(store: Store, response_id: int) -> Response:
         r = _get_response(s, response_id)
         if r.status != "draft":
             raise InvalidInputError("This form is already final.")
+        if r.amends_id is not None:
+            raise InvalidInputError("This is an amendment: save it with the reason for the change.")
         owner = _owner_id(s, store)
         r.status, r.finalised_at, r.finalised_by_id = "final", utcnow(), owner
         append_event(s, actor=store.owner_uuid, action="finalise", entity_type="response", entity_id=r.uuid,
@@ -186,6 +189,78 @@ def amend_response(store: Store, response_id: int, answers: dict[str, Any], reas
                      changes={"amends": [None, old.uuid], **diff(json.loads(old.answers_json), answers)},
                      reason=reason)
     return _response(new)
+
+
+NOT_CARRIED_OVER = frozenset({"signature"})  # a signature belongs to the words it signed
+
+
+def start_amendment(store: Store, response_id: int, field_types: Mapping[str, str]) -> Response:
+    """Begin changing a final response: a DRAFT that amends it, starting from its answers.
+
+    The draft is autosaved like any other, so an amendment in progress survives a lock,
+    a crash or a closed tab; it replaces the final response only when
+    ``finalise_amendment`` is given the reason. Answers of the types in NOT_CARRIED_OVER
+    (``field_types`` maps field id to type, from the form's definition) are not copied:
+    the signatures must be given again for the changed content. If an amendment of this
+    response is already in progress, that one is returned: there is never a second.
+    """
+    with store.write() as s:
+        old = _get_response(s, response_id)
+        if old.status != "final":
+            raise InvalidInputError("Only a final form is amended; a draft can simply be edited.")
+        existing = s.scalars(select(ResponseRecord).where(ResponseRecord.amends_id == old.id,
+                                                           ResponseRecord.status == "draft")).first()
+        if existing is not None:
+            return _response(existing)
+        answers = {k: v for k, v in json.loads(old.answers_json).items()
+                   if field_types.get(k) not in NOT_CARRIED_OVER}
+        new = ResponseRecord(case_id=old.case_id, form_id=old.form_id, form_version=old.form_version,
+                             definition_hash=old.definition_hash, answers_json=json.dumps(answers), status="draft",
+                             author_id=_owner_id(s, store), amends_id=old.id)
+        s.add(new)
+        s.flush()
+        append_event(s, actor=store.owner_uuid, action="create", entity_type="response", entity_id=new.uuid,
+                     changes={"amends": [None, old.uuid]})
+    return _response(new)
+
+
+def finalise_amendment(store: Store, response_id: int, reason: str) -> Response:
+    """Make a draft amendment final: it replaces the response it amends (kept, marked
+    superseded), with the reason and each changed field's old and new value audited."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInputError("Give a reason for changing a finalised form: it is kept with the change.")
+    with store.write() as s:
+        new = _get_response(s, response_id)
+        if new.status != "draft" or new.amends_id is None:
+            raise InvalidInputError("This form is not an amendment in progress.")
+        old = _get_response(s, new.amends_id)
+        if old.status != "final":
+            raise InvalidInputError("The form this amends is no longer the final version: start the amendment "
+                                    "again from the current one.")
+        owner = _owner_id(s, store)
+        new.status, new.finalised_at, new.finalised_by_id = "final", utcnow(), owner
+        new.amendment_reason, new.updated_at = reason, utcnow()
+        old.status = "superseded"
+        append_event(s, actor=store.owner_uuid, action="amend", entity_type="response", entity_id=new.uuid,
+                     changes={"amends": [None, old.uuid],
+                              **diff(json.loads(old.answers_json), json.loads(new.answers_json))},
+                     reason=reason)
+    return _response(new)
+
+
+def discard_amendment(store: Store, response_id: int) -> Response:
+    """Cancel an amendment in progress: the draft goes, the final response stays as it was
+    (the audit keeps that an amendment was started and dropped). Returns the final one."""
+    with store.write() as s:
+        draft = _get_response(s, response_id)
+        if draft.status != "draft" or draft.amends_id is None:
+            raise InvalidInputError("Only an amendment in progress can be cancelled.")
+        old = _get_response(s, draft.amends_id)
+        append_event(s, actor=store.owner_uuid, action="discard", entity_type="response", entity_id=draft.uuid,
+                     changes={"amends": [old.uuid, None]}, reason="amendment cancelled")
+        s.delete(draft)
+    return _response(old)
 
 
 def _owner_id(session, store: Store) -> int | None:  # type: ignore[no-untyped-def]

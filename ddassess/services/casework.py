@@ -120,6 +120,85 @@ def set_risk_level(store: Store, case_id: int, level: str) -> None:
                      changes={"risk_level": [old, level]})
 
 
+# What a final form tells the case itself (the case list filters and sorts on these).
+REVIEW_DATE_FIELDS = {"care_plan": "next_review", "joint_review": "next_review"}
+
+
+def _update_case(store: Store, case_id: int, **values: Any) -> None:
+    with store.write() as s:
+        c = s.get(CaseRecord, case_id)
+        if c is None:
+            raise RecordNotFound("That case is no longer in the store.")
+        changes = {k: [getattr(c, k), v] for k, v in values.items() if getattr(c, k) != v}
+        for k, v in values.items():
+            setattr(c, k, v)
+        if changes:
+            append_event(s, actor=store.owner_uuid, action="update", entity_type="case", entity_id=c.uuid,
+                         changes=changes)
+
+
+def _practitioner_id(store: Store, name: str) -> int | None:
+    from ddassess.store.records import PractitionerRecord
+
+    wanted = " ".join(name.split()).casefold()
+    if not wanted:
+        return None
+    with store.read() as s:
+        for pid, pname in s.execute(select(PractitionerRecord.id, PractitionerRecord.name)):
+            if " ".join(pname.split()).casefold() == wanted:
+                return int(pid)
+    return None
+
+
+def finalise_form(store: Store, catalogue: Catalogue, response_id: int, reason: str | None = None):  # type: ignore[no-untyped-def]
+    """Finalise a draft (or, with a reason, an amendment) and let the case follow it.
+
+    One place, so the window, the CLI and the tests give the same result: the pathway
+    moves on; urgent/high flags raise the case's risk; a lead agency decision sets the
+    case's lead agency (and its care coordinator when the named one is a practitioner in
+    this store); a care plan or joint review sets the next review date.
+    """
+    from ddassess.services import cases
+
+    draft = cases.get_response(store, response_id)
+    if draft.amends_id is not None:
+        response = cases.finalise_amendment(store, response_id, reason or "")
+    else:
+        response = cases.finalise_response(store, response_id)
+    apply_final_response(store, catalogue, response)
+    return response
+
+
+def apply_final_response(store: Store, catalogue: Catalogue, response) -> None:  # type: ignore[no-untyped-def]
+    """What a final response says about its case (see ``finalise_form``)."""
+    advance_stage(store, response.case_id, response.form_id)
+    try:
+        spec = catalogue.get(response.form_id, response.form_version)
+    except UnknownFormError:
+        return
+    answers = response.answers
+    ev = evaluate(spec, answers, StoredCaseContext(store, response.case_id, catalogue, response.id),
+                  tables=catalogue.tables)
+    severities = {f.severity for f in ev.flags}
+    if severities & {"urgent", "high"}:
+        set_risk_level(store, response.case_id, "urgent" if "urgent" in severities else "high")
+    if response.form_id == "lead_agency" and answers.get("lead"):
+        field = spec.fields.get("lead")
+        labels = {c.value: c.label for c in field.choices} if field is not None else {}
+        values: dict[str, Any] = {"lead_agency": labels.get(answers["lead"], str(answers["lead"]))}
+        coordinator = _practitioner_id(store, str(answers.get("care_coordinator") or ""))
+        if coordinator is not None:
+            values["care_coordinator_id"] = coordinator
+        _update_case(store, response.case_id, **values)
+    review_field = REVIEW_DATE_FIELDS.get(response.form_id)
+    if review_field and answers.get(review_field):
+        try:
+            due = dt.date.fromisoformat(str(answers[review_field])[:10])
+        except ValueError:  # the engine checked it before finalising; an old response may not have been
+            return
+        _update_case(store, response.case_id, next_review_due=due)
+
+
 class StoredCaseContext:
     """``latest(form, name)`` answered from the case's stored responses."""
 

@@ -6,6 +6,7 @@ hold a session or a key (STYLE.md: widgets call services, never the store).
 
 from ddassess.keys import (
     check_new_passphrase,
+    new_recovery_key,
     keyring_description,
     passphrase_problem,
     secure_keyring,
@@ -30,6 +31,29 @@ def replace_recovery_key(store: Store, passphrase: str) -> str:
     return store.replace_recovery_key(passphrase)
 
 
+def propose_recovery_key(store: Store, passphrase: str) -> str:
+    """A new recovery key to show, after checking the passphrase; nothing changes yet.
+
+    The old key keeps working until ``install_recovery_key`` is called, which the client
+    does only once the person has confirmed the new key is printed or saved: a lock or a
+    closed window in between must not leave them with no working key.
+    """
+    store.key_file.unlock_with_passphrase(passphrase)  # WrongPassphraseError if not theirs
+    return new_recovery_key()
+
+
+def install_recovery_key(store: Store, passphrase: str, recovery_key: str) -> None:
+    """Make ``recovery_key`` the store's recovery key; the old one stops working."""
+    from ddassess.store import audit
+
+    db_key = next(k.key for k in store.key_file.unlock_with_passphrase(passphrase) if not k.pending)
+    store.key_file.wraps["recovery"] = store.key_file.recovery_wrap(db_key, recovery_key)
+    store.key_file.save()
+    with store.write() as s:
+        audit.append_event(s, actor=store.owner_uuid, action="recovery-key-replaced", entity_type="store",
+                           entity_id=store.store_id)
+
+
 def set_keyring(store: Store, enabled: bool) -> bool:
     return store.set_keyring(enabled)
 
@@ -37,6 +61,8 @@ def set_keyring(store: Store, enabled: bool) -> bool:
 __all__ = [
     "change_passphrase",
     "replace_recovery_key",
+    "propose_recovery_key",
+    "install_recovery_key",
     "set_keyring",
     "CreatedStore",
     "Credentials",

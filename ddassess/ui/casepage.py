@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QInputDialog,
@@ -21,37 +22,61 @@ from PySide6.QtWidgets import (
 from ddassess.formengine import Catalogue
 from ddassess.services import cases
 from ddassess.services.careplans import start_care_plan
+from ddassess.errors import FormDefinitionError, UserFacingError
 from ddassess.services.case_summary import case_summary
-from ddassess.services.casework import StoredCaseContext, advance_stage, set_risk_level
+from ddassess.services.casework import (
+    StoredCaseContext,
+    finalise_form,
+)
 from ddassess.services.settings import set_setting
 from ddassess.services.vault import Store
+from ddassess.ui.autosave import DraftWriter
 from ddassess.ui.careplan_actions import print_plan, save_plan
 from ddassess.ui.case_header import CaseHeader
+from ddassess.ui.errors import show_error
 from ddassess.ui.formview import FormView
 from ddassess.ui.widgets import heading
 
 class FormPage(QWidget):
-    """One response in a FormView, saved as a draft within a second of each change."""
+    """One response in a FormView, saved as a draft within a second of each change.
 
-    saved = Signal()
+    Saves go to the window's writer thread (ui/autosave.py); the status says "Draft saved
+    at ..." only once the write is on the disk, and says so loudly when it failed (the
+    answers stay on screen and are written again with the next change or flush). A final
+    response is read-only; "Amend…" opens a draft amendment, autosaved like any draft,
+    which replaces the final one only when it is saved with a reason.
+    """
 
-    def __init__(self, store: Store, catalogue: Catalogue, response_id: int, parent: QWidget | None = None) -> None:
+    saved = Signal()  # the response changed state (finalised, amended): the case reloads
+    draft_saved = Signal(object)  # Response, after its write is committed
+    open_requested = Signal(int)  # show this response instead (an amendment started or cancelled)
+
+    def __init__(self, store: Store, catalogue: Catalogue, response_id: int, parent: QWidget | None = None,
+                 writer: DraftWriter | None = None) -> None:
         super().__init__(parent)
         self.store, self.catalogue = store, catalogue
+        self.closed = False  # set when the page is closed (tab closed, lock): a question then answers nothing
+        self._own_writer = writer is None
+        self.writer = writer if writer is not None else DraftWriter(store)
+        self.write_error: BaseException | None = None
         r = cases.get_response(store, response_id)
         self.response = r
-        spec = catalogue.get(r.form_id, r.form_version)
+        # The exact definition the answers were given under (by its hash), never whatever now
+        # carries that version: raises FormDefinitionError, with what to restore, if it is gone.
+        self.spec = spec = catalogue.definition_for(r.form_id, r.form_version, r.definition_hash)
         self.view = FormView(spec, catalogue, r.answers, StoredCaseContext(store, r.case_id, catalogue, r.id))
         self.status = QLabel()
         self.status.setAccessibleName("Save status")
         self.finalise_button = QPushButton("Finalise…")
         self.amend_button = QPushButton("Amend…")
+        self.cancel_amend_button = QPushButton("Cancel amendment…")
         bar = QHBoxLayout()
         bar.addWidget(heading(spec.title))
         bar.addStretch()
         bar.addWidget(self.status)
         bar.addWidget(self.finalise_button)
         bar.addWidget(self.amend_button)
+        bar.addWidget(self.cancel_amend_button)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.view)
@@ -60,65 +85,122 @@ class FormPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(scroll)
         self.view.answers_changed.connect(self._save)
-        self.amending = False
+        self.writer.saved.connect(self._written)
+        self.writer.failed.connect(self._write_failed)
         self.finalise_button.clicked.connect(self.finalise)
         self.amend_button.clicked.connect(self.amend)
+        self.cancel_amend_button.clicked.connect(self.cancel_amendment)
         self._show_state()
 
+    @property
+    def amending(self) -> bool:
+        return self.response.status == "draft" and self.response.amends_id is not None
+
     def _show_state(self) -> None:
-        final = self.response.status != "draft"
-        self.view.set_read_only(final)
-        self.finalise_button.setVisible(not final)
+        draft = self.response.status == "draft"
+        self.view.set_read_only(not draft)
+        self.finalise_button.setVisible(draft)
+        self.finalise_button.setText("Save amendment…" if self.amending else "Finalise…")
         self.amend_button.setVisible(self.response.status == "final")
+        self.cancel_amend_button.setVisible(self.amending)
         self.status.setText({"final": "Final", "superseded": "Superseded by an amendment"}.get(
-            self.response.status, "Draft — saved automatically"))
+            self.response.status, "Amendment in progress — saved automatically" if self.amending
+            else "Draft — saved automatically"))
+
+    # saving ------------------------------------------------------------------------
 
     def _save(self, answers: dict) -> None:  # type: ignore[type-arg]
-        if self.response.status != "draft":
+        if self.response.status != "draft" or self.closed:
             return
-        self.response = cases.save_draft(self.store, self.response.id, answers)
-        self.status.setText(f"Draft saved at {self.response.updated_at.astimezone():%H:%M:%S}")
-        self.saved.emit()
+        self.writer.submit(self.response.id, answers)  # microseconds: the write is on the writer thread
 
-    def flush(self) -> None:
-        if self.view.save_timer.isActive():
+    def _written(self, response_id: int, response: object) -> None:
+        if response_id != self.response.id or self.closed or self.response.status != "draft":
+            return  # (a save delivered after the form was finalised says nothing new)
+        self.response = response  # type: ignore[assignment]
+        self.write_error = None
+        self.status.setText(f"Draft saved at {self.response.updated_at.astimezone():%H:%M:%S}")
+        self.draft_saved.emit(self.response)
+
+    def _write_failed(self, response_id: int, exc: BaseException) -> None:
+        if response_id != self.response.id or self.closed:
+            return
+        first = self.write_error is None
+        self.write_error = exc
+        self.status.setText("NOT SAVED — your answers are still on screen; see the message")
+        if first:  # one message per failure streak, not one a second while typing
+            show_error(self, exc if isinstance(exc, UserFacingError) else UserFacingError(
+                f"Your latest answers could not be saved ({type(exc).__name__}). They are still on screen.",
+                hint="Do not close ddassess; check the disk has space, then change any answer to try again."))
+
+    def flush(self, force: bool = False) -> bool:
+        """Write any pending change (``force``: the answers on screen, pending or not) and
+        wait until it is on the disk. True when it is."""
+        if self.response.status != "draft" or self.closed:
+            return True
+        if force or self.view.save_pending or self.write_error is not None:
             self.view.flush()
+        errors = [exc for rid, exc in self.writer.wait() if rid == self.response.id]
+        if errors:
+            self._write_failed(self.response.id, errors[-1])
+            return False
+        return True
+
+    def finish(self) -> bool:
+        """Flush, then stop: nothing from this page touches the store afterwards."""
+        ok = self.flush(force=True)
+        self.closed = True
+        self.view.save_timer.stop()
+        self.view.max_wait_timer.stop()
+        if self._own_writer:
+            self.writer.stop()
+        return ok
+
+    # finalising and amending ---------------------------------------------------------
 
     def finalise(self) -> None:
-        self.flush()
+        """Finalise a draft, or save an amendment with its reason."""
+        if not self.flush(force=True):
+            return
         errors = self.view.reveal_problems()
         if errors:
             QMessageBox.information(self, "Not finished", f"{errors} answer(s) need attention before this form can "
                                     "be finalised; each is marked beside its question.")
             return
-        if QMessageBox.question(self, "Finalise", "Finalise this form? It can then only be changed by an "
-                                "amendment with a reason.") != QMessageBox.StandardButton.Yes:
+        reason = None
+        if self.amending:
+            reason, ok = QInputDialog.getMultiLineText(self, "Save the amendment", "Why is this form being changed? "
+                                                       "The reason is kept with the change.")
+            if self.closed or not ok or not reason.strip():  # closed: a lock ended the question, not the user
+                return
+        elif QMessageBox.question(self, "Finalise", "Finalise this form? It can then only be changed by an "
+                                  "amendment with a reason.") != QMessageBox.StandardButton.Yes or self.closed:
             return
-        self.response = cases.finalise_response(self.store, self.response.id)
-        advance_stage(self.store, self.response.case_id, self.response.form_id)
-        severities = {f.severity for f in self.view.evaluation.flags}
-        if severities & {"urgent", "high"}:
-            set_risk_level(self.store, self.response.case_id, "urgent" if "urgent" in severities else "high")
+        try:
+            self.response = finalise_form(self.store, self.catalogue, self.response.id, reason)
+        except UserFacingError as exc:
+            show_error(self, exc)
+            return
         self._show_state()
         self.saved.emit()
 
     def amend(self) -> None:
-        """First press: make the final form editable. Second press: save the change with a reason."""
-        if not self.amending:
-            self.amending = True
-            self.view.set_read_only(False)
-            self.amend_button.setText("Save amendment…")
-            self.status.setText("Amending: changes are kept when you give the reason")
+        """Start (or return to) a draft amendment of this final response."""
+        types = {fid: f.type for fid, f in self.spec.fields.items()}
+        draft = cases.start_amendment(self.store, self.response.id, types)
+        self.open_requested.emit(draft.id)
+
+    def cancel_amendment(self) -> None:
+        if QMessageBox.question(self, "Cancel amendment", "Drop the changes made in this amendment? The final "
+                                "form stays as it was.") != QMessageBox.StandardButton.Yes or self.closed:
             return
-        reason, ok = QInputDialog.getMultiLineText(self, "Amend a final form", "Why is this form being changed? "
-                                                   "The reason is kept with the change.")
-        if not ok or not reason.strip():
-            return
-        self.response = cases.amend_response(self.store, self.response.id, self.view.answers(), reason)
-        self.amending = False
-        self.amend_button.setText("Amend…")
-        self._show_state()
+        self.view.save_timer.stop()
+        self.view.max_wait_timer.stop()
+        self.writer.wait()  # a save still being written must not land after the draft is gone
+        final = cases.discard_amendment(self.store, self.response.id)
+        self.response = final  # the draft is gone: nothing here is saved any more
         self.saved.emit()
+        self.open_requested.emit(final.id)
 
 
 class CasePage(QWidget):
@@ -192,18 +274,65 @@ class CasePage(QWidget):
         self.open_response(response_id)
 
     def open_response(self, response_id: int, field: str | None = None) -> None:
-        self.close_form()
+        if not self.close_form():
+            return  # the open form could not be saved: it stays, with its message
+        # The window gives its writer thread (one per unlocked store); alone, the page makes its own.
+        try:
+            self.form_page = FormPage(self.store, self.catalogue, response_id, writer=getattr(self, "writer", None))
+        except FormDefinitionError as exc:  # its own definition is gone: say what to restore, show nothing wrong
+            self.form_page = None
+            show_error(self, exc)
+            return
         self.placeholder.hide()
-        self.form_page = FormPage(self.store, self.catalogue, response_id)
         self.form_page.saved.connect(self.reload)
+        self.form_page.draft_saved.connect(self._draft_saved)
+        self.form_page.open_requested.connect(self._open_other)
         self.form_area.addWidget(self.form_page)
-        set_setting(self.store, "open_draft", {"case_id": self.case_id, "response_id": response_id})
+        self.last_field = None
+        self._remember_place(field)
+        QApplication.instance().focusChanged.connect(self._focus_changed)
         self.form_page.view.focus_field(field or next(iter(self.form_page.view.editors), None))
 
-    def close_form(self) -> None:
+    def _remember_place(self, field: str | None) -> None:
+        """The open form and field, so a restart after a crash returns to them."""
+        assert self.form_page is not None
+        self.last_field = field
+        place = {"case_id": self.case_id, "response_id": self.form_page.response.id, "field": field}
+        self.form_page.writer.call("open_draft", lambda store: set_setting(store, "open_draft", place))
+
+    def _focus_changed(self, _old: QWidget | None, _new: QWidget | None) -> None:
+        if self.form_page is None or self.form_page.closed:
+            return
+        field = self.form_page.view.focused_field()
+        if field is not None and field != self.last_field:  # a write only when the field changes
+            self._remember_place(field)
+
+    def _open_other(self, response_id: int) -> None:
+        self.reload()
+        self.open_response(response_id)
+
+    def _draft_saved(self, response: object) -> None:
+        """Only the saved form's line in the list changes: no reload of the case per keystroke."""
+        for i in range(self.forms.count()):
+            item = self.forms.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == response.id:  # type: ignore[attr-defined]
+                text = item.text()
+                head = text[:text.rfind("(")] if "(" in text else text + " "
+                at = response.updated_at.astimezone()  # type: ignore[attr-defined]
+                item.setText(f"{head}({self.summary.date(at)} {at:%H:%M})")  # as reload() writes it
+
+    def close_form(self) -> bool:
+        """Save the open form (waiting for the disk) and remove it. False, and the form
+        stays on screen, if its answers could not be saved."""
         if self.form_page is not None:
-            self.form_page.flush()
+            if not self.form_page.finish():
+                return False
+            try:
+                QApplication.instance().focusChanged.disconnect(self._focus_changed)
+            except (RuntimeError, TypeError):
+                pass
             self.form_page.setParent(None)
             self.form_page.deleteLater()
             self.form_page = None
             self.placeholder.show()
+        return True

@@ -2,8 +2,10 @@
 engine's problems beside each field, and autosave of the draft within a second.
 
 The answers on screen are the only state; every change re-evaluates them with the forms
-engine (well under a millisecond) and schedules a save. Saving writes to the encrypted
-store on the GUI thread: a few milliseconds, measured by tests/benchmarks/bench_ui.py.
+engine (well under a millisecond) and schedules a save: 600 ms after the last change,
+and never later than a second after the first unsaved one, so someone who keeps typing
+is saved too. The view only says "save these answers now" (``answers_changed``); the
+form page hands them to the writer thread (ui/autosave.py), off the GUI thread.
 """
 
 from __future__ import annotations
@@ -11,8 +13,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
 from ddassess.formengine.expr import CaseContext
@@ -22,11 +34,39 @@ from ddassess.ui.widgets import PROBLEM_STYLE
 
 GLOSSARY = re.compile(r"\[\[([^\]]+)\]\]")
 FLAG_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#8A5A00", "info": "#1D4ED8"}
-AUTOSAVE_MS = 600
+AUTOSAVE_MS = 600  # quiet time after the last change
+AUTOSAVE_MAX_MS = 1000  # longest wait after the first unsaved change, even while typing
 
 
 def plain(text: str) -> str:
     return " ".join(GLOSSARY.sub(lambda m: m.group(1), text or "").split())
+
+
+def _inside_text_editor(w: QWidget) -> bool:
+    parent = w.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QLineEdit | QPlainTextEdit | QTextEdit):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+class _ReadOnlyFilter(QObject):
+    """Swallows what would change a control; keeps what moves the focus or reads it."""
+
+    _MOUSE = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+              QEvent.Type.MouseMove, QEvent.Type.Wheel, QEvent.Type.TabletPress, QEvent.Type.TouchBegin}
+    _NAVIGATION = {Qt.Key.Key_Tab, Qt.Key.Key_Backtab}
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.MouseButtonPress and isinstance(obj, QWidget) \
+                and obj.focusPolicy() != Qt.FocusPolicy.NoFocus:
+            obj.setFocus(Qt.FocusReason.MouseFocusReason)  # a click still puts the focus there
+        if event.type() in self._MOUSE:
+            return True
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride):
+            return event.key() not in self._NAVIGATION  # type: ignore[attr-defined]
+        return False
 
 
 class FormView(QWidget):
@@ -46,6 +86,13 @@ class FormView(QWidget):
         self.touched: set[str] = set()
         self.show_all_problems = False
         self.unknown_answers = {k: v for k, v in answers.items() if k not in spec.fields}
+        self._read_only = False
+        self._read_only_filter = _ReadOnlyFilter(self)
+        # Before any editor exists: filling an editor with a saved answer emits its change signal.
+        self.save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self.save_timer.timeout.connect(self.flush)
+        self.max_wait_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MAX_MS)
+        self.max_wait_timer.timeout.connect(self.flush)
         layout = QVBoxLayout(self)
         self.flags_banner = QLabel()
         self.flags_banner.setWordWrap(True)
@@ -72,8 +119,10 @@ class FormView(QWidget):
         for fid, value in answers.items():
             if fid in self.editors:
                 self.editors[fid].set_value(value)
-        self.save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
-        self.save_timer.timeout.connect(self.flush)
+        # Showing the saved answers is not a change: nothing to save, nothing touched.
+        self.save_timer.stop()
+        self.max_wait_timer.stop()
+        self.touched.clear()
         self.evaluation: Evaluation = self.refresh()
 
     def _glossary(self, *texts: str) -> list[str]:
@@ -155,11 +204,18 @@ class FormView(QWidget):
     def _changed(self, fid: str) -> None:
         self.touched.add(fid)
         self.refresh()
-        self.save_timer.start()
+        self.save_timer.start()  # restarted by each change ...
+        if not self.max_wait_timer.isActive():  # ... but this one is not: typing never delays a save
+            self.max_wait_timer.start()
+
+    @property
+    def save_pending(self) -> bool:
+        return self.save_timer.isActive() or self.max_wait_timer.isActive()
 
     def flush(self) -> None:
-        """Save now if a save is pending (also called before locking or closing)."""
+        """Save now (also called before locking or closing)."""
         self.save_timer.stop()
+        self.max_wait_timer.stop()
         self.answers_changed.emit(self.answers())
 
     def refresh(self) -> Evaluation:
@@ -220,8 +276,20 @@ class FormView(QWidget):
         return len(errors)
 
     def set_read_only(self, read_only: bool) -> None:
+        """A final form stays readable: not greyed out, still focusable with Tab and read by
+        screen readers (a disabled widget is neither). Text is set read-only; controls that
+        Qt cannot make read-only (choices, check boxes, lists, the signature pad, row
+        buttons) keep their focus but ignore clicks, keys other than Tab, and the wheel."""
+        self._read_only = read_only
         for ed in self.editors.values():
-            ed.set_read_only(read_only)
+            ed.widget.setEnabled(True)
+            for w in [ed.widget, *ed.widget.findChildren(QWidget)]:
+                if isinstance(w, QLineEdit | QPlainTextEdit | QTextEdit):
+                    w.setReadOnly(read_only)
+                elif not _inside_text_editor(w):
+                    w.removeEventFilter(self._read_only_filter)
+                    if read_only:
+                        w.installEventFilter(self._read_only_filter)
 
     def focused_field(self) -> str | None:
         w = self.focusWidget()

@@ -1,14 +1,19 @@
 """The one window: set-up or unlock page while locked, the workspace while unlocked.
 
-Locking (idle time, Ctrl+L) saves the open draft, closes any dialog, drops the store (its
-key and connections) and every decrypted view, and shows the unlock page; unlocking
-returns to the same case, form and field.
+Locking (idle time, Ctrl+L, sleep, the desktop session locking) saves the open drafts and
+waits for them to be on the disk, closes any dialog, drops the store (its key and
+connections) and every decrypted view (the case list, the case pages, the dialogs: after
+a lock no widget holds a Store or shows a person), and shows the unlock page; unlocking
+reopens the same case tabs, forms and fields.
+
+A question that the lock closed is not an answer: every flow that asked one checks that
+it is still the same unlocked session (``self.store is store``) before going on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,15 +21,20 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
     QTabWidget,
+    QWidget,
 )
 
+from ddassess.errors import UserFacingError
 from ddassess.services.settings import get_setting, set_setting
 from ddassess.services.vault import Store, store_exists
+from ddassess.ui.autosave import DraftWriter
 from ddassess.ui.caselist import CaseListWidget
+from ddassess.ui.errors import show_error
 from ddassess.ui.referral import NewReferralDialog
 from ddassess.ui.setup_page import FirstRunPage
 from ddassess.ui.suspend import SuspendWatcher
@@ -43,6 +53,14 @@ class Place:
     case_id: int | None = None
     response_id: int | None = None
     field: str | None = None
+
+
+@dataclass
+class Places:
+    """The case tabs open when the store was locked, and which one was current."""
+
+    tabs: list[Place] = field(default_factory=list)
+    current: int | None = None
 
 
 class IdleWatcher(QObject):
@@ -67,7 +85,9 @@ class MainWindow(QMainWindow):
         # read then, and start-up to the unlocked case list does not wait for it.
         self._catalogue = catalogue
         self.store: Store | None = None
-        self.place = Place()
+        self.writer: DraftWriter | None = None  # one thread writing drafts, per unlocked store
+        self.case_list: CaseListWidget | None = None
+        self.places = Places()
         self.setWindowTitle("ddassess — DEMO (fictional people)" if demo_passphrase else "ddassess")
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
@@ -130,24 +150,34 @@ class MainWindow(QMainWindow):
     def print_selected_plans(self) -> None:
         from ddassess.ui.careplan_actions import print_many
 
-        assert self.store is not None
+        assert self.store is not None and self.case_list is not None
         print_many(self, self.store, self.catalogue, self.case_list.selected_case_ids())
+
+    def _run_dialog(self, dialog: QDialog) -> bool:
+        """exec() a dialog made here, then delete it: a dialog kept as the window's child
+        would keep the store (and what it showed) alive after a lock. True only if it was
+        accepted by the user in this same unlocked session, not closed by a lock."""
+        store = self.store
+        try:
+            return bool(dialog.exec()) and self.store is store
+        finally:
+            dialog.deleteLater()
 
     def open_verify(self) -> None:
         from ddassess.ui.careplan_actions import VerifyDialog
 
         assert self.store is not None
-        VerifyDialog(self.store, self).exec()
+        self._run_dialog(VerifyDialog(self.store, self))
 
     def open_settings(self) -> None:
         from ddassess.ui.settings_dialog import SettingsDialog
 
         assert self.store is not None
-        if SettingsDialog(self.store, self).exec():
+        if self._run_dialog(SettingsDialog(self.store, self)):
             self.apply_settings()
 
     def apply_settings(self) -> None:
-        assert self.store is not None
+        assert self.store is not None and self.case_list is not None
         self.idle.setInterval(int(get_setting(self.store, "idle_lock_minutes")) * 60_000)
         self.idle.start()
         self.case_list.model.date_format = get_setting(self.store, "date_format")
@@ -174,6 +204,8 @@ class MainWindow(QMainWindow):
 
     def unlocked(self, store: Store) -> None:
         self.store = store
+        self.writer = DraftWriter(store)
+        self._forget_first_run()
         owner = store.owner()
         self.statusBar().showMessage(f"{owner.name if owner else ''} · store {store.store_id[:8]} · unlocked by "
                                      f"{store.unlocked_by}")
@@ -188,25 +220,62 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.workspace)
         self._enable(True)
         self.apply_settings()
-        place, self.place = self.place, Place()
-        if place.case_id is not None:
-            self.open_case(place.case_id, place.response_id, place.field)
+        places, self.places = self.places, Places()
+        if places.tabs:
+            self._reopen(places)
         else:
             self.case_list.search.setFocus()
             self._offer_recovery()
 
+    def _forget_first_run(self) -> None:
+        """The recovery key is shown once: after set-up its page (and the key) are gone."""
+        if self.setup_page is None:
+            return
+        page, self.setup_page = self.setup_page, None
+        page.forget()
+        self.stack.removeWidget(page)
+        page.deleteLater()
+
+    def _reopen(self, places: Places) -> None:
+        """Every case tab open at the lock, each with its form; the current one current,
+        with the focus on the same field."""
+        from ddassess.errors import RecordNotFound
+
+        pages = []
+        for place in places.tabs:
+            try:
+                assert place.case_id is not None
+                pages.append((self.open_case(place.case_id, place.response_id, place.field), place))
+            except RecordNotFound:  # gone meanwhile (another process): nothing to return to
+                continue
+        if places.current is not None and 0 <= places.current < len(places.tabs):
+            wanted = places.tabs[places.current]
+            for page, place in pages:
+                if place is wanted:
+                    assert self.workspace is not None
+                    self.workspace.setCurrentWidget(page)
+                    if page.form_page is not None:
+                        page.form_page.view.focus_field(place.field)
+
     def _offer_recovery(self) -> None:
         """A draft that was open when ddassess last stopped without closing it (crash, kill)."""
-        assert self.store is not None
-        draft = get_setting(self.store, "open_draft")
+        store = self.store
+        assert store is not None
+        draft = get_setting(store, "open_draft")
         if not draft:
             return
         answer = QMessageBox.question(self, "Return to your form?", "ddassess stopped while a form was open. "
                                       "Every change was saved. Return to it now?")
+        if self.store is not store:
+            return  # locked while asking: the question was closed, not answered (it is asked again)
         if answer == QMessageBox.StandardButton.Yes:
-            self.open_case(draft["case_id"], draft["response_id"])
+            try:
+                self.open_case(draft["case_id"], draft["response_id"], draft.get("field"))
+            except UserFacingError as exc:  # the form or case is no longer there
+                set_setting(store, "open_draft", None)
+                show_error(self, exc)
         else:
-            set_setting(self.store, "open_draft", None)
+            set_setting(store, "open_draft", None)
 
     # the workspace -------------------------------------------------------------------
 
@@ -221,6 +290,7 @@ class MainWindow(QMainWindow):
                 break
         else:
             page = CasePage(self.store, self.catalogue, case_id)
+            page.writer = self.writer
             self.workspace.addTab(page, page.detail.ref)
             self.workspace.setCurrentWidget(page)
         if response_id is not None:
@@ -231,7 +301,8 @@ class MainWindow(QMainWindow):
         assert self.workspace is not None and self.store is not None
         page = self.workspace.widget(index)
         if not isinstance(page, CaseListWidget):
-            page.close_form()
+            if not page.close_form():
+                return  # not saved: the tab stays open with the form and its message
             set_setting(self.store, "open_draft", None)
         self.workspace.removeTab(index)
         page.deleteLater()
@@ -239,7 +310,8 @@ class MainWindow(QMainWindow):
     def new_referral(self) -> None:
         assert self.store is not None
         dialog = NewReferralDialog(self.store, self)
-        if dialog.exec() and dialog.case_id is not None:
+        if self._run_dialog(dialog) and dialog.case_id is not None:
+            assert self.case_list is not None
             self.case_list.apply()
             page = self.open_case(dialog.case_id)
             page.new_form.setCurrentIndex(page.new_form.findData("referral"))
@@ -251,6 +323,16 @@ class MainWindow(QMainWindow):
         page = self.workspace.currentWidget() if self.workspace is not None else None
         return None if page is None or isinstance(page, CaseListWidget) else page
 
+    def case_pages(self) -> list[CasePage]:
+        if self.workspace is None:
+            return []
+        pages = (self.workspace.widget(i) for i in range(self.workspace.count()))
+        return [p for p in pages if not isinstance(p, CaseListWidget)]
+
+    def _save_all(self) -> bool:
+        """Close every open form, waiting until its answers are on the disk."""
+        return all([page.close_form() for page in self.case_pages()])
+
     def lock(self) -> None:
         if self.store is None:
             return
@@ -259,35 +341,62 @@ class MainWindow(QMainWindow):
             if modal is None or modal is self:
                 break
             modal.close()
-        page = self.current_case_page()
-        self.place = Place()
-        if page is not None:
-            self.place.case_id = page.case_id
-            if page.form_page is not None:
-                self.place.response_id = page.form_page.response.id
-                self.place.field = page.form_page.view.focused_field()
-        assert self.workspace is not None
-        for i in range(self.workspace.count()):
-            w = self.workspace.widget(i)
-            if not isinstance(w, CaseListWidget):
-                w.close_form()
-        self.case_list.model.clear()
-        self.stack.removeWidget(self.workspace)
-        self.workspace.deleteLater()
-        self.workspace = None
+        for popup in QApplication.topLevelWidgets():  # dialogs that are not modal
+            if popup is not self and popup.isVisible() and self._owns(popup):
+                popup.close()
+        current = self.current_case_page()
+        self.places = Places()
+        for page in self.case_pages():
+            if page is current:
+                self.places.current = len(self.places.tabs)
+            form = page.form_page
+            self.places.tabs.append(Place(page.case_id, form.response.id if form else None,
+                                          form.view.focused_field() if form else None))
+        saved = self._save_all()
+        self._drop_workspace()
         self.idle.stop()
         self.store.close()
         self.store = None
         self._enable(False)
         self.statusBar().showMessage("Locked")
         self.show_unlock(after_lock=True)
+        if not saved:
+            QTimer.singleShot(0, self, lambda: show_error(self, UserFacingError(
+                "A form's latest answers could not be saved before ddassess locked.",
+                hint="Unlock and check the form; the message before this one said why the save failed.")))
+
+    def _owns(self, widget: QWidget) -> bool:
+        parent = widget.parentWidget()
+        while parent is not None:
+            if parent is self:
+                return True
+            parent = parent.parentWidget()
+        return False
+
+    def _drop_workspace(self) -> None:
+        """Every decrypted view and every reference to the store goes."""
+        if self.writer is not None:
+            self.writer.stop()
+            self.writer = None
+        if self.case_list is not None:
+            self.case_list.model.clear()
+            self.case_list = None
+        if self.workspace is not None:
+            self.stack.removeWidget(self.workspace)
+            self.workspace.deleteLater()
+            self.workspace = None
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         if self.store is not None:
-            page = self.current_case_page()
-            if page is not None:
-                page.close_form()
+            if not self._save_all() and QMessageBox.warning(
+                    self, "Quit without saving?", "The latest answers of an open form could not be saved (the "
+                    "message before this one said why). Quit anyway and lose them?",
+                    QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                    QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Discard:
+                event.ignore()
+                return
             set_setting(self.store, "open_draft", None)
+            self._drop_workspace()
             self.store.close()
             self.store = None
         super().closeEvent(event)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -27,10 +26,12 @@ from ddassess.services.vault import (
     change_passphrase,
     keyring_description,
     passphrase_problem,
-    replace_recovery_key,
+    install_recovery_key,
+    propose_recovery_key,
     secure_keyring,
     set_keyring,
 )
+from ddassess.ui.setup_page import RecoveryKeyPanel, recovery_text
 from ddassess.ui.widgets import password_field, problem_label
 
 DATE_FORMATS = [("%d %b %Y", "24 Nov 2026"), ("%d/%m/%Y", "24/11/2026"), ("%Y-%m-%d", "2026-11-24")]
@@ -121,14 +122,51 @@ class SettingsDialog(QDialog):
         self.accept()
 
     def new_recovery_key(self) -> None:
+        """Show a new key with print / save and "I have kept it"; only then replace the old
+        one. Cancelled, or closed by a lock, nothing changes and the old key still works."""
         if not self.old_pass.text():
             self.message.setText("Type your current passphrase first: it proves the request is yours.")
             return
         try:
-            key = replace_recovery_key(self.store, self.old_pass.text())
+            key = propose_recovery_key(self.store, self.old_pass.text())
         except UserFacingError as exc:
             self.message.setText(str(exc))
             return
+        dialog = RecoveryKeyDialog(key, self.store.store_id, self)
+        try:
+            confirmed = dialog.exec() == QDialog.DialogCode.Accepted
+        finally:
+            dialog.panel.clear()
+            dialog.deleteLater()
+        if not confirmed or not self.isVisible():  # not visible: a lock closed both dialogs
+            self.message.setText("Nothing changed: your old recovery key still works.")
+            return
+        try:
+            install_recovery_key(self.store, self.old_pass.text(), key)
+        except UserFacingError as exc:
+            self.message.setText(f"The new key was not set, and the old one still works: {exc}")
+            return
         self.recovery_key = key
-        QMessageBox.information(self, "New recovery key", "Your new recovery key is below; the old one no longer "
-                                f"works. Write it down or print it now: it is not shown again.\n\n{key}")
+        self.message.setText("The new recovery key is set; the old one no longer works.")
+
+
+class RecoveryKeyDialog(QDialog):
+    """The new recovery key, as at set-up; "Use this key" once it is printed or saved."""
+
+    def __init__(self, key: str, store_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New recovery key")
+        layout = QVBoxLayout(self)
+        self.panel = RecoveryKeyPanel(lambda: recovery_text(key, store_id))
+        self.panel.show_key(key)
+        note = QLabel("Your old recovery key keeps working until you press \"Use this key\".")
+        note.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.use_button = self.buttons.addButton("Use this key", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.use_button.setEnabled(False)
+        layout.addWidget(self.panel)
+        layout.addWidget(note)
+        layout.addWidget(self.buttons)
+        self.panel.stored.toggled.connect(self.use_button.setEnabled)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)

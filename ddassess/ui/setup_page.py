@@ -3,6 +3,7 @@ once (with print and save), and a test unlock before going on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -32,6 +33,78 @@ from ddassess.services.vault import (
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op
 from ddassess.ui.widgets import centred_column, heading, password_field, problem_label
+
+
+def recovery_text(key: str, store_id: str) -> str:
+    return (f"ddassess recovery key\n\n{key}\n\nStore id {store_id}\n"
+            "Keep this apart from the laptop. With it a new passphrase can be set.\n")
+
+
+class RecoveryKeyPanel(QWidget):
+    """The recovery key, shown once: print it, save it to a file, and say it is kept.
+
+    Used at set-up and when a new key is made in Settings; ``stored`` is the "I have
+    kept it" confirmation that the caller waits for.
+    """
+
+    def __init__(self, text: Callable[[], str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = text
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        intro = QLabel("<b>Your recovery key.</b> If you forget your passphrase, this key lets you set a new one. "
+                       "It is shown only now: print it or save it somewhere safe, away from this laptop.")
+        intro.setWordWrap(True)
+        self.key_label = QLabel()
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setFont(QFont("DejaVu Sans Mono", 16))
+        self.key_label.setAccessibleName("Recovery key")
+        buttons = QHBoxLayout()
+        self.print_button = QPushButton("Print…")
+        self.save_button = QPushButton("Save to a file…")
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.save_button)
+        buttons.addStretch()
+        self.stored = QCheckBox("I have printed or saved the recovery key")
+        self.error = problem_label()
+        box.addWidget(intro)
+        box.addWidget(self.key_label)
+        box.addLayout(buttons)
+        box.addWidget(self.stored)
+        box.addWidget(self.error)
+        self.print_button.clicked.connect(self._print)
+        self.save_button.clicked.connect(self._save)
+
+    def show_key(self, key: str) -> None:
+        self.key_label.setText(key)
+        self.stored.setChecked(False)
+
+    def clear(self) -> None:
+        self.key_label.clear()
+
+    def _print(self) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter()
+        if QPrintDialog(printer, self).exec():
+            doc = QTextDocument(self.text())
+            doc.print_(printer)
+
+    def save_to(self, path: Path) -> bool:
+        from ddassess.fileio import atomic_write
+
+        try:
+            atomic_write(path, self.text().encode("utf-8"))
+        except OSError as exc:
+            self.error.setText(f"Could not save there ({exc.strerror}); choose another place.")
+            return False
+        self.error.clear()
+        return True
+
+    def _save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the recovery key", "ddassess-recovery-key.txt")
+        if path:
+            self.save_to(Path(path))
 
 
 class FirstRunPage(QWidget):
@@ -127,36 +200,20 @@ class FirstRunPage(QWidget):
     def _recovery_step(self) -> QWidget:
         w = QWidget()
         box = QVBoxLayout(w)
-        text = QLabel("<b>Your recovery key.</b> If you forget your passphrase, this key lets you set a new one. "
-                      "It is shown only now: print it or save it somewhere safe, away from this laptop.")
-        text.setWordWrap(True)
-        self.key_label = QLabel()
-        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.key_label.setFont(QFont("DejaVu Sans Mono", 16))
-        self.key_label.setAccessibleName("Recovery key")
-        buttons = QHBoxLayout()
-        self.print_button = QPushButton("Print…")
-        self.save_button = QPushButton("Save to a file…")
-        buttons.addWidget(self.print_button)
-        buttons.addWidget(self.save_button)
-        buttons.addStretch()
-        self.stored = QCheckBox("I have printed or saved the recovery key")
+        self.panel = RecoveryKeyPanel(self._recovery_text)
+        self.key_label, self.stored = self.panel.key_label, self.panel.stored
+        self.print_button, self.save_button = self.panel.print_button, self.panel.save_button
         self.test_passphrase = password_field("Passphrase, to check it works")
         self.test_error = problem_label()
         self.continue_button = QPushButton("Check passphrase and start")
         self.continue_button.setEnabled(False)
         form = QFormLayout()
         form.addRow("Type your passphrase once more", self.test_passphrase)
-        for widget in (text, self.key_label):
-            box.addWidget(widget)
-        box.addLayout(buttons)
-        box.addWidget(self.stored)
+        box.addWidget(self.panel)
         box.addLayout(form)
         box.addWidget(self.continue_button)
         box.addWidget(self.test_error)
         self.stored.toggled.connect(self.continue_button.setEnabled)
-        self.print_button.clicked.connect(self._print)
-        self.save_button.clicked.connect(self._save)
         self.continue_button.clicked.connect(self._test_unlock)
         self.test_passphrase.returnPressed.connect(self._test_unlock)
         return w
@@ -171,26 +228,13 @@ class FirstRunPage(QWidget):
 
     def _recovery_text(self) -> str:
         assert self.created is not None
-        return (f"ddassess recovery key\n\n{self.created.recovery_key}\n\nStore id {self.created.store.store_id}\n"
-                "Keep this apart from the laptop. With it a new passphrase can be set.\n")
+        return recovery_text(self.created.recovery_key, self.created.store.store_id)
 
-    def _print(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
-        printer = QPrinter()
-        if QPrintDialog(printer, self).exec():
-            doc = QTextDocument(self._recovery_text())
-            doc.print_(printer)
-
-    def _save(self) -> None:
-        from ddassess.fileio import atomic_write
-
-        path, _ = QFileDialog.getSaveFileName(self, "Save the recovery key", "ddassess-recovery-key.txt")
-        if path:
-            try:
-                atomic_write(Path(path), self._recovery_text().encode("utf-8"))
-            except OSError as exc:
-                self.test_error.setText(f"Could not save there ({exc.strerror}); choose another place.")
+    def forget(self) -> None:
+        """Drop the recovery key and the store: they were shown once, and are not kept."""
+        self.key_label.clear()
+        self.test_passphrase.clear()
+        self.created = None
 
     def _test_unlock(self) -> None:
         assert self.created is not None
@@ -202,5 +246,5 @@ class FirstRunPage(QWidget):
             self.test_passphrase.selectAll()
             return
         store: Store = self.created.store
-        self.test_passphrase.clear()
+        self.forget()
         self.store_ready.emit(store)

@@ -67,3 +67,51 @@ def test_duplicate_nhs_number_is_refused_without_losing_the_first(store):
     with pytest.raises(InvalidInputError, match="already recorded"):
         cases.register_person(store, PersonDetails("Second", "Fictional", nhs_number="999 000 0085"))
     assert cases.find_person_by_nhs(store, "9990000085").given_name == "First"
+
+
+TYPES = {"q1": "scored_choice", "signed": "signature", "note": "long_text"}
+
+
+def test_an_amendment_is_a_draft_until_saved_with_a_reason(store, draft):
+    cases.save_draft(store, draft.id, {"q1": 1, "note": "first", "signed": {"strokes": [[[0, 0], [9, 9]]]}})
+    cases.finalise_response(store, draft.id)
+    amendment = cases.start_amendment(store, draft.id, TYPES)
+    # The signature signed the old words: it is not carried into the changed ones.
+    assert amendment.status == "draft" and amendment.amends_id == draft.id
+    assert amendment.answers == {"q1": 1, "note": "first"}
+    assert cases.start_amendment(store, draft.id, TYPES).id == amendment.id  # never two at once
+    cases.save_draft(store, amendment.id, {"q1": 3, "note": "first"})  # autosaved like any draft
+    assert cases.get_response(store, draft.id).status == "final"  # untouched until the amendment is saved
+    with pytest.raises(InvalidInputError, match="save it with the reason"):
+        cases.finalise_response(store, amendment.id)
+    with pytest.raises(InvalidInputError, match="Give a reason"):
+        cases.finalise_amendment(store, amendment.id, "  ")
+    final = cases.finalise_amendment(store, amendment.id, "Client corrected item 1")
+    assert final.status == "final" and final.amendment_reason == "Client corrected item 1"
+    assert cases.get_response(store, draft.id).status == "superseded"
+    with store.read() as s:
+        ev = s.scalars(select(AuditEventRecord).order_by(AuditEventRecord.seq.desc())).first()
+    assert ev.action == "amend" and ev.reason == "Client corrected item 1"
+    assert json.loads(ev.changes_json)["q1"] == [1, 3]
+
+
+def test_a_cancelled_amendment_leaves_the_final_form_as_it_was(store, draft):
+    cases.finalise_response(store, draft.id)
+    amendment = cases.start_amendment(store, draft.id, TYPES)
+    cases.save_draft(store, amendment.id, {"q1": 3})
+    kept = cases.discard_amendment(store, amendment.id)
+    assert kept.id == draft.id and kept.status == "final" and kept.answers == {"q1": 1}
+    from ddassess.errors import RecordNotFound
+
+    with pytest.raises(RecordNotFound):
+        cases.get_response(store, amendment.id)
+    with store.read() as s:
+        ev = s.scalars(select(AuditEventRecord).order_by(AuditEventRecord.seq.desc())).first()
+    assert ev.action == "discard" and ev.reason == "amendment cancelled"
+    with pytest.raises(InvalidInputError, match="Only an amendment in progress"):
+        cases.discard_amendment(store, draft.id)  # a final form is never discarded
+
+
+def test_only_a_final_form_is_amended(store, draft):
+    with pytest.raises(InvalidInputError, match="a draft can simply be edited"):
+        cases.start_amendment(store, draft.id, TYPES)

@@ -16,7 +16,6 @@ from ddassess.services import cases
 from ddassess.store import Credentials, open_store
 from ddassess.store import schema
 from ddassess.store.check import check_store
-from ddassess.store.engine import raw_connect
 from ddassess.store.records import Base
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -1,5 +1,6 @@
 """Child process for the crash test: opens the real window on a store, opens a form,
-answers one question, waits for the autosave and says so; then waits to be killed."""
+answers one question, moves to the next one, waits for the autosave (answer and place)
+and says so; then waits to be killed."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from store_helpers import PASSPHRASE  # noqa: E402
 
 from ddassess.formengine import load_catalogue  # noqa: E402
 from ddassess.services import cases  # noqa: E402
+from ddassess.services.settings import get_setting  # noqa: E402
 from ddassess.ui.mainwindow import MainWindow  # noqa: E402
 
 
@@ -22,6 +24,7 @@ def main(folder: str, forms: str, case_id: int) -> None:
     app = QApplication([])
     w = MainWindow(Path(folder), load_catalogue(forms))
     w.show()
+    w.activateWindow()
     page = w.unlock_page
     page.passphrase.setText(PASSPHRASE)
     page.unlock()
@@ -33,7 +36,9 @@ def main(folder: str, forms: str, case_id: int) -> None:
     case_page.start_form()
     form = case_page.form_page
     form.view.editors["q5"].buttons[2][1].click()
-    while cases.get_response(w.store, form.response.id).answers.get("q5") != 2:
+    form.view.focus_field("q6")  # where the person is when the battery dies
+    while cases.get_response(w.store, form.response.id).answers.get("q5") != 2 or \
+            (get_setting(w.store, "open_draft") or {}).get("field") != "q6":
         app.processEvents()
         time.sleep(0.01)
     print(f"saved {form.response.id}", flush=True)

@@ -39,3 +39,44 @@ def window(qtbot, created, catalogue, store_folder):
     yield w
     if w.store is not None:
         w.store.close()
+
+
+def texts_on_screen() -> list[str]:
+    """Every text any live widget could show: labels, fields, buttons, window titles, tab
+    captions, list items and table cells. What a lock must leave none of."""
+    from PySide6.QtCore import QModelIndex, Qt
+    from PySide6.QtWidgets import QAbstractItemView, QApplication, QListWidget, QTabBar
+
+    out: list[str] = []
+    for w in QApplication.allWidgets():
+        out.append(w.windowTitle())
+        for getter in ("text", "toPlainText", "placeholderText"):
+            if hasattr(w, getter):
+                try:
+                    out.append(str(getattr(w, getter)()))
+                except TypeError:  # a method of that name with other arguments
+                    pass
+        if isinstance(w, QTabBar):
+            out.extend(w.tabText(i) for i in range(w.count()))
+        if isinstance(w, QListWidget):
+            out.extend(w.item(i).text() for i in range(w.count()))
+        if isinstance(w, QAbstractItemView) and w.model() is not None:
+            m = w.model()
+            try:
+                columns = m.columnCount(QModelIndex())
+            except TypeError:  # list models keep columnCount private: one column
+                columns = 1
+            out.extend(str(m.data(m.index(r, c, QModelIndex()), Qt.ItemDataRole.DisplayRole))
+                       for r in range(m.rowCount(QModelIndex())) for c in range(columns))
+    return out
+
+
+def deleted_later(qtbot) -> None:
+    """Let Qt run the deletions asked for with deleteLater (as the event loop would)."""
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    qtbot.wait(50)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()

@@ -1,4 +1,5 @@
-"""Killed with a form open, ddassess offers to return to it next time, with the answer."""
+"""Killed with a form open, ddassess offers to return to it next time, with the answer,
+and to the field the person was on."""
 
 from __future__ import annotations
 
@@ -51,4 +52,5 @@ def test_kill_with_a_form_open_then_restart(qtbot, created, catalogue, store_fol
     page = w.current_case_page()
     assert page is not None and page.form_page.response.id == response_id
     assert page.form_page.view.editors["q5"].value() == 2
+    assert page.form_page.view.focused_field() == "q6"
     w.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 from store_helpers import PASSPHRASE
 
 from ddassess.services.settings import get_setting
@@ -52,15 +54,57 @@ def test_passphrase_change_and_keyring_off(qtbot, window, store_folder):
     s.close()
 
 
-def test_new_recovery_key(qtbot, window, store_folder, monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "information", lambda *a: shown.append(a[2]))
+def _when_up(kind, action):
+    def poll():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, kind) and box.isVisible():
+            action(box)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)
+
+
+def test_new_recovery_key_replaces_the_old_only_once_kept(qtbot, window, created, tmp_path):
+    from ddassess.errors import WrongRecoveryKeyError
+    from ddassess.ui.settings_dialog import RecoveryKeyDialog
+
+    key_file = window.store.key_file
     dialog = SettingsDialog(window.store, window)
+    dialog.show()
     dialog.new_recovery_key()
     assert "current passphrase first" in dialog.message.text()
     qtbot.keyClicks(dialog.old_pass, PASSPHRASE)
-    dialog.new_recovery_key()
-    assert shown and dialog.recovery_key in shown[0]
+    seen = {}
+
+    def keep_it(box):
+        seen["key"] = box.panel.key_label.text()
+        key_file.unlock_with_recovery_key(created.recovery_key)  # the old key works while it is shown
+        seen["use_enabled_before"] = box.use_button.isEnabled()
+        seen["saved"] = box.panel.save_to(tmp_path / "key.txt")
+        box.panel.stored.setChecked(True)
+        box.use_button.click()
+
+    _when_up(RecoveryKeyDialog, keep_it)
+    qtbot.mouseClick(dialog.recovery_button, Qt.MouseButton.LeftButton)
+    assert seen["use_enabled_before"] is False and seen["saved"]
+    assert seen["key"] in (tmp_path / "key.txt").read_text() and dialog.recovery_key == seen["key"]
+    assert "old one no longer works" in dialog.message.text()
+    with pytest.raises(WrongRecoveryKeyError):
+        key_file.unlock_with_recovery_key(created.recovery_key)
     window.store.close()
     window.store = None
-    open_store(store_folder, Credentials(recovery_key=dialog.recovery_key)).close()
+    open_store(window.unlock_page.folder, Credentials(recovery_key=seen["key"])).close()
+
+
+def test_a_new_recovery_key_not_confirmed_changes_nothing(qtbot, window, created):
+    from ddassess.ui.settings_dialog import RecoveryKeyDialog
+
+    dialog = SettingsDialog(window.store, window)
+    dialog.show()
+    qtbot.keyClicks(dialog.old_pass, PASSPHRASE)
+    _when_up(RecoveryKeyDialog, lambda box: window.lock())  # the idle lock comes while the key is shown
+    qtbot.mouseClick(dialog.recovery_button, Qt.MouseButton.LeftButton)
+    assert window.store is None
+    assert "old recovery key still works" in dialog.message.text()
+    open_store(window.unlock_page.folder, Credentials(recovery_key=created.recovery_key)).close()

@@ -12,7 +12,7 @@ from ddassess.store import Credentials, open_store
 from ddassess.ui.caselist import CaseListWidget
 from ddassess.ui.mainwindow import MainWindow
 
-from .conftest import unlock_with_passphrase
+from .conftest import deleted_later, texts_on_screen, unlock_with_passphrase
 
 
 def test_first_run_to_unlocked_main_window(qtbot, catalogue, store_folder, monkeypatch):
@@ -46,6 +46,10 @@ def test_first_run_to_unlocked_main_window(qtbot, catalogue, store_folder, monke
     qtbot.waitUntil(lambda: w.store is not None)
     assert isinstance(w.workspace.widget(0), CaseListWidget)
     assert w.new_action.isEnabled() and w.lock_action.isEnabled()
+    # The key was shown once: its page is gone, and no widget anywhere still holds its text.
+    assert w.setup_page is None and page.created is None
+    deleted_later(qtbot)
+    assert not any(recovery in t for t in texts_on_screen())
     w.close()
     # The recovery key shown is the store's.
     open_store(store_folder, Credentials(recovery_key=recovery, use_keyring=False)).close()
