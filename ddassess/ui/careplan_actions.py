@@ -43,6 +43,12 @@ def choose_role(parent: QWidget, roles: tuple[str, ...] = DIGITAL_ROLES) -> str 
     return roles[labels.index(label)] if ok and label in labels else None
 
 
+def _locked(store: Store) -> bool:
+    """True when a lock closed the store while a question was up: the question's answer is
+    then the lock's doing, not the person's, and the flow stops without a word."""
+    return store.closed
+
+
 def save_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int) -> Path | None:
     try:
         plan = build_care_plan(store, catalogue, case_id)
@@ -51,19 +57,21 @@ def save_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int)
         return None
     name, _ = QFileDialog.getSaveFileName(parent, "Save the joint care plan", f"{plan.plan_id}-v{plan.version}.pdf",
                                           "PDF (*.pdf)")
-    if not name:
+    if not name or _locked(store):
         return None
     identity, role = None, "care_coordinator"
-    if QMessageBox.question(parent, "Sign the plan?", "Sign this version with your signing certificate? "
-                            "A signed version is frozen; later changes make a new version.") == \
-            QMessageBox.StandardButton.Yes:
+    sign = QMessageBox.question(parent, "Sign the plan?", "Sign this version with your signing certificate? "
+                                "A signed version is frozen; later changes make a new version.")
+    if _locked(store):
+        return None
+    if sign == QMessageBox.StandardButton.Yes:
         chosen = choose_role(parent)
-        if chosen is None:
+        if chosen is None or _locked(store):
             return None
         role = chosen
         secret, ok = QInputDialog.getText(parent, "Signing passphrase", "Your signing passphrase:",
                                           QLineEdit.EchoMode.Password)
-        if not ok:
+        if not ok or _locked(store):
             return None
         try:
             identity = load_identity(store, secret)
@@ -165,7 +173,7 @@ def print_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    if QPrintDialog(printer, parent).exec():
+    if QPrintDialog(printer, parent).exec() and not _locked(store):
         try:
             print_plan_to(printer, store, catalogue, case_id)
         except UserFacingError as exc:
@@ -193,7 +201,7 @@ def print_many(parent: QWidget, store: Store, catalogue: Catalogue, case_ids: li
         QMessageBox.information(parent, "Print care plans", "Select the cases in the list first.")
         return
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    if not QPrintDialog(printer, parent).exec():
+    if not QPrintDialog(printer, parent).exec() or _locked(store):
         return
     progress = QProgressDialog("Printing care plans…", "Cancel", 0, len(case_ids), parent)
     progress.setMinimumDuration(0)

@@ -132,8 +132,12 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         self.verify_action = QAction("&Verify a care plan…", self)
         self.print_many_action = QAction("&Print care plans of selected cases…", self)
-        file_menu.insertAction(self.lock_action, self.verify_action)
-        file_menu.insertAction(self.lock_action, self.print_many_action)
+        self.countersign_action = QAction("Sign a &received care plan…", self)
+        self.signing_setup_action = QAction("Si&gning set-up…", self)
+        for a in (self.verify_action, self.countersign_action, self.print_many_action, self.signing_setup_action):
+            file_menu.insertAction(self.lock_action, a)
+        self.countersign_action.triggered.connect(self.sign_received)
+        self.signing_setup_action.triggered.connect(self.open_signing_setup)
         self.print_many_action.triggered.connect(self.print_selected_plans)
         self.verify_action.triggered.connect(self.open_verify)
         help_menu = self.menuBar().addMenu("&Help")
@@ -144,7 +148,7 @@ class MainWindow(QMainWindow):
 
     def _enable(self, unlocked: bool) -> None:
         for action in (self.new_action, self.lock_action, self.settings_action, self.verify_action,
-                       self.print_many_action):
+                       self.print_many_action, self.countersign_action, self.signing_setup_action):
             action.setEnabled(unlocked)
 
     def print_selected_plans(self) -> None:
@@ -168,6 +172,20 @@ class MainWindow(QMainWindow):
 
         assert self.store is not None
         self._run_dialog(VerifyDialog(self.store, self))
+
+    def sign_received(self) -> None:
+        """Add your signature (partner, team lead) to a care plan PDF others signed."""
+        from ddassess.ui.careplan_actions import sign_received_plan
+
+        assert self.store is not None
+        sign_received_plan(self, self.store)
+
+    def open_signing_setup(self) -> None:
+        """Team authority, your signing certificate, or an organisation's .p12."""
+        from ddassess.ui.signing_setup import open_signing_setup
+
+        assert self.store is not None
+        open_signing_setup(self, self.store)
 
     def open_settings(self) -> None:
         from ddassess.ui.settings_dialog import SettingsDialog

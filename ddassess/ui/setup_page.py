@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ddassess.errors import WrongPassphraseError
+from ddassess.keys import MIN_PASSPHRASE_LENGTH
 from ddassess.services.vault import (
     CreatedStore,
     Store,
@@ -32,7 +33,7 @@ from ddassess.services.vault import (
 )
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op
-from ddassess.ui.widgets import centred_column, heading, password_field, problem_label
+from ddassess.ui.widgets import PassphraseStrength, centred_column, heading, password_field, problem_label
 
 
 def recovery_text(key: str, store_id: str) -> str:
@@ -153,6 +154,9 @@ class FirstRunPage(QWidget):
         form.addRow(intro)
         form.addRow("Passphrase", self.passphrase)
         form.addRow("Type it again", self.confirm)
+        self.meter = PassphraseStrength(min_length=MIN_PASSPHRASE_LENGTH)  # how hard to guess, as you type
+        self.meter.watch(self.passphrase)
+        form.addRow("", self.meter)
         form.addRow("", self.strength)
         form.addRow("", self.keyring_box)
         form.addRow("", self.keyring_note)

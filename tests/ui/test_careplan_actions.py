@@ -270,3 +270,30 @@ def test_sign_received_plan_opens_the_dialog(qtbot, window):
     QTimer.singleShot(0, close)
     sign_received_plan(window, window.store)
     assert seen == ["Sign a received care plan"]
+
+
+def test_a_lock_during_sign_the_plan_writes_nothing(qtbot, window, catalogue, tmp_path, monkeypatch):
+    """The lock closes the open question; its 'answer' must not carry the export on."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    case_id = _case_with_plan(window, catalogue)
+    out = tmp_path / "plan.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
+    asked: list[str] = []
+
+    def lock_when_asked():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.isVisible():
+            asked.append(box.text())
+            window.lock()
+        else:
+            QTimer.singleShot(20, lock_when_asked)
+
+    QTimer.singleShot(0, lock_when_asked)
+    store = window.store
+    assert save_plan(window, store, catalogue, case_id) is None
+    assert asked and "Sign this version" in asked[0]  # the real question was up when the lock came
+    assert window.store is None and store.closed
+    assert not out.exists() and list(tmp_path.glob("*.pdf")) == []
+    assert QApplication.activeModalWidget() is None  # no error box left over the lock screen
