@@ -86,8 +86,20 @@ def sign_pdf(pdf: bytes, identity: Identity, *, field_name: str, reason: str = "
     style = TextStampStyle(stamp_text="Digitally signed by %(signer)s\n%(ts)s", border_width=0,
                            text_box_style=TextBoxStyle(font=_stamp_font()))
     pdf_signer = signers.PdfSigner(meta, signer=_signer(identity), stamp_style=style, new_field_spec=spec)
-    out = pdf_signer.sign_pdf(writer, existing_fields_only=new_field is None)
+    out = pdf_signer.sign_pdf(writer, existing_fields_only=new_field is None, bytes_reserved=_reserve(identity))
     return out.getvalue()
+
+
+def _reserve(identity: Identity) -> int:
+    """Room for the signature container, worked out from what goes in it: without it
+    pyHanko signs twice, once only to measure the result (a third of the signing time).
+    The certificates are the bulk; 8 KiB more covers an RSA-4096 signature, the signed
+    attributes and any encoding slack, so it is never too small."""
+    from cryptography.hazmat.primitives import serialization
+
+    certs = [identity.certificate, *identity.chain]
+    size = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in certs) + 8192
+    return size + size % 2  # pyHanko writes it as hex pairs: an even count
 
 
 def _stamp_font():  # type: ignore[no-untyped-def]

@@ -114,3 +114,39 @@ def test_encrypted_private_key_round_trip(team):
         certs.decrypt_private_key(pem, "wrong")
     key = certs.decrypt_private_key(pem, "key passphrase")
     assert key.private_numbers() == team["lead"].key.private_numbers()
+
+
+def _rsa_cert(subject: str, key, issuer_name, issuer_key, *, ca: bool):  # type: ignore[no-untyped-def]
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    usage = x509.KeyUsage(digital_signature=not ca, content_commitment=not ca, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                          encipher_only=False, decipher_only=False)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name or name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(issuer_key or key, hashes.SHA256()))
+
+
+def test_an_organisations_rsa_4096_certificate_with_a_chain_signs_and_verifies():
+    """An imported .p12 is often RSA with an intermediate: the room kept for the signature
+    (worked out from the certificates) must hold it, and the result must check out."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    root_key, mid_key, leaf_key = (rsa.generate_private_key(public_exponent=65537, key_size=4096) for _ in range(3))
+    root = _rsa_cert("Fictional NHS Trust Root CA", root_key, None, None, ca=True)
+    mid = _rsa_cert("Fictional NHS Trust Issuing CA", mid_key, root.subject, root_key, ca=True)
+    leaf = _rsa_cert("Testy McTestface", leaf_key, mid.subject, mid_key, ca=False)
+    data = pkcs12.serialize_key_and_certificates(b"org", leaf_key, leaf, [mid, root], BestAvailableEncryption(b"pw"))
+    identity = certs.import_pkcs12(data, "pw")
+    signed = sign_pdf(simple_pdf(), identity, field_name="partner", new_field=(0, (50, 50, 250, 110)))
+    [report] = verify_pdf(signed, [root])
+    assert report.ok, report.lines()
