@@ -80,6 +80,9 @@ def _care_plan(store: Store, catalogue: Catalogue, case_id: int) -> int:
         "crisis_summary": "Call the crisis line out of hours; the care coordinator in hours (demo).",
         "information_sharing": "Agreed between both services and the GP (demo).",
         "next_review": "2026-12-15",
+        "carer_involved": True,
+        "carer_name": "Inventa (sister, demo)",
+        "carer_assessment": "offered",
         "person_signed": _demo_signature(),
     })
     cases.save_draft(store, rid, answers)

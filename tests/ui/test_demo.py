@@ -47,10 +47,11 @@ def test_demo_create_headless_makes_a_separate_store_with_every_stage(subprocess
         assert all(p.given_name in GIVEN and p.family_name in FAMILY for p in people)  # obviously invented
         assert all(p.nhs_number.startswith("999") for p in people)  # a range never issued to a person
         assert plans and all('"what_matters"' in p.answers_json and '"strokes"' in p.answers_json for p in plans)
-        from ddassess.services.careplans import build_care_plan
+        from ddassess.services.careplans import build_care_plan, signing_problems
 
         plan = build_care_plan(store, catalogue, plans[0].case_id)  # complete enough to sign and print
-        assert list(plan.missing_for_signing()) == [] and plan.needs
+        # what signing checks (every required answer of the form, by the forms engine), not a subset
+        assert signing_problems(catalogue, store, plans[0].case_id, plan) == [] and plan.needs
         summary = case_summary(store, catalogue, urgent_case)  # what the case page shows for it
         assert any(f.severity == "urgent" and "PHQ-9 item 9" in f.message for f in summary.flags)
         assert any(sc.name == "PHQ-9" for sc in summary.scores)
