@@ -122,7 +122,7 @@ def passphrase_strength(text: str, min_length: int = 10) -> tuple[int, str, str]
         return 1, "weak", "Easy to guess: add more unrelated words, or avoid repeats and sequences."
     if bits < 64:
         return 2, "fair", "Fair: one or two more unrelated words would make it strong."
-    return 3 if bits < 90 else 4, "strong", "Strong."
+    return 3 if bits < 90 else 4, "strong", "Hard to guess: a good choice, as long as you can remember it."
 
 
 class PassphraseStrength(QWidget):
