@@ -5,9 +5,10 @@ hold a session or a key (STYLE.md: widgets call services, never the store).
 """
 
 from ddassess.keys import (
+    MIN_PASSPHRASE_LENGTH,
     check_new_passphrase,
-    new_recovery_key,
     keyring_description,
+    new_recovery_key,
     passphrase_problem,
     secure_keyring,
 )
@@ -20,7 +21,6 @@ from ddassess.store import (
     open_store,
     store_exists,
 )
-
 
 
 def change_passphrase(store: Store, old: str, new: str) -> None:
@@ -59,6 +59,7 @@ def set_keyring(store: Store, enabled: bool) -> bool:
 
 
 __all__ = [
+    "MIN_PASSPHRASE_LENGTH",
     "change_passphrase",
     "replace_recovery_key",
     "propose_recovery_key",

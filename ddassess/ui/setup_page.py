@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from ddassess.errors import WrongPassphraseError
-from ddassess.keys import MIN_PASSPHRASE_LENGTH
 from ddassess.services.vault import (
+    MIN_PASSPHRASE_LENGTH,
     CreatedStore,
     Store,
     create_store,
@@ -33,7 +33,13 @@ from ddassess.services.vault import (
 )
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op
-from ddassess.ui.widgets import PassphraseStrength, centred_column, heading, password_field, problem_label
+from ddassess.ui.widgets import (
+    PassphraseStrength,
+    centred_column,
+    heading,
+    password_field,
+    problem_label,
+)
 
 
 def recovery_text(key: str, store_id: str) -> str:
