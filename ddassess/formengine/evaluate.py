@@ -88,8 +88,9 @@ class Evaluation:
         }
 
 
-def _run(expr: Expr, env: Env, owner: str, problems: list[Problem]) -> Any:
-    """The expression's value, or null and a problem naming ``owner`` when it cannot be worked out."""
+def _run(expr: Expr, env: Env, owner: str, problems: list[Problem], name: str | None = None) -> Any:
+    """The expression's value, or null and a problem for ``owner`` when it cannot be worked
+    out; the message calls it by ``name`` (its label: what the person sees), else its id."""
     try:
         return expr.run(env)
     except EvalError as exc:
@@ -97,7 +98,7 @@ def _run(expr: Expr, env: Env, owner: str, problems: list[Problem]) -> Any:
     except Exception as exc:  # a fault in a function must cost one value, not the whole form
         _log().warning("Expression of %s failed: %s", owner, type(exc).__name__)  # no answers in the log
         why = f"the calculation failed ({type(exc).__name__})"
-    problems.append(Problem("ANS_014", f"'{owner}' could not be worked out from these answers: {why}. "
+    problems.append(Problem("ANS_014", f"'{name or owner}' could not be worked out from these answers: {why}. "
                             "Check the answers it uses.", field=owner))
     return None
 
@@ -109,7 +110,7 @@ def _score_of(value: Any) -> float | int | None:
 
 def _score(spec: FormSpec, s: ScoreSpec, ev: Evaluation, env: Env) -> ScoreResult:
     if s.expr is not None and not s.items:
-        v = _run(s.expr, env, s.id, ev.problems)
+        v = _run(s.expr, env, s.id, ev.problems, s.label)
         ok = isinstance(v, int | float) and not isinstance(v, bool)
         band = s.band_for(v) if ok else None
         return ScoreResult(s.id, s.label, v if ok else None, ok, int(ok), 1, None,
@@ -206,12 +207,12 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
             continue
         ev.visible.add(node)
         if f.type == "computed":
-            ev.values[node] = ev.computed[node] = _run(f.expr, env, node, ev.problems) if f.expr else None
+            ev.values[node] = ev.computed[node] = _run(f.expr, env, node, ev.problems, f.label) if f.expr else None
             continue
         value = answers.get(node)
         if is_empty(value):
             if f.prefill is not None:
-                suggestion = _run(f.prefill, env, node, ev.problems)
+                suggestion = _run(f.prefill, env, node, ev.problems, f.label)
                 if suggestion is not None:
                     ev.prefills[node] = suggestion
             if f.type == "group" and f.min_rows:

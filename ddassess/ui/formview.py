@@ -11,6 +11,7 @@ form page hands them to the writer thread (ui/autosave.py), off the GUI thread.
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -227,6 +228,10 @@ class FormView(QWidget):
             box.setVisible(any(f.id not in ev.hidden for f in self.spec.sections[
                 [s.id for s in self.spec.sections].index(sid)].fields))
         by_field: dict[str, list[str]] = {}
+        # A problem with no question to sit beside (a score or flag that could not be worked
+        # out) goes in the alert banner: it still blocks Finalise, so it must be seen.
+        self.unplaced = [p for p in ev.problems if re.split(r"[\[.]", p.field or "", maxsplit=1)[0]
+                         not in self.problem_labels]
         for p in ev.problems:
             root = re.split(r"[\[.]", p.field or "", maxsplit=1)[0]
             if root != (p.field or "") and hasattr(self.editors.get(root), "show_problems"):
@@ -251,16 +256,19 @@ class FormView(QWidget):
     def _show_scores(self, ev: Evaluation) -> None:
         parts = []
         for s in ev.scores.values():
-            if s.complete:
+            if s.value is None and s.partial is None:
+                continue  # it could not be worked out: its problem is in the banner
+            if s.complete and s.value is not None:
                 parts.append(f"<b>{s.label}: {s.value:g}</b>" + (f" — {s.band}" if s.band else "")
                              + (f"<br/><i>{s.action}</i>" if s.action else ""))
-            elif s.needed:
+            elif s.needed and s.partial is not None:
                 parts.append(f"<b>{s.label}:</b> incomplete — {s.answered} of {s.needed} answered "
                              f"(so far {s.partial:g}; not a total)")
         self.scores_label.setText("<br/>".join(parts))
         self.scores_label.setVisible(bool(parts))
         flags = [f"<span style='color:{FLAG_COLOURS.get(f.severity, '#333')}'><b>{f.severity.upper()}</b> "
                  f"{f.message}</span>" for f in ev.flags]
+        flags += [f"<span style='color:#B00020'><b>PROBLEM</b> {escape(p.message)}</span>" for p in self.unplaced]
         self.flags_banner.setText("<br/>".join(flags))
         self.flags_banner.setVisible(bool(flags))
 

@@ -268,3 +268,34 @@ def test_a_stored_date_is_shown_day_first_and_saved_back_unchanged(qtbot, catalo
     box.clear()
     qtbot.keyClicks(box, "2026-03-04")  # ISO typed is kept too
     assert view.answers()["decided_on"] == "2026-03-04"
+
+
+SCORE_FORM = """
+id: t
+version: 1
+title: Test form
+purpose: A form made up for this test.
+licence: {text: Test, attribution: Tests}
+sections:
+  - id: a
+    title: A
+    fields:
+      - {id: n, type: integer, label: A number, help: H}
+scores:
+  - id: squared
+    label: Squared
+    help: H
+    expr: n * n * n
+"""
+
+
+def test_a_score_that_cannot_be_worked_out_is_shown_not_hidden(qtbot, catalogue):
+    """Its problem has no question to sit beside; it blocks Finalise, so the banner says it."""
+    spec, problems = load_form_text(SCORE_FORM, "t.yaml")
+    assert spec is not None, problems
+    view = FormView(spec, catalogue, {"n": 10 ** 14})  # allowed as an answer; its cube is beyond 10^15
+    qtbot.addWidget(view)
+    view.show()
+    assert view.reveal_problems() >= 1
+    assert view.flags_banner.isVisible()
+    assert "PROBLEM" in view.flags_banner.text() and "Squared" in view.flags_banner.text()
