@@ -61,9 +61,6 @@ class Editor(QObject):
     def focus_widget(self) -> QWidget:
         return self.widget
 
-    def set_read_only(self, read_only: bool) -> None:
-        self.widget.setEnabled(not read_only)
-
 
 class TextEditor(Editor):
     def __init__(self, spec: FieldSpec, multiline: bool = False, parse: Callable[[str], Any] | None = None,
@@ -312,10 +309,6 @@ class SignatureEditor(Editor):
 
     def focus_widget(self) -> QWidget:
         return self.pad
-
-    def set_read_only(self, read_only: bool) -> None:
-        for w in (self.pad, self.clear_button, self.signed_by):
-            w.setEnabled(not read_only)
 
 
 def signs_for_person(spec: FieldSpec) -> bool:

@@ -142,9 +142,6 @@ class RowsEditor(Editor):
     def focus_widget(self) -> QWidget:
         return self.rows[0].editors[self.spec.fields[0].id].focus_widget() if self.rows else self.add_button
 
-    def set_read_only(self, read_only: bool) -> None:
-        self.widget.setEnabled(not read_only)
-
 
 def _cell_message(p: Problem) -> str:
     """"Row 1 of 'Substances': 'Substance' is required." -> "'Substance' is required." under that cell."""
