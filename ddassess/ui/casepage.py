@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.errors import FormDefinitionError, UserFacingError
 from ddassess.formengine import Catalogue
 from ddassess.services import cases
 from ddassess.services.careplans import start_care_plan
-from ddassess.errors import FormDefinitionError, UserFacingError
 from ddassess.services.case_summary import case_summary
 from ddassess.services.casework import (
     StoredCaseContext,
@@ -36,6 +36,7 @@ from ddassess.ui.case_header import CaseHeader
 from ddassess.ui.errors import show_error
 from ddassess.ui.formview import FormView
 from ddassess.ui.widgets import heading
+
 
 class FormPage(QWidget):
     """One response in a FormView, saved as a draft within a second of each change.
@@ -208,6 +209,7 @@ class CasePage(QWidget):
         super().__init__(parent)
         self.store, self.catalogue, self.case_id = store, catalogue, case_id
         self.form_page: FormPage | None = None
+        self.writer: DraftWriter | None = None  # the window's writer thread; None: each form makes its own
         self.header = CaseHeader()
         self.forms = QListWidget()
         self.forms.setAccessibleName("Forms of this case")
@@ -278,7 +280,7 @@ class CasePage(QWidget):
             return  # the open form could not be saved: it stays, with its message
         # The window gives its writer thread (one per unlocked store); alone, the page makes its own.
         try:
-            self.form_page = FormPage(self.store, self.catalogue, response_id, writer=getattr(self, "writer", None))
+            self.form_page = FormPage(self.store, self.catalogue, response_id, writer=self.writer)
         except FormDefinitionError as exc:  # its own definition is gone: say what to restore, show nothing wrong
             self.form_page = None
             show_error(self, exc)

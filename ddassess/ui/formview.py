@@ -30,17 +30,24 @@ from PySide6.QtWidgets import (
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
 from ddassess.formengine.expr import CaseContext
 from ddassess.services.casework import StoredCaseContext, case_detail
-from ddassess.ui.fields import FIELD_WIDGETS, Editor, SignatureEditor, signs_for_person
+from ddassess.ui.fields import (
+    FIELD_WIDGETS,
+    GLOSSARY,
+    Editor,
+    SignatureEditor,
+    plain,
+    signs_for_person,
+)
 from ddassess.ui.widgets import PROBLEM_STYLE
 
-GLOSSARY = re.compile(r"\[\[([^\]]+)\]\]")
 FLAG_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#8A5A00", "info": "#1D4ED8"}
 AUTOSAVE_MS = 600  # quiet time after the last change
 AUTOSAVE_MAX_MS = 1000  # longest wait after the first unsaved change, even while typing
 
 
-def plain(text: str) -> str:
-    return " ".join(GLOSSARY.sub(lambda m: m.group(1), text or "").split())
+def _root(field: str | None) -> str:
+    """The question a problem belongs to: 'substances[0].route' -> 'substances'."""
+    return re.split(r"[\[.]", field or "", maxsplit=1)[0]
 
 
 def _inside_text_editor(w: QWidget) -> bool:
@@ -230,10 +237,9 @@ class FormView(QWidget):
         by_field: dict[str, list[str]] = {}
         # A problem with no question to sit beside (a score or flag that could not be worked
         # out) goes in the alert banner: it still blocks Finalise, so it must be seen.
-        self.unplaced = [p for p in ev.problems if re.split(r"[\[.]", p.field or "", maxsplit=1)[0]
-                         not in self.problem_labels]
+        self.unplaced = [p for p in ev.problems if _root(p.field) not in self.problem_labels]
         for p in ev.problems:
-            root = re.split(r"[\[.]", p.field or "", maxsplit=1)[0]
+            root = _root(p.field)
             if root != (p.field or "") and hasattr(self.editors.get(root), "show_problems"):
                 continue  # a cell of a repeating group: shown beside that cell, below
             if root in self.problem_labels and (self.show_all_problems or root in self.touched):
@@ -278,7 +284,7 @@ class FormView(QWidget):
         ev = self.refresh()
         errors = [p for p in ev.problems if p.severity == "error"]
         if errors:
-            root = re.split(r"[\[.]", errors[0].field or "", maxsplit=1)[0]
+            root = _root(errors[0].field)
             if root in self.editors:
                 self.editors[root].focus_widget().setFocus()
         return len(errors)

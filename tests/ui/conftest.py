@@ -80,3 +80,19 @@ def deleted_later(qtbot) -> None:
     qtbot.wait(50)
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
+
+
+def when_a_box_is_up(action, kinds=None):  # type: ignore[no-untyped-def]
+    """Run ``action(box)`` once a real, exec'd modal box (of one of ``kinds``; any when
+    None) is showing: how a test answers, or locks under, a question the app asks."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def poll():
+        box = QApplication.activeModalWidget()
+        if box is not None and box.isVisible() and (kinds is None or isinstance(box, kinds)):
+            action(box)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)

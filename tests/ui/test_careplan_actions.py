@@ -13,10 +13,12 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from ddassess.domain.models import PersonDetails
 from ddassess.domain.nhs import fictional_nhs_numbers
-from ddassess.services import cases, signing
 from ddassess.pdf.signing import verify_pdf
+from ddassess.services import cases, signing
 from ddassess.services.careplans import build_care_plan
 from ddassess.ui.careplan_actions import VerifyDialog, print_plan_to, save_plan
+
+from .conftest import when_a_box_is_up
 
 PLAN = {"lead_agency": "Fictional MH Trust", "care_coordinator": "Casey Coordinator", "partner_worker": "Pat Partner",
         "what_matters": "Seeing my sister", "needs": [{"area": "housing", "need": "Arrears", "goal": "Keep my flat",
@@ -274,23 +276,13 @@ def test_sign_received_plan_opens_the_dialog(qtbot, window):
 
 def test_a_lock_during_sign_the_plan_writes_nothing(qtbot, window, catalogue, tmp_path, monkeypatch):
     """The lock closes the open question; its 'answer' must not carry the export on."""
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     case_id = _case_with_plan(window, catalogue)
     out = tmp_path / "plan.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
     asked: list[str] = []
-
-    def lock_when_asked():
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox) and box.isVisible():
-            asked.append(box.text())
-            window.lock()
-        else:
-            QTimer.singleShot(20, lock_when_asked)
-
-    QTimer.singleShot(0, lock_when_asked)
+    when_a_box_is_up(lambda box: (asked.append(box.text()), window.lock()), QMessageBox)
     store = window.store
     assert save_plan(window, store, catalogue, case_id) is None
     assert asked and "Sign this version" in asked[0]  # the real question was up when the lock came

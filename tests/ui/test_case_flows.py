@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 from store_helpers import PRACTITIONER
 
 from ddassess.domain.models import PersonDetails
@@ -15,21 +15,9 @@ from ddassess.services.settings import get_setting, set_setting
 from ddassess.ui.caselist import COLUMNS
 from ddassess.ui.mainwindow import MainWindow
 
-from .conftest import unlock_with_passphrase
+from .conftest import unlock_with_passphrase, when_a_box_is_up
 
 LEAD_COLUMN = [title for _k, title in COLUMNS].index("Lead agency")
-
-
-def when_a_box_is_up(action, kinds=(QMessageBox, QInputDialog)):
-    """Run ``action(box)`` once a real, exec'd modal box is showing."""
-    def poll():
-        box = QApplication.activeModalWidget()
-        if isinstance(box, kinds) and box.isVisible():
-            action(box)
-        else:
-            QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(0, poll)
 
 
 def press(button, seen=None):

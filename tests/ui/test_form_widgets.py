@@ -63,14 +63,16 @@ def test_finalise_reveals_problems_in_rows_nobody_touched(qtbot, window):
     assert {"'Substance' is required.", "'Route' is required."} <= set(_visible_problems(rows))
 
 
-GROUP_FORM = """
+FORM_HEAD = """
 id: t
 version: 1
 title: Test form
 purpose: A form made up for this test.
 licence: {text: Test, attribution: Tests}
 sections:
-  - id: a
+"""
+
+GROUP_FORM = FORM_HEAD + """  - id: a
     title: A
     fields:
       - id: rows
@@ -270,14 +272,7 @@ def test_a_stored_date_is_shown_day_first_and_saved_back_unchanged(qtbot, catalo
     assert view.answers()["decided_on"] == "2026-03-04"
 
 
-SCORE_FORM = """
-id: t
-version: 1
-title: Test form
-purpose: A form made up for this test.
-licence: {text: Test, attribution: Tests}
-sections:
-  - id: a
+SCORE_FORM = FORM_HEAD + """  - id: a
     title: A
     fields:
       - {id: n, type: integer, label: A number, help: H}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 from store_helpers import PASSPHRASE
 
 from ddassess.services.settings import get_setting
 from ddassess.store import Credentials, open_store
 from ddassess.ui.settings_dialog import SettingsDialog
+
+from .conftest import when_a_box_is_up
 
 
 def test_general_settings_are_saved_and_applied(qtbot, window):
@@ -54,17 +55,6 @@ def test_passphrase_change_and_keyring_off(qtbot, window, store_folder):
     s.close()
 
 
-def _when_up(kind, action):
-    def poll():
-        box = QApplication.activeModalWidget()
-        if isinstance(box, kind) and box.isVisible():
-            action(box)
-        else:
-            QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(0, poll)
-
-
 def test_new_recovery_key_replaces_the_old_only_once_kept(qtbot, window, created, tmp_path):
     from ddassess.errors import WrongRecoveryKeyError
     from ddassess.ui.settings_dialog import RecoveryKeyDialog
@@ -85,7 +75,7 @@ def test_new_recovery_key_replaces_the_old_only_once_kept(qtbot, window, created
         box.panel.stored.setChecked(True)
         box.use_button.click()
 
-    _when_up(RecoveryKeyDialog, keep_it)
+    when_a_box_is_up(keep_it, RecoveryKeyDialog)
     qtbot.mouseClick(dialog.recovery_button, Qt.MouseButton.LeftButton)
     assert seen["use_enabled_before"] is False and seen["saved"]
     assert seen["key"] in (tmp_path / "key.txt").read_text() and dialog.recovery_key == seen["key"]
@@ -103,7 +93,7 @@ def test_a_new_recovery_key_not_confirmed_changes_nothing(qtbot, window, created
     dialog = SettingsDialog(window.store, window)
     dialog.show()
     qtbot.keyClicks(dialog.old_pass, PASSPHRASE)
-    _when_up(RecoveryKeyDialog, lambda box: window.lock())  # the idle lock comes while the key is shown
+    when_a_box_is_up(lambda box: window.lock(), RecoveryKeyDialog)  # the idle lock comes while the key is shown
     qtbot.mouseClick(dialog.recovery_button, Qt.MouseButton.LeftButton)
     assert window.store is None
     assert "old recovery key still works" in dialog.message.text()
