@@ -20,13 +20,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy import text as text_clause
 
 from ddassess.domain.models import PATHWAY_STAGES, search_key
 from ddassess.domain.nhs import normalise_nhs_number
+from ddassess.services.caserows import CaseQuery, CaseRow, FirstPage, case_row
 from ddassess.store import Store
 from ddassess.store.records import PEOPLE_SEARCH_TABLE, CaseRecord, PersonRecord
 
@@ -40,6 +50,9 @@ SORTABLE: dict[str, ColumnElement] = {
     "review": CaseRecord.next_review_due,
     "opened": CaseRecord.opened_on,
 }
+LIST_COLUMNS = (CaseRecord.id, CaseRecord.ref, PersonRecord.given_name, PersonRecord.family_name,
+                PersonRecord.date_of_birth, PersonRecord.nhs_number, CaseRecord.stage, CaseRecord.lead_agency,
+                CaseRecord.risk_level, CaseRecord.next_review_due)
 FEW = 300  # up to this many matches, start from the matches; past it, walk the sorted index
 PROBE_CAP = 1001  # the probe stops counting here: past it a search is "broad"
 
@@ -47,33 +60,6 @@ _MONTHS = {m.lower(): i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 _WORDY_DATE = re.compile(r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})")
-
-
-@dataclass(frozen=True)
-class CaseQuery:
-    text: str = ""
-    stage: str = ""
-    lead_agency: str = ""
-    risk_only: bool = False
-    review_overdue: bool = False
-    open_only: bool = True
-    coordinator_id: int | None = None  # "my cases": cases this practitioner coordinates
-    sort: str = "opened"
-    descending: bool = True
-    today: dt.date = field(default_factory=dt.date.today)
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    case_id: int
-    ref: str
-    name: str
-    date_of_birth: dt.date | None
-    nhs_number: str | None
-    stage: str
-    lead_agency: str
-    risk_level: str
-    next_review_due: dt.date | None
 
 
 def parse_date_of_birth(text: str) -> dt.date | None:
@@ -215,12 +201,16 @@ def _count_plan(q: CaseQuery, broad: bool) -> str:
     return "per-case" if broad and not _narrowed(q) else "from-matches"
 
 
-def _count(store: Store, q: CaseQuery, search: _Search | None, plan: str, cap: int | None) -> int:
+def count_statement(q: CaseQuery, search: _Search | None, plan: str, cap: int | None) -> Select:
     inner = _filtered(select(CaseRecord.id), q, search, plan)
     if cap is not None:
         inner = inner.limit(cap)
+    return select(func.count()).select_from(inner.subquery())
+
+
+def _count(store: Store, q: CaseQuery, search: _Search | None, plan: str, cap: int | None) -> int:
     with store.read() as s:
-        return int(s.scalar(select(func.count()).select_from(inner.subquery())) or 0)
+        return int(s.scalar(count_statement(q, search, plan, cap)) or 0)
 
 
 def count_cases(store: Store, q: CaseQuery, cap: int | None = None) -> int:
@@ -236,24 +226,18 @@ def list_cases(store: Store, q: CaseQuery, offset: int, limit: int) -> list[Case
     return _list(store, q, search, _list_plan(matches), offset, limit)
 
 
-def _list(store: Store, q: CaseQuery, search: _Search | None, plan: str, offset: int, limit: int) -> list[CaseRow]:
+def list_statement(q: CaseQuery, search: _Search | None, plan: str, offset: int, limit: int) -> Select:
     column = SORTABLE.get(q.sort, CaseRecord.opened_on)
     # The tie-break runs the same way as the sort, so one index serves both.
     order, tie = (column.desc(), CaseRecord.id.desc()) if q.descending else (column.asc(), CaseRecord.id.asc())
-    stmt = _filtered(
-        select(CaseRecord.id, CaseRecord.ref, PersonRecord.given_name, PersonRecord.family_name,
-               PersonRecord.date_of_birth, PersonRecord.nhs_number, CaseRecord.stage, CaseRecord.lead_agency,
-               CaseRecord.risk_level, CaseRecord.next_review_due).join(PersonRecord), q, search, plan,
+    return _filtered(
+        select(*LIST_COLUMNS).join(PersonRecord), q, search, plan,
     ).order_by(order, tie).offset(offset).limit(limit)
+
+
+def _list(store: Store, q: CaseQuery, search: _Search | None, plan: str, offset: int, limit: int) -> list[CaseRow]:
     with store.read() as s:
-        return [CaseRow(r[0], r[1], f"{r[2]} {r[3]}", r[4], r[5], r[6], r[7], r[8], r[9]) for r in s.execute(stmt)]
-
-
-@dataclass(frozen=True)
-class FirstPage:
-    query: CaseQuery
-    total: int | None  # None: more than the cap
-    rows: list[CaseRow]
+        return [case_row(r) for r in s.execute(list_statement(q, search, plan, offset, limit))]
 
 
 def first_page(store: Store, q: CaseQuery, limit: int, cap: int) -> FirstPage:

@@ -4,6 +4,11 @@ The client reaches the store and the key handling only through here, so widgets 
 hold a session or a key (STYLE.md: widgets call services, never the store).
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from ddassess.keys import (
     MIN_PASSPHRASE_LENGTH,
     check_new_passphrase,
@@ -12,15 +17,41 @@ from ddassess.keys import (
     passphrase_problem,
     secure_keyring,
 )
-from ddassess.store import (
-    CreatedStore,
-    Credentials,
-    Store,
-    UnlockRequired,
-    create_store,
-    open_store,
-    store_exists,
-)
+from ddassess.store import Credentials, Unlocked, UnlockRequired, store_exists, unlock
+
+if TYPE_CHECKING:
+    from ddassess.store import CreatedStore, Store
+
+
+def __getattr__(name: str) -> Any:
+    """``Store`` and ``CreatedStore`` load SQLAlchemy: only when a module asks for them."""
+    if name in ("Store", "CreatedStore"):
+        import ddassess.store
+
+        return getattr(ddassess.store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def open_store(folder: Path, creds: Credentials | None = None) -> Store:
+    """Unlock and open in one step (``unlock`` then ``finish_open``)."""
+    from ddassess.store import open_store as open_
+
+    return open_(folder, creds or Credentials())
+
+
+def finish_open(unlocked: Unlocked) -> Store:
+    """The ``Store`` for an unlocked store, with the unlock recorded in the audit trail.
+    Loads SQLAlchemy (400 ms at first use): the client runs it off the GUI thread while the
+    first page of cases, read with SQLCipher alone, is already on screen."""
+    from ddassess.store import finish_open as finish
+
+    return finish(unlocked)
+
+
+def create_store(folder: Path, passphrase: str, **options: Any) -> CreatedStore:
+    from ddassess.store import create_store as create
+
+    return create(folder, passphrase, **options)
 
 
 def change_passphrase(store: Store, old: str, new: str) -> None:
@@ -60,20 +91,23 @@ def set_keyring(store: Store, enabled: bool) -> bool:
 
 __all__ = [
     "MIN_PASSPHRASE_LENGTH",
-    "change_passphrase",
-    "replace_recovery_key",
-    "propose_recovery_key",
-    "install_recovery_key",
-    "set_keyring",
     "CreatedStore",
     "Credentials",
     "Store",
     "UnlockRequired",
+    "Unlocked",
+    "change_passphrase",
     "check_new_passphrase",
     "create_store",
+    "finish_open",
+    "install_recovery_key",
     "keyring_description",
     "open_store",
     "passphrase_problem",
+    "propose_recovery_key",
+    "replace_recovery_key",
     "secure_keyring",
+    "set_keyring",
     "store_exists",
+    "unlock",
 ]

@@ -32,8 +32,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ddassess.fileio import fsync_dir
-from ddassess.keys import KdfParams, KeyFile, keyring_account, keyring_delete, new_database_key, new_recovery_key
-from ddassess.store.engine import raw_connect
+from ddassess.keys import (
+    KdfParams,
+    KeyFile,
+    keyring_account,
+    keyring_delete,
+    new_database_key,
+    new_recovery_key,
+)
+from ddassess.store.cipher import raw_connect
 
 if TYPE_CHECKING:
     from ddassess.store.store import Store

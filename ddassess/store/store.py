@@ -9,9 +9,9 @@
                                  ddassess.db + ddassess.keys.json copied before a schema
                                  upgrade (re-keying makes no copy: see rekey.py)
 
-Opening tells every failure apart, in this order, and changes no file when it fails:
-no store, not a store, newer key file, already open, wrong passphrase / recovery key,
-corrupt, newer schema.
+Opening is in two halves: ``unlock.py`` finds, locks and unlocks the store with SQLCipher
+alone (and tells every failure apart); ``finish_open`` here builds the ``Store`` on
+SQLAlchemy and records the unlock. ``open_store`` does both.
 """
 
 from __future__ import annotations
@@ -30,40 +30,37 @@ from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ddassess import __version__
-from ddassess.errors import CorruptStoreError, NoStoreError, NotAStoreError, StoreExistsError
+from ddassess.errors import (
+    CorruptStoreError,
+    StoreExistsError,
+)
 from ddassess.keys import (
     KEY_FILE_NAME,
     KdfParams,
     KeyFile,
-    UnwrappedKey,
     check_new_passphrase,
     new_database_key,
     new_recovery_key,
 )
 from ddassess.paths import ensure_private_dir
 from ddassess.store import audit, schema
-from ddassess.store.engine import KeyHolder, classify_open_error, make_engine, raw_connect, sniff_file
+from ddassess.store.cipher import KeyHolder, raw_connect
+from ddassess.store.engine import make_engine
 from ddassess.store.lock import StoreLock
 from ddassess.store.records import MetaRecord, PractitionerRecord, new_uuid
+from ddassess.store.unlock import (
+    DB_FILE_NAME,
+    Credentials,
+    Unlocked,
+    UnlockRequired,
+    store_exists,
+    unlock,
+)
 
 log = logging.getLogger(__name__)
 
-DB_FILE_NAME = "ddassess.db"
-
-
-class UnlockRequired(Exception):
-    """No passphrase or recovery key was given and the keyring could not unlock."""
-
-    def __init__(self, has_recovery: bool) -> None:
-        super().__init__("a passphrase is needed")
-        self.has_recovery = has_recovery
-
-
-@dataclass(frozen=True)
-class Credentials:
-    passphrase: str | None = None
-    recovery_key: str | None = None
-    use_keyring: bool = True
+__all__ = ["DB_FILE_NAME", "CreatedStore", "Credentials", "Store", "UnlockRequired", "Unlocked", "create_store",
+           "finish_open", "open_store", "store_exists"]
 
 
 class Store:
@@ -253,10 +250,6 @@ class CreatedStore:
     recovery_key: str
 
 
-def store_exists(folder: Path) -> bool:
-    return (folder / KEY_FILE_NAME).exists() or (folder / DB_FILE_NAME).exists()
-
-
 def _refuse_existing(folder: Path) -> None:
     if store_exists(folder):
         raise StoreExistsError(
@@ -325,46 +318,6 @@ def create_store(folder: Path, passphrase: str, *, practitioner: dict[str, str],
     return CreatedStore(store, recovery)
 
 
-def _check_folder(folder: Path) -> None:
-    db_path, key_path = folder / DB_FILE_NAME, folder / KEY_FILE_NAME
-    has_db, has_key = db_path.exists(), key_path.exists()
-    if not has_db and not has_key:
-        raise NoStoreError(
-            f"There is no ddassess store in {folder}.",
-            hint="Create one with `ddassess init` (or start ddassess to set one up).",
-        )
-    if has_db and not has_key:
-        kind = sniff_file(db_path)
-        if kind == "plain-sqlite":
-            raise NotAStoreError(f"{db_path} is an ordinary SQLite database, not a ddassess store.",
-                                 hint="Choose the folder of your store; nothing has been changed.")
-        raise NotAStoreError(
-            f"{folder} has a {DB_FILE_NAME} but no key file ({KEY_FILE_NAME}): it is not a ddassess "
-            "store, or its key file has been lost.",
-            hint="Restore the key file from a backup; nothing has been changed.",
-        )
-    if has_key and not has_db:
-        raise CorruptStoreError(f"The store file {DB_FILE_NAME} is missing from {folder} although its key file is there.",
-                                hint="Restore the store file from a backup.")
-    if has_key and sniff_file(db_path) == "empty":
-        # SQLCipher opens an empty file with any key as an empty database: say it here.
-        raise CorruptStoreError(f"The store file {DB_FILE_NAME} in {folder} is empty although its key file is there.",
-                                hint="Nothing has been changed. Restore the store file from a backup "
-                                "(backups/ beside it holds copies made before upgrades).")
-
-
-def _candidate_keys(key_file: KeyFile, creds: Credentials) -> tuple[list[UnwrappedKey], str]:
-    if creds.passphrase is not None:
-        return key_file.unlock_with_passphrase(creds.passphrase), "passphrase"
-    if creds.recovery_key is not None:
-        return key_file.unlock_with_recovery_key(creds.recovery_key), "recovery"
-    if creds.use_keyring:
-        keys = key_file.unlock_with_keyring()
-        if keys:
-            return keys, "keyring"
-    raise UnlockRequired(has_recovery="recovery" in key_file.wraps)
-
-
 def open_store(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = True,
                record_unlock: bool = True) -> Store:
     """Open and unlock an existing store, upgrading its schema (after a backup) if older.
@@ -372,17 +325,22 @@ def open_store(folder: Path, creds: Credentials = Credentials(), *, upgrade: boo
     ``record_unlock=False`` is for ``store check`` only: it must be able to look at a store
     whose damaged pages would make the unlock event fail; it records its own event after.
     """
-    _check_folder(folder)
-    key_file = KeyFile.load(folder / KEY_FILE_NAME)
-    lock = StoreLock(folder)
-    lock.acquire()
+    return finish_open(unlock(folder, creds, upgrade=upgrade), record_unlock=record_unlock)
+
+
+def finish_open(unlocked: Unlocked, *, record_unlock: bool = True) -> Store:
+    """The second half of opening (see ``unlock.py``): the ``Store`` takes the key and the
+    lock over, and the unlock is recorded. On failure nothing is left open."""
     try:
-        keys, how = _candidate_keys(key_file, creds)
-        db_key = _open_and_check(folder / DB_FILE_NAME, key_file, keys, upgrade)
+        db_key, lock = unlocked.take()
+    except BaseException:
+        unlocked.release()
+        raise
+    try:
+        store = Store(unlocked.folder, unlocked.key_file, db_key, lock, unlocked_by=unlocked.how)
     except BaseException:
         lock.release()
         raise
-    store = Store(folder, key_file, db_key, lock, unlocked_by=how)
     if record_unlock:
         try:
             record_access(store, "unlock")
@@ -414,46 +372,3 @@ def record_access(store: Store, action: str) -> None:
             hint="Nothing has been changed. Run `ddassess store check` to see what is damaged, and "
             "restore the store from a backup, or ask IT to copy the file for recovery first.",
         ) from None
-
-
-def _open_and_check(db_path: Path, key_file: KeyFile, keys: list[UnwrappedKey], upgrade: bool) -> bytes:
-    last_error: Exception | None = None
-    for candidate in keys:
-        db_key = candidate.key
-        try:
-            conn = raw_connect(db_path, db_key)
-        except sqlcipher3.DatabaseError as exc:
-            last_error = exc
-            continue
-        try:
-            _check_identity(conn, key_file)
-            if schema.check_revision(conn) == "older":
-                if not upgrade:
-                    from ddassess.errors import StoreVersionError
-
-                    raise StoreVersionError("This store needs an upgrade before this version can use it.")
-                schema.backup_file(db_path, conn, f"before-upgrade-from-{schema.current_revision(conn)}")
-                schema.upgrade(conn)
-        except (sqlcipher3.DatabaseError, SQLAlchemyDatabaseError) as exc:
-            raise classify_open_error(db_path, getattr(exc, "orig", None) or exc) from None
-        finally:
-            conn.close()
-        if key_file.pending:
-            from ddassess.store.rekey import settle_pending
-
-            settle_pending(key_file, opened_pending=candidate.pending)
-        return db_key
-    assert last_error is not None
-    raise classify_open_error(db_path, last_error) from None
-
-
-def _check_identity(conn: sqlcipher3.Connection, key_file: KeyFile) -> None:
-    try:
-        row = conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'").fetchone()
-    except sqlcipher3.OperationalError:
-        row = None
-    if row is None or row[0] != key_file.store_id:
-        raise CorruptStoreError(
-            "The key file beside this store belongs to a different store.",
-            hint="Put the store's own key file back (from a backup); nothing has been changed.",
-        )

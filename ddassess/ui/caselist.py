@@ -13,7 +13,7 @@ shows the newest text's matches as soon as the store has them.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -37,9 +37,11 @@ from PySide6.QtWidgets import (
 
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.nhs import format_nhs_number
-from ddassess.services.caselist import CaseQuery, CaseRow, FirstPage, first_page, lead_agencies, list_cases
-from ddassess.services.vault import Store
+from ddassess.services.caserows import CaseQuery, CaseRow, FirstPage
 from ddassess.ui.ops import Op
+
+if TYPE_CHECKING:
+    from ddassess.services.vault import Store
 
 PAGE = 200
 COUNT_CAP = 1000  # past this the list says "more than 1,000" rather than count them all
@@ -56,9 +58,13 @@ SAMPLES = ["DD-2026-000000", "Charlotte Fictional-Example", "30 Sep 2026", "999 
 
 
 class CaseTableModel(QAbstractTableModel):
+    """The rows of one query, a page at a time. At start-up it may show the first page
+    (read before the store is open: ``caserows.first_page_at_start``) with no store yet;
+    ``attach`` gives it the store, and only then can it fetch more or run a query."""
+
     cleared = Signal()  # every decrypted row dropped (the store is being locked)
 
-    def __init__(self, store: Store, date_format: str = "%d %b %Y") -> None:
+    def __init__(self, store: Store | None, date_format: str = "%d %b %Y", *, first: FirstPage | None = None) -> None:
         super().__init__()
         self.store, self.date_format = store, date_format
         self.query = CaseQuery()
@@ -66,10 +72,19 @@ class CaseTableModel(QAbstractTableModel):
         self.cells: list[tuple[str, ...] | None] = []  # each row's text, made when first shown
         self.total: int | None = 0  # None: more than COUNT_CAP
         self._more = False
-        self.refresh()
+        if first is not None:
+            self.show_page(first)
+        elif store is not None:
+            self.refresh()
+
+    def attach(self, store: Store) -> None:
+        self.store = store
 
     def refresh(self, query: CaseQuery | None = None) -> None:
         """Count and fetch the first page now, on this thread."""
+        from ddassess.services.caselist import first_page
+
+        assert self.store is not None
         self.show_page(first_page(self.store, query or self.query, PAGE, COUNT_CAP))
 
     def show_page(self, page: FirstPage) -> None:
@@ -106,9 +121,13 @@ class CaseTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: N802
-        return not parent.isValid() and self._more
+        return not parent.isValid() and self._more and self.store is not None
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: N802
+        from ddassess.services.caselist import list_cases
+
+        if self.store is None:
+            return  # still opening: the view asks again when scrolled
         more = list_cases(self.store, self.query, len(self.rows), PAGE)
         self._more = len(more) == PAGE
         if more:
@@ -148,7 +167,7 @@ class CaseTableModel(QAbstractTableModel):
         if not 0 <= column < len(COLUMNS):
             return
         key = COLUMNS[column][0]
-        if key is None:
+        if key is None or self.store is None:
             return
         self.refresh(replace(self.query, sort=key, descending=order == Qt.SortOrder.DescendingOrder))
 
@@ -157,9 +176,11 @@ class CaseListWidget(QWidget):
     case_opened = Signal(int)  # case id
     searched = Signal()  # the list now shows the matches of the text in the search box
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store | None, parent: QWidget | None = None, *, first: FirstPage | None = None) -> None:
+        """With ``store`` None the list shows ``first`` while the store is being opened:
+        what is typed or chosen meanwhile is kept, and shown once ``attach`` brings the store."""
         super().__init__(parent)
-        self.model = CaseTableModel(store)
+        self.model = CaseTableModel(store, first=first)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name, NHS number, date of birth (DD/MM/YYYY) or case")
         self.search.setAccessibleName("Search cases")
@@ -173,11 +194,7 @@ class CaseListWidget(QWidget):
         self.lead = QComboBox()
         self.lead.setAccessibleName("Lead agency filter")
         self.lead.addItem("Any lead agency", "")
-        # Listing the agencies reads every case (50 ms on 100,000): done off the GUI thread,
-        # so the list is on screen first and the choices arrive a moment later.
-        Op(self, lambda: lead_agencies(store)).success(self._add_agencies).run()
-        owner = store.owner()
-        self.owner_id = owner.id if owner else None
+        self.owner_id: int | None = None
         self.mine = QCheckBox("My cases")
         self.risk = QCheckBox("High risk only")
         self.overdue = QCheckBox("Review overdue")
@@ -205,6 +222,7 @@ class CaseListWidget(QWidget):
         layout.addWidget(self.count)
         self._searching = False  # a search is running off the GUI thread
         self._locked = False  # the rows were dropped on lock: show nothing more
+        self._asked = first is None  # a search or filter is waiting for the store
         self.model.cleared.connect(self._forget)
         self.search.textChanged.connect(self._typed)
         for box in (self.mine, self.risk, self.overdue, self.closed):
@@ -215,6 +233,23 @@ class CaseListWidget(QWidget):
         self.find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.focus_search,
                               context=Qt.ShortcutContext.WindowShortcut)  # only while the list is shown
         self._show_count()
+        if store is not None:
+            self.attach(store)
+
+    def attach(self, store: Store) -> None:
+        """The store is open: fetch more as the view scrolls, and show what was asked for
+        while it opened (typed, filtered or sorted)."""
+        from ddassess.services.caselist import lead_agencies
+
+        self.model.attach(store)
+        # Listing the agencies reads every case (50 ms on 100,000): done off the GUI thread,
+        # so the list is on screen first and the choices arrive a moment later.
+        Op(self, lambda: lead_agencies(store)).success(self._add_agencies).run()
+        owner = store.owner()
+        self.owner_id = owner.id if owner else None
+        if self._asked and not self._locked:
+            self._asked = False
+            self.apply()
 
     def _size_columns(self) -> None:
         """Widths from the font and typical values: sizing to contents would ask the model for
@@ -251,15 +286,22 @@ class CaseListWidget(QWidget):
 
     def apply(self) -> None:
         """Show the current search and filters now (a filter changed, or a case was added)."""
+        if self.model.store is None:
+            self._asked = True  # shown as soon as the store is open
+            return
         self.model.refresh(self.current_query())
         self._show_count()
         self.searched.emit()
 
     def _typed(self) -> None:
-        if not self._searching:  # otherwise the running search's answer starts the next one
+        if self.model.store is None:
+            self._asked = True
+        elif not self._searching:  # otherwise the running search's answer starts the next one
             self._search(self.current_query())
 
     def _search(self, q: CaseQuery) -> None:
+        from ddassess.services.caselist import first_page
+
         self._searching = True
         store = self.model.store
         Op(self, lambda: first_page(store, q, PAGE, COUNT_CAP)).success(self._found).failure(self._failed).run()

@@ -8,10 +8,17 @@ reopens the same case tabs, forms and fields.
 
 A question that the lock closed is not an answer: every flow that asked one checks that
 it is still the same unlocked session (``self.store is store``) before going on.
+
+Start-up shows the cases before the store is fully open: once the key is accepted
+(``opening``) the first page of the list, read with SQLCipher alone, is on screen while
+SQLAlchemy loads and the unlock is recorded off the GUI thread (about half a second);
+then ``unlocked`` gives the list its store. What is typed, filtered or opened meanwhile is
+kept and done then. Nothing on the start-up path imports SQLAlchemy.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,18 +37,18 @@ from PySide6.QtWidgets import (
 )
 
 from ddassess.errors import UserFacingError
-from ddassess.services.settings import get_setting, set_setting
-from ddassess.services.vault import Store, store_exists
-from ddassess.ui.autosave import DraftWriter
-from ddassess.ui.caselist import CaseListWidget
+from ddassess.services.vault import store_exists
+from ddassess.ui.caselist import COUNT_CAP, PAGE, CaseListWidget
 from ddassess.ui.errors import show_error
-from ddassess.ui.referral import NewReferralDialog
+from ddassess.ui.ops import Op
 from ddassess.ui.setup_page import FirstRunPage
 from ddassess.ui.suspend import SuspendWatcher
 from ddassess.ui.unlock_page import UnlockPage
 
 if TYPE_CHECKING:
     from ddassess.formengine import Catalogue
+    from ddassess.services.vault import Store, Unlocked
+    from ddassess.ui.autosave import DraftWriter
     from ddassess.ui.casepage import CasePage
 
 _INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
@@ -76,6 +83,22 @@ class IdleWatcher(QObject):
         return False
 
 
+class AfterFirstPaint(QObject):
+    """Calls ``then`` once ``widget`` has been painted (after that paint, from the event loop)."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self.then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, self.then)
+            self.deleteLater()
+        return False
+
+
 class MainWindow(QMainWindow):
     def __init__(self, folder: Path, catalogue: Catalogue | Callable[[], Catalogue], *,
                  demo_passphrase: str | None = None) -> None:
@@ -88,10 +111,14 @@ class MainWindow(QMainWindow):
         self.writer: DraftWriter | None = None  # one thread writing drafts, per unlocked store
         self.case_list: CaseListWidget | None = None
         self.places = Places()
+        self._opening: threading.Event | None = None  # set: the store being opened is not wanted
+        self._waiting: Unlocked | None = None  # unlocked, its opening not started yet
+        self._chosen: int | None = None  # a case opened in the list before the store was open
         self.setWindowTitle("ddassess — DEMO (fictional people)" if demo_passphrase else "ddassess")
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.unlock_page = UnlockPage(folder, demo_passphrase=demo_passphrase)
+        self.unlock_page.key_ready.connect(self.opening)
         self.unlock_page.store_ready.connect(self.unlocked)
         self.stack.addWidget(self.unlock_page)
         self.setup_page: FirstRunPage | None = None
@@ -195,6 +222,8 @@ class MainWindow(QMainWindow):
             self.apply_settings()
 
     def apply_settings(self) -> None:
+        from ddassess.services.settings import get_setting
+
         assert self.store is not None and self.case_list is not None
         self.idle.setInterval(int(get_setting(self.store, "idle_lock_minutes")) * 60_000)
         self.idle.start()
@@ -220,29 +249,101 @@ class MainWindow(QMainWindow):
         else:
             self.unlock_page.try_keyring()
 
+    def opening(self, unlocked: Unlocked) -> None:
+        """The key was accepted: show the first page of cases now and open the store off
+        the GUI thread; ``unlocked`` follows, or the unlock page with what went wrong."""
+        from ddassess.services.caserows import first_page_at_start
+        from ddassess.services.vault import finish_open
+
+        self._show_workspace(CaseListWidget(None, first=first_page_at_start(unlocked, PAGE, COUNT_CAP)))
+        self.statusBar().showMessage("Opening the store…")
+        unwanted = self._opening = threading.Event()
+
+        def finish() -> Store | None:
+            store = finish_open(unlocked)
+            if unwanted.is_set():  # locked or closed meanwhile: nothing stays open
+                store.close()
+                return None
+            return store
+
+        self._waiting = unlocked
+
+        def start() -> None:
+            if self._waiting is not unlocked:
+                return  # locked or closed before it started: already released
+            self._waiting = None
+            Op(self, finish).success(lambda store: self._opened(unwanted, store)) \
+                    .failure(lambda exc: self._not_opened(unwanted, exc)).run()
+
+        assert self.case_list is not None
+        # Loading SQLAlchemy on another thread still takes turns at Python with this one: it
+        # starts once the cases are painted, so it cannot hold their first paint back.
+        if self.isVisible():
+            AfterFirstPaint(self.case_list.table.viewport(), start)
+        else:
+            start()
+
+    def _opened(self, unwanted: threading.Event, store: Store | None) -> None:
+        if store is None:
+            return
+        if unwanted.is_set():
+            store.close()
+            return
+        self._opening = None
+        self.unlocked(store)
+
+    def _not_opened(self, unwanted: threading.Event, exc: BaseException) -> None:
+        """The store was unlocked but could not be opened (a damaged audit page): no case
+        stays on screen, and the unlock page says why."""
+        if unwanted.is_set():
+            return
+        self._opening = None
+        self._drop_workspace()
+        self.statusBar().clearMessage()
+        self.stack.setCurrentWidget(self.unlock_page)
+        self.unlock_page.failed(exc)
+
+    def _show_workspace(self, case_list: CaseListWidget) -> None:
+        self.workspace = QTabWidget()
+        self.workspace.setTabsClosable(True)
+        self.workspace.tabCloseRequested.connect(self._close_tab)
+        self.case_list = case_list
+        self.case_list.case_opened.connect(self._case_chosen)
+        self.workspace.addTab(self.case_list, "Cases")
+        self.workspace.tabBar().setTabButton(0, self.workspace.tabBar().ButtonPosition.RightSide, None)
+        self.stack.addWidget(self.workspace)
+        self.stack.setCurrentWidget(self.workspace)
+        self.case_list.search.setFocus()
+
+    def _case_chosen(self, case_id: int) -> None:
+        if self.store is None:
+            self._chosen = case_id  # opened as soon as the store is
+            self.statusBar().showMessage("Opening the store… the case opens in a moment")
+        else:
+            self.open_case(case_id)
+
     def unlocked(self, store: Store) -> None:
+        from ddassess.ui.autosave import DraftWriter
+
         self.store = store
         self.writer = DraftWriter(store)
         self._forget_first_run()
         owner = store.owner()
         self.statusBar().showMessage(f"{owner.name if owner else ''} · store {store.store_id[:8]} · unlocked by "
                                      f"{store.unlocked_by}")
-        self.workspace = QTabWidget()
-        self.workspace.setTabsClosable(True)
-        self.workspace.tabCloseRequested.connect(self._close_tab)
-        self.case_list = CaseListWidget(store)
-        self.case_list.case_opened.connect(self.open_case)
-        self.workspace.addTab(self.case_list, "Cases")
-        self.workspace.tabBar().setTabButton(0, self.workspace.tabBar().ButtonPosition.RightSide, None)
-        self.stack.addWidget(self.workspace)
-        self.stack.setCurrentWidget(self.workspace)
+        if self.case_list is None:
+            self._show_workspace(CaseListWidget(store))
+        else:  # the list was shown while the store opened
+            self.case_list.attach(store)
         self._enable(True)
         self.apply_settings()
         places, self.places = self.places, Places()
+        chosen, self._chosen = self._chosen, None
         if places.tabs:
             self._reopen(places)
+        elif chosen is not None:
+            self.open_case(chosen)
         else:
-            self.case_list.search.setFocus()
             self._offer_recovery()
 
     def _forget_first_run(self) -> None:
@@ -277,6 +378,8 @@ class MainWindow(QMainWindow):
 
     def _offer_recovery(self) -> None:
         """A draft that was open when ddassess last stopped without closing it (crash, kill)."""
+        from ddassess.services.settings import get_setting, set_setting
+
         store = self.store
         assert store is not None
         draft = get_setting(store, "open_draft")
@@ -316,6 +419,8 @@ class MainWindow(QMainWindow):
         return page
 
     def _close_tab(self, index: int) -> None:
+        from ddassess.services.settings import set_setting
+
         assert self.workspace is not None and self.store is not None
         page = self.workspace.widget(index)
         if not isinstance(page, CaseListWidget):
@@ -326,6 +431,8 @@ class MainWindow(QMainWindow):
         page.deleteLater()
 
     def new_referral(self) -> None:
+        from ddassess.ui.referral import NewReferralDialog
+
         assert self.store is not None
         dialog = NewReferralDialog(self.store, self)
         if self._run_dialog(dialog) and dialog.case_id is not None:
@@ -353,6 +460,9 @@ class MainWindow(QMainWindow):
 
     def lock(self) -> None:
         if self.store is None:
+            if self._stop_opening():
+                self.statusBar().showMessage("Locked")
+                self.show_unlock(after_lock=True)
             return
         for _ in range(10):  # an open dialog must not stop the lock
             modal = QApplication.activeModalWidget()
@@ -383,6 +493,20 @@ class MainWindow(QMainWindow):
                 "A form's latest answers could not be saved before ddassess locked.",
                 hint="Unlock and check the form; the message before this one said why the save failed.")))
 
+    def _stop_opening(self) -> bool:
+        """While the store is still opening (the list already shown): drop the list, and the
+        store as soon as it is open. False if nothing was opening."""
+        if self._opening is None:
+            return False
+        self._opening.set()
+        self._opening = None
+        if self._waiting is not None:  # not started: nobody else will release it
+            self._waiting.release()
+            self._waiting = None
+        self._chosen = None
+        self._drop_workspace()
+        return True
+
     def _owns(self, widget: QWidget) -> bool:
         parent = widget.parentWidget()
         while parent is not None:
@@ -405,7 +529,10 @@ class MainWindow(QMainWindow):
             self.workspace = None
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        self._stop_opening()
         if self.store is not None:
+            from ddassess.services.settings import set_setting
+
             if not self._save_all() and QMessageBox.warning(
                     self, "Quit without saving?", "The latest answers of an open form could not be saved (the "
                     "message before this one said why). Quit anyway and lose them?",

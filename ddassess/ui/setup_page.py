@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QTextDocument
@@ -24,8 +25,6 @@ from PySide6.QtWidgets import (
 from ddassess.errors import WrongPassphraseError
 from ddassess.services.vault import (
     MIN_PASSPHRASE_LENGTH,
-    CreatedStore,
-    Store,
     create_store,
     keyring_description,
     passphrase_problem,
@@ -40,6 +39,9 @@ from ddassess.ui.widgets import (
     password_field,
     problem_label,
 )
+
+if TYPE_CHECKING:
+    from ddassess.services.vault import CreatedStore, Store
 
 
 def recovery_text(key: str, store_id: str) -> str:

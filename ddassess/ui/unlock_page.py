@@ -1,9 +1,16 @@
 """Unlocking: the keyring when it can, the passphrase otherwise, or the recovery key
-(which then asks for a new passphrase). Every store error is shown here in its words."""
+(which then asks for a new passphrase). Every store error is shown here in its words.
+
+The keyring and the passphrase give an ``Unlocked`` store (``key_ready``): the window
+shows the first page of cases from it at once and opens the store fully meanwhile (see
+``services.vault.finish_open``). The recovery key also sets a new passphrase, which needs
+the open store, so it gives the ``Store`` itself (``store_ready``), as set-up does.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QWidget
@@ -11,17 +18,21 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QWidget
 from ddassess.errors import DdassessError, UserFacingError
 from ddassess.services.vault import (
     Credentials,
-    Store,
+    Unlocked,
     UnlockRequired,
     check_new_passphrase,
-    open_store,
+    unlock,
 )
 from ddassess.ui.ops import Op
 from ddassess.ui.widgets import centred_column, heading, password_field, problem_label
 
+if TYPE_CHECKING:
+    from ddassess.services.vault import Store
+
 
 class UnlockPage(QWidget):
-    store_ready = Signal(object)  # Store
+    key_ready = Signal(object)  # Unlocked: keyring or passphrase
+    store_ready = Signal(object)  # Store: recovery key (a new passphrase is set with it)
 
     def __init__(self, folder: Path, parent: QWidget | None = None, *, demo_passphrase: str | None = None) -> None:
         super().__init__(parent)
@@ -80,7 +91,7 @@ class UnlockPage(QWidget):
         def no_keyring(exc: BaseException) -> None:
             self.busy = False
             if not isinstance(exc, UnlockRequired):
-                self._failed(exc)
+                self.failed(exc)
                 return
             self.passphrase.setFocus()
             if self.pending:  # the user pressed Unlock while the keyring was being asked
@@ -88,7 +99,7 @@ class UnlockPage(QWidget):
                 self.unlock()
 
         self.busy = True
-        Op(self, lambda: open_store(self.folder, Credentials())).success(self._opened).failure(no_keyring).run()
+        Op(self, lambda: unlock(self.folder, Credentials())).success(self._opened).failure(no_keyring).run()
 
     def unlock(self) -> None:
         if self.busy:
@@ -107,6 +118,8 @@ class UnlockPage(QWidget):
             key, new = self.recovery.text(), self.new_pass.text()
 
             def with_recovery() -> Store:
+                from ddassess.services.vault import open_store
+
                 store = open_store(self.folder, Credentials(recovery_key=key, use_keyring=False))
                 store.reset_passphrase(new)
                 return store
@@ -118,22 +131,26 @@ class UnlockPage(QWidget):
                 self.message.setText("Enter your passphrase.")
                 return
 
-            def job() -> Store:
-                return open_store(self.folder, Credentials(passphrase=passphrase, use_keyring=False))
+            def job() -> Unlocked:
+                return unlock(self.folder, Credentials(passphrase=passphrase, use_keyring=False))
 
         self.unlock_button.setEnabled(False)
         self.unlock_button.setText("Unlocking…")
         self.busy = True
-        Op(self, job).success(self._opened).failure(self._failed).run()
+        Op(self, job).success(self._opened).failure(self.failed).run()
 
-    def _opened(self, store: Store) -> None:
+    def _opened(self, opened: Unlocked | Store) -> None:
         self.busy = self.pending = False
         for field in (self.passphrase, self.recovery, self.new_pass, self.new_again):
             field.clear()
         self._reset_button()
-        self.store_ready.emit(store)
+        if isinstance(opened, Unlocked):
+            self.key_ready.emit(opened)
+        else:
+            self.store_ready.emit(opened)
 
-    def _failed(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException) -> None:
+        """Unlocking failed; also called when opening fails after the key was accepted."""
         self.busy = self.pending = False
         self._reset_button()
         if not isinstance(exc, DdassessError):

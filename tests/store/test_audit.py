@@ -116,7 +116,7 @@ def test_bytes_changed_on_disk_are_found_by_check(busy_store, store_folder):
 
 def _tamper_closed(folder, key, *statements):
     """Edit a closed store with its key, as someone with a copy of the key would."""
-    from ddassess.store.engine import raw_connect
+    from ddassess.store.cipher import raw_connect
 
     conn = raw_connect(folder / "ddassess.db", key)
     conn.execute("BEGIN")

@@ -11,7 +11,7 @@ from store_helpers import FAST_KDF, PASSPHRASE
 from ddassess import errors
 from ddassess.keys import KdfParams, format_recovery_key, new_recovery_key, parse_recovery_key, passphrase_problem
 from ddassess.store import Credentials, open_store
-from ddassess.store.engine import raw_connect
+from ddassess.store.cipher import raw_connect
 
 
 def test_passphrase_change_keeps_the_database_key(store, store_folder):

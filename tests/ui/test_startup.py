@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keyring
+import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 from store_helpers import PASSPHRASE
@@ -115,3 +118,179 @@ def test_recovery_key_sets_a_new_passphrase(qtbot, created, catalogue, store_fol
     qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
     w.close()
     open_store(store_folder, Credentials(passphrase="a brand new passphrase")).close()
+
+
+# --- the cases show before the store is fully open ------------------------------------
+# Once the key is accepted the list's first page is on screen (read with SQLCipher alone)
+# while SQLAlchemy loads and the unlock is recorded off the GUI thread. These tests hold
+# that second half back with a gate, to act in the gap as a quick user would.
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    """Holds ``finish_open`` (the second half of opening) until ``gate.set()``."""
+    import threading
+
+    from ddassess.services import vault
+
+    gate = threading.Event()
+    gate.entered = threading.Event()  # type: ignore[attr-defined]  # finish_open has started
+    real = vault.finish_open
+
+    def held(unlocked):  # type: ignore[no-untyped-def]
+        gate.entered.set()  # type: ignore[attr-defined]
+        assert gate.wait(20), "the test never opened the gate"
+        return real(unlocked)
+
+    monkeypatch.setattr(vault, "finish_open", held)
+    yield gate
+    gate.set()
+
+
+def _fictional_cases(created, n: int = 30) -> None:
+    from bulk import populate
+
+    conn = created.store.raw_connection()
+    populate(conn, n, 0)
+    conn.close()
+    created.store.close()
+
+
+def _shown_while_opening(qtbot, created, catalogue, store_folder) -> MainWindow:
+    _fictional_cases(created)
+    w = MainWindow(store_folder, catalogue)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitUntil(lambda: w.case_list is not None and w.case_list.model.rowCount() > 0, timeout=10_000)
+    assert w.store is None
+    return w
+
+
+def test_cases_show_while_the_store_opens_and_typing_is_kept(qtbot, created, catalogue, store_folder, gate):
+    w = _shown_while_opening(qtbot, created, catalogue, store_folder)
+    cl = w.case_list
+    assert w.stack.currentWidget() is w.workspace and cl.count.text() == "30 cases"
+    assert cl.model.data(cl.model.index(0, 0)) == "BENCH-000029"  # newest first, as always
+    assert "Opening the store" in w.statusBar().currentMessage()
+    assert not w.new_action.isEnabled()  # nothing that needs the store yet
+    assert not cl.model.canFetchMore()
+    assert cl.search.hasFocus()
+    qtbot.keyClicks(cl.search, "BENCH-00001")  # typed before the store is open
+    qtbot.wait(50)
+    assert cl.model.rowCount() == 30 and cl.search.text() == "BENCH-00001"
+    gate.set()
+    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: cl.model.query.text == "BENCH-00001", timeout=5000)
+    assert sorted(r.ref for r in cl.model.rows) == [f"BENCH-{i:06d}" for i in range(10, 20)]
+    assert cl.count.text() == "10 cases"
+    assert w.new_action.isEnabled() and "Testy McTestface" in w.statusBar().currentMessage()
+    w.close()
+
+
+def test_a_case_opened_while_the_store_opens_opens_once_it_is(qtbot, created, catalogue, store_folder, gate):
+    from ddassess.ui.casepage import CasePage
+
+    w = _shown_while_opening(qtbot, created, catalogue, store_folder)
+    cl = w.case_list
+    cl.table.setFocus()
+    cl.table.setCurrentIndex(cl.model.index(2, 0))
+    qtbot.keyClick(cl.table, Qt.Key.Key_Return)  # "activated": open this case
+    wanted = cl.model.rows[2].case_id
+    assert w.workspace.count() == 1
+    gate.set()
+    qtbot.waitUntil(lambda: w.workspace.count() == 2, timeout=10_000)
+    page = w.workspace.currentWidget()
+    assert isinstance(page, CasePage) and page.case_id == wanted
+    w.close()
+
+
+@pytest.mark.parametrize("when", ["before the cases are painted", "while the store is opening"])
+def test_a_lock_while_the_store_opens_drops_the_cases_and_the_store(qtbot, created, catalogue, store_folder, gate,
+                                                                     when):
+    from PySide6.QtCore import QThreadPool
+
+    if when == "before the cases are painted":  # the opening has not started: nothing else frees the lock
+        _fictional_cases(created)
+        w = MainWindow(store_folder, catalogue)
+        qtbot.addWidget(w)
+
+        def sleep_at_once(_unlocked):  # type: ignore[no-untyped-def]  # runs right after the window's own slot
+            w.unlock_page.key_ready.disconnect(sleep_at_once)
+            w.suspend.suspending.emit()
+
+        w.unlock_page.key_ready.connect(sleep_at_once)
+        w.show()
+        qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "Locked", timeout=10_000)
+        assert not gate.entered.is_set()
+    else:
+        w = _shown_while_opening(qtbot, created, catalogue, store_folder)
+        qtbot.waitUntil(gate.entered.is_set, timeout=10_000)
+        w.suspend.suspending.emit()  # the laptop goes to sleep
+    assert w.stack.currentWidget() is w.unlock_page and w.case_list is None
+    deleted_later(qtbot)
+    assert not any("BENCH-0000" in t for t in texts_on_screen())
+    gate.set()  # the store finishes opening after the lock: it must be closed at once
+    QThreadPool.globalInstance().waitForDone(10_000)
+    qtbot.wait(50)
+    assert w.store is None and w.stack.currentWidget() is w.unlock_page
+    open_store(store_folder, Credentials(passphrase=PASSPHRASE)).close()  # its lock was freed
+    unlock_with_passphrase(qtbot, w)  # and unlocking again works as after any lock
+    qtbot.waitUntil(lambda: w.case_list is not None and w.case_list.model.rowCount() == 30)
+    w.close()
+
+
+def test_closing_the_window_while_the_store_opens_closes_the_store(qtbot, created, catalogue, store_folder, gate):
+    from PySide6.QtCore import QThreadPool
+
+    w = _shown_while_opening(qtbot, created, catalogue, store_folder)
+    w.close()
+    gate.set()
+    QThreadPool.globalInstance().waitForDone(10_000)
+    qtbot.wait(50)
+    open_store(store_folder, Credentials(passphrase=PASSPHRASE)).close()
+
+
+def test_a_store_unlocked_but_damaged_says_so_and_shows_no_case(qtbot, created, catalogue, store_folder):
+    """The unlock event meets a damaged audit page: the first page may already be on screen,
+    so it must go, and the unlock page say what is wrong."""
+    _fictional_cases(created)
+    s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    conn = s.raw_connection()
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'audit_events'").fetchone()[0]
+    conn.close()
+    s.close()
+    db = store_folder / "ddassess.db"
+    data = bytearray(db.read_bytes())
+    for i in range(200, 260):
+        data[(root - 1) * 4096 + i] ^= 0xFF
+    db.write_bytes(bytes(data))
+    w = MainWindow(store_folder, catalogue)
+    qtbot.addWidget(w)
+    w.show()
+    page = w.unlock_page
+    qtbot.waitUntil(lambda: "damaged" in page.message.text(), timeout=10_000)
+    assert w.stack.currentWidget() is page and w.store is None and w.case_list is None
+    assert "store check" in page.message.text()
+    deleted_later(qtbot)
+    assert not any("BENCH-0000" in t for t in texts_on_screen())
+    w.close()
+
+
+def test_start_up_paints_the_cases_before_it_loads_sqlalchemy(created, store_folder, subprocess_env):
+    """In a fresh process (this one has SQLAlchemy loaded already): the start-up path up
+    to the painted list must not import SQLAlchemy, which costs 400 ms of a 1 s budget. A
+    module on that path importing it at its top fails this test."""
+    import json
+    import subprocess
+    import sys
+
+    _fictional_cases(created)
+    child = Path(__file__).resolve().parents[1] / "support" / "start_child.py"
+    out = subprocess.run([sys.executable, str(child), str(store_folder), PASSPHRASE], env=subprocess_env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["shown"] == 30 and seen["unlocked_by"] == "passphrase"
+    assert seen["sqlalchemy_imported"] > seen["cases_painted"], seen
+    assert seen["found"] == [f"BENCH-{i:06d}" for i in range(10, 20)]  # and the store then works

@@ -1,0 +1,118 @@
+"""The first page of cases at start-up is read with SQLCipher alone, before SQLAlchemy is
+loaded: it must be exactly the page the open store gives (same statement, same count,
+same rows), and reading it must leave nothing open that should not be."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from bulk import populate as bulk_populate
+from sqlalchemy.dialects import sqlite
+from store_helpers import PASSPHRASE
+
+from ddassess.errors import StoreClosedError
+from ddassess.formengine import load_catalogue
+from ddassess.services import caselist, caserows, demo
+from ddassess.store import Credentials, open_store, unlock
+from ddassess.store.lock import StoreLock
+
+FORMS = Path(__file__).resolve().parents[2] / "forms"
+PAGE, CAP = 200, 1000
+
+
+def _words(sql: str) -> str:
+    return re.sub(r"\s+", " ", sql).strip()
+
+
+@pytest.mark.parametrize(("start_sql", "statement", "params"), [
+    (caserows.START_COUNT_SQL, lambda q: caselist.count_statement(q, None, "from-matches", CAP + 1), 0),
+    (caserows.START_LIST_SQL, lambda q: caselist.list_statement(q, None, "from-matches", 0, PAGE), 1),
+])
+def test_the_start_statements_are_what_the_list_compiles(start_sql, statement, params):
+    compiled = statement(caselist.CaseQuery()).compile(dialect=sqlite.dialect())
+    assert _words(start_sql) == _words(str(compiled))
+    bound = tuple(compiled.params[name] for name in compiled.positiontup)
+    assert caserows.start_parameters(PAGE, CAP)[params] == bound
+
+
+def _store_with_every_kind_of_case(folder: Path, store, extra: int = 0) -> int:
+    """The demo's fictional cases (every stage, lead agencies, risk, review dates; the
+    discharged ones closed), one more closed, and ``extra`` bulk cases. Returns how many
+    are open."""
+    demo.populate(store, load_catalogue(FORMS), people=24)
+    conn = store.raw_connection()
+    try:
+        conn.execute("UPDATE cases SET status = 'closed' WHERE id = (SELECT min(id) FROM cases)")
+        if extra:
+            bulk_populate(conn, extra, 0)
+        closed, open_ = conn.execute("SELECT sum(status != 'open'), sum(status = 'open') FROM cases").fetchone()
+    finally:
+        conn.close()
+    assert closed >= 2
+    return open_
+
+
+def _page_once_open(folder: Path) -> caserows.FirstPage:
+    with open_store(folder, Credentials(passphrase=PASSPHRASE)) as store:
+        return caselist.first_page(store, caselist.CaseQuery(), PAGE, CAP)
+
+
+@pytest.mark.parametrize("extra", [0, 1200])
+def test_the_start_page_is_the_page_the_open_store_gives(store, store_folder, extra):
+    open_cases = _store_with_every_kind_of_case(store_folder, store, extra)
+    store.close()
+    expected = _page_once_open(store_folder)
+    unlocked = unlock(store_folder, Credentials(passphrase=PASSPHRASE))
+    try:
+        page = caserows.first_page_at_start(unlocked, PAGE, CAP)
+    finally:
+        unlocked.release()
+    assert page is not None
+    assert page == expected
+    assert page.total == (None if extra else open_cases)  # past the cap: "more than 1,000"
+    assert any(r.next_review_due for r in page.rows) and any(r.next_review_due is None for r in page.rows)
+    assert {type(r.date_of_birth).__name__ for r in page.rows} == {"date"}
+
+
+def test_released_or_taken_keys_read_nothing_and_the_lock_is_freed(store, store_folder):
+    store.close()
+    unlocked = unlock(store_folder, Credentials(passphrase=PASSPHRASE))
+    with pytest.raises(Exception, match="already open"):
+        StoreLock(store_folder).acquire()
+    unlocked.release()
+    with pytest.raises(StoreClosedError):
+        unlocked.connect()
+    with StoreLock(store_folder):
+        pass  # free again
+    unlocked.release()  # twice is harmless
+
+    from ddassess.store import finish_open
+
+    taken = unlock(store_folder, Credentials(passphrase=PASSPHRASE))
+    opened = finish_open(taken)
+    with pytest.raises(StoreClosedError):
+        taken.connect()  # the Store owns the key now
+    taken.release()  # and giving up the spent Unlocked does not free the Store's lock
+    with pytest.raises(Exception, match="already open"):
+        StoreLock(store_folder).acquire()
+    opened.close()
+
+
+def test_a_damaged_case_table_gives_no_start_page_rather_than_a_crash(store, store_folder):
+    demo.populate(store, load_catalogue(FORMS), people=5)
+    conn = store.raw_connection()
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'cases'").fetchone()[0]
+    conn.close()
+    store.close()
+    db = store_folder / "ddassess.db"
+    data = bytearray(db.read_bytes())
+    for i in range(200, 260):
+        data[(root - 1) * 4096 + i] ^= 0xFF
+    db.write_bytes(bytes(data))
+    unlocked = unlock(store_folder, Credentials(passphrase=PASSPHRASE))
+    try:
+        assert caserows.first_page_at_start(unlocked, PAGE, CAP) is None
+    finally:
+        unlocked.release()
