@@ -73,7 +73,7 @@ class Painted(QObject):
 painted = Painted(); app.installEventFilter(painted)
 def tick():
     if "shown" in seen and w.store is not None:
-        seen.setdefault("open", time.perf_counter()); app.quit()
+        seen.setdefault("open", time.perf_counter()); app.exit(0)  # quit() would close the window
 timer = QTimer(); timer.timeout.connect(tick); timer.start(2)
 app.exec()
 timer.stop(); app.removeEventFilter(painted)
