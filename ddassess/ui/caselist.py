@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ddassess.services.vault import Store
 
 PAGE = 200
+DATE_FORMAT = "%d %b %Y"  # until the practitioner's setting is applied
 COUNT_CAP = 1000  # past this the list says "more than 1,000" rather than count them all
 COLUMNS = [("ref", "Case"), ("name", "Name"), ("dob", "Date of birth"), (None, "NHS number"), ("stage", "Stage"),
            (None, "Lead agency"), (None, "Risk"), ("review", "Next review")]
@@ -64,7 +65,7 @@ class CaseTableModel(QAbstractTableModel):
 
     cleared = Signal()  # every decrypted row dropped (the store is being locked)
 
-    def __init__(self, store: Store | None, date_format: str = "%d %b %Y", *, first: FirstPage | None = None) -> None:
+    def __init__(self, store: Store | None, date_format: str = DATE_FORMAT, *, first: FirstPage | None = None) -> None:
         super().__init__()
         self.store, self.date_format = store, date_format
         self.query = CaseQuery()
@@ -94,6 +95,13 @@ class CaseTableModel(QAbstractTableModel):
         self.cells = [None] * len(self.rows)
         self._more = len(self.rows) == PAGE
         self.endResetModel()
+
+    def set_date_format(self, date_format: str) -> None:
+        if date_format != self.date_format:
+            self.beginResetModel()
+            self.date_format = date_format
+            self.cells = [None] * len(self.rows)
+            self.endResetModel()
 
     def clear(self) -> None:
         """Drop every decrypted row (on lock)."""
@@ -176,11 +184,12 @@ class CaseListWidget(QWidget):
     case_opened = Signal(int)  # case id
     searched = Signal()  # the list now shows the matches of the text in the search box
 
-    def __init__(self, store: Store | None, parent: QWidget | None = None, *, first: FirstPage | None = None) -> None:
+    def __init__(self, store: Store | None, parent: QWidget | None = None, *, first: FirstPage | None = None,
+                 date_format: str = DATE_FORMAT) -> None:
         """With ``store`` None the list shows ``first`` while the store is being opened:
         what is typed or chosen meanwhile is kept, and shown once ``attach`` brings the store."""
         super().__init__(parent)
-        self.model = CaseTableModel(store, first=first)
+        self.model = CaseTableModel(store, date_format, first=first)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name, NHS number, date of birth (DD/MM/YYYY) or case")
         self.search.setAccessibleName("Search cases")

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -222,14 +222,18 @@ class MainWindow(QMainWindow):
             self.apply_settings()
 
     def apply_settings(self) -> None:
-        from ddassess.services.settings import get_setting
+        from ddassess.services.settings import LOOK, get_setting
 
-        assert self.store is not None and self.case_list is not None
+        assert self.store is not None
         self.idle.setInterval(int(get_setting(self.store, "idle_lock_minutes")) * 60_000)
         self.idle.start()
-        self.case_list.model.date_format = get_setting(self.store, "date_format")
-        self.case_list.apply()
-        size = int(get_setting(self.store, "font_size") or 0)
+        self._apply_look({key: get_setting(self.store, key) for key in LOOK})
+
+    def _apply_look(self, look: dict[str, Any]) -> None:
+        """The date format and the text size (0: the system's)."""
+        if self.case_list is not None:
+            self.case_list.model.set_date_format(look["date_format"])
+        size = int(look["font_size"] or 0)
         app = QApplication.instance()
         font = app.font()
         if size and font.pointSize() != size:
@@ -253,9 +257,13 @@ class MainWindow(QMainWindow):
         """The key was accepted: show the first page of cases now and open the store off
         the GUI thread; ``unlocked`` follows, or the unlock page with what went wrong."""
         from ddassess.services.caserows import first_page_at_start
+        from ddassess.services.settings import look_at_start
         from ddassess.services.vault import finish_open
 
-        self._show_workspace(CaseListWidget(None, first=first_page_at_start(unlocked, PAGE, COUNT_CAP)))
+        look = look_at_start(unlocked)  # as the practitioner set it, so nothing changes once open
+        self._apply_look(look)  # the text size first: the list sizes its columns with it
+        self._show_workspace(CaseListWidget(None, first=first_page_at_start(unlocked, PAGE, COUNT_CAP),
+                                            date_format=look["date_format"]))
         self.statusBar().showMessage("Opening the store…")
         unwanted = self._opening = threading.Event()
 

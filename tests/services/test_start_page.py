@@ -116,3 +116,31 @@ def test_a_damaged_case_table_gives_no_start_page_rather_than_a_crash(store, sto
         assert caserows.first_page_at_start(unlocked, PAGE, CAP) is None
     finally:
         unlocked.release()
+
+
+def _look_at_start(folder: Path) -> dict:
+    from ddassess.services.settings import look_at_start
+
+    unlocked = unlock(folder, Credentials(passphrase=PASSPHRASE))
+    try:
+        return look_at_start(unlocked)
+    finally:
+        unlocked.release()
+
+
+def test_the_look_at_start_is_the_practitioner_s_own_settings(store, store_folder):
+    from ddassess.services.settings import DEFAULTS, LOOK, get_setting, set_setting
+    from ddassess.store.records import PractitionerRecord, SettingRecord, new_uuid
+
+    store.close()
+    assert _look_at_start(store_folder) == {key: DEFAULTS[key] for key in LOOK}  # nothing set yet
+    with open_store(store_folder, Credentials(passphrase=PASSPHRASE)) as s:
+        set_setting(s, "font_size", 15)
+        set_setting(s, "date_format", "%d/%m/%Y")
+        with s.write() as session:  # another practitioner's text size is not this one's
+            other = PractitionerRecord(uuid=new_uuid(), name="Other Fictional Worker")
+            session.add(other)
+            session.flush()
+            session.add(SettingRecord(practitioner_id=other.id, key="font_size", value_json="22"))
+        expected = {key: get_setting(s, key) for key in LOOK}
+    assert _look_at_start(store_folder) == expected == {"date_format": "%d/%m/%Y", "font_size": 15}

@@ -294,3 +294,32 @@ def test_start_up_paints_the_cases_before_it_loads_sqlalchemy(created, store_fol
     assert seen["shown"] == 30 and seen["unlocked_by"] == "passphrase"
     assert seen["sqlalchemy_imported"] > seen["cases_painted"], seen
     assert seen["found"] == [f"BENCH-{i:06d}" for i in range(10, 20)]  # and the store then works
+
+
+@pytest.fixture
+def app_font():
+    from PySide6.QtWidgets import QApplication
+
+    font = QApplication.font()
+    yield
+    QApplication.setFont(font)
+
+
+def test_the_cases_show_in_the_practitioner_s_text_size_and_dates_before_the_store_opens(
+        qtbot, created, catalogue, store_folder, gate, app_font):
+    from PySide6.QtWidgets import QApplication
+
+    from ddassess.services.settings import set_setting
+
+    set_setting(created.store, "font_size", 17)
+    set_setting(created.store, "date_format", "%Y-%m-%d")
+    w = _shown_while_opening(qtbot, created, catalogue, store_folder)
+    cl = w.case_list
+    first = cl.model.rows[0]
+    assert QApplication.font().pointSize() == 17
+    assert cl.model.data(cl.model.index(0, 2)) == first.date_of_birth.isoformat()
+    gate.set()
+    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    assert QApplication.font().pointSize() == 17 and w.case_list is cl  # nothing changes once open
+    assert cl.model.data(cl.model.index(0, 2)) == first.date_of_birth.isoformat()
+    w.close()
