@@ -296,15 +296,20 @@ class CaseListWidget(QWidget):
     def apply(self) -> None:
         """Show the current search and filters now (a filter changed, or a case was added)."""
         if self.model.store is None:
-            self._asked = True  # shown as soon as the store is open
+            self._wait_for_store()
             return
         self.model.refresh(self.current_query())
         self._show_count()
         self.searched.emit()
 
+    def _wait_for_store(self) -> None:
+        """Asked for while the store opens: done as soon as it is open (``attach``)."""
+        self._asked = True
+        self.count.setText("Opening the store… the list follows your search and filters in a moment")
+
     def _typed(self) -> None:
         if self.model.store is None:
-            self._asked = True
+            self._wait_for_store()
         elif not self._searching:  # otherwise the running search's answer starts the next one
             self._search(self.current_query())
 

@@ -179,6 +179,7 @@ def test_cases_show_while_the_store_opens_and_typing_is_kept(qtbot, created, cat
     qtbot.keyClicks(cl.search, "BENCH-00001")  # typed before the store is open
     qtbot.wait(50)
     assert cl.model.rowCount() == 30 and cl.search.text() == "BENCH-00001"
+    assert cl.count.text().startswith("Opening the store…")  # not "30 cases" under a search for other ones
     gate.set()
     qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
     qtbot.waitUntil(lambda: cl.model.query.text == "BENCH-00001", timeout=5000)
