@@ -23,6 +23,7 @@ search run off the GUI thread, the list reset and painted.
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -123,6 +124,13 @@ def wait_for(app, done) -> None:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ddassess-bench-ui-"))
+    try:
+        measure(tmp)
+    finally:
+        shutil.rmtree(tmp)  # two stores of fictional people, 100 MB
+
+
+def measure(tmp: Path) -> None:
     os.environ["DDASSESS_BENCH_KEYRING"] = str(tmp / "keyring.json")
     os.environ["PYTHON_KEYRING_BACKEND"] = "bench_keyring.FileKeyring"
     make_store(tmp / "s10k", SMALL)
