@@ -1,4 +1,5 @@
-"""Per-practitioner settings kept in the encrypted store (idle lock, the open draft, ...).
+"""Per-practitioner settings kept in the encrypted store (idle lock, the open draft, ...),
+and the practitioner's own profile (role and service).
 
 ``look_at_start`` reads the settings that change how the window looks (font size, date
 format) from a store that is unlocked but not yet open, with SQLCipher alone (start-up
@@ -10,6 +11,7 @@ imported by the functions that need it, not by this module.
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -66,3 +68,45 @@ def look_at_start(unlocked: Unlocked) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - SQLite's errors (a damaged page), or a value that is not JSON
         return {key: DEFAULTS[key] for key in LOOK}
     return look
+
+
+# The practitioner's own profile: role and service, printed with their signature on care
+# plans and written into the signing certificates they are issued. --------------------------
+
+MAX_PROFILE_TEXT = 200
+_PROFILE_LABELS = {"role": "Your role", "agency": "Your service"}
+
+
+def profile_problem(**fields: str) -> str | None:
+    """What is wrong with the profile text given (role=..., agency=...), in words; None if nothing."""
+    for key, text in fields.items():
+        label = _PROFILE_LABELS[key]
+        if any(unicodedata.category(ch) == "Cc" for ch in text):
+            return f"{label} contains invisible control characters (often from pasting): delete it and type it again."
+        if len(text.strip()) > MAX_PROFILE_TEXT:
+            return f"{label} is {len(text.strip()):,} characters long; at most {MAX_PROFILE_TEXT} fit. Shorten it."
+    return None
+
+
+def update_profile(store: Store, *, role: str, agency: str) -> bool:
+    """Change the practitioner's role and service (audited); True if anything changed.
+    Bad text raises InvalidInputError and changes nothing."""
+    from sqlalchemy import select
+
+    from ddassess.errors import InvalidInputError
+    from ddassess.store import audit
+    from ddassess.store.records import PractitionerRecord
+
+    problem = profile_problem(role=role, agency=agency)
+    if problem:
+        raise InvalidInputError(problem)
+    new = {"role": role.strip(), "agency": agency.strip()}
+    with store.write() as s:
+        me = s.scalars(select(PractitionerRecord).where(PractitionerRecord.uuid == store.owner_uuid)).one()
+        changes = audit.diff({"role": me.role, "agency": me.agency}, new)
+        if not changes:
+            return False
+        me.role, me.agency = new["role"], new["agency"]
+        audit.append_event(s, actor=store.owner_uuid, action="update", entity_type="practitioner",
+                           entity_id=me.uuid, changes=changes)
+    return True

@@ -1,5 +1,5 @@
-"""Settings: idle lock, date format, font size, default agency, keyring, passphrase, and a
-new recovery key. Every value is checked before any is saved (Picard's options dialog
+"""Settings: idle lock, date format, font size, your role and service, keyring, passphrase,
+and a new recovery key. Every value is checked before any is saved (Picard's options dialog
 does the same), and each is kept per practitioner in the encrypted store."""
 
 from __future__ import annotations
@@ -20,13 +20,19 @@ from PySide6.QtWidgets import (
 )
 
 from ddassess.errors import UserFacingError
-from ddassess.services.settings import get_setting, set_setting
+from ddassess.services.settings import (
+    MAX_PROFILE_TEXT,
+    get_setting,
+    profile_problem,
+    set_setting,
+    update_profile,
+)
 from ddassess.services.vault import (
     Store,
     change_passphrase,
+    install_recovery_key,
     keyring_description,
     passphrase_problem,
-    install_recovery_key,
     propose_recovery_key,
     secure_keyring,
     set_keyring,
@@ -58,12 +64,26 @@ class SettingsDialog(QDialog):
         self.font_size.setSpecialValueText("System default")
         self.font_size.setSuffix(" pt")
         self.font_size.setValue(int(get_setting(store, "font_size") or 0))
-        self.agency = QLineEdit(get_setting(store, "default_agency") or "")
-        for label, w in (("Lock after", self.idle), ("Dates", self.date_format), ("Text size", self.font_size),
-                         ("Default agency", self.agency)):
+        for label, w in (("Lock after", self.idle), ("Dates", self.date_format), ("Text size", self.font_size)):
             w.setAccessibleName(label)
             form.addRow(label, w)
         layout.addWidget(general)
+
+        profile = QGroupBox("You")
+        pform = QFormLayout(profile)
+        me = store.owner()
+        self.role = QLineEdit(me.role if me else "")
+        # Earlier versions kept a "default agency" setting that nothing used: it fills an
+        # empty service here, and becomes the profile's when saved.
+        self.agency = QLineEdit((me.agency if me else "") or get_setting(store, "default_agency") or "")
+        for label, w, tip in (("Your role", self.role, "Printed with your signature on care plans."),
+                              ("Your service", self.agency, ("Printed with your signature on care plans, and put in "
+                                                             "the signing certificates you are issued."))):
+            w.setAccessibleName(label)
+            w.setToolTip(tip)
+            w.setMaxLength(MAX_PROFILE_TEXT)
+            pform.addRow(label, w)
+        layout.addWidget(profile)
 
         security = QGroupBox("Unlocking")
         sform = QFormLayout(security)
@@ -92,6 +112,9 @@ class SettingsDialog(QDialog):
         self.recovery_button.clicked.connect(self.new_recovery_key)
 
     def _problem(self) -> str | None:
+        problem = profile_problem(role=self.role.text(), agency=self.agency.text())
+        if problem:
+            return problem
         if self.new_pass.text() or self.new_again.text():
             if not self.old_pass.text():
                 return "To change the passphrase, type the current one too."
@@ -118,7 +141,7 @@ class SettingsDialog(QDialog):
         set_setting(self.store, "idle_lock_minutes", self.idle.value())
         set_setting(self.store, "date_format", self.date_format.currentData())
         set_setting(self.store, "font_size", self.font_size.value())
-        set_setting(self.store, "default_agency", self.agency.text().strip())
+        update_profile(self.store, role=self.role.text(), agency=self.agency.text())
         self.accept()
 
     def new_recovery_key(self) -> None:

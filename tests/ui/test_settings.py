@@ -17,14 +17,59 @@ def test_general_settings_are_saved_and_applied(qtbot, window):
     dialog = SettingsDialog(window.store, window)
     dialog.idle.setValue(12)
     dialog.date_format.setCurrentIndex(dialog.date_format.findData("%Y-%m-%d"))
+    assert dialog.role.text() == "Substance misuse social worker"  # the profile made at first run
+    dialog.role.setText("Senior practitioner")
     dialog.agency.setText("Fictional Substance Misuse Service")
     dialog.save()
     assert dialog.result() == SettingsDialog.DialogCode.Accepted
     window.apply_settings()
     assert get_setting(window.store, "idle_lock_minutes") == 12
     assert window.idle.interval() == 12 * 60_000
-    assert get_setting(window.store, "default_agency") == "Fictional Substance Misuse Service"
     assert window.case_list.model.date_format == "%Y-%m-%d"
+    me = window.store.owner()  # printed with their signature on care plans, put in their certificates
+    assert (me.role, me.agency) == ("Senior practitioner", "Fictional Substance Misuse Service")
+    assert _last_event(window.store) == ("update", {"role": ["Substance misuse social worker", "Senior practitioner"],
+                                                    "agency": ["Fictional SMS", "Fictional Substance Misuse Service"]})
+
+
+def _last_event(store):  # type: ignore[no-untyped-def]
+    import json
+
+    conn = store.raw_connection()
+    try:
+        action, changes = conn.execute("SELECT action, changes_json FROM audit_events ORDER BY seq DESC").fetchone()
+    finally:
+        conn.close()
+    return action, json.loads(changes)
+
+
+def test_bad_profile_text_saves_nothing(qtbot, window):
+    from ddassess.errors import InvalidInputError
+    from ddassess.services.settings import update_profile
+
+    dialog = SettingsDialog(window.store, window)
+    dialog.idle.setValue(30)
+    dialog.role.setText("Social\x1b[2Jworker")  # pasted with a terminal's control characters
+    dialog.save()
+    assert "Your role contains invisible control characters" in dialog.message.text()
+    assert dialog.result() != SettingsDialog.DialogCode.Accepted
+    assert get_setting(window.store, "idle_lock_minutes") == 5  # nothing saved, not even the rest
+    assert window.store.owner().role == "Substance misuse social worker"
+    assert dialog.agency.maxLength() == 200
+    with pytest.raises(InvalidInputError, match="at most 200 fit"):
+        update_profile(window.store, role="Worker", agency="F" * 10_000)
+    assert window.store.owner().agency == "Fictional SMS"
+
+
+def test_the_old_default_agency_setting_fills_an_empty_service(qtbot, window):
+    from ddassess.services.settings import set_setting, update_profile
+
+    update_profile(window.store, role="Worker", agency="")
+    set_setting(window.store, "default_agency", "Old Fictional Service")
+    dialog = SettingsDialog(window.store, window)
+    assert dialog.agency.text() == "Old Fictional Service"
+    dialog.save()
+    assert window.store.owner().agency == "Old Fictional Service"
 
 
 def test_bad_passphrase_change_saves_nothing(qtbot, window):
