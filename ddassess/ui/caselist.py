@@ -64,6 +64,7 @@ class CaseTableModel(QAbstractTableModel):
     ``attach`` gives it the store, and only then can it fetch more or run a query."""
 
     cleared = Signal()  # every decrypted row dropped (the store is being locked)
+    sort_wanted = Signal(str, bool)  # a column header asked for this order (key, descending): the list runs it
 
     def __init__(self, store: Store | None, date_format: str = DATE_FORMAT, *, first: FirstPage | None = None) -> None:
         super().__init__()
@@ -172,12 +173,13 @@ class CaseTableModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorting is done by the store, off the GUI thread like a search (by name on 100,000
+        cases it takes a quarter of a second): the list asks for it (``sort_wanted``)."""
         if not 0 <= column < len(COLUMNS):
             return
         key = COLUMNS[column][0]
-        if key is None or self.store is None:
-            return
-        self.refresh(replace(self.query, sort=key, descending=order == Qt.SortOrder.DescendingOrder))
+        if key is not None:
+            self.sort_wanted.emit(key, order == Qt.SortOrder.DescendingOrder)
 
 
 class CaseListWidget(QWidget):
@@ -233,6 +235,8 @@ class CaseListWidget(QWidget):
         self._locked = False  # the rows were dropped on lock: show nothing more
         self._asked = first is None  # a search or filter is waiting for the store
         self.model.cleared.connect(self._forget)
+        self.sort_key, self.descending = "opened", True  # as the store gives it until a header is clicked
+        self.model.sort_wanted.connect(self._sort)
         self.search.textChanged.connect(self._typed)
         for box in (self.mine, self.risk, self.overdue, self.closed):
             box.toggled.connect(self.apply)
@@ -288,7 +292,8 @@ class CaseListWidget(QWidget):
         return [self.model.rows[r].case_id for r in rows]
 
     def current_query(self) -> CaseQuery:
-        return replace(self.model.query, text=self.search.text(), stage=self.stage.currentData() or "",
+        return replace(self.model.query, text=self.search.text(), sort=self.sort_key, descending=self.descending,
+                       stage=self.stage.currentData() or "",
                        lead_agency=self.lead.currentData() or "", risk_only=self.risk.isChecked(),
                        review_overdue=self.overdue.isChecked(), open_only=not self.closed.isChecked(),
                        coordinator_id=self.owner_id if self.mine.isChecked() else None)
@@ -301,6 +306,10 @@ class CaseListWidget(QWidget):
         self.model.refresh(self.current_query())
         self._show_count()
         self.searched.emit()
+
+    def _sort(self, key: str, descending: bool) -> None:
+        self.sort_key, self.descending = key, descending
+        self._typed()  # run as a search is: off the GUI thread, the newest wish winning
 
     def _wait_for_store(self) -> None:
         """Asked for while the store opens: done as soon as it is open (``attach``)."""

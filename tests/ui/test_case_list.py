@@ -55,9 +55,16 @@ def test_paging_and_sorting(qtbot, window):
     while model.canFetchMore():
         model.fetchMore()
     assert len(model.rows) == 1000
-    model.sort(0)  # by case reference, ascending
-    refs = [model.data(model.index(i, 0)) for i in range(5)]
-    assert refs == sorted(refs) and len(model.rows) == PAGE
+    with qtbot.waitSignal(model.sort_wanted) as asked:  # the view asks; the list sorts off the GUI thread
+        model.sort(0)
+    assert asked.args == ["ref", False]
+    cl = window.case_list
+    cl.apply()
+    cl.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # by case reference
+    assert cl._searching and cl.model.query.sort == "opened"  # asked of the store; the GUI thread goes on
+    qtbot.waitUntil(lambda: cl.model.query.sort == "ref" and not cl._searching, timeout=5000)
+    refs = [cl.model.data(cl.model.index(i, 0)) for i in range(5)]
+    assert refs == sorted(refs) and len(cl.model.rows) == PAGE and refs[0] == "BENCH-000000"
 
 
 def test_lead_agency_and_my_cases_filters(qtbot, window):
@@ -127,11 +134,13 @@ def test_sorting_by_stage_follows_the_pathway(qtbot, window):
     cl.apply()
     stage_column = 4
     cl.table.sortByColumn(stage_column, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(lambda: cl.model.query.sort == "stage" and not cl._searching, timeout=5000)
     shown = [cl.model.data(cl.model.index(i, stage_column)) for i in range(cl.model.rowCount())]
     pathway = [STAGE_LABELS[s] for s in PATHWAY_STAGES[:7]]
     assert list(dict.fromkeys(shown)) == pathway  # referral first, discharge last: not alphabetical
     assert pathway != sorted(pathway)
     cl.table.sortByColumn(stage_column, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: cl.model.query.descending and not cl._searching, timeout=5000)
     shown = [cl.model.data(cl.model.index(i, stage_column)) for i in range(cl.model.rowCount())]
     assert list(dict.fromkeys(shown)) == pathway[::-1]
 
@@ -275,9 +284,10 @@ def test_sorting_while_a_search_runs_keeps_the_sort(qtbot, window):
     cl = window.case_list
     _search(qtbot, cl, "Fictional")
     answer = first_page(window.store, cl.current_query(), PAGE, COUNT_CAP)  # in flight, newest first
-    cl.table.sortByColumn(NAME_COLUMN, Qt.SortOrder.AscendingOrder)  # the user sorts by name meanwhile
-    cl._searching = True
-    cl._found(answer)
+    cl._searching = True  # that search is still running when the user sorts by name
+    cl.table.sortByColumn(NAME_COLUMN, Qt.SortOrder.AscendingOrder)
+    cl._found(answer)  # its answer, in the old order, is not shown: the sort is asked of the store
+    qtbot.waitUntil(lambda: cl.model.query.sort == "name" and not cl._searching, timeout=5000)
     assert [r.name for r in cl.model.rows] == ["Alpha Fictional", "Bravo Fictional", "Charlie Fictional"]
 
 
