@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -33,6 +34,8 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy import text as text_clause
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import Join
 
 from ddassess.domain.models import PATHWAY_STAGES, search_key
 from ddassess.domain.nhs import normalise_nhs_number
@@ -226,13 +229,37 @@ def list_cases(store: Store, q: CaseQuery, offset: int, limit: int) -> list[Case
     return _list(store, q, search, _list_plan(matches), offset, limit)
 
 
+class PeopleFirst(Join):
+    """``people CROSS JOIN cases``: SQLite keeps the tables in this order (its planner would
+    start from cases and sort them all). Sorting every case by a person's name or date of
+    birth then walks that person index and stops at the page: 10 ms on 100,000 cases, not 200."""
+
+    inherit_cache = True
+
+
+@compiles(PeopleFirst, "sqlite")
+def _people_first(join: PeopleFirst, compiler, **kw: Any) -> str:  # type: ignore[no-untyped-def]
+    kw["asfrom"] = True
+    return (f"{compiler.process(join.left, **kw)} CROSS JOIN {compiler.process(join.right, **kw)} "
+            f"ON {compiler.process(join.onclause, **kw)}")
+
+
+PERSON_SORTS = {"name", "dob"}  # sorts by a column of people, which has an index for each
+
+
 def list_statement(q: CaseQuery, search: _Search | None, plan: str, offset: int, limit: int) -> Select:
     column = SORTABLE.get(q.sort, CaseRecord.opened_on)
     # The tie-break runs the same way as the sort, so one index serves both.
     order, tie = (column.desc(), CaseRecord.id.desc()) if q.descending else (column.asc(), CaseRecord.id.asc())
-    return _filtered(
-        select(*LIST_COLUMNS).join(PersonRecord), q, search, plan,
-    ).order_by(order, tie).offset(offset).limit(limit)
+    stmt = select(*LIST_COLUMNS)
+    if q.sort in PERSON_SORTS and search is None and not _narrowed(q):
+        # Most people have an open case: walking them in order finds a page at once. With a
+        # search or a narrowing filter, few cases match, and starting from those is quicker.
+        stmt = stmt.select_from(PeopleFirst(PersonRecord.__table__, CaseRecord.__table__,
+                                            PersonRecord.id == CaseRecord.person_id))
+    else:
+        stmt = stmt.join(PersonRecord)
+    return _filtered(stmt, q, search, plan).order_by(order, tie).offset(offset).limit(limit)
 
 
 def _list(store: Store, q: CaseQuery, search: _Search | None, plan: str, offset: int, limit: int) -> list[CaseRow]:

@@ -26,11 +26,13 @@ class _Job(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self.fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the failure callback on the GUI thread
-            self.relay.done.emit(None, exc)
-        else:
-            self.relay.done.emit(result, None)
+            result, exc = self.fn(), None
+        except BaseException as error:  # noqa: BLE001 - handed to the failure callback on the GUI thread
+            result, exc = None, error
+        try:
+            self.relay.done.emit(result, exc)
+        except RuntimeError:  # the relay is gone: the application is closing, nobody waits for this
+            pass
 
 
 class Op:
