@@ -67,7 +67,16 @@ def look_at_start(unlocked: Unlocked) -> dict[str, Any]:
         look.update((key, json.loads(value)) for key, value in rows)
     except Exception:  # noqa: BLE001 - SQLite's errors (a damaged page), or a value that is not JSON
         return {key: DEFAULTS[key] for key in LOOK}
-    return look
+    return usable_look(look)
+
+
+def usable_look(look: dict[str, Any]) -> dict[str, Any]:
+    """The look settings with anything unusable (a hand-edited or damaged value) replaced by
+    the default, so drawing the window never fails on them."""
+    size, fmt = look.get("font_size"), look.get("date_format")
+    return {"font_size": size if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= 72
+            else DEFAULTS["font_size"],
+            "date_format": fmt if isinstance(fmt, str) and "%" in fmt and len(fmt) <= 40 else DEFAULTS["date_format"]}
 
 
 # The practitioner's own profile: role and service, printed with their signature on care

@@ -222,12 +222,12 @@ class MainWindow(QMainWindow):
             self.apply_settings()
 
     def apply_settings(self) -> None:
-        from ddassess.services.settings import LOOK, get_setting
+        from ddassess.services.settings import LOOK, get_setting, usable_look
 
         assert self.store is not None
         self.idle.setInterval(int(get_setting(self.store, "idle_lock_minutes")) * 60_000)
         self.idle.start()
-        self._apply_look({key: get_setting(self.store, key) for key in LOOK})
+        self._apply_look(usable_look({key: get_setting(self.store, key) for key in LOOK}))
 
     def _apply_look(self, look: dict[str, Any]) -> None:
         """The date format and the text size (0: the system's)."""
@@ -260,12 +260,17 @@ class MainWindow(QMainWindow):
         from ddassess.services.settings import look_at_start
         from ddassess.services.vault import finish_open
 
-        look = look_at_start(unlocked)  # as the practitioner set it, so nothing changes once open
-        self._apply_look(look)  # the text size first: the list sizes its columns with it
-        self._show_workspace(CaseListWidget(None, first=first_page_at_start(unlocked, PAGE, COUNT_CAP),
-                                            date_format=look["date_format"]))
-        self.statusBar().showMessage("Opening the store…")
         unwanted = self._opening = threading.Event()
+        self._waiting = unlocked  # until its opening starts; a lock before that releases it
+        try:
+            look = look_at_start(unlocked)  # as the practitioner set it, so nothing changes once open
+            self._apply_look(look)  # the text size first: the list sizes its columns with it
+            self._show_workspace(CaseListWidget(None, first=first_page_at_start(unlocked, PAGE, COUNT_CAP),
+                                                date_format=look["date_format"]))
+        except BaseException:
+            self._stop_opening()  # the key and the lock are not left behind
+            raise
+        self.statusBar().showMessage("Opening the store…")
 
         def finish() -> Store | None:
             store = finish_open(unlocked)
@@ -274,14 +279,12 @@ class MainWindow(QMainWindow):
                 return None
             return store
 
-        self._waiting = unlocked
-
         def start() -> None:
             if self._waiting is not unlocked:
                 return  # locked or closed before it started: already released
             self._waiting = None
-            Op(self, finish).success(lambda store: self._opened(unwanted, store)) \
-                    .failure(lambda exc: self._not_opened(unwanted, exc)).run()
+            op = Op(self, finish).success(lambda store: self._opened(unwanted, store))
+            op.failure(lambda exc: self._not_opened(unwanted, exc)).run()
 
         assert self.case_list is not None
         # Loading SQLAlchemy on another thread still takes turns at Python with this one: it
@@ -306,6 +309,7 @@ class MainWindow(QMainWindow):
         if unwanted.is_set():
             return
         self._opening = None
+        self._chosen = None  # not opened later, after some other unlock
         self._drop_workspace()
         self.statusBar().clearMessage()
         self.stack.setCurrentWidget(self.unlock_page)

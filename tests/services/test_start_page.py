@@ -144,3 +144,16 @@ def test_the_look_at_start_is_the_practitioner_s_own_settings(store, store_folde
             session.add(SettingRecord(practitioner_id=other.id, key="font_size", value_json="22"))
         expected = {key: get_setting(s, key) for key in LOOK}
     assert _look_at_start(store_folder) == expected == {"date_format": "%d/%m/%Y", "font_size": 15}
+
+
+def test_unusable_look_settings_fall_back_to_the_defaults(store, store_folder):
+    from ddassess.services.settings import DEFAULTS, LOOK, set_setting
+
+    set_setting(store, "font_size", "huge")  # hand-edited or damaged values: the window must still draw
+    set_setting(store, "date_format", 12)
+    store.close()
+    assert _look_at_start(store_folder) == {key: DEFAULTS[key] for key in LOOK}
+    with open_store(store_folder, Credentials(passphrase=PASSPHRASE)) as s:
+        set_setting(s, "font_size", 500)
+        set_setting(s, "date_format", "%d.%m.%Y")
+    assert _look_at_start(store_folder) == {"font_size": 0, "date_format": "%d.%m.%Y"}

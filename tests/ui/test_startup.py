@@ -324,3 +324,21 @@ def test_the_cases_show_in_the_practitioner_s_text_size_and_dates_before_the_sto
     assert QApplication.font().pointSize() == 17 and w.case_list is cl  # nothing changes once open
     assert cl.model.data(cl.model.index(0, 2)) == first.date_of_birth.isoformat()
     w.close()
+
+
+def test_a_damaged_look_setting_does_not_stop_the_window(qtbot, created, catalogue, store_folder, app_font):
+    from PySide6.QtWidgets import QApplication
+
+    from ddassess.services.settings import set_setting
+
+    size = QApplication.font().pointSize()
+    set_setting(created.store, "font_size", "huge")  # not a number: hand-edited, or from a damaged page
+    set_setting(created.store, "date_format", ["%d"])
+    _fictional_cases(created)
+    w = MainWindow(store_folder, catalogue)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    assert QApplication.font().pointSize() == size and w.case_list.model.date_format == "%d %b %Y"
+    assert w.case_list.model.rowCount() == 30
+    w.close()
