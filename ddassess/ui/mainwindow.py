@@ -288,9 +288,11 @@ class MainWindow(QMainWindow):
 
         assert self.case_list is not None
         # Loading SQLAlchemy on another thread still takes turns at Python with this one: it
-        # starts once the cases are painted, so it cannot hold their first paint back.
+        # starts once the cases are painted, so it cannot hold their first paint back; or
+        # after half a second if they are not painted (the window minimised or covered).
         if self.isVisible():
             AfterFirstPaint(self.case_list.table.viewport(), start)
+            QTimer.singleShot(500, self, start)
         else:
             start()
 

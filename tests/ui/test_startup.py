@@ -8,6 +8,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from store_helpers import PASSPHRASE
 
 from ddassess.keys import parse_recovery_key
@@ -288,7 +289,7 @@ def test_start_up_paints_the_cases_before_it_loads_sqlalchemy(created, store_fol
 
     _fictional_cases(created)
     child = Path(__file__).resolve().parents[1] / "support" / "start_child.py"
-    out = subprocess.run([sys.executable, str(child), str(store_folder), PASSPHRASE], env=subprocess_env,
+    out = subprocess.run([sys.executable, str(child), str(store_folder), PASSPHRASE], env=subprocess_env, check=False,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     seen = json.loads(out.stdout.strip().splitlines()[-1])
@@ -299,7 +300,6 @@ def test_start_up_paints_the_cases_before_it_loads_sqlalchemy(created, store_fol
 
 @pytest.fixture
 def app_font():
-    from PySide6.QtWidgets import QApplication
 
     font = QApplication.font()
     yield
@@ -308,7 +308,6 @@ def app_font():
 
 def test_the_cases_show_in_the_practitioner_s_text_size_and_dates_before_the_store_opens(
         qtbot, created, catalogue, store_folder, gate, app_font):
-    from PySide6.QtWidgets import QApplication
 
     from ddassess.services.settings import set_setting
 
@@ -327,7 +326,6 @@ def test_the_cases_show_in_the_practitioner_s_text_size_and_dates_before_the_sto
 
 
 def test_a_damaged_look_setting_does_not_stop_the_window(qtbot, created, catalogue, store_folder, app_font):
-    from PySide6.QtWidgets import QApplication
 
     from ddassess.services.settings import set_setting
 
@@ -341,4 +339,28 @@ def test_a_damaged_look_setting_does_not_stop_the_window(qtbot, created, catalog
     qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
     assert QApplication.font().pointSize() == size and w.case_list.model.date_format == "%d %b %Y"
     assert w.case_list.model.rowCount() == 30
+    w.close()
+
+
+def test_the_store_opens_even_if_the_cases_are_never_painted(qtbot, created, catalogue, store_folder):
+    """A window minimised or covered at start gets no paint: opening must not wait for one."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class NoListPaint(QObject):
+        def eventFilter(self, obj, event):  # type: ignore[no-untyped-def]  # noqa: N802
+            return event.type() == QEvent.Type.Paint and obj.parent() is not None \
+                and obj.parent().metaObject().className() == "QTableView"
+
+    _fictional_cases(created)
+    blind = NoListPaint()
+    app = QApplication.instance()
+    app.installEventFilter(blind)
+    try:
+        w = MainWindow(store_folder, catalogue)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+        assert w.case_list.model.rowCount() == 30
+    finally:
+        app.removeEventFilter(blind)
     w.close()
