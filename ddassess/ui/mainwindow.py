@@ -41,7 +41,6 @@ from ddassess.services.vault import store_exists
 from ddassess.ui.caselist import COUNT_CAP, PAGE, CaseListWidget
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op
-from ddassess.ui.setup_page import FirstRunPage
 from ddassess.ui.suspend import SuspendWatcher
 from ddassess.ui.unlock_page import UnlockPage
 
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
     from ddassess.services.vault import Store, Unlocked
     from ddassess.ui.autosave import DraftWriter
     from ddassess.ui.casepage import CasePage
+    from ddassess.ui.setup_page import FirstRunPage
 
 _INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
                  QEvent.Type.TabletPress, QEvent.Type.TouchBegin}
@@ -133,6 +133,8 @@ class MainWindow(QMainWindow):
         if store_exists(folder):
             self.show_unlock()
         else:
+            from ddassess.ui.setup_page import FirstRunPage  # only needed on the first run
+
             self.setup_page = FirstRunPage(folder)
             self.setup_page.store_ready.connect(self.unlocked)
             self.stack.addWidget(self.setup_page)
