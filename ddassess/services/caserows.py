@@ -92,8 +92,8 @@ def first_page_at_start(unlocked: Unlocked, limit: int, cap: int) -> FirstPage |
             conn.execute("COMMIT")
         finally:
             conn.close()
-    except Exception:  # noqa: BLE001 - SQLite's errors (a damaged page); see above
+        rows = [case_row([dt.date.fromisoformat(v) if i in _DATE_COLUMNS and v else v for i, v in enumerate(r)])
+                for r in raw]
+    except Exception:  # noqa: BLE001 - SQLite's errors (a damaged page), a date that is not one; see above
         return None
-    rows = [case_row([dt.date.fromisoformat(v) if i in _DATE_COLUMNS and v else v for i, v in enumerate(r)])
-            for r in raw]
     return FirstPage(CaseQuery(), n if n <= cap else None, rows)

@@ -11,11 +11,14 @@ imported by the functions that need it, not by this module.
 from __future__ import annotations
 
 import json
+import logging
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ddassess.store import Store, Unlocked
+
+log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {"idle_lock_minutes": 5, "date_format": "%d %b %Y", "font_size": 0}
 LOOK = ("date_format", "font_size")
@@ -35,11 +38,31 @@ def _owner_id(session, store: Store) -> int:  # type: ignore[no-untyped-def]
 
 
 def get_setting(store: Store, key: str) -> Any:
+    """The value saved, or the default when none is (or what is saved is not JSON)."""
     from ddassess.store.records import SettingRecord
 
     with store.read() as s:
         row = s.get(SettingRecord, (_owner_id(s, store), key))
-        return json.loads(row.value_json) if row else DEFAULTS.get(key)
+    if row is None:
+        return DEFAULTS.get(key)
+    try:
+        return json.loads(row.value_json)
+    except ValueError:
+        log.warning("setting %s is not readable; its default is used", key)
+        return DEFAULTS.get(key)
+
+
+# The numbers the window uses, and the range each must be in to be used.
+NUMBERS = {"idle_lock_minutes": (1, 60), "font_size": (0, 72)}
+
+
+def get_number(store: Store, key: str) -> int:
+    """A whole-number setting, or its default when what is saved is not one in range (a
+    hand-edited or damaged value must not stop the window or the settings dialog)."""
+    value, (low, high) = get_setting(store, key), NUMBERS[key]
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return value
+    return DEFAULTS[key]
 
 
 def set_setting(store: Store, key: str, value: Any) -> None:
@@ -74,7 +97,8 @@ def usable_look(look: dict[str, Any]) -> dict[str, Any]:
     """The look settings with anything unusable (a hand-edited or damaged value) replaced by
     the default, so drawing the window never fails on them."""
     size, fmt = look.get("font_size"), look.get("date_format")
-    return {"font_size": size if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= 72
+    low, high = NUMBERS["font_size"]
+    return {"font_size": size if isinstance(size, int) and not isinstance(size, bool) and low <= size <= high
             else DEFAULTS["font_size"],
             "date_format": fmt if isinstance(fmt, str) and "%" in fmt and len(fmt) <= 40 else DEFAULTS["date_format"]}
 
@@ -83,6 +107,7 @@ def usable_look(look: dict[str, Any]) -> dict[str, Any]:
 # plans and written into the signing certificates they are issued. --------------------------
 
 MAX_PROFILE_TEXT = 200
+LEGACY_AGENCY = "default_agency"
 _PROFILE_LABELS = {"role": "Your role", "agency": "Your service"}
 
 
@@ -104,7 +129,7 @@ def update_profile(store: Store, *, role: str, agency: str) -> bool:
 
     from ddassess.errors import InvalidInputError
     from ddassess.store import audit
-    from ddassess.store.records import PractitionerRecord
+    from ddassess.store.records import PractitionerRecord, SettingRecord
 
     problem = profile_problem(role=role, agency=agency)
     if problem:
@@ -112,6 +137,11 @@ def update_profile(store: Store, *, role: str, agency: str) -> bool:
     new = {"role": role.strip(), "agency": agency.strip()}
     with store.write() as s:
         me = s.scalars(select(PractitionerRecord).where(PractitionerRecord.uuid == store.owner_uuid)).one()
+        # Earlier versions kept an unused "default_agency" setting; the settings dialog offers
+        # it once for an empty service. Saved or not, it goes now, so it cannot come back.
+        legacy = s.get(SettingRecord, (me.id, LEGACY_AGENCY))
+        if legacy is not None:
+            s.delete(legacy)
         changes = audit.diff({"role": me.role, "agency": me.agency}, new)
         if not changes:
             return False

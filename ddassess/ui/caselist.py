@@ -248,6 +248,8 @@ class CaseListWidget(QWidget):
         self._show_count()
         if store is not None:
             self.attach(store)
+        elif first is None:  # the first page could not be read early: it is read once the store is open
+            self._wait_for_store()
 
     def attach(self, store: Store) -> None:
         """The store is open: fetch more as the view scrolls, and show what was asked for
@@ -263,6 +265,12 @@ class CaseListWidget(QWidget):
         if self._asked and not self._locked:
             self._asked = False
             self.apply()
+        elif self.model.canFetchMore() and self._at_bottom():  # scrolled down while the store opened
+            self.model.fetchMore()
+
+    def _at_bottom(self) -> bool:
+        bar = self.table.verticalScrollBar()
+        return bar.maximum() > 0 and bar.value() == bar.maximum()
 
     def _size_columns(self) -> None:
         """Widths from the font and typical values: sizing to contents would ask the model for

@@ -224,10 +224,10 @@ class MainWindow(QMainWindow):
             self.apply_settings()
 
     def apply_settings(self) -> None:
-        from ddassess.services.settings import LOOK, get_setting, usable_look
+        from ddassess.services.settings import LOOK, get_number, get_setting, usable_look
 
         assert self.store is not None
-        self.idle.setInterval(int(get_setting(self.store, "idle_lock_minutes")) * 60_000)
+        self.idle.setInterval(get_number(self.store, "idle_lock_minutes") * 60_000)
         self.idle.start()
         self._apply_look(usable_look({key: get_setting(self.store, key) for key in LOOK}))
 
@@ -273,6 +273,7 @@ class MainWindow(QMainWindow):
             self._stop_opening()  # the key and the lock are not left behind
             raise
         self.statusBar().showMessage("Opening the store…")
+        self.lock_action.setEnabled(True)  # cases are on screen: Ctrl+L must hide them (lock() stops the opening)
 
         def finish() -> Store | None:
             store = finish_open(unlocked)
@@ -357,9 +358,9 @@ class MainWindow(QMainWindow):
         chosen, self._chosen = self._chosen, None
         if places.tabs:
             self._reopen(places)
-        elif chosen is not None:
+        if chosen is not None:  # opened in the list while the store opened
             self.open_case(chosen)
-        else:
+        elif not places.tabs:
             self._offer_recovery()
 
     def _forget_first_run(self) -> None:

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 
 from ddassess.errors import UserFacingError
 from ddassess.services.settings import (
+    LEGACY_AGENCY,
     MAX_PROFILE_TEXT,
+    get_number,
     get_setting,
     profile_problem,
     set_setting,
@@ -54,7 +56,7 @@ class SettingsDialog(QDialog):
         self.idle = QSpinBox()
         self.idle.setRange(1, 60)
         self.idle.setSuffix(" minutes")
-        self.idle.setValue(int(get_setting(store, "idle_lock_minutes")))
+        self.idle.setValue(get_number(store, "idle_lock_minutes"))
         self.date_format = QComboBox()
         for fmt, example in DATE_FORMATS:
             self.date_format.addItem(example, fmt)
@@ -63,7 +65,7 @@ class SettingsDialog(QDialog):
         self.font_size.setRange(0, 24)
         self.font_size.setSpecialValueText("System default")
         self.font_size.setSuffix(" pt")
-        self.font_size.setValue(int(get_setting(store, "font_size") or 0))
+        self.font_size.setValue(get_number(store, "font_size"))
         for label, w in (("Lock after", self.idle), ("Dates", self.date_format), ("Text size", self.font_size)):
             w.setAccessibleName(label)
             form.addRow(label, w)
@@ -75,7 +77,8 @@ class SettingsDialog(QDialog):
         self.role = QLineEdit(me.role if me else "")
         # Earlier versions kept a "default agency" setting that nothing used: it fills an
         # empty service here, and becomes the profile's when saved.
-        self.agency = QLineEdit((me.agency if me else "") or get_setting(store, "default_agency") or "")
+        legacy = get_setting(store, LEGACY_AGENCY)
+        self.agency = QLineEdit((me.agency if me else "") or (legacy if isinstance(legacy, str) else ""))
         for label, w, tip in (("Your role", self.role, "Printed with your signature on care plans."),
                               ("Your service", self.agency, ("Printed with your signature on care plans, and put in "
                                                              "the signing certificates you are issued."))):

@@ -15,8 +15,8 @@ def test_qt_calls_that_return_nothing_leave_none_alone(qtbot):
     label = QLabel()
     qtbot.addWidget(label)
     before = sys.getrefcount(None)
-    for i in range(5000):
+    for i in range(1000):  # few enough that a bad release fails here rather than aborting the run
         label.setText("x" if i % 2 else "y")
         label.update()
     leaked = before - sys.getrefcount(None)
-    assert abs(leaked) < 500, f"{leaked} references to None lost in 10,000 Qt calls: this PySide6 release is unsafe"
+    assert abs(leaked) < 500, f"{leaked} references to None lost in 2,000 Qt calls: this PySide6 release is unsafe"

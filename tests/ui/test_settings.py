@@ -143,3 +143,38 @@ def test_a_new_recovery_key_not_confirmed_changes_nothing(qtbot, window, created
     assert window.store is None
     assert "old recovery key still works" in dialog.message.text()
     open_store(window.unlock_page.folder, Credentials(recovery_key=created.recovery_key)).close()
+
+
+def test_a_cleared_service_does_not_come_back_from_the_old_setting(qtbot, window):
+    from ddassess.services.settings import set_setting, update_profile
+
+    update_profile(window.store, role="Worker", agency="")
+    set_setting(window.store, "default_agency", "Old Fictional Service")
+    SettingsDialog(window.store, window).save()  # offered once, and taken
+    assert window.store.owner().agency == "Old Fictional Service"
+    assert get_setting(window.store, "default_agency") is None  # gone with that save
+    dialog = SettingsDialog(window.store, window)
+    dialog.agency.clear()  # the practitioner clears it
+    dialog.save()
+    again = SettingsDialog(window.store, window)
+    assert again.agency.text() == ""
+    again.save()  # changing something else later does not bring it back
+    assert window.store.owner().agency == ""
+
+
+def test_damaged_setting_values_do_not_stop_the_window_or_this_dialog(qtbot, window):
+    from ddassess.services.settings import set_setting
+
+    set_setting(window.store, "font_size", "huge")
+    set_setting(window.store, "idle_lock_minutes", -3)
+    set_setting(window.store, "date_format", 14)
+    conn = window.store.raw_connection()
+    conn.execute("UPDATE practitioner_settings SET value_json = '{damaged' WHERE key = 'date_format'")
+    conn.close()
+    assert get_setting(window.store, "date_format") == "%d %b %Y"  # not JSON: the default
+    window.apply_settings()
+    assert window.idle.interval() == 5 * 60_000 and window.case_list.model.date_format == "%d %b %Y"
+    dialog = SettingsDialog(window.store, window)  # the screen that can repair them opens
+    assert dialog.font_size.value() == 0 and dialog.idle.value() == 5
+    dialog.save()
+    assert get_setting(window.store, "font_size") == 0 and get_setting(window.store, "idle_lock_minutes") == 5

@@ -364,3 +364,84 @@ def test_the_store_opens_even_if_the_cases_are_never_painted(qtbot, created, cat
     finally:
         app.removeEventFilter(blind)
     w.close()
+
+
+def test_ctrl_l_locks_while_the_store_opens(qtbot, created, catalogue, store_folder, gate):
+    w = _shown_while_opening(qtbot, created, catalogue, store_folder)
+    assert w.lock_action.isEnabled()  # cases are on screen: they can be hidden at once
+    qtbot.keyClick(w, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert w.stack.currentWidget() is w.unlock_page and w.case_list is None
+    w.close()
+
+
+def test_a_case_chosen_while_the_store_opens_opens_beside_the_tabs_brought_back(qtbot, window, monkeypatch):
+    """After a lock with a case open, unlocking brings that tab back; a case opened in the
+    list while the store reopens must open too."""
+    import threading
+
+    from bulk import populate
+
+    from ddassess.services import vault
+
+    conn = window.store.raw_connection()
+    populate(conn, 30, 0)
+    conn.close()
+    window.case_list.apply()
+    before = window.case_list.model.rows[0].case_id
+    window.open_case(before)
+    window.lock()
+    held, real = threading.Event(), vault.finish_open
+    monkeypatch.setattr(vault, "finish_open", lambda u: (held.wait(20), real(u))[1])
+    page = window.unlock_page
+    page.passphrase.setText(PASSPHRASE)
+    page.unlock()
+    qtbot.waitUntil(lambda: window.case_list is not None and window.case_list.model.rowCount() == 30,
+                    timeout=10_000)
+    cl = window.case_list
+    wanted = cl.model.rows[5].case_id
+    cl.table.setFocus()
+    cl.table.setCurrentIndex(cl.model.index(5, 0))
+    qtbot.keyClick(cl.table, Qt.Key.Key_Return)
+    held.set()
+    qtbot.waitUntil(lambda: window.store is not None and window.workspace.count() == 3, timeout=10_000)
+    assert [window.workspace.widget(i).case_id for i in (1, 2)] == [before, wanted]
+    assert window.workspace.currentWidget().case_id == wanted
+
+
+def test_when_the_first_page_cannot_be_read_early_the_list_says_it_follows(
+        qtbot, created, catalogue, store_folder, gate):
+    from bulk import populate
+
+    conn = created.store.raw_connection()
+    populate(conn, 30, 0)
+    conn.execute("UPDATE people SET date_of_birth = '3rd June' WHERE id = (SELECT max(id) FROM people)")
+    conn.close()  # one person's date of birth is not a date: the early read gives up, and says so
+    created.store.close()
+    w = MainWindow(store_folder, catalogue)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.case_list is not None, timeout=10_000)
+    assert w.case_list.model.rowCount() == 0
+    assert w.case_list.count.text().startswith("Opening the store…")  # not "0 cases"
+    w.close()
+
+
+def test_rows_below_the_first_page_load_once_the_store_is_open(qtbot, created, catalogue, store_folder, gate):
+    from bulk import populate
+
+    conn = created.store.raw_connection()
+    populate(conn, 250, 0)
+    conn.close()
+    created.store.close()
+    w = MainWindow(store_folder, catalogue)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitUntil(lambda: w.case_list is not None and w.case_list.model.rowCount() == 200, timeout=10_000)
+    w.case_list.table.scrollToBottom()  # the user scrolls to the end of the first page meanwhile
+    qtbot.wait(50)
+    assert w.case_list.model.rowCount() == 200
+    gate.set()
+    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: w.case_list.model.rowCount() == 250, timeout=5000)
+    w.close()
