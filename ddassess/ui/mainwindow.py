@@ -315,6 +315,7 @@ class MainWindow(QMainWindow):
             return
         self._opening = None
         self._chosen = None  # not opened later, after some other unlock
+        self._enable(False)
         self._drop_workspace()
         self.statusBar().clearMessage()
         self.stack.setCurrentWidget(self.unlock_page)
@@ -521,6 +522,7 @@ class MainWindow(QMainWindow):
             self._waiting.release()
             self._waiting = None
         self._chosen = None
+        self._enable(False)  # Lock was on while the cases showed
         self._drop_workspace()
         return True
 

@@ -371,6 +371,7 @@ def test_ctrl_l_locks_while_the_store_opens(qtbot, created, catalogue, store_fol
     assert w.lock_action.isEnabled()  # cases are on screen: they can be hidden at once
     qtbot.keyClick(w, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert w.stack.currentWidget() is w.unlock_page and w.case_list is None
+    assert not w.lock_action.isEnabled()  # locked: nothing to lock until the next unlock
     w.close()
 
 
