@@ -8,8 +8,9 @@ good for a plain connection. ``store.finish_open`` then builds the ``Store`` (SQ
 about 400 ms to import) and records the unlock in the audit trail.
 
 The client uses the gap: it shows the first page of cases from an ``Unlocked`` while
-SQLAlchemy loads on another thread (``services.startup``), so a practitioner sees their
-cases about half a second sooner. ``open_store`` does both halves at once.
+SQLAlchemy loads on another thread (``ui.mainwindow.MainWindow.opening``), so a
+practitioner sees their cases about half a second sooner. ``open_store`` does both halves
+at once.
 
 Opening tells every failure apart, in this order, and changes no file when it fails:
 no store, not a store, newer key file, already open, wrong passphrase / recovery key,
