@@ -59,7 +59,11 @@ NUMBERS = {"idle_lock_minutes": (1, 60), "font_size": (0, 72)}
 def get_number(store: Store, key: str) -> int:
     """A whole-number setting, or its default when what is saved is not one in range (a
     hand-edited or damaged value must not stop the window or the settings dialog)."""
-    value, (low, high) = get_setting(store, key), NUMBERS[key]
+    return _usable_number(key, get_setting(store, key))
+
+
+def _usable_number(key: str, value: Any) -> int:
+    low, high = NUMBERS[key]
     if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
         return value
     return DEFAULTS[key]
@@ -96,10 +100,8 @@ def look_at_start(unlocked: Unlocked) -> dict[str, Any]:
 def usable_look(look: dict[str, Any]) -> dict[str, Any]:
     """The look settings with anything unusable (a hand-edited or damaged value) replaced by
     the default, so drawing the window never fails on them."""
-    size, fmt = look.get("font_size"), look.get("date_format")
-    low, high = NUMBERS["font_size"]
-    return {"font_size": size if isinstance(size, int) and not isinstance(size, bool) and low <= size <= high
-            else DEFAULTS["font_size"],
+    fmt = look.get("date_format")
+    return {"font_size": _usable_number("font_size", look.get("font_size")),
             "date_format": fmt if isinstance(fmt, str) and "%" in fmt and len(fmt) <= 40 else DEFAULTS["date_format"]}
 
 

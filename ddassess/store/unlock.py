@@ -58,7 +58,8 @@ class Unlocked:
     """A store whose key is unwrapped and proven, and whose lock this process holds.
 
     Exactly one of two things must follow: ``store.finish_open`` (which takes the key and
-    the lock over, into a ``Store``) or ``release`` (which drops both). ``connect`` gives a
+    the lock over, into a ``Store``) or ``release`` (which drops both; leaving a ``with``
+    block releases). ``connect`` gives a
     plain keyed connection meanwhile; after either, it refuses (``StoreClosedError``).
     """
 
@@ -85,6 +86,12 @@ class Unlocked:
         if not self._keys.cleared:
             self._keys.clear()
             self.lock.release()
+
+    def __enter__(self) -> Unlocked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()  # nothing, once a Store has taken the key and the lock
 
 
 def store_exists(folder: Path) -> bool:

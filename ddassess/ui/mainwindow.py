@@ -313,10 +313,7 @@ class MainWindow(QMainWindow):
         stays on screen, and the unlock page says why."""
         if unwanted.is_set():
             return
-        self._opening = None
-        self._chosen = None  # not opened later, after some other unlock
-        self._enable(False)
-        self._drop_workspace()
+        self._stop_opening()  # a case chosen meanwhile is not opened after some later unlock
         self.statusBar().clearMessage()
         self.stack.setCurrentWidget(self.unlock_page)
         self.unlock_page.failed(exc)
@@ -512,8 +509,9 @@ class MainWindow(QMainWindow):
                 hint="Unlock and check the form; the message before this one said why the save failed.")))
 
     def _stop_opening(self) -> bool:
-        """While the store is still opening (the list already shown): drop the list, and the
-        store as soon as it is open. False if nothing was opening."""
+        """While the store is still opening (the list already shown), or when its opening
+        failed: drop the list, and the store as soon as it is open. False if nothing was
+        opening."""
         if self._opening is None:
             return False
         self._opening.set()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from bulk import populate as bulk_populate
 from sqlalchemy.dialects import sqlite
-from store_helpers import PASSPHRASE
+from store_helpers import PASSPHRASE, damage_table
 
 from ddassess.errors import StoreClosedError
 from ddassess.formengine import load_catalogue
@@ -64,11 +64,8 @@ def test_the_start_page_is_the_page_the_open_store_gives(store, store_folder, ex
     open_cases = _store_with_every_kind_of_case(store_folder, store, extra)
     store.close()
     expected = _page_once_open(store_folder)
-    unlocked = unlock(store_folder, Credentials(passphrase=PASSPHRASE))
-    try:
+    with unlock(store_folder, Credentials(passphrase=PASSPHRASE)) as unlocked:
         page = caserows.first_page_at_start(unlocked, PAGE, CAP)
-    finally:
-        unlocked.release()
     assert page is not None
     assert page == expected
     assert page.total == (None if extra else open_cases)  # past the cap: "more than 1,000"
@@ -102,30 +99,17 @@ def test_released_or_taken_keys_read_nothing_and_the_lock_is_freed(store, store_
 
 def test_a_damaged_case_table_gives_no_start_page_rather_than_a_crash(store, store_folder):
     demo.populate(store, load_catalogue(FORMS), people=5)
-    conn = store.raw_connection()
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'cases'").fetchone()[0]
-    conn.close()
     store.close()
-    db = store_folder / "ddassess.db"
-    data = bytearray(db.read_bytes())
-    for i in range(200, 260):
-        data[(root - 1) * 4096 + i] ^= 0xFF
-    db.write_bytes(bytes(data))
-    unlocked = unlock(store_folder, Credentials(passphrase=PASSPHRASE))
-    try:
+    damage_table(store_folder, "cases")
+    with unlock(store_folder, Credentials(passphrase=PASSPHRASE)) as unlocked:
         assert caserows.first_page_at_start(unlocked, PAGE, CAP) is None
-    finally:
-        unlocked.release()
 
 
 def _look_at_start(folder: Path) -> dict:
     from ddassess.services.settings import look_at_start
 
-    unlocked = unlock(folder, Credentials(passphrase=PASSPHRASE))
-    try:
+    with unlock(folder, Credentials(passphrase=PASSPHRASE)) as unlocked:
         return look_at_start(unlocked)
-    finally:
-        unlocked.release()
 
 
 def test_the_look_at_start_is_the_practitioner_s_own_settings(store, store_folder):

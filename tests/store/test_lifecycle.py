@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from sqlalchemy import select, text
-from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER, file_digests
+from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER, damage_table, file_digests
 
 from ddassess import errors
 from ddassess.domain.models import PersonDetails
@@ -119,22 +119,9 @@ def test_concurrent_creates_leave_exactly_one_store(store_folder):
     s.close()
 
 
-def _flip_page(folder, table: str) -> None:
-    s = open_store(folder, Credentials(passphrase=PASSPHRASE))
-    conn = s.raw_connection()
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
-    conn.close()
-    s.close()
-    db = folder / "ddassess.db"
-    data = bytearray(db.read_bytes())
-    for i in range(200, 260):
-        data[(root - 1) * 4096 + i] ^= 0xFF
-    db.write_bytes(bytes(data))
-
-
 def test_damage_that_the_unlock_event_meets_is_corrupt_not_a_crash(store, store_folder, caplog):
     store.close()
-    _flip_page(store_folder, "audit_events")
+    damage_table(store_folder, "audit_events")
     before = file_digests(store_folder)
     for _ in range(2):  # the second attempt proves the lock was released by the first
         with pytest.raises(errors.CorruptStoreError) as info:
@@ -151,7 +138,7 @@ def test_store_check_reports_damage_that_stops_unlock(store, store_folder, monke
     from ddassess.cli import main
 
     store.close()
-    _flip_page(store_folder, "audit_events")
+    damage_table(store_folder, "audit_events")
     before = file_digests(store_folder)
     monkeypatch.setenv("DDASSESS_PASSPHRASE", PASSPHRASE)
     assert main(["store", "check"]) == 8

@@ -23,3 +23,19 @@ def file_digests(folder: Path) -> dict[str, str]:
 
 # The passphrase of the committed fixture stores (tests/store/fixtures/schema-*).
 FIXTURE_PASSPHRASE = "fixture passphrase for old schemas"
+
+
+def damage_table(folder: Path, table: str) -> None:
+    """Flip 60 bytes in the first page of ``table`` of the (closed) store in ``folder``, as a
+    failing disk would: the key still opens the file, that page no longer decrypts."""
+    from ddassess.store import Credentials, open_store
+
+    with open_store(folder, Credentials(passphrase=PASSPHRASE)) as store:
+        conn = store.raw_connection()
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+        conn.close()
+    db = folder / "ddassess.db"
+    data = bytearray(db.read_bytes())
+    for i in range(200, 260):
+        data[(root - 1) * 4096 + i] ^= 0xFF
+    db.write_bytes(bytes(data))

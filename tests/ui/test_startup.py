@@ -9,7 +9,7 @@ import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-from store_helpers import PASSPHRASE
+from store_helpers import PASSPHRASE, damage_table
 
 from ddassess.keys import parse_recovery_key
 from ddassess.store import Credentials, open_store
@@ -257,16 +257,7 @@ def test_a_store_unlocked_but_damaged_says_so_and_shows_no_case(qtbot, created, 
     """The unlock event meets a damaged audit page: the first page may already be on screen,
     so it must go, and the unlock page say what is wrong."""
     _fictional_cases(created)
-    s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
-    conn = s.raw_connection()
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'audit_events'").fetchone()[0]
-    conn.close()
-    s.close()
-    db = store_folder / "ddassess.db"
-    data = bytearray(db.read_bytes())
-    for i in range(200, 260):
-        data[(root - 1) * 4096 + i] ^= 0xFF
-    db.write_bytes(bytes(data))
+    damage_table(store_folder, "audit_events")
     w = MainWindow(store_folder, catalogue)
     qtbot.addWidget(w)
     w.show()
