@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 # Before anything can create a QApplication.
@@ -17,7 +18,48 @@ import keyring  # noqa: E402
 import pytest  # noqa: E402
 from memory_keyring import InMemoryKeyring  # noqa: E402
 
+_BEFORE = pytest.StashKey[set]()
+
 REPO = Path(__file__).resolve().parent.parent
+
+# Hypothesis keeps no example database and its other files (a cache of the constants in
+# the code under test) in a temporary folder: by default it writes .hypothesis/ into the
+# folder the tests run from, and tests write only under temporary folders.
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+
+_HYPOTHESIS_HOME = tempfile.TemporaryDirectory(prefix="ddassess-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME.name)
+hypothesis_settings.register_profile("ddassess", database=None)
+hypothesis_settings.load_profile("ddassess")
+
+# What the test run may leave in the source tree: the virtual environment, the editable
+# install's metadata, bytecode. Anything else new there at the end fails the run.
+_OURS = {".git", ".venv", ".ci-venv", "__pycache__", ".pytest_cache"}
+
+
+def _tree_files() -> set[str]:
+    found = set()
+    for folder, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if d not in _OURS and not d.endswith(".egg-info")]
+        found.update(os.path.relpath(os.path.join(folder, f), REPO) for f in files if not f.endswith(".pyc"))
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_BEFORE] = _tree_files()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_BEFORE, None)
+    if before is None:
+        return
+    written = sorted(_tree_files() - before)
+    if written:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"ERROR: the tests wrote into the source tree: {', '.join(written[:10])}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)

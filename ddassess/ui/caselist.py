@@ -234,6 +234,11 @@ class CaseListWidget(QWidget):
         self._searching = False  # a search is running off the GUI thread
         self._locked = False  # the rows were dropped on lock: show nothing more
         self._asked = first is None  # a search or filter is waiting for the store
+        # The user reached the end of the rows while the store was opening: the next page is
+        # fetched once it is open. Remembered when it happens, because the bar's position
+        # and range may change before then (the rows are laid out again, a bar appears).
+        self._reached_end = False
+        self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.model.cleared.connect(self._forget)
         self.sort_key, self.descending = "opened", True  # as the store gives it until a header is clicked
         self.model.sort_wanted.connect(self._sort)
@@ -265,12 +270,13 @@ class CaseListWidget(QWidget):
         if self._asked and not self._locked:
             self._asked = False
             self.apply()
-        elif self.model.canFetchMore() and self._at_bottom():  # scrolled down while the store opened
+        elif self.model.canFetchMore() and self._reached_end:  # scrolled down while the store opened
             self.model.fetchMore()
+        self._reached_end = False
 
-    def _at_bottom(self) -> bool:
-        bar = self.table.verticalScrollBar()
-        return bar.maximum() > 0 and bar.value() == bar.maximum()
+    def _scrolled(self, value: int) -> None:
+        if self.model.store is None and value > 0 and value >= self.table.verticalScrollBar().maximum():
+            self._reached_end = True
 
     def _size_columns(self) -> None:
         """Widths from the font and typical values: sizing to contents would ask the model for

@@ -40,7 +40,7 @@ from ddassess.errors import UserFacingError
 from ddassess.services.vault import store_exists
 from ddassess.ui.caselist import COUNT_CAP, PAGE, CaseListWidget
 from ddassess.ui.errors import show_error
-from ddassess.ui.ops import Op
+from ddassess.ui.ops import Op, disown_within
 from ddassess.ui.suspend import SuspendWatcher
 from ddassess.ui.unlock_page import UnlockPage
 
@@ -534,6 +534,9 @@ class MainWindow(QMainWindow):
 
     def _drop_workspace(self) -> None:
         """Every decrypted view and every reference to the store goes."""
+        for widget in (self.case_list, self.workspace):
+            if widget is not None:  # a search or read still running lets go of the store
+                disown_within(widget)
         if self.writer is not None:
             self.writer.stop()
             self.writer = None

@@ -10,6 +10,7 @@ else is downloaded. About 20 seconds.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -39,7 +40,10 @@ def _run(cmd, **kw):
 @pytest.mark.slow
 def test_a_wheel_install_finds_its_forms_and_fonts(tmp_path, subprocess_env):
     wheels = tmp_path / "wheels"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)])
+    source = tmp_path / "source"  # setuptools writes build/ beside the sources: not in the tree under test
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", ".ci-venv", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", "tests"))
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)])
     wheel = next(wheels.glob("ddassess-*.whl"))
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)])

@@ -39,10 +39,21 @@ w = MainWindow(folder, catalogue)
 w.resize(1200, 800)
 w.show()
 
+def geometry():
+    return [(x.objectName(), x.geometry().getRect()) for x in [w, *w.findChildren(QWidget)] if x.isVisible()]
+
 def settle(seconds=0.3):
-    end = time.time() + seconds
+    """Until every visible widget has kept its place and size for ``seconds``: laying out a
+    new screen takes several passes (the window grows to its new minimum size last), and a
+    loaded machine may need more than a fixed pause for them."""
+    end, last, still_since = time.time() + 30, None, time.time()
     while time.time() < end:
         app.processEvents()
+        now = geometry()
+        if now != last:
+            last, still_since = now, time.time()
+        elif time.time() - still_since >= seconds:
+            return
         time.sleep(0.01)
 
 def clipped(root: QWidget, where: str) -> list[str]:
