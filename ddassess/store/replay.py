@@ -8,9 +8,12 @@ they say it has (the last value each field was set to, deleted or not) and compa
 its row. Memory holds one record's events at a time (plus the ids of amended responses);
 SQLite sorts the events itself, spilling to its (encrypted) temporary store when large.
 
-A field is compared once any event has set it: stores made before every field was
-audited keep fields no event mentions unchecked (docs/store-check.md says which). The
-problems name the kind, the record's id and the fields, never a value.
+A field is compared once any event has set it. Stores created by this version say so in
+their creation event (``audit.AUDIT_FORMAT``): there every record must have events. In a
+store made by an earlier version, whose releases did not audit every record under its
+uuid, a row without events and events naming no id the app now writes are not reported,
+and fields no event mentions stay unchecked (docs/store-check.md). The problems name the
+kind, the record's id and the fields, never a value.
 """
 
 from __future__ import annotations
@@ -97,7 +100,6 @@ class Kind:
     rows_sql: str  # first column the record's id, in the order the events are sorted
     fields: tuple[str, ...]
     apply: Apply
-    needs_events: bool = True  # False: rows without events are not reported (older stores)
 
 
 PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "nhs_number", "gender", "address",
@@ -131,7 +133,7 @@ KINDS = (
     Kind("setting", "setting",
          "SELECT p.uuid || '/' || s.key AS id, s.value_json AS value FROM practitioner_settings AS s "
          "JOIN practitioners AS p ON p.id = s.practitioner_id ORDER BY 1",
-         ("value",), _apply_fields(("value",)), needs_events=False),
+         ("value",), _apply_fields(("value",))),
     Kind("signing-authority", "signing authority",
          "SELECT fingerprint, name FROM signing_authorities ORDER BY fingerprint", ("name",), _apply_fields(("name",))),
     Kind("signing-identity", "signing identity",
@@ -234,14 +236,14 @@ class Replay:
         self.records += 1
         what = f"{kind.label} {shown_id(rid)}"
         if not events:
-            if kind.needs_events or self.strict:
+            if self.strict:
                 self.problems.append(f"{what} has no audit events: it was added outside ddassess")
             return
         state = self._replay(kind, rid, events)
         if state is None:
             return
         if row is None:
-            if not state.deleted:
+            if not state.deleted and (self.strict or _SAFE_ID.fullmatch(rid)):
                 self.problems.append(f"{what} is gone, but its audit events do not record its deletion "
                                      "(it was deleted outside ddassess)")
             return

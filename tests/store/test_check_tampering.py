@@ -259,3 +259,31 @@ def test_garbage_kind_is_not_repeated_in_the_report(case_store):
     assert f"audit event {seq} (an event of unknown kind) cannot be read: its time is missing or not a date and " \
            "time with a time zone" in problems, problems
     assert not any("Mallory" in p for p in problems)
+
+
+# --- a store made by an earlier version: what it recorded is still checked ------------------
+
+
+def test_a_store_from_an_earlier_version_is_checked_as_far_as_its_trail_goes(tmp_path):
+    """Its rows without events (earlier releases did not audit every record under its uuid)
+    are not reported; a record made since, edited or deleted beside the trail, is."""
+    import shutil
+    from pathlib import Path
+
+    from store_helpers import FIXTURE_PASSPHRASE
+
+    from ddassess.store import Credentials, open_store
+
+    folder = tmp_path / "store"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "schema-0003", folder)
+    with open_store(folder, Credentials(passphrase=FIXTURE_PASSPHRASE)) as old:
+        assert check_store(old).ok, check_store(old).problems
+        after = cases.register_person(old, PersonDetails(*NAME, dt.date(1980, 5, 17)))
+        also = cases.register_person(old, PersonDetails("Another", "Fictional", dt.date(1981, 6, 18)))
+        _sql(old, ("UPDATE people SET given_name = 'Mallory' WHERE uuid = ?", (after.uuid,)),
+             ("DELETE FROM people WHERE uuid = ?", (also.uuid,)))
+        problems = check_store(old).problems
+    assert sorted(problems) == sorted([
+        f"person {after.uuid}: given_name differs from what its audit events last set (changed outside ddassess)",
+        f"person {also.uuid} is gone, but its audit events do not record its deletion (it was deleted outside "
+        "ddassess)"])
