@@ -17,6 +17,12 @@ check`` runs. It requires:
   ``audit_head`` back to an older event passes the checks inside the database, but the
   anchored event is then gone. The anchor only moves forward from a chain that still
   contains it, so an unlock after tampering does not hide it.
+* time to move forwards: an event dated more than ``CLOCK_TOLERANCE`` before the one
+  before it was appended later with an earlier date (a recomputed chain cannot hide that);
+* every field of every event to be readable (a time with a zone, changes as a JSON object,
+  SHA-256 hashes, text): garbage is a problem naming the event, never an exception.
+
+``store/replay.py`` then compares the records with what their events say.
 
 What it cannot do: someone holding the database key *and* able to write the key file can
 rewrite the whole chain, the head and the anchor together; events written after the last

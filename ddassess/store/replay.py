@@ -44,8 +44,9 @@ def shown_id(rid: str) -> str:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal as the trail stores values (dates as ISO text, JSON numbers)."""
-    return json.loads(canonical(a)) == json.loads(canonical(b))
+    """Equal as the trail stores values (dates as ISO text, JSON numbers); most values are
+    equal as they are, so the JSON round trip is only for the rest."""
+    return a == b or json.loads(canonical(a)) == json.loads(canonical(b))
 
 
 @dataclass
