@@ -223,8 +223,8 @@ class Replay:
         for ev in events:
             changes = parse_changes(ev.changes_json, pairs=True)
             if changes is None or not isinstance(ev.action, str):
-                self.problems.append(f"{kind.label} {shown_id(rid)}: audit event {ev.seq} cannot be read (its changes are not "
-                                     "a JSON object of [old, new] pairs), so the record cannot be checked")
+                self.problems.append(f"{kind.label} {shown_id(rid)}: audit event {ev.seq} cannot be read (its action "
+                                     "or its [old, new] changes), so the record cannot be checked against it")
                 return None
             if ev.action in DELETING:
                 state.deleted = True

@@ -287,3 +287,12 @@ def test_a_store_from_an_earlier_version_is_checked_as_far_as_its_trail_goes(tmp
         f"person {after.uuid}: given_name differs from what its audit events last set (changed outside ddassess)",
         f"person {also.uuid} is gone, but its audit events do not record its deletion (it was deleted outside "
         "ddassess)"])
+
+
+def test_an_event_whose_changes_are_not_old_new_pairs_stops_only_its_records_replay(case_store):
+    seq = _event_seq(case_store, "finalise")
+    _sql(case_store, f"UPDATE audit_events SET changes_json = '{{\"status\": \"final\"}}' WHERE seq = {seq}")
+    problems = check_store(case_store).problems
+    assert problems == [f"audit event {seq} was changed after it was written",
+                        f"response {case_store.ids['final']}: audit event {seq} cannot be read (its action or its "
+                        "[old, new] changes), so the record cannot be checked against it"], problems
