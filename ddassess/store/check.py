@@ -73,6 +73,8 @@ def _audit(store: Store, report: CheckReport) -> None:
     if problems:
         report.problems.extend(f"audit event {p.seq} {p.message}" if p.seq else f"audit trail: {p.message}"
                                for p in problems)
+        if len(problems) >= audit.MAX_PROBLEMS:
+            report.problems.append(f"audit trail: listing stopped after {audit.MAX_PROBLEMS} problems; there may be more")
     else:
         report.passed.append(f"audit trail of {count} events is unbroken")
 
@@ -82,6 +84,8 @@ def _records(store: Store, report: CheckReport) -> None:
         count, problems = replay.replay_records(session)
     if problems:
         report.problems.extend(problems)
+        if len(problems) >= audit.MAX_PROBLEMS:
+            report.problems.append(f"records: listing stopped after {audit.MAX_PROBLEMS} problems; there may be more")
     else:
         report.passed.append(f"each of {count} audited records is what its audit events say")
 

@@ -296,3 +296,14 @@ def test_an_event_whose_changes_are_not_old_new_pairs_stops_only_its_records_rep
     assert problems == [f"audit event {seq} was changed after it was written",
                         f"response {case_store.ids['final']}: audit event {seq} cannot be read (its action or its "
                         "[old, new] changes), so the record cannot be checked against it"], problems
+
+
+def test_many_problems_are_listed_up_to_a_limit_and_say_so(case_store):
+    person = cases.register_person(case_store, PersonDetails("Many", "Fictional", dt.date(1975, 1, 1)))
+    case = cases.open_case(case_store, person.id)
+    for _ in range(25):
+        cases.start_response(case_store, case.id, "phq9", 1, "0" * 64)
+    _sql(case_store, ("DELETE FROM form_responses WHERE case_id = ?", (case.id,)))
+    problems = check_store(case_store).problems
+    assert len(problems) == 21 and all(" is gone, but " in p for p in problems[:20]), problems
+    assert problems[20] == "records: listing stopped after 20 problems; there may be more"
