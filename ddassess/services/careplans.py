@@ -409,8 +409,11 @@ def _record_version(store: Store, case_id: int, plan: CarePlan, *, signed: bool,
             version.status = "signed" if signed else "draft"
             version.frozen_at = utcnow() if signed else None
         s.flush()
+        # The newest version's content as a fingerprint: ``store check`` compares it (store/replay.py).
+        content_sha256 = hashlib.sha256(version.content_json.encode("utf-8")).hexdigest()
         append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan", entity_id=record.uuid,
-                     changes={"version": [None, plan.version], "signed": [None, signed]},
+                     changes={"version": [None, plan.version], "signed": [None, signed],
+                              "content_sha256": [None, content_sha256]},
                      reason=f"PDF written to {out.name}")
 
 

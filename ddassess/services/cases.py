@@ -19,6 +19,7 @@ from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.store import Store
 from ddassess.store.audit import append_event, diff
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord, utcnow
+from ddassess.store.replay import CASE_FIELDS, PERSON_FIELDS
 
 
 def _person(r: PersonRecord) -> Person:
@@ -69,9 +70,9 @@ def register_person(store: Store, details: PersonDetails) -> Person:
         with store.write() as s:
             s.add(record)
             s.flush()
+            # Every field the replay of ``store check`` compares (store/replay.py).
             append_event(s, actor=store.owner_uuid, action="create", entity_type="person", entity_id=record.uuid,
-                         changes={"given_name": [None, record.given_name], "family_name": [None, record.family_name],
-                                  "nhs_number": [None, nhs], "date_of_birth": [None, details.date_of_birth]})
+                         changes={k: [None, getattr(record, k)] for k in PERSON_FIELDS})
     except IntegrityError:
         raise InvalidInputError("A person with this NHS number is already recorded: open their record instead.") from None
     return _person(record)
@@ -108,8 +109,10 @@ def open_case(store: Store, person_id: int, opened_on: dt.date | None = None) ->
                             care_coordinator_id=_owner_id(s, store))
         s.add(record)
         s.flush()
+        person_uuid = s.get(PersonRecord, person_id).uuid  # type: ignore[union-attr]
         append_event(s, actor=store.owner_uuid, action="create", entity_type="case", entity_id=record.uuid,
-                     changes={"ref": [None, record.ref], "stage": [None, record.stage]})
+                     changes={"person": [None, person_uuid],
+                              **{k: [None, getattr(record, k)] for k in CASE_FIELDS if k != "person"}})
     return _case(record)
 
 
@@ -123,7 +126,8 @@ def start_response(store: Store, case_id: int, form_id: str, form_version: int, 
         s.add(record)
         s.flush()
         append_event(s, actor=store.owner_uuid, action="create", entity_type="response", entity_id=record.uuid,
-                     changes={"form": [None, f"{form_id}@{form_version}"]})
+                     changes={"form": [None, f"{form_id}@{form_version}"], "status": [None, record.status],
+                              "answers": [None, answers or {}]})
     return _response(record)
 
 
@@ -186,7 +190,8 @@ def amend_response(store: Store, response_id: int, answers: dict[str, Any], reas
         s.add(new)
         s.flush()
         append_event(s, actor=store.owner_uuid, action="amend", entity_type="response", entity_id=new.uuid,
-                     changes={"amends": [None, old.uuid], **diff(json.loads(old.answers_json), answers)},
+                     changes={"amends": [None, old.uuid], **diff(json.loads(old.answers_json), answers),
+                              "answers": [None, answers]},
                      reason=reason)
     return _response(new)
 
@@ -220,7 +225,8 @@ def start_amendment(store: Store, response_id: int, field_types: Mapping[str, st
         s.add(new)
         s.flush()
         append_event(s, actor=store.owner_uuid, action="create", entity_type="response", entity_id=new.uuid,
-                     changes={"amends": [None, old.uuid]})
+                     changes={"amends": [None, old.uuid], "form": [None, f"{new.form_id}@{new.form_version}"],
+                              "status": [None, new.status], "answers": [None, answers]})
     return _response(new)
 
 

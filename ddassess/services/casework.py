@@ -88,11 +88,13 @@ def advance_stage(store: Store, case_id: int, form_id: str) -> None:
         c = s.get(CaseRecord, case_id)
         if c is None or PATHWAY_STAGES.index(target) <= PATHWAY_STAGES.index(c.stage):
             return
-        old, c.stage = c.stage, target
+        changes: dict[str, list[Any]] = {"stage": [c.stage, target]}
+        c.stage = target
         if target == "discharged":
+            changes |= {"status": [c.status, "closed"], "closed_on": [c.closed_on, dt.date.today()]}
             c.status, c.closed_on = "closed", dt.date.today()
         append_event(s, actor=store.owner_uuid, action="update", entity_type="case", entity_id=c.uuid,
-                     changes={"stage": [old, target]})
+                     changes=changes)
 
 
 def set_lead(store: Store, case_id: int, lead_agency: str, next_review_due: dt.date | None) -> None:

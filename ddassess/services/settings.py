@@ -69,7 +69,14 @@ def _usable_number(key: str, value: Any) -> int:
     return DEFAULTS[key]
 
 
+def setting_entity(practitioner_uuid: str, key: str) -> str:
+    """The audit trail's id for one practitioner's setting (store/replay.py reads it back)."""
+    return f"{practitioner_uuid}/{key}"
+
+
 def set_setting(store: Store, key: str, value: Any) -> None:
+    """Save a setting; a change is audited (old → new) like any other record's."""
+    from ddassess.store.audit import append_event
     from ddassess.store.records import SettingRecord
 
     with store.write() as s:
@@ -77,8 +84,17 @@ def set_setting(store: Store, key: str, value: Any) -> None:
         row = s.get(SettingRecord, (pid, key))
         if row is None:
             s.add(SettingRecord(practitioner_id=pid, key=key, value_json=json.dumps(value)))
-        else:
+            append_event(s, actor=store.owner_uuid, action="create", entity_type="setting",
+                         entity_id=setting_entity(store.owner_uuid, key), changes={"value": [None, value]})
+            return
+        try:
+            old = json.loads(row.value_json)
+        except ValueError:
+            old = None  # a damaged value is replaced, and the event says it was unreadable
+        if row.value_json != json.dumps(value):
             row.value_json = json.dumps(value)
+            append_event(s, actor=store.owner_uuid, action="update", entity_type="setting",
+                         entity_id=setting_entity(store.owner_uuid, key), changes={"value": [old, value]})
 
 
 def look_at_start(unlocked: Unlocked) -> dict[str, Any]:
@@ -144,6 +160,8 @@ def update_profile(store: Store, *, role: str, agency: str) -> bool:
         legacy = s.get(SettingRecord, (me.id, LEGACY_AGENCY))
         if legacy is not None:
             s.delete(legacy)
+            audit.append_event(s, actor=store.owner_uuid, action="delete", entity_type="setting",
+                               entity_id=setting_entity(me.uuid, LEGACY_AGENCY), reason="setting no longer used")
         changes = audit.diff({"role": me.role, "agency": me.agency}, new)
         if not changes:
             return False

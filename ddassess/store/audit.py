@@ -17,6 +17,12 @@ check`` runs. It requires:
   ``audit_head`` back to an older event passes the checks inside the database, but the
   anchored event is then gone. The anchor only moves forward from a chain that still
   contains it, so an unlock after tampering does not hide it.
+* time to move forwards: an event dated more than ``CLOCK_TOLERANCE`` before the one
+  before it was appended later with an earlier date (a recomputed chain cannot hide that);
+* every field of every event to be readable (a time with a zone, changes as a JSON object,
+  SHA-256 hashes, text): garbage is a problem naming the event, never an exception.
+
+``store/replay.py`` then compares the records with what their events say.
 
 What it cannot do: someone holding the database key *and* able to write the key file can
 rewrite the whole chain, the head and the anchor together; events written after the last
@@ -33,13 +39,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ddassess.store.records import AuditEventRecord, MetaRecord, utcnow
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"
+# What the store's creation event says (``{"audit_format": [None, 2]}``) when every change
+# to every audited table is recorded field by field (settings included): ``replay.py``
+# then also requires an event for each setting. Stores made before carry no format.
+AUDIT_FORMAT_KEY = "audit_format"
+AUDIT_FORMAT = 2
 
 
 def canonical(obj: Any) -> str:
@@ -68,9 +79,10 @@ def head(session: Session) -> tuple[int, str]:
 
 
 def contains(session: Session, seq: int, event_hash_: str) -> bool:
-    """Is event ``seq`` in the trail with exactly this hash? (one primary-key lookup)"""
-    ev = session.get(AuditEventRecord, seq)
-    return ev is not None and ev.hash == event_hash_
+    """Is event ``seq`` in the trail with exactly this hash? (one primary-key lookup, of the
+    hash alone: an event whose other fields are garbage must not stop closing the store)"""
+    stored = session.scalar(select(AuditEventRecord.hash).where(AuditEventRecord.seq == seq))
+    return stored == event_hash_
 
 
 def _head(session: Session) -> tuple[int, str]:
@@ -108,19 +120,95 @@ class ChainProblem:
     message: str
 
 
+# A clock may be stepped back a little (an NTP correction after days offline); an event
+# dated more than this before the event before it was not written in order: it was
+# appended later with an earlier date. See docs/store-check.md.
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+# The kinds of record the app writes events about; any other text is not repeated in a
+# report (it could be anything, case data included).
+KNOWN_KINDS = frozenset({"store", "practitioner", "person", "case", "response", "care-plan", "care-plan-file",
+                         "setting", "signing-authority", "signing-identity"})
+MAX_PROBLEMS = 20
+
+_EVENTS_SQL = text("SELECT seq, at, actor, action, entity_type, entity_id, changes_json, reason, prev_hash, hash "
+                   "FROM audit_events ORDER BY seq")
+_TEXT_FIELDS = ("actor", "action", "entity_type", "entity_id", "reason")
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_hash(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """An event's stored time as an aware datetime; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        at = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def parse_changes(value: Any, *, pairs: bool = False) -> dict[str, Any] | None:
+    """An event's changes as a dict ({field: [old, new]} with ``pairs``, as every change to a
+    record has; an unlock's say how); None when they are not that."""
+    if not isinstance(value, str):
+        return None
+    try:
+        changes = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(changes, dict):
+        return None
+    if pairs and not all(isinstance(v, list) and len(v) == 2 for v in changes.values()):
+        return None
+    return changes
+
+
+def _garbage(row: Any, at: dt.datetime | None) -> list[str]:
+    """What in one stored event is not of its kind (null, wrong type, malformed), in words."""
+    found = []
+    if at is None:
+        found.append("its time is missing or not a date and time with a time zone")
+    found += [f"its {name.replace('_', ' ')} is missing or not text"
+              for name in _TEXT_FIELDS if not isinstance(getattr(row, name), str)]
+    if parse_changes(row.changes_json) is None:
+        found.append("its changes are missing or not a JSON object")
+    if not _is_hash(row.prev_hash):
+        found.append("its link to the event before is missing or not a SHA-256 hash")
+    if not _is_hash(row.hash):
+        found.append("its hash is missing or not a SHA-256 hash")
+    return found
+
+
+def _age(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
 def verify_chain(session: Session, batch: int = 5000, *, store_id: str | None = None,
                  anchor: tuple[int, str] | None = None) -> tuple[int, list[ChainProblem]]:
     """(events checked, problems). Streams the events; stops listing after 20 problems.
 
     ``store_id`` makes the first event have to be that store's creation; ``anchor`` is the
-    (seq, hash) recorded outside the database, which the chain must still contain.
+    (seq, hash) recorded outside the database, which the chain must still contain. The
+    events are read as stored (not through the ORM's types), so an event whose fields are
+    garbage is reported by its number, never raised; time must move forwards along the
+    chain (within ``CLOCK_TOLERANCE``), so an event appended later with an earlier date is found.
     """
     problems: list[ChainProblem] = []
     expected_prev, expected_seq, count = GENESIS, 1, 0
+    prev_at: dt.datetime | None = None
     anchor_seen = anchor is None
-    stmt = select(AuditEventRecord).order_by(AuditEventRecord.seq).execution_options(yield_per=batch)
-    for ev in session.scalars(stmt):
+    for ev in session.execute(_EVENTS_SQL, execution_options={"yield_per": batch}):
         count += 1
+        kind = f"a {ev.entity_type} event" if ev.entity_type in KNOWN_KINDS else "an event of unknown kind"
         if count == 1 and store_id is not None and ev.seq == 1 and \
                 (ev.action, ev.entity_type, ev.entity_id) != ("create", "store", store_id):
             problems.append(ChainProblem(1, "is not the creation of this store (the start of the trail was replaced)"))
@@ -128,18 +216,32 @@ def verify_chain(session: Session, batch: int = 5000, *, store_id: str | None = 
             problems.append(ChainProblem(ev.seq, f"events {expected_seq}–{ev.seq - 1} are missing"))
         if ev.prev_hash != expected_prev:
             problems.append(ChainProblem(ev.seq, "does not follow the event before it (an earlier event was changed or removed)"))
-        actual = event_hash(ev.prev_hash, ev.seq, ev.at, ev.actor, ev.action, ev.entity_type,
-                            ev.entity_id, ev.changes_json, ev.reason)
-        if actual != ev.hash:
-            problems.append(ChainProblem(ev.seq, "was changed after it was written"))
+        at = parse_time(ev.at)
+        garbage = _garbage(ev, at)
+        if garbage:
+            problems.append(ChainProblem(ev.seq, f"({kind}) cannot be read: " + "; ".join(garbage)))
+        else:
+            actual = event_hash(ev.prev_hash, ev.seq, at, ev.actor, ev.action, ev.entity_type,  # type: ignore[arg-type]
+                                ev.entity_id, ev.changes_json, ev.reason)
+            if actual != ev.hash:
+                problems.append(ChainProblem(ev.seq, "was changed after it was written"))
+        if at is not None and prev_at is not None and at < prev_at - CLOCK_TOLERANCE:
+            problems.append(ChainProblem(ev.seq, f"({kind}) is dated {_age(prev_at - at)} before event "
+                                         f"{ev.seq - 1}: time must move forwards along the trail, so it was "
+                                         "added later with an earlier date (backdated)"))
         if anchor is not None and ev.seq == anchor[0]:
             anchor_seen = ev.hash == anchor[1]
         expected_prev, expected_seq = ev.hash, ev.seq + 1
-        if len(problems) >= 20:
+        prev_at = at if at is not None else prev_at
+        if len(problems) >= MAX_PROBLEMS:
             return count, problems
     if count == 0:
         problems.append(ChainProblem(0, "no events are left: the trail, which starts when the store is created, was deleted"))
-    head_seq, head_hash = _head(session)
+    try:
+        head_seq, head_hash = _head(session)
+    except ValueError:
+        problems.append(ChainProblem(0, "the recorded head of the trail (audit_head) is not a 'number:hash' pair"))
+        return count, problems
     if (head_seq, head_hash) != (expected_seq - 1, expected_prev if count else GENESIS):
         problems.append(ChainProblem(head_seq, "the newest events were removed (the trail ends before its recorded head)"
                                      if head_seq > expected_seq - 1 else "the recorded head does not match the last event"))

@@ -311,10 +311,11 @@ def create_store(folder: Path, passphrase: str, *, practitioner: dict[str, str],
                    MetaRecord(key="created_by_version", value=__version__),
                    MetaRecord(key="owner_practitioner", value=owner.uuid)])
         s.flush()
-        audit.append_event(s, actor=owner.uuid, action="create", entity_type="store", entity_id=key_file.store_id)
+        audit.append_event(s, actor=owner.uuid, action="create", entity_type="store", entity_id=key_file.store_id,
+                           changes={audit.AUDIT_FORMAT_KEY: [None, audit.AUDIT_FORMAT]})
         audit.append_event(s, actor=owner.uuid, action="create", entity_type="practitioner",
-                           entity_id=owner.uuid, changes={"name": [None, owner.name], "role": [None, owner.role],
-                                                          "agency": [None, owner.agency]})
+                           entity_id=owner.uuid, changes={k: [None, getattr(owner, k)]
+                                                          for k in ("name", "role", "agency", "email", "phone")})
     return CreatedStore(store, recovery)
 
 

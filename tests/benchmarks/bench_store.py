@@ -11,6 +11,11 @@ Prints absolute times (median, p95) and the encrypted/plain ratio of the medians
 Targets (issue 2): ratio ≤ 1.3 for single-row work; draft save p95 ≤ 10 ms; open +
 first query ≤ 300 ms (p95) including unlocking through the keyring (the keyring secret
 unwraps the database key: no argon2 on this path) and the clean close.
+
+``store check`` is timed on the same rows, each with the creation event the services
+write (``add_trail``), against a plain SQLite read of those rows and events: the chain
+and the replay of the trail against the records (no target; the figure shows what the
+hashing, JSON parsing and comparing cost over reading the data).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import random
 import shutil
 import sqlite3
@@ -39,7 +45,10 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from ddassess.domain.models import PersonDetails  # noqa: E402
 from ddassess.services import cases  # noqa: E402
 from ddassess.store import Credentials, create_store, open_store, schema  # noqa: E402
+from ddassess.store.audit import GENESIS, canonical, event_hash, verify_chain  # noqa: E402
+from ddassess.store.check import check_store  # noqa: E402
 from ddassess.store.records import CaseRecord  # noqa: E402
+from ddassess.store.replay import CASE_FIELDS, PERSON_FIELDS, replay_records  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase, not secret"
 
@@ -80,6 +89,73 @@ class PlainStore:
         self.engine.dispose()
 
 
+def add_trail(conn, actor: str) -> None:  # type: ignore[no-untyped-def]
+    """The creation event of every bulk row, chained after the trail's head, as the
+    services would have written them (so that store check replays them to the rows)."""
+    last = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = last if last else (0, GENESIS)
+    at = dt.datetime.now(dt.UTC)
+    stamp = at.isoformat(timespec="microseconds")
+    events = []
+
+    def add(entity_type: str, entity_id: str, changes: dict) -> None:  # type: ignore[type-arg]
+        nonlocal seq, prev
+        seq += 1
+        changes_json = canonical(changes)
+        h = event_hash(prev, seq, at, actor, "create", entity_type, entity_id, changes_json, "")
+        events.append((seq, stamp, actor, "create", entity_type, entity_id, changes_json, "", prev, h))
+        prev = h
+
+    case_fields = ", ".join(f"c.{f}" for f in CASE_FIELDS if f != "person")
+    for uuid, *values in conn.execute(f"SELECT uuid, {', '.join(PERSON_FIELDS)} FROM people").fetchall():
+        add("person", uuid, {f: [None, v] for f, v in zip(PERSON_FIELDS, values, strict=True)})
+    for uuid, person, *values in conn.execute(f"SELECT c.uuid, p.uuid, {case_fields} FROM cases AS c "
+                                              "JOIN people AS p ON p.id = c.person_id").fetchall():
+        add("case", uuid, {"person": [None, person]} | {f: [None, v] for f, v in
+                                                        zip([f for f in CASE_FIELDS if f != "person"], values,
+                                                            strict=True)})
+    for uuid, form, version, status, answers in conn.execute(
+            "SELECT uuid, form_id, form_version, status, answers_json FROM form_responses").fetchall():
+        add("response", uuid, {"form": [None, f"{form}@{version}"], "status": [None, status],
+                               "answers": [None, json.loads(answers)]})
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+    conn.execute("INSERT OR REPLACE INTO store_meta VALUES ('audit_head', ?)", (f"{seq}:{prev}",))
+    conn.execute("COMMIT")
+
+
+def time_check(enc, plain_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """store check (and its two audit steps) against reading the same rows from plain SQLite."""
+    tables = ("people", "cases", "form_responses", "audit_events")
+
+    def plain_read() -> int:
+        conn = sqlite3.connect(plain_path)
+        n = sum(sum(1 for _ in conn.execute(f"SELECT * FROM {t}")) for t in tables)
+        conn.close()
+        return n
+
+    def chain() -> None:
+        with enc.read() as s:
+            count, problems = verify_chain(s, store_id=enc.store_id)
+        assert not problems, problems[:3]
+
+    def replay() -> None:
+        with enc.read() as s:
+            _count, problems = replay_records(s)
+        assert not problems, problems[:3]
+
+    def whole() -> None:
+        report = check_store(enc)
+        assert report.ok, report.problems[:3]
+
+    rows = plain_read()
+    base = statistics.median(timed(lambda _i: plain_read(), 3))
+    print(f"store check on {rows} rows and events (people, cases, responses, audit events):")
+    for name, fn in (("audit chain", chain), ("replay against records", replay), ("whole store check", whole)):
+        med = statistics.median(timed(lambda _i, f=fn: f(), 3))  # type: ignore[misc]
+        print(f"  {name:26} {med:9.0f} ms   plain SQLite read {base:7.0f} ms   ratio {med / base:6.1f}")
+
+
 def timed(fn: Callable[[int], object], reps: int) -> list[float]:
     out = []
     for i in range(reps):
@@ -106,6 +182,7 @@ def main() -> None:
     enc = created.store
     conn = enc.raw_connection()
     populate(conn, args.people, args.responses)
+    add_trail(conn, enc.owner_uuid)
     conn.close()
 
     plain_path = tmp / "plain.db"
@@ -114,6 +191,7 @@ def main() -> None:
     schema.upgrade(pconn)
     pconn.execute("INSERT INTO store_meta VALUES ('store_id', 'plain')")
     populate(pconn, args.people, args.responses)
+    add_trail(pconn, "benchmark")
     pconn.close()
     plain = PlainStore(plain_path)
 
@@ -140,6 +218,7 @@ def main() -> None:
     run("lookup by NHS number", lambda st: lambda i: cases.find_person_by_nhs(st, lookups[i % len(lookups)]), args.reps)
     run("name search (prefix)", lambda st: lambda i: cases.search_people(st, prefixes[i % len(prefixes)]), args.reps)
 
+    time_check(enc, plain_path)
     enc.close()
     plain.close()
 

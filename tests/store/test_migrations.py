@@ -173,13 +173,18 @@ def _future_migration(tmp_path, monkeypatch, extra: str = "pass") -> None:
 def _add_rows_that_refer_to_the_owner(store) -> None:
     from ddassess.services.settings import get_setting, set_setting
 
+    from sqlalchemy import text
+
+    from ddassess.store import audit
+
     set_setting(store, "text_size", 14)
     assert get_setting(store, "text_size") == 14
-    conn = store.raw_connection()
-    conn.execute("INSERT INTO signing_identities (uuid, practitioner_id, source, certificate_pem, chain_pem, key_pem, "
-                 "fingerprint, not_after, created_at) SELECT 'sid-1', id, 'team-ca', 'c', 'ch', 'k', 'f1', '2030', '2026' "
-                 "FROM practitioners")
-    conn.close()
+    with store.write() as s:  # with its audit event, as the signing service writes one: store check replays it
+        s.execute(text("INSERT INTO signing_identities (uuid, practitioner_id, source, certificate_pem, chain_pem, "
+                       "key_pem, fingerprint, not_after, created_at) SELECT 'sid-1', id, 'team-ca', 'c', 'ch', 'k', "
+                       "'f1', '2030', '2026' FROM practitioners"))
+        audit.append_event(s, actor=store.owner_uuid, action="create", entity_type="signing-identity", entity_id="f1",
+                           changes={"practitioner": [None, store.owner_uuid], "source": [None, "team-ca"]})
 
 
 def _count(store, table: str) -> int:
