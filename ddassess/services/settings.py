@@ -75,17 +75,20 @@ def setting_entity(practitioner_uuid: str, key: str) -> str:
 
 
 def set_setting(store: Store, key: str, value: Any) -> None:
-    """Save a setting; a change is audited (old → new) like any other record's."""
+    """Save a setting; a change is audited (old → new) like any other record's, except
+    where the practitioner is (``SESSION_SETTINGS``)."""
     from ddassess.store.audit import append_event
-    from ddassess.store.records import SettingRecord
+    from ddassess.store.records import SESSION_SETTINGS, SettingRecord
 
+    audited = key not in SESSION_SETTINGS
     with store.write() as s:
         pid = _owner_id(s, store)
         row = s.get(SettingRecord, (pid, key))
         if row is None:
             s.add(SettingRecord(practitioner_id=pid, key=key, value_json=json.dumps(value)))
-            append_event(s, actor=store.owner_uuid, action="create", entity_type="setting",
-                         entity_id=setting_entity(store.owner_uuid, key), changes={"value": [None, value]})
+            if audited:
+                append_event(s, actor=store.owner_uuid, action="create", entity_type="setting",
+                             entity_id=setting_entity(store.owner_uuid, key), changes={"value": [None, value]})
             return
         try:
             old = json.loads(row.value_json)
@@ -93,8 +96,9 @@ def set_setting(store: Store, key: str, value: Any) -> None:
             old = None  # a damaged value is replaced, and the event says it was unreadable
         if row.value_json != json.dumps(value):
             row.value_json = json.dumps(value)
-            append_event(s, actor=store.owner_uuid, action="update", entity_type="setting",
-                         entity_id=setting_entity(store.owner_uuid, key), changes={"value": [old, value]})
+            if audited:
+                append_event(s, actor=store.owner_uuid, action="update", entity_type="setting",
+                             entity_id=setting_entity(store.owner_uuid, key), changes={"value": [old, value]})
 
 
 def look_at_start(unlocked: Unlocked) -> dict[str, Any]:

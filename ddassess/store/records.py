@@ -236,6 +236,12 @@ class AuditEventRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# Settings that say where the practitioner is, not what they chose: rewritten each time the
+# cursor moves to another field, so a restart after a crash returns there. They hold no case
+# data, and an audit event for every move would bury the changes that matter.
+SESSION_SETTINGS = ("open_draft",)
+
+
 class SettingRecord(Base):
     """A practitioner's preference (idle lock time, date format, ...), as JSON text."""
 

@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ddassess.store.audit import AUDIT_FORMAT_KEY, MAX_PROBLEMS, canonical, parse_changes
+from ddassess.store.records import SESSION_SETTINGS
 
 DELETING = frozenset({"delete", "discard"})
 
@@ -133,7 +134,8 @@ KINDS = (
          ("form", "status", "amends", "amendment_reason"), _apply_response),
     Kind("setting", "setting",
          "SELECT p.uuid || '/' || s.key AS id, s.value_json AS value FROM practitioner_settings AS s "
-         "JOIN practitioners AS p ON p.id = s.practitioner_id ORDER BY 1",
+         "JOIN practitioners AS p ON p.id = s.practitioner_id "
+         f"WHERE s.key NOT IN ({', '.join(repr(k) for k in SESSION_SETTINGS)}) ORDER BY 1",
          ("value",), _apply_fields(("value",))),
     Kind("signing-authority", "signing authority",
          "SELECT fingerprint, name FROM signing_authorities ORDER BY fingerprint", ("name",), _apply_fields(("name",))),

@@ -149,3 +149,22 @@ def test_events_of_amendments_keep_the_answers(worked_store):
                         "AND changes_json LIKE '%amends%'").fetchall()
     conn.close()
     assert rows and all("answers" in json.loads(r[0]) for r in rows)
+
+
+def test_moving_between_fields_adds_no_audit_event(store):
+    """Where the practitioner is goes into a setting on every move of the cursor; the trail
+    records changes to records, not each move, and the check still passes."""
+    before = _event_count(store)
+    for field in ("q1", "q2", "q3"):
+        set_setting(store, "open_draft", {"case_id": 1, "response_id": 1, "field": field})
+    set_setting(store, "idle_lock_minutes", 12)
+    assert _event_count(store) == before + 1  # the idle time only
+    assert not check_store(store).problems
+
+
+def _event_count(store) -> int:
+    conn = store.raw_connection()
+    try:
+        return conn.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+    finally:
+        conn.close()
