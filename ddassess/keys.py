@@ -31,21 +31,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ddassess import keyfile
 from ddassess.errors import (
     MalformedRecoveryKeyError,
     NotAStoreError,
-    StoreVersionError,
+    StoreAccessError,
     WeakPassphraseError,
     WrongPassphraseError,
     WrongRecoveryKeyError,
 )
 from ddassess.fileio import atomic_write
+from ddassess.paths import NotARegularFile, read_regular_file
 
 log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "ddassess.keys.json"
 KEY_FILE_FORMAT = "ddassess-key-file"
-KEY_FILE_VERSION = 1
+KEY_FILE_VERSION = keyfile.KEY_FILE_VERSION
+MAX_KEY_FILE_BYTES = 1 << 20  # a real one is under 2 KB
 KEYRING_SERVICE = "ddassess"
 MIN_PASSPHRASE_LENGTH = 10
 
@@ -223,39 +226,23 @@ class KeyFile:
 
     @classmethod
     def load(cls, path: Path) -> KeyFile:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise NotAStoreError(
-                f"The key file {path.name} in {path.parent} cannot be read ({exc.__class__.__name__}): "
-                "this folder does not hold a ddassess store.",
-                hint="Choose the folder of your store, or restore its key file from a backup.",
-            ) from None
+        """Read and check the key file; every field is checked before any is used (keyfile.py)."""
+        data = _read_key_file(path)
         if not isinstance(data, dict) or data.get("format") != KEY_FILE_FORMAT:
             raise NotAStoreError(
                 f"{path} is not a ddassess key file, so {path.parent} is not a ddassess store.",
                 hint="Choose the folder of your store.",
             )
-        version = data.get("version")
-        if not isinstance(version, int) or version > KEY_FILE_VERSION:
-            raise StoreVersionError(
-                f"This store's key file was written by a newer version of ddassess (format {version}).",
-                hint="Install the newer ddassess to open it; nothing has been changed.",
-            )
-        try:
-            return cls(
-                path=path,
-                store_id=str(data["store_id"]),
-                wraps=dict(data["wraps"]),
-                pending=data.get("pending"),
-                created_at=str(data.get("created_at", "")),
-                audit_anchor=data.get("audit_anchor") if isinstance(data.get("audit_anchor"), dict) else None,
-            )
-        except (KeyError, TypeError) as exc:
-            raise NotAStoreError(
-                f"The key file {path} is incomplete (missing {exc}): it is not a usable ddassess key file.",
-                hint="Restore the key file from a backup.",
-            ) from None
+        keyfile.check_version(data, path)
+        keyfile.check_fields(data, path)
+        return cls(
+            path=path,
+            store_id=data["store_id"],
+            wraps=dict(data["wraps"]),
+            pending=data.get("pending") or None,
+            created_at=data.get("created_at") or "",
+            audit_anchor=data.get("audit_anchor"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -414,6 +401,38 @@ class KeyFile:
     @property
     def has_keyring(self) -> bool:
         return "keyring" in self.wraps
+
+
+def _read_key_file(path: Path) -> Any:
+    """The key file's JSON; a folder or pipe in its place, or no permission, is said as such."""
+    try:
+        raw = read_regular_file(path, MAX_KEY_FILE_BYTES + 1)
+    except NotARegularFile as exc:
+        raise StoreAccessError(
+            f"The key file {path} is {exc.kind}, not a file, so the store cannot be unlocked.",
+            hint="Move it aside and put back the store's key file from your backups; nothing has been changed.",
+        ) from None
+    except PermissionError:
+        raise StoreAccessError(
+            f"ddassess has no permission to read the key file {path}.",
+            hint="Check the owner and permissions of the store's folder and files; nothing has been changed.",
+        ) from None
+    except OSError as exc:
+        raise NotAStoreError(
+            f"The key file {path.name} in {path.parent} cannot be read ({exc.__class__.__name__}): "
+            "this folder does not hold a ddassess store.",
+            hint="Choose the folder of your store, or restore its key file from a backup.",
+        ) from None
+    try:
+        if len(raw) > MAX_KEY_FILE_BYTES:
+            raise ValueError("too large")
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise NotAStoreError(
+            f"The key file {path.name} in {path.parent} is not a ddassess key file (not JSON of the right size): "
+            "this folder does not hold a ddassess store.",
+            hint="Choose the folder of your store, or restore its key file from a backup.",
+        ) from None
 
 
 # --- the OS keyring ------------------------------------------------------------------
