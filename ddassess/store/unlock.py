@@ -173,6 +173,7 @@ def _open_and_check(db_path: Path, key_file: KeyFile, keys: list[UnwrappedKey], 
         try:
             _check_identity(conn, key_file)
             if schema.check_revision(conn) == "older":
+                schema.check_label(conn, schema.current_revision(conn) or "")
                 if not upgrade:
                     from ddassess.errors import StoreVersionError
 
