@@ -148,3 +148,9 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write ``path``: its permissions, and not a read-only file
+    system (``os.access`` says no to root too there)."""
+    return os.access(path, os.W_OK)

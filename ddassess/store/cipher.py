@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlcipher3
 
 from ddassess.errors import CorruptStoreError, NotAStoreError, StoreClosedError
+from ddassess.paths import NotARegularFile, read_regular_file
 
 SQLITE_PLAIN_HEADER = b"SQLite format 3\x00"
 
@@ -81,9 +82,25 @@ class KeyHolder:
         return self._key is None
 
 
-def raw_connect(db_path: Path, db_key: bytes) -> sqlcipher3.Connection:
+def connect_target(db_path: Path, read_only: bool = False) -> tuple[str, bool]:
+    """(database, is_uri) for ``sqlite3.connect``.
+
+    Read-only is SQLite's ``mode=ro`` plus ``immutable=1``: a store in WAL mode otherwise
+    needs to create its ``-shm`` beside it, which a read-only folder refuses. Immutable
+    means SQLite takes no locks and ignores a ``-wal``, so ``unlock`` refuses a read-only
+    store that still has one, and holds the store's own lock meanwhile when it can.
+    """
+    if not read_only:
+        return str(db_path), False
+    from urllib.parse import quote
+
+    return f"file:{quote(str(db_path.absolute()))}?mode=ro&immutable=1", True
+
+
+def raw_connect(db_path: Path, db_key: bytes, *, read_only: bool = False) -> sqlcipher3.Connection:
     """A plain DB-API connection (for checks, export and tests), keyed and verified."""
-    conn = sqlcipher3.connect(str(db_path), isolation_level=None)
+    database, uri = connect_target(db_path, read_only)
+    conn = sqlcipher3.connect(database, uri=uri, isolation_level=None)
     try:
         prepare_connection(conn, db_key)
     except sqlcipher3.DatabaseError:
@@ -93,12 +110,13 @@ def raw_connect(db_path: Path, db_key: bytes) -> sqlcipher3.Connection:
 
 
 def sniff_file(db_path: Path) -> str:
-    """'missing', 'empty', 'plain-sqlite' or 'opaque' (encrypted, or anything else)."""
+    """'missing', 'special', 'empty', 'plain-sqlite' or 'opaque' (encrypted, or anything else)."""
     try:
-        with open(db_path, "rb") as fh:
-            head = fh.read(16)
+        head = read_regular_file(db_path, 16)  # never blocks on a pipe put in its place
     except FileNotFoundError:
         return "missing"
+    except NotARegularFile:
+        return "special"
     if not head:
         return "empty"
     if head == SQLITE_PLAIN_HEADER:
