@@ -147,7 +147,7 @@ def _check_access(folder: Path, read_only: bool) -> None:
     needs = [folder / DB_FILE_NAME, folder / KEY_FILE_NAME, folder]
     if read_only:
         wal = folder / f"{DB_FILE_NAME}-wal"
-        if wal.exists() and wal.stat().st_size > 0 and not writable(folder):
+        if wal.exists() and wal.stat().st_size > 0:  # immutable=1 would read the store without it
             raise StoreAccessError(
                 f"The read-only store in {folder} was not closed cleanly: its last changes are still in "
                 f"{wal.name}, which cannot be merged into the store where it is.",

@@ -168,3 +168,23 @@ def test_store_in_a_folder_without_write_permission(pristine, world_readable_tmp
     assert file_digests(folder) == before
     assert not (folder / "ddassess.lock").exists()
     assert stat.S_IMODE(folder.stat().st_mode) == 0o555
+
+
+def test_read_only_store_with_unmerged_changes_is_not_checked_without_them(pristine, world_readable_tmp,
+                                                                           subprocess_env):
+    """Read-only opening ignores a -wal (SQLite's immutable mode): one that holds changes is refused."""
+    home = world_readable_tmp / "home"
+    folder = _copy(pristine, home / "store")
+    (folder / "ddassess.db-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(60))  # stands in for unmerged changes
+    for path in folder.iterdir():
+        os.chmod(path, 0o444)
+    # The folder stays writable by the user (only the files are read-only), so the refusal
+    # cannot come from the folder: it is the journal that is not to be left out.
+    prefix: tuple[str, ...] = ()
+    if os.geteuid() == 0:
+        os.chown(folder, 65534, 65534)
+        prefix = (shutil.which("setpriv") or "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+    env = dict(subprocess_env, DDASSESS_HOME=str(home), HOME=str(world_readable_tmp), PYTHONDONTWRITEBYTECODE="1")
+    out = run_cli(env, "store", "check", prefix=prefix, timeout=60)
+    assert out.returncode == ACCESS, (out.returncode, out.stderr)
+    assert "was not closed cleanly: its last changes are still in ddassess.db-wal" in out.stderr
