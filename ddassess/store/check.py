@@ -2,8 +2,9 @@
 
 Checks, in order: every page's HMAC (``PRAGMA cipher_integrity_check``, which catches
 bytes changed on disk), SQLite's own ``integrity_check``, foreign keys, the schema
-version, and the audit chain (``audit.verify_chain``). The report speaks of pages,
-tables and event numbers, never of case data.
+version and whether the tables are that version's, and the audit chain
+(``audit.verify_chain``). The report speaks of pages, tables and event numbers, never
+of case data.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlcipher3
 from sqlalchemy.exc import DBAPIError
 
+from ddassess.errors import CorruptStoreError
 from ddassess.store import audit, schema
 from ddassess.store.store import Store
 
@@ -62,6 +64,13 @@ def _schema(conn: sqlcipher3.Connection, report: CheckReport) -> None:
         report.passed.append(f"schema version {rev} (current)")
     else:
         report.problems.append(f"schema version {rev}, expected {schema.HEAD_REVISION}")
+    if rev in schema.known_revisions():
+        try:
+            schema.check_label(conn, rev)  # the label against the tables, indexes and triggers
+        except CorruptStoreError as exc:
+            report.problems.append(exc.message)
+        else:
+            report.passed.append(f"tables, indexes and triggers are those of schema version {rev}")
 
 
 def _audit(store: Store, report: CheckReport) -> None:

@@ -294,3 +294,14 @@ def test_the_cli_says_what_is_wrong_with_the_label(created, store_folder, monkey
     err = capsys.readouterr().err
     assert "schema label says version 0001, but its tables are those of version 0004" in err
     assert not (store_folder / "backups").exists()
+
+
+def test_store_check_compares_a_current_label_with_the_tables(store):
+    """Opening trusts a current label (one cheap query); ``store check`` looks at the tables too."""
+    assert check_store(store).ok
+    conn = store.raw_connection()
+    conn.execute("DROP INDEX ix_cases_stage")
+    conn.close()
+    report = check_store(store)
+    assert any("schema label says version 0004, but its tables match no version this ddassess knows "
+               "(it lacks ix_cases_stage, which version 0004 has)" in p for p in report.problems), report.problems
