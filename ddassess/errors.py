@@ -91,6 +91,14 @@ class IntegrityProblem(StoreError):
     exit_code = 8
 
 
+class StoreAccessError(StoreError):
+    """A store's file or folder cannot be used as it is: a folder, pipe or device where a
+    file belongs, no permission, or a read-only folder for a command that must write."""
+
+    code = "STORE_011"
+    exit_code = 14
+
+
 class RecordNotFound(StoreError):
     code = "STORE_008"
 

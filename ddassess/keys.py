@@ -26,26 +26,30 @@ import hashlib
 import json
 import logging
 import secrets
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ddassess import keyfile
 from ddassess.errors import (
     MalformedRecoveryKeyError,
     NotAStoreError,
-    StoreVersionError,
+    StoreAccessError,
     WeakPassphraseError,
     WrongPassphraseError,
     WrongRecoveryKeyError,
 )
 from ddassess.fileio import atomic_write
+from ddassess.paths import NotARegularFile, read_regular_file
 
 log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "ddassess.keys.json"
 KEY_FILE_FORMAT = "ddassess-key-file"
-KEY_FILE_VERSION = 1
+KEY_FILE_VERSION = keyfile.KEY_FILE_VERSION
+MAX_KEY_FILE_BYTES = 1 << 20  # a real one is under 2 KB
 KEYRING_SERVICE = "ddassess"
 MIN_PASSPHRASE_LENGTH = 10
 
@@ -223,39 +227,23 @@ class KeyFile:
 
     @classmethod
     def load(cls, path: Path) -> KeyFile:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise NotAStoreError(
-                f"The key file {path.name} in {path.parent} cannot be read ({exc.__class__.__name__}): "
-                "this folder does not hold a ddassess store.",
-                hint="Choose the folder of your store, or restore its key file from a backup.",
-            ) from None
+        """Read and check the key file; every field is checked before any is used (keyfile.py)."""
+        data = _read_key_file(path)
         if not isinstance(data, dict) or data.get("format") != KEY_FILE_FORMAT:
             raise NotAStoreError(
                 f"{path} is not a ddassess key file, so {path.parent} is not a ddassess store.",
                 hint="Choose the folder of your store.",
             )
-        version = data.get("version")
-        if not isinstance(version, int) or version > KEY_FILE_VERSION:
-            raise StoreVersionError(
-                f"This store's key file was written by a newer version of ddassess (format {version}).",
-                hint="Install the newer ddassess to open it; nothing has been changed.",
-            )
-        try:
-            return cls(
-                path=path,
-                store_id=str(data["store_id"]),
-                wraps=dict(data["wraps"]),
-                pending=data.get("pending"),
-                created_at=str(data.get("created_at", "")),
-                audit_anchor=data.get("audit_anchor") if isinstance(data.get("audit_anchor"), dict) else None,
-            )
-        except (KeyError, TypeError) as exc:
-            raise NotAStoreError(
-                f"The key file {path} is incomplete (missing {exc}): it is not a usable ddassess key file.",
-                hint="Restore the key file from a backup.",
-            ) from None
+        keyfile.check_version(data, path)
+        keyfile.check_fields(data, path)
+        return cls(
+            path=path,
+            store_id=data["store_id"],
+            wraps=dict(data["wraps"]),
+            pending=data.get("pending") or None,
+            created_at=data.get("created_at") or "",
+            audit_anchor=data.get("audit_anchor"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -416,6 +404,38 @@ class KeyFile:
         return "keyring" in self.wraps
 
 
+def _read_key_file(path: Path) -> Any:
+    """The key file's JSON; a folder or pipe in its place, or no permission, is said as such."""
+    try:
+        raw = read_regular_file(path, MAX_KEY_FILE_BYTES + 1)
+    except NotARegularFile as exc:
+        raise StoreAccessError(
+            f"The key file {path} is {exc.kind}, not a file, so the store cannot be unlocked.",
+            hint="Move it aside and put back the store's key file from your backups; nothing has been changed.",
+        ) from None
+    except PermissionError:
+        raise StoreAccessError(
+            f"ddassess has no permission to read the key file {path}.",
+            hint="Check the owner and permissions of the store's folder and files; nothing has been changed.",
+        ) from None
+    except OSError as exc:
+        raise NotAStoreError(
+            f"The key file {path.name} in {path.parent} cannot be read ({exc.__class__.__name__}): "
+            "this folder does not hold a ddassess store.",
+            hint="Choose the folder of your store, or restore its key file from a backup.",
+        ) from None
+    try:
+        if len(raw) > MAX_KEY_FILE_BYTES:
+            raise ValueError("too large")
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise NotAStoreError(
+            f"The key file {path.name} in {path.parent} is not a ddassess key file (not JSON of the right size): "
+            "this folder does not hold a ddassess store.",
+            hint="Choose the folder of your store, or restore its key file from a backup.",
+        ) from None
+
+
 # --- the OS keyring ------------------------------------------------------------------
 
 
@@ -432,21 +452,58 @@ def _wrap_account(store_id: str, wrap: dict[str, Any]) -> str:
     return keyring_account(store_id)
 
 
-_PLAINTEXT_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.null", "keyring.backends.fail")
+# The keyrings that keep a secret encrypted by the operating system, by the exact class of
+# keyring's backend (module, class name). Anything else is refused, however it describes
+# itself: keyrings.alt's files, the null and fail backends, and any third-party backend,
+# which may keep the secret in clear (a denylist let such a backend through).
+SECURE_BACKENDS: dict[tuple[str, str], str] = {
+    ("keyring.backends.SecretService", "Keyring"): "Secret Service",
+    ("keyring.backends.libsecret", "Keyring"): "Secret Service (libsecret)",
+    ("keyring.backends.kwallet", "DBusKeyring"): "KWallet",
+    ("keyring.backends.kwallet", "DBusKeyringKWallet4"): "KWallet 4",
+    ("keyring.backends.macOS", "Keyring"): "macOS Keychain",
+    ("keyring.backends.Windows", "WinVaultKeyring"): "Windows Credential Locker",
+}
+_TEST_BACKENDS: set[type] = set()
+
+
+def trust_keyring_backend_for_tests(*classes: type) -> None:
+    """Let the test suite's stand-ins for an OS keyring through the allowlist.
+
+    Test-only: ``tests/conftest.py`` calls it for ``tests/support/memory_keyring.py`` (and
+    the start-up benchmark for its file keyring). Nothing in ddassess calls it, and no
+    setting or environment variable reaches it, so an installed product accepts only the
+    ``SECURE_BACKENDS``.
+    """
+    _TEST_BACKENDS.update(classes)
+
+
+def _backend_label(backend: Any) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _refusal(backend: Any) -> str | None:
+    """Why a single backend (not a chainer) is not used, or None if it is a secure OS keyring."""
+    cls = type(backend)
+    known = SECURE_BACKENDS.get((cls.__module__, cls.__qualname__))
+    # The class itself, not one that copies its name: compare with the imported class.
+    real = getattr(sys.modules.get(cls.__module__), cls.__qualname__, None)
+    if cls.__module__ == "keyring.backends.fail":
+        return "no system keyring is running (the keyring library found none)"
+    if cls not in _TEST_BACKENDS and (known is None or real is not cls):
+        return (f"the keyring backend {_backend_label(backend)} is not a secure OS keyring ddassess trusts "
+                "(only Secret Service, KWallet, macOS Keychain and Windows Credential Locker are)")
+    try:
+        if float(cls.priority) <= 0:  # type: ignore[attr-defined]
+            return f"the keyring backend {_backend_label(backend)} says it cannot be used here"
+    except Exception as exc:  # noqa: BLE001 - a backend says it is not viable by raising here
+        return f"the {known or cls.__name__} keyring is not available here ({exc.__class__.__name__})"
+    return None
 
 
 def _backend_is_secure(backend: Any) -> bool:
-    """A single backend (not a chainer) that keeps secrets encrypted by the OS."""
-    module = type(backend).__module__
-    if module.startswith(_PLAINTEXT_MODULE_PREFIXES):
-        return False
-    if getattr(backend, "backends", None) is not None:
-        return False  # a chainer inside a chainer: judged member by member by the caller
-    try:
-        return float(type(backend).priority) > 0  # a backend says it is not viable by raising here
-    except Exception as exc:  # noqa: BLE001 - third-party backends raise anything
-        log.info("keyring backend %s is not viable: %s", type(backend).__name__, exc.__class__.__name__)
-        return False
+    return _refusal(backend) is None
 
 
 class _SecureChain:
@@ -495,8 +552,13 @@ def secure_keyring() -> Any | None:
     """The OS keyring if it is a real, secure one; None otherwise (plaintext counts as none).
 
     A chainer is narrowed to its secure members (``_SecureChain``); never is anything
-    handed to a plaintext, null or fail backend.
+    handed to a plaintext, null, fail or unknown backend.
     """
+    return keyring_status()[0]
+
+
+def keyring_status() -> tuple[Any | None, str]:
+    """(the secure keyring or None, why none is used: '' when one is)."""
     try:
         import keyring
 
@@ -504,22 +566,28 @@ def secure_keyring() -> Any | None:
         members = getattr(backend, "backends", None)
     except Exception as exc:  # noqa: BLE001 - a broken keyring install must not stop the app
         log.info("no keyring: %s", exc.__class__.__name__)
-        return None
+        return None, f"the keyring library could not load a backend ({exc.__class__.__name__})"
     if members is None:
-        return backend if _backend_is_secure(backend) else None
-    secure = [m for m in members if _backend_is_secure(m)]
+        refusal = _refusal(backend)
+        if refusal:
+            log.info("keyring refused: %s", refusal)
+            return None, refusal
+        return backend, ""
+    verdicts = [(m, _refusal(m)) for m in members if getattr(m, "backends", None) is None]
+    secure = [m for m, refusal in verdicts if refusal is None]
     if not secure:
-        return None
-    return secure[0] if len(secure) == 1 else _SecureChain(secure)
+        reasons = "; ".join(r for _m, r in verdicts if r) or "keyring found no backend at all"
+        return None, reasons
+    return (secure[0] if len(secure) == 1 else _SecureChain(secure)), ""
 
 
 def keyring_description() -> str:
     """A line for the user: which keyring is used, or why none is."""
-    backend = secure_keyring()
+    backend, why = keyring_status()
     if backend is None:
         return (
             "No secure system keyring is available, so ddassess will ask for your passphrase "
-            "each time (nothing is stored in plaintext instead)."
+            f"each time (nothing is stored in plaintext instead): {why}."
         )
     name = backend.name if isinstance(backend, _SecureChain) else type(backend).__name__
     return f"The system keyring ({name}) can unlock this store without the passphrase."

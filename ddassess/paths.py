@@ -76,3 +76,81 @@ def ensure_private_dir(path: Path) -> Path:
     if os.name == "posix":
         os.chmod(path, 0o700)
     return path
+
+
+# --- special files -------------------------------------------------------------------
+# A store's files must be regular files. Opening a named pipe (FIFO) for reading blocks
+# until someone writes to it (a hang), a device can be endless, a folder cannot be read:
+# so nothing is opened for reading before it is known to be a regular file, and the
+# check is made on the opened descriptor (O_NONBLOCK keeps the open itself from blocking
+# on a FIFO), so the file cannot be swapped between the check and the read.
+
+
+class NotARegularFile(OSError):
+    """``path`` exists but is a folder, a named pipe, a device or a socket."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(f"{path} is {kind}, not a regular file")
+        self.path, self.kind = path, kind
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words for a message."""
+    import stat
+
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def special_file(path: Path) -> str | None:
+    """None if ``path`` is missing or a regular file (symlinks followed), else what it is."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    return None if stat.S_ISREG(mode) else file_kind(mode)
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The first ``max_bytes`` of ``path``, refusing anything but a regular file.
+
+    Raises ``FileNotFoundError``, ``NotARegularFile`` or another ``OSError``.
+    """
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise NotARegularFile(path, "a folder") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotARegularFile(path, file_kind(mode))
+        chunks, left = [], max_bytes
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write ``path``: its permissions, and not a read-only file
+    system (``os.access`` says no to root too there)."""
+    return os.access(path, os.W_OK)

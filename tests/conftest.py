@@ -16,7 +16,12 @@ sys.path.insert(0, str(SUPPORT))
 
 import keyring  # noqa: E402
 import pytest  # noqa: E402
-from memory_keyring import InMemoryKeyring  # noqa: E402
+from memory_keyring import InMemoryKeyring, LockedKeyring, RaisingKeyring  # noqa: E402
+
+from ddassess.keys import trust_keyring_backend_for_tests  # noqa: E402
+
+# The product accepts only real OS keyrings; these stand-ins are let through for tests only.
+trust_keyring_backend_for_tests(InMemoryKeyring, LockedKeyring, RaisingKeyring)
 
 _BEFORE = pytest.StashKey[set]()
 

@@ -78,7 +78,7 @@ def _folder(args: argparse.Namespace) -> Path:
 
 
 def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, recovery: bool = False,  # type: ignore[no-untyped-def]
-                 record_unlock: bool = True):
+                 record_unlock: bool = True, read_only: bool = False):
     """Open the store: keyring first, then the passphrase (asked only when needed).
 
     Returns (store, passphrase typed or None).
@@ -88,14 +88,16 @@ def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, re
     folder = _folder(args)
     if recovery:
         key = read_secret("DDASSESS_RECOVERY_KEY", "Recovery key: ")
-        return open_store(folder, Credentials(recovery_key=key), record_unlock=record_unlock), None
+        return open_store(folder, Credentials(recovery_key=key), record_unlock=record_unlock,
+                          read_only=read_only), None
     if not force_passphrase:
         try:
-            return open_store(folder, Credentials(), record_unlock=record_unlock), None
+            return open_store(folder, Credentials(), record_unlock=record_unlock, read_only=read_only), None
         except UnlockRequired:
             pass
     passphrase = read_secret("DDASSESS_PASSPHRASE", "Passphrase: ")
-    return open_store(folder, Credentials(passphrase=passphrase), record_unlock=record_unlock), passphrase
+    return open_store(folder, Credentials(passphrase=passphrase), record_unlock=record_unlock,
+                      read_only=read_only), passphrase
 
 
 # --- commands ----------------------------------------------------------------------
@@ -151,21 +153,33 @@ def cmd_store_check(args: argparse.Namespace) -> int:
 
     # The unlock event is written only after a clean check: a store whose damage makes
     # that first write fail must still get its report (exit 8), not only "corrupt".
-    store, _ = open_for_cli(args, record_unlock=False)
+    # A copy on a read-only folder or medium is checked as it is; nothing is recorded in it.
+    read_only = _read_only_store(_folder(args))
+    store, _ = open_for_cli(args, record_unlock=False, read_only=read_only)
     try:
         report = check_store(store)
-        if report.ok:
+        if report.ok and not read_only:
             record_access(store, "unlock")
     finally:
         store.close()
     for line in report.lines():
         print(line)
+    if read_only:
+        print("(a read-only store: checked as it is, and nothing was recorded in it)")
     if not report.ok:
         raise IntegrityProblem(
             "The store check found problems (listed above).",
             hint="Keep this laptop's store as it is and tell your team lead; restore from a backup if needed.",
         )
     return 0
+
+
+def _read_only_store(folder: Path) -> bool:
+    from ddassess.paths import writable
+    from ddassess.store.unlock import DB_FILE_NAME
+
+    return folder.is_dir() and (folder / DB_FILE_NAME).is_file() and not (
+        writable(folder) and writable(folder / DB_FILE_NAME))
 
 
 def cmd_store_info(args: argparse.Namespace) -> int:

@@ -2,11 +2,11 @@
 
 Checks, in order: every page's HMAC (``PRAGMA cipher_integrity_check``, which catches
 bytes changed on disk), SQLite's own ``integrity_check``, foreign keys, the schema
-version, the audit chain (``audit.verify_chain``: unbroken, anchored, time moving
-forwards, every event readable) and the records against the trail (``replay.py``: each
-audited record is what its events say). The report speaks of pages, tables, kinds of
-record, their ids and event numbers, never of case data. docs/store-check.md says what
-each check can and cannot see.
+version and whether the tables are that version's, the audit chain
+(``audit.verify_chain``: unbroken, anchored, time moving forwards, every event readable)
+and the records against the trail (``replay.py``: each audited record is what its events
+say). The report speaks of pages, tables, kinds of record, their ids and event numbers,
+never of case data. docs/store-check.md says what each check can and cannot see.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sqlcipher3
 from sqlalchemy.exc import DBAPIError
 
+from ddassess.errors import CorruptStoreError
 from ddassess.store import audit, replay, schema
 from ddassess.store.store import Store
 
@@ -65,6 +66,13 @@ def _schema(conn: sqlcipher3.Connection, report: CheckReport) -> None:
         report.passed.append(f"schema version {rev} (current)")
     else:
         report.problems.append(f"schema version {rev}, expected {schema.HEAD_REVISION}")
+    if rev in schema.known_revisions():
+        try:
+            schema.check_label(conn, rev)  # the label against the tables, indexes and triggers
+        except CorruptStoreError as exc:
+            report.problems.append(exc.message)
+        else:
+            report.passed.append(f"tables, indexes and triggers are those of schema version {rev}")
 
 
 def _audit(store: Store, report: CheckReport) -> None:

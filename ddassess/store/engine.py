@@ -17,13 +17,14 @@ import sqlcipher3
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
-from ddassess.store.cipher import KeyHolder, prepare_connection
+from ddassess.store.cipher import KeyHolder, connect_target, prepare_connection
 
 
-def make_engine(db_path: Path, holder: KeyHolder) -> Engine:
+def make_engine(db_path: Path, holder: KeyHolder, *, read_only: bool = False) -> Engine:
     """An engine for an existing or new store file; the key is checked on first connect."""
+    database, uri = connect_target(db_path, read_only)
     engine = create_engine(
-        f"sqlite:///{db_path}",
+        f"sqlite:///{database}&uri=true" if uri else f"sqlite:///{database}",
         module=sqlcipher3,
         poolclass=QueuePool,
         pool_size=2,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 from pathlib import Path
 
-from ddassess.errors import StoreLockedError
+from ddassess.errors import StoreAccessError, StoreLockedError
 
 LOCK_FILE_NAME = "ddassess.lock"
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a pipe in its place must not block the open
 
 
 class StoreLock:
@@ -21,10 +23,24 @@ class StoreLock:
         self.path = folder / LOCK_FILE_NAME
         self._fd: int | None = None
 
-    def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+    def acquire(self, *, read_only: bool = False) -> None:
+        """Take the lock; ``read_only`` (a read-only copy) shares it and makes no lock file."""
         try:
-            _lock(fd)
+            if read_only:
+                fd = os.open(self.path, os.O_RDONLY | _NONBLOCK)
+            else:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NONBLOCK, 0o600)
+        except FileNotFoundError:
+            if read_only:
+                return  # nobody has it open (opening makes the file), and a read-only copy cannot
+            raise
+        except OSError as exc:
+            raise _unusable(self.path, exc) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise _unusable(self.path, None)
+        try:
+            (_lock_shared if read_only else _lock)(fd)
         except OSError:
             holder = _read_holder(fd)
             os.close(fd)
@@ -33,8 +49,9 @@ class StoreLock:
                 hint="Switch to that window, or close it and try again. Opening the store "
                 "twice could damage it, so it was not opened.",
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+        if not read_only:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
         self._fd = fd
 
     def release(self) -> None:
@@ -54,6 +71,15 @@ class StoreLock:
         self.release()
 
 
+def _unusable(path: Path, exc: OSError | None) -> StoreAccessError:
+    why = f"cannot be opened ({exc.strerror or exc.__class__.__name__})" if exc else "is not a file"
+    return StoreAccessError(
+        f"The store's lock file {path} {why}, so the store cannot be opened safely.",
+        hint="If a folder or other special file is in its place, move it aside (ddassess makes the lock file "
+        "itself); check that the store's folder is yours and writable. Nothing has been changed.",
+    )
+
+
 def _read_holder(fd: int) -> str:
     try:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -69,8 +95,13 @@ if os.name == "posix":
     def _lock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
+    def _lock_shared(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+
 else:  # pragma: no cover - Windows
     import msvcrt
 
     def _lock(fd: int) -> None:
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    _lock_shared = _lock

@@ -104,6 +104,61 @@ def check_revision(conn: sqlcipher3.Connection) -> str:
     )
 
 
+def schema_objects(conn: sqlcipher3.Connection) -> frozenset[str]:
+    """The names of the store's tables, indexes, triggers and views (SQLite's own aside)."""
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
+    return frozenset(row[0] for row in rows)
+
+
+_EXPECTED: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def expected_objects(revision: str) -> frozenset[str]:
+    """What a store at ``revision`` holds: the migrations up to it, run on an empty in-memory database."""
+    key = (str(MIGRATIONS_DIR), revision)
+    if key not in _EXPECTED:
+        scratch = sqlcipher3.connect(":memory:", isolation_level=None)
+        try:
+            upgrade(scratch, revision)
+            _EXPECTED[key] = schema_objects(scratch)
+        finally:
+            scratch.close()
+    return _EXPECTED[key]
+
+
+def check_label(conn: sqlcipher3.Connection, revision: str) -> None:
+    """Refuse a store whose schema label (``alembic_version``) does not match its tables.
+
+    Run before an upgrade backs anything up: upgrading from a wrong label fails half-way
+    (a table that is already there), which said "damaged" and left one more full backup
+    behind on every attempt.
+    """
+    found = schema_objects(conn)
+    wanted = expected_objects(revision)
+    if found == wanted:
+        return
+    matches = [rev for rev in known_revisions() if rev != revision and expected_objects(rev) == found]
+    extra, missing = sorted(found - wanted), sorted(wanted - found)
+    detail = []
+    if extra:
+        detail.append(f"it has {_names(extra)}, which version {revision} does not")
+    if missing:
+        detail.append(f"it lacks {_names(missing)}, which version {revision} has")
+    actually = (f"its tables are those of version {matches[0]}" if matches
+                else "its tables match no version this ddassess knows")
+    raise CorruptStoreError(
+        f"The store's schema label says version {revision}, but {actually} ({'; '.join(detail)}). "
+        "The label was edited or the store damaged, so it was not upgraded.",
+        hint="Nothing has been changed and no backup was made. Restore the store from a backup, or ask IT "
+        "to copy it for recovery before anything else is tried.",
+    )
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:4])
+    return shown + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+
+
 def backup_file(db_path: Path, conn: sqlcipher3.Connection, label: str) -> Path:
     """Copy the (encrypted) store file and its key file to a new folder under backups/.
 
@@ -115,6 +170,12 @@ def backup_file(db_path: Path, conn: sqlcipher3.Connection, label: str) -> Path:
 
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     parent = db_path.parent / BACKUP_DIR_NAME
+    same = _identical_backup(parent, label, (db_path, db_path.with_name(KEY_FILE_NAME)))
+    if same is not None:
+        # An upgrade that failed and was undone left the store as it was: the copy made
+        # before that attempt is this very store, so another would only fill the disk.
+        log.info("store already backed up before %s", label)
+        return same
     parent.mkdir(mode=0o700, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = parent / f"{stamp}-{label}"
@@ -129,3 +190,27 @@ def backup_file(db_path: Path, conn: sqlcipher3.Connection, label: str) -> Path:
     fsync_dir(parent)
     log.info("store backed up before %s", label)
     return folder
+
+
+def _identical_backup(parent: Path, label: str, sources: tuple[Path, ...]) -> Path | None:
+    """An earlier backup folder with this label whose files are byte for byte the sources."""
+    if not parent.is_dir():
+        return None
+    sizes = {source.name: source.stat().st_size for source in sources}
+    for folder in sorted(parent.glob(f"*-{label}"), reverse=True):
+        copies = [folder / name for name in sizes]
+        if all(c.is_file() and c.stat().st_size == sizes[c.name] for c in copies) and all(
+            _digest(c) == _digest(source) for c, source in zip(copies, sources, strict=True)
+        ):
+            return folder
+    return None
+
+
+def _digest(path: Path) -> bytes:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.digest()

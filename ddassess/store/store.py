@@ -72,13 +72,14 @@ class Store:
     """
 
     def __init__(self, folder: Path, key_file: KeyFile, db_key: bytes, lock: StoreLock,
-                 unlocked_by: str) -> None:
+                 unlocked_by: str, read_only: bool = False) -> None:
         self.folder = folder
+        self.read_only = read_only  # a read-only copy, opened by ``store check``: nothing is written
         self.key_file = key_file
         self.lock = lock
         self.unlocked_by = unlocked_by  # keyring / passphrase / recovery / created
         self._keys = KeyHolder(db_key)
-        self.engine: Engine = make_engine(folder / DB_FILE_NAME, self._keys)
+        self.engine: Engine = make_engine(folder / DB_FILE_NAME, self._keys, read_only=read_only)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
         self.store_id = key_file.store_id
@@ -194,13 +195,13 @@ class Store:
     def _reconnect(self, db_key: bytes) -> None:
         self.engine.dispose()
         self._keys.replace(db_key)
-        self.engine = make_engine(self.db_path, self._keys)
+        self.engine = make_engine(self.db_path, self._keys, read_only=self.read_only)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
 
     def raw_connection(self) -> sqlcipher3.Connection:
         """A keyed DB-API connection for checks; the caller closes it."""
-        return raw_connect(self.db_path, self._db_key)
+        return raw_connect(self.db_path, self._db_key, read_only=self.read_only)
 
     # closing -----------------------------------------------------------------------
 
@@ -227,7 +228,7 @@ class Store:
         The key goes before the connections, so no connection can be made between the
         two; closing twice is harmless.
         """
-        if not self.closed:
+        if not self.closed and not self.read_only:
             try:
                 self.anchor_audit_head()
             except (SQLAlchemyDatabaseError, sqlcipher3.DatabaseError, OSError) as exc:
@@ -320,13 +321,14 @@ def create_store(folder: Path, passphrase: str, *, practitioner: dict[str, str],
 
 
 def open_store(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = True,
-               record_unlock: bool = True) -> Store:
+               record_unlock: bool = True, read_only: bool = False) -> Store:
     """Open and unlock an existing store, upgrading its schema (after a backup) if older.
 
     ``record_unlock=False`` is for ``store check`` only: it must be able to look at a store
     whose damaged pages would make the unlock event fail; it records its own event after.
     """
-    return finish_open(unlock(folder, creds, upgrade=upgrade), record_unlock=record_unlock)
+    return finish_open(unlock(folder, creds, upgrade=upgrade, read_only=read_only),
+                       record_unlock=record_unlock and not read_only)
 
 
 def finish_open(unlocked: Unlocked, *, record_unlock: bool = True) -> Store:
@@ -338,7 +340,8 @@ def finish_open(unlocked: Unlocked, *, record_unlock: bool = True) -> Store:
         unlocked.release()
         raise
     try:
-        store = Store(unlocked.folder, unlocked.key_file, db_key, lock, unlocked_by=unlocked.how)
+        store = Store(unlocked.folder, unlocked.key_file, db_key, lock, unlocked_by=unlocked.how,
+                      read_only=unlocked.read_only)
     except BaseException:
         lock.release()
         raise

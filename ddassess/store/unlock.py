@@ -19,13 +19,14 @@ corrupt, newer schema.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlcipher3
 
-from ddassess.errors import CorruptStoreError, NoStoreError, NotAStoreError
+from ddassess.errors import CorruptStoreError, NoStoreError, NotAStoreError, StoreAccessError
 from ddassess.keys import KEY_FILE_NAME, KeyFile, UnwrappedKey
 from ddassess.store import schema
 from ddassess.store.cipher import (
@@ -34,7 +35,8 @@ from ddassess.store.cipher import (
     raw_connect,
     sniff_file,
 )
-from ddassess.store.lock import StoreLock
+from ddassess.paths import special_file, writable
+from ddassess.store.lock import LOCK_FILE_NAME, StoreLock
 
 DB_FILE_NAME = "ddassess.db"
 
@@ -63,8 +65,10 @@ class Unlocked:
     plain keyed connection meanwhile; after either, it refuses (``StoreClosedError``).
     """
 
-    def __init__(self, folder: Path, key_file: KeyFile, db_key: bytes, lock: StoreLock, how: str) -> None:
+    def __init__(self, folder: Path, key_file: KeyFile, db_key: bytes, lock: StoreLock, how: str,
+                 read_only: bool = False) -> None:
         self.folder, self.key_file, self.lock, self.how = folder, key_file, lock, how
+        self.read_only = read_only
         self._keys = KeyHolder(db_key)
 
     @property
@@ -73,7 +77,7 @@ class Unlocked:
 
     def connect(self) -> sqlcipher3.Connection:
         """A keyed DB-API connection; the caller closes it."""
-        return raw_connect(self.db_path, self._keys.key)
+        return raw_connect(self.db_path, self._keys.key, read_only=self.read_only)
 
     def take(self) -> tuple[bytes, StoreLock]:
         """The key and the lock, handed to the ``Store`` that now owns them (once)."""
@@ -98,22 +102,75 @@ def store_exists(folder: Path) -> bool:
     return (folder / KEY_FILE_NAME).exists() or (folder / DB_FILE_NAME).exists()
 
 
-def unlock(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = True) -> Unlocked:
-    """Find, lock and unlock the store in ``folder``; see the module's description."""
+def unlock(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = True,
+           read_only: bool = False) -> Unlocked:
+    """Find, lock and unlock the store in ``folder``; see the module's description.
+
+    ``read_only`` (``store check`` of a copy on a read-only folder or medium) writes
+    nothing: no lock file is made, no upgrade, no settling of an unfinished rotation.
+    """
     _check_folder(folder)
     key_file = KeyFile.load(folder / KEY_FILE_NAME)
+    _check_access(folder, read_only)
     lock = StoreLock(folder)
-    lock.acquire()
+    lock.acquire(read_only=read_only)
     try:
         keys, how = _candidate_keys(key_file, creds)
-        db_key = _open_and_check(folder / DB_FILE_NAME, key_file, keys, upgrade)
+        db_key = _open_and_check(folder / DB_FILE_NAME, key_file, keys, upgrade and not read_only, read_only)
     except BaseException:
         lock.release()
         raise
-    return Unlocked(folder, key_file, db_key, lock, how)
+    return Unlocked(folder, key_file, db_key, lock, how, read_only)
+
+
+STORE_FILES = (DB_FILE_NAME, KEY_FILE_NAME, LOCK_FILE_NAME, f"{DB_FILE_NAME}-wal", f"{DB_FILE_NAME}-shm")
+
+
+def _check_special_files(folder: Path) -> None:
+    """A folder, pipe or device where a store file belongs: say which, before anything opens it
+    (reading a pipe would wait for ever; SQLite would say only "unable to open")."""
+    if (kind := special_file(folder)) is not None and kind != "a folder":
+        raise StoreAccessError(f"The store's place {folder} is {kind}, not a folder.",
+                               hint="Point DDASSESS_HOME at the folder that holds your store.")
+    for name in STORE_FILES:
+        kind = special_file(folder / name)
+        if kind is not None:
+            raise StoreAccessError(
+                f"{folder / name} is {kind}, where the store's file {name} belongs: the store cannot be opened.",
+                hint="Move it aside and put the store's own file back (from your backups; the lock, -wal and "
+                "-shm files ddassess makes itself). Nothing has been changed.",
+            )
+
+
+def _check_access(folder: Path, read_only: bool) -> None:
+    """Opening to work writes (the lock, the journal, the audit trail): say so if it cannot."""
+    needs = [folder / DB_FILE_NAME, folder / KEY_FILE_NAME, folder]
+    if read_only:
+        wal = folder / f"{DB_FILE_NAME}-wal"
+        if wal.exists() and wal.stat().st_size > 0:  # immutable=1 would read the store without it
+            raise StoreAccessError(
+                f"The read-only store in {folder} was not closed cleanly: its last changes are still in "
+                f"{wal.name}, which cannot be merged into the store where it is.",
+                hint="Copy the whole folder to a writable place and run the command there. Nothing has been changed.",
+            )
+        unreadable = [p for p in needs[:2] if not os.access(p, os.R_OK)]
+        if unreadable:
+            raise StoreAccessError(f"ddassess has no permission to read {unreadable[0]}.",
+                                   hint="Check the owner and permissions of the store's files.")
+        return
+    refused = [p for p in needs if not writable(p)]
+    if refused:
+        what = "the folder" if refused[0] == folder else refused[0].name
+        raise StoreAccessError(
+            f"The store in {folder} is read-only ({what} cannot be written: a read-only folder, file or "
+            "medium, or another user's files), and opening it to work writes to it.",
+            hint="Copy the store to a folder you can write, or make it writable. `ddassess store check` "
+            "works on a read-only copy. Nothing has been changed.",
+        )
 
 
 def _check_folder(folder: Path) -> None:
+    _check_special_files(folder)
     db_path, key_path = folder / DB_FILE_NAME, folder / KEY_FILE_NAME
     has_db, has_key = db_path.exists(), key_path.exists()
     if not has_db and not has_key:
@@ -161,22 +218,27 @@ def _database_errors() -> tuple[type[Exception], ...]:
     return errors + (sa_exc.DatabaseError,) if sa_exc is not None else errors
 
 
-def _open_and_check(db_path: Path, key_file: KeyFile, keys: list[UnwrappedKey], upgrade: bool) -> bytes:
+def _open_and_check(db_path: Path, key_file: KeyFile, keys: list[UnwrappedKey], upgrade: bool,
+                    read_only: bool = False) -> bytes:
     last_error: Exception | None = None
     for candidate in keys:
         db_key = candidate.key
         try:
-            conn = raw_connect(db_path, db_key)
+            conn = raw_connect(db_path, db_key, read_only=read_only)
         except sqlcipher3.DatabaseError as exc:
             last_error = exc
             continue
         try:
             _check_identity(conn, key_file)
             if schema.check_revision(conn) == "older":
+                schema.check_label(conn, schema.current_revision(conn) or "")
                 if not upgrade:
                     from ddassess.errors import StoreVersionError
 
-                    raise StoreVersionError("This store needs an upgrade before this version can use it.")
+                    raise StoreVersionError(
+                        "This store needs an upgrade before this version can use it"
+                        + (", and a read-only copy cannot be upgraded." if read_only else "."),
+                        hint="Open it where it can be written (a copy will do); it is backed up first.")
                 schema.backup_file(db_path, conn, f"before-upgrade-from-{schema.current_revision(conn)}")
                 schema.upgrade(conn)
         except Exception as exc:
@@ -185,7 +247,7 @@ def _open_and_check(db_path: Path, key_file: KeyFile, keys: list[UnwrappedKey], 
             raise classify_open_error(db_path, getattr(exc, "orig", None) or exc) from None
         finally:
             conn.close()
-        if key_file.pending:
+        if key_file.pending and not read_only:
             from ddassess.store.rekey import settle_pending
 
             settle_pending(key_file, opened_pending=candidate.pending)

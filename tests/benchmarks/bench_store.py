@@ -175,6 +175,9 @@ def main() -> None:
     ap.add_argument("--responses", type=int, default=50_000)
     ap.add_argument("--reps", type=int, default=300)
     args = ap.parse_args()
+    from ddassess.keys import trust_keyring_backend_for_tests
+
+    trust_keyring_backend_for_tests(InMemoryKeyring)  # a stand-in: the product trusts only OS keyrings
     keyring.set_keyring(InMemoryKeyring())
     tmp = Path(tempfile.mkdtemp(prefix="ddassess-bench-"))
 

@@ -60,6 +60,9 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
+import bench_keyring, keyring
+from ddassess.keys import trust_keyring_backend_for_tests
+trust_keyring_backend_for_tests(bench_keyring.FileKeyring)  # a stand-in: the product trusts only OS keyrings
 from ddassess.ui.app import load_catalogue
 from ddassess.ui.mainwindow import MainWindow
 w = MainWindow(Path(sys.argv[1]), load_catalogue); w.resize(1200, 800); w.show()  # as build_window does
@@ -94,9 +97,13 @@ print((seen["shown"] - t) * 1000, (seen["open"] - t) * 1000, peak,
 
 
 def make_store(folder: Path, n: int) -> None:
+    import bench_keyring
     from bulk import populate
 
+    from ddassess.keys import trust_keyring_backend_for_tests
     from ddassess.store import create_store
+
+    trust_keyring_backend_for_tests(bench_keyring.FileKeyring)
 
     c = create_store(folder, PASSPHRASE, practitioner={"name": "Bench Worker"}, use_keyring=True)
     assert c.store.key_file.has_keyring, "the benchmark keyring did not take the store's secret"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 
 import keyring
+import keyring.backends.fail
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 from memory_keyring import InMemoryKeyring, LockedKeyring, RaisingKeyring
@@ -167,3 +171,104 @@ def test_turning_keyring_on_without_a_secure_keyring_says_no(store, store_folder
     keyring.set_keyring(fail.Keyring())
     assert store.set_keyring(True) is False
     assert not store.key_file.has_keyring
+
+
+# --- only known OS keyrings: an allowlist, not a denylist --------------------------------
+
+PLAIN_BACKEND = '''
+import json
+from pathlib import Path
+
+from keyring.backend import KeyringBackend
+
+
+class TinyFileKeyring(KeyringBackend):
+    """A third-party backend of the kind that was accepted: it keeps secrets in clear."""
+
+    priority = 10
+    path = Path(__file__).with_name("tiny-keyring.json")
+
+    def _all(self):
+        return json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def get_password(self, service, username):
+        return self._all().get(f"{service}/{username}")
+
+    def set_password(self, service, username, password):
+        self.path.write_text(json.dumps({**self._all(), f"{service}/{username}": password}))
+
+    def delete_password(self, service, username):
+        self.path.write_text(json.dumps({k: v for k, v in self._all().items() if k != f"{service}/{username}"}))
+'''
+
+
+@pytest.fixture
+def tiny_plaintext(tmp_path, monkeypatch):
+    """A plaintext backend from a module of its own (as a pip-installed one would be)."""
+    folder = tmp_path / "thirdparty"
+    folder.mkdir()
+    (folder / "tiny_keyring.py").write_text(PLAIN_BACKEND)
+    monkeypatch.syspath_prepend(str(folder))
+    import importlib
+
+    module = importlib.import_module("tiny_keyring")
+    yield module.TinyFileKeyring, folder / "tiny-keyring.json", folder
+    sys.modules.pop("tiny_keyring", None)
+
+
+def test_an_unknown_plaintext_backend_is_refused(store_folder, tiny_plaintext):
+    backend_class, secrets_file, _folder = tiny_plaintext
+    keyring.set_keyring(backend_class())
+    assert secure_keyring() is None
+    assert "tiny_keyring.TinyFileKeyring is not a secure OS keyring" in keyring_description()
+    c = _create(store_folder)
+    assert not c.store.key_file.has_keyring
+    assert not secrets_file.exists(), "the unwrap secret was written to a plaintext backend"
+    with pytest.raises(UnlockRequired):
+        open_store(store_folder, Credentials())
+
+
+def test_a_backend_that_borrows_a_trusted_name_is_refused(tiny_plaintext):
+    backend_class, _secrets_file, _folder = tiny_plaintext
+
+    class Impostor(backend_class):
+        pass
+
+    Impostor.__module__, Impostor.__qualname__ = "keyring.backends.SecretService", "Keyring"
+    keyring.set_keyring(Impostor())
+    assert secure_keyring() is None
+    assert "keyring.backends.SecretService.Keyring is not a secure OS keyring" in keyring_description()
+
+
+def test_a_chainer_drops_the_unknown_backend(store_folder, tiny_plaintext, monkeypatch):
+    from keyring.backends.chainer import ChainerBackend
+
+    backend_class, secrets_file, _folder = tiny_plaintext
+    secure = InMemoryKeyring()
+    monkeypatch.setattr(ChainerBackend, "backends", property(lambda self: [backend_class(), secure]))
+    keyring.set_keyring(ChainerBackend())
+    assert secure_keyring() is secure
+    c = _create(store_folder)
+    assert c.store.key_file.has_keyring and not secrets_file.exists()
+
+
+def test_store_info_says_why_the_keyring_was_refused(store_folder, tiny_plaintext, subprocess_env):
+    """The real command, with the backend chosen the way a user's configuration chooses it."""
+    _backend_class, secrets_file, folder = tiny_plaintext
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    _create(store_folder)
+    env = dict(subprocess_env, PYTHON_KEYRING_BACKEND="tiny_keyring.TinyFileKeyring",
+               PYTHONPATH=os.pathsep.join([str(folder), subprocess_env["PYTHONPATH"]]))
+    out = subprocess.run([sys.executable, "-m", "ddassess", "store", "info"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "No secure system keyring is available" in out.stdout
+    assert "tiny_keyring.TinyFileKeyring is not a secure OS keyring ddassess trusts" in out.stdout
+    # ...and the product does not trust it either when asked to set a store up with it.
+    env["DDASSESS_HOME"] = str(folder / "home")
+    env["DDASSESS_PASSPHRASE"] = PASSPHRASE
+    out = subprocess.run([sys.executable, "-m", "ddassess", "init", "--name", "Testy McTestface"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "not a secure OS keyring" in out.stdout
+    assert not secrets_file.exists(), "init handed the unwrap secret to a plaintext backend"

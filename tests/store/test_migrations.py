@@ -230,3 +230,83 @@ def test_an_upgrade_that_breaks_references_is_undone(store, store_folder, tmp_pa
         assert check_store(s).ok
     finally:
         s.close()
+
+
+# --- a schema label that does not match the tables -----------------------------------
+
+
+def _relabel(folder, revision):
+    with open_store(folder, Credentials(passphrase=PASSPHRASE)) as s:
+        conn = s.raw_connection()
+        conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+        conn.close()
+
+
+def test_a_label_older_than_the_tables_is_named_and_makes_no_backup(created, store_folder):
+    from store_helpers import file_digests
+
+    from ddassess.errors import CorruptStoreError
+
+    created.store.close()
+    _relabel(store_folder, "0002")  # the tables are 0004's
+    before = file_digests(store_folder)
+    for _attempt in range(3):
+        with pytest.raises(CorruptStoreError) as info:
+            open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+        message = str(info.value)
+        assert "schema label says version 0002, but its tables are those of version 0004" in message
+        assert "signing_identities" in message  # one of the tables 0002 does not have
+        assert "no backup was made" in message
+        assert not (store_folder / "backups").exists(), "a backup was made for a store that cannot be upgraded"
+        assert file_digests(store_folder) == before
+
+
+def test_a_label_matching_no_version_says_so(created, store_folder):
+    from ddassess.errors import CorruptStoreError
+
+    conn = created.store.raw_connection()
+    conn.execute("DROP TABLE signatures")
+    conn.execute("UPDATE alembic_version SET version_num = '0003'")
+    conn.close()
+    created.store.close()
+    with pytest.raises(CorruptStoreError, match="its tables match no version this ddassess knows .*lacks .*signatures"):
+        open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    assert not (store_folder / "backups").exists()
+
+
+def test_repeated_failed_upgrades_keep_one_backup(store, store_folder, tmp_path, monkeypatch):
+    """An upgrade that fails is undone, so the store is as it was: one copy of it is enough."""
+    from ddassess.errors import UpgradeFailedError
+
+    _add_rows_that_refer_to_the_owner(store)
+    store.close()
+    _future_migration(tmp_path, monkeypatch, extra='op.execute("UPDATE signing_identities SET practitioner_id = 999")')
+    for _attempt in range(3):
+        with pytest.raises(UpgradeFailedError):
+            open_store(store_folder, Credentials(passphrase=PASSPHRASE))
+    backups = list((store_folder / "backups").iterdir())
+    assert len(backups) == 1, [b.name for b in backups]
+    assert (backups[0] / "ddassess.db").read_bytes() == (store_folder / "ddassess.db").read_bytes()
+
+
+def test_the_cli_says_what_is_wrong_with_the_label(created, store_folder, monkeypatch, capsys):
+    from ddassess.cli import main
+
+    created.store.close()
+    _relabel(store_folder, "0001")
+    monkeypatch.setenv("DDASSESS_PASSPHRASE", PASSPHRASE)
+    assert main(["unlock-test", "--passphrase"]) == 6
+    err = capsys.readouterr().err
+    assert "schema label says version 0001, but its tables are those of version 0004" in err
+    assert not (store_folder / "backups").exists()
+
+
+def test_store_check_compares_a_current_label_with_the_tables(store):
+    """Opening trusts a current label (one cheap query); ``store check`` looks at the tables too."""
+    assert check_store(store).ok
+    conn = store.raw_connection()
+    conn.execute("DROP INDEX ix_cases_stage")
+    conn.close()
+    report = check_store(store)
+    assert any("schema label says version 0004, but its tables match no version this ddassess knows "
+               "(it lacks ix_cases_stage, which version 0004 has)" in p for p in report.problems), report.problems
