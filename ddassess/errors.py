@@ -91,6 +91,26 @@ class IntegrityProblem(StoreError):
     exit_code = 8
 
 
+class KeyFileChangedError(StoreLockedError):
+    """The key file on disk is not the one this process read or wrote last: not replaced."""
+
+    code = "STORE_011"
+
+
+class KeyFileWriteError(StoreError):
+    """The key file could not be written (full disk, I/O error); nothing was changed."""
+
+    code = "STORE_012"
+    exit_code = 14
+
+
+class RecoveryKeyNotConfirmed(StoreError):
+    """A finished rotation's new recovery key is not confirmed yet (see store/rekey.py)."""
+
+    code = "STORE_013"
+    exit_code = 2
+
+
 class RecordNotFound(StoreError):
     code = "STORE_008"
 

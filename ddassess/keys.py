@@ -22,16 +22,20 @@ This is the only module that imports ``keyring``.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ddassess.errors import (
+    DdassessError,
+    KeyFileChangedError,
+    KeyFileWriteError,
     MalformedRecoveryKeyError,
     NotAStoreError,
     StoreVersionError,
@@ -218,6 +222,16 @@ class KeyFile:
     # (seq, hash) of the audit trail's newest event at the last unlock or clean close:
     # the store's audit chain must still contain it (store/audit.py). Not a secret.
     audit_anchor: dict[str, Any] | None = None
+    # A finished rotation's way back for the recovery key the user already has, kept until
+    # a new recovery key is confirmed (store/rekey.py): {"recovery": old key's recovery
+    # wrap, "chain": [wraps of each newer database key by the one before it]}.
+    retiring: dict[str, Any] | None = None
+    # What this process last read from or wrote to disk (to_dict form): save() refuses to
+    # replace a key file that has changed since (another process wrote it).
+    _on_disk: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._on_disk = copy.deepcopy(self.to_dict())
 
     # reading and writing -----------------------------------------------------------
 
@@ -250,6 +264,7 @@ class KeyFile:
                 pending=data.get("pending"),
                 created_at=str(data.get("created_at", "")),
                 audit_anchor=data.get("audit_anchor") if isinstance(data.get("audit_anchor"), dict) else None,
+                retiring=data.get("retiring") if isinstance(data.get("retiring"), dict) else None,
             )
         except (KeyError, TypeError) as exc:
             raise NotAStoreError(
@@ -270,6 +285,8 @@ class KeyFile:
             d["pending"] = self.pending
         if self.audit_anchor:
             d["audit_anchor"] = self.audit_anchor
+        if self.retiring:
+            d["retiring"] = self.retiring
         return d
 
     def anchor(self) -> tuple[int, str] | None:
@@ -282,7 +299,52 @@ class KeyFile:
             return 0, ""
 
     def save(self) -> None:
-        atomic_write(self.path, json.dumps(self.to_dict(), indent=2).encode("utf-8"))
+        """Write this key file as it is in memory (see ``commit``)."""
+        self.commit()
+
+    def commit(self, **changes: Any) -> None:
+        """Write the key file with ``changes`` applied, and only then adopt them.
+
+        Memory and disk change together or not at all: a write that fails (a full disk,
+        an I/O error) raises ``KeyFileWriteError`` and leaves this object as it was, so a
+        later save cannot persist half of a passphrase change or recovery-key replacement.
+        A key file that another process has changed since this one last read or wrote it
+        is never replaced (``KeyFileChangedError``).
+        """
+        trial = copy.copy(self)
+        for name, value in changes.items():
+            if not hasattr(self, name) or name.startswith("_"):
+                raise AttributeError(name)
+            setattr(trial, name, value)
+        data = copy.deepcopy(trial.to_dict())
+        self._refuse_if_changed_on_disk()
+        try:
+            atomic_write(self.path, json.dumps(data, indent=2).encode("utf-8"))
+        except OSError as exc:
+            log.warning("key file not written: %s", exc.__class__.__name__)
+            raise KeyFileWriteError(
+                f"The key file {self.path.name} could not be written ({exc.strerror or exc.__class__.__name__}): "
+                "nothing was changed — the passphrase and recovery key that worked before still work.",
+                hint="Free some disk space (or fix the disk) and try again.",
+            ) from None
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self._on_disk = data
+
+    def _refuse_if_changed_on_disk(self) -> None:
+        if not self.path.exists():
+            return  # nothing to overwrite: a new store, or a key file deleted under us
+        try:
+            current: dict[str, Any] | None = KeyFile.load(self.path).to_dict()
+        except DdassessError:
+            current = None  # unreadable now: not what this process read, so not ours to replace
+        if current != self._on_disk:
+            log.warning("key file changed on disk by another process; not replaced")
+            raise KeyFileChangedError(
+                f"The key file {self.path.name} in {self.path.parent} was changed by another program "
+                "while this one had the store open, so it was not overwritten: nothing was changed.",
+                hint="Close ddassess everywhere it runs on this store, then open it again.",
+            )
 
     # unwrapping --------------------------------------------------------------------
 
@@ -345,15 +407,7 @@ class KeyFile:
         ``keyring_account_name`` puts the keyring secret under another entry than the
         store's usual one (a rotation's pending wraps must not overwrite the current secret).
         """
-        salt = secrets.token_bytes(16)
-        wraps = {
-            "passphrase": {
-                "kdf_name": "argon2id",
-                "kdf": kdf.to_dict(),
-                "salt": _b64(salt),
-                **_wrap(derive_passphrase_key(passphrase, salt, kdf), db_key, self.store_id, "passphrase"),
-            }
-        }
+        wraps = {"passphrase": self.passphrase_wrap(db_key, passphrase, kdf)}
         if recovery_key is not None:
             wraps["recovery"] = self.recovery_wrap(db_key, recovery_key)
         if use_keyring:
@@ -382,32 +436,45 @@ class KeyFile:
         wrap = ((self.pending or {}) if pending else self.wraps).get("keyring")
         return {_wrap_account(self.store_id, wrap)} if wrap else set()
 
-    def rewrap_passphrase(self, db_key: bytes, new_passphrase: str, kdf: KdfParams) -> None:
-        check_new_passphrase(new_passphrase)
+    def passphrase_wrap(self, db_key: bytes, passphrase: str, kdf: KdfParams) -> dict[str, Any]:
         salt = secrets.token_bytes(16)
-        self.wraps["passphrase"] = {
+        return {
             "kdf_name": "argon2id",
             "kdf": kdf.to_dict(),
             "salt": _b64(salt),
-            **_wrap(derive_passphrase_key(new_passphrase, salt, kdf), db_key, self.store_id, "passphrase"),
+            **_wrap(derive_passphrase_key(passphrase, salt, kdf), db_key, self.store_id, "passphrase"),
         }
-        self.save()
+
+    def rewrap_passphrase(self, db_key: bytes, new_passphrase: str, kdf: KdfParams) -> None:
+        """The new passphrase's wrap is written first and adopted only once it is on disk."""
+        check_new_passphrase(new_passphrase)
+        self.commit(wraps={**self.wraps, "passphrase": self.passphrase_wrap(db_key, new_passphrase, kdf)})
+
+    def replace_recovery_wrap(self, db_key: bytes, recovery_key: str) -> None:
+        """Make ``recovery_key`` the only recovery key: a rotation's way back for the
+        previous one (``retiring``) goes with it, in the same write."""
+        self.commit(wraps={**self.wraps, "recovery": self.recovery_wrap(db_key, recovery_key)}, retiring=None)
 
     def add_keyring_wrap(self, db_key: bytes) -> bool:
         old_accounts = self.keyring_accounts()
-        wrap = self._keyring_wrap(db_key)
+        # A new entry beside the old one: the old wrap keeps working if this write fails.
+        account = f"{keyring_account(self.store_id)}:{secrets.token_hex(4)}" if old_accounts else None
+        wrap = self._keyring_wrap(db_key, account)
         if wrap is None:
             return False
-        self.wraps["keyring"] = wrap
-        self.save()
+        try:
+            self.commit(wraps={**self.wraps, "keyring": wrap})
+        except DdassessError:
+            if wrap["account"] not in old_accounts:
+                keyring_delete(self.store_id, wrap["account"])
+            raise
         for account in old_accounts - {wrap["account"]}:
             keyring_delete(self.store_id, account)
         return True
 
     def remove_keyring_wrap(self) -> None:
         accounts = self.keyring_accounts() | {keyring_account(self.store_id)}
-        self.wraps.pop("keyring", None)
-        self.save()
+        self.commit(wraps={k: v for k, v in self.wraps.items() if k != "keyring"})
         for account in accounts:
             keyring_delete(self.store_id, account)
 

@@ -78,8 +78,7 @@ def install_recovery_key(store: Store, passphrase: str, recovery_key: str) -> No
     from ddassess.store import audit
 
     db_key = next(k.key for k in store.key_file.unlock_with_passphrase(passphrase) if not k.pending)
-    store.key_file.wraps["recovery"] = store.key_file.recovery_wrap(db_key, recovery_key)
-    store.key_file.save()
+    store.key_file.replace_recovery_wrap(db_key, recovery_key)
     with store.write() as s:
         audit.append_event(s, actor=store.owner_uuid, action="recovery-key-replaced", entity_type="store",
                            entity_id=store.store_id)

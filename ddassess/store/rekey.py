@@ -58,9 +58,8 @@ def rotate(store: Store, passphrase: str, kdf: KdfParams) -> tuple[str, bytes]:
     recovery = new_recovery_key()
     old_accounts = key_file.keyring_accounts()
     new_account = f"{keyring_account(key_file.store_id)}:{secrets.token_hex(4)}"
-    key_file.pending = key_file.wrap_all(new_key, passphrase, recovery, key_file.has_keyring, kdf,
-                                         keyring_account_name=new_account)
-    key_file.save()
+    key_file.commit(pending=key_file.wrap_all(new_key, passphrase, recovery, key_file.has_keyring, kdf,
+                                              keyring_account_name=new_account))
 
     db_path = store.db_path
     tmp = rekey_tmp_path(db_path)
@@ -99,8 +98,7 @@ def _swap_in(tmp: Path, db_path: Path) -> None:
 
 def _promote(key_file: KeyFile) -> None:
     """Step 5: the pending wraps become the current ones."""
-    key_file.wraps, key_file.pending = key_file.pending or key_file.wraps, None
-    key_file.save()
+    key_file.commit(wraps=key_file.pending or key_file.wraps, pending=None)
 
 
 def _forget_keyring_entries(accounts: set[str], key_file: KeyFile) -> None:
@@ -137,8 +135,7 @@ def settle_pending(key_file: KeyFile, *, opened_pending: bool) -> None:
     else:
         log.warning("abandoning a key rotation that was interrupted before the store was replaced")
         _forget_keyring_entries(pending - current, key_file)
-        key_file.pending = None
-        key_file.save()
+        key_file.commit(pending=None)
         tmp = rekey_tmp_path(key_file.path.with_name("ddassess.db"))
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)

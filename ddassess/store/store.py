@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ddassess import __version__
 from ddassess.errors import (
     CorruptStoreError,
+    StoreError,
     StoreExistsError,
 )
 from ddassess.keys import (
@@ -156,8 +157,7 @@ class Store:
         """
         self.key_file.unlock_with_passphrase(passphrase)
         key = new_recovery_key()
-        self.key_file.wraps["recovery"] = self.key_file.recovery_wrap(self._db_key, key)
-        self.key_file.save()
+        self.key_file.replace_recovery_wrap(self._db_key, key)
         with self.write() as s:
             audit.append_event(s, actor=self.owner_uuid, action="recovery-key-replaced", entity_type="store",
                                entity_id=self.store_id)
@@ -218,8 +218,7 @@ class Store:
             if old is not None and not audit.contains(s, *old):
                 log.warning("the audit trail no longer holds its anchored event; the anchor is kept for store check")
                 return
-        self.key_file.audit_anchor = {"seq": seq, "hash": h}
-        self.key_file.save()
+        self.key_file.commit(audit_anchor={"seq": seq, "hash": h})
 
     def close(self) -> None:
         """Anchor the audit head, drop the key and every connection, then free the lock.
@@ -230,7 +229,9 @@ class Store:
         if not self.closed:
             try:
                 self.anchor_audit_head()
-            except (SQLAlchemyDatabaseError, sqlcipher3.DatabaseError, OSError) as exc:
+            except (SQLAlchemyDatabaseError, sqlcipher3.DatabaseError, OSError, StoreError) as exc:
+                # StoreError: the key file could not be written, or another program changed
+                # it (then it must not be overwritten): closing goes on without the anchor.
                 log.warning("audit head not anchored at close: %s", type(exc).__name__)
         self._keys.clear()
         if self.engine is not None:
