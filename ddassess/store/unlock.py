@@ -101,10 +101,13 @@ def store_exists(folder: Path) -> bool:
 def unlock(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = True) -> Unlocked:
     """Find, lock and unlock the store in ``folder``; see the module's description."""
     _check_folder(folder)
-    key_file = KeyFile.load(folder / KEY_FILE_NAME)
+    KeyFile.load(folder / KEY_FILE_NAME)  # "not a store" / "newer" come before "already open"
     lock = StoreLock(folder)
     lock.acquire()
     try:
+        # Read again under the lock: whoever held it before may have rotated the key or
+        # changed the passphrase since, and this process must start from what is on disk.
+        key_file = KeyFile.load(folder / KEY_FILE_NAME)
         keys, how = _candidate_keys(key_file, creds)
         db_key = _open_and_check(folder / DB_FILE_NAME, key_file, keys, upgrade)
     except BaseException:
