@@ -373,14 +373,47 @@ class KeyFile:
         return keys
 
     def unlock_with_recovery_key(self, recovery_key: str) -> list[UnwrappedKey]:
+        """Every database key this recovery key leads to: through its own wrap (current,
+        pending or retiring), then along each rotation's chain to the newer keys."""
         raw = parse_recovery_key(recovery_key)
-        keys = self._unwrap_any("recovery", lambda w: _derive_recovery_key(raw, _unb64(w["salt"])))
+
+        def wk(wrap: dict[str, Any]) -> bytes:
+            return _derive_recovery_key(raw, _unb64(wrap["salt"]))
+
+        keys = self._unwrap_any("recovery", wk)
+        for wrap in self._retiring_list("recovery"):
+            key = _unwrap(wk(wrap), wrap, self.store_id, "recovery")
+            if key is not None:
+                keys.append(UnwrappedKey(key))
+        keys = self._follow_chains(keys)
         if not keys:
             raise WrongRecoveryKeyError(
                 "That recovery key is well formed but belongs to another store or an earlier key.",
                 hint="Use the recovery key printed when this store was set up or last re-keyed.",
             )
         return keys
+
+    def _follow_chains(self, keys: list[UnwrappedKey]) -> list[UnwrappedKey]:
+        """``keys`` and every newer key a rotation's chain wrap leads to from them.
+
+        A rotation wraps its new database key with the old one (``chain``), so a recovery
+        key the user already has keeps working until the new one is confirmed (rekey.py).
+        """
+        links = [(False, w) for w in self._retiring_list("chain")]
+        pending_chain = (self.pending or {}).get("chain")
+        if isinstance(pending_chain, dict):
+            links.append((True, pending_chain))
+        found = list(keys)
+        grew = True
+        while grew:
+            grew = False
+            for pending, wrap in links:
+                for known in list(found):
+                    key = _unwrap(known.key, wrap, self.store_id, "chain")
+                    if key is not None and all(key != f.key for f in found):
+                        found.append(UnwrappedKey(key, pending or known.pending))
+                        grew = True
+        return found
 
     def unlock_with_keyring(self) -> list[UnwrappedKey] | None:
         """Keys opened through the OS keyring, or None when the keyring cannot help."""
@@ -477,6 +510,39 @@ class KeyFile:
         self.commit(wraps={k: v for k, v in self.wraps.items() if k != "keyring"})
         for account in accounts:
             keyring_delete(self.store_id, account)
+
+    # recovery keys that must keep working until a new one is confirmed -------------------
+
+    def chain_wrap(self, old_key: bytes, new_key: bytes) -> dict[str, str]:
+        """``new_key`` wrapped by ``old_key``: a rotation's link for recovery keys."""
+        return _wrap(old_key, new_key, self.store_id, "chain")
+
+    def _retiring_list(self, name: str) -> list[dict[str, Any]]:
+        value = (self.retiring or {}).get(name)
+        return [w for w in value if isinstance(w, dict)] if isinstance(value, list) else []
+
+    def retiring_with(self, *, recovery: dict[str, Any] | None = None,
+                      chain: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``retiring`` with one more previous recovery wrap and/or chain link."""
+        return {"recovery": self._retiring_list("recovery") + ([recovery] if recovery else []),
+                "chain": self._retiring_list("chain") + ([chain] if chain else [])}
+
+    def add_recovery_wrap(self, db_key: bytes, recovery_key: str) -> None:
+        """Make ``recovery_key`` the recovery key while the previous one keeps working, until
+        ``retire_previous_recovery_keys``: written before the new key is shown, so a crash in
+        between leaves the key the user has working."""
+        self.commit(wraps={**self.wraps, "recovery": self.recovery_wrap(db_key, recovery_key)},
+                    retiring=self.retiring_with(recovery=self.wraps.get("recovery")))
+
+    def retire_previous_recovery_keys(self) -> None:
+        """The new recovery key has been shown: earlier ones (and rotation links) stop working."""
+        if self.retiring:
+            self.commit(retiring=None)
+
+    @property
+    def recovery_key_unconfirmed(self) -> bool:
+        """A new recovery key was made but not confirmed as shown; earlier ones still work."""
+        return bool(self.retiring)
 
     @property
     def has_keyring(self) -> bool:

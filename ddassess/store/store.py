@@ -163,6 +163,21 @@ class Store:
                                entity_id=self.store_id)
         return key
 
+    def start_new_recovery_key(self, passphrase: str) -> str:
+        """A new recovery key, written beside the old one (which keeps working) before it is
+        shown; ``confirm_recovery_key`` retires the old ones once it has been shown."""
+        self.key_file.unlock_with_passphrase(passphrase)
+        key = new_recovery_key()
+        self.key_file.add_recovery_wrap(self._db_key, key)
+        with self.write() as s:
+            audit.append_event(s, actor=self.owner_uuid, action="recovery-key-replaced", entity_type="store",
+                               entity_id=self.store_id)
+        return key
+
+    def confirm_recovery_key(self) -> None:
+        """The newest recovery key has been shown: earlier ones stop working."""
+        self.key_file.retire_previous_recovery_keys()
+
     def set_keyring(self, enabled: bool) -> bool:
         """Turn passwordless unlock through the OS keyring on or off; True if it is now on.
 

@@ -203,3 +203,26 @@ def test_a_passphrase_change_on_a_full_disk_says_nothing_changed(qtbot, window, 
     window.store.close()
     window.store = None
     open_store(store_folder, Credentials(passphrase=PASSPHRASE, use_keyring=False)).close()
+
+
+def test_an_unconfirmed_recovery_key_is_told_at_unlock(qtbot, created, catalogue, store_folder):
+    """A rotation killed after its new recovery key was written but before it was shown:
+    the window says a new one is needed as soon as the store opens, without blocking it."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from ddassess.ui.mainwindow import MainWindow
+
+    created.store.start_new_recovery_key(PASSPHRASE)  # then the process stopped
+    created.store.close()
+    w = MainWindow(store_folder, catalogue)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    try:
+        box = w.recovery_notice
+        assert isinstance(box, QMessageBox) and box.isVisible()
+        assert "Make a new recovery key" in box.text()
+        box.accept()
+    finally:
+        w.store.close()
+        w.store = None
