@@ -35,6 +35,7 @@ from ddassess.store.cipher import (
     sniff_file,
 )
 from ddassess.store.lock import StoreLock
+from ddassess.store.tidy import tidy
 
 DB_FILE_NAME = "ddassess.db"
 
@@ -110,6 +111,7 @@ def unlock(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = 
         key_file = KeyFile.load(folder / KEY_FILE_NAME)
         keys, how = _candidate_keys(key_file, creds)
         db_key = _open_and_check(folder / DB_FILE_NAME, key_file, keys, upgrade)
+        tidy(folder, key_file, DB_FILE_NAME)  # leftovers and permissions, under the lock
     except BaseException:
         lock.release()
         raise

@@ -62,3 +62,21 @@ def test_an_unconfirmed_recovery_key_is_told_at_unlock_until_renewed(initialised
     _key_file(data_home).unlock_with_recovery_key(new)
     assert main(["unlock-test", "--passphrase"]) == 0
     assert "recovery-key renew" not in capsys.readouterr().err
+
+
+def test_init_shows_the_recovery_key_even_when_the_test_unlock_fails(data_home, monkeypatch, capsys):
+    """The store exists once create_store returns; if the test-unlock then fails, its
+    recovery key must already be on screen, or it is lost with the error."""
+    import ddassess.store
+    from ddassess.errors import CorruptStoreError
+
+    def test_unlock_fails(*_args, **_kwargs):
+        raise CorruptStoreError("The store file could not be read back (as a failing disk would do).")
+
+    monkeypatch.setattr(ddassess.store, "open_store", test_unlock_fails)
+    monkeypatch.setenv("DDASSESS_PASSPHRASE", PASSPHRASE)
+    assert main(["init", "--name", "Testy McTestface", "--no-keyring"]) == 6
+    shown = RECOVERY.search(capsys.readouterr().out)
+    assert shown
+    monkeypatch.undo()
+    _key_file(data_home).unlock_with_recovery_key(shown.group(1))  # the key shown is the store's

@@ -160,3 +160,4 @@ def test_a_rotation_killed_at_any_point_leaves_the_passphrase_and_a_recovery_key
         with open_store(folder, Credentials(passphrase=PASSPHRASE, use_keyring=False)) as s:
             assert cases.find_person_by_nhs(s, "9990000034").family_name == "Fictional", where
             assert check_store(s).ok, where
+        assert not [p.name for p in folder.glob(".ddassess.*")], where  # no leftover after opening
