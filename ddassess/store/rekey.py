@@ -70,7 +70,12 @@ def rotate(store: Store, passphrase: str, kdf: KdfParams) -> tuple[str, bytes]:
     pending = key_file.wrap_all(new_key, passphrase, recovery, key_file.has_keyring, kdf,
                                 keyring_account_name=new_account)
     pending["chain"] = key_file.chain_wrap(store._db_key, new_key)
-    key_file.commit(pending=pending)
+    try:
+        key_file.commit(pending=pending)
+    except BaseException:
+        # Not written (a full disk): nothing names the new keyring entry, so it goes too.
+        _forget_keyring_entries({new_account} if "keyring" in pending else set(), key_file)
+        raise
 
     db_path = store.db_path
     tmp = rekey_tmp_path(db_path)

@@ -131,3 +131,21 @@ def test_on_a_full_disk_nothing_changes_now_or_at_close(small_disk, change):
     assert _opens(folder, passphrase=PASSPHRASE)
     assert not _opens(folder, passphrase=NEW_PASSPHRASE)
     assert _opens(folder, recovery_key=made.recovery_key)
+
+
+def test_a_rotation_whose_first_write_fails_changes_nothing(created, store_folder, memory_keyring, monkeypatch):
+    store = created.store
+    entries_before = dict(memory_keyring.secrets)
+    key_before = (store_folder / "ddassess.keys.json").read_bytes()
+    _fail_writes(monkeypatch)
+    with pytest.raises(KeyFileWriteError, match="nothing was changed"):
+        store.rotate_key(PASSPHRASE, kdf=FAST_KDF)
+    monkeypatch.undo()
+    assert store.key_file.pending is None
+    assert dict(memory_keyring.secrets) == entries_before  # no keyring entry that nothing names
+    assert (store_folder / "ddassess.keys.json").read_bytes() == key_before
+    store.close()
+    s = open_store(store_folder, Credentials())
+    assert s.unlocked_by == "keyring"
+    s.close()
+    assert _opens(store_folder, recovery_key=created.recovery_key)
