@@ -190,6 +190,9 @@ def cmd_store_info(args: argparse.Namespace) -> int:
     print(f"Store id: {key_file.store_id}")
     print(f"Created: {key_file.created_at}")
     print("Unlocks with: " + ", ".join(sorted(key_file.wraps)))
+    if key_file.recovery_key_unconfirmed:
+        print("A previous recovery key also still works, until a new one is confirmed: "
+              "run `ddassess recovery-key renew`.")
     print(keyring_description())
     return 0
 

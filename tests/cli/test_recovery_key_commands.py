@@ -52,6 +52,8 @@ def test_an_unconfirmed_recovery_key_is_told_at_unlock_until_renewed(initialised
         unconfirmed = store.start_new_recovery_key(PASSPHRASE)  # and then the process stopped
     assert main(["unlock-test", "--passphrase"]) == 0
     assert "recovery-key renew" in capsys.readouterr().err
+    assert main(["store", "info"]) == 0
+    assert "previous recovery key also still works" in capsys.readouterr().out
     for key in (initialised, unconfirmed):
         _key_file(data_home).unlock_with_recovery_key(key)
     assert main(["recovery-key", "renew"]) == 0
