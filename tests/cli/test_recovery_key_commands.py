@@ -75,10 +75,10 @@ def test_init_shows_the_recovery_key_even_when_the_test_unlock_fails(data_home, 
     def test_unlock_fails(*_args, **_kwargs):
         raise CorruptStoreError("The store file could not be read back (as a failing disk would do).")
 
-    monkeypatch.setattr(ddassess.store, "open_store", test_unlock_fails)
     monkeypatch.setenv("DDASSESS_PASSPHRASE", PASSPHRASE)
-    assert main(["init", "--name", "Testy McTestface", "--no-keyring"]) == 6
+    with monkeypatch.context() as patch:
+        patch.setattr(ddassess.store, "open_store", test_unlock_fails)
+        assert main(["init", "--name", "Testy McTestface", "--no-keyring"]) == 6
     shown = RECOVERY.search(capsys.readouterr().out)
     assert shown
-    monkeypatch.undo()
     _key_file(data_home).unlock_with_recovery_key(shown.group(1))  # the key shown is the store's

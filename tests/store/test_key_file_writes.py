@@ -33,42 +33,53 @@ def _opens(folder: Path, **creds: str) -> bool:
     return True
 
 
-def _fail_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def disk():
+    """``disk.setattr(...)`` via ``_fail_writes``; ``disk.undo()`` frees it (a MonkeyPatch of
+    its own, so undoing it leaves the test's environment — data folder, keyring — alone)."""
+    patch = pytest.MonkeyPatch()
+    yield patch
+    patch.undo()
+
+
+def _fail_writes(disk: pytest.MonkeyPatch) -> None:
+    """Every key-file write fails, as on a full disk, until ``disk.undo()``."""
+
     def disk_full(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(keys, "atomic_write", disk_full)
+    disk.setattr(keys, "atomic_write", disk_full)
 
 
-def test_a_failed_passphrase_change_is_not_saved_later(created, store_folder, monkeypatch):
+def test_a_failed_passphrase_change_is_not_saved_later(created, store_folder, disk):
     store = created.store
     before = (store_folder / "ddassess.keys.json").read_bytes()
-    _fail_writes(monkeypatch)
+    _fail_writes(disk)
     with pytest.raises(KeyFileWriteError, match="nothing was changed"):
         store.change_passphrase(PASSPHRASE, NEW_PASSPHRASE, kdf=FAST_KDF)
     assert (store_folder / "ddassess.keys.json").read_bytes() == before
-    monkeypatch.undo()
+    disk.undo()
     store.close()  # a save (the audit anchor) that must not carry the failed change
     assert _opens(store_folder, passphrase=PASSPHRASE)
     assert not _opens(store_folder, passphrase=NEW_PASSPHRASE)
 
 
-def test_a_failed_recovery_key_replacement_is_not_saved_later(created, store_folder, monkeypatch):
+def test_a_failed_recovery_key_replacement_is_not_saved_later(created, store_folder, disk):
     store = created.store
-    _fail_writes(monkeypatch)
+    _fail_writes(disk)
     with pytest.raises(KeyFileWriteError, match="nothing was changed"):
         store.replace_recovery_key(PASSPHRASE)
-    monkeypatch.undo()
+    disk.undo()
     store.close()
     assert _opens(store_folder, recovery_key=created.recovery_key)
 
 
-def test_a_failed_keyring_change_is_not_saved_later(created, store_folder, monkeypatch):
+def test_a_failed_keyring_change_is_not_saved_later(created, store_folder, disk):
     store = created.store
-    _fail_writes(monkeypatch)
+    _fail_writes(disk)
     with pytest.raises(KeyFileWriteError):
         store.set_keyring(False)
-    monkeypatch.undo()
+    disk.undo()
     assert store.key_file.has_keyring
     store.close()
     s = open_store(store_folder, Credentials())  # the keyring still unlocks
@@ -133,14 +144,14 @@ def test_on_a_full_disk_nothing_changes_now_or_at_close(small_disk, change):
     assert _opens(folder, recovery_key=made.recovery_key)
 
 
-def test_a_rotation_whose_first_write_fails_changes_nothing(created, store_folder, memory_keyring, monkeypatch):
+def test_a_rotation_whose_first_write_fails_changes_nothing(created, store_folder, memory_keyring, disk):
     store = created.store
     entries_before = dict(memory_keyring.secrets)
     key_before = (store_folder / "ddassess.keys.json").read_bytes()
-    _fail_writes(monkeypatch)
+    _fail_writes(disk)
     with pytest.raises(KeyFileWriteError, match="nothing was changed"):
         store.rotate_key(PASSPHRASE, kdf=FAST_KDF)
-    monkeypatch.undo()
+    disk.undo()
     assert store.key_file.pending is None
     assert dict(memory_keyring.secrets) == entries_before  # no keyring entry that nothing names
     assert (store_folder / "ddassess.keys.json").read_bytes() == key_before

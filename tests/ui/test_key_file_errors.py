@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 
 import keyring
+import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 from store_helpers import PASSPHRASE
@@ -16,8 +17,7 @@ from ddassess.store.store import Store
 from ddassess.ui.mainwindow import MainWindow
 
 
-def test_a_failed_passphrase_reset_changes_nothing_and_holds_nothing(qtbot, created, catalogue, store_folder,
-                                                                      monkeypatch):
+def test_a_failed_passphrase_reset_changes_nothing_and_holds_nothing(qtbot, created, catalogue, store_folder, request):
     recovery = created.recovery_key
     created.store.close()
     keyring.set_keyring(fail.Keyring())
@@ -33,6 +33,8 @@ def test_a_failed_passphrase_reset_changes_nothing_and_holds_nothing(qtbot, crea
         full.append(True)  # the disk fills up once the store is open, before the new passphrase is written
         return real_reset(self, *args, **kwargs)
 
+    monkeypatch = pytest.MonkeyPatch()  # its own: undoing it leaves the test's environment alone
+    request.addfinalizer(monkeypatch.undo)
     monkeypatch.setattr(keys, "atomic_write", atomic_write)
     monkeypatch.setattr(Store, "reset_passphrase", reset_passphrase)
     w = MainWindow(store_folder, catalogue)

@@ -180,7 +180,7 @@ def test_damaged_setting_values_do_not_stop_the_window_or_this_dialog(qtbot, win
     assert get_setting(window.store, "font_size") == 0 and get_setting(window.store, "idle_lock_minutes") == 5
 
 
-def test_a_passphrase_change_on_a_full_disk_says_nothing_changed(qtbot, window, store_folder, monkeypatch):
+def test_a_passphrase_change_on_a_full_disk_says_nothing_changed(qtbot, window, store_folder):
     """The key file's write fails (an OSError at the write, as on a full disk): the dialog
     says nothing changed, instead of a crash box, and the old passphrase still opens."""
     import errno
@@ -190,16 +190,16 @@ def test_a_passphrase_change_on_a_full_disk_says_nothing_changed(qtbot, window, 
     def disk_full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(keys, "atomic_write", disk_full)
     dialog = SettingsDialog(window.store, window)
     qtbot.keyClicks(dialog.old_pass, PASSPHRASE)
     qtbot.keyClicks(dialog.new_pass, "a good new passphrase")
     qtbot.keyClicks(dialog.new_again, "a good new passphrase")
-    dialog.save()
+    with pytest.MonkeyPatch.context() as patch:  # its own: leaves the test's environment alone
+        patch.setattr(keys, "atomic_write", disk_full)
+        dialog.save()
     assert dialog.result() != SettingsDialog.DialogCode.Accepted
     assert "nothing was changed" in dialog.message.text()
     assert "No space left on device" in dialog.message.text()
-    monkeypatch.undo()
     window.store.close()
     window.store = None
     open_store(store_folder, Credentials(passphrase=PASSPHRASE, use_keyring=False)).close()
