@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import demo as demo_cmds
     from ddassess.commands import forms as forms_cmds
     from ddassess.commands import pdf as pdf_cmds
+    from ddassess.commands import recovery as recovery_cmds
     from ddassess.commands import signing as signing_cmds
     from ddassess.commands import store as store_cmds
 
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     pdf_cmds.register(sub)
     signing_cmds.register(sub)
     careplan_cmds.register(sub)
+    recovery_cmds.register(sub)
     return parser
 
 

@@ -99,6 +99,19 @@ class StoreAccessError(StoreError):
     exit_code = 14
 
 
+class KeyFileChangedError(StoreLockedError):
+    """The key file on disk is not the one this process read or wrote last: not replaced."""
+
+    code = "STORE_013"
+
+
+class KeyFileWriteError(StoreError):
+    """The key file could not be written (full disk, I/O error); nothing was changed."""
+
+    code = "STORE_012"
+    exit_code = 15
+
+
 class RecordNotFound(StoreError):
     code = "STORE_008"
 

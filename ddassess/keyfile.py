@@ -69,35 +69,61 @@ def check_fields(data: dict[str, Any], path: Path) -> None:
         if pending not in (None, {}):
             if not isinstance(pending, dict):
                 raise _Damage(f"'pending' is {_show(pending)}, not a set of wrapped keys")
-            _check_wraps(pending, "pending")
+            _check_wraps(pending, "pending", also=("chain",))
+        retiring = data.get("retiring")
+        if retiring not in (None, {}):
+            _check_retiring(retiring)
         # ``audit_anchor`` is not checked here: a damaged one must not stop an unlock, and
         # ``KeyFile.anchor`` turns it into one that ``store check`` reports as a problem.
     except _Damage as damage:
         raise _damaged(path, str(damage)) from None
 
 
-def _check_wraps(wraps: dict[str, Any], where: str) -> None:
+def _check_wraps(wraps: dict[str, Any], where: str, also: tuple[str, ...] = ()) -> None:
+    """``also``: slots only this section has (a rotation's ``chain``: the new database key
+    wrapped by the old one, so the recovery key the user has keeps working)."""
     if "passphrase" not in wraps:
         raise _Damage(f"'{where}' has no passphrase wrap (every key file has one; this one has "
                       f"{', '.join(map(repr, sorted(wraps))) or 'none at all'})")
     for slot, wrap in wraps.items():
-        name = f"{where}.{slot}"
-        if slot not in SLOTS:
+        if slot not in SLOTS + also:
             raise _Damage(f"'{where}' has a wrap called {_show(slot)}, which no version of ddassess writes")
-        if not isinstance(wrap, dict):
-            raise _Damage(f"'{name}' is {_show(wrap)}, not a wrapped key")
-        _bytes(wrap, name, "nonce", NONCE_BYTES, NONCE_BYTES)
-        _bytes(wrap, name, "ciphertext", SEALED_KEY_BYTES, SEALED_KEY_BYTES)
-        if slot == "passphrase":
-            _expect(wrap, name, "kdf_name", "argon2id")
-            _bytes(wrap, name, "salt", *SALT_BYTES)
-            _check_kdf(wrap.get("kdf"), f"{name}.kdf")
-        elif slot == "recovery":
-            _expect(wrap, name, "kdf_name", "hkdf-sha256")
-            _bytes(wrap, name, "salt", *SALT_BYTES)
-        else:
-            _text(wrap, "account", required=True, where=name)
-            _text(wrap, "service", required=False, where=name)
+        _check_wrap(wrap, f"{where}.{slot}", slot)
+
+
+def _check_retiring(retiring: Any) -> None:
+    """A finished rotation's (or renewal's) way back for the recovery key the user already
+    has: lists of earlier recovery wraps and of chain links."""
+    if not isinstance(retiring, dict):
+        raise _Damage(f"'retiring' is {_show(retiring)}, not earlier recovery keys' wraps")
+    for name, slot in (("recovery", "recovery"), ("chain", "chain")):
+        wraps = retiring.get(name, [])
+        if not isinstance(wraps, list):
+            raise _Damage(f"'retiring.{name}' is {_show(wraps)}, not a list of wrapped keys")
+        for i, wrap in enumerate(wraps):
+            _check_wrap(wrap, f"retiring.{name}[{i}]", slot)
+    unknown = set(retiring) - {"recovery", "chain"}
+    if unknown:
+        raise _Damage(f"'retiring' has {', '.join(map(repr, sorted(unknown)))}, which no version of ddassess writes")
+
+
+def _check_wrap(wrap: Any, name: str, slot: str) -> None:
+    if not isinstance(wrap, dict):
+        raise _Damage(f"'{name}' is {_show(wrap)}, not a wrapped key")
+    _bytes(wrap, name, "nonce", NONCE_BYTES, NONCE_BYTES)
+    _bytes(wrap, name, "ciphertext", SEALED_KEY_BYTES, SEALED_KEY_BYTES)
+    if slot == "chain":
+        return
+    if slot == "passphrase":
+        _expect(wrap, name, "kdf_name", "argon2id")
+        _bytes(wrap, name, "salt", *SALT_BYTES)
+        _check_kdf(wrap.get("kdf"), f"{name}.kdf")
+    elif slot == "recovery":
+        _expect(wrap, name, "kdf_name", "hkdf-sha256")
+        _bytes(wrap, name, "salt", *SALT_BYTES)
+    else:
+        _text(wrap, "account", required=True, where=name)
+        _text(wrap, "service", required=False, where=name)
 
 
 def _check_kdf(kdf: Any, name: str) -> None:

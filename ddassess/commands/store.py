@@ -88,16 +88,26 @@ def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, re
     folder = _folder(args)
     if recovery:
         key = read_secret("DDASSESS_RECOVERY_KEY", "Recovery key: ")
-        return open_store(folder, Credentials(recovery_key=key), record_unlock=record_unlock,
-                          read_only=read_only), None
+        return _told(open_store(folder, Credentials(recovery_key=key), record_unlock=record_unlock,
+                                read_only=read_only)), None
     if not force_passphrase:
         try:
-            return open_store(folder, Credentials(), record_unlock=record_unlock, read_only=read_only), None
+            return _told(open_store(folder, Credentials(), record_unlock=record_unlock, read_only=read_only)), None
         except UnlockRequired:
             pass
     passphrase = read_secret("DDASSESS_PASSPHRASE", "Passphrase: ")
-    return open_store(folder, Credentials(passphrase=passphrase), record_unlock=record_unlock,
-                      read_only=read_only), passphrase
+    return _told(open_store(folder, Credentials(passphrase=passphrase), record_unlock=record_unlock,
+                            read_only=read_only)), passphrase
+
+
+def _told(store):  # type: ignore[no-untyped-def]
+    """The store, once the user has been told of a recovery key that needs writing down."""
+    from ddassess.services.vault import recovery_key_notice
+
+    notice = recovery_key_notice(store)
+    if notice:
+        print(f"ddassess: {notice}", file=sys.stderr, flush=True)
+    return store
 
 
 # --- commands ----------------------------------------------------------------------
@@ -118,15 +128,18 @@ def cmd_init(args: argparse.Namespace) -> int:
                            use_keyring=not args.no_keyring)
     uses_keyring = created.store.key_file.has_keyring
     created.store.close()
-    # Test-unlock with the passphrase before the user relies on it.
-    open_store(folder, Credentials(passphrase=passphrase, use_keyring=False)).close()
+    # The key is shown before the test-unlock: should that fail, the store still exists and
+    # its recovery key must not be lost with the error.
     print(f"Created an encrypted store in {folder}")
     print()
     print("RECOVERY KEY — write it down or print it, and keep it somewhere safe, apart from this laptop.")
     print("It is shown only now. With it you can set a new passphrase if this one is forgotten.")
     print()
     print(f"    {created.recovery_key}")
-    print()
+    print(flush=True)
+    # Test-unlock with the passphrase before the user relies on it.
+    open_store(folder, Credentials(passphrase=passphrase, use_keyring=False)).close()
+    print("The passphrase was checked: it unlocks the store.")
     if args.no_keyring:
         print("The system keyring is not used: ddassess will ask for your passphrase each time.")
     elif not uses_keyring:
@@ -191,6 +204,9 @@ def cmd_store_info(args: argparse.Namespace) -> int:
     print(f"Store id: {key_file.store_id}")
     print(f"Created: {key_file.created_at}")
     print("Unlocks with: " + ", ".join(sorted(key_file.wraps)))
+    if key_file.recovery_key_unconfirmed:
+        print("A previous recovery key also still works, until a new one is confirmed: "
+              "run `ddassess recovery-key renew`.")
     print(keyring_description())
     return 0
 
@@ -221,15 +237,19 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
     store, passphrase = open_for_cli(args, force_passphrase=True)
     try:
         recovery = store.rotate_key(passphrase)
+        print("The store is now encrypted with a new key. Your passphrase is unchanged.")
+        backups = store.folder / "backups"
+        if backups.is_dir() and any(backups.iterdir()):
+            print(f"Copies made before earlier upgrades, in {backups}, still open with the old key and passphrase: "
+                  "delete them if that passphrase may be known to someone else.")
+        print()
+        print("NEW RECOVERY KEY — write this one down and keep it safe:")
+        print()
+        print(f"    {recovery}")
+        print(flush=True)
+        # Only now that it has been shown does the old recovery key stop working (rekey.py).
+        store.confirm_recovery_key()
+        print("The old recovery key no longer works.")
     finally:
         store.close()
-    print("The store is now encrypted with a new key. Your passphrase is unchanged.")
-    backups = store.folder / "backups"
-    if backups.is_dir() and any(backups.iterdir()):
-        print(f"Copies made before earlier upgrades, in {backups}, still open with the old key and passphrase: "
-              "delete them if that passphrase may be known to someone else.")
-    print()
-    print("NEW RECOVERY KEY — the old one no longer works. Write this one down and keep it safe:")
-    print()
-    print(f"    {recovery}")
     return 0

@@ -78,11 +78,23 @@ def install_recovery_key(store: Store, passphrase: str, recovery_key: str) -> No
     from ddassess.store import audit
 
     db_key = next(k.key for k in store.key_file.unlock_with_passphrase(passphrase) if not k.pending)
-    store.key_file.wraps["recovery"] = store.key_file.recovery_wrap(db_key, recovery_key)
-    store.key_file.save()
+    store.key_file.replace_recovery_wrap(db_key, recovery_key)
     with store.write() as s:
         audit.append_event(s, actor=store.owner_uuid, action="recovery-key-replaced", entity_type="store",
                            entity_id=store.store_id)
+
+
+RECOVERY_KEY_NOTICE = (
+    "A new recovery key was made for this store (by a key rotation or a renewal that did not "
+    "finish) but was never confirmed as written down, so the recovery key you had before still "
+    "works too. Make a new one now and keep it safe: `ddassess recovery-key renew`, or in the "
+    "desktop client Settings → \"Make a new recovery key…\"."
+)
+
+
+def recovery_key_notice(store: Store) -> str | None:
+    """What to tell the user at unlock when a new recovery key still needs writing down."""
+    return RECOVERY_KEY_NOTICE if store.key_file.recovery_key_unconfirmed else None
 
 
 def set_keyring(store: Store, enabled: bool) -> bool:
@@ -105,6 +117,7 @@ __all__ = [
     "open_store",
     "passphrase_problem",
     "propose_recovery_key",
+    "recovery_key_notice",
     "replace_recovery_key",
     "secure_keyring",
     "set_keyring",

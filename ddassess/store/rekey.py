@@ -12,6 +12,15 @@ then replaces the old one. Crash safety comes from ordering:
 4. the old keyring entry is deleted (from here on the old key opens nothing);
 5. the pending wraps become the current ones.
 
+The pending wraps also hold ``chain``: the new key wrapped by the old one. Recovery keys
+are never stored, so the old recovery key cannot wrap the new key itself; it opens the
+old key, which opens the new one through the chain. Step 5 moves the old recovery wrap
+and the chain to ``retiring``, where they stay until the new recovery key has been shown
+(the CLI prints it, then calls ``retire_previous_recovery_keys``). So at every instant
+of a rotation a recovery key works: the old one until the new one is shown, and both
+from then until the old ones are retired. A store left with ``retiring`` says so at the
+next unlock, and ``ddassess recovery-key renew`` issues a new key and retires the rest.
+
 A crash between 1 and 3 leaves the old store and its old key working, through the
 passphrase and the keyring alike (the pending wraps, their keyring entry and the half-made
 file are dropped at the next open); after 3, opening finds the old key fails and the
@@ -58,9 +67,15 @@ def rotate(store: Store, passphrase: str, kdf: KdfParams) -> tuple[str, bytes]:
     recovery = new_recovery_key()
     old_accounts = key_file.keyring_accounts()
     new_account = f"{keyring_account(key_file.store_id)}:{secrets.token_hex(4)}"
-    key_file.pending = key_file.wrap_all(new_key, passphrase, recovery, key_file.has_keyring, kdf,
-                                         keyring_account_name=new_account)
-    key_file.save()
+    pending = key_file.wrap_all(new_key, passphrase, recovery, key_file.has_keyring, kdf,
+                                keyring_account_name=new_account)
+    pending["chain"] = key_file.chain_wrap(store._db_key, new_key)
+    try:
+        key_file.commit(pending=pending)
+    except BaseException:
+        # Not written (a full disk): nothing names the new keyring entry, so it goes too.
+        _forget_keyring_entries({new_account} if "keyring" in pending else set(), key_file)
+        raise
 
     db_path = store.db_path
     tmp = rekey_tmp_path(db_path)
@@ -98,9 +113,16 @@ def _swap_in(tmp: Path, db_path: Path) -> None:
 
 
 def _promote(key_file: KeyFile) -> None:
-    """Step 5: the pending wraps become the current ones."""
-    key_file.wraps, key_file.pending = key_file.pending or key_file.wraps, None
-    key_file.save()
+    """Step 5: the pending wraps become the current ones; the recovery key the user had
+    keeps working (its wrap and the chain move to ``retiring``) until the new one is
+    confirmed as shown (``KeyFile.retire_previous_recovery_keys``)."""
+    pending = dict(key_file.pending or {})
+    chain = pending.pop("chain", None)
+    if not pending:
+        key_file.commit(pending=None)
+        return
+    key_file.commit(wraps=pending, pending=None,
+                    retiring=key_file.retiring_with(recovery=key_file.wraps.get("recovery"), chain=chain))
 
 
 def _forget_keyring_entries(accounts: set[str], key_file: KeyFile) -> None:
@@ -137,8 +159,7 @@ def settle_pending(key_file: KeyFile, *, opened_pending: bool) -> None:
     else:
         log.warning("abandoning a key rotation that was interrupted before the store was replaced")
         _forget_keyring_entries(pending - current, key_file)
-        key_file.pending = None
-        key_file.save()
+        key_file.commit(pending=None)
         tmp = rekey_tmp_path(key_file.path.with_name("ddassess.db"))
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)

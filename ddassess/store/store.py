@@ -4,7 +4,7 @@
 
     <folder>/ddassess.db         SQLCipher 4 database (+ -wal, -shm while open)
     <folder>/ddassess.keys.json  the non-secret key file (keys.py): wrapped database key
-    <folder>/ddassess.lock       held while a process has the store open
+    <folder>/ddassess.lock       names the process holding the store (the lock is on the folder)
     <folder>/backups/<stamp>-before-upgrade-from-<rev>/
                                  ddassess.db + ddassess.keys.json copied before a schema
                                  upgrade (re-keying makes no copy: see rekey.py)
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ddassess import __version__
 from ddassess.errors import (
     CorruptStoreError,
+    StoreError,
     StoreExistsError,
 )
 from ddassess.keys import (
@@ -157,12 +158,26 @@ class Store:
         """
         self.key_file.unlock_with_passphrase(passphrase)
         key = new_recovery_key()
-        self.key_file.wraps["recovery"] = self.key_file.recovery_wrap(self._db_key, key)
-        self.key_file.save()
+        self.key_file.replace_recovery_wrap(self._db_key, key)
         with self.write() as s:
             audit.append_event(s, actor=self.owner_uuid, action="recovery-key-replaced", entity_type="store",
                                entity_id=self.store_id)
         return key
+
+    def start_new_recovery_key(self, passphrase: str) -> str:
+        """A new recovery key, written beside the old one (which keeps working) before it is
+        shown; ``confirm_recovery_key`` retires the old ones once it has been shown."""
+        self.key_file.unlock_with_passphrase(passphrase)
+        key = new_recovery_key()
+        self.key_file.add_recovery_wrap(self._db_key, key)
+        with self.write() as s:
+            audit.append_event(s, actor=self.owner_uuid, action="recovery-key-replaced", entity_type="store",
+                               entity_id=self.store_id)
+        return key
+
+    def confirm_recovery_key(self) -> None:
+        """The newest recovery key has been shown: earlier ones stop working."""
+        self.key_file.retire_previous_recovery_keys()
 
     def set_keyring(self, enabled: bool) -> bool:
         """Turn passwordless unlock through the OS keyring on or off; True if it is now on.
@@ -219,8 +234,7 @@ class Store:
             if old is not None and not audit.contains(s, *old):
                 log.warning("the audit trail no longer holds its anchored event; the anchor is kept for store check")
                 return
-        self.key_file.audit_anchor = {"seq": seq, "hash": h}
-        self.key_file.save()
+        self.key_file.commit(audit_anchor={"seq": seq, "hash": h})
 
     def close(self) -> None:
         """Anchor the audit head, drop the key and every connection, then free the lock.
@@ -231,7 +245,9 @@ class Store:
         if not self.closed and not self.read_only:
             try:
                 self.anchor_audit_head()
-            except (SQLAlchemyDatabaseError, sqlcipher3.DatabaseError, OSError) as exc:
+            except (SQLAlchemyDatabaseError, sqlcipher3.DatabaseError, OSError, StoreError) as exc:
+                # StoreError: the key file could not be written, or another program changed
+                # it (then it must not be overwritten): closing goes on without the anchor.
                 log.warning("audit head not anchored at close: %s", type(exc).__name__)
         self._keys.clear()
         if self.engine is not None:

@@ -37,6 +37,7 @@ from ddassess.store.cipher import (
 )
 from ddassess.paths import special_file, writable
 from ddassess.store.lock import LOCK_FILE_NAME, StoreLock
+from ddassess.store.tidy import tidy
 
 DB_FILE_NAME = "ddassess.db"
 
@@ -110,13 +111,18 @@ def unlock(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = 
     nothing: no lock file is made, no upgrade, no settling of an unfinished rotation.
     """
     _check_folder(folder)
-    key_file = KeyFile.load(folder / KEY_FILE_NAME)
+    KeyFile.load(folder / KEY_FILE_NAME)  # "not a store" / "newer" come before "already open"
     _check_access(folder, read_only)
     lock = StoreLock(folder)
     lock.acquire(read_only=read_only)
     try:
+        # Read again under the lock: whoever held it before may have rotated the key or
+        # changed the passphrase since, and this process must start from what is on disk.
+        key_file = KeyFile.load(folder / KEY_FILE_NAME)
         keys, how = _candidate_keys(key_file, creds)
         db_key = _open_and_check(folder / DB_FILE_NAME, key_file, keys, upgrade and not read_only, read_only)
+        if not read_only:
+            tidy(folder, key_file, DB_FILE_NAME)  # leftovers and permissions, under the lock
     except BaseException:
         lock.release()
         raise

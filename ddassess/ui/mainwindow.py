@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ddassess.errors import UserFacingError
-from ddassess.services.vault import store_exists
+from ddassess.services.vault import recovery_key_notice, store_exists
 from ddassess.ui.caselist import COUNT_CAP, PAGE, CaseListWidget
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op, disown_within
@@ -330,6 +330,15 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.workspace)
         self.case_list.search.setFocus()
 
+    def _tell_about_recovery_key(self, store: Store) -> None:
+        """A new recovery key that was never confirmed (an interrupted rotation): say so,
+        without blocking the cases behind it."""
+        notice = recovery_key_notice(store)
+        if notice:
+            self.recovery_notice = QMessageBox(QMessageBox.Icon.Warning, "ddassess — make a new recovery key",
+                                               notice, QMessageBox.StandardButton.Ok, self)
+            self.recovery_notice.open()
+
     def _case_chosen(self, case_id: int) -> None:
         if self.store is None:
             self._chosen = case_id  # opened as soon as the store is
@@ -352,6 +361,7 @@ class MainWindow(QMainWindow):
             self.case_list.attach(store)
         self._enable(True)
         self.apply_settings()
+        self._tell_about_recovery_key(store)
         places, self.places = self.places, Places()
         chosen, self._chosen = self._chosen, None
         if places.tabs:

@@ -121,7 +121,11 @@ class UnlockPage(QWidget):
                 from ddassess.services.vault import open_store
 
                 store = open_store(self.folder, Credentials(recovery_key=key, use_keyring=False))
-                store.reset_passphrase(new)
+                try:
+                    store.reset_passphrase(new)
+                except BaseException:
+                    store.close()  # e.g. the key file could not be written: nothing changed, nothing held
+                    raise
                 return store
 
             job = with_recovery

@@ -78,18 +78,18 @@ def test_rotation_interrupted_after_the_file_was_replaced_finishes_on_open(store
     from ddassess.keys import KeyFile
 
     saves = []
-    real_save = KeyFile.save
+    real_commit = KeyFile.commit
 
-    def crash_on_second_save(self):
+    def crash_on_second_save(self, **changes):
         saves.append(1)
         if len(saves) == 2:
             raise SystemExit("simulated power cut")
-        real_save(self)
+        real_commit(self, **changes)
 
-    monkeypatch.setattr(KeyFile, "save", crash_on_second_save)
+    monkeypatch.setattr(KeyFile, "commit", crash_on_second_save)
     with pytest.raises(SystemExit):
         store.rotate_key(PASSPHRASE, kdf=FAST_KDF)
-    monkeypatch.setattr(KeyFile, "save", real_save)
+    monkeypatch.setattr(KeyFile, "commit", real_commit)
     store.lock.release()
     data = json.loads((store_folder / "ddassess.keys.json").read_text())
     assert "pending" in data  # the crash left the new key's wraps pending

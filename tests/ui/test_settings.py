@@ -178,3 +178,51 @@ def test_damaged_setting_values_do_not_stop_the_window_or_this_dialog(qtbot, win
     assert dialog.font_size.value() == 0 and dialog.idle.value() == 5
     dialog.save()
     assert get_setting(window.store, "font_size") == 0 and get_setting(window.store, "idle_lock_minutes") == 5
+
+
+def test_a_passphrase_change_on_a_full_disk_says_nothing_changed(qtbot, window, store_folder):
+    """The key file's write fails (an OSError at the write, as on a full disk): the dialog
+    says nothing changed, instead of a crash box, and the old passphrase still opens."""
+    import errno
+
+    from ddassess import keys
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    dialog = SettingsDialog(window.store, window)
+    qtbot.keyClicks(dialog.old_pass, PASSPHRASE)
+    qtbot.keyClicks(dialog.new_pass, "a good new passphrase")
+    qtbot.keyClicks(dialog.new_again, "a good new passphrase")
+    with pytest.MonkeyPatch.context() as patch:  # its own: leaves the test's environment alone
+        patch.setattr(keys, "atomic_write", disk_full)
+        dialog.save()
+    assert dialog.result() != SettingsDialog.DialogCode.Accepted
+    assert "nothing was changed" in dialog.message.text()
+    assert "No space left on device" in dialog.message.text()
+    window.store.close()
+    window.store = None
+    open_store(store_folder, Credentials(passphrase=PASSPHRASE, use_keyring=False)).close()
+
+
+def test_an_unconfirmed_recovery_key_is_told_at_unlock(qtbot, created, catalogue, store_folder):
+    """A rotation killed after its new recovery key was written but before it was shown:
+    the window says a new one is needed as soon as the store opens, without blocking it."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from ddassess.ui.mainwindow import MainWindow
+
+    created.store.start_new_recovery_key(PASSPHRASE)  # then the process stopped
+    created.store.close()
+    w = MainWindow(store_folder, catalogue)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    try:
+        box = w.recovery_notice
+        assert isinstance(box, QMessageBox) and box.isVisible()
+        assert "Make a new recovery key" in box.text()
+        box.accept()
+    finally:
+        w.store.close()
+        w.store = None
