@@ -1,11 +1,11 @@
 """Answers given as a JSON file (``ddassess forms score``): read within bounds, or refused.
 
 A file of answers is input from outside, so it is bounded before any of it is believed:
-only a plain file (a pipe or /dev/zero would hang), at most MAX_FILE_BYTES, nested at
-most MAX_DEPTH deep, at most MAX_VALUES values in all, no integer of more than
-MAX_DIGITS digits (Python refuses to read one past 4,300). A form's answers come nowhere
-near any of these: a form has tens of questions, a repeating group a few dozen rows, and
-a long text answer at most 20,000 characters (answers.MAX_TEXT).
+only a plain file (a pipe or /dev/zero would hang), at most MAX_FILE_BYTES, no integer
+of more than MAX_DIGITS digits (Python refuses to read one past 4,300); then what any
+stored response must be (domain/limits.py: nesting, number of values, text length). A
+form's answers come nowhere near these: a form has tens of questions, a repeating group
+a few dozen rows.
 
 Every refusal is an InvalidInputError (exit 2) that names the file and what to change.
 Answers for questions the form does not ask are found before anything is scored
@@ -20,13 +20,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ddassess.domain.limits import MAX_ANSWER_DEPTH, answers_problem
 from ddassess.errors import InvalidInputError
 from ddassess.fileio import FileTooLarge, NotARegularFile, read_regular_file
 from ddassess.formengine.problems import did_you_mean
 
 MAX_FILE_BYTES = 8 << 20  # 8 MiB: a hundred long answers of 20,000 characters, written as \uXXXX, fit
-MAX_DEPTH = 20  # answers → group rows → a row → a signature → strokes → points is 7 deep
-MAX_VALUES = 200_000
 MAX_DIGITS = 1000  # far past any answer (answers.py calls one past 10**15 "far too large"), within int()'s 4,300
 SHOWN = 5  # unknown names shown before "(and N more)"
 
@@ -41,22 +40,6 @@ def _int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_DIGITS:
         raise _Refused(f"it holds a number of {len(text.lstrip('-')):,} digits; an answer has at most {MAX_DIGITS}")
     return int(text)
-
-
-def _shape_problem(value: Any) -> str | None:
-    """Depth and size, walked without recursion (a deep value must not exhaust the stack)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    count = 0
-    while stack:
-        v, depth = stack.pop()
-        count += 1
-        if count > MAX_VALUES:
-            return f"it holds more than {MAX_VALUES:,} values; a form's answers are far fewer"
-        if isinstance(v, dict | list):
-            if depth > MAX_DEPTH:
-                return f"its values are nested more than {MAX_DEPTH} deep; answers never are"
-            stack.extend((item, depth + 1) for item in (v.values() if isinstance(v, dict) else v))
-    return None
 
 
 def read_answers_file(path: Path, form_id: str, known: Iterable[str]) -> dict[str, Any]:
@@ -84,8 +67,8 @@ def read_answers_file(path: Path, form_id: str, known: Iterable[str]) -> dict[st
     except _Refused as exc:
         raise InvalidInputError(f"{path} cannot be used: {exc}.", hint=_HINT) from None
     except RecursionError:  # nested deeper than the parser's stack allows
-        raise InvalidInputError(f"{path} cannot be used: its values are nested more than {MAX_DEPTH} deep; "
-                                "answers never are.", hint=_HINT) from None
+        raise InvalidInputError(f"{path} cannot be used: its answers are nested more than {MAX_ANSWER_DEPTH} deep; "
+                                "no form's answers are.", hint=_HINT) from None
     if not isinstance(answers, dict):
         raise InvalidInputError(f"{path} must hold one JSON object of question ids to answers.", hint=_HINT)
     unknown = unknown_fields_problem(form_id, answers, known)
@@ -93,9 +76,9 @@ def read_answers_file(path: Path, form_id: str, known: Iterable[str]) -> dict[st
         raise InvalidInputError(f"{path} answers questions the form does not ask: {unknown}",
                                 hint=f"`ddassess forms score` takes only {form_id}'s question ids; remove the others "
                                 "or check the form id.")
-    problem = _shape_problem(answers)
+    problem = answers_problem(answers, label="its answers")
     if problem:
-        raise InvalidInputError(f"{path} cannot be used: {problem}.", hint=_HINT)
+        raise InvalidInputError(f"{path} cannot be used: {problem}", hint=_HINT)
     return answers
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ddassess.cli import main
+from ddassess.domain.limits import MAX_ANSWER_VALUES
 from ddassess.formengine import answers_file
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
@@ -45,7 +46,7 @@ def test_a_bad_answers_file_is_exit_2_with_what_was_wrong(tmp_path, capsys, text
 
 
 def test_too_many_values_are_refused_before_scoring(tmp_path, capsys):
-    rows = [[0] * 1000 for _ in range(answers_file.MAX_VALUES // 1000 + 1)]
+    rows = [[0] * 1000 for _ in range(MAX_ANSWER_VALUES // 1000 + 1)]
     (tmp_path / "a.json").write_text(json.dumps({"q1": rows}))
     assert main(_score(tmp_path / "a.json")) == 2
     assert "more than 200,000 values" in capsys.readouterr().err
