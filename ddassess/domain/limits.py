@@ -26,9 +26,10 @@ MAX_NAME = 100  # given, family and preferred name
 MAX_DETAIL = 200  # gender, phone, email
 MAX_ADDRESS = 500
 
-# The practitioner (first run, `init --name`, settings).
-MAX_PRACTITIONER_NAME = 100
-MAX_PROFILE_TEXT = 200  # role and service
+# The practitioner (first run, `init --name`, settings) and the team's signing authority.
+MAX_PRACTITIONER_NAME = 64  # whole in a signing certificate's common name, which X.509 caps at 64
+MAX_PROFILE_TEXT = 200  # role and service (a certificate shows the first 63 and "…")
+MAX_TEAM_NAME = 40  # whole in the authority's common name, "<team> — ddassess team CA" (64 in all)
 
 # Cases and their forms.
 MAX_SEARCH = 200  # the case list's search box and search_people

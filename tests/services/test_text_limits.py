@@ -164,7 +164,7 @@ def test_the_profile_is_checked_by_the_same_rule(store, role, words):
 
 
 @pytest.mark.parametrize("practitioner, words", [
-    ({"name": "P" * (limits.MAX_PRACTITIONER_NAME + 1)}, "Your name is 101 characters long; at most 100 fit"),
+    ({"name": "P" * (limits.MAX_PRACTITIONER_NAME + 1)}, "Your name is 65 characters long; at most 64 fit"),
     ({"name": "Pat", "agency": "Fictional\ud800 Trust"}, "Your service contains a broken character"),
 ])
 def test_a_new_store_refuses_a_practitioner_name_past_the_limit_before_making_anything(data_home, practitioner,
@@ -177,3 +177,28 @@ def test_a_new_store_refuses_a_practitioner_name_past_the_limit_before_making_an
     with pytest.raises(InvalidInputError, match=words):
         create_store(folder, PASSPHRASE, practitioner=practitioner, kdf=FAST_KDF)
     assert not folder.exists()
+
+
+@pytest.mark.parametrize("team, words", [("T" * (limits.MAX_TEAM_NAME + 1), "at most 40 fit"),
+                                         ("Fictional\ud800 Team", "broken character")])
+def test_a_team_name_that_no_certificate_could_hold_is_refused(store, team, words):
+    """Before: cryptography's ValueError (a common name over 64 characters) or UnicodeEncodeError: exit 1."""
+    from ddassess.services import signing
+
+    with pytest.raises(InvalidInputError, match=words):
+        signing.create_team_authority(store, team, "authority passphrase 1")
+    signing.create_team_authority(store, "T" * limits.MAX_TEAM_NAME, "authority passphrase 1")
+
+
+def test_a_role_and_service_the_settings_allow_still_get_a_certificate(store):
+    """The profile keeps 200 characters; a certificate's attributes hold 64, so they end with '…'."""
+    from cryptography.x509.oid import NameOID
+
+    from ddassess.services import signing
+
+    settings.update_profile(store, role="R" * limits.MAX_PROFILE_TEXT, agency="Fictional " * 20)
+    signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
+    signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")
+    cert = signing.load_identity(store, "my signing passphrase").certificate
+    unit = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value
+    assert unit == "R" * 63 + "…"
