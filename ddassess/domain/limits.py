@@ -11,7 +11,8 @@ could not be encoded for SQLite at all. Each refusal says what was wrong and wha
 The limits are generous for what each input is: a name fits any real name, an answer of
 a long text field fits pages of notes. A form may set a smaller ``max_length`` for one of
 its fields (the forms engine checks answers against it); never a larger one than
-MAX_LONG_ANSWER, the most any text answer may hold.
+MAX_LONG_ANSWER. A draft may hold more than its field allows (up to MAX_STORED_ANSWER), so
+that a long paste is kept to be shortened rather than lost.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ MAX_CASE_REF = 40  # DD-2026-00042
 MAX_REASON = 2_000  # the reason given for amending a final form
 MAX_SHORT_ANSWER = 500  # short_text answers, unless the form says less
 MAX_LONG_ANSWER = 20_000  # long_text answers, unless the form says less; the most a form may allow
+# A draft keeps what was typed or pasted even past its field's limit (the form shows the
+# problem and finalising refuses it): nothing typed is lost. This much, and no more.
+MAX_STORED_ANSWER = 100_000
 MAX_ANSWER_KEY = 100  # a question or column id
 MAX_ANSWER_DEPTH = 20  # answers → group rows → a row → a signature → strokes → points is 7 deep
 MAX_ANSWER_VALUES = 200_000  # every value of one response, rows and signature points included
@@ -89,7 +93,7 @@ def practitioner_problem(name: Any, role: Any = "", agency: Any = "") -> str | N
 
 def answers_problem(answers: Any, label: str = "The answers") -> str | None:
     """Whether a response's answers can be stored: a mapping of ids to values, no text over
-    MAX_LONG_ANSWER or with a broken character, within MAX_ANSWER_DEPTH and MAX_ANSWER_VALUES.
+    MAX_STORED_ANSWER or with a broken character, within MAX_ANSWER_DEPTH and MAX_ANSWER_VALUES.
     Walked without recursion. What each answer must be is the forms engine's business (it
     knows the form); this only keeps out what no form's answer can be."""
     if not isinstance(answers, dict):
@@ -102,9 +106,9 @@ def answers_problem(answers: Any, label: str = "The answers") -> str | None:
         if count > MAX_ANSWER_VALUES:
             return f"{label} hold more than {MAX_ANSWER_VALUES:,} values; no form has so many."
         if isinstance(value, str):
-            if len(value) > MAX_LONG_ANSWER:
-                return (f"{label} hold a text of {len(value):,} characters; at most {MAX_LONG_ANSWER:,} fit in "
-                        "one answer. Shorten it.")
+            if len(value) > MAX_STORED_ANSWER:
+                return (f"{label} hold a text of {len(value):,} characters; at most {MAX_STORED_ANSWER:,} can be "
+                        "kept in one answer. Shorten it.")
             if _SURROGATE.search(value):
                 return (f"{label} hold a broken character (half of a pair, often from a damaged paste): delete it "
                         "and type it again.")

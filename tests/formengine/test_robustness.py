@@ -342,7 +342,7 @@ def test_a_missing_or_misspelt_quadrant_row_is_reported(forms, table, expected):
 
 
 def test_a_text_field_may_not_allow_more_than_any_answer_may_hold():
-    """The services refuse an answer over MAX_LONG_ANSWER, so a form cannot promise more."""
+    """No field may allow more than MAX_LONG_ANSWER (what a finalised answer, and so a printed plan, may hold)."""
     from ddassess.domain.limits import MAX_LONG_ANSWER
 
     field = "{id: q2, type: long_text, label: Q2, help: H, max_length: %d}"

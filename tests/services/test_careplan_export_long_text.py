@@ -1,5 +1,5 @@
 """The longest name register_person keeps and the longest answers a care plan form allows
-(and a draft's answer at the most any answer may hold) go through export_care_plan into a
+(and a draft's answer at the most a draft keeps) go through export_care_plan into a
 PDF that is read back whole. Fictional people only."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from ddassess.domain.limits import MAX_LONG_ANSWER, MAX_NAME
+from ddassess.domain.limits import MAX_NAME, MAX_STORED_ANSWER
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
 from ddassess.services import cases
@@ -48,8 +48,8 @@ def test_the_longest_name_and_answers_export_and_read_back(store, tmp_path):
         "needs": [{"area": "housing", "need": numbered("n", _limit("needs", "need")), "goal": "Stay in my flat",
                    "action": numbered("a", _limit("needs", "action")), "responsible": "Pat Partner",
                    "status": "in_progress"},
-                  # a draft may hold more than the form allows (finalising refuses it): the most any answer may
-                  {"area": "housing", "need": "Rent", "goal": "Stay", "action": numbered("d", MAX_LONG_ANSWER),
+                  # a draft may hold more than the form allows (finalising refuses it): the most a draft keeps
+                  {"area": "housing", "need": "Rent", "goal": "Stay", "action": numbered("d", MAX_STORED_ANSWER),
                    "responsible": "Casey Coordinator", "status": "not_started"}],
         "risk_management": numbered("r", _limit("risk_management")),
         "information_sharing": "Both services and the GP",

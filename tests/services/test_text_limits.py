@@ -111,7 +111,7 @@ def _stored_answers(store, response_id: int) -> str:
 
 
 @pytest.mark.parametrize("answers, words", [
-    ({"what_matters": "x" * (limits.MAX_LONG_ANSWER + 1)}, "a text of 20,001 characters; at most 20,000 fit"),
+    ({"what_matters": "x" * (limits.MAX_STORED_ANSWER + 1)}, "a text of 100,001 characters; at most 100,000 can"),
     ({"needs": [{"action": "x" * 1_000_000}]}, "a text of 1,000,000 characters"),
     ({"what_matters": LONE_SURROGATE}, "broken character"),
     ({"needs": [{"copy": ["\udfff"]}]}, "broken character"),
@@ -130,8 +130,10 @@ def test_answers_no_form_could_hold_are_refused_and_the_draft_is_kept(store, dra
 
 
 def test_the_longest_answer_is_saved(store, draft):
-    cases.save_draft(store, draft.id, {"what_matters": "x" * limits.MAX_LONG_ANSWER, "needs": [{"action": "y" * 2000}]})
-    assert cases.get_response(store, draft.id).answers["what_matters"] == "x" * limits.MAX_LONG_ANSWER
+    """A draft keeps a paste far past its field's limit (5,000 here): shortened later, never lost."""
+    cases.save_draft(store, draft.id, {"what_matters": "x" * limits.MAX_STORED_ANSWER,
+                                       "needs": [{"action": "y" * 2000}]})
+    assert cases.get_response(store, draft.id).answers["what_matters"] == "x" * limits.MAX_STORED_ANSWER
 
 
 def test_an_amendment_reason_too_long_or_broken_is_refused(store, draft):
