@@ -150,3 +150,10 @@ def test_the_same_value_as_a_mapping_key_is_reported_too(tmp_path):
     src = read_yaml("a: 1\n? " + "1" * 5000 + "\n: x\n", "k.yaml")  # "? key": past the 1,024 of a plain key
     assert src.data is None
     assert [(p.code, p.line) for p in src.problems] == [("FORM_021", 2)]
+
+
+def test_a_lone_surrogate_in_an_answers_file_is_refused(tmp_path, capsys):
+    """JSON may escape half of a UTF-16 pair ("\\ud800"); no answer can be stored with one."""
+    (tmp_path / "a.json").write_text('{"referrer_name": "Dr \\ud800 Fictional"}')
+    assert main(_score(tmp_path / "a.json", "referral")) == 2
+    assert "broken character" in capsys.readouterr().err
