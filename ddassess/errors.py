@@ -173,3 +173,4 @@ class FormDefinitionError(UserFacingError):
 
 class UnknownFormError(UserFacingError):
     code = "FORM_001"
+    exit_code = 2  # bad input: a form id (or version) the catalogue does not have

@@ -46,7 +46,7 @@ from ddassess.errors import (
     WrongRecoveryKeyError,
 )
 from ddassess.fileio import atomic_write
-from ddassess.paths import NotARegularFile, read_regular_file
+from ddassess.fileio import NotARegularFile, read_head
 
 log = logging.getLogger(__name__)
 
@@ -540,7 +540,7 @@ class KeyFile:
 def _read_key_file(path: Path) -> Any:
     """The key file's JSON; a folder or pipe in its place, or no permission, is said as such."""
     try:
-        raw = read_regular_file(path, MAX_KEY_FILE_BYTES + 1)
+        raw = read_head(path, MAX_KEY_FILE_BYTES + 1)
     except NotARegularFile as exc:
         raise StoreAccessError(
             f"The key file {path} is {exc.kind}, not a file, so the store cannot be unlocked.",

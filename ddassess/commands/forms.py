@@ -28,9 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from ddassess.formengine import load_catalogue
-
-    cat = load_catalogue(args.dir)
+    cat = _catalogue(args.dir)
     for spec in sorted(cat.forms.values(), key=lambda s: (s.kind, s.id)):
         older = [v for v in cat.versions(spec.id) if v != spec.version]
         extra = f"  (older: {', '.join(map(str, older))})" if older else ""
@@ -42,12 +40,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ddassess.formengine import load_catalogue
-
-    folder = args.dir
-    if folder is not None and not folder.is_dir():
-        raise InvalidInputError(f"{folder} is not a folder of form files.")
-    cat = load_catalogue(folder)
+    cat = _catalogue(args.dir)
     for p in cat.problems:
         print(str(p) + (" (warning)" if p.severity == "warning" else ""))
     errors = [p for p in cat.problems if p.severity == "error"]
@@ -57,21 +50,32 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from ddassess.formengine import evaluate, load_catalogue
+    from ddassess.formengine import evaluate
+    from ddassess.formengine.answers_file import read_answers_file
 
-    try:
-        answers = json.loads(args.answers.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInputError(f"There is no file {args.answers}.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{args.answers} cannot be read ({exc.__class__.__name__}).") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"{args.answers} is not valid JSON: {exc.msg} at line {exc.lineno}.",
-                                hint='Write the answers as {"q1": 2, "q2": 0, ...}.') from None
-    if not isinstance(answers, dict):
-        raise InvalidInputError(f"{args.answers} must hold one JSON object of question ids to answers.")
-    cat = load_catalogue(args.dir)
+    cat = _catalogue(args.dir)
     spec = cat.get(args.form_id, args.version)
+    answers = read_answers_file(args.answers, spec.id, spec.fields)
     result = evaluate(spec, answers, tables=cat.tables)
     print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     return 0
+
+
+def _catalogue(folder: Path | None):  # type: ignore[no-untyped-def]
+    """The catalogue of ``folder`` (default: the installed one); a folder that is missing or
+    cannot be read is named, rather than reported as a form the catalogue does not have."""
+    from ddassess.formengine import load_catalogue
+
+    if folder is not None:
+        if not folder.exists():
+            raise InvalidInputError(f"There is no folder {folder}.", hint="Give --dir a folder of form files, or "
+                                    "leave it out to use the installed catalogue.")
+        if not folder.is_dir():
+            raise InvalidInputError(f"{folder} is not a folder of form files.",
+                                    hint="Give --dir the folder that holds the .yaml files.")
+        try:
+            next(folder.iterdir(), None)
+        except OSError as exc:
+            raise InvalidInputError(f"The folder {folder} cannot be read ({exc.__class__.__name__}).",
+                                    hint="Check its permissions.") from None
+    return load_catalogue(folder)

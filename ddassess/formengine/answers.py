@@ -11,12 +11,13 @@ import datetime as dt
 import re
 from typing import Any
 
+from ddassess.domain.limits import MAX_LONG_ANSWER, MAX_SHORT_ANSWER
 from ddassess.domain.nhs import nhs_number_problem
 from ddassess.formengine.expr import MAX_NUMBER
 from ddassess.formengine.problems import Problem
 from ddassess.formengine.spec import FieldSpec
 
-MAX_TEXT = {"short_text": 500, "long_text": 20_000}
+MAX_TEXT = {"short_text": MAX_SHORT_ANSWER, "long_text": MAX_LONG_ANSWER}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$", re.I)
@@ -53,7 +54,7 @@ def _text(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:
     if _control_chars(value):
         out.append(_p("ANS_009", f"'{f.label}' contains invisible control characters (often from pasting): "
                       "retype or paste as plain text.", where))
-    limit = f.max_length or MAX_TEXT.get(f.type, 500)
+    limit = f.max_length or MAX_TEXT.get(f.type, MAX_SHORT_ANSWER)
     if len(value) > limit:
         out.append(_p("ANS_004", f"'{f.label}' is {len(value)} characters; at most {limit} fit. Shorten it.", where))
     if f.min_length and len(value.strip()) < f.min_length:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ddassess.domain.limits import MAX_LONG_ANSWER
 from ddassess.formengine.expr import Expr, ExprError, parse_expr
 from ddassess.formengine.problems import did_you_mean
 from ddassess.formengine.spec import (
@@ -129,6 +130,9 @@ class _Builder:
             if raw.get(lo) is not None and raw.get(hi) is not None and raw[lo] > raw[hi]:
                 self.src.problem("FORM_024", f"Field '{fid}' has {lo} {raw[lo]} above {hi} {raw[hi]}: no answer "
                                  "could be right.", path + (lo,), field_id=fid)
+        if isinstance(raw.get("max_length"), int) and raw["max_length"] > MAX_LONG_ANSWER:
+            self.src.problem("FORM_024", f"Field '{fid}' has max_length {raw['max_length']:,}; an answer may hold at "
+                             f"most {MAX_LONG_ANSWER:,} characters.", path + ("max_length",), field_id=fid)
         if isinstance(raw.get("pattern"), str):
             try:
                 re.compile(raw["pattern"])

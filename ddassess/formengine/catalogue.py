@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from ddassess.errors import FormDefinitionError, UnknownFormError
+from ddassess.fileio import FileTooLarge, NotARegularFile, read_regular_file
 from ddassess.formengine.build import build_spec
 from ddassess.formengine.problems import Problem, did_you_mean, errors
 from ddassess.formengine.schemacheck import check_structure
 from ddassess.formengine.shared import check_shared_choices, check_table_keys, possible_values
 from ddassess.formengine.spec import FormSpec
 from ddassess.formengine.validate import validate
-from ddassess.formengine.yamlsource import Source, read_yaml
+from ddassess.formengine.yamlsource import MAX_FILE_BYTES, Source, read_yaml
 
 
 
@@ -37,6 +38,13 @@ def _log():  # type: ignore[no-untyped-def]
     import logging
 
     return logging.getLogger(__name__)
+
+
+def _log_fault(file: str, exc: Exception) -> None:
+    """A fault of the engine on one file: reported as FORM_022 for that file; the log gets its
+    type (with -v), and the traceback only at debug level, so `forms check` never prints one."""
+    _log().info("Form engine fault while reading %s: %s", file, type(exc).__name__)
+    _log().debug("Form engine fault while reading %s", file, exc_info=exc)
 
 
 class DefinitionUnavailableError(FormDefinitionError):
@@ -65,7 +73,10 @@ class Catalogue:
             return self.all_versions[(form_id, version)]
         known = sorted(self.forms)
         what = form_id if version is None else f"{form_id} version {version}"
-        raise UnknownFormError(f"There is no form '{what}' in the catalogue{did_you_mean(form_id, known)}.",
+        versions = self.versions(form_id)
+        near = f" (it has version {', '.join(map(str, versions))})" if versions else did_you_mean(form_id, known)
+        listed = f"It has: {', '.join(known)}." if known and not near else ""
+        raise UnknownFormError(f"There is no form '{what[:80]}' in the catalogue{near}.{' ' + listed if listed else ''}",
                                hint="`ddassess forms list` shows the forms there are.")
 
     def by_hash(self, content_hash: str) -> FormSpec | None:
@@ -109,7 +120,7 @@ def load_form_text(text: str, file: str = "<form>", *, glossary: set[str] | None
         return _load_form_text(text, file, glossary=glossary, tables=tables, shared_choices=shared_choices,
                                check_file_name=check_file_name)
     except Exception as exc:  # the last line of defence: one bad file must not stop the others
-        _log().exception("Form engine fault while loading %s", file)
+        _log_fault(file, exc)
         return None, [Problem("FORM_022", f"ddassess failed while reading this form ({type(exc).__name__}); the form "
                               "is left out. Please report this with the file.", file=file)]
 
@@ -128,8 +139,17 @@ def _load_form_text(text: str, file: str, *, glossary: set[str] | None, tables: 
 
 
 def _read(path: Path, problems: list[Problem]) -> str | None:
+    """The file's text: only a plain file, at most MAX_FILE_BYTES (a pipe or /dev/zero would hang)."""
     try:
-        return path.read_text(encoding="utf-8")
+        return read_regular_file(path, MAX_FILE_BYTES).decode("utf-8")
+    except NotARegularFile:
+        problems.append(Problem("FORM_020", "This is not a plain file (it is a folder, a pipe or a device): a form "
+                                "file must be an ordinary .yaml file. Move it out of the forms folder.", file=str(path)))
+        return None
+    except FileTooLarge:
+        problems.append(Problem("FORM_021", f"The file is larger than {MAX_FILE_BYTES // 1024:,} KiB; no form needs "
+                                "that much. Check that it is the right file.", file=str(path)))
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem("FORM_020", f"The file cannot be read ({exc.__class__.__name__}).", file=str(path)))
         return None
@@ -156,7 +176,7 @@ def _source(path: Path, problems: list[Problem]) -> Source | None:
     try:
         return read_yaml(text, str(path))
     except Exception as exc:  # last line of defence, as in load_form_text
-        _log().exception("Form engine fault while reading %s", path)
+        _log_fault(str(path), exc)
         problems.append(Problem("FORM_022", f"ddassess failed while reading this file ({type(exc).__name__}).",
                                 file=str(path)))
         return None

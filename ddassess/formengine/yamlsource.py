@@ -52,10 +52,14 @@ _STR = "tag:yaml.org,2002:str"
 # lines that expand to millions of values). No real form comes near these limits.
 MAX_VALUES = 50_000
 MAX_DEPTH = 60
+MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest form of the catalogue is about 22 KB
+MAX_DIGITS = 30  # an integer with more digits is no count, score or limit (and past 4,300 int() refuses it)
+_INT = "tag:yaml.org,2002:int"
 
 
-class _TooBig(Exception):
-    """The document expands to more than a form could need; reading stops."""
+class _Refused(Exception):
+    """The document expands to more than a form could need, or holds a value that cannot be
+    read (a number of thousands of digits, a date that does not exist); reading stops."""
 
     def __init__(self, code: str, message: str, node: yaml.Node) -> None:
         super().__init__(message)
@@ -76,19 +80,17 @@ class _Converter:
         src.lines.setdefault(path, node.start_mark.line + 1)
         self.count += 1
         if self.count > MAX_VALUES:
-            raise _TooBig("FORM_021", f"The file expands to more than {MAX_VALUES:,} values (aliases repeating "
-                          "aliases?); a form never needs so many.", node)
+            raise _Refused("FORM_021", f"The file expands to more than {MAX_VALUES:,} values (aliases repeating "
+                           "aliases?); a form never needs so many.", node)
         if isinstance(node, yaml.ScalarNode):
-            # Most values are text: take it straight from the node (the parser has already
-            # resolved the tag); only numbers, booleans, null and dates need the constructor.
-            return node.value if node.tag == _STR else self.ctor.construct_object(node, deep=True)
+            return self._scalar(node)
         if node.tag not in _PLAIN_TAGS:
             raise yaml.constructor.ConstructorError(None, None, f"the tag '{node.tag}' is not allowed", node.start_mark)
         if id(node) in self.active:
-            raise _TooBig("FORM_021", "An alias (*name) refers to the value that contains it, so it would go on "
-                          "for ever: write the value out instead.", node)
+            raise _Refused("FORM_021", "An alias (*name) refers to the value that contains it, so it would go on "
+                           "for ever: write the value out instead.", node)
         if len(path) > MAX_DEPTH:
-            raise _TooBig("FORM_021", f"Values are nested more than {MAX_DEPTH} deep; a form never needs that.", node)
+            raise _Refused("FORM_021", f"Values are nested more than {MAX_DEPTH} deep; a form never needs that.", node)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -97,16 +99,28 @@ class _Converter:
         finally:
             self.active.discard(id(node))
 
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        # Most values are text: take it straight from the node (the parser has already
+        # resolved the tag); only numbers, booleans, null and dates need the constructor.
+        if node.tag == _STR:
+            return node.value
+        if node.tag == _INT and len(node.value) > MAX_DIGITS:
+            raise _Refused("FORM_021", f"This number has {len(node.value):,} characters; a form never needs a "
+                           f"number of more than {MAX_DIGITS} digits: write it smaller.", node)
+        try:
+            return self.ctor.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:  # e.g. 2026-02-30, which looks like a date but is none
+            raise _Refused("FORM_001", f"The value '{node.value[:40]}' cannot be read ({exc}): put it in quotes if "
+                           "it is text, or correct it.", node) from None
+
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         src = self.src
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 key = None
-            elif key_node.tag == _STR:
-                key = key_node.value
             else:
-                key = self.ctor.construct_object(key_node, deep=True)
+                key = self._scalar(key_node)
             if not isinstance(key, str | int | float | bool) or key is None:
                 src.problem("FORM_002", "A key must be a plain name.", path)
                 continue
@@ -133,7 +147,7 @@ def read_yaml(text: str, file: str) -> Source:
         return src
     try:
         src.data = _Converter(src).convert(node, ())
-    except _TooBig as exc:
+    except _Refused as exc:
         src.problems.append(Problem(exc.code, exc.message, file=file, line=exc.node.start_mark.line + 1))
         src.data = None
         return src

@@ -19,6 +19,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, KeepTogether, PageTemplat
 from ddassess.domain.careplan import CarePlan
 from ddassess.domain.nhs import format_nhs_number
 from ddassess.pdf.layout import (
+    BODY_H,
     MARGIN,
     KeepStart,
     PAGE_H,
@@ -139,7 +140,8 @@ def _signatures(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: i
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 6)])]
     copies = ", ".join(plan.copies_given_to) if plan.copies_given_to else "No copies recorded yet."
     group.append(Paragraph("<b>Copies given to:</b> " + escape(copies), st.body))
-    return [KeepTogether(group)]
+    # A verbal agreement too long for its block is printed whole after the blocks (it splits across pages).
+    return [KeepTogether(group), *(b.overflow for b in blocks if b.overflow is not None)]
 
 
 def build_story(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: ignore[type-arg]
@@ -186,7 +188,7 @@ def render_care_plan(plan: CarePlan) -> RenderedPlan:
         bottomMargin=20 * mm, title=f"Joint care plan {plan.plan_id} v{plan.version}",
         author="ddassess", subject="Joint care plan", creator="ddassess",
     )
-    frame = Frame(MARGIN, 20 * mm, CONTENT_W, PAGE_H - 40 * mm, id="body", leftPadding=0, rightPadding=0,
+    frame = Frame(MARGIN, 20 * mm, CONTENT_W, BODY_H, id="body", leftPadding=0, rightPadding=0,
                   topPadding=0, bottomPadding=0)
     doc.addPageTemplates([PageTemplate(id="plan", frames=[frame])])
     doc.build(build_story(plan, st, positions), canvasmaker=numbered_canvas_class(plan))

@@ -66,12 +66,21 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+X509_ATTRIBUTE_MAX = 64  # X.509's upper bound for a common name, organisation or unit
+
+
+def _fit(text: str) -> str:
+    """An attribute within X.509's 64 characters: longer text (a role or service the settings
+    allow, or a name saved before names were limited) ends with "…" rather than failing."""
+    return text if len(text) <= X509_ATTRIBUTE_MAX else text[: X509_ATTRIBUTE_MAX - 1] + "…"
+
+
 def _name(cn: str, org: str = "", unit: str = "") -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, _fit(cn))]
     if org:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(org)))
     if unit:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _fit(unit)))
     return x509.Name(attrs)
 
 

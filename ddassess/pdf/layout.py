@@ -28,11 +28,35 @@ MARGIN = 18 * mm
 CONFIDENTIAL = ("CONFIDENTIAL — personal health and social care information. Share only as the "
                 "information-sharing agreement in this plan allows.")
 DIGITAL_ROLES = ("care_coordinator", "partner", "team_lead")
+BODY_H = PAGE_H - 40 * mm  # the frame the plan's content flows through (20 mm above and below)
+# A row taller than a whole page (a long answer in a table cell) is split inside its cells;
+# no piece is shorter than this many points (about two lines of a cell).
+SPLIT_IN_ROW = 24
 SEVERITY_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#A16207", "info": "#1D4ED8"}
 
 
 def fmt_date(d: dt.date | None) -> str:
     return d.strftime("%d %b %Y") if d else "—"
+
+
+def fitted(text: str, font: str, size: float, width: float, smallest: float = 5.5) -> tuple[str, float]:
+    """``text`` and a font size at which it fits ``width`` on one line: the size shrinks down to
+    ``smallest``, then the text is cut with "…" (a name of the longest allowed length in a
+    page header or a signature block, where nothing wraps)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    while size > smallest and stringWidth(text, font, size) > width:
+        size = max(smallest, size - 0.5)
+    if stringWidth(text, font, size) <= width:
+        return text, size
+    lo, hi = 0, len(text)
+    while lo < hi:  # the longest prefix that fits with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if stringWidth(text[:mid] + "…", font, size) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…", size
 
 
 def para_text(value: str) -> str:
@@ -66,7 +90,7 @@ class Styles:
 
 
 def grid_table(rows: list[list], widths: list[float], header: bool = True) -> Table:
-    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    t = GridTable(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
     style = [
         ("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#B8C2CC")),
@@ -78,6 +102,27 @@ def grid_table(rows: list[list], widths: list[float], header: bool = True) -> Ta
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E3EAF3")))
     t.setStyle(TableStyle(style))
     return t
+
+
+class GridTable(Table):
+    """A table that splits between rows, and inside a row only when that row is taller than a
+    page: reportlab raises LayoutError for such a row (a 20,000-character answer in a cell)
+    unless splitInRow is on, but with it always on every row at the foot of a page would be
+    cut in two. Rows that fit on a page move whole to the next page, as before."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs["splitInRow"] = 0  # the pieces reportlab makes of a split table come back through here
+        super().__init__(*args, **kwargs)
+
+    def split(self, avail_w: float, avail_h: float) -> list[Flowable]:
+        parts = super().split(avail_w, avail_h)
+        if parts or not any(h > BODY_H for h in getattr(self, "_rowHeights", None) or ()):
+            return parts
+        self.splitInRow = SPLIT_IN_ROW
+        try:
+            return super().split(avail_w, avail_h)
+        finally:
+            self.splitInRow = 0
 
 
 class KeepStart(Flowable):
@@ -123,18 +168,34 @@ class SignatureFlowable(Flowable):
 
     The signing area grows to fit a long verbal agreement (the form allows 2,000 characters),
     so the text never runs over the lines below; ``height`` is shared by the two blocks of a
-    row so they line up."""
+    row so they line up. A longer one (a draft beyond the form's limit) would make the block
+    taller than a page: the area stops at VERBAL_MAX_H, says the rest follows, and
+    ``overflow`` holds the whole text for the plan to print after the signature blocks."""
 
     STROKE_H = 40
     FURNITURE_H = 110  # role label above the area; name, role, agency, date and digital field below
+    # The tallest a block can be and still share a page with the heading above it: 2,000
+    # characters of ordinary text take about 450 points, so the form's limit is shown whole.
+    VERBAL_MAX_H = BODY_H - FURNITURE_H - 80
 
     def __init__(self, block: SignatureBlock, width: float, styles: Styles, positions: dict) -> None:  # type: ignore[type-arg]
         super().__init__()
         self.block, self.width, self.styles, self.positions = block, width, styles, positions
         self.digital = block.role in DIGITAL_ROLES
-        self.verbal = None
+        self.verbal: Flowable | None = None
+        self.overflow: Paragraph | None = None
         if block.verbal_agreement and not block.strokes:
             self.verbal = Paragraph("<i>Agreed verbally:</i> " + para_text(block.verbal_agreement), styles.small)
+            if self.verbal.wrap(width - 12, 10_000)[1] + 4 > self.VERBAL_MAX_H:
+                self.overflow = Paragraph(f"<b>Agreed verbally ({SIGNER_ROLE_LABELS.get(block.role, block.role)}),"
+                                          " in full:</b> " + para_text(block.verbal_agreement), styles.body)
+                note = styles.small.leading + 4
+                first = self.verbal.split(width - 12, self.VERBAL_MAX_H - 4 - note)
+                self.verbal = Table([[first[0]], [Paragraph("<i>… continued below the signatures.</i>", styles.small)]],
+                                    colWidths=[width - 12], style=[("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                                                   ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 0)])
         self.area_h = float(self.STROKE_H)
         if self.verbal is not None:
             self.area_h = max(self.area_h, self.verbal.wrap(width - 12, 10_000)[1] + 4)
@@ -167,7 +228,9 @@ class SignatureFlowable(Flowable):
             lines += [("Role", b.job_title), ("Agency", b.agency)]
         lines.append(("Date", fmt_date(b.signed_on) if b.signed_on else ""))
         for label, value in lines:
-            c.drawString(6, y, f"{label}: {value}" if value else f"{label}:")
+            text, size = fitted(f"{label}: {value}" if value else f"{label}:", regular, 8, w - 12)
+            c.setFont(regular, size)
+            c.drawString(6, y, text)
             y -= 10
         if self.digital:
             x, y0 = c.absolutePosition(0, 0)
@@ -203,8 +266,16 @@ class SignatureFlowable(Flowable):
 def numbered_canvas_class(plan: CarePlan):  # type: ignore[no-untyped-def]
     regular, bold = register_fonts()
     person = plan.person
-    identifiers = (f"{person.name}  ·  NHS {format_nhs_number(person.nhs_number) if person.nhs_number else '—'}"
-                   f"  ·  DOB {fmt_date(person.date_of_birth)}  ·  {person.case_ref}")
+    rest = (f"  ·  NHS {format_nhs_number(person.nhs_number) if person.nhs_number else '—'}"
+            f"  ·  DOB {fmt_date(person.date_of_birth)}  ·  {person.case_ref}")
+    # The NHS number, date of birth and case reference are always whole; a long name gives way.
+    name, size = fitted(person.name + rest, bold, 8.5, PAGE_W - 2 * MARGIN, smallest=6.5)
+    if name.endswith("…"):
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        name = fitted(person.name, bold, size, PAGE_W - 2 * MARGIN - stringWidth(rest, bold, size), smallest=size)[0]
+        name += rest
+    header, header_font = name, (bold, size)
     plan_line = f"Joint care plan {plan.plan_id}  ·  version {plan.version}  ·  {fmt_date(plan.updated)}"
 
     class NumberedCanvas(rl_canvas.Canvas):
@@ -229,8 +300,8 @@ def numbered_canvas_class(plan: CarePlan):  # type: ignore[no-untyped-def]
 
         def _decorate(self, total: int) -> None:
             self.saveState()
-            self.setFont(bold, 8.5)
-            self.drawString(MARGIN, PAGE_H - 10 * mm, identifiers)
+            self.setFont(*header_font)
+            self.drawString(MARGIN, PAGE_H - 10 * mm, header)
             self.setFont(regular, 7.5)
             self.drawString(MARGIN, PAGE_H - 14 * mm, plan_line)
             self.setStrokeColor(colors.HexColor("#B8C2CC"))

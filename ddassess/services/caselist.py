@@ -37,6 +37,7 @@ from sqlalchemy import text as text_clause
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
+from ddassess.domain import limits
 from ddassess.domain.models import PATHWAY_STAGES, search_key
 from ddassess.domain.nhs import normalise_nhs_number
 from ddassess.services.caserows import CaseQuery, CaseRow, FirstPage, case_row
@@ -182,6 +183,10 @@ def _filtered(stmt: Select, q: CaseQuery, search: _Search | None, plan: str = "f
 
 
 def _probe(store: Store, q: CaseQuery) -> tuple[_Search | None, int]:
+    """The search, and how many it can match. Text too long or broken is refused here, before
+    any SQL: SQLite's own error for it ("pattern too complex") quotes the statement."""
+    limits.check_text(q.text, "The search", limits.MAX_SEARCH)
+    limits.check_text(q.lead_agency, "The lead agency", limits.MAX_PROFILE_TEXT)
     text = q.text.strip()
     if not text:
         return None, 0

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ddassess.domain import limits
 from ddassess.domain.models import Case, Person, PersonDetails, Response, search_key
 from ddassess.domain.nhs import nhs_number_problem, normalise_nhs_number
 from ddassess.errors import InvalidInputError, RecordNotFound
@@ -42,8 +43,25 @@ def _get_response(session, response_id: int) -> ResponseRecord:  # type: ignore[
     return r
 
 
+# Each free-text detail of a person: (attribute, how a message names it, limit, several lines?)
+PERSON_TEXT = (
+    ("given_name", "The given name", limits.MAX_NAME, False),
+    ("family_name", "The family name", limits.MAX_NAME, False),
+    ("preferred_name", "The preferred name", limits.MAX_NAME, False),
+    ("gender", "The gender", limits.MAX_DETAIL, False),
+    ("phone", "The phone number", limits.MAX_DETAIL, False),
+    ("email", "The email address", limits.MAX_DETAIL, False),
+    ("address", "The address", limits.MAX_ADDRESS, True),
+)
+
+
 def _person_problems(d: PersonDetails) -> list[str]:
-    problems = []
+    problems = [p for attr, label, limit, lines in PERSON_TEXT
+                if (p := limits.text_problem(getattr(d, attr), label, limit, lines=lines))]
+    if not isinstance(d.nhs_number, str | None):
+        problems.append("The NHS number must be text.")
+    if problems:  # the rest would only trip over what is already wrong
+        return problems
     if not d.given_name.strip() or not d.family_name.strip():
         problems.append("Enter both the given name and the family name.")
     if d.nhs_number:
@@ -86,6 +104,7 @@ def find_person_by_nhs(store: Store, nhs_number: str) -> Person | None:
 
 def search_people(store: Store, text: str, limit: int = 50) -> list[Person]:
     """People whose name starts with the typed text (any word of it), newest first."""
+    limits.check_text(text, "The search", limits.MAX_SEARCH)
     key = search_key(text)
     if not key:
         return []
@@ -118,6 +137,7 @@ def open_case(store: Store, person_id: int, opened_on: dt.date | None = None) ->
 
 def start_response(store: Store, case_id: int, form_id: str, form_version: int, definition_hash: str,
                    answers: dict[str, Any] | None = None) -> Response:
+    limits.check_answers(answers or {})
     with store.write() as s:
         if s.get(CaseRecord, case_id) is None:
             raise RecordNotFound("That case is no longer in the store.")
@@ -132,7 +152,9 @@ def start_response(store: Store, case_id: int, form_id: str, form_version: int, 
 
 
 def save_draft(store: Store, response_id: int, answers: dict[str, Any]) -> Response:
-    """Replace a draft's answers; the audit event keeps each changed field's old and new value."""
+    """Replace a draft's answers; the audit event keeps each changed field's old and new value.
+    Answers no form could hold (domain/limits.py) raise InvalidInputError and the draft stays as it was."""
+    limits.check_answers(answers)
     with store.write() as s:
         r = _get_response(s, response_id)
         if r.status != "draft":
@@ -174,6 +196,8 @@ def finalise_response(store: Store, response_id: int) -> Response:
 def amend_response(store: Store, response_id: int, answers: dict[str, Any], reason: str) -> Response:
     """Change a final response: a new final response that amends it, with the reason; the
     old one is kept, marked superseded, so what was said before is never lost."""
+    limits.check_text(reason, "The reason for the change", limits.MAX_REASON, lines=True)
+    limits.check_answers(answers)
     reason = reason.strip()
     if not reason:
         raise InvalidInputError("Give a reason for changing a finalised form: it is kept with the change.")
@@ -233,6 +257,7 @@ def start_amendment(store: Store, response_id: int, field_types: Mapping[str, st
 def finalise_amendment(store: Store, response_id: int, reason: str) -> Response:
     """Make a draft amendment final: it replaces the response it amends (kept, marked
     superseded), with the reason and each changed field's old and new value audited."""
+    limits.check_text(reason, "The reason for the change", limits.MAX_REASON, lines=True)
     reason = reason.strip()
     if not reason:
         raise InvalidInputError("Give a reason for changing a finalised form: it is kept with the change.")

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ddassess.domain import limits
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.errors import RecordNotFound, UnknownFormError
 from ddassess.formengine import Catalogue, evaluate
@@ -72,6 +73,7 @@ def case_detail(store: Store, case_id: int) -> CaseDetail:
 
 
 def case_id_for_ref(store: Store, ref: str) -> int:
+    limits.check_text(ref, "The case reference", limits.MAX_CASE_REF)
     with store.read() as s:
         case_id = s.scalar(select(CaseRecord.id).where(CaseRecord.ref == ref.strip().upper()))
     if case_id is None:

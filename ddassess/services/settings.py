@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-import unicodedata
 from typing import TYPE_CHECKING, Any
+
+from ddassess.domain import limits
 
 if TYPE_CHECKING:
     from ddassess.store import Store, Unlocked
@@ -74,12 +75,33 @@ def setting_entity(practitioner_uuid: str, key: str) -> str:
     return f"{practitioner_uuid}/{key}"
 
 
+def setting_problem(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be kept as the setting ``key``; None if it can. Settings are small
+    values (numbers, a format, the open draft): JSON of at most MAX_SETTING_JSON characters,
+    with no broken character in any text."""
+    problem = limits.text_problem(key, "A setting's name", limits.MAX_SETTING_KEY)
+    if problem or not key:
+        return problem or "A setting needs a name."
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return f"The setting {key} cannot be kept: its value is not plain data."
+    if len(text) > limits.MAX_SETTING_JSON:
+        return f"The setting {key} is too large to keep ({len(text):,} characters; at most {limits.MAX_SETTING_JSON:,})."
+    return limits.text_problem(text, f"The setting {key}", limits.MAX_SETTING_JSON, lines=True)
+
+
 def set_setting(store: Store, key: str, value: Any) -> None:
     """Save a setting; a change is audited (old → new) like any other record's, except
-    where the practitioner is (``SESSION_SETTINGS``)."""
+    where the practitioner is (``SESSION_SETTINGS``). A value that is not small plain data
+    raises InvalidInputError and changes nothing."""
+    from ddassess.errors import InvalidInputError
     from ddassess.store.audit import append_event
     from ddassess.store.records import SESSION_SETTINGS, SettingRecord
 
+    problem = setting_problem(key, value)
+    if problem:
+        raise InvalidInputError(problem)
     audited = key not in SESSION_SETTINGS
     with store.write() as s:
         pid = _owner_id(s, store)
@@ -128,7 +150,7 @@ def usable_look(look: dict[str, Any]) -> dict[str, Any]:
 # The practitioner's own profile: role and service, printed with their signature on care
 # plans and written into the signing certificates they are issued. --------------------------
 
-MAX_PROFILE_TEXT = 200
+MAX_PROFILE_TEXT = limits.MAX_PROFILE_TEXT  # kept under this name for the settings dialog
 LEGACY_AGENCY = "default_agency"
 _PROFILE_LABELS = {"role": "Your role", "agency": "Your service"}
 
@@ -136,11 +158,9 @@ _PROFILE_LABELS = {"role": "Your role", "agency": "Your service"}
 def profile_problem(**fields: str) -> str | None:
     """What is wrong with the profile text given (role=..., agency=...), in words; None if nothing."""
     for key, text in fields.items():
-        label = _PROFILE_LABELS[key]
-        if any(unicodedata.category(ch) == "Cc" for ch in text):
-            return f"{label} contains invisible control characters (often from pasting): delete it and type it again."
-        if len(text.strip()) > MAX_PROFILE_TEXT:
-            return f"{label} is {len(text.strip()):,} characters long; at most {MAX_PROFILE_TEXT} fit. Shorten it."
+        problem = limits.text_problem(text, _PROFILE_LABELS[key], limits.MAX_PROFILE_TEXT)
+        if problem:
+            return problem
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from cryptography import x509
 from sqlalchemy import select
 
+from ddassess.domain.limits import MAX_TEAM_NAME, check_text
 from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.keys import check_new_passphrase
 from ddassess.pdf import certs
@@ -28,6 +29,7 @@ def _practitioner(session, store: Store, practitioner_uuid: str | None) -> Pract
 
 def create_team_authority(store: Store, team_name: str, ca_passphrase: str) -> str:
     """Make the team's certificate authority; returns its fingerprint."""
+    check_text(team_name, "The team's name", MAX_TEAM_NAME)
     check_new_passphrase(ca_passphrase)
     with store.read() as s:
         if s.scalars(select(SigningAuthorityRecord).where(SigningAuthorityRecord.key_pem.is_not(None))).first():

@@ -32,7 +32,7 @@ from pathlib import Path
 import sqlcipher3
 
 from ddassess.errors import CorruptStoreError, NotAStoreError, StoreClosedError
-from ddassess.paths import NotARegularFile, read_regular_file
+from ddassess.fileio import NotARegularFile, read_head
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ def raw_connect(db_path: Path, db_key: bytes, *, read_only: bool = False) -> sql
 def sniff_file(db_path: Path) -> str:
     """'missing', 'special', 'empty', 'plain-sqlite' or 'opaque' (encrypted, or anything else)."""
     try:
-        head = read_regular_file(db_path, 16)  # never blocks on a pipe put in its place
+        head = read_head(db_path, 16)  # never blocks on a pipe put in its place
     except FileNotFoundError:
         return "missing"
     except NotARegularFile:

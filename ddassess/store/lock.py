@@ -28,7 +28,7 @@ import stat
 from pathlib import Path
 
 from ddassess.errors import StoreAccessError, StoreLockedError
-from ddassess.paths import read_regular_file
+from ddassess.fileio import read_head
 
 LOCK_FILE_NAME = "ddassess.lock"
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a pipe in its place must not block the open
@@ -122,7 +122,7 @@ def _already_open(lock_path: Path) -> StoreLockedError:
 
 def _read_holder(lock_path: Path) -> str:
     try:
-        text = read_regular_file(lock_path, 200).decode("utf-8", "replace").strip()
+        text = read_head(lock_path, 200).decode("utf-8", "replace").strip()
     except OSError:
         return ""  # deleted, not a file, or unreadable: the message is still right without it
     return f" ({text})" if text else ""

@@ -275,6 +275,16 @@ def _refuse_existing(folder: Path) -> None:
         )
 
 
+def _check_practitioner(practitioner: dict[str, str]) -> None:
+    """Name, role and service within domain/limits.py, before anything is made."""
+    from ddassess.domain.limits import practitioner_problem
+    from ddassess.errors import InvalidInputError
+
+    problem = practitioner_problem(practitioner.get("name"), practitioner.get("role"), practitioner.get("agency"))
+    if problem:
+        raise InvalidInputError(problem)
+
+
 def create_store(folder: Path, passphrase: str, *, practitioner: dict[str, str],
                  use_keyring: bool = True, kdf: KdfParams | None = None) -> CreatedStore:
     """Make a new store; returns it open, with the recovery key to show once."""
@@ -283,6 +293,7 @@ def create_store(folder: Path, passphrase: str, *, practitioner: dict[str, str],
         from ddassess.errors import InvalidInputError
 
         raise InvalidInputError("Enter the practitioner's name: it is recorded with everything they save.")
+    _check_practitioner(practitioner)
     _refuse_existing(folder)
     ensure_private_dir(folder)
     lock = StoreLock(folder)

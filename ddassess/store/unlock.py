@@ -27,7 +27,9 @@ from pathlib import Path
 import sqlcipher3
 
 from ddassess.errors import CorruptStoreError, NoStoreError, NotAStoreError, StoreAccessError
+from ddassess.fileio import special_file
 from ddassess.keys import KEY_FILE_NAME, KeyFile, UnwrappedKey
+from ddassess.paths import writable
 from ddassess.store import schema
 from ddassess.store.cipher import (
     KeyHolder,
@@ -35,7 +37,6 @@ from ddassess.store.cipher import (
     raw_connect,
     sniff_file,
 )
-from ddassess.paths import special_file, writable
 from ddassess.store.lock import LOCK_FILE_NAME, StoreLock
 from ddassess.store.tidy import tidy
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.domain import limits
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.nhs import format_nhs_number
 from ddassess.services.caserows import CaseQuery, CaseRow, FirstPage
@@ -197,6 +198,7 @@ class CaseListWidget(QWidget):
         self.search.setAccessibleName("Search cases")
         self.search.setToolTip("Search cases (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(limits.MAX_SEARCH)  # what the search service takes
         self.stage = QComboBox()
         self.stage.setAccessibleName("Pathway stage filter")
         self.stage.addItem("All stages", "")

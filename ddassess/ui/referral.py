@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.domain import limits
 from ddassess.domain.models import Person, PersonDetails
 from ddassess.domain.nhs import format_nhs_number, nhs_number_problem
 from ddassess.errors import InvalidInputError
@@ -32,8 +33,7 @@ from ddassess.services import cases
 from ddassess.services.vault import Store
 from ddassess.ui.widgets import problem_label
 
-MAX_NAME = 100
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_NAME = limits.MAX_NAME  # the services refuse the same (one declaration, in domain/limits.py)
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
@@ -73,12 +73,8 @@ def date_of_birth_problem(text: str, today: dt.date | None = None) -> str:
 
 
 def name_problem(text: str, what: str) -> str:
-    if _CONTROL.search(text):
-        return (f"The {what} contains invisible control characters (often from pasting): "
-                "delete it and type it again.")
-    if len(text) > MAX_NAME:
-        return f"The {what} is {len(text):,} characters long; at most {MAX_NAME} fit. Shorten it."
-    return ""
+    """The problem register_person would find with this name, shown as it is typed."""
+    return limits.text_problem(text, f"The {what}", limits.MAX_NAME) or ""
 
 
 class NewReferralDialog(QDialog):

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.domain.limits import practitioner_problem
 from ddassess.errors import WrongPassphraseError
 from ddassess.services.vault import (
     MIN_PASSPHRASE_LENGTH,
@@ -173,6 +174,8 @@ class FirstRunPage(QWidget):
         self.passphrase.textChanged.connect(self._check)
         self.confirm.textChanged.connect(self._check)
         self.name.textChanged.connect(self._check)
+        self.role.textChanged.connect(self._check)
+        self.agency.textChanged.connect(self._check)
         self.create_button.clicked.connect(self._create)
         self._check()
         return w
@@ -180,6 +183,9 @@ class FirstRunPage(QWidget):
     def _problem(self) -> str | None:
         if not self.name.text().strip():
             return "Enter your name: it is recorded with everything you save."
+        problem = practitioner_problem(self.name.text(), self.role.text(), self.agency.text())
+        if problem:
+            return problem
         problem = passphrase_problem(self.passphrase.text())
         if problem:
             return problem

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.domain.limits import MAX_TEAM_NAME
 from ddassess.errors import InvalidInputError, UserFacingError
 from ddassess.services import signing
 from ddassess.services.vault import Store
@@ -45,6 +46,7 @@ class SigningSetupDialog(QDialog):
         f = QFormLayout(team)
         self.team_name = QLineEdit()
         self.team_name.setAccessibleName("Team name")
+        self.team_name.setMaxLength(MAX_TEAM_NAME)  # what create_team_authority takes
         self.ca_new, self.ca_new_again = _secret("Authority passphrase"), _secret("Authority passphrase again")
         self.create_button = QPushButton("&Create the team authority")
         f.addRow("Team &name:", self.team_name)

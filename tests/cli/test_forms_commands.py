@@ -34,6 +34,9 @@ def test_check_reports_file_line_code(tmp_path, capsys):
 
 def test_check_of_a_missing_folder(tmp_path, capsys):
     assert main(["forms", "check", str(tmp_path / "nope")]) == 2
+    assert "There is no folder" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    assert main(["forms", "check", str(tmp_path / "file")]) == 2
     assert "is not a folder" in capsys.readouterr().err
 
 
@@ -66,7 +69,7 @@ def test_score_bad_inputs(tmp_path, capsys):
     assert main(["forms", "score", "phq9", "--answers", str(tmp_path / "none.json")]) == 2
     assert "no file" in capsys.readouterr().err
     (tmp_path / "ok.json").write_text("{}")
-    assert main(["forms", "score", "phq-9", "--answers", str(tmp_path / "ok.json"), "--dir", str(FORMS)]) == 1
+    assert main(["forms", "score", "phq-9", "--answers", str(tmp_path / "ok.json"), "--dir", str(FORMS)]) == 2
     assert "did you mean 'phq9'" in capsys.readouterr().err
 
 

@@ -339,3 +339,15 @@ def test_a_missing_or_misspelt_quadrant_row_is_reported(forms, table, expected):
     messages = [p.message for p in cat.problems if p.code == "FORM_027"]
     assert any(expected in m for m in messages), messages
     assert all(p.file.endswith("quadrant_lead.yaml") for p in cat.problems)
+
+
+def test_a_text_field_may_not_allow_more_than_any_answer_may_hold():
+    """No field may allow more than MAX_LONG_ANSWER (what a finalised answer, and so a printed plan, may hold)."""
+    from ddassess.domain.limits import MAX_LONG_ANSWER
+
+    field = "{id: q2, type: long_text, label: Q2, help: H, max_length: %d}"
+    spec, problems = load_form_text(_form(field % (MAX_LONG_ANSWER + 1)), "t.yaml")
+    assert spec is None and [(p.code, p.field) for p in problems] == [("FORM_024", "q2")]
+    assert "at most 20,000 characters" in problems[0].message
+    spec, problems = load_form_text(_form(field % MAX_LONG_ANSWER), "t.yaml")
+    assert spec is not None and problems == []
