@@ -23,13 +23,19 @@ def cmd_recovery_key_renew(args: argparse.Namespace) -> int:
     store, passphrase = open_for_cli(args, force_passphrase=True)
     try:
         key = store.start_new_recovery_key(passphrase)
-        print("NEW RECOVERY KEY — write it down or print it, and keep it somewhere safe, apart from this laptop.")
-        print("It is shown only now. With it you can set a new passphrase if yours is forgotten.")
-        print()
-        print(f"    {key}")
-        print(flush=True)
-        store.confirm_recovery_key()
-        print("Earlier recovery keys no longer work.")
+        show_and_confirm(store, key, "NEW RECOVERY KEY — write it down or print it, and keep it somewhere safe, "
+                         "apart from this laptop.\nIt is shown only now. With it you can set a new passphrase "
+                         "if yours is forgotten.", "Earlier recovery keys no longer work.")
     finally:
         store.close()
     return 0
+
+
+def show_and_confirm(store, key: str, heading: str, after: str) -> None:  # type: ignore[no-untyped-def]
+    """Print a new recovery key; only once it is out do earlier ones stop working (rekey.py)."""
+    print(heading)
+    print()
+    print(f"    {key}")
+    print(flush=True)
+    store.confirm_recovery_key()
+    print(after)

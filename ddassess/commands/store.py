@@ -234,6 +234,8 @@ def cmd_passphrase_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_key_rotate(args: argparse.Namespace) -> int:
+    from ddassess.commands.recovery import show_and_confirm
+
     store, passphrase = open_for_cli(args, force_passphrase=True)
     try:
         recovery = store.rotate_key(passphrase)
@@ -243,13 +245,8 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
             print(f"Copies made before earlier upgrades, in {backups}, still open with the old key and passphrase: "
                   "delete them if that passphrase may be known to someone else.")
         print()
-        print("NEW RECOVERY KEY — write this one down and keep it safe:")
-        print()
-        print(f"    {recovery}")
-        print(flush=True)
-        # Only now that it has been shown does the old recovery key stop working (rekey.py).
-        store.confirm_recovery_key()
-        print("The old recovery key no longer works.")
+        show_and_confirm(store, recovery, "NEW RECOVERY KEY — write this one down and keep it safe:",
+                         "The old recovery key no longer works.")
     finally:
         store.close()
     return 0

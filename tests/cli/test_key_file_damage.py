@@ -15,9 +15,8 @@ import sys
 import time
 
 import pytest
-from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER, file_digests
+from store_helpers import PASSPHRASE, file_digests, pristine_store_files
 
-from ddassess.store import create_store
 
 CORRUPT, NOT_A_STORE, NEWER = 6, 4, 5
 # Far below the minute an unbounded argon2id cost took, far above a child's start-up here.
@@ -102,11 +101,8 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory):
-    """One real store (fast argon2id), closed; each test works on its own copy."""
-    folder = tmp_path_factory.mktemp("pristine") / "store"
-    c = create_store(folder, PASSPHRASE, practitioner=PRACTITIONER, kdf=FAST_KDF, use_keyring=False)
-    c.store.close()
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != "ddassess.lock"}
+    """One real store, closed; each test works on its own copy."""
+    return pristine_store_files(tmp_path_factory.mktemp("pristine") / "store")
 
 
 @pytest.fixture

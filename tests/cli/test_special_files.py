@@ -17,19 +17,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER, file_digests
-
-from ddassess.store import create_store
+from store_helpers import PASSPHRASE, file_digests, pristine_store_files
 
 ACCESS = 14
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pristine") / "store"
-    c = create_store(folder, PASSPHRASE, practitioner=PRACTITIONER, kdf=FAST_KDF, use_keyring=False)
-    c.store.close()
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != "ddassess.lock"}
+    """One real store, closed; each test works on its own copy."""
+    return pristine_store_files(tmp_path_factory.mktemp("pristine") / "store")
 
 
 def _copy(pristine, folder: Path) -> Path:

@@ -39,3 +39,13 @@ def damage_table(folder: Path, table: str) -> None:
     for i in range(200, 260):
         data[(root - 1) * 4096 + i] ^= 0xFF
     db.write_bytes(bytes(data))
+
+
+def pristine_store_files(folder: Path) -> dict[str, bytes]:
+    """A real store (fast argon2id, no keyring) made in ``folder`` and closed: its files'
+    bytes, lock file aside, for tests that each damage their own copy."""
+    from ddassess.store import create_store
+
+    created = create_store(folder, PASSPHRASE, practitioner=PRACTITIONER, kdf=FAST_KDF, use_keyring=False)
+    created.store.close()
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != "ddassess.lock"}
