@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ddassess.domain.models import PATHWAY_STAGES
-from ddassess.errors import RecordNotFound, UnknownFormError
+from ddassess.errors import CaseNotFoundError, RecordNotFound, UnknownFormError
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.store import Store
 from ddassess.store.audit import append_event
@@ -75,7 +75,7 @@ def case_id_for_ref(store: Store, ref: str) -> int:
     with store.read() as s:
         case_id = s.scalar(select(CaseRecord.id).where(CaseRecord.ref == ref.strip().upper()))
     if case_id is None:
-        raise RecordNotFound(f"There is no case {ref} in this store.", hint="Case references look like DD-2026-00042.")
+        raise CaseNotFoundError(f"There is no case {ref} in this store.", hint="Case references look like DD-2026-00042.")
     return int(case_id)
 
 
