@@ -94,6 +94,10 @@ def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, re
             return open_store(folder, Credentials(), record_unlock=record_unlock), None
         except UnlockRequired:
             pass
+    if getattr(args, "demo", False) and "DDASSESS_PASSPHRASE" not in os.environ:
+        from ddassess.services.demo import DEMO_PASSPHRASE  # published: the demo holds fictional people only
+
+        return open_store(folder, Credentials(passphrase=DEMO_PASSPHRASE), record_unlock=record_unlock), None
     passphrase = read_secret("DDASSESS_PASSPHRASE", "Passphrase: ")
     return open_store(folder, Credentials(passphrase=passphrase), record_unlock=record_unlock), passphrase
 
