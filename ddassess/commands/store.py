@@ -86,6 +86,13 @@ def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, re
     from ddassess.store import Credentials, UnlockRequired, open_store
 
     folder = _folder(args)
+    if getattr(args, "demo", False):
+        from ddassess.errors import NoStoreError
+        from ddassess.store import store_exists
+
+        if not store_exists(folder):
+            raise NoStoreError(f"There is no ddassess store in {folder} (the demo store) yet.",
+                               hint="Create it with `ddassess demo create`.")
     if recovery:
         key = read_secret("DDASSESS_RECOVERY_KEY", "Recovery key: ")
         return open_store(folder, Credentials(recovery_key=key), record_unlock=record_unlock), None

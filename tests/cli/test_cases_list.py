@@ -87,3 +87,8 @@ def test_names_reach_stdout_only(three_cases, capsys, caplog):
 
 def test_no_store_says_so(capsys):
     assert main(["cases", "list"]) == 3
+
+
+def test_no_demo_store_says_how_to_make_one(capsys):
+    assert main(["--demo", "cases", "list"]) == 3
+    assert "Create it with `ddassess demo create`" in capsys.readouterr().err
