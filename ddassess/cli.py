@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import careplan as careplan_cmds
+    from ddassess.commands import cases as cases_cmds
     from ddassess.commands import demo as demo_cmds
     from ddassess.commands import forms as forms_cmds
     from ddassess.commands import pdf as pdf_cmds
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     signing_cmds.register(sub)
     careplan_cmds.register(sub)
     recovery_cmds.register(sub)
+    cases_cmds.register(sub)
     return parser
 
 

@@ -113,7 +113,31 @@ class KeyFileWriteError(StoreError):
 
 
 class RecordNotFound(StoreError):
+    """Something the command named or needs is not in the store (a case, a form, a person)."""
+
     code = "STORE_008"
+    exit_code = 16
+
+
+class CaseNotFoundError(RecordNotFound):
+    """No case with the reference given."""
+
+    code = "CASE_001"
+    exit_code = 16
+
+
+class NoCarePlanError(RecordNotFound):
+    """The case exists but has no joint care plan form yet."""
+
+    code = "CASE_002"
+    exit_code = 17
+
+
+class NoSigningCertificateError(RecordNotFound):
+    """The practitioner has no signing certificate (or the store no team authority) yet."""
+
+    code = "SIGN_001"
+    exit_code = 18
 
 
 class InvalidInputError(UserFacingError):

@@ -64,14 +64,20 @@ def _store_roots(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ddassess.pdf.certs import load_cert_pem
-    from ddassess.pdf.signing import verify_pdf
+    from ddassess.pdf.signing import NotSignedError, signatures_of, verdict, verify_pdf
 
     pdf = read_input_file(args.file, "PDF")
+    try:
+        signatures_of(pdf)  # "not a PDF" (11) or "not signed" (12) before anything about trust
+    except NotSignedError:
+        print("NOT TRUSTWORTHY: this PDF is not signed, so nothing vouches for its content")
+        raise
     if args.trust:
         roots = [load_cert_pem(read_input_file(p, "certificate")) for p in args.trust]
     else:
         roots = _store_roots(args)
     reports = verify_pdf(pdf, roots)
+    print(verdict(reports))
     for report in reports:
         print("\n".join(report.lines()))
     bad = [r for r in reports if not r.ok]

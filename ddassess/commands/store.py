@@ -86,6 +86,13 @@ def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, re
     from ddassess.store import Credentials, UnlockRequired, open_store
 
     folder = _folder(args)
+    if getattr(args, "demo", False):
+        from ddassess.errors import NoStoreError
+        from ddassess.store import store_exists
+
+        if not store_exists(folder):
+            raise NoStoreError(f"There is no ddassess store in {folder} (the demo store) yet.",
+                               hint="Create it with `ddassess demo create`.")
     if recovery:
         key = read_secret("DDASSESS_RECOVERY_KEY", "Recovery key: ")
         return _told(open_store(folder, Credentials(recovery_key=key), record_unlock=record_unlock,
@@ -95,6 +102,10 @@ def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, re
             return _told(open_store(folder, Credentials(), record_unlock=record_unlock, read_only=read_only)), None
         except UnlockRequired:
             pass
+    if getattr(args, "demo", False) and "DDASSESS_PASSPHRASE" not in os.environ:
+        from ddassess.services.demo import DEMO_PASSPHRASE  # published: the demo holds fictional people only
+
+        return open_store(folder, Credentials(passphrase=DEMO_PASSPHRASE), record_unlock=record_unlock), None
     passphrase = read_secret("DDASSESS_PASSPHRASE", "Passphrase: ")
     return _told(open_store(folder, Credentials(passphrase=passphrase), record_unlock=record_unlock,
                             read_only=read_only)), passphrase

@@ -169,8 +169,30 @@ class SignatureReport:
               "signature was made, so the signature still stands"] if self.expired_since else [])
 
 
-def verify_pdf(pdf: bytes, trust_roots: list) -> list[SignatureReport]:  # type: ignore[type-arg]
-    """Report every signature of ``pdf`` against the given trusted root certificates."""
+def verdict(reports: list[SignatureReport]) -> str:
+    """One line that says, in words, whether the document can be relied on; the per-signature
+    details follow it. "signature valid: yes" beside "trusted: NO" read as mixed news, so the
+    verdict names the first thing that fails, in the order that matters most to a reader:
+    the document changed after a signature, a signature that does not check out, a signer
+    nobody here trusts."""
+    n = len(reports)
+    for i, r in enumerate(reports, start=1):
+        who = f"signature {i} ({r.signer})"
+        if not r.intact or not r.unchanged_after:
+            return f"NOT TRUSTWORTHY: the document was changed after signature {i} ({r.signer})"
+        if not r.valid or (r.trusted and not r.bottom_line):
+            return f"NOT TRUSTWORTHY: {who} does not check out"
+        if not r.trusted:
+            return f"NOT TRUSTWORTHY: {who} is not from an authority you trust"
+    if n == 1:
+        return "OK: 1 signature, intact, valid and trusted"
+    return f"OK: {n} signatures, all intact, valid and trusted"
+
+
+def signatures_of(pdf: bytes) -> list:  # type: ignore[type-arg]
+    """The embedded signatures of ``pdf``; NotAPdfError / NotSignedError when there is
+    nothing to verify. Needs no trust roots, so a command can say "not a PDF" or "not
+    signed" before it asks where the trusted authorities are."""
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -184,6 +206,12 @@ def verify_pdf(pdf: bytes, trust_roots: list) -> list[SignatureReport]:  # type:
     if not embedded:
         raise NotSignedError("This PDF has no digital signatures.",
                              hint="Only care plans signed in ddassess (or another PAdES signer) can be verified.")
+    return embedded
+
+
+def verify_pdf(pdf: bytes, trust_roots: list) -> list[SignatureReport]:  # type: ignore[type-arg]
+    """Report every signature of ``pdf`` against the given trusted root certificates."""
+    embedded = signatures_of(pdf)
     roots = _roots(tuple(c.fingerprint(_sha256()) for c in trust_roots), tuple(trust_roots))
     return [_report(sig, roots) for sig in embedded]
 

@@ -29,7 +29,7 @@ from ddassess.domain.careplan import (
     SignatureBlock,
     TeamMember,
 )
-from ddassess.errors import InvalidInputError, RecordNotFound
+from ddassess.errors import InvalidInputError, NoCarePlanError, RecordNotFound
 from ddassess.fileio import atomic_write
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.formengine.validate import score_range
@@ -123,7 +123,7 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         profiles = {p.name.strip().casefold(): (p.role, p.agency)
                     for p in s.scalars(select(PractitionerRecord).where(PractitionerRecord.active.is_(True)))}
     if plan_resp is None:
-        raise RecordNotFound("This case has no joint care plan yet: start the care plan form first.")
+        raise NoCarePlanError("This case has no joint care plan yet: start the care plan form first.")
     a = json.loads(plan_resp.answers_json)
     needs: dict[tuple[str, str, str], list[Action]] = {}
     for row in a.get("needs") or []:
@@ -496,10 +496,10 @@ def assessment_prefill(store: Store, catalogue: Catalogue, case_id: int) -> dict
     return answers
 
 
-def start_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> int:
+def start_care_plan(store: Store, catalogue: Catalogue, case_id: int, *, at: dt.datetime | None = None) -> int:
     """A new care plan draft, pre-filled from the assessment; returns its response id."""
     from ddassess.services import cases
 
     spec = catalogue.get("care_plan")
     answers = assessment_prefill(store, catalogue, case_id)
-    return cases.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers).id
+    return cases.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers, at=at).id

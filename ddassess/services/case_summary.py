@@ -185,7 +185,8 @@ def case_summary(store: Store, catalogue: Catalogue, case_id: int, today: dt.dat
     done_on: dict[str, dt.date] = {}
     for r in sorted(d.responses, key=lambda r: r.updated_at):
         stage = FORM_STAGE.get(r.form_id)
-        if stage and r.status == "final" and stage not in done_on:
+        # superseded: it was final, and its amendment does not re-date the step it finished
+        if stage and r.status in ("final", "superseded") and stage not in done_on:
             done_on[stage] = r.updated_at.astimezone().date()
     steps, overdue = _steps(d, done_on, today)
     return CaseSummary(d, steps, tuple(flags), tuple(sorted(scores, key=lambda s: s.name)), tuple(lines),

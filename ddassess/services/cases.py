@@ -135,14 +135,21 @@ def open_case(store: Store, person_id: int, opened_on: dt.date | None = None) ->
     return _case(record)
 
 
+def _when(at: dt.datetime | None) -> dt.datetime:
+    """The time a change is recorded as made: now, or ``at`` when a caller builds a history
+    (the demo store dates each form on its own day through these same services)."""
+    return at if at is not None else utcnow()
+
+
 def start_response(store: Store, case_id: int, form_id: str, form_version: int, definition_hash: str,
-                   answers: dict[str, Any] | None = None) -> Response:
+                   answers: dict[str, Any] | None = None, *, at: dt.datetime | None = None) -> Response:
     limits.check_answers(answers or {})
     with store.write() as s:
         if s.get(CaseRecord, case_id) is None:
             raise RecordNotFound("That case is no longer in the store.")
         record = ResponseRecord(case_id=case_id, form_id=form_id, form_version=form_version,
-                                definition_hash=definition_hash, answers_json=json.dumps(answers or {}))
+                                definition_hash=definition_hash, answers_json=json.dumps(answers or {}),
+                                created_at=_when(at), updated_at=_when(at))
         s.add(record)
         s.flush()
         append_event(s, actor=store.owner_uuid, action="create", entity_type="response", entity_id=record.uuid,
@@ -151,7 +158,7 @@ def start_response(store: Store, case_id: int, form_id: str, form_version: int, 
     return _response(record)
 
 
-def save_draft(store: Store, response_id: int, answers: dict[str, Any]) -> Response:
+def save_draft(store: Store, response_id: int, answers: dict[str, Any], *, at: dt.datetime | None = None) -> Response:
     """Replace a draft's answers; the audit event keeps each changed field's old and new value.
     Answers no form could hold (domain/limits.py) raise InvalidInputError and the draft stays as it was."""
     limits.check_answers(answers)
@@ -163,7 +170,7 @@ def save_draft(store: Store, response_id: int, answers: dict[str, Any]) -> Respo
         changes = diff(old, answers)
         if changes:
             r.answers_json = json.dumps(answers)
-            r.updated_at = utcnow()
+            r.updated_at = _when(at)
             append_event(s, actor=store.owner_uuid, action="update", entity_type="response", entity_id=r.uuid,
                          changes=changes)
     return _response(r)
@@ -175,7 +182,7 @@ def get_response(store: Store, response_id: int) -> Response:
         return _response(r)
 
 
-def finalise_response(store: Store, response_id: int) -> Response:
+def finalise_response(store: Store, response_id: int, *, at: dt.datetime | None = None) -> Response:
     """Lock a draft: from now on it changes only by amendment. Records who and when.
 
     The caller (the form view) has already had the forms engine check every answer.
@@ -187,7 +194,7 @@ def finalise_response(store: Store, response_id: int) -> Response:
         if r.amends_id is not None:
             raise InvalidInputError("This is an amendment: save it with the reason for the change.")
         owner = _owner_id(s, store)
-        r.status, r.finalised_at, r.finalised_by_id = "final", utcnow(), owner
+        r.status, r.finalised_at, r.finalised_by_id = "final", _when(at), owner
         append_event(s, actor=store.owner_uuid, action="finalise", entity_type="response", entity_id=r.uuid,
                      changes={"status": ["draft", "final"]})
     return _response(r)
@@ -223,7 +230,8 @@ def amend_response(store: Store, response_id: int, answers: dict[str, Any], reas
 NOT_CARRIED_OVER = frozenset({"signature"})  # a signature belongs to the words it signed
 
 
-def start_amendment(store: Store, response_id: int, field_types: Mapping[str, str]) -> Response:
+def start_amendment(store: Store, response_id: int, field_types: Mapping[str, str], *,
+                    at: dt.datetime | None = None) -> Response:
     """Begin changing a final response: a DRAFT that amends it, starting from its answers.
 
     The draft is autosaved like any other, so an amendment in progress survives a lock,
@@ -245,7 +253,8 @@ def start_amendment(store: Store, response_id: int, field_types: Mapping[str, st
                    if field_types.get(k) not in NOT_CARRIED_OVER}
         new = ResponseRecord(case_id=old.case_id, form_id=old.form_id, form_version=old.form_version,
                              definition_hash=old.definition_hash, answers_json=json.dumps(answers), status="draft",
-                             author_id=_owner_id(s, store), amends_id=old.id)
+                             author_id=_owner_id(s, store), amends_id=old.id, created_at=_when(at),
+                             updated_at=_when(at))
         s.add(new)
         s.flush()
         append_event(s, actor=store.owner_uuid, action="create", entity_type="response", entity_id=new.uuid,
@@ -254,7 +263,7 @@ def start_amendment(store: Store, response_id: int, field_types: Mapping[str, st
     return _response(new)
 
 
-def finalise_amendment(store: Store, response_id: int, reason: str) -> Response:
+def finalise_amendment(store: Store, response_id: int, reason: str, *, at: dt.datetime | None = None) -> Response:
     """Make a draft amendment final: it replaces the response it amends (kept, marked
     superseded), with the reason and each changed field's old and new value audited."""
     limits.check_text(reason, "The reason for the change", limits.MAX_REASON, lines=True)
@@ -270,8 +279,8 @@ def finalise_amendment(store: Store, response_id: int, reason: str) -> Response:
             raise InvalidInputError("The form this amends is no longer the final version: start the amendment "
                                     "again from the current one.")
         owner = _owner_id(s, store)
-        new.status, new.finalised_at, new.finalised_by_id = "final", utcnow(), owner
-        new.amendment_reason, new.updated_at = reason, utcnow()
+        new.status, new.finalised_at, new.finalised_by_id = "final", _when(at), owner
+        new.amendment_reason, new.updated_at = reason, _when(at)
         old.status = "superseded"
         append_event(s, actor=store.owner_uuid, action="amend", entity_type="response", entity_id=new.uuid,
                      changes={"amends": [None, old.uuid],

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ddassess.domain import limits
 from ddassess.domain.models import PATHWAY_STAGES
-from ddassess.errors import RecordNotFound, UnknownFormError
+from ddassess.errors import CaseNotFoundError, RecordNotFound, UnknownFormError
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.store import Store
 from ddassess.store.audit import append_event
@@ -77,12 +77,14 @@ def case_id_for_ref(store: Store, ref: str) -> int:
     with store.read() as s:
         case_id = s.scalar(select(CaseRecord.id).where(CaseRecord.ref == ref.strip().upper()))
     if case_id is None:
-        raise RecordNotFound(f"There is no case {ref} in this store.", hint="Case references look like DD-2026-00042.")
+        raise CaseNotFoundError(f"There is no case {ref} in this store.",
+                                hint="Case references look like DD-2026-00042; `ddassess cases list` shows them.")
     return int(case_id)
 
 
-def advance_stage(store: Store, case_id: int, form_id: str) -> None:
-    """Move the case along the pathway when a form of a later step is finalised."""
+def advance_stage(store: Store, case_id: int, form_id: str, on: dt.date | None = None) -> None:
+    """Move the case along the pathway when a form of a later step is finalised (``on``: the
+    day it was, today when not given)."""
     target = FORM_STAGE.get(form_id)
     if target is None:
         return
@@ -93,8 +95,9 @@ def advance_stage(store: Store, case_id: int, form_id: str) -> None:
         changes: dict[str, list[Any]] = {"stage": [c.stage, target]}
         c.stage = target
         if target == "discharged":
-            changes |= {"status": [c.status, "closed"], "closed_on": [c.closed_on, dt.date.today()]}
-            c.status, c.closed_on = "closed", dt.date.today()
+            closed_on = on or dt.date.today()
+            changes |= {"status": [c.status, "closed"], "closed_on": [c.closed_on, closed_on]}
+            c.status, c.closed_on = "closed", closed_on
         append_event(s, actor=store.owner_uuid, action="update", entity_type="case", entity_id=c.uuid,
                      changes=changes)
 
@@ -154,28 +157,33 @@ def _practitioner_id(store: Store, name: str) -> int | None:
     return None
 
 
-def finalise_form(store: Store, catalogue: Catalogue, response_id: int, reason: str | None = None):  # type: ignore[no-untyped-def]
+def finalise_form(store: Store, catalogue: Catalogue, response_id: int,  # type: ignore[no-untyped-def]
+                  reason: str | None = None, *, at: dt.datetime | None = None):
     """Finalise a draft (or, with a reason, an amendment) and let the case follow it.
 
     One place, so the window, the CLI and the tests give the same result: the pathway
     moves on; urgent/high flags raise the case's risk; a lead agency decision sets the
     case's lead agency (and its care coordinator when the named one is a practitioner in
-    this store); a care plan or joint review sets the next review date.
+    this store); a care plan or joint review sets the next review date; a discharge clears
+    it (a closed case has no review due). ``at``: when it was finalised (now by default).
     """
     from ddassess.services import cases
 
     draft = cases.get_response(store, response_id)
     if draft.amends_id is not None:
-        response = cases.finalise_amendment(store, response_id, reason or "")
+        response = cases.finalise_amendment(store, response_id, reason or "", at=at)
     else:
-        response = cases.finalise_response(store, response_id)
-    apply_final_response(store, catalogue, response)
+        response = cases.finalise_response(store, response_id, at=at)
+    apply_final_response(store, catalogue, response, at=at)
     return response
 
 
-def apply_final_response(store: Store, catalogue: Catalogue, response) -> None:  # type: ignore[no-untyped-def]
+def apply_final_response(store: Store, catalogue: Catalogue, response,  # type: ignore[no-untyped-def]
+                         at: dt.datetime | None = None) -> None:
     """What a final response says about its case (see ``finalise_form``)."""
-    advance_stage(store, response.case_id, response.form_id)
+    advance_stage(store, response.case_id, response.form_id, at.date() if at is not None else None)
+    if response.form_id == "discharge":
+        _update_case(store, response.case_id, next_review_due=None)
     try:
         spec = catalogue.get(response.form_id, response.form_version)
     except UnknownFormError:

@@ -15,106 +15,110 @@ from ddassess.domain.models import PATHWAY_STAGES, PersonDetails
 from ddassess.domain.nhs import fictional_nhs_numbers
 from ddassess.formengine import Catalogue
 from ddassess.keys import KdfParams
-from ddassess.services import cases
-from ddassess.services.casework import advance_stage, set_lead, set_risk_level
+from ddassess.services import cases, demo_answers
+from ddassess.services.casework import FORM_STAGE, finalise_form
 from ddassess.store import CreatedStore, Credentials, Store, create_store, open_store, store_exists
 
 DEMO_PASSPHRASE = "demo store - fictional people only"
-DEMO_PRACTITIONER = {"name": "Demo Practitioner", "role": "Substance misuse social worker",
+DEMO_PRACTITIONER = {"name": demo_answers.PRACTITIONER, "role": "Substance misuse social worker",
                      "agency": "Fictional Substance Misuse Service"}
 GIVEN = ["Testy", "Fictiona", "Examplia", "Madeup", "Sampla", "Placeholda", "Dummi", "Pretendia", "Notreal",
          "Imagina", "Inventa", "Storybook"]
 FAMILY = ["McTestface", "Demoson", "Fakely", "Samplesworth", "Mockington", "Fictionalis", "Placeholder", "Trialby"]
-STAGE_FORMS = {
-    "referral": ["referral"],
-    "consent": ["referral", "consent"],
-    "screening": ["referral", "consent", "phq9", "audit"],
-    "joint_assessment": ["referral", "consent", "phq9", "audit", "joint_assessment"],
-    "lead_agency": ["referral", "consent", "phq9", "audit", "lead_agency"],
-    "care_plan": ["referral", "consent", "phq9", "audit", "lead_agency", "care_plan"],
-    "review": ["referral", "consent", "phq9", "audit", "lead_agency", "care_plan", "joint_review"],
-    "discharged": ["referral", "consent", "phq9", "discharge"],
-}
+# Each form of the pathway, and how many days after the case opened it was finalised.
+TIMELINE = (("referral", 0), ("consent", 2), ("phq9", 6), ("audit", 6), ("joint_assessment", 12),
+            ("lead_agency", 18), ("care_plan", 25), ("joint_review", 46), ("discharge", 55))
 
 
-def _answers(form_id: str, rng: random.Random, high_risk: bool = False) -> dict:  # type: ignore[type-arg]
-    if form_id == "phq9":  # item 9 (thoughts of self-harm) only for the high-risk cases
-        return ({f"q{i}": rng.choice([0, 1, 2, 3]) for i in range(1, 9)}
-                | {"q9": 2 if high_risk else 0, "difficulty": "somewhat"})
-    if form_id == "audit":
-        return {f"q{i}": rng.choice([0, 1, 2, 3, 4]) for i in range(1, 9)} | {"q9": rng.choice([0, 2, 4]),
-                                                                             "q10": rng.choice([0, 2, 4])}
-    if form_id == "referral":
-        return {"received_on": "2026-10-01", "referrer_name": "Dr Fictional GP", "referrer_agency": "primary_care",
-                "reason": "Low mood and heavy drinking (demo)", "mental_health_concern": True,
-                "substance_concern": True, "urgency": "routine", "decision": "accepted_joint",
-                "triaged_by": DEMO_PRACTITIONER["name"], "triaged_on": "2026-10-02"}
-    return {}
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(11, 0), tzinfo=dt.UTC)
 
 
-def _demo_signature() -> dict:  # type: ignore[type-arg]
-    """A made-up squiggle in the signature pad's box units (x 0–1000, y 0–333)."""
-    points = [[60.0 + 8 * k, 200.0 - 60 * ((k % 6) / 5) + (k // 6) * 6] for k in range(90)]
-    return {"strokes": [points], "signed_at": "2026-10-20T10:30:00+00:00", "signed_by": "(demo signature)"}
+def _forms_up_to(stage: str) -> list[tuple[str, int]]:
+    last = PATHWAY_STAGES.index(stage)
+    return [(f, d) for f, d in TIMELINE if PATHWAY_STAGES.index(FORM_STAGE[f]) <= last]
 
 
-def _care_plan(store: Store, catalogue: Catalogue, case_id: int) -> int:
-    """A care plan pre-filled from the assessment, as a practitioner starts one, with the
-    person's own words and a drawn signature, so the demo shows a plan worth printing."""
-    from ddassess.services.careplans import start_care_plan
-
-    rid = start_care_plan(store, catalogue, case_id)
-    answers = dict(cases.get_response(store, rid).answers)
-    goals = ["Feel less low most days (demo)", "Drink within safer limits (demo)", "Keep the tenancy (demo)"]
-    answers["needs"] = [{**need, "goal": goals[k % len(goals)], "action": "Weekly key-work session (demo)",
-                         "responsible": DEMO_PRACTITIONER["name"], "status": "in_progress"}
-                        for k, need in enumerate(answers.get("needs") or [])]
-    answers.setdefault("care_team", [{"name": DEMO_PRACTITIONER["name"], "role": "Care coordinator",
-                                      "organisation": DEMO_PRACTITIONER["agency"]}])
-    answers.update({
-        "care_coordinator": DEMO_PRACTITIONER["name"],
-        "partner_worker": "Notreal Trialby (demo link worker)",
-        "lead_agency": answers.get("lead_agency") or "Substance misuse service",
-        "what_matters": "Keeping my flat and seeing my daughter at weekends (demo).",
-        "risk_management": "Weekly contact; crisis numbers agreed; naloxone offered (demo).",
-        "crisis_summary": "Call the crisis line out of hours; the care coordinator in hours (demo).",
-        "information_sharing": "Agreed between both services and the GP (demo).",
-        "next_review": "2026-12-15",
-        "carer_involved": True,
-        "carer_name": "Inventa (sister, demo)",
-        "carer_assessment": "offered",
-        "person_signed": _demo_signature(),
-    })
-    cases.save_draft(store, rid, answers)
-    return rid
-
-
-def populate(store: Store, catalogue: Catalogue, people: int = 24, seed: int = 7) -> None:
+def populate(store: Store, catalogue: Catalogue, people: int = 24, seed: int = 7,
+             today: dt.date | None = None) -> None:
+    """Fictional cases in every pathway stage, each built as a practitioner builds one: the
+    case opened, each form started, saved and finalised (or left a draft) through the same
+    services the window uses, on its own day, so what the case page, the case list and the
+    care plan PDF say come from one history and cannot disagree. Case ``i`` opened
+    150 - 4i days before ``today``; every form is dated between that day and ``today``."""
+    today = today or dt.date.today()
     rng = random.Random(seed)
     numbers = fictional_nhs_numbers(people, start=999_100_000)
     for i in range(people):
         person = cases.register_person(store, PersonDetails(
             given_name=rng.choice(GIVEN), family_name=f"{rng.choice(FAMILY)}",
             date_of_birth=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(18000)), nhs_number=numbers[i]))
-        case = cases.open_case(store, person.id, opened_on=dt.date(2026, 9, 1) + dt.timedelta(days=i))
+        opened = today - dt.timedelta(days=150 - 4 * i)
+        case = cases.open_case(store, person.id, opened_on=opened)
         stage = PATHWAY_STAGES[i % len(PATHWAY_STAGES)]
-        high_risk = i % 5 == 0
-        for form_id in STAGE_FORMS[stage]:
-            if form_id == "care_plan":
-                _care_plan(store, catalogue, case.id)
-                advance_stage(store, case.id, form_id)
-                continue
-            spec = catalogue.get(form_id)
-            r = cases.start_response(store, case.id, spec.id, spec.version, spec.content_hash,
-                                     _answers(form_id, rng, high_risk))
-            if form_id in ("referral", "phq9", "audit"):
-                cases.finalise_response(store, r.id)
-            advance_stage(store, case.id, form_id)
-        if PATHWAY_STAGES.index(stage) >= PATHWAY_STAGES.index("lead_agency"):
-            lead = "Mental health service" if i % 2 else "Substance misuse service"
-            set_lead(store, case.id, lead, dt.date(2026, 11, 1) + dt.timedelta(days=7 * (i % 9)))
-        if high_risk:
-            set_risk_level(store, case.id, "urgent" if "phq9" in STAGE_FORMS[stage] else "high")
+        story = _CaseStory(store, catalogue, case.id, rng, high_risk=i % 5 == 0,
+                           lead="mental_health" if i % 2 else "substance_misuse")
+        done = _forms_up_to(stage)
+        for form_id, days in done:
+            story.final(form_id, opened + dt.timedelta(days=days))
+        following = [(f, d) for f, d in TIMELINE if (f, d) not in done]
+        if i % 3 == 1 and following and stage not in ("review", "discharged"):
+            # work in progress: the next form started the day after the last one, not finished
+            story.draft(following[0][0], opened + dt.timedelta(days=done[-1][1] + 1))
+
+
+class _CaseStory:
+    """One case's forms, each through the services on its day."""
+
+    def __init__(self, store: Store, catalogue: Catalogue, case_id: int, rng: random.Random, *, high_risk: bool,
+                 lead: str) -> None:
+        self.store, self.catalogue, self.case_id, self.rng = store, catalogue, case_id, rng
+        self.high_risk, self.lead = high_risk, lead
+        self.care_plan_id: int | None = None
+
+    def _answers(self, form_id: str, day: dt.date) -> dict:  # type: ignore[type-arg]
+        if form_id == "lead_agency":
+            return demo_answers.lead_agency(self.rng, day, self.high_risk, self.lead)
+        return demo_answers.FORMS[form_id](self.rng, day, self.high_risk)
+
+    def draft(self, form_id: str, day: dt.date) -> int:
+        """Start ``form_id`` on ``day`` and save what was filled in by then."""
+        from ddassess.services.careplans import start_care_plan
+
+        if form_id == "care_plan":
+            rid = start_care_plan(self.store, self.catalogue, self.case_id, at=_at(day))
+            answers = demo_answers.care_plan(cases.get_response(self.store, rid).answers, day)
+        else:
+            spec = self.catalogue.get(form_id)
+            rid = cases.start_response(self.store, self.case_id, spec.id, spec.version, spec.content_hash,
+                                       at=_at(day)).id
+            answers = self._answers(form_id, day)
+        cases.save_draft(self.store, rid, answers, at=_at(day))
+        return rid
+
+    def final(self, form_id: str, day: dt.date) -> None:
+        """Fill ``form_id`` on ``day`` and finalise it; the case follows (stage, lead agency,
+        care coordinator, review date) as it does in the window."""
+        rid = self.draft(form_id, day)
+        finalise_form(self.store, self.catalogue, rid, at=_at(day))
+        if form_id == "care_plan":
+            self.care_plan_id = rid
+        elif form_id == "joint_review" and self.care_plan_id is not None:
+            self._amend_care_plan(day)
+
+    def _amend_care_plan(self, day: dt.date) -> None:
+        """After a joint review the plan is brought up to date (its next review is the review's),
+        by an amendment with a reason, as a practitioner does it; the person signs it again."""
+        assert self.care_plan_id is not None
+        spec = self.catalogue.get("care_plan")
+        draft = cases.start_amendment(self.store, self.care_plan_id,
+                                      {f.id: f.type for f in spec.fields.values()}, at=_at(day))
+        answers = dict(draft.answers)
+        fresh = demo_answers.care_plan(answers, day)
+        answers.update(next_review=fresh["next_review"], person_signed=fresh["person_signed"])
+        cases.save_draft(self.store, draft.id, answers, at=_at(day))
+        finalise_form(self.store, self.catalogue, draft.id, reason="Updated at the joint review (demo)", at=_at(day))
+        self.care_plan_id = draft.id
 
 
 def open_or_create_demo(folder: Path, catalogue: Catalogue) -> Store:

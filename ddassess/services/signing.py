@@ -11,7 +11,7 @@ from cryptography import x509
 from sqlalchemy import select
 
 from ddassess.domain.limits import MAX_TEAM_NAME, check_text
-from ddassess.errors import InvalidInputError, RecordNotFound
+from ddassess.errors import InvalidInputError, NoSigningCertificateError, RecordNotFound
 from ddassess.keys import check_new_passphrase
 from ddassess.pdf import certs
 from ddassess.store import Store
@@ -70,7 +70,7 @@ def _team_authority(store: Store, ca_passphrase: str) -> certs.Identity:
     with store.read() as s:
         rec = s.scalars(select(SigningAuthorityRecord).where(SigningAuthorityRecord.key_pem.is_not(None))).first()
     if rec is None or rec.key_pem is None:
-        raise RecordNotFound("This store has no team authority yet: the team lead creates one first.")
+        raise NoSigningCertificateError("This store has no team authority yet: the team lead creates one first.")
     cert = certs.load_cert_pem(rec.certificate_pem.encode("ascii"))
     return certs.Identity(certs.decrypt_private_key(rec.key_pem.encode("ascii"), ca_passphrase), cert, (cert,))
 
@@ -121,8 +121,8 @@ def load_identity(store: Store, signing_passphrase: str, practitioner_uuid: str 
         rec = s.scalars(select(SigningIdentityRecord).where(SigningIdentityRecord.practitioner_id == p.id)
                         .order_by(SigningIdentityRecord.not_after.desc())).first()
     if rec is None:
-        raise RecordNotFound("You have no signing certificate yet: ask the team lead to issue one, or import "
-                             "your organisation's .p12 file.")
+        raise NoSigningCertificateError("You have no signing certificate yet: ask the team lead to issue one, "
+                                        "or import your organisation's .p12 file.")
     cert = certs.load_cert_pem(rec.certificate_pem.encode("ascii"))
     chain = tuple(x509.load_pem_x509_certificates(rec.chain_pem.encode("ascii"))) if rec.chain_pem else ()
     key = certs.decrypt_private_key(rec.key_pem.encode("ascii"), signing_passphrase)

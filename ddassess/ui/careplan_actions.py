@@ -212,7 +212,9 @@ def print_many(parent: QWidget, store: Store, catalogue: Catalogue, case_ids: li
 
 def report_lines(reports: list) -> list[str]:  # type: ignore[type-arg]
     """Every signature's check, and the verdict, as the verify view and the signing dialog show them."""
-    lines = [line for r in reports for line in r.lines()]
+    from ddassess.pdf.signing import verdict
+
+    lines = [verdict(reports), ""] + [line for r in reports for line in r.lines()]
     bad = sum(1 for r in reports if not r.ok)
     lines.append("")
     lines.append(f"All {len(reports)} signature(s) are intact, valid and trusted." if not bad else

@@ -74,3 +74,60 @@ def test_without_trust_option_the_store_must_trust_someone(signed, store, capsys
     store.close()
     assert main(["pdf", "verify", str(signed / "plan.pdf")]) == 2
     assert "trusts no signing authority yet" in capsys.readouterr().err
+
+
+# --- the verdict comes first, in words -------------------------------------------------
+
+
+def _first_line(capsys) -> str:
+    return capsys.readouterr().out.splitlines()[0]
+
+
+def test_verdict_intact(signed, capsys):
+    assert main(["pdf", "verify", str(signed / "plan.pdf"), "--trust", str(signed / "ca.pem")]) == 0
+    assert _first_line(capsys) == "OK: 2 signatures, all intact, valid and trusted"
+
+
+def test_verdict_tampered(signed, tmp_path, capsys):
+    data = bytearray((signed / "plan.pdf").read_bytes())
+    data[data.index(b"stream", 1000) + 20] ^= 0x01
+    (tmp_path / "tampered.pdf").write_bytes(bytes(data))
+    assert main(["pdf", "verify", str(tmp_path / "tampered.pdf"), "--trust", str(signed / "ca.pem")]) == 13
+    assert _first_line(capsys) == "NOT TRUSTWORTHY: the document was changed after signature 1 (Casey Coordinator)"
+
+
+def test_verdict_untrusted(signed, capsys):
+    assert main(["pdf", "verify", str(signed / "plan.pdf"), "--trust", str(signed / "other.pem")]) == 13
+    assert _first_line(capsys) == ("NOT TRUSTWORTHY: signature 1 (Casey Coordinator) is not from an authority "
+                                   "you trust")
+
+
+def test_verdict_not_signed(signed, tmp_path, capsys):
+    (tmp_path / "plain.pdf").write_bytes(render_care_plan(sample_plan()).pdf)
+    assert main(["pdf", "verify", str(tmp_path / "plain.pdf"), "--trust", str(signed / "ca.pem")]) == 12
+    assert _first_line(capsys) == "NOT TRUSTWORTHY: this PDF is not signed, so nothing vouches for its content"
+
+
+def test_verdict_changed_after_the_first_signature_only(signed, tmp_path, capsys):
+    """Bytes appended after the first signature (an incremental update that is not a signature)
+    leave signature 1 intact but change the document after it."""
+    from ddassess.pdf import certs
+
+    ca = certs.new_team_ca("Fictional Joint Team")
+    pdf = prepare_for_signing(render_care_plan(sample_plan(signed=True)))
+    pdf = sign_pdf(pdf, certs.issue_certificate(ca, "Casey Coordinator"), field_name="care_coordinator")
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.generic import NameObject, TextStringObject
+
+    w = IncrementalPdfFileWriter(BytesIO(pdf))
+    info = w.root.get_object()
+    info[NameObject("/Lang")] = TextStringObject("fr")
+    w.update_root()
+    out = BytesIO()
+    w.write(out)
+    (tmp_path / "changed.pdf").write_bytes(out.getvalue())
+    (tmp_path / "ca.pem").write_bytes(certs.cert_pem(ca.certificate))
+    assert main(["pdf", "verify", str(tmp_path / "changed.pdf"), "--trust", str(tmp_path / "ca.pem")]) == 13
+    assert _first_line(capsys) == "NOT TRUSTWORTHY: the document was changed after signature 1 (Casey Coordinator)"

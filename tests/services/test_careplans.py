@@ -263,7 +263,7 @@ def test_careplan_pdf_command(store, case, tmp_path, monkeypatch, capsys):
     assert main(["careplan", "pdf", ref.lower(), "--out", str(out), "--sign"]) == 0
     assert f"signed joint care plan CP-{ref} version 1" in capsys.readouterr().out
     assert main(["pdf", "verify", str(out)]) == 0
-    assert main(["careplan", "pdf", "DD-1999-99999", "--out", str(out)]) == 1
+    assert main(["careplan", "pdf", "DD-1999-99999", "--out", str(out)]) == 16  # no such case (README exit codes)
     assert "There is no case DD-1999-99999" in capsys.readouterr().err
 
 

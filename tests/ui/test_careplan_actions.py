@@ -66,6 +66,7 @@ def test_save_signed_then_verify_in_the_window(qtbot, window, catalogue, tmp_pat
     dialog = VerifyDialog(window.store, window)
     dialog.verify(out)
     text = dialog.report.toPlainText()
+    assert text.splitlines()[0] == "OK: 1 signature, intact, valid and trusted"  # the verdict first, in words
     assert "OK: signature 'care_coordinator' by Testy McTestface" in text
     assert "All 1 signature(s) are intact, valid and trusted." in text
     data = bytearray(out.read_bytes())
@@ -73,6 +74,8 @@ def test_save_signed_then_verify_in_the_window(qtbot, window, catalogue, tmp_pat
     (tmp_path / "changed.pdf").write_bytes(bytes(data))
     dialog.verify(tmp_path / "changed.pdf")
     assert "FAILED: do not rely on this copy" in dialog.report.toPlainText()
+    assert dialog.report.toPlainText().splitlines()[0] == \
+        "NOT TRUSTWORTHY: the document was changed after signature 1 (Testy McTestface)"
     (tmp_path / "notes.txt").write_text("not a pdf")
     dialog.verify(tmp_path / "notes.txt")
     assert "not a PDF" in dialog.report.toPlainText()
@@ -249,6 +252,7 @@ def test_a_received_plan_whose_signature_fails_cannot_be_signed(qtbot, window, t
     qtbot.addWidget(dialog)
     qtbot.mouseClick(dialog.choose_button, Qt.MouseButton.LeftButton)
     assert "FAILED: do not rely on this copy" in dialog.report.toPlainText()
+    assert dialog.report.toPlainText().startswith("NOT TRUSTWORTHY: the document was changed after signature 1 (")
     assert "an earlier signature does not check out" in dialog.status.text()
     assert not dialog.sign_button.isEnabled() and not dialog.passphrase.isEnabled()
     (tmp_path / "notes.txt").write_text("not a pdf")
