@@ -1,4 +1,4 @@
-"""The joint care plan as plain values (DOMAIN.md §6), for the PDF and the editor.
+"""The joint care plan as plain values (docs/care-plan.md), for the PDF and the editor.
 
 The care plan *form* (forms/care_plan.yaml) is where practitioners enter it; services
 turn a response of that form, plus the case's scores, flags and care team, into a

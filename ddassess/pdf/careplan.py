@@ -1,4 +1,4 @@
-"""The joint care plan as an A4 PDF: content in the order of DOMAIN.md §6.
+"""The joint care plan as an A4 PDF: content in the order of docs/care-plan.md.
 
 ``render_care_plan`` lays the plan out (reportlab); ``prepare_for_signing`` adds an
 empty PAdES signature field to each practitioner's signature block (pyHanko), so that a

@@ -208,7 +208,7 @@ def _choice_label(catalogue: Catalogue, form_id: str, field: str, value: Any) ->
 
 
 def _carers(catalogue: Catalogue, a: dict[str, Any]) -> str:
-    """The carer's involvement and needs as one paragraph (DOMAIN.md §1 step 9)."""
+    """The carer's involvement and needs as one paragraph (docs/care-plan.md, sign-off)."""
     parts = []
     if a.get("carer_involved") is True:
         parts.append("A carer is involved" + (f": {a['carer_name']}" if a.get("carer_name") else "") + ".")

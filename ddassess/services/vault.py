@@ -1,7 +1,7 @@
 """Creating, unlocking and protecting the store: the lifecycle use cases the client needs.
 
 The client reaches the store and the key handling only through here, so widgets never
-hold a session or a key (STYLE.md: widgets call services, never the store).
+hold a session or a key (docs/architecture.md: widgets call services, never the store).
 """
 
 from __future__ import annotations

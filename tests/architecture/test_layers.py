@@ -96,7 +96,7 @@ def test_the_scan_sees_real_imports():
 
 
 def test_widgets_reach_the_store_only_through_services():
-    """STYLE.md: widgets call services, never the store or the key handling."""
+    """docs/architecture.md: widgets call services, never the store or the key handling."""
     offences = []
     for path in (PACKAGE / "ui").rglob("*.py"):
         for name in _imports(path):
