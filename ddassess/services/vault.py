@@ -58,10 +58,6 @@ def change_passphrase(store: Store, old: str, new: str) -> None:
     store.change_passphrase(old, new)
 
 
-def replace_recovery_key(store: Store, passphrase: str) -> str:
-    return store.replace_recovery_key(passphrase)
-
-
 def propose_recovery_key(store: Store, passphrase: str) -> str:
     """A new recovery key to show, after checking the passphrase; nothing changes yet.
 
@@ -118,7 +114,6 @@ __all__ = [
     "passphrase_problem",
     "propose_recovery_key",
     "recovery_key_notice",
-    "replace_recovery_key",
     "secure_keyring",
     "set_keyring",
     "store_exists",

@@ -151,22 +151,11 @@ class Store:
             audit.append_event(s, actor=self.owner_uuid, action="passphrase-reset", entity_type="store",
                                entity_id=self.store_id, reason=f"new passphrase set after unlock by {self.unlocked_by}")
 
-    def replace_recovery_key(self, passphrase: str) -> str:
-        """A new recovery key (the old one stops working); the passphrase proves who asks.
-
-        Recovery keys are never stored, so one cannot be shown again: a new one is made.
-        """
-        self.key_file.unlock_with_passphrase(passphrase)
-        key = new_recovery_key()
-        self.key_file.replace_recovery_wrap(self._db_key, key)
-        with self.write() as s:
-            audit.append_event(s, actor=self.owner_uuid, action="recovery-key-replaced", entity_type="store",
-                               entity_id=self.store_id)
-        return key
-
     def start_new_recovery_key(self, passphrase: str) -> str:
         """A new recovery key, written beside the old one (which keeps working) before it is
-        shown; ``confirm_recovery_key`` retires the old ones once it has been shown."""
+        shown; ``confirm_recovery_key`` retires the old ones once it has been shown. The
+        passphrase proves who asks; recovery keys are never stored, so one cannot be shown
+        again: a new one is made."""
         self.key_file.unlock_with_passphrase(passphrase)
         key = new_recovery_key()
         self.key_file.add_recovery_wrap(self._db_key, key)

@@ -68,7 +68,7 @@ def test_a_failed_recovery_key_replacement_is_not_saved_later(created, store_fol
     store = created.store
     _fail_writes(disk)
     with pytest.raises(KeyFileWriteError, match="nothing was changed"):
-        store.replace_recovery_key(PASSPHRASE)
+        store.start_new_recovery_key(PASSPHRASE)
     disk.undo()
     store.close()
     assert _opens(store_folder, recovery_key=created.recovery_key)
@@ -133,7 +133,7 @@ def test_on_a_full_disk_nothing_changes_now_or_at_close(small_disk, change):
         if change == "passphrase":
             store.change_passphrase(PASSPHRASE, NEW_PASSPHRASE, kdf=FAST_KDF)
         else:
-            store.replace_recovery_key(PASSPHRASE)
+            store.start_new_recovery_key(PASSPHRASE)
     assert json.loads(key_file.read_text()) == before
     assert not list(folder.glob(".ddassess.keys.json.*.tmp"))  # no half-written copy left
     filler.unlink()  # space again: closing saves the key file (its audit anchor)

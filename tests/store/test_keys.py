@@ -131,8 +131,9 @@ def test_good_passphrase_accepted():
 
 def test_a_new_recovery_key_replaces_the_old(store, created, store_folder):
     with pytest.raises(errors.WrongPassphraseError):
-        store.replace_recovery_key("not the passphrase")
-    new = store.replace_recovery_key(PASSPHRASE)
+        store.start_new_recovery_key("not the passphrase")
+    new = store.start_new_recovery_key(PASSPHRASE)
+    store.confirm_recovery_key()  # shown: the old one stops working
     store.close()
     with pytest.raises(errors.WrongRecoveryKeyError):
         open_store(store_folder, Credentials(recovery_key=created.recovery_key))
