@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_pdf(args: argparse.Namespace) -> int:
     from ddassess.commands.store import open_for_cli, read_secret
     from ddassess.formengine import load_catalogue
-    from ddassess.services.careplans import check_writable, export_care_plan
+    from ddassess.services.careplan_files import check_writable, export_care_plan
     from ddassess.services.casework import case_id_for_ref
     from ddassess.services.signing import load_identity
 

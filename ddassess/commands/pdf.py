@@ -90,7 +90,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_sign(args: argparse.Namespace) -> int:
     from ddassess.commands.store import open_for_cli, read_secret
-    from ddassess.services.careplans import countersign
+    from ddassess.services.careplan_files import countersign
     from ddassess.services.signing import load_identity
 
     store, _ = open_for_cli(args)

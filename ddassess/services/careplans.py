@@ -1,4 +1,5 @@
-"""The joint care plan of a case: gathered from its forms, versioned, exported as PDF.
+"""The joint care plan of a case, gathered from its forms (its files: ``careplan_files``;
+a new plan pre-filled from the assessment: ``careplan_prefill``).
 
 The plan's content comes from the case's newest care plan and crisis plan responses, its
 screening scores (newest final response of each instrument), the alerts those raise, and
@@ -11,9 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -29,12 +28,10 @@ from ddassess.domain.careplan import (
     SignatureBlock,
     TeamMember,
 )
-from ddassess.errors import InvalidInputError, NoCarePlanError, RecordNotFound
-from ddassess.fileio import atomic_write
+from ddassess.errors import NoCarePlanError, RecordNotFound
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.formengine.validate import score_range
 from ddassess.store import Store
-from ddassess.store.audit import append_event
 from ddassess.store.records import (
     CarePlanRecord,
     CarePlanVersionRecord,
@@ -42,7 +39,6 @@ from ddassess.store.records import (
     PersonRecord,
     PractitionerRecord,
     ResponseRecord,
-    utcnow,
 )
 
 QUADRANT_NAMES = {
@@ -284,222 +280,3 @@ def signing_problems(catalogue: Catalogue, store: Store, case_id: int, plan: Car
 
     found = [p.message for p in check(spec, answers, tables=catalogue.tables) if p.severity == "error"]
     return found or [f"{line}." for line in plan.missing_for_signing()]
-
-
-def check_writable(out: Path) -> None:
-    """Fail before any work when the PDF could not be written there."""
-    folder = out.expanduser().resolve().parent
-    if not folder.is_dir():
-        raise InvalidInputError(f"The folder {folder} does not exist.", hint="Choose a folder that exists.")
-    if not os.access(folder, os.W_OK):
-        raise InvalidInputError(f"ddassess cannot write in {folder}.", hint="Choose a folder you can save to.")
-    if out.is_dir():
-        raise InvalidInputError(f"{out} is a folder: give a file name ending in .pdf.")
-
-
-def export_care_plan(store: Store, catalogue: Catalogue, case_id: int, out: Path, identity: Any = None,
-                     signer_role: str = "care_coordinator") -> CarePlan:
-    """Render (and sign, given an identity) the case's plan, write it atomically, record it."""
-    from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
-    from ddassess.pdf.signing import sign_pdf
-
-    check_writable(out)
-    plan = build_care_plan(store, catalogue, case_id)
-    if identity is not None:
-        missing = signing_problems(catalogue, store, case_id, plan)
-        if missing:
-            raise InvalidInputError("The plan cannot be signed yet. Missing: " + " ".join(missing),
-                                    hint="Complete these in the care plan form, then sign.")
-        plan = with_signer(plan, identity, signer_role)
-    pdf = prepare_for_signing(render_care_plan(plan))
-    if identity is not None:
-        pdf = sign_pdf(pdf, identity, field_name=signer_role, reason="Joint care plan agreed")
-    atomic_write(out, pdf, mode=0o600)
-    _record_version(store, case_id, plan, signed=identity is not None, out=out,
-                    meta={"content_hash": plan.content_hash(), "agreements": _agreements_of(store, case_id, plan)})
-    return plan
-
-
-def with_signer(plan: CarePlan, identity: Any, role: str) -> CarePlan:
-    """The block of ``role`` shows who actually signs: the certificate's holder (not the name typed
-    in the form), their role and agency from the certificate (or the block's own, from their
-    profile), and today — the day of this signature."""
-    from ddassess.pdf.certs import role_and_agency
-
-    job, agency = role_and_agency(identity.certificate)
-    return replace(plan, signatures=tuple(
-        replace(b, name=identity.common_name, job_title=job or b.job_title, agency=agency or b.agency,
-                signed_on=dt.date.today()) if b.role == role else b for b in plan.signatures))
-
-
-def _agreements_of(store: Store, case_id: int, plan: CarePlan) -> dict[str, dict[str, str]]:
-    with store.read() as s:
-        resp = _latest(s, case_id, "care_plan")
-        record = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
-        versions = [(v.version, v.status, _version_meta(v), (v.frozen_at or v.created_at).date())
-                    for v in record.versions] if record else []
-        answers = json.loads(resp.answers_json) if resp is not None else {}
-    found = agreements(answers, plan.content_hash(), versions)
-    return {role: {"key": a["key"], "for": a["for"]} for role, a in found.items()}
-
-
-def countersign(store: Store, path: Path, identity: Any, role: str, out: Path | None = None) -> Path:
-    """Add a signature to a plan PDF already signed by others, incrementally: in place, or to
-    ``out`` (the received file is then left as it came). Returns the file written.
-
-    Refuses a copy whose earlier signatures do not all check out: nobody should put their
-    name to a plan that was changed after the others signed it."""
-    from ddassess.pdf.signing import sign_pdf, verify_pdf
-    from ddassess.services.signing import trusted_roots
-
-    target = out or path
-    check_writable(target)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"{path} cannot be read ({exc.strerror or exc.__class__.__name__}).") from None
-    bad = [r for r in verify_pdf(data, trusted_roots(store)) if not r.ok]
-    if bad:
-        raise InvalidInputError(f"This plan's signature by {bad[0].signer} does not check out, so it was not signed.",
-                                hint="Ask for the original; run `ddassess pdf verify` to see why.")
-    atomic_write(target, sign_pdf(data, identity, field_name=role, reason="Joint care plan agreed"), mode=0o600)
-    with store.write() as s:
-        append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan-file",
-                     entity_id=target.name, changes={"signed_as": [None, role]}, reason="countersigned")
-    return target
-
-
-def render_for_print(store: Store, catalogue: Catalogue, case_id: int):  # type: ignore[no-untyped-def]
-    """The plan's pages as images for a printer, rendered in memory (no file is written)."""
-    from ddassess.pdf.careplan import render_care_plan
-    from ddassess.pdf.raster import rasterise
-
-    pdf = render_care_plan(build_care_plan(store, catalogue, case_id)).pdf
-    with store.write() as s:
-        case = s.get(CaseRecord, case_id)
-        append_event(s, actor=store.owner_uuid, action="export", entity_type="case", entity_id=case.uuid,
-                     reason="care plan printed")
-    return rasterise(pdf)
-
-
-def _record_version(store: Store, case_id: int, plan: CarePlan, *, signed: bool, out: Path,
-                    meta: dict[str, Any]) -> None:
-    """Record an export: the draft version changes until it is signed; a signed version is
-    frozen, and only different content makes the next version (the same content exported
-    again, signed or not, stays the version it is)."""
-    content = asdict(plan) | {"_meta": meta}
-    with store.write() as s:
-        record = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
-        if record is None:
-            record = CarePlanRecord(case_id=case_id)
-            s.add(record)
-            s.flush()
-        previous = record.versions[-1] if record.versions else None
-        if previous is not None and previous.status == "signed" and \
-                _version_meta(previous).get("content_hash") == meta["content_hash"]:
-            version = previous  # unchanged: the frozen version stays as it was signed
-        else:
-            if previous is not None and previous.status == "draft":
-                version = previous  # the draft version changes until it is signed
-            else:
-                version = CarePlanVersionRecord(care_plan_id=record.id, version=plan.version,
-                                                replaces_id=previous.id if previous else None)
-                s.add(version)
-            version.content_json = json.dumps(content, default=str, sort_keys=True)
-            version.status = "signed" if signed else "draft"
-            version.frozen_at = utcnow() if signed else None
-        s.flush()
-        # The newest version's content as a fingerprint: ``store check`` compares it (store/replay.py).
-        content_sha256 = hashlib.sha256(version.content_json.encode("utf-8")).hexdigest()
-        append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan", entity_id=record.uuid,
-                     changes={"version": [None, plan.version], "signed": [None, signed],
-                              "content_sha256": [None, content_sha256]},
-                     reason=f"PDF written to {out.name}")
-
-
-# --- a new plan, pre-filled from the assessment ------------------------------------------
-
-RISK_AREAS = {"self": "mental_health", "others": "legal", "from_others": "relationships_children",
-              "self_neglect": "physical_health", "overdose": "substance_use", "injecting": "substance_use",
-              "children": "relationships_children", "adults": "relationships_children",
-              "disengagement": "mental_health"}
-BAND_NEEDS = ("Moderate", "Moderately severe", "Severe", "Higher risk (zone III)", "Possible dependence (zone IV)",
-              "Moderate dependence", "Severe dependence", "Moderate level", "Substantial level", "Severe level")
-
-
-def _need(area: str, need: str) -> dict[str, Any]:
-    # Goals stay empty on purpose: they are written with the person, in their words.
-    return {"area": area, "need": need, "status": "not_started"}
-
-
-def assessment_prefill(store: Store, catalogue: Catalogue, case_id: int) -> dict[str, Any]:
-    """Answers for a new care plan from what the assessment found: the care team and lead
-    agency, a need for each risk present, each screening band of concern, each substance
-    and each social difficulty, and the risk management plans. Everything is editable."""
-    with store.read() as s:
-        lead = _latest(s, case_id, "lead_agency")
-        risk = _latest(s, case_id, "risk")
-        joint = _latest(s, case_id, "joint_assessment")
-        profile = _latest(s, case_id, "substance_profile")
-        screening = [(fid, r) for fid in INSTRUMENTS if (r := _latest(s, case_id, fid, final_only=True))]
-        case = s.get(CaseRecord, case_id)
-        if case is None:
-            raise RecordNotFound("That case is no longer in the store.")
-    answers: dict[str, Any] = {"needs": []}
-    needs = answers["needs"]
-    team = []
-    if lead is not None:
-        la = json.loads(lead.answers_json)
-        spec = catalogue.get("lead_agency", lead.form_version)
-        choice = spec.fields["lead"].choice(la.get("lead"))
-        answers["lead_agency"] = choice.label if choice else case.lead_agency
-        for key, role in (("care_coordinator", "Care coordinator"), ("link_worker", "Link worker / Dual Diagnosis Lead")):
-            if la.get(key):
-                team.append({"name": la[key], "role": role, "organisation": ""})
-        answers["care_coordinator"] = la.get("care_coordinator", "")
-        answers["partner_worker"] = la.get("link_worker", "")
-    for fid, r in screening:
-        spec = catalogue.get(fid, r.form_version)
-        total = evaluate(spec, json.loads(r.answers_json), tables=catalogue.tables).scores.get("total")
-        if total is not None and total.complete and total.band in BAND_NEEDS:
-            area = "substance_use" if fid in ("audit", "audit_c", "fast", "dast10", "sadq", "sds") else "mental_health"
-            needs.append(_need(area, f"{spec.title}: {total.value:g} ({total.band})"))
-    if profile is not None:
-        for row in json.loads(profile.answers_json).get("substances") or []:
-            label = _label(catalogue, "substance_profile", "substances", "substance", row.get("substance"))
-            needs.append(_need("substance_use", f"Use of {label.lower()}" + (
-                f" ({row['days_last_28']} days in the last 28)" if row.get("days_last_28") is not None else "")))
-    if joint is not None:
-        ja = json.loads(joint.answers_json)
-        if ja.get("housing") in ("at_risk", "temporary", "homeless"):
-            needs.append(_need("housing", f"Housing: {str(ja['housing']).replace('_', ' ')}"))
-        if ja.get("occupation") in ("unemployed", "unable"):
-            needs.append(_need("work_education", "Work, education or training"))
-        if ja.get("cj_involvement"):
-            needs.append(_need("legal", "Criminal justice involvement"))
-    if risk is not None:
-        ra = json.loads(risk.answers_json)
-        spec = catalogue.get("risk", risk.form_version)
-        titles = {sec.id: sec.title for sec in spec.sections}
-        plans = []
-        for domain, area in RISK_AREAS.items():
-            if ra.get(f"{domain}_present"):
-                needs.append(_need(area, titles.get(domain, domain)))
-                if ra.get(f"{domain}_plan"):
-                    plans.append(f"{titles.get(domain, domain)}: {ra[f'{domain}_plan']}")
-        if plans:
-            answers["risk_management"] = "\n".join(plans)
-    if team:
-        answers["care_team"] = team
-    if not needs:
-        del answers["needs"]
-    return answers
-
-
-def start_care_plan(store: Store, catalogue: Catalogue, case_id: int, *, at: dt.datetime | None = None) -> int:
-    """A new care plan draft, pre-filled from the assessment; returns its response id."""
-    from ddassess.services import cases
-
-    spec = catalogue.get("care_plan")
-    answers = assessment_prefill(store, catalogue, case_id)
-    return cases.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers, at=at).id

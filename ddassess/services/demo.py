@@ -83,7 +83,7 @@ class _CaseStory:
 
     def draft(self, form_id: str, day: dt.date) -> int:
         """Start ``form_id`` on ``day`` and save what was filled in by then."""
-        from ddassess.services.careplans import start_care_plan
+        from ddassess.services.careplan_prefill import start_care_plan
 
         if form_id == "care_plan":
             rid = start_care_plan(self.store, self.catalogue, self.case_id, at=_at(day))

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 from ddassess.errors import UserFacingError
 from ddassess.formengine import Catalogue
 from ddassess.domain.careplan import SIGNER_ROLE_LABELS
-from ddassess.services.careplans import build_care_plan, export_care_plan, render_for_print
+from ddassess.services.careplan_files import export_care_plan, render_for_print
+from ddassess.services.careplans import build_care_plan
 from ddassess.services.signing import load_identity, trusted_roots, verify_file
 from ddassess.services.vault import Store
 from ddassess.ui.errors import show_error

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from ddassess.errors import FormDefinitionError, UserFacingError
 from ddassess.formengine import Catalogue
 from ddassess.services import cases
-from ddassess.services.careplans import start_care_plan
+from ddassess.services.careplan_prefill import start_care_plan
 from ddassess.services.case_summary import case_summary
 from ddassess.services.casework import (
     StoredCaseContext,

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ddassess.domain.careplan import SIGNER_ROLE_LABELS
 from ddassess.errors import UserFacingError
-from ddassess.services.careplans import countersign
+from ddassess.services.careplan_files import countersign
 from ddassess.services.signing import load_identity, trusted_roots, verify_file
 from ddassess.services.vault import Store
 from ddassess.ui.careplan_actions import DIGITAL_ROLES, report_lines

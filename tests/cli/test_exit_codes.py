@@ -13,7 +13,7 @@ from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
 from ddassess.pdf.careplan import render_care_plan
 from ddassess.services import cases
-from ddassess.services.careplans import start_care_plan
+from ddassess.services.careplan_prefill import start_care_plan
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "forms")
 

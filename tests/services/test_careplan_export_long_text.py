@@ -15,7 +15,7 @@ from ddassess.domain.limits import MAX_NAME, MAX_STORED_ANSWER
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
 from ddassess.services import cases
-from ddassess.services.careplans import export_care_plan
+from ddassess.services.careplan_files import export_care_plan
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 CATALOGUE = load_catalogue(FORMS)

@@ -17,7 +17,8 @@ from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.formengine import load_catalogue
 from ddassess.pdf.signing import verify_pdf
 from ddassess.services import cases, signing
-from ddassess.services.careplans import build_care_plan, export_care_plan
+from ddassess.services.careplan_files import export_care_plan
+from ddassess.services.careplans import build_care_plan
 from ddassess.services.casework import case_detail
 from ddassess.store.records import AuditEventRecord, CarePlanVersionRecord
 
@@ -340,7 +341,7 @@ def test_two_practitioners_then_team_lead_countersign_by_command(store, case, tm
 
 
 def test_new_plan_is_prefilled_from_the_assessment(store, case):
-    from ddassess.services.careplans import start_care_plan
+    from ddassess.services.careplan_prefill import start_care_plan
 
     _start(store, "lead_agency", {"mh_severity": "high", "sm_severity": "high", "lead": "mental_health",
                                   "care_coordinator": "Casey Coordinator", "link_worker": "Pat Partner"})
@@ -366,7 +367,7 @@ def test_new_plan_is_prefilled_from_the_assessment(store, case):
 
 
 def test_plan_for_a_case_with_no_assessment_starts_empty(store, case):
-    from ddassess.services.careplans import assessment_prefill
+    from ddassess.services.careplan_prefill import assessment_prefill
 
     prefill = assessment_prefill(store, CATALOGUE, case)
     assert [n["need"] for n in prefill["needs"]] == ["Patient Health Questionnaire (PHQ-9): 18 (Moderately severe)"]

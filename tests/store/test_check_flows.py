@@ -16,7 +16,7 @@ from sample_plans import squiggle
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
 from ddassess.services import cases, signing
-from ddassess.services.careplans import export_care_plan
+from ddassess.services.careplan_files import export_care_plan
 from ddassess.services.casework import finalise_form
 from ddassess.services.demo import DEMO_PASSPHRASE
 from ddassess.services.settings import set_setting, update_profile

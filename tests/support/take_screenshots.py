@@ -168,7 +168,7 @@ def main() -> None:
 
 def verify_window(app: QApplication, w: MainWindow, case_id: int, out: Path) -> None:
     from ddassess.services import signing
-    from ddassess.services.careplans import export_care_plan
+    from ddassess.services.careplan_files import export_care_plan
     from ddassess.ui.careplan_actions import VerifyDialog
 
     signing.create_team_authority(w.store, "Fictional Joint Team", "authority passphrase (demo)")
