@@ -136,7 +136,7 @@ class NoCarePlanError(RecordNotFound):
 class NoSigningCertificateError(RecordNotFound):
     """The practitioner has no signing certificate (or the store no team authority) yet."""
 
-    code = "SIGN_001"
+    code = "SIGN_003"
     exit_code = 18
 
 
@@ -196,5 +196,5 @@ class FormDefinitionError(UserFacingError):
 
 
 class UnknownFormError(UserFacingError):
-    code = "FORM_001"
+    code = "INPUT_002"
     exit_code = 2  # bad input: a form id (or version) the catalogue does not have
