@@ -3,10 +3,13 @@
 Every error a user can meet is a ``UserFacingError``: its ``str()`` says what was wrong
 and what to do, in plain words, and never contains case data. The CLI prints it and
 exits with ``exit_code``; the desktop client shows it through one ``show_error``.
+Each class has a ``code`` of its own, a member of ``ddassess.codes.Code``.
 Anything that is not a ``DdassessError`` is a bug and goes to the crash handler.
 """
 
 from __future__ import annotations
+
+from ddassess.codes import Code
 
 
 class DdassessError(Exception):
@@ -17,7 +20,7 @@ class UserFacingError(DdassessError):
     """An error whose message is written for the practitioner."""
 
     exit_code = 1
-    code = "GEN_001"
+    code: Code = Code.GEN_001
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -36,58 +39,58 @@ class UserCancelled(DdassessError):
 
 
 class StoreError(UserFacingError):
-    code = "STORE_000"
+    code = Code.STORE_000
 
 
 class NoStoreError(StoreError):
-    code = "STORE_001"
+    code = Code.STORE_001
     exit_code = 3
 
 
 class StoreExistsError(StoreError):
-    code = "STORE_002"
+    code = Code.STORE_002
     exit_code = 2  # bad input: `init` was pointed at a folder that already holds a store
 
 
 class NotAStoreError(StoreError):
-    code = "STORE_003"
+    code = Code.STORE_003
     exit_code = 4
 
 
 class StoreVersionError(StoreError):
-    code = "STORE_004"
+    code = Code.STORE_004
     exit_code = 5
 
 
 class UpgradeFailedError(StoreVersionError):
     """A schema upgrade was refused and rolled back; the store is as it was."""
 
-    code = "STORE_010"
+    code = Code.STORE_010
 
 
 class CorruptStoreError(StoreError):
-    code = "STORE_005"
+    code = Code.STORE_005
     exit_code = 6
 
 
 class StoreLockedError(StoreError):
     """Another ddassess process has this store open."""
 
-    code = "STORE_006"
+    code = Code.STORE_006
     exit_code = 7
 
 
 class StoreClosedError(StoreError):
     """The store object was closed (locked): its key is gone and it reads and writes nothing."""
 
-    code = "STORE_009"
+    code = Code.STORE_009
     exit_code = 7
 
 
 class IntegrityProblem(StoreError):
     """``store check`` found the store or its audit trail altered."""
 
-    code = "STORE_007"
+    code = Code.STORE_007
     exit_code = 8
 
 
@@ -95,55 +98,55 @@ class StoreAccessError(StoreError):
     """A store's file or folder cannot be used as it is: a folder, pipe or device where a
     file belongs, no permission, or a read-only folder for a command that must write."""
 
-    code = "STORE_011"
+    code = Code.STORE_011
     exit_code = 14
 
 
 class KeyFileChangedError(StoreLockedError):
     """The key file on disk is not the one this process read or wrote last: not replaced."""
 
-    code = "STORE_013"
+    code = Code.STORE_013
 
 
 class KeyFileWriteError(StoreError):
     """The key file could not be written (full disk, I/O error); nothing was changed."""
 
-    code = "STORE_012"
+    code = Code.STORE_012
     exit_code = 15
 
 
 class RecordNotFound(StoreError):
     """Something the command named or needs is not in the store (a case, a form, a person)."""
 
-    code = "STORE_008"
+    code = Code.STORE_008
     exit_code = 16
 
 
 class CaseNotFoundError(RecordNotFound):
     """No case with the reference given."""
 
-    code = "CASE_001"
+    code = Code.CASE_001
     exit_code = 16
 
 
 class NoCarePlanError(RecordNotFound):
     """The case exists but has no joint care plan form yet."""
 
-    code = "CASE_002"
+    code = Code.CASE_002
     exit_code = 17
 
 
 class NoSigningCertificateError(RecordNotFound):
     """The practitioner has no signing certificate (or the store no team authority) yet."""
 
-    code = "SIGN_003"
+    code = Code.SIGN_003
     exit_code = 18
 
 
 class InvalidInputError(UserFacingError):
     """Input from the user that cannot be accepted; the message says which and why."""
 
-    code = "INPUT_001"
+    code = Code.INPUT_001
     exit_code = 2
 
 
@@ -153,28 +156,28 @@ class InvalidInputError(UserFacingError):
 class KeyProblem(UserFacingError):
     """Base for problems with passphrases, recovery keys and the database key."""
 
-    code = "KEY_000"
+    code = Code.KEY_000
 
 
 class WrongKeyError(KeyProblem):
-    code = "KEY_001"
+    code = Code.KEY_001
     exit_code = 9
 
 
 class WrongPassphraseError(WrongKeyError):
-    code = "KEY_002"
+    code = Code.KEY_002
 
 
 class WrongRecoveryKeyError(WrongKeyError):
-    code = "KEY_003"
+    code = Code.KEY_003
 
 
 class MalformedRecoveryKeyError(WrongRecoveryKeyError):
-    code = "KEY_004"
+    code = Code.KEY_004
 
 
 class WeakPassphraseError(KeyProblem, InvalidInputError):
-    code = "KEY_005"
+    code = Code.KEY_005
     exit_code = 2
 
 
@@ -188,7 +191,7 @@ class KeyringUnavailable(DdassessError):
 class FormDefinitionError(UserFacingError):
     """A form file has problems; ``problems`` lists every one found."""
 
-    code = "FORM_000"
+    code = Code.FORM_000
 
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
@@ -196,5 +199,5 @@ class FormDefinitionError(UserFacingError):
 
 
 class UnknownFormError(UserFacingError):
-    code = "INPUT_002"
+    code = Code.INPUT_002
     exit_code = 2  # bad input: a form id (or version) the catalogue does not have

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ddassess.codes import Code
 from ddassess.errors import InvalidInputError, UserFacingError
 
 
 class SignatureProblem(UserFacingError):
-    code = "PDF_003"
+    code = Code.PDF_003
     exit_code = 13
 
 

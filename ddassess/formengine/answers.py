@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from ddassess.codes import Code
 from ddassess.domain.limits import MAX_LONG_ANSWER, MAX_SHORT_ANSWER
 from ddassess.domain.nhs import nhs_number_problem
 from ddassess.formengine.expr import MAX_NUMBER
@@ -27,7 +28,7 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _p(code: str, message: str, field: str) -> Problem:
+def _p(code: Code, message: str, field: str) -> Problem:
     return Problem(code, message, field=field)
 
 
@@ -49,50 +50,50 @@ def _matches(pattern: str, value: str) -> bool:
 
 def _text(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:
     if not isinstance(value, str):
-        return None, [_p("ANS_002", f"'{f.label}' needs text.", where)]
+        return None, [_p(Code.ANS_002, f"'{f.label}' needs text.", where)]
     out = []
     if _control_chars(value):
-        out.append(_p("ANS_009", f"'{f.label}' contains invisible control characters (often from pasting): "
+        out.append(_p(Code.ANS_009, f"'{f.label}' contains invisible control characters (often from pasting): "
                       "retype or paste as plain text.", where))
     limit = f.max_length or MAX_TEXT.get(f.type, MAX_SHORT_ANSWER)
     if len(value) > limit:
-        out.append(_p("ANS_004", f"'{f.label}' is {len(value)} characters; at most {limit} fit. Shorten it.", where))
+        out.append(_p(Code.ANS_004, f"'{f.label}' is {len(value)} characters; at most {limit} fit. Shorten it.", where))
     if f.min_length and len(value.strip()) < f.min_length:
-        out.append(_p("ANS_004", f"'{f.label}' needs at least {f.min_length} characters.", where))
+        out.append(_p(Code.ANS_004, f"'{f.label}' needs at least {f.min_length} characters.", where))
     if f.pattern and not _matches(f.pattern, value):
-        out.append(_p("ANS_005", f"'{f.label}' is not in the expected form.", where))
+        out.append(_p(Code.ANS_005, f"'{f.label}' is not in the expected form.", where))
     if f.format == "nhs_number":
         problem = nhs_number_problem(value)
         if problem:
-            out.append(_p("ANS_008", problem, where))
+            out.append(_p(Code.ANS_008, problem, where))
     elif f.format == "email" and not _EMAIL.match(value.strip()):
-        out.append(_p("ANS_005", f"'{f.label}' is not an email address (name@example.org).", where))
+        out.append(_p(Code.ANS_005, f"'{f.label}' is not an email address (name@example.org).", where))
     elif f.format == "phone" and not _PHONE.match(value.strip()):
-        out.append(_p("ANS_005", f"'{f.label}' is not a phone number (digits, spaces, + and brackets).", where))
+        out.append(_p(Code.ANS_005, f"'{f.label}' is not a phone number (digits, spaces, + and brackets).", where))
     elif f.format == "postcode" and not _POSTCODE.match(value.strip()):
-        out.append(_p("ANS_005", f"'{f.label}' is not a UK postcode.", where))
+        out.append(_p(Code.ANS_005, f"'{f.label}' is not a UK postcode.", where))
     return value, out
 
 
 def _number(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return None, [_p("ANS_002", f"'{f.label}' needs a number.", where)]
+        return None, [_p(Code.ANS_002, f"'{f.label}' needs a number.", where)]
     if value != value or value in (float("inf"), float("-inf")):
-        return None, [_p("ANS_002", f"'{f.label}' needs a real number.", where)]
+        return None, [_p(Code.ANS_002, f"'{f.label}' needs a real number.", where)]
     if not -MAX_NUMBER <= value <= MAX_NUMBER:  # compared exactly: a 400-digit integer is not turned into a float
-        return None, [_p("ANS_003", f"'{f.label}' is far too large a number: check the figure.", where)]
+        return None, [_p(Code.ANS_003, f"'{f.label}' is far too large a number: check the figure.", where)]
     if f.type in ("integer", "rating") and isinstance(value, float) and not value.is_integer():
-        return None, [_p("ANS_002", f"'{f.label}' needs a whole number.", where)]
+        return None, [_p(Code.ANS_002, f"'{f.label}' needs a whole number.", where)]
     lo, hi = f.min, f.max
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         rng = f"{lo if lo is not None else '…'}–{hi if hi is not None else '…'}"
-        return None, [_p("ANS_003", f"'{f.label}' must be within {rng}; {value:g} is outside it.", where)]
+        return None, [_p(Code.ANS_003, f"'{f.label}' must be within {rng}; {value:g} is outside it.", where)]
     return (int(value) if f.type in ("integer", "rating") else value), []
 
 
 def _date(f: FieldSpec, value: Any, where: str, today: dt.date) -> tuple[Any, list[Problem]]:
     if not isinstance(value, str):
-        return None, [_p("ANS_002", f"'{f.label}' needs a date.", where)]
+        return None, [_p(Code.ANS_002, f"'{f.label}' needs a date.", where)]
     try:
         if f.type == "datetime":
             when = dt.datetime.fromisoformat(value)
@@ -100,37 +101,37 @@ def _date(f: FieldSpec, value: Any, where: str, today: dt.date) -> tuple[Any, li
         else:
             when = day = dt.date.fromisoformat(value)
     except ValueError:
-        return None, [_p("ANS_013", f"'{f.label}': '{value[:40]}' is not a real date (e.g. 31 February).", where)]
+        return None, [_p(Code.ANS_013, f"'{f.label}': '{value[:40]}' is not a real date (e.g. 31 February).", where)]
     if f.not_future and day > today:
-        return None, [_p("ANS_006", f"'{f.label}' is in the future: check the year.", where)]
+        return None, [_p(Code.ANS_006, f"'{f.label}' is in the future: check the year.", where)]
     return when, []
 
 
 def _choice(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:
     if f.type == "multi_choice":
         if not isinstance(value, list):
-            return None, [_p("ANS_002", f"'{f.label}' needs a list of choices.", where)]
+            return None, [_p(Code.ANS_002, f"'{f.label}' needs a list of choices.", where)]
         bad = [v for v in value if f.choice(v) is None]
         if bad:
-            return None, [_p("ANS_007", f"'{f.label}': {bad[0]!r:.40} is not one of its choices.", where)]
+            return None, [_p(Code.ANS_007, f"'{f.label}': {bad[0]!r:.40} is not one of its choices.", where)]
         return list(value), []
     if isinstance(value, list | dict) or f.choice(value) is None:
-        return None, [_p("ANS_007", f"'{f.label}': {value!r:.40} is not one of its choices.", where)]
+        return None, [_p(Code.ANS_007, f"'{f.label}': {value!r:.40} is not one of its choices.", where)]
     return value, []
 
 
 def _signature(f: FieldSpec, value: Any, where: str) -> tuple[Any, list[Problem]]:
     strokes = value.get("strokes") if isinstance(value, dict) else None
     if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
-        return None, [_p("ANS_002", f"'{f.label}' is not a signature.", where)]
+        return None, [_p(Code.ANS_002, f"'{f.label}' is not a signature.", where)]
     points = sum(len(s) for s in strokes)
     if points < 2:
-        return None, [_p("ANS_012", f"'{f.label}' is empty: ask the person to sign, or record a verbal agreement.",
+        return None, [_p(Code.ANS_012, f"'{f.label}' is empty: ask the person to sign, or record a verbal agreement.",
                          where)]
     ok = all(isinstance(pt, list | tuple) and len(pt) >= 2 and all(isinstance(c, int | float) for c in pt[:2])
              for s in strokes for pt in s)
     if not ok:
-        return None, [_p("ANS_002", f"'{f.label}' has damaged strokes.", where)]
+        return None, [_p(Code.ANS_002, f"'{f.label}' has damaged strokes.", where)]
     return value, []
 
 
@@ -145,10 +146,10 @@ def read_answer(f: FieldSpec, value: Any, where: str, today: dt.date) -> tuple[A
         return _date(f, value, where, today)
     if t == "yes_no":
         if not isinstance(value, bool):
-            return None, [_p("ANS_002", f"'{f.label}' needs yes or no.", where)]
+            return None, [_p(Code.ANS_002, f"'{f.label}' needs yes or no.", where)]
         return value, []
     if t in ("single_choice", "multi_choice", "scored_choice"):
         return _choice(f, value, where)
     if t == "signature":
         return _signature(f, value, where)
-    return None, [_p("ANS_002", f"'{f.label}' is worked out by the form and cannot be answered.", where)]
+    return None, [_p(Code.ANS_002, f"'{f.label}' is worked out by the form and cannot be answered.", where)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ddassess.codes import Code
 from ddassess.domain.limits import MAX_LONG_ANSWER
 from ddassess.formengine.expr import Expr, ExprError, parse_expr
 from ddassess.formengine.problems import did_you_mean
@@ -72,28 +73,28 @@ class _Builder:
     def choices(self, raw: Any, ftype: str, path: Path, fid: str) -> tuple[ChoiceSpec, ...]:
         if isinstance(raw, str):
             if raw not in self.choice_lists:
-                self.src.problem("FORM_008", f"Field '{fid}' uses the choice list '{raw}', which is not defined"
+                self.src.problem(Code.FORM_008, f"Field '{fid}' uses the choice list '{raw}', which is not defined"
                                  f"{did_you_mean(raw, self.choice_lists)}.", path + ("choices",), field_id=fid)
                 return ()
             name, raw = raw, self.choice_lists[raw]
             if raw is None:  # a shared list with problems, reported once in choices.yaml
-                self.src.problem("FORM_008", f"Field '{fid}' uses the choice list '{name}', which has problems "
+                self.src.problem(Code.FORM_008, f"Field '{fid}' uses the choice list '{name}', which has problems "
                                  "(see choices.yaml).", path + ("choices",), field_id=fid)
                 return ()
         out = []
         for i, c in enumerate(raw or []):
             if ftype == "scored_choice" and c.get("score") is None:
-                self.src.problem("FORM_009", f"Option '{c.get('label', c.get('value'))}' of scored field '{fid}' "
+                self.src.problem(Code.FORM_009, f"Option '{c.get('label', c.get('value'))}' of scored field '{fid}' "
                                  "has no score.", path + ("choices", i), field_id=fid)
             out.append(ChoiceSpec(value=c["value"], label=str(c["label"]), score=c.get("score"),
                                   help=c.get("help", "")))
         if ftype in CHOICE_TYPES and not out:
-            self.src.problem("FORM_008", f"Choice field '{fid}' has no choices.", path, field_id=fid)
+            self.src.problem(Code.FORM_008, f"Choice field '{fid}' has no choices.", path, field_id=fid)
         values = [c.value for c in out]
         for i, a in enumerate(values):
             twin = next((b for b in values[i + 1:] if _same_value(a, b)), None)
             if twin is not None:
-                self.src.problem("FORM_004", f"Field '{fid}' has two options with the same value ({a!r} and "
+                self.src.problem(Code.FORM_004, f"Field '{fid}' has two options with the same value ({a!r} and "
                                  f"{twin!r}): give each option its own value.", path, field_id=fid)
                 break
         return tuple(out)
@@ -101,16 +102,16 @@ class _Builder:
     def field(self, raw: dict[str, Any], path: Path) -> FieldSpec:
         fid, ftype = raw["id"], raw["type"]
         if ftype not in FIELD_TYPES:
-            self.src.problem("FORM_003", f"Field '{fid}' has the unknown type '{ftype}'"
+            self.src.problem(Code.FORM_003, f"Field '{fid}' has the unknown type '{ftype}'"
                              f"{did_you_mean(ftype, FIELD_TYPES)}.", path + ("type",), field_id=fid)
         if ftype not in ("computed", "group") and not str(raw.get("help", "")).strip():
-            self.src.problem("FORM_019", f"Question '{fid}' has no help text: say what is asked and why.",
+            self.src.problem(Code.FORM_019, f"Question '{fid}' has no help text: say what is asked and why.",
                              path, field_id=fid)
         self.check_keys(raw, ftype, path, fid)
         kwargs = {k: raw[k] for k in _FIELD_KEYS if k in raw}
         sub = tuple(self.field(f, path + ("fields", i)) for i, f in enumerate(raw.get("fields", [])))
         if ftype == "computed" and "expr" not in raw:
-            self.src.problem("FORM_002", f"Computed field '{fid}' needs an 'expr'.", path, field_id=fid)
+            self.src.problem(Code.FORM_002, f"Computed field '{fid}' needs an 'expr'.", path, field_id=fid)
         return FieldSpec(
             id=fid, type=ftype, label=str(raw["label"]),
             choices=self.choices(raw.get("choices"), ftype, path, fid) if ftype in CHOICE_TYPES else (),
@@ -124,25 +125,25 @@ class _Builder:
         if ftype in FIELD_TYPES:
             for key, types in APPLIES.items():
                 if key in raw and ftype not in types:
-                    self.src.problem("FORM_025", f"Field '{fid}' is a {ftype} question: '{key}' does not apply to it "
-                                     f"(it is for {', '.join(sorted(types))}).", path + (key,), field_id=fid)
+                    self.src.problem(Code.FORM_025, f"Field '{fid}' is a {ftype} question: '{key}' does not apply "
+                                     f"to it (it is for {', '.join(sorted(types))}).", path + (key,), field_id=fid)
         for lo, hi in _LIMITS:
             if raw.get(lo) is not None and raw.get(hi) is not None and raw[lo] > raw[hi]:
-                self.src.problem("FORM_024", f"Field '{fid}' has {lo} {raw[lo]} above {hi} {raw[hi]}: no answer "
+                self.src.problem(Code.FORM_024, f"Field '{fid}' has {lo} {raw[lo]} above {hi} {raw[hi]}: no answer "
                                  "could be right.", path + (lo,), field_id=fid)
         if isinstance(raw.get("max_length"), int) and raw["max_length"] > MAX_LONG_ANSWER:
-            self.src.problem("FORM_024", f"Field '{fid}' has max_length {raw['max_length']:,}; an answer may hold at "
-                             f"most {MAX_LONG_ANSWER:,} characters.", path + ("max_length",), field_id=fid)
+            self.src.problem(Code.FORM_024, f"Field '{fid}' has max_length {raw['max_length']:,}; an answer may hold "
+                             f"at most {MAX_LONG_ANSWER:,} characters.", path + ("max_length",), field_id=fid)
         if isinstance(raw.get("pattern"), str):
             try:
                 re.compile(raw["pattern"])
             except (re.error, RecursionError, OverflowError) as exc:
-                self.src.problem("FORM_023", f"The pattern of field '{fid}' is not a valid regular expression "
+                self.src.problem(Code.FORM_023, f"The pattern of field '{fid}' is not a valid regular expression "
                                  f"({getattr(exc, 'msg', exc)}).", path + ("pattern",), field_id=fid)
 
     def score(self, raw: dict[str, Any], path: Path) -> ScoreSpec:
         if raw.get("min") is not None and raw.get("max") is not None and raw["min"] > raw["max"]:
-            self.src.problem("FORM_024", f"Score '{raw['id']}' has min {raw['min']} above max {raw['max']}.",
+            self.src.problem(Code.FORM_024, f"Score '{raw['id']}' has min {raw['min']} above max {raw['max']}.",
                              path + ("min",), field_id=raw["id"])
         missing = raw.get("missing", {})
         return ScoreSpec(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ddassess.codes import Code
 from ddassess.errors import FormDefinitionError, UnknownFormError
 from ddassess.fileio import FileTooLarge, NotARegularFile, read_regular_file
 from ddassess.formengine.build import build_spec
@@ -50,7 +51,7 @@ def _log_fault(file: str, exc: Exception) -> None:
 class DefinitionUnavailableError(FormDefinitionError):
     """The exact definition a saved response was made with is not in the catalogue."""
 
-    code = "FORM_028"
+    code = Code.FORM_028
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -121,8 +122,8 @@ def load_form_text(text: str, file: str = "<form>", *, glossary: set[str] | None
                                check_file_name=check_file_name)
     except Exception as exc:  # the last line of defence: one bad file must not stop the others
         _log_fault(file, exc)
-        return None, [Problem("FORM_022", f"ddassess failed while reading this form ({type(exc).__name__}); the form "
-                              "is left out. Please report this with the file.", file=file)]
+        return None, [Problem(Code.FORM_022, f"ddassess failed while reading this form ({type(exc).__name__}); the "
+                              "form is left out. Please report this with the file.", file=file)]
 
 
 def _load_form_text(text: str, file: str, *, glossary: set[str] | None, tables: dict[str, Any] | None,
@@ -143,15 +144,15 @@ def _read(path: Path, problems: list[Problem]) -> str | None:
     try:
         return read_regular_file(path, MAX_FILE_BYTES).decode("utf-8")
     except NotARegularFile:
-        problems.append(Problem("FORM_020", "This is not a plain file (it is a folder, a pipe or a device): a form "
+        problems.append(Problem(Code.FORM_020, "This is not a plain file (it is a folder, a pipe or a device): a form "
                                 "file must be an ordinary .yaml file. Move it out of the forms folder.", file=str(path)))
         return None
     except FileTooLarge:
-        problems.append(Problem("FORM_021", f"The file is larger than {MAX_FILE_BYTES // 1024:,} KiB; no form needs "
+        problems.append(Problem(Code.FORM_021, f"The file is larger than {MAX_FILE_BYTES // 1024:,} KiB; no form needs "
                                 "that much. Check that it is the right file.", file=str(path)))
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem("FORM_020", f"The file cannot be read ({exc.__class__.__name__}).", file=str(path)))
+        problems.append(Problem(Code.FORM_020, f"The file cannot be read ({exc.__class__.__name__}).", file=str(path)))
         return None
 
 
@@ -162,7 +163,7 @@ def _mapping_file(path: Path, what: str, problems: list[Problem]) -> dict[str, A
         return {} if not path.exists() else None
     problems.extend(src.problems)
     if src.data is not None and not isinstance(src.data, dict):
-        problems.append(Problem("FORM_002", f"The {what} must be a mapping of names to entries.", file=str(path)))
+        problems.append(Problem(Code.FORM_002, f"The {what} must be a mapping of names to entries.", file=str(path)))
         return None
     if src.data is None and src.problems:
         return None
@@ -177,7 +178,7 @@ def _source(path: Path, problems: list[Problem]) -> Source | None:
         return read_yaml(text, str(path))
     except Exception as exc:  # last line of defence, as in load_form_text
         _log_fault(str(path), exc)
-        problems.append(Problem("FORM_022", f"ddassess failed while reading this file ({type(exc).__name__}).",
+        problems.append(Problem(Code.FORM_022, f"ddassess failed while reading this file ({type(exc).__name__}).",
                                 file=str(path)))
         return None
 
@@ -197,7 +198,7 @@ def load_catalogue(directory: Path | str | None = None) -> Catalogue:
     folder = Path(directory) if directory is not None else forms_dir()
     cat = Catalogue(directory=folder)
     if not folder.is_dir():
-        cat.problems.append(Problem("FORM_020", "There is no forms folder here.", file=str(folder)))
+        cat.problems.append(Problem(Code.FORM_020, "There is no forms folder here.", file=str(folder)))
         return cat
     glossary = _mapping_file(folder / "glossary.yaml", "glossary", cat.problems)
     cat.glossary = glossary or {}
@@ -220,7 +221,7 @@ def load_catalogue(directory: Path | str | None = None) -> Catalogue:
             continue
         key = (spec.id, spec.version)
         if key in cat.all_versions:
-            cat.problems.append(Problem("FORM_017", f"{spec.id} version {spec.version} is also defined in "
+            cat.problems.append(Problem(Code.FORM_017, f"{spec.id} version {spec.version} is also defined in "
                                         f"{cat.all_versions[key].file}: give one of them a new version.",
                                         file=str(path), line=1))
             continue
@@ -244,12 +245,12 @@ def _check_cross_references(cat: Catalogue) -> None:
                     continue
                 target = cat.forms.get(args[0])
                 if target is None:
-                    cat.problems.append(Problem("FORM_005", f"{spec.id} refers to the form '{args[0]}', which the "
+                    cat.problems.append(Problem(Code.FORM_005, f"{spec.id} refers to the form '{args[0]}', which the "
                                                 f"catalogue does not have{did_you_mean(args[0], cat.forms)}.",
                                                 file=spec.file, severity="warning"))
                 elif isinstance(args[1], str) and args[1] not in set(target.fields) | set(target.score_specs):
                     names = set(target.fields) | set(target.score_specs)
-                    cat.problems.append(Problem("FORM_005", f"{spec.id} refers to '{args[1]}' of {args[0]}, which "
+                    cat.problems.append(Problem(Code.FORM_005, f"{spec.id} refers to '{args[1]}' of {args[0]}, which "
                                                 f"that form does not have{did_you_mean(args[1], names)}.",
                                                 file=spec.file, severity="warning"))
 

@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ddassess.codes import Code
 from ddassess.formengine.answers import is_empty, read_answer
 from ddassess.formengine.expr import CaseContext, Env, EvalError, Expr
 from ddassess.formengine.problems import Problem
@@ -98,7 +99,7 @@ def _run(expr: Expr, env: Env, owner: str, problems: list[Problem], name: str | 
     except Exception as exc:  # a fault in a function must cost one value, not the whole form
         _log().warning("Expression of %s failed: %s", owner, type(exc).__name__)  # no answers in the log
         why = f"the calculation failed ({type(exc).__name__})"
-    problems.append(Problem("ANS_014", f"'{name or owner}' could not be worked out from these answers: {why}. "
+    problems.append(Problem(Code.ANS_014, f"'{name or owner}' could not be worked out from these answers: {why}. "
                             "Check the answers it uses.", field=owner))
     return None
 
@@ -145,10 +146,10 @@ def _score(spec: FormSpec, s: ScoreSpec, ev: Evaluation, env: Env) -> ScoreResul
 def _check_group(f: FieldSpec, rows: Any, where: str, today: dt.date, env: Env) -> tuple[Any, list[Problem]]:
     """Each row's answers checked column by column (columns see the row's answers and the form's)."""
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        return None, [Problem("ANS_002", f"'{f.label}' needs a table of rows.", field=where)]
+        return None, [Problem(Code.ANS_002, f"'{f.label}' needs a table of rows.", field=where)]
     problems: list[Problem] = []
     if (f.min_rows and len(rows) < f.min_rows) or (f.max_rows and len(rows) > f.max_rows):
-        problems.append(Problem("ANS_011", f"'{f.label}' needs {f.min_rows or 0}–{f.max_rows or 'any number of'} "
+        problems.append(Problem(Code.ANS_011, f"'{f.label}' needs {f.min_rows or 0}–{f.max_rows or 'any number of'} "
                                 f"rows; it has {len(rows)}.", field=where))
     clean = []
     for n, row in enumerate(rows):
@@ -161,14 +162,14 @@ def _check_group(f: FieldSpec, rows: Any, where: str, today: dt.date, env: Env) 
             value = row.get(col.id)
             if is_empty(value):
                 if col.required:
-                    problems.append(Problem("ANS_001", f"Row {n + 1} of '{f.label}': '{col.label}' is required.",
+                    problems.append(Problem(Code.ANS_001, f"Row {n + 1} of '{f.label}': '{col.label}' is required.",
                                             field=at))
                 continue
             v, ps = read_answer(col, value, at, today)
             problems += ps
             row_values[col.id] = v
         for key in sorted(set(row) - {c.id for c in f.fields}):
-            problems.append(Problem("ANS_010", f"Row {n + 1} of '{f.label}' has an answer for '{key}', which is "
+            problems.append(Problem(Code.ANS_010, f"Row {n + 1} of '{f.label}' has an answer for '{key}', which is "
                                     "not one of its columns.", field=f"{where}[{n}].{key}", severity="warning"))
         clean.append(row_values)
     return clean, problems
@@ -180,7 +181,7 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
     today = today or dt.date.today()
     ev = Evaluation(form=spec.key)
     if not isinstance(answers, dict):
-        ev.problems.append(Problem("ANS_002", "The answers must be a mapping of question ids to answers."))
+        ev.problems.append(Problem(Code.ANS_002, "The answers must be a mapping of question ids to answers."))
         answers = {}
     all_tables = {**(tables or {}), **{name: dict(rows) for name, rows in spec.tables}}
     env = Env(ev.values, context, all_tables, today)
@@ -191,7 +192,7 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
                 result = _score(spec, scores[node], ev, env)
             except Exception as exc:  # scores are checked numbers, but never let one stop the rest
                 _log().warning("Score %s failed: %s", node, type(exc).__name__)
-                ev.problems.append(Problem("ANS_014", f"'{node}' could not be worked out from these answers.",
+                ev.problems.append(Problem(Code.ANS_014, f"'{node}' could not be worked out from these answers.",
                                            field=node))
                 result = ScoreResult(node, scores[node].label, None, False, 0, 0)
             ev.scores[node] = result
@@ -216,9 +217,10 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
                 if suggestion is not None:
                     ev.prefills[node] = suggestion
             if f.type == "group" and f.min_rows:
-                ev.problems.append(Problem("ANS_011", f"'{f.label}' needs at least {f.min_rows} row(s).", field=node))
+                ev.problems.append(Problem(Code.ANS_011, f"'{f.label}' needs at least {f.min_rows} row(s).",
+                                           field=node))
             elif f.required:
-                ev.problems.append(Problem("ANS_001", f"'{f.label}' is required.", field=node))
+                ev.problems.append(Problem(Code.ANS_001, f"'{f.label}' is required.", field=node))
             continue
         if f.type == "group":
             v, ps = _check_group(f, value, node, today, env)
@@ -230,7 +232,7 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
             v = f.choice(v).score  # type: ignore[union-attr] # read_answer accepted it as one of the choices  # expressions and scores see a scored choice as its score
         ev.values[node] = v
     for key in sorted(set(answers) - set(fields)):
-        ev.problems.append(Problem("ANS_010", f"There is an answer for '{key}', which this form does not ask.",
+        ev.problems.append(Problem(Code.ANS_010, f"There is an answer for '{key}', which this form does not ask.",
                                    field=key, severity="warning"))
     ev.flags = [FlagResult(fl.id, fl.severity, fl.message) for fl in spec.flags
                 if _run(fl.when, env, fl.id, ev.problems) is True]

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ddassess.codes import Code
 from ddassess.formengine.problems import did_you_mean
 
 CONSTANT_NAMES = {"true": True, "false": False, "null": None}
@@ -211,7 +212,7 @@ class Expr:
 
 
 class ExprError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: Code, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -239,13 +240,13 @@ def _parse_expr(source: Any) -> Expr:
     if isinstance(source, bool | int | float):
         source = str(source).lower() if isinstance(source, bool) else str(source)
     if not isinstance(source, str) or not source.strip():
-        raise ExprError("FORM_006", "An expression must be written as text.")
+        raise ExprError(Code.FORM_006, "An expression must be written as text.")
     if len(source) > MAX_LENGTH:
-        raise ExprError("FORM_006", f"This expression is longer than {MAX_LENGTH} characters.")
+        raise ExprError(Code.FORM_006, f"This expression is longer than {MAX_LENGTH} characters.")
     try:
         tree = ast.parse(source.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise ExprError("FORM_006", f"The expression '{source}' cannot be read: {exc.msg}.") from None
+        raise ExprError(Code.FORM_006, f"The expression '{source}' cannot be read: {exc.msg}.") from None
     names: set[str] = set()
     calls: list[tuple[str, tuple[Any, ...]]] = []
     _vet(tree, source, names, calls)
@@ -262,23 +263,23 @@ _ALLOWED = (ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Compare, ast.Call, ast.Name,
 
 def _vet(node: ast.AST, source: str, names: set[str], calls: list) -> None:  # type: ignore[type-arg]
     if not isinstance(node, _ALLOWED):
-        raise ExprError("FORM_006", f"'{source}' uses {type(node).__name__.lower()}, which form expressions "
+        raise ExprError(Code.FORM_006, f"'{source}' uses {type(node).__name__.lower()}, which form expressions "
                                     "do not allow (see forms/README.md, Expressions).")
     if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str | bool | type(None)):
-        raise ExprError("FORM_006", f"'{source}' has a value of a kind forms do not use.")
+        raise ExprError(Code.FORM_006, f"'{source}' has a value of a kind forms do not use.")
     if isinstance(node, ast.Constant) and _num(node.value) and not -MAX_NUMBER <= node.value <= MAX_NUMBER:
-        raise ExprError("FORM_006", f"'{source}' has a number beyond ±10^15, larger than any form needs.")
+        raise ExprError(Code.FORM_006, f"'{source}' has a number beyond ±10^15, larger than any form needs.")
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
-            raise ExprError("FORM_006", f"'{source}' calls something that is not a function name.")
+            raise ExprError(Code.FORM_006, f"'{source}' calls something that is not a function name.")
         fname = node.func.id
         if fname not in FUNCTIONS:
-            raise ExprError("FORM_007", f"'{fname}' is not a function forms know{did_you_mean(fname, FUNCTIONS)}.")
+            raise ExprError(Code.FORM_007, f"'{fname}' is not a function forms know{did_you_mean(fname, FUNCTIONS)}.")
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            raise ExprError("FORM_006", f"'{source}': give function arguments by position only.")
+            raise ExprError(Code.FORM_006, f"'{source}': give function arguments by position only.")
         lo, hi, _ = FUNCTIONS[fname]
         if not lo <= len(node.args) <= hi:
-            raise ExprError("FORM_006", f"'{fname}' takes {lo if lo == hi else f'{lo} to {hi}'} argument(s), "
+            raise ExprError(Code.FORM_006, f"'{fname}' takes {lo if lo == hi else f'{lo} to {hi}'} argument(s), "
                                         f"not {len(node.args)}.")
         literal = tuple(a.value if isinstance(a, ast.Constant) else None for a in node.args)
         calls.append((fname, literal))

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ddassess.codes import Code
 from ddassess.formengine.problems import did_you_mean
 from ddassess.formengine.yamlsource import Source
 
@@ -56,10 +57,10 @@ def _describe(error: Any) -> str:  # type: ignore[no-untyped-def]
     return f"{where}: {error.message}."
 
 
-def _code(error: Any, path: tuple) -> str:  # type: ignore[type-arg]
+def _code(error: Any, path: tuple) -> Code:  # type: ignore[type-arg]
     if (error.validator == "required" and not path and "'licence'" in error.message) or path[:1] == ("licence",):
-        return "FORM_013"
-    return "FORM_002"
+        return Code.FORM_013
+    return Code.FORM_002
 
 
 def _fast_valid(data: Any) -> bool:
@@ -76,7 +77,7 @@ def _fast_valid(data: Any) -> bool:
 def check_structure(src: Source) -> bool:
     """Report structural problems; True when the definition has the shape of a form."""
     if not isinstance(src.data, dict):
-        src.problem("FORM_002", "A form file must be a mapping of keys (id, version, title, ...), "
+        src.problem(Code.FORM_002, "A form file must be a mapping of keys (id, version, title, ...), "
                     f"not a {type(src.data).__name__}.")
         return False
     if _fast_valid(src.data):

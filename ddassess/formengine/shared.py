@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from ddassess.codes import Code
 from ddassess.formengine.expr import Env
 from ddassess.formengine.problems import Problem, did_you_mean
 from ddassess.formengine.spec import FieldSpec, FormSpec
@@ -46,19 +47,19 @@ def check_shared_choices(src: Source) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        src.problem("FORM_026", "choices.yaml must be a mapping of list names to lists of options.")
+        src.problem(Code.FORM_026, "choices.yaml must be a mapping of list names to lists of options.")
         return {}
     out: dict[str, Any] = {}
     for name, options in data.items():
         if not isinstance(options, list) or not options:
-            src.problem("FORM_026", f"The choice list '{name}' must be a list of options "
+            src.problem(Code.FORM_026, f"The choice list '{name}' must be a list of options "
                         "(- {value: x, label: Text}).", (name,))
             out[str(name)] = None
             continue
         bad = [(i, _option_problem(o)) for i, o in enumerate(options)]
         bad = [(i, why) for i, why in bad if why]
         for i, why in bad:
-            src.problem("FORM_026", f"Option {i + 1} of the choice list '{name}': {why}.", (name, i))
+            src.problem(Code.FORM_026, f"Option {i + 1} of the choice list '{name}': {why}.", (name, i))
         out[str(name)] = None if bad else options
     return out
 
@@ -70,12 +71,12 @@ def check_table_keys(table_name: str, table: dict[str, Any], field_id: str, valu
     wanted = {str(v) for v in values}
     out = []
     for missing in sorted(wanted - keys):
-        out.append(Problem("FORM_027", f"The table '{table_name}' has no row for '{missing}', a possible value of "
+        out.append(Problem(Code.FORM_027, f"The table '{table_name}' has no row for '{missing}', a possible value of "
                            f"{form_id}.{field_id}: that choice would look up nothing"
                            f"{did_you_mean(missing, keys - wanted)}.", file=file))
     for extra in sorted(keys - wanted):
-        out.append(Problem("FORM_027", f"The table '{table_name}' has a row '{extra}', which is not a possible value of "
-                           f"{form_id}.{field_id}{did_you_mean(extra, wanted - keys)}.", file=file))
+        out.append(Problem(Code.FORM_027, f"The table '{table_name}' has a row '{extra}', which is not a possible "
+                           f"value of {form_id}.{field_id}{did_you_mean(extra, wanted - keys)}.", file=file))
     return out
 
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
+from ddassess.codes import Code
 from ddassess.formengine.expr import CONSTANT_NAMES, Expr
 from ddassess.formengine.problems import did_you_mean
 from ddassess.formengine.spec import NUMBER_TYPES, FieldSpec, FormSpec
@@ -29,26 +30,29 @@ def _check_ids(spec: FormSpec, src: Source) -> None:
     for s in spec.sections:
         for f in s.fields:
             if f.id in seen:
-                src.problem("FORM_004", f"The id '{f.id}' is used twice (also {seen[f.id]}).", paths[f.id], field_id=f.id)
+                src.problem(Code.FORM_004, f"The id '{f.id}' is used twice (also {seen[f.id]}).", paths[f.id],
+                            field_id=f.id)
             seen[f.id] = f"field in section '{s.id}'"
             cols = [c.id for c in f.fields]
             for dup in {c for c in cols if cols.count(c) > 1}:
-                src.problem("FORM_004", f"Group '{f.id}' has two columns called '{dup}'.", paths[f.id], field_id=f.id)
+                src.problem(Code.FORM_004, f"Group '{f.id}' has two columns called '{dup}'.", paths[f.id],
+                            field_id=f.id)
             if f.type == "group" and not f.fields:
-                src.problem("FORM_002", f"Group '{f.id}' needs 'fields' (its columns).", paths[f.id], field_id=f.id)
+                src.problem(Code.FORM_002, f"Group '{f.id}' needs 'fields' (its columns).", paths[f.id], field_id=f.id)
     for i, s in enumerate(spec.scores):
         if s.id in seen:
-            src.problem("FORM_004", f"The id '{s.id}' is used twice (also {seen[s.id]}).", ("scores", i), field_id=s.id)
+            src.problem(Code.FORM_004, f"The id '{s.id}' is used twice (also {seen[s.id]}).", ("scores", i),
+                        field_id=s.id)
         seen[s.id] = "score"
     sections = [s.id for s in spec.sections]
     for dup in {s for s in sections if sections.count(s) > 1}:
-        src.problem("FORM_004", f"Two sections are called '{dup}'.", ("sections",))
+        src.problem(Code.FORM_004, f"Two sections are called '{dup}'.", ("sections",))
     flags = [f.id for f in spec.flags]
     for dup in {f for f in flags if flags.count(f) > 1}:
-        src.problem("FORM_004", f"Two flags are called '{dup}'.", ("flags",))
+        src.problem(Code.FORM_004, f"Two flags are called '{dup}'.", ("flags",))
     for name in seen:
         if name in CONSTANT_NAMES:
-            src.problem("FORM_004", f"'{name}' is a reserved word and cannot be an id.", paths.get(name, ()))
+            src.problem(Code.FORM_004, f"'{name}' is a reserved word and cannot be an id.", paths.get(name, ()))
 
 
 def _exprs(spec: FormSpec) -> Iterable[tuple[Expr, Path, str, frozenset[str]]]:
@@ -81,14 +85,14 @@ def _check_references(spec: FormSpec, src: Source, shared_tables: Iterable[str])
     tables = set(dict(spec.tables)) | set(shared_tables)
     for e, path, owner, extra in _exprs(spec):
         for name in sorted(e.names - known - extra):
-            src.problem("FORM_005", f"'{owner}' refers to '{name}', which this form does not have"
+            src.problem(Code.FORM_005, f"'{owner}' refers to '{name}', which this form does not have"
                         f"{did_you_mean(name, known | extra)}.", path, field_id=owner)
         for fname, args in e.calls:
             if fname == "lookup" and isinstance(args[0], str) and args[0] not in tables:
-                src.problem("FORM_016", f"'{owner}' looks up the table '{args[0]}', which is not defined"
+                src.problem(Code.FORM_016, f"'{owner}' looks up the table '{args[0]}', which is not defined"
                             f"{did_you_mean(args[0], tables)}.", path, field_id=owner)
             if fname in ("lookup", "latest") and not isinstance(args[0], str):
-                src.problem("FORM_006", f"'{owner}': the first argument of {fname}() must be a quoted name.",
+                src.problem(Code.FORM_006, f"'{owner}': the first argument of {fname}() must be a quoted name.",
                             path, field_id=owner)
 
 
@@ -116,14 +120,15 @@ def _check_scores(spec: FormSpec, src: Source) -> None:
         for item in s.items:
             f = fields.get(item)
             if f is None:
-                src.problem("FORM_014", f"Score '{s.id}' uses '{item}', which this form does not have"
+                src.problem(Code.FORM_014, f"Score '{s.id}' uses '{item}', which this form does not have"
                             f"{did_you_mean(item, fields)}.", ("scores", i, "items"), field_id=s.id)
             elif f.type not in SCORABLE:
-                src.problem("FORM_014", f"Score '{s.id}' uses '{item}', a {f.type} question that has no score.",
+                src.problem(Code.FORM_014, f"Score '{s.id}' uses '{item}', a {f.type} question that has no score.",
                             ("scores", i, "items"), field_id=s.id)
         for item in list(s.reverse) + [k for k, _ in s.weights]:
             if item not in s.items:
-                src.problem("FORM_018", f"Score '{s.id}' reverses or weights '{item}', which is not one of its items.",
+                src.problem(Code.FORM_018,
+                            f"Score '{s.id}' reverses or weights '{item}', which is not one of its items.",
                             ("scores", i), field_id=s.id)
         _check_bands(spec, src, i)
 
@@ -132,20 +137,23 @@ def _check_bands(spec: FormSpec, src: Source, i: int) -> None:
     s = spec.scores[i]
     bands = sorted(s.bands, key=lambda b: b.min)
     if list(bands) != list(s.bands):
-        src.problem("FORM_011", f"The bands of score '{s.id}' are not in order from lowest to highest.",
+        src.problem(Code.FORM_011, f"The bands of score '{s.id}' are not in order from lowest to highest.",
                     ("scores", i, "bands"), field_id=s.id)
     for b in bands:
         if b.min > b.max:
-            src.problem("FORM_011", f"Band '{b.label}' of '{s.id}' starts above where it ends.", ("scores", i, "bands"))
+            src.problem(Code.FORM_011, f"Band '{b.label}' of '{s.id}' starts above where it ends.",
+                        ("scores", i, "bands"))
     for a, b in zip(bands, bands[1:], strict=False):
         if b.min <= a.max:
-            src.problem("FORM_011", f"Bands '{a.label}' and '{b.label}' of '{s.id}' overlap.", ("scores", i, "bands"))
+            src.problem(Code.FORM_011, f"Bands '{a.label}' and '{b.label}' of '{s.id}' overlap.",
+                        ("scores", i, "bands"))
         elif float(a.max).is_integer() and float(b.min).is_integer() and b.min != a.max + 1:
-            src.problem("FORM_011", f"Between bands '{a.label}' and '{b.label}' of '{s.id}' some scores have no band.",
+            src.problem(Code.FORM_011,
+                        f"Between bands '{a.label}' and '{b.label}' of '{s.id}' some scores have no band.",
                         ("scores", i, "bands"))
     rng = score_range(spec, s.id)
     if bands and rng is not None and (bands[0].min != rng[0] or bands[-1].max != rng[1]):
-        src.problem("FORM_011", f"The bands of '{s.id}' cover {bands[0].min}–{bands[-1].max} but the score runs "
+        src.problem(Code.FORM_011, f"The bands of '{s.id}' cover {bands[0].min}–{bands[-1].max} but the score runs "
                     f"{rng[0]:g}–{rng[1]:g}.", ("scores", i, "bands"), field_id=s.id)
 
 
@@ -170,7 +178,7 @@ def _order(spec: FormSpec, src: Source) -> tuple[str, ...]:
             return
         if state.get(node) == 1:
             cycle = trail[trail.index(node):] + [node]
-            src.problem("FORM_010", "These depend on each other in a circle: " + " → ".join(cycle) + ".",
+            src.problem(Code.FORM_010, "These depend on each other in a circle: " + " → ".join(cycle) + ".",
                         _field_paths(spec).get(node, ()), field_id=node)
             return
         state[node] = 1
@@ -193,7 +201,7 @@ def _check_glossary(spec: FormSpec, src: Source, glossary: set[str] | None) -> N
     def scan(text: str, path: Path, owner: str) -> None:
         for term in GLOSSARY_REF.findall(text or ""):
             if term.strip().lower() not in glossary:
-                src.problem("FORM_012", f"'{owner}' refers to the glossary term '{term}', which the glossary does "
+                src.problem(Code.FORM_012, f"'{owner}' refers to the glossary term '{term}', which the glossary does "
                             f"not have{did_you_mean(term.lower(), glossary)}.", path, field_id=owner)
 
     scan(spec.purpose, ("purpose",), spec.id)
@@ -207,7 +215,7 @@ def _check_glossary(spec: FormSpec, src: Source, glossary: set[str] | None) -> N
 def _check_file_name(spec: FormSpec, src: Source) -> None:
     stem = src.file.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
     if stem not in (spec.id, f"{spec.id}@{spec.version}"):
-        src.problem("FORM_015", f"The file is called '{stem}' but the form's id is '{spec.id}': name the file "
+        src.problem(Code.FORM_015, f"The file is called '{stem}' but the form's id is '{spec.id}': name the file "
                     f"{spec.id}.yaml (or {spec.id}@{spec.version}.yaml among older versions).", ("id",))
 
 

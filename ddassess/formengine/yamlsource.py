@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from ddassess.codes import Code
 from ddassess.formengine.problems import Problem
 
 try:  # pragma: no cover - depends on how PyYAML was built
@@ -39,7 +40,8 @@ class Source:
             path = path[:-1]
         return self.lines.get((), 1)
 
-    def problem(self, code: str, message: str, path: Path = (), severity: str = "error", field_id: str = "") -> Problem:
+    def problem(self, code: Code, message: str, path: Path = (), severity: str = "error",
+                field_id: str = "") -> Problem:
         p = Problem(code, message, file=self.file, line=self.line(path), field=field_id, severity=severity)
         self.problems.append(p)
         return p
@@ -61,7 +63,7 @@ class _Refused(Exception):
     """The document expands to more than a form could need, or holds a value that cannot be
     read (a number of thousands of digits, a date that does not exist); reading stops."""
 
-    def __init__(self, code: str, message: str, node: yaml.Node) -> None:
+    def __init__(self, code: Code, message: str, node: yaml.Node) -> None:
         super().__init__(message)
         self.code, self.message, self.node = code, message, node
 
@@ -80,17 +82,18 @@ class _Converter:
         src.lines.setdefault(path, node.start_mark.line + 1)
         self.count += 1
         if self.count > MAX_VALUES:
-            raise _Refused("FORM_021", f"The file expands to more than {MAX_VALUES:,} values (aliases repeating "
+            raise _Refused(Code.FORM_021, f"The file expands to more than {MAX_VALUES:,} values (aliases repeating "
                            "aliases?); a form never needs so many.", node)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if node.tag not in _PLAIN_TAGS:
             raise yaml.constructor.ConstructorError(None, None, f"the tag '{node.tag}' is not allowed", node.start_mark)
         if id(node) in self.active:
-            raise _Refused("FORM_021", "An alias (*name) refers to the value that contains it, so it would go on "
+            raise _Refused(Code.FORM_021, "An alias (*name) refers to the value that contains it, so it would go on "
                            "for ever: write the value out instead.", node)
         if len(path) > MAX_DEPTH:
-            raise _Refused("FORM_021", f"Values are nested more than {MAX_DEPTH} deep; a form never needs that.", node)
+            raise _Refused(Code.FORM_021, f"Values are nested more than {MAX_DEPTH} deep; a form never needs that.",
+                           node)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -105,12 +108,12 @@ class _Converter:
         if node.tag == _STR:
             return node.value
         if node.tag == _INT and len(node.value) > MAX_DIGITS:
-            raise _Refused("FORM_021", f"This number has {len(node.value):,} characters; a form never needs a "
+            raise _Refused(Code.FORM_021, f"This number has {len(node.value):,} characters; a form never needs a "
                            f"number of more than {MAX_DIGITS} digits: write it smaller.", node)
         try:
             return self.ctor.construct_object(node, deep=True)
         except (ValueError, OverflowError) as exc:  # e.g. 2026-02-30, which looks like a date but is none
-            raise _Refused("FORM_001", f"The value '{node.value[:40]}' cannot be read ({exc}): put it in quotes if "
+            raise _Refused(Code.FORM_001, f"The value '{node.value[:40]}' cannot be read ({exc}): put it in quotes if "
                            "it is text, or correct it.", node) from None
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
@@ -122,11 +125,11 @@ class _Converter:
             else:
                 key = self._scalar(key_node)
             if not isinstance(key, str | int | float | bool) or key is None:
-                src.problem("FORM_002", "A key must be a plain name.", path)
+                src.problem(Code.FORM_002, "A key must be a plain name.", path)
                 continue
             if key in out:
                 src.lines[path + (key,)] = key_node.start_mark.line + 1
-                src.problem("FORM_004", f"The key '{key}' is given twice here; only one can count.", path + (key,))
+                src.problem(Code.FORM_004, f"The key '{key}' is given twice here; only one can count.", path + (key,))
             src.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.convert(value_node, path + (key,))
         return out
@@ -139,11 +142,11 @@ def read_yaml(text: str, file: str) -> Source:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        src.problems.append(Problem("FORM_001", f"This is not valid YAML: {what}.", file=file,
+        src.problems.append(Problem(Code.FORM_001, f"This is not valid YAML: {what}.", file=file,
                                     line=mark.line + 1 if mark else None))
         return src
     if node is None:
-        src.problems.append(Problem("FORM_002", "The file is empty.", file=file, line=1))
+        src.problems.append(Problem(Code.FORM_002, "The file is empty.", file=file, line=1))
         return src
     try:
         src.data = _Converter(src).convert(node, ())
@@ -153,10 +156,12 @@ def read_yaml(text: str, file: str) -> Source:
         return src
     except yaml.YAMLError as exc:  # e.g. an unknown tag such as !!python/object
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        src.problems.append(Problem("FORM_001", f"This YAML uses something a form may not: {getattr(exc, 'problem', exc)}.",
+        src.problems.append(Problem(Code.FORM_001,
+                                    f"This YAML uses something a form may not: {getattr(exc, 'problem', exc)}.",
                                     file=file, line=mark.line + 1 if mark else None))
         src.data = None
         return src
     if src.data is None:
-        src.problems.append(Problem("FORM_002", "The file holds no form (its only value is null).", file=file, line=1))
+        src.problems.append(Problem(Code.FORM_002, "The file holds no form (its only value is null).", file=file,
+                                    line=1))
     return src

@@ -21,18 +21,19 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ddassess.codes import Code
 from ddassess.errors import InvalidInputError, UserFacingError
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 class CertificateProblem(UserFacingError):
-    code = "SIGN_001"
+    code = Code.SIGN_001
     exit_code = 10
 
 
 class WrongCertificatePassword(CertificateProblem):
-    code = "SIGN_002"
+    code = Code.SIGN_002
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import io
 import logging
 from dataclasses import dataclass
 
+from ddassess.codes import Code
 from ddassess.errors import InvalidInputError, UserFacingError
 from ddassess.pdf.certs import Identity, certificate_problem, common_name
 
@@ -21,19 +22,19 @@ log = logging.getLogger(__name__)
 
 
 class NotAPdfError(UserFacingError):
-    code = "PDF_001"
+    code = Code.PDF_001
     exit_code = 11
 
 
 class NotSignedError(UserFacingError):
-    code = "PDF_002"
+    code = Code.PDF_002
     exit_code = 12
 
 
 class SignatureFieldError(InvalidInputError):
     """The signature block asked for is missing, already signed, or not this signer's to fill."""
 
-    code = "PDF_004"
+    code = Code.PDF_004
 
 
 def _asn1_cert(cert):  # type: ignore[no-untyped-def]
