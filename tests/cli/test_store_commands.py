@@ -158,29 +158,6 @@ def test_an_unexpected_error_is_reported_by_type_only(initialised, data_home, mo
     assert (logs[0].stat().st_mode & 0o077) == 0
 
 
-def test_every_exit_code_is_in_the_readme_table():
-    """Each error's exit code is documented, so scripts can rely on it."""
-    import pathlib
-
-    import ddassess.commands.pdf  # noqa: F401 - every module that defines errors with exit codes
-    import ddassess.pdf.certs  # noqa: F401
-    import ddassess.pdf.signing  # noqa: F401
-    from ddassess import errors
-
-    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    paragraph = readme[readme.index("Exit codes:"):].split("\n\n")[0]
-    documented = {int(n) for n in re.findall(r"(?<![\w-])(\d{1,3}) [A-Za-z]", paragraph)}
-
-    def walk(cls):
-        yield cls
-        for sub in cls.__subclasses__():
-            yield from walk(sub)
-
-    used = {c.exit_code for c in walk(errors.UserFacingError)} | {1, 130}
-    used.discard(130)  # Ctrl+C / cancelled: the shell convention, not ours to document
-    assert used <= documented, f"exit codes not in the README: {sorted(used - documented)}"
-
-
 def test_key_rotate_warns_about_old_key_backups(data_home, monkeypatch, capsys):
     import shutil
     from pathlib import Path

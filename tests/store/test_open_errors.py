@@ -171,10 +171,3 @@ def test_no_credentials_and_no_keyring_asks_for_passphrase(closed_store, monkeyp
     keyring.set_keyring(fail.Keyring())
     with pytest.raises(UnlockRequired):
         open_store(folder, Credentials())
-
-
-def test_every_error_has_its_own_code():
-    classes = [errors.NoStoreError, errors.NotAStoreError, errors.StoreVersionError, errors.CorruptStoreError,
-               errors.StoreLockedError, errors.WrongPassphraseError, errors.WrongRecoveryKeyError,
-               errors.MalformedRecoveryKeyError]
-    assert len({c.code for c in classes}) == len(classes)
