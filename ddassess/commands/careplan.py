@@ -23,7 +23,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     from ddassess.commands.store import open_for_cli, read_secret
     from ddassess.formengine import load_catalogue
     from ddassess.services.careplan_files import check_writable, export_care_plan
-    from ddassess.services.casework import case_id_for_ref
+    from ddassess.services.case_pathway import case_id_for_ref
     from ddassess.services.signing import load_identity
 
     check_writable(args.out)  # before unlocking anything

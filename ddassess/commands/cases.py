@@ -1,6 +1,6 @@
 """``ddassess cases list [--search TEXT] [--stage STAGE] [--all]``: find cases headless.
 
-The same search as the desktop client's case list (``services.caselist``: name, NHS
+The same search as the desktop client's case list (``services.case_list``: name, NHS
 number, date of birth or case reference), so a case reference for ``careplan pdf`` can be
 found without a display. Names go to stdout, the practitioner's own terminal, and nowhere
 else: nothing here logs.
@@ -29,8 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from ddassess.commands.store import open_for_cli
-    from ddassess.services.case_summary import STAGE_TITLES
-    from ddassess.services.caselist import CaseQuery, list_cases
+    from ddassess.services.case_header import STAGE_TITLES
+    from ddassess.services.case_list import CaseQuery, list_cases
 
     query = CaseQuery(text=args.search, stage=args.stage or "",
                       open_only=not (args.all or args.stage == "discharged"), sort="ref", descending=False)

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_create(args: argparse.Namespace) -> int:
     from ddassess.formengine import load_catalogue
     from ddassess.paths import store_dir
-    from ddassess.services.caselist import CaseQuery, count_cases
+    from ddassess.services.case_list import CaseQuery, count_cases
     from ddassess.services.demo import DEMO_PASSPHRASE, open_or_create_demo
 
     folder = store_dir(demo=True)

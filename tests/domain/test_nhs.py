@@ -77,11 +77,11 @@ def test_any_text_gets_an_answer_not_an_exception(text):
 def test_a_person_cannot_be_registered_with_look_alike_digits(store):
     from ddassess.domain.models import PersonDetails
     from ddassess.errors import InvalidInputError
-    from ddassess.services import cases
+    from ddassess.services import case_changes
 
-    cases.register_person(store, PersonDetails("Testy", "McTestface", nhs_number="9434765919"))
+    case_changes.register_person(store, PersonDetails("Testy", "McTestface", nhs_number="9434765919"))
     with pytest.raises(InvalidInputError, match="0 to 9"):
-        cases.register_person(store, PersonDetails("Testy", "McTestface", nhs_number="٩٤٣٤٧٦٥٩١٩"))
+        case_changes.register_person(store, PersonDetails("Testy", "McTestface", nhs_number="٩٤٣٤٧٦٥٩١٩"))
 
 
 @pytest.mark.parametrize("same", [str(d) * 10 for d in range(10)] + ["000 000 0000", "999-999-9999"])
@@ -131,7 +131,7 @@ def test_a_separator_inside_a_group_or_doubled_is_refused(nine, inserts):
 def test_a_person_cannot_be_registered_with_an_all_zero_number(store):
     from ddassess.domain.models import PersonDetails
     from ddassess.errors import InvalidInputError
-    from ddassess.services import cases
+    from ddassess.services import case_changes
 
     with pytest.raises(InvalidInputError, match="same digit ten times"):
-        cases.register_person(store, PersonDetails("Testy", "McTestface", nhs_number="0000000000"))
+        case_changes.register_person(store, PersonDetails("Testy", "McTestface", nhs_number="0000000000"))

@@ -12,7 +12,7 @@ from store_helpers import FIXTURE_PASSPHRASE, PASSPHRASE
 
 from ddassess.domain.models import PersonDetails
 from ddassess.errors import StoreVersionError
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.store import Credentials, open_store
 from ddassess.store import schema
 from ddassess.store.check import check_store
@@ -45,7 +45,7 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
         conn = store.raw_connection()
         assert schema.current_revision(conn) == schema.HEAD_REVISION
         conn.close()
-        person = cases.find_person_by_nhs(store, "9990000042")
+        person = case_changes.find_person_by_nhs(store, "9990000042")
         assert person is not None and person.family_name == "Person"
         conn = store.raw_connection()
         assert conn.execute("SELECT count(*) FROM form_responses WHERE answers_json = '{\"q1\": 2}'").fetchone()[0] == 1
@@ -55,7 +55,7 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
             assert conn.execute("SELECT key_pem FROM signing_identities").fetchall() == [("fixture key",)]
         conn.close()
         # The upgraded store is fully usable, including the new tables and the audit chain.
-        cases.register_person(store, PersonDetails("After", "Upgrade", nhs_number="9990000050"))
+        case_changes.register_person(store, PersonDetails("After", "Upgrade", nhs_number="9990000050"))
         report = check_store(store)
         assert report.ok, report.problems
         backups = list((folder / "backups").iterdir())
@@ -70,7 +70,7 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
     with pytest.raises(StoreVersionError):
         open_store(restored, Credentials(passphrase=FIXTURE_PASSPHRASE), upgrade=False)
     old = open_store(restored, Credentials(passphrase=FIXTURE_PASSPHRASE))
-    assert cases.find_person_by_nhs(old, "9990000042") is not None
+    assert case_changes.find_person_by_nhs(old, "9990000042") is not None
     old.close()
 
 
@@ -132,7 +132,7 @@ def test_failed_upgrade_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
     assert "half_done" not in tables
-    assert cases.find_person_by_nhs(store, "9990000042") is not None
+    assert case_changes.find_person_by_nhs(store, "9990000042") is not None
     store.close()
 
 

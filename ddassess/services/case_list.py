@@ -40,7 +40,7 @@ from sqlalchemy.sql.selectable import Join
 from ddassess.domain import limits
 from ddassess.domain.models import PATHWAY_STAGES, search_key
 from ddassess.domain.nhs import normalise_nhs_number
-from ddassess.services.caserows import CaseQuery, CaseRow, FirstPage, case_row
+from ddassess.services.case_list_rows import CaseQuery, CaseRow, FirstPage, case_row
 from ddassess.store import Store
 from ddassess.store.records import PEOPLE_SEARCH_TABLE, CaseRecord, PersonRecord
 

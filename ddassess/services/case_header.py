@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.errors import UnknownFormError
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
-from ddassess.services.casework import FORM_STAGE, CaseDetail, ResponseSummary, StoredCaseContext, case_detail
+from ddassess.services.case_pathway import FORM_STAGE, CaseDetail, ResponseSummary, StoredCaseContext, case_detail
 from ddassess.services.settings import get_setting
 from ddassess.store import Store
 from ddassess.store.records import ResponseRecord

@@ -167,13 +167,13 @@ def finalise_form(store: Store, catalogue: Catalogue, response_id: int,  # type:
     this store); a care plan or joint review sets the next review date; a discharge clears
     it (a closed case has no review due). ``at``: when it was finalised (now by default).
     """
-    from ddassess.services import cases
+    from ddassess.services import case_changes
 
-    draft = cases.get_response(store, response_id)
+    draft = case_changes.get_response(store, response_id)
     if draft.amends_id is not None:
-        response = cases.finalise_amendment(store, response_id, reason or "", at=at)
+        response = case_changes.finalise_amendment(store, response_id, reason or "", at=at)
     else:
-        response = cases.finalise_response(store, response_id, at=at)
+        response = case_changes.finalise_response(store, response_id, at=at)
     apply_final_response(store, catalogue, response, at=at)
     return response
 
