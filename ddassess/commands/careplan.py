@@ -28,14 +28,12 @@ def cmd_pdf(args: argparse.Namespace) -> int:
 
     check_writable(args.out)  # before unlocking anything
     store, _ = open_for_cli(args)
-    try:
+    with store:
         case_id = case_id_for_ref(store, args.case_ref)
         identity = None
         if args.sign:
             identity = load_identity(store, read_secret("DDASSESS_SIGNING_PASSPHRASE", "Signing passphrase: "))
         plan = export_care_plan(store, load_catalogue(), case_id, args.out, identity, args.role)
-    finally:
-        store.close()
     state = "signed" if args.sign else "unsigned"
     print(f"Wrote the {state} joint care plan {plan.plan_id} version {plan.version} to {args.out}")
     return 0
