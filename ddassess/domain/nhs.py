@@ -62,10 +62,6 @@ def nhs_number_problem(text: str) -> str | None:
     return None
 
 
-def is_valid_nhs_number(text: str) -> bool:
-    return nhs_number_problem(text) is None
-
-
 def format_nhs_number(text: str) -> str:
     """'9434765919' -> '943 476 5919' (the NHS display format)."""
     d = normalise_nhs_number(text)

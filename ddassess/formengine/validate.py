@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from ddassess.formengine.expr import CONSTANT_NAMES, Expr
 from ddassess.formengine.problems import did_you_mean
-from ddassess.formengine.spec import NUMBER_TYPES, FieldSpec, FormSpec
+from ddassess.formengine.spec import NUMBER_TYPES, FormSpec
 from ddassess.formengine.yamlsource import Path, Source
 
 SCORABLE = NUMBER_TYPES | {"scored_choice", "computed"}
@@ -220,7 +220,3 @@ def validate(spec: FormSpec, src: Source, *, glossary: set[str] | None = None,
     if check_file_name:
         _check_file_name(spec, src)
     return replace(spec, order=_order(spec, src))
-
-
-def group_columns(f: FieldSpec) -> dict[str, FieldSpec]:
-    return {c.id: c for c in f.fields}

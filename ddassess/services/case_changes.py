@@ -200,33 +200,6 @@ def finalise_response(store: Store, response_id: int, *, at: dt.datetime | None 
     return _response(r)
 
 
-def amend_response(store: Store, response_id: int, answers: dict[str, Any], reason: str) -> Response:
-    """Change a final response: a new final response that amends it, with the reason; the
-    old one is kept, marked superseded, so what was said before is never lost."""
-    limits.check_text(reason, "The reason for the change", limits.MAX_REASON, lines=True)
-    limits.check_answers(answers)
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInputError("Give a reason for changing a finalised form: it is kept with the change.")
-    with store.write() as s:
-        old = _get_response(s, response_id)
-        if old.status != "final":
-            raise InvalidInputError("Only a final form is amended; a draft can simply be edited.")
-        owner = _owner_id(s, store)
-        new = ResponseRecord(case_id=old.case_id, form_id=old.form_id, form_version=old.form_version,
-                             definition_hash=old.definition_hash, answers_json=json.dumps(answers), status="final",
-                             author_id=owner, finalised_at=utcnow(), finalised_by_id=owner, amends_id=old.id,
-                             amendment_reason=reason)
-        old.status = "superseded"
-        s.add(new)
-        s.flush()
-        append_event(s, actor=store.owner_uuid, action="amend", entity_type="response", entity_id=new.uuid,
-                     changes={"amends": [None, old.uuid], **diff(json.loads(old.answers_json), answers),
-                              "answers": [None, answers]},
-                     reason=reason)
-    return _response(new)
-
-
 NOT_CARRIED_OVER = frozenset({"signature"})  # a signature belongs to the words it signed
 
 

@@ -203,23 +203,6 @@ class CarePlanVersionRecord(Base):
     __table_args__ = (UniqueConstraint("care_plan_id", "version"),)
 
 
-class SignatureRecord(Base):
-    """A drawn signature (strokes) or a recorded verbal agreement on a plan version."""
-
-    __tablename__ = "signatures"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    care_plan_version_id: Mapped[int] = mapped_column(ForeignKey("care_plan_versions.id", ondelete="RESTRICT"))
-    signer_role: Mapped[str] = mapped_column(String(32))  # service_user/care_coordinator/partner/team_lead
-    signer_name: Mapped[str] = mapped_column(String(200))
-    signer_agency: Mapped[str] = mapped_column(String(200), default="")
-    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
-    method: Mapped[str] = mapped_column(String(16), default="drawn")  # drawn / verbal
-    strokes_json: Mapped[str] = mapped_column(Text, default="[]")
-    note: Mapped[str] = mapped_column(Text, default="")
-    signed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-    certificate_sha256: Mapped[str] = mapped_column(String(64), default="")
-
-
 class AuditEventRecord(Base):
     """Append-only audit trail; each event's hash covers the previous one's."""
 

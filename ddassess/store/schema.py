@@ -21,7 +21,7 @@ from ddassess.fileio import fsync_dir
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BACKUP_DIR_NAME = "backups"
 

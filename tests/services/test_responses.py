@@ -6,6 +6,7 @@ import json
 
 import pytest
 from sqlalchemy import select
+from store_helpers import amend
 
 from ddassess.domain.models import PersonDetails
 from ddassess.errors import InvalidInputError
@@ -31,8 +32,8 @@ def test_final_response_cannot_be_edited_as_a_draft(store, draft):
 def test_amendment_keeps_the_old_answers_and_the_reason(store, draft):
     case_changes.finalise_response(store, draft.id)
     with pytest.raises(InvalidInputError, match="Give a reason"):
-        case_changes.amend_response(store, draft.id, {"q1": 2}, "   ")
-    new = case_changes.amend_response(store, draft.id, {"q1": 2}, "Client corrected their answer at review")
+        amend(store, draft.id, {"q1": 2}, "   ")
+    new = amend(store, draft.id, {"q1": 2}, "Client corrected their answer at review")
     assert new.amends_id == draft.id and new.status == "final"
     assert case_changes.get_response(store, draft.id).status == "superseded"
     assert case_changes.get_response(store, draft.id).answers == {"q1": 1}
@@ -46,7 +47,7 @@ def test_amendment_keeps_the_old_answers_and_the_reason(store, draft):
 
 def test_only_drafts_are_finalised_and_only_finals_amended(store, draft):
     with pytest.raises(InvalidInputError, match="a draft can simply be edited"):
-        case_changes.amend_response(store, draft.id, {"q1": 2}, "reason")
+        amend(store, draft.id, {"q1": 2}, "reason")
     case_changes.finalise_response(store, draft.id)
     with pytest.raises(InvalidInputError, match="already final"):
         case_changes.finalise_response(store, draft.id)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from store_helpers import amend
 
 from ddassess.domain import limits
 from ddassess.domain.models import PersonDetails
@@ -142,9 +143,9 @@ def test_an_amendment_reason_too_long_or_broken_is_refused(store, draft):
     final = case_changes.finalise_response(store, draft.id)
     for reason, words in (("r" * (limits.MAX_REASON + 1), "at most 2,000 fit"), ("typo\ud800", "broken character")):
         with pytest.raises(InvalidInputError, match=words):
-            case_changes.amend_response(store, final.id, {"what_matters": "A house"}, reason)
+            amend(store, final.id, {"what_matters": "A house"}, reason)
     assert case_changes.get_response(store, final.id).status == "final"
-    case_changes.amend_response(store, final.id, {"what_matters": "A house"}, "Line one\nline two: a typo mended")
+    amend(store, final.id, {"what_matters": "A house"}, "Line one\nline two: a typo mended")
 
 
 @pytest.mark.parametrize("key, value, words", [

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sample_plans import squiggle
+from store_helpers import amend
 
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
@@ -64,9 +65,8 @@ def worked_store(store):
     for answers in ({"q1": 2}, {"q1": 2, "q2": 1}, {f"q{i}": 1 for i in range(1, 10)} | {"difficulty": "somewhat"}):
         case_changes.save_draft(store, phq.id, answers)
     finalise_form(store, CATALOGUE, phq.id)
-    # An amendment made at once, and one drafted (autosaved), finalised with a reason.
-    direct = case_changes.amend_response(store, phq.id, {f"q{i}": 2 for i in range(1, 10)} | {"difficulty": "very"},
-                                  "typed in the wrong row")
+    # An amendment made in one go, and one drafted (autosaved), finalised with a reason.
+    direct = amend(store, phq.id, {f"q{i}": 2 for i in range(1, 10)} | {"difficulty": "very"}, "typed in the wrong row")
     draft = case_changes.start_amendment(store, direct.id, {})
     case_changes.save_draft(store, draft.id, case_changes.get_response(store, draft.id).answers | {"q9": 0})
     amended = finalise_form(store, CATALOGUE, draft.id, reason="client corrected item 9")
