@@ -8,6 +8,9 @@ Anything that is not a ``DdassessError`` is a bug and goes to the crash handler.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class DdassessError(Exception):
     """Base of every error raised on purpose by ddassess."""
@@ -190,7 +193,7 @@ class FormDefinitionError(UserFacingError):
 
     code = "FORM_000"
 
-    def __init__(self, message: str, problems: list | None = None) -> None:
+    def __init__(self, message: str, problems: Sequence[Any] | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
 

@@ -71,7 +71,8 @@ def format_nhs_number(text: str) -> str:
 def fictional_nhs_numbers(count: int, start: int = 999_000_000) -> list[str]:
     """Valid NHS numbers from the 999 range, which the NHS never issues to a person:
     for the demo store and tests, so that no fictional record carries a real number."""
-    out, n = [], start
+    out: list[str] = []
+    n = start
     while len(out) < count:
         n += 1
         check = nhs_check_digit(str(n))

@@ -36,10 +36,11 @@ def _check_ids(spec: FormSpec, src: Source) -> None:
                 src.problem("FORM_004", f"Group '{f.id}' has two columns called '{dup}'.", paths[f.id], field_id=f.id)
             if f.type == "group" and not f.fields:
                 src.problem("FORM_002", f"Group '{f.id}' needs 'fields' (its columns).", paths[f.id], field_id=f.id)
-    for i, s in enumerate(spec.scores):
-        if s.id in seen:
-            src.problem("FORM_004", f"The id '{s.id}' is used twice (also {seen[s.id]}).", ("scores", i), field_id=s.id)
-        seen[s.id] = "score"
+    for i, sc in enumerate(spec.scores):
+        if sc.id in seen:
+            src.problem("FORM_004", f"The id '{sc.id}' is used twice (also {seen[sc.id]}).", ("scores", i),
+                        field_id=sc.id)
+        seen[sc.id] = "score"
     sections = [s.id for s in spec.sections]
     for dup in {s for s in sections if sections.count(s) > 1}:
         src.problem("FORM_004", f"Two sections are called '{dup}'.", ("sections",))
@@ -53,7 +54,7 @@ def _check_ids(spec: FormSpec, src: Source) -> None:
 
 def _exprs(spec: FormSpec) -> Iterable[tuple[Expr, Path, str, frozenset[str]]]:
     """Every expression with its place, owner and the extra names visible there."""
-    top = frozenset()
+    top: frozenset[str] = frozenset()
     paths = _field_paths(spec)
     for i, s in enumerate(spec.sections):
         if s.show_if:
@@ -69,9 +70,9 @@ def _exprs(spec: FormSpec) -> Iterable[tuple[Expr, Path, str, frozenset[str]]]:
                     e = getattr(c, key)
                     if e is not None:
                         yield e, paths[f.id] + ("fields", k, key), f"{f.id}.{c.id}", cols
-    for i, s in enumerate(spec.scores):
-        if s.expr is not None:
-            yield s.expr, ("scores", i, "expr"), s.id, top
+    for i, sc in enumerate(spec.scores):
+        if sc.expr is not None:
+            yield sc.expr, ("scores", i, "expr"), sc.id, top
     for i, fl in enumerate(spec.flags):
         yield fl.when, ("flags", i, "when"), fl.id, top
 

@@ -100,7 +100,9 @@ def _headline(spec: FormSpec, ev: Evaluation) -> tuple[str, float | int, str] | 
     if not complete:
         return None
     spec_score, result = next(((s, r) for s, r in complete if s.bands), complete[0])
-    return _short_name(spec, spec_score.label), result.value, result.band  # type: ignore[return-value]
+    if result.value is None:  # a complete score has a value
+        return None
+    return _short_name(spec, spec_score.label), result.value, result.band
 
 
 def _steps(d: CaseDetail, done_on: dict[str, dt.date], today: dt.date) -> tuple[tuple[TimelineStep, ...], bool]:

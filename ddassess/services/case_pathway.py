@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 
 from ddassess.domain import limits
-from ddassess.domain.models import PATHWAY_STAGES
+from ddassess.domain.models import PATHWAY_STAGES, Response
 from ddassess.errors import CaseNotFoundError, RecordNotFound, UnknownFormError
-from ddassess.formengine import Catalogue, evaluate
+from ddassess.formengine import Catalogue, Evaluation, evaluate
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord
@@ -63,6 +63,9 @@ def case_detail(store: Store, case_id: int) -> CaseDetail:
         if c is None:
             raise RecordNotFound("That case is no longer in the store.")
         p = s.get(PersonRecord, c.person_id)
+        if p is None:  # only an edited store lacks it (the foreign key keeps people with cases)
+            raise RecordNotFound(f"The person of case {c.ref} is missing from the store.",
+                                 hint="Run `ddassess store check`, and restore the store from a backup.")
         rows = s.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id)
                          .order_by(ResponseRecord.updated_at.desc())).all()
         responses = tuple(ResponseSummary(r.id, r.form_id, r.form_version, r.definition_hash, r.status, r.updated_at)
@@ -157,8 +160,8 @@ def _practitioner_id(store: Store, name: str) -> int | None:
     return None
 
 
-def finalise_form(store: Store, catalogue: Catalogue, response_id: int,  # type: ignore[no-untyped-def]
-                  reason: str | None = None, *, at: dt.datetime | None = None):
+def finalise_form(store: Store, catalogue: Catalogue, response_id: int,
+                  reason: str | None = None, *, at: dt.datetime | None = None) -> Response:
     """Finalise a draft (or, with a reason, an amendment) and let the case follow it.
 
     One place, so the window, the CLI and the tests give the same result: the pathway
@@ -178,7 +181,7 @@ def finalise_form(store: Store, catalogue: Catalogue, response_id: int,  # type:
     return response
 
 
-def apply_final_response(store: Store, catalogue: Catalogue, response,  # type: ignore[no-untyped-def]
+def apply_final_response(store: Store, catalogue: Catalogue, response: Response,
                          at: dt.datetime | None = None) -> None:
     """What a final response says about its case (see ``finalise_form``)."""
     advance_stage(store, response.case_id, response.form_id, at.date() if at is not None else None)
@@ -231,7 +234,7 @@ class StoredCaseContext:
         value = ev.answers.get(name, ev.values.get(name))
         return value
 
-    def _evaluate_latest(self, form_id: str):  # type: ignore[no-untyped-def]
+    def _evaluate_latest(self, form_id: str) -> Evaluation | None:
         with self.store.read() as s:
             stmt = (select(ResponseRecord).where(ResponseRecord.case_id == self.case_id,
                                                   ResponseRecord.form_id == form_id,

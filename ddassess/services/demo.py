@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 from ddassess.domain.models import PATHWAY_STAGES, PersonDetails
 from ddassess.domain.nhs import fictional_nhs_numbers
@@ -76,7 +77,7 @@ class _CaseStory:
         self.high_risk, self.lead = high_risk, lead
         self.care_plan_id: int | None = None
 
-    def _answers(self, form_id: str, day: dt.date) -> dict:  # type: ignore[type-arg]
+    def _answers(self, form_id: str, day: dt.date) -> dict[str, Any]:
         if form_id == "lead_agency":
             return demo_answers.lead_agency(self.rng, day, self.high_risk, self.lead)
         return demo_answers.FORMS[form_id](self.rng, day, self.high_risk)

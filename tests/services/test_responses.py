@@ -117,3 +117,18 @@ def test_a_cancelled_amendment_leaves_the_final_form_as_it_was(store, draft):
 def test_only_a_final_form_is_amended(store, draft):
     with pytest.raises(InvalidInputError, match="a draft can simply be edited"):
         case_changes.start_amendment(store, draft.id, TYPES)
+
+
+def test_a_case_whose_person_was_deleted_behind_its_back_is_named(store, draft):
+    """The foreign key keeps a person while they have a case; a store edited with it off
+    (here by SQL) gets a clear message, not a crash deep in the case view."""
+    from ddassess.errors import RecordNotFound
+    from ddassess.services.case_pathway import case_detail
+
+    conn = store.raw_connection()
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("DELETE FROM people")
+    conn.close()
+    with pytest.raises(RecordNotFound, match="The person of case DD-.* is missing from the store") as info:
+        case_detail(store, draft.case_id)
+    assert "ddassess store check" in info.value.hint
