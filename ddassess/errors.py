@@ -9,6 +9,9 @@ Anything that is not a ``DdassessError`` is a bug and goes to the crash handler.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from ddassess.codes import Code
 
 
@@ -193,7 +196,7 @@ class FormDefinitionError(UserFacingError):
 
     code = Code.FORM_000
 
-    def __init__(self, message: str, problems: list | None = None) -> None:
+    def __init__(self, message: str, problems: Sequence[Any] | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
 

@@ -23,19 +23,17 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     from ddassess.commands.store import open_for_cli, read_secret
     from ddassess.formengine import load_catalogue
     from ddassess.services.careplan_files import check_writable, export_care_plan
-    from ddassess.services.casework import case_id_for_ref
+    from ddassess.services.case_pathway import case_id_for_ref
     from ddassess.services.signing import load_identity
 
     check_writable(args.out)  # before unlocking anything
     store, _ = open_for_cli(args)
-    try:
+    with store:
         case_id = case_id_for_ref(store, args.case_ref)
         identity = None
         if args.sign:
             identity = load_identity(store, read_secret("DDASSESS_SIGNING_PASSPHRASE", "Signing passphrase: "))
         plan = export_care_plan(store, load_catalogue(), case_id, args.out, identity, args.role)
-    finally:
-        store.close()
     state = "signed" if args.sign else "unsigned"
     print(f"Wrote the {state} joint care plan {plan.plan_id} version {plan.version} to {args.out}")
     return 0

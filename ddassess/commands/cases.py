@@ -1,6 +1,6 @@
 """``ddassess cases list [--search TEXT] [--stage STAGE] [--all]``: find cases headless.
 
-The same search as the desktop client's case list (``services.caselist``: name, NHS
+The same search as the desktop client's case list (``services.case_list``: name, NHS
 number, date of birth or case reference), so a case reference for ``careplan pdf`` can be
 found without a display. Names go to stdout, the practitioner's own terminal, and nowhere
 else: nothing here logs.
@@ -29,21 +29,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from ddassess.commands.store import open_for_cli
-    from ddassess.services.case_summary import STAGE_TITLES
-    from ddassess.services.caselist import CaseQuery, list_cases
+    from ddassess.services.case_header import STAGE_TITLES
+    from ddassess.services.case_list import list_cases
+    from ddassess.services.case_list_rows import CaseQuery, CaseRow
 
     query = CaseQuery(text=args.search, stage=args.stage or "",
                       open_only=not (args.all or args.stage == "discharged"), sort="ref", descending=False)
     store, _ = open_for_cli(args)
-    try:
-        rows = []
+    with store:
+        rows: list[CaseRow] = []
         while True:
             page = list_cases(store, query, len(rows), PAGE)
             rows += page
             if len(page) < PAGE:
                 break
-    finally:
-        store.close()
     if not rows:
         print("No case matches." + (" Closed cases are left out: add --all to include them." if query.open_only
                                     else ""))
@@ -52,5 +51,5 @@ def cmd_list(args: argparse.Namespace) -> int:
                            r.next_review_due.isoformat() if r.next_review_due else "-") for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADINGS) - 1)]
     for row in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
     return 0

@@ -15,15 +15,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_create(args: argparse.Namespace) -> int:
     from ddassess.formengine import load_catalogue
     from ddassess.paths import store_dir
-    from ddassess.services.caselist import CaseQuery, count_cases
+    from ddassess.services.case_list import count_cases
+    from ddassess.services.case_list_rows import CaseQuery
     from ddassess.services.demo import DEMO_PASSPHRASE, open_or_create_demo
 
     folder = store_dir(demo=True)
     store = open_or_create_demo(folder, load_catalogue())
-    try:
+    with store:
         n = count_cases(store, CaseQuery(open_only=False))
-    finally:
-        store.close()
     print(f"Demo store with {n} fictional cases in {folder}")
     print(f"Its passphrase is published: {DEMO_PASSPHRASE!r}. Start it with `ddassess --demo`.")
     return 0

@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ddassess.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from ddassess.formengine import Catalogue
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +65,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _catalogue(folder: Path | None):  # type: ignore[no-untyped-def]
+def _catalogue(folder: Path | None) -> Catalogue:
     """The catalogue of ``folder`` (default: the installed one); a folder that is missing or
     cannot be read is named, rather than reported as a form the catalogue does not have."""
     from ddassess.formengine import load_catalogue

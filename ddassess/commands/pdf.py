@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ddassess.codes import Code
 from ddassess.errors import InvalidInputError, UserFacingError
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
 
 
 class SignatureProblem(UserFacingError):
@@ -46,15 +50,13 @@ def read_input_file(path: Path, what: str) -> bytes:
         raise InvalidInputError(f"{path} cannot be read (permission denied).") from None
 
 
-def _store_roots(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
+def _store_roots(args: argparse.Namespace) -> list[Certificate]:
     from ddassess.commands.store import open_for_cli
     from ddassess.services.signing import trusted_roots
 
     store, _ = open_for_cli(args)
-    try:
+    with store:
         roots = trusted_roots(store)
-    finally:
-        store.close()
     if not roots:
         raise InvalidInputError(
             "Your store trusts no signing authority yet, so no signature can be called trusted.",
@@ -95,10 +97,8 @@ def cmd_sign(args: argparse.Namespace) -> int:
     from ddassess.services.signing import load_identity
 
     store, _ = open_for_cli(args)
-    try:
+    with store:
         identity = load_identity(store, read_secret("DDASSESS_SIGNING_PASSPHRASE", "Signing passphrase: "))
         countersign(store, args.file, identity, args.role)
-    finally:
-        store.close()
     print(f"Signed {args.file} as {args.role.replace('_', ' ')}.")
     return 0

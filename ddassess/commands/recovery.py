@@ -8,6 +8,10 @@ working only once it has been printed (``Store.start_new_recovery_key`` /
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ddassess.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,20 +22,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_recovery_key_renew(args: argparse.Namespace) -> int:
-    from ddassess.commands.store import open_for_cli
+    from ddassess.commands.store import open_with_passphrase
 
-    store, passphrase = open_for_cli(args, force_passphrase=True)
-    try:
+    store, passphrase = open_with_passphrase(args)
+    with store:
         key = store.start_new_recovery_key(passphrase)
         show_and_confirm(store, key, "NEW RECOVERY KEY — write it down or print it, and keep it somewhere safe, "
                          "apart from this laptop.\nIt is shown only now. With it you can set a new passphrase "
                          "if yours is forgotten.", "Earlier recovery keys no longer work.")
-    finally:
-        store.close()
     return 0
 
 
-def show_and_confirm(store, key: str, heading: str, after: str) -> None:  # type: ignore[no-untyped-def]
+def show_and_confirm(store: Store, key: str, heading: str, after: str) -> None:
     """Print a new recovery key; only once it is out do earlier ones stop working (rekey.py)."""
     print(heading)
     print()

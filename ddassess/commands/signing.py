@@ -36,11 +36,9 @@ def cmd_create_authority(args: argparse.Namespace) -> int:
     from ddassess.services import signing
 
     store, _ = open_for_cli(args)
-    try:
+    with store:
         ca_pass = read_secret("DDASSESS_CA_PASSPHRASE", "New passphrase for the team authority: ", confirm=True)
         fp = signing.create_team_authority(store, args.team, ca_pass)
-    finally:
-        store.close()
     print(f"Team authority created (fingerprint {fp[:16]}…). Keep its passphrase with the team lead.")
     return 0
 
@@ -49,12 +47,10 @@ def cmd_issue(args: argparse.Namespace) -> int:
     from ddassess.services import signing
 
     store, _ = open_for_cli(args)
-    try:
+    with store:
         ca_pass = read_secret("DDASSESS_CA_PASSPHRASE", "Team authority passphrase: ")
         own = read_secret("DDASSESS_SIGNING_PASSPHRASE", "Choose your signing passphrase: ", confirm=True)
         fp = signing.issue_identity(store, ca_pass, own)
-    finally:
-        store.close()
     print(f"Signing certificate issued (fingerprint {fp[:16]}…).")
     return 0
 
@@ -64,12 +60,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     data = read_input_file(args.file, "certificate file")
     store, _ = open_for_cli(args)
-    try:
+    with store:
         p12_pass = read_secret("DDASSESS_P12_PASSWORD", "Password of the certificate file: ")
         own = read_secret("DDASSESS_SIGNING_PASSPHRASE", "Choose your signing passphrase: ", confirm=True)
         fp = signing.import_identity(store, data, p12_pass, own)
-    finally:
-        store.close()
     print(f"Signing certificate imported (fingerprint {fp[:16]}…).")
     return 0
 
@@ -79,10 +73,8 @@ def cmd_trust(args: argparse.Namespace) -> int:
 
     data = read_input_file(args.file, "certificate")
     store, _ = open_for_cli(args)
-    try:
+    with store:
         fp = signing.trust_authority(store, data)
-    finally:
-        store.close()
     print(f"Trusted (fingerprint {fp[:16]}…).")
     return 0
 
@@ -93,10 +85,8 @@ def cmd_export_trust(args: argparse.Namespace) -> int:
     from ddassess.services import signing
 
     store, _ = open_for_cli(args)
-    try:
+    with store:
         roots = signing.trusted_roots(store)
-    finally:
-        store.close()
     atomic_write(args.out, b"".join(cert_pem(c) for c in roots), mode=0o644)
     print(f"Wrote {len(roots)} trusted authority certificate(s) to {args.out}.")
     return 0

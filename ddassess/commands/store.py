@@ -12,8 +12,12 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ddassess.errors import InvalidInputError, UserCancelled
+
+if TYPE_CHECKING:
+    from ddassess.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,22 +81,16 @@ def _folder(args: argparse.Namespace) -> Path:
     return store_dir(demo=getattr(args, "demo", False))
 
 
-def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, recovery: bool = False,  # type: ignore[no-untyped-def]
-                 record_unlock: bool = True, read_only: bool = False):
+def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, recovery: bool = False,
+                 record_unlock: bool = True, read_only: bool = False) -> tuple[Store, str | None]:
     """Open the store: keyring first, then the passphrase (asked only when needed).
 
-    Returns (store, passphrase typed or None).
+    Returns (store, the passphrase that opened it, or None when the keyring or the
+    recovery key did); the store is a context manager that closes it.
     """
     from ddassess.store import Credentials, UnlockRequired, open_store
 
-    folder = _folder(args)
-    if getattr(args, "demo", False):
-        from ddassess.errors import NoStoreError
-        from ddassess.store import store_exists
-
-        if not store_exists(folder):
-            raise NoStoreError(f"There is no ddassess store in {folder} (the demo store) yet.",
-                               hint="Create it with `ddassess demo create`.")
+    folder = _existing_folder(args)
     if recovery:
         key = read_secret("DDASSESS_RECOVERY_KEY", "Recovery key: ")
         return _told(open_store(folder, Credentials(recovery_key=key), record_unlock=record_unlock,
@@ -102,16 +100,40 @@ def open_for_cli(args: argparse.Namespace, *, force_passphrase: bool = False, re
             return _told(open_store(folder, Credentials(), record_unlock=record_unlock, read_only=read_only)), None
         except UnlockRequired:
             pass
+    return _open_by_passphrase(args, folder, record_unlock=record_unlock, read_only=read_only)
+
+
+def open_with_passphrase(args: argparse.Namespace) -> tuple[Store, str]:
+    """The store opened by its passphrase, for a command that needs the passphrase too."""
+    return _open_by_passphrase(args, _existing_folder(args), record_unlock=True, read_only=False)
+
+
+def _existing_folder(args: argparse.Namespace) -> Path:
+    folder = _folder(args)
+    if getattr(args, "demo", False):
+        from ddassess.errors import NoStoreError
+        from ddassess.store import store_exists
+
+        if not store_exists(folder):
+            raise NoStoreError(f"There is no ddassess store in {folder} (the demo store) yet.",
+                               hint="Create it with `ddassess demo create`.")
+    return folder
+
+
+def _open_by_passphrase(args: argparse.Namespace, folder: Path, *, record_unlock: bool,
+                        read_only: bool) -> tuple[Store, str]:
+    from ddassess.store import Credentials, open_store
+
     if getattr(args, "demo", False) and "DDASSESS_PASSPHRASE" not in os.environ:
         from ddassess.services.demo import DEMO_PASSPHRASE  # published: the demo holds fictional people only
 
-        return open_store(folder, Credentials(passphrase=DEMO_PASSPHRASE), record_unlock=record_unlock), None
+        return open_store(folder, Credentials(passphrase=DEMO_PASSPHRASE), record_unlock=record_unlock), DEMO_PASSPHRASE
     passphrase = read_secret("DDASSESS_PASSPHRASE", "Passphrase: ")
     return _told(open_store(folder, Credentials(passphrase=passphrase), record_unlock=record_unlock,
                             read_only=read_only)), passphrase
 
 
-def _told(store):  # type: ignore[no-untyped-def]
+def _told(store: Store) -> Store:
     """The store, once the user has been told of a recovery key that needs writing down."""
     from ddassess.services.vault import recovery_key_notice
 
@@ -162,17 +184,14 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_unlock_test(args: argparse.Namespace) -> int:
     store, _ = open_for_cli(args, force_passphrase=args.ask_passphrase, recovery=args.recovery)
-    try:
+    with store:
         print(f"Unlocked with the {store.unlocked_by}: {store.folder}")
-    finally:
-        store.close()
     return 0
 
 
 def cmd_store_check(args: argparse.Namespace) -> int:
     from ddassess.errors import IntegrityProblem
     from ddassess.store.check import check_store
-
     from ddassess.store.store import record_access
 
     # The unlock event is written only after a clean check: a store whose damage makes
@@ -180,12 +199,10 @@ def cmd_store_check(args: argparse.Namespace) -> int:
     # A copy on a read-only folder or medium is checked as it is; nothing is recorded in it.
     read_only = _read_only_store(_folder(args))
     store, _ = open_for_cli(args, record_unlock=False, read_only=read_only)
-    try:
+    with store:
         report = check_store(store)
         if report.ok and not read_only:
             record_access(store, "unlock")
-    finally:
-        store.close()
     for line in report.lines():
         print(line)
     if read_only:
@@ -223,23 +240,19 @@ def cmd_store_info(args: argparse.Namespace) -> int:
 
 
 def cmd_passphrase_change(args: argparse.Namespace) -> int:
-    store, old = open_for_cli(args, force_passphrase=True)
-    try:
+    store, old = open_with_passphrase(args)
+    with store:
         new = read_secret("DDASSESS_NEW_PASSPHRASE", "New passphrase: ", confirm=True)
         store.change_passphrase(old, new)
-    finally:
-        store.close()
     print("Passphrase changed. The store itself was not re-encrypted; your recovery key still works.")
     return 0
 
 
 def cmd_passphrase_reset(args: argparse.Namespace) -> int:
     store, _ = open_for_cli(args, recovery=True)
-    try:
+    with store:
         new = read_secret("DDASSESS_NEW_PASSPHRASE", "New passphrase: ", confirm=True)
         store.reset_passphrase(new)
-    finally:
-        store.close()
     print("New passphrase set. The recovery key still works.")
     return 0
 
@@ -247,8 +260,8 @@ def cmd_passphrase_reset(args: argparse.Namespace) -> int:
 def cmd_key_rotate(args: argparse.Namespace) -> int:
     from ddassess.commands.recovery import show_and_confirm
 
-    store, passphrase = open_for_cli(args, force_passphrase=True)
-    try:
+    store, passphrase = open_with_passphrase(args)
+    with store:
         recovery = store.rotate_key(passphrase)
         print("The store is now encrypted with a new key. Your passphrase is unchanged.")
         backups = store.folder / "backups"
@@ -258,6 +271,4 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
         print()
         show_and_confirm(store, recovery, "NEW RECOVERY KEY — write this one down and keep it safe:",
                          "The old recovery key no longer works.")
-    finally:
-        store.close()
     return 0

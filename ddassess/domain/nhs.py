@@ -62,10 +62,6 @@ def nhs_number_problem(text: str) -> str | None:
     return None
 
 
-def is_valid_nhs_number(text: str) -> bool:
-    return nhs_number_problem(text) is None
-
-
 def format_nhs_number(text: str) -> str:
     """'9434765919' -> '943 476 5919' (the NHS display format)."""
     d = normalise_nhs_number(text)
@@ -75,7 +71,8 @@ def format_nhs_number(text: str) -> str:
 def fictional_nhs_numbers(count: int, start: int = 999_000_000) -> list[str]:
     """Valid NHS numbers from the 999 range, which the NHS never issues to a person:
     for the demo store and tests, so that no fictional record carries a real number."""
-    out, n = [], start
+    out: list[str] = []
+    n = start
     while len(out) < count:
         n += 1
         check = nhs_check_digit(str(n))

@@ -95,6 +95,7 @@ def _date(f: FieldSpec, value: Any, where: str, today: dt.date) -> tuple[Any, li
     if not isinstance(value, str):
         return None, [_p(Code.ANS_002, f"'{f.label}' needs a date.", where)]
     try:
+        when: dt.date
         if f.type == "datetime":
             when = dt.datetime.fromisoformat(value)
             day = when.date()

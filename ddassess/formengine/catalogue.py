@@ -17,9 +17,10 @@ then not checked, so one bad shared file does not take the forms down with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddassess.codes import Code
 from ddassess.errors import FormDefinitionError, UnknownFormError
@@ -32,9 +33,13 @@ from ddassess.formengine.spec import FormSpec
 from ddassess.formengine.validate import validate
 from ddassess.formengine.yamlsource import MAX_FILE_BYTES, Source, read_yaml
 
+if TYPE_CHECKING:
+    import logging
+
+    from ddassess.formengine.expr import Expr
 
 
-def _log():  # type: ignore[no-untyped-def]
+def _log() -> logging.Logger:
     """The module's logger, imported only when something goes wrong (keeps start-up quick)."""
     import logging
 
@@ -249,9 +254,9 @@ def _check_cross_references(cat: Catalogue) -> None:
                                                 f"catalogue does not have{did_you_mean(args[0], cat.forms)}.",
                                                 file=spec.file, severity="warning"))
                 elif isinstance(args[1], str) and args[1] not in set(target.fields) | set(target.score_specs):
-                    names = set(target.fields) | set(target.score_specs)
+                    known = set(target.fields) | set(target.score_specs)
                     cat.problems.append(Problem(Code.FORM_005, f"{spec.id} refers to '{args[1]}' of {args[0]}, which "
-                                                f"that form does not have{did_you_mean(args[1], names)}.",
+                                                f"that form does not have{did_you_mean(args[1], known)}.",
                                                 file=spec.file, severity="warning"))
 
 
@@ -269,7 +274,7 @@ def _check_lookup_table(cat: Catalogue, spec: FormSpec, table_name: str, key_fie
             cat.problems.append(p)
 
 
-def _all_exprs(spec: FormSpec):  # type: ignore[no-untyped-def]
+def _all_exprs(spec: FormSpec) -> Iterator[Expr]:
     for s in spec.sections:
         if s.show_if:
             yield s.show_if

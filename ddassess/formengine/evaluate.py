@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddassess.codes import Code
 from ddassess.formengine.answers import is_empty, read_answer
@@ -24,9 +24,11 @@ from ddassess.formengine.expr import CaseContext, Env, EvalError, Expr
 from ddassess.formengine.problems import Problem
 from ddassess.formengine.spec import FieldSpec, FormSpec, ScoreSpec
 
+if TYPE_CHECKING:
+    import logging
 
 
-def _log():  # type: ignore[no-untyped-def]
+def _log() -> logging.Logger:
     """The module's logger, imported only when something goes wrong (keeps start-up quick)."""
     import logging
 
@@ -229,7 +231,9 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
         ev.problems += ps
         if f.type == "scored_choice" and v is not None:
             ev.answers[node] = v
-            v = f.choice(v).score  # type: ignore[union-attr] # read_answer accepted it as one of the choices  # expressions and scores see a scored choice as its score
+            # expressions and scores see a scored choice as its score (read_answer accepted it as one)
+            choice = f.choice(v)
+            v = choice.score if choice is not None else None
         ev.values[node] = v
     for key in sorted(set(answers) - set(fields)):
         ev.problems.append(Problem(Code.ANS_010, f"There is an answer for '{key}', which this form does not ask.",

@@ -20,7 +20,7 @@ import ast
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from ddassess.codes import Code
 from ddassess.formengine.problems import did_you_mean
@@ -49,7 +49,7 @@ class Env:
     today: dt.date = field(default_factory=dt.date.today)
 
 
-def _num(x: Any) -> bool:
+def _num(x: object) -> TypeGuard[int | float]:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
@@ -261,7 +261,7 @@ _ALLOWED = (ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Compare, ast.Call, ast.Name,
             ast.Eq, ast.NotEq, ast.In, ast.NotIn)
 
 
-def _vet(node: ast.AST, source: str, names: set[str], calls: list) -> None:  # type: ignore[type-arg]
+def _vet(node: ast.AST, source: str, names: set[str], calls: list[tuple[str, tuple[Any, ...]]]) -> None:
     if not isinstance(node, _ALLOWED):
         raise ExprError(Code.FORM_006, f"'{source}' uses {type(node).__name__.lower()}, which form expressions "
                                     "do not allow (see forms/README.md, Expressions).")
@@ -369,9 +369,9 @@ def _truthy(x: Any) -> bool:
 
 def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
     if isinstance(op, ast.Eq):
-        return a == b
+        return bool(a == b)
     if isinstance(op, ast.NotEq):
-        return a != b
+        return bool(a != b)
     if isinstance(op, ast.In | ast.NotIn):
         if a is None or not isinstance(b, list | str):
             return False

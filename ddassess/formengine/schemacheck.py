@@ -8,6 +8,7 @@ of forms/README.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ SCHEMA_PATH = Path(__file__).with_name("form.schema.json")
 
 
 @cache
-def _validator():  # type: ignore[no-untyped-def]
+def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -31,7 +32,7 @@ def _allowed_keys(schema: dict[str, Any]) -> list[str]:
     return sorted(schema.get("properties", {}))
 
 
-def _describe(error: Any) -> str:  # type: ignore[no-untyped-def]
+def _describe(error: Any) -> str:
     where = "/".join(str(p) for p in error.absolute_path) or "the form"
     v = error.validator
     if v == "additionalProperties":
@@ -57,7 +58,7 @@ def _describe(error: Any) -> str:  # type: ignore[no-untyped-def]
     return f"{where}: {error.message}."
 
 
-def _code(error: Any, path: tuple) -> Code:  # type: ignore[type-arg]
+def _code(error: Any, path: tuple[Any, ...]) -> Code:
     if (error.validator == "required" and not path and "'licence'" in error.message) or path[:1] == ("licence",):
         return Code.FORM_013
     return Code.FORM_002
@@ -67,8 +68,9 @@ def _fast_valid(data: Any) -> bool:
     """The generated validator (see schemagen.py): fast, but its messages are not for people."""
     from ddassess.formengine._form_validator import JsonSchemaException, validate
 
+    check: Callable[[Any], Any] = validate  # generated, untyped: it takes the data and raises
     try:
-        validate(data)
+        check(data)
     except JsonSchemaException:
         return False
     return True

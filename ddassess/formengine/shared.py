@@ -110,9 +110,10 @@ def possible_values(spec: FormSpec, field_id: str) -> list[Any] | None:
         return None
     names = sorted(f.expr.names)
     domains = [_domain(spec.fields[n]) if n in spec.fields else None for n in names]
-    if any(d is None for d in domains):
+    known = [d for d in domains if d is not None]
+    if len(known) < len(domains):
         return None
-    options = [[*d, None] for d in domains]  # type: ignore[misc]
+    options = [[*d, None] for d in known]
     total = 1
     for o in options:
         total *= len(o)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from ddassess.codes import Code
 from ddassess.formengine.expr import CONSTANT_NAMES, Expr
 from ddassess.formengine.problems import did_you_mean
-from ddassess.formengine.spec import NUMBER_TYPES, FieldSpec, FormSpec
+from ddassess.formengine.spec import NUMBER_TYPES, FormSpec
 from ddassess.formengine.yamlsource import Path, Source
 
 SCORABLE = NUMBER_TYPES | {"scored_choice", "computed"}
@@ -38,12 +38,13 @@ def _check_ids(spec: FormSpec, src: Source) -> None:
                 src.problem(Code.FORM_004, f"Group '{f.id}' has two columns called '{dup}'.", paths[f.id],
                             field_id=f.id)
             if f.type == "group" and not f.fields:
-                src.problem(Code.FORM_002, f"Group '{f.id}' needs 'fields' (its columns).", paths[f.id], field_id=f.id)
-    for i, s in enumerate(spec.scores):
-        if s.id in seen:
-            src.problem(Code.FORM_004, f"The id '{s.id}' is used twice (also {seen[s.id]}).", ("scores", i),
-                        field_id=s.id)
-        seen[s.id] = "score"
+                src.problem(Code.FORM_002, f"Group '{f.id}' needs 'fields' (its columns).", paths[f.id],
+                            field_id=f.id)
+    for i, sc in enumerate(spec.scores):
+        if sc.id in seen:
+            src.problem(Code.FORM_004, f"The id '{sc.id}' is used twice (also {seen[sc.id]}).", ("scores", i),
+                        field_id=sc.id)
+        seen[sc.id] = "score"
     sections = [s.id for s in spec.sections]
     for dup in {s for s in sections if sections.count(s) > 1}:
         src.problem(Code.FORM_004, f"Two sections are called '{dup}'.", ("sections",))
@@ -57,7 +58,7 @@ def _check_ids(spec: FormSpec, src: Source) -> None:
 
 def _exprs(spec: FormSpec) -> Iterable[tuple[Expr, Path, str, frozenset[str]]]:
     """Every expression with its place, owner and the extra names visible there."""
-    top = frozenset()
+    top: frozenset[str] = frozenset()
     paths = _field_paths(spec)
     for i, s in enumerate(spec.sections):
         if s.show_if:
@@ -73,9 +74,9 @@ def _exprs(spec: FormSpec) -> Iterable[tuple[Expr, Path, str, frozenset[str]]]:
                     e = getattr(c, key)
                     if e is not None:
                         yield e, paths[f.id] + ("fields", k, key), f"{f.id}.{c.id}", cols
-    for i, s in enumerate(spec.scores):
-        if s.expr is not None:
-            yield s.expr, ("scores", i, "expr"), s.id, top
+    for i, sc in enumerate(spec.scores):
+        if sc.expr is not None:
+            yield sc.expr, ("scores", i, "expr"), sc.id, top
     for i, fl in enumerate(spec.flags):
         yield fl.when, ("flags", i, "when"), fl.id, top
 
@@ -228,7 +229,3 @@ def validate(spec: FormSpec, src: Source, *, glossary: set[str] | None = None,
     if check_file_name:
         _check_file_name(spec, src)
     return replace(spec, order=_order(spec, src))
-
-
-def group_columns(f: FieldSpec) -> dict[str, FieldSpec]:
-    return {c.id: c for c in f.fields}

@@ -15,10 +15,11 @@ import yaml
 from ddassess.codes import Code
 from ddassess.formengine.problems import Problem
 
+_Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader  # type: ignore[misc]
+    _Loader = yaml.SafeLoader
 
 Path = tuple[Any, ...]
 

@@ -91,8 +91,8 @@ def assessment_prefill(store: Store, catalogue: Catalogue, case_id: int) -> dict
 
 def start_care_plan(store: Store, catalogue: Catalogue, case_id: int, *, at: dt.datetime | None = None) -> int:
     """A new care plan draft, pre-filled from the assessment; returns its response id."""
-    from ddassess.services import cases
+    from ddassess.services import case_changes
 
     spec = catalogue.get("care_plan")
     answers = assessment_prefill(store, catalogue, case_id)
-    return cases.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers, at=at).id
+    return case_changes.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers, at=at).id

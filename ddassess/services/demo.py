@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
 from ddassess.domain.models import PATHWAY_STAGES, PersonDetails
 from ddassess.domain.nhs import fictional_nhs_numbers
 from ddassess.formengine import Catalogue
 from ddassess.keys import KdfParams
-from ddassess.services import cases, demo_answers
-from ddassess.services.casework import FORM_STAGE, finalise_form
+from ddassess.services import case_changes, demo_answers
+from ddassess.services.case_pathway import FORM_STAGE, finalise_form
 from ddassess.store import CreatedStore, Credentials, Store, create_store, open_store, store_exists
 
 DEMO_PASSPHRASE = "demo store - fictional people only"
@@ -50,11 +51,11 @@ def populate(store: Store, catalogue: Catalogue, people: int = 24, seed: int = 7
     rng = random.Random(seed)
     numbers = fictional_nhs_numbers(people, start=999_100_000)
     for i in range(people):
-        person = cases.register_person(store, PersonDetails(
+        person = case_changes.register_person(store, PersonDetails(
             given_name=rng.choice(GIVEN), family_name=f"{rng.choice(FAMILY)}",
             date_of_birth=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(18000)), nhs_number=numbers[i]))
         opened = today - dt.timedelta(days=150 - 4 * i)
-        case = cases.open_case(store, person.id, opened_on=opened)
+        case = case_changes.open_case(store, person.id, opened_on=opened)
         stage = PATHWAY_STAGES[i % len(PATHWAY_STAGES)]
         story = _CaseStory(store, catalogue, case.id, rng, high_risk=i % 5 == 0,
                            lead="mental_health" if i % 2 else "substance_misuse")
@@ -76,7 +77,7 @@ class _CaseStory:
         self.high_risk, self.lead = high_risk, lead
         self.care_plan_id: int | None = None
 
-    def _answers(self, form_id: str, day: dt.date) -> dict:  # type: ignore[type-arg]
+    def _answers(self, form_id: str, day: dt.date) -> dict[str, Any]:
         if form_id == "lead_agency":
             return demo_answers.lead_agency(self.rng, day, self.high_risk, self.lead)
         return demo_answers.FORMS[form_id](self.rng, day, self.high_risk)
@@ -87,13 +88,13 @@ class _CaseStory:
 
         if form_id == "care_plan":
             rid = start_care_plan(self.store, self.catalogue, self.case_id, at=_at(day))
-            answers = demo_answers.care_plan(cases.get_response(self.store, rid).answers, day)
+            answers = demo_answers.care_plan(case_changes.get_response(self.store, rid).answers, day)
         else:
             spec = self.catalogue.get(form_id)
-            rid = cases.start_response(self.store, self.case_id, spec.id, spec.version, spec.content_hash,
+            rid = case_changes.start_response(self.store, self.case_id, spec.id, spec.version, spec.content_hash,
                                        at=_at(day)).id
             answers = self._answers(form_id, day)
-        cases.save_draft(self.store, rid, answers, at=_at(day))
+        case_changes.save_draft(self.store, rid, answers, at=_at(day))
         return rid
 
     def final(self, form_id: str, day: dt.date) -> None:
@@ -111,12 +112,12 @@ class _CaseStory:
         by an amendment with a reason, as a practitioner does it; the person signs it again."""
         assert self.care_plan_id is not None
         spec = self.catalogue.get("care_plan")
-        draft = cases.start_amendment(self.store, self.care_plan_id,
+        draft = case_changes.start_amendment(self.store, self.care_plan_id,
                                       {f.id: f.type for f in spec.fields.values()}, at=_at(day))
         answers = dict(draft.answers)
         fresh = demo_answers.care_plan(answers, day)
         answers.update(next_review=fresh["next_review"], person_signed=fresh["person_signed"])
-        cases.save_draft(self.store, draft.id, answers, at=_at(day))
+        case_changes.save_draft(self.store, draft.id, answers, at=_at(day))
         finalise_form(self.store, self.catalogue, draft.id, reason="Updated at the joint review (demo)", at=_at(day))
         self.care_plan_id = draft.id
 

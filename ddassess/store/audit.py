@@ -220,8 +220,8 @@ def verify_chain(session: Session, batch: int = 5000, *, store_id: str | None = 
         garbage = _garbage(ev, at)
         if garbage:
             problems.append(ChainProblem(ev.seq, f"({kind}) cannot be read: " + "; ".join(garbage)))
-        else:
-            actual = event_hash(ev.prev_hash, ev.seq, at, ev.actor, ev.action, ev.entity_type,  # type: ignore[arg-type]
+        elif at is not None:  # always, when nothing is garbage
+            actual = event_hash(ev.prev_hash, ev.seq, at, ev.actor, ev.action, ev.entity_type,
                                 ev.entity_id, ev.changes_json, ev.reason)
             if actual != ev.hash:
                 problems.append(ChainProblem(ev.seq, "was changed after it was written"))

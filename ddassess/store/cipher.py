@@ -92,7 +92,7 @@ def apply_key(dbapi_conn: sqlcipher3.Connection, db_key: bytes | bytearray) -> N
         raise sqlcipher3.DatabaseError(f"sqlite3_key failed ({rc})")
 
 
-_HEX = b"0123456789abcdef"
+_HEX = tuple(bytes([c]) for c in b"0123456789abcdef")  # one-byte strings: ctypes stores those
 
 
 class _NativeKey:

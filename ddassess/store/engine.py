@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlcipher3
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import QueuePool
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from ddassess.store.cipher import KeyHolder, connect_target, prepare_connection
 
@@ -33,13 +33,13 @@ def make_engine(db_path: Path, holder: KeyHolder, *, read_only: bool = False) ->
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: sqlcipher3.Connection, _record: ConnectionPoolEntry) -> None:
         # pysqlite's implicit BEGIN is turned off; SQLAlchemy emits BEGIN itself (below).
         dbapi_conn.isolation_level = None
         prepare_connection(dbapi_conn, holder.key)  # raises StoreClosedError once the store is closed
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         # Writers take the write lock up front (no deadlock on upgrade from read to
         # write); readers use a deferred BEGIN so WAL lets them read while a save runs.
         immediate = conn.get_execution_options().get("immediate", False)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import sys
 from pathlib import Path
 
 from ddassess.errors import StoreAccessError, StoreLockedError
@@ -133,7 +134,7 @@ def _close(fd: int | None) -> None:
         os.close(fd)
 
 
-if os.name == "posix":
+if sys.platform != "win32":
     import fcntl
 
     def _lock(fd: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import (
     Date,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -36,20 +38,20 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware datetime kept as an ISO 8601 UTC string (sorts as text)."""
 
     impl = String(32)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored: pass an aware UTC datetime")
         return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> dt.datetime | None:
         return None if value is None else dt.datetime.fromisoformat(value)
 
 
@@ -201,23 +203,6 @@ class CarePlanVersionRecord(Base):
     plan: Mapped[CarePlanRecord] = relationship(back_populates="versions")
 
     __table_args__ = (UniqueConstraint("care_plan_id", "version"),)
-
-
-class SignatureRecord(Base):
-    """A drawn signature (strokes) or a recorded verbal agreement on a plan version."""
-
-    __tablename__ = "signatures"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    care_plan_version_id: Mapped[int] = mapped_column(ForeignKey("care_plan_versions.id", ondelete="RESTRICT"))
-    signer_role: Mapped[str] = mapped_column(String(32))  # service_user/care_coordinator/partner/team_lead
-    signer_name: Mapped[str] = mapped_column(String(200))
-    signer_agency: Mapped[str] = mapped_column(String(200), default="")
-    practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
-    method: Mapped[str] = mapped_column(String(16), default="drawn")  # drawn / verbal
-    strokes_json: Mapped[str] = mapped_column(Text, default="[]")
-    note: Mapped[str] = mapped_column(Text, default="")
-    signed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-    certificate_sha256: Mapped[str] = mapped_column(String(64), default="")
 
 
 class AuditEventRecord(Base):

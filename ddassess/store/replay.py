@@ -47,7 +47,7 @@ def shown_id(rid: str) -> str:
 def _same(a: Any, b: Any) -> bool:
     """Equal as the trail stores values (dates as ISO text, JSON numbers); most values are
     equal as they are, so the JSON round trip is only for the rest."""
-    return a == b or json.loads(canonical(a)) == json.loads(canonical(b))
+    return bool(a == b) or bool(json.loads(canonical(a)) == json.loads(canonical(b)))
 
 
 @dataclass
@@ -210,13 +210,13 @@ class Replay:
                     return self.problems
                 eid = current[1] if current is not None and current[0] == etype else None
                 rid = row[0] if row is not None else None
-                if eid is not None and (rid is None or eid <= rid):
-                    self._record(kind, eid, current[2], row if eid == rid else None)  # type: ignore[index]
+                if current is not None and eid is not None and (rid is None or eid <= rid):
+                    self._record(kind, eid, current[2], row if eid == rid else None)
                     if eid == rid:
                         row = next(rows, None)
                     current = next(events, None)
-                else:
-                    self._record(kind, rid, [], row)  # type: ignore[arg-type]
+                else:  # a row no event comes before: the loop's test says there is one (ids are NOT NULL)
+                    self._record(kind, str(rid), [], row)
                     row = next(rows, None)
         return self.problems
 

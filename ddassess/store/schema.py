@@ -13,15 +13,20 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlcipher3
 
 from ddassess.errors import CorruptStoreError, StoreVersionError, UpgradeFailedError
 from ddassess.fileio import fsync_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Engine
+
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BACKUP_DIR_NAME = "backups"
 
@@ -34,7 +39,7 @@ def current_revision(conn: sqlcipher3.Connection) -> str | None:
     return row[0] if row else None
 
 
-def _alembic_config(conn: sqlcipher3.Connection):  # type: ignore[no-untyped-def]
+def _alembic_config(conn: sqlcipher3.Connection) -> tuple[Config, Engine]:
     from alembic.config import Config
     from sqlalchemy import create_engine
     from sqlalchemy.pool import StaticPool

@@ -3,7 +3,7 @@
 ::
 
     <folder>/ddassess.db         SQLCipher 4 database (+ -wal, -shm while open)
-    <folder>/ddassess.keys.json  the non-secret key file (keys.py): wrapped database key
+    <folder>/ddassess.keys.json  the non-secret key file (keys/key_file.py): wrapped database key
     <folder>/ddassess.lock       names the process holding the store (the lock is on the folder)
     <folder>/backups/<stamp>-before-upgrade-from-<rev>/
                                  ddassess.db + ddassess.keys.json copied before a schema

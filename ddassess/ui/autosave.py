@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.services.vault import Store
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class DraftWriter(QObject):
     failed = Signal(object, object)  # key, exception
 
     def __init__(self, store: Store,
-                 save: Callable[[Store, int, dict[str, Any]], Any] = cases.save_draft) -> None:
+                 save: Callable[[Store, int, dict[str, Any]], Any] = case_changes.save_draft) -> None:
         super().__init__()
         self._store, self._save = store, save
         self._pending: dict[Hashable, Callable[[Store], Any]] = {}

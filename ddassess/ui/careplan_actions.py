@@ -196,7 +196,7 @@ def batch_summary(result: BatchResult, refs: dict[int, str]) -> str:
 def print_many(parent: QWidget, store: Store, catalogue: Catalogue, case_ids: list[int]) -> None:
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
-    from ddassess.services.casework import case_detail
+    from ddassess.services.case_pathway import case_detail
 
     if not case_ids:
         QMessageBox.information(parent, "Print care plans", "Select the cases in the list first.")

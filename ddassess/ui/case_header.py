@@ -1,7 +1,7 @@
 """The top of a case page: who the person is, the pathway as a timeline, the risk flags that
 are active now, and the latest screening scores.
 
-The values come from ``services.case_summary`` (worked out with the forms engine); this
+The values come from ``services.case_header`` (worked out with the forms engine); this
 module only lays them out. Every step, flag and score is its own label with an accessible
 name, so a screen reader can walk the pathway step by step.
 """
@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ddassess.domain.nhs import format_nhs_number
-from ddassess.services.case_summary import CaseSummary, TimelineStep
+from ddassess.services.case_header import CaseSummary, TimelineStep
 from ddassess.ui.widgets import heading
 
 STATE_WORDS = {"done": "done", "current": "now", "due": "next", "overdue": "overdue", "later": ""}

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from ddassess.domain import limits
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.nhs import format_nhs_number
-from ddassess.services.caserows import CaseQuery, CaseRow, FirstPage
+from ddassess.services.case_list_rows import CaseQuery, CaseRow, FirstPage
 from ddassess.ui.ops import Op
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ SAMPLES = ["DD-2026-000000", "Charlotte Fictional-Example", "30 Sep 2026", "999 
 
 class CaseTableModel(QAbstractTableModel):
     """The rows of one query, a page at a time. At start-up it may show the first page
-    (read before the store is open: ``caserows.first_page_at_start``) with no store yet;
+    (read before the store is open: ``case_list_rows.first_page_at_start``) with no store yet;
     ``attach`` gives it the store, and only then can it fetch more or run a query."""
 
     cleared = Signal()  # every decrypted row dropped (the store is being locked)
@@ -85,7 +85,7 @@ class CaseTableModel(QAbstractTableModel):
 
     def refresh(self, query: CaseQuery | None = None) -> None:
         """Count and fetch the first page now, on this thread."""
-        from ddassess.services.caselist import first_page
+        from ddassess.services.case_list import first_page
 
         assert self.store is not None
         self.show_page(first_page(self.store, query or self.query, PAGE, COUNT_CAP))
@@ -134,7 +134,7 @@ class CaseTableModel(QAbstractTableModel):
         return not parent.isValid() and self._more and self.store is not None
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: N802
-        from ddassess.services.caselist import list_cases
+        from ddassess.services.case_list import list_cases
 
         if self.store is None:
             return  # still opening: the view asks again when scrolled
@@ -261,7 +261,7 @@ class CaseListWidget(QWidget):
     def attach(self, store: Store) -> None:
         """The store is open: fetch more as the view scrolls, and show what was asked for
         while it opened (typed, filtered or sorted)."""
-        from ddassess.services.caselist import lead_agencies
+        from ddassess.services.case_list import lead_agencies
 
         self.model.attach(store)
         # Listing the agencies reads every case (50 ms on 100,000): done off the GUI thread,
@@ -339,7 +339,7 @@ class CaseListWidget(QWidget):
             self._search(self.current_query())
 
     def _search(self, q: CaseQuery) -> None:
-        from ddassess.services.caselist import first_page
+        from ddassess.services.case_list import first_page
 
         self._searching = True
         store = self.model.store

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 
 from ddassess.errors import FormDefinitionError, UserFacingError
 from ddassess.formengine import Catalogue
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.services.careplan_prefill import start_care_plan
-from ddassess.services.case_summary import case_summary
-from ddassess.services.casework import (
+from ddassess.services.case_header import case_summary
+from ddassess.services.case_pathway import (
     StoredCaseContext,
     finalise_form,
 )
@@ -60,7 +60,7 @@ class FormPage(QWidget):
         self._own_writer = writer is None
         self.writer = writer if writer is not None else DraftWriter(store)
         self.write_error: BaseException | None = None
-        r = cases.get_response(store, response_id)
+        r = case_changes.get_response(store, response_id)
         self.response = r
         # The exact definition the answers were given under (by its hash), never whatever now
         # carries that version: raises FormDefinitionError, with what to restore, if it is gone.
@@ -188,7 +188,7 @@ class FormPage(QWidget):
     def amend(self) -> None:
         """Start (or return to) a draft amendment of this final response."""
         types = {fid: f.type for fid, f in self.spec.fields.items()}
-        draft = cases.start_amendment(self.store, self.response.id, types)
+        draft = case_changes.start_amendment(self.store, self.response.id, types)
         self.open_requested.emit(draft.id)
 
     def cancel_amendment(self) -> None:
@@ -198,7 +198,7 @@ class FormPage(QWidget):
         self.view.save_timer.stop()
         self.view.max_wait_timer.stop()
         self.writer.wait()  # a save still being written must not land after the draft is gone
-        final = cases.discard_amendment(self.store, self.response.id)
+        final = case_changes.discard_amendment(self.store, self.response.id)
         self.response = final  # the draft is gone: nothing here is saved any more
         self.saved.emit()
         self.open_requested.emit(final.id)
@@ -271,7 +271,8 @@ class CasePage(QWidget):
         if spec.id == "care_plan":  # a new plan starts from what the assessment found
             response_id = start_care_plan(self.store, self.catalogue, self.case_id)
         else:
-            response_id = cases.start_response(self.store, self.case_id, spec.id, spec.version, spec.content_hash).id
+            response_id = case_changes.start_response(self.store, self.case_id, spec.id, spec.version,
+                                                      spec.content_hash).id
         self.reload()
         self.open_response(response_id)
 

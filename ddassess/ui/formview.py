@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
 from ddassess.formengine.expr import CaseContext
-from ddassess.services.casework import StoredCaseContext, case_detail
+from ddassess.services.case_pathway import StoredCaseContext, case_detail
 from ddassess.ui.fields import (
     FIELD_WIDGETS,
     GLOSSARY,

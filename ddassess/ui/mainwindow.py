@@ -258,7 +258,7 @@ class MainWindow(QMainWindow):
     def opening(self, unlocked: Unlocked) -> None:
         """The key was accepted: show the first page of cases now and open the store off
         the GUI thread; ``unlocked`` follows, or the unlock page with what went wrong."""
-        from ddassess.services.caserows import first_page_at_start
+        from ddassess.services.case_list_rows import first_page_at_start
         from ddassess.services.settings import look_at_start
         from ddassess.services.vault import finish_open
 

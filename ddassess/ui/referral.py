@@ -29,7 +29,7 @@ from ddassess.domain import limits
 from ddassess.domain.models import Person, PersonDetails
 from ddassess.domain.nhs import format_nhs_number, nhs_number_problem
 from ddassess.errors import InvalidInputError
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.services.vault import Store
 from ddassess.ui.widgets import problem_label
 
@@ -173,11 +173,11 @@ class NewReferralDialog(QDialog):
             return
         nhs = re.sub(r"\s", "", self.nhs.text()) or None
         dob = parse_date(self.dob.text())
-        existing = cases.find_person_by_nhs(self.store, nhs) if nhs else None
+        existing = case_changes.find_person_by_nhs(self.store, nhs) if nhs else None
         same_number = existing is not None
         if existing is None and dob:
             name = f"{self.given.text().strip()} {self.family.text().strip()}"
-            existing = next((p for p in cases.search_people(self.store, name) if p.date_of_birth == dob), None)
+            existing = next((p for p in case_changes.search_people(self.store, name) if p.date_of_birth == dob), None)
         if existing is None:
             self._register()
             return
@@ -193,16 +193,16 @@ class NewReferralDialog(QDialog):
 
     def _open_for_existing(self) -> None:
         if self.existing is not None:
-            self.case_id = cases.open_case(self.store, self.existing.id).id
+            self.case_id = case_changes.open_case(self.store, self.existing.id).id
             self.accept()
 
     def _register(self) -> None:
         try:
-            person = cases.register_person(self.store, PersonDetails(
+            person = case_changes.register_person(self.store, PersonDetails(
                 self.given.text().strip(), self.family.text().strip(), parse_date(self.dob.text()),
                 re.sub(r"\s", "", self.nhs.text()) or None))
         except InvalidInputError as exc:
             self._say(self.given, str(exc))
             return
-        self.case_id = cases.open_case(self.store, person.id).id
+        self.case_id = case_changes.open_case(self.store, person.id).id
         self.accept()

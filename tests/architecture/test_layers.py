@@ -16,7 +16,7 @@ RANK = {
     "errors": 0, "codes": 0, "paths": 0, "fileio": 0, "__init__": 0,
     "domain": 1,
     "formengine": 2,
-    "keys": 3, "keyfile": 3,
+    "keys": 3,
     "store": 4, "pdf": 4,
     "services": 5,
     "ui": 6,

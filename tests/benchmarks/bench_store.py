@@ -43,7 +43,7 @@ from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from ddassess.domain.models import PersonDetails  # noqa: E402
-from ddassess.services import cases  # noqa: E402
+from ddassess.services import case_changes  # noqa: E402
 from ddassess.store import Credentials, create_store, open_store, schema  # noqa: E402
 from ddassess.store.audit import GENESIS, canonical, event_hash, verify_chain  # noqa: E402
 from ddassess.store.check import check_store  # noqa: E402
@@ -211,15 +211,18 @@ def main() -> None:
             fn(0)  # warm
             results[name][label] = timed(fn, reps)
 
-    run("insert person (+audit)", lambda st: lambda i: cases.register_person(
+    run("insert person (+audit)", lambda st: lambda i: case_changes.register_person(
         st, PersonDetails(f"Bench{i}", "Insert", dt.date(1980, 1, 1))), args.reps)
 
     def draft_saver(st):  # type: ignore[no-untyped-def]
-        return lambda i: cases.save_draft(st, 1000 + (i % 500), {"q1": i % 4, "q2": (i + 1) % 4, "notes": f"edit {i}"})
+        return lambda i: case_changes.save_draft(st, 1000 + (i % 500),
+                                                 {"q1": i % 4, "q2": (i + 1) % 4, "notes": f"edit {i}"})
 
     run("save draft (+audit)", draft_saver, args.reps)
-    run("lookup by NHS number", lambda st: lambda i: cases.find_person_by_nhs(st, lookups[i % len(lookups)]), args.reps)
-    run("name search (prefix)", lambda st: lambda i: cases.search_people(st, prefixes[i % len(prefixes)]), args.reps)
+    run("lookup by NHS number", lambda st: lambda i: case_changes.find_person_by_nhs(st, lookups[i % len(lookups)]),
+        args.reps)
+    run("name search (prefix)", lambda st: lambda i: case_changes.search_people(st, prefixes[i % len(prefixes)]),
+        args.reps)
 
     time_check(enc, plain_path)
     enc.close()

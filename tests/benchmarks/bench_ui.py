@@ -167,13 +167,13 @@ def measure(tmp: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
     from ddassess.formengine import load_catalogue
-    from ddassess.services import cases
-    from ddassess.services.caselist import CaseQuery
+    from ddassess.services import case_changes
+    from ddassess.services.case_list import CaseQuery
 
     try:
-        from ddassess.services.caselist import first_page
+        from ddassess.services.case_list import first_page
     except ImportError:  # the code before search was planned in one call: the same two queries it made
-        from ddassess.services.caselist import count_cases, list_cases
+        from ddassess.services.case_list import count_cases, list_cases
 
         def first_page(store, q, limit, cap):  # type: ignore[no-untyped-def]
             return count_cases(store, q, cap=cap + 1), list_cases(store, q, 0, limit)
@@ -227,7 +227,7 @@ def measure(tmp: Path) -> None:
     largest = max(cat.forms.values(), key=lambda s: len(s.fields))
     opens, saves, disk = [], [], []
     for _ in range(5):
-        r = cases.start_response(store, 1000, largest.id, largest.version, largest.content_hash)
+        r = case_changes.start_response(store, 1000, largest.id, largest.version, largest.content_hash)
         t = time.perf_counter()
         page = FormPage(store, cat, r.id)
         page.show()

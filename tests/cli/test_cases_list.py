@@ -9,8 +9,8 @@ import pytest
 
 from ddassess.cli import main
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
-from ddassess.services.casework import advance_stage, set_lead
+from ddassess.services import case_changes
+from ddassess.services.case_pathway import advance_stage, set_lead
 
 
 @pytest.fixture
@@ -20,9 +20,9 @@ def three_cases(store):
     for given, family, born, nhs in (("Fictiona", "Listington", dt.date(1980, 2, 3), "9991000011"),
                                      ("Madeup", "Closedcase", dt.date(1975, 7, 8), None),
                                      ("Testy", "Reviewsworth", dt.date(1990, 6, 3), None)):
-        person = cases.register_person(store, PersonDetails(given_name=given, family_name=family,
+        person = case_changes.register_person(store, PersonDetails(given_name=given, family_name=family,
                                                             date_of_birth=born, nhs_number=nhs))
-        opened.append(cases.open_case(store, person.id, opened_on=dt.date(2026, 9, 1)))
+        opened.append(case_changes.open_case(store, person.id, opened_on=dt.date(2026, 9, 1)))
     advance_stage(store, opened[0].id, "phq9")
     advance_stage(store, opened[1].id, "discharge")
     advance_stage(store, opened[2].id, "care_plan")

@@ -12,15 +12,15 @@ from ddassess.cli import main
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
 from ddassess.pdf.careplan import render_care_plan
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.services.careplan_prefill import start_care_plan
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "forms")
 
 
 def _case(store, with_plan: bool) -> str:
-    person = cases.register_person(store, PersonDetails(given_name="Fictiona", family_name="Exitcodes"))
-    case = cases.open_case(store, person.id)
+    person = case_changes.register_person(store, PersonDetails(given_name="Fictiona", family_name="Exitcodes"))
+    case = case_changes.open_case(store, person.id)
     if with_plan:
         start_care_plan(store, CATALOGUE, case.id)
     return case.ref

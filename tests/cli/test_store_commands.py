@@ -171,3 +171,24 @@ def test_key_rotate_warns_about_old_key_backups(data_home, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "still open with the old key and passphrase" in out
     assert len(list((data_home / "store" / "backups").iterdir())) == 1
+
+
+def test_the_demo_store_renews_its_recovery_key_with_its_published_passphrase(data_home, monkeypatch, capsys):
+    """``--demo`` opens the demo store with its published passphrase when none is given;
+    a command that needs the passphrase (here a new recovery key) gets that one too,
+    rather than none (which crashed as an unexpected error)."""
+    from store_helpers import FAST_KDF, PRACTITIONER
+
+    from ddassess.paths import store_dir
+    from ddassess.services.demo import DEMO_PASSPHRASE
+    from ddassess.store import create_store
+
+    create_store(store_dir(demo=True), DEMO_PASSPHRASE, practitioner=PRACTITIONER, use_keyring=False,
+                 kdf=FAST_KDF).store.close()
+    assert main(["--demo", "recovery-key", "renew"]) == 0
+    out = capsys.readouterr().out
+    m = RECOVERY.search(out)
+    assert m and "Earlier recovery keys no longer work." in out, out
+    monkeypatch.setenv("DDASSESS_RECOVERY_KEY", m.group(1))
+    assert main(["--demo", "unlock-test", "--recovery"]) == 0
+    assert "Unlocked with the recovery:" in capsys.readouterr().out

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from ddassess.domain.limits import MAX_NAME, MAX_STORED_ANSWER
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.services.careplan_files import export_care_plan
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
@@ -40,8 +40,8 @@ def _limit(field: str, column: str | None = None) -> int:
 
 def test_the_longest_name_and_answers_export_and_read_back(store, tmp_path):
     given, family = "Testy-" + "G" * (MAX_NAME - 6), "McTestface-" + "F" * (MAX_NAME - 11)
-    person = cases.register_person(store, PersonDetails(given, family, dt.date(1984, 3, 2), "9990000018"))
-    case = cases.open_case(store, person.id, dt.date(2026, 11, 24))
+    person = case_changes.register_person(store, PersonDetails(given, family, dt.date(1984, 3, 2), "9990000018"))
+    case = case_changes.open_case(store, person.id, dt.date(2026, 11, 24))
     answers = {
         "lead_agency": "Fictional Mental Health Trust", "care_coordinator": "Casey Coordinator",
         "what_matters": numbered("m", _limit("what_matters")),
@@ -55,7 +55,7 @@ def test_the_longest_name_and_answers_export_and_read_back(store, tmp_path):
         "information_sharing": "Both services and the GP",
     }
     spec = CATALOGUE.get("care_plan")
-    cases.start_response(store, case.id, spec.id, spec.version, spec.content_hash, answers)
+    case_changes.start_response(store, case.id, spec.id, spec.version, spec.content_hash, answers)
     out = tmp_path / "plan.pdf"
     export_care_plan(store, CATALOGUE, case.id, out)
     reader = PdfReader(io.BytesIO(out.read_bytes()))

@@ -16,10 +16,10 @@ from ddassess.domain.models import PersonDetails
 from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.formengine import load_catalogue
 from ddassess.pdf.signing import verify_pdf
-from ddassess.services import cases, signing
+from ddassess.services import case_changes, signing
 from ddassess.services.careplan_files import export_care_plan
 from ddassess.services.careplans import build_care_plan
-from ddassess.services.casework import case_detail
+from ddassess.services.case_pathway import case_detail
 from ddassess.store.records import AuditEventRecord, CarePlanVersionRecord
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
@@ -42,9 +42,9 @@ PLAN = {
 
 def _start(store, form_id, answers, final=False):
     spec = CATALOGUE.get(form_id)
-    r = cases.start_response(store, CASE["id"], spec.id, spec.version, spec.content_hash, answers)
+    r = case_changes.start_response(store, CASE["id"], spec.id, spec.version, spec.content_hash, answers)
     if final:
-        cases.finalise_response(store, r.id)
+        case_changes.finalise_response(store, r.id)
     return r
 
 
@@ -59,8 +59,8 @@ def _make_signer(store):
 
 @pytest.fixture
 def case(store):
-    person = cases.register_person(store, PersonDetails("Łukasz", "Żółć", dt.date(1984, 3, 2), "9990000018"))
-    CASE["id"] = cases.open_case(store, person.id).id
+    person = case_changes.register_person(store, PersonDetails("Łukasz", "Żółć", dt.date(1984, 3, 2), "9990000018"))
+    CASE["id"] = case_changes.open_case(store, person.id).id
     _start(store, "phq9", {f"q{i}": 2 for i in range(1, 10)} | {"difficulty": "very"}, final=True)
     _start(store, "crisis_plan", {"early_warning_signs": "Stops answering the phone", "triggers": "Debt letters",
                                   "what_helps": "A call from Pat", "naloxone_held": True,
@@ -153,7 +153,7 @@ def test_signed_version_is_frozen_and_only_a_change_makes_the_next(store, case, 
     assert "Version 1" in _text((tmp_path / "again.pdf").read_bytes())
     assert _versions(store) == [(1, "signed", True)]
     # A change makes version 2, which replaces version 1.
-    cases.save_draft(store, response.id, PLAN | {"what_matters": "Keeping my flat, and my dog"})
+    case_changes.save_draft(store, response.id, PLAN | {"what_matters": "Keeping my flat, and my dog"})
     plan = export_care_plan(store, CATALOGUE, case, tmp_path / "v2.pdf")
     assert (plan.version, plan.replaces_version) == (2, 1)
     assert "Version 2 — replaces version 1" in _text((tmp_path / "v2.pdf").read_bytes())
@@ -168,20 +168,20 @@ def test_the_persons_signature_stays_with_the_content_they_signed(store, case, t
     person = v1.signatures[0]
     assert person.strokes and person.signed_on == dt.date(2026, 11, 20)  # from signed_at, not today
     # The plan changes but the answer still holds the old strokes (e.g. an older amendment).
-    cases.save_draft(store, response.id, PLAN | {"risk_management": "Daily contact for four weeks"})
+    case_changes.save_draft(store, response.id, PLAN | {"risk_management": "Daily contact for four weeks"})
     v2 = export_care_plan(store, CATALOGUE, case, tmp_path / "v2.pdf")
     person = v2.signatures[0]
     assert v2.version == 2 and not person.is_signed and person.signed_on is None
     lines = _text((tmp_path / "v2.pdf").read_bytes()).splitlines()
     assert "Name: Łukasz Żółć" in lines and "Date: 20 Nov 2026" not in lines
     # Going back to exactly what was signed shows the signature again, with its own date.
-    cases.save_draft(store, response.id, PLAN)
+    case_changes.save_draft(store, response.id, PLAN)
     back = build_care_plan(store, CATALOGUE, case)
     assert back.signatures[0].strokes and back.signatures[0].signed_on == dt.date(2026, 11, 20)
     # A new signature on the changed plan is that plan's own.
     fresh = PLAN | {"risk_management": "Daily contact for four weeks",
                     "person_signed": {"strokes": [[[0, 0], [5, 9], [9, 2]]], "signed_at": "2026-11-23T09:00:00"}}
-    cases.save_draft(store, response.id, fresh)
+    case_changes.save_draft(store, response.id, fresh)
     signed_again = build_care_plan(store, CATALOGUE, case)
     assert signed_again.signatures[0].signed_on == dt.date(2026, 11, 23)
 
@@ -229,9 +229,10 @@ def test_risk_assessment_flags_are_in_the_plans_risk_summary(store, case, tmp_pa
     _start(store, "care_plan", PLAN)
     _start(store, "risk", {"overdose_present": True, "overdose_severity": "high", "overdose_imminence": "days"})
     assert "Overdose" not in " ".join(f.label for f in build_care_plan(store, CATALOGUE, case).risk_flags)
-    risk = cases.start_response(store, case, "risk", CATALOGUE.get("risk").version, CATALOGUE.get("risk").content_hash,
-                                {"overdose_present": True, "overdose_severity": "high",
-                                 "overdose_imminence": "days"})
+    risk = case_changes.start_response(store, case, "risk", CATALOGUE.get("risk").version,
+                                       CATALOGUE.get("risk").content_hash,
+                                       {"overdose_present": True, "overdose_severity": "high",
+                                        "overdose_imminence": "days"})
     with store.write() as s:
         from ddassess.store.records import ResponseRecord
 
@@ -351,7 +352,7 @@ def test_new_plan_is_prefilled_from_the_assessment(store, case):
     _start(store, "risk", {"self_present": True, "self_plan": "Daily calls for two weeks",
                            "overdose_present": True, "others_present": False})
     response_id = start_care_plan(store, CATALOGUE, case)
-    a = cases.get_response(store, response_id).answers
+    a = case_changes.get_response(store, response_id).answers
     assert a["lead_agency"] == "Mental health service"
     assert (a["care_coordinator"], a["partner_worker"]) == ("Casey Coordinator", "Pat Partner")
     assert [m["name"] for m in a["care_team"]] == ["Casey Coordinator", "Pat Partner"]

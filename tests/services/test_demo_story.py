@@ -15,11 +15,11 @@ from pypdf import PdfReader
 
 from ddassess.formengine import check, load_catalogue
 from ddassess.pdf.careplan import render_care_plan
-from ddassess.services import cases, demo
+from ddassess.services import case_changes, demo
 from ddassess.services.careplans import build_care_plan
-from ddassess.services.case_summary import case_summary
-from ddassess.services.caselist import CaseQuery, list_cases
-from ddassess.services.casework import FORM_STAGE
+from ddassess.services.case_header import case_summary
+from ddassess.services.case_list import CaseQuery, list_cases
+from ddassess.services.case_pathway import FORM_STAGE
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "forms")
 TODAY = dt.date(2026, 11, 30)
@@ -40,7 +40,7 @@ def demo_cases(tmp_path_factory):
         out = []
         for row in list_cases(store, CaseQuery(open_only=False, sort="ref", descending=False), 0, 100):
             summary = case_summary(store, CATALOGUE, row.case_id, today=TODAY)
-            responses = [cases.get_response(store, r.id) for r in summary.detail.responses]
+            responses = [case_changes.get_response(store, r.id) for r in summary.detail.responses]
             text = None
             if any(r.form_id == "care_plan" for r in responses):
                 pdf = render_care_plan(build_care_plan(store, CATALOGUE, row.case_id)).pdf

@@ -9,22 +9,22 @@ from pathlib import Path
 
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
-from ddassess.services import cases
-from ddassess.services.case_summary import case_summary
-from ddassess.services.casework import case_detail, finalise_form
+from ddassess.services import case_changes
+from ddassess.services.case_header import case_summary
+from ddassess.services.case_pathway import case_detail, finalise_form
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "forms")
 
 
 def _case(store):
-    person = cases.register_person(store, PersonDetails(given_name="Fictiona", family_name="Historyton"))
-    return cases.open_case(store, person.id, opened_on=dt.date(2026, 8, 3))
+    person = case_changes.register_person(store, PersonDetails(given_name="Fictiona", family_name="Historyton"))
+    return case_changes.open_case(store, person.id, opened_on=dt.date(2026, 8, 3))
 
 
 def _final(store, case_id, form_id, answers, at=None, reason=None):
     spec = CATALOGUE.get(form_id)
     when = {"at": at} if at is not None else {}
-    rid = cases.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers, **when).id
+    rid = case_changes.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers, **when).id
     return finalise_form(store, CATALOGUE, rid, reason, **when)
 
 
@@ -60,8 +60,8 @@ def test_an_amendment_given_a_time_keeps_the_step_dated_by_the_first_final(store
     plan = _final(store, case.id, "care_plan", {"next_review": "2026-11-12"}, at=first)
     fields = {f.id: f.type for f in CATALOGUE.get("care_plan").fields.values()}
     review_day = dt.datetime(2026, 10, 1, 11, 0, tzinfo=dt.UTC)
-    draft = cases.start_amendment(store, plan.id, fields, at=review_day)
-    cases.save_draft(store, draft.id, {"next_review": "2027-01-05"}, at=review_day)
+    draft = case_changes.start_amendment(store, plan.id, fields, at=review_day)
+    case_changes.save_draft(store, draft.id, {"next_review": "2027-01-05"}, at=review_day)
     amended = finalise_form(store, CATALOGUE, draft.id, "Updated at the joint review", at=review_day)
     assert amended.updated_at == review_day
     assert case_detail(store, case.id).next_review_due == dt.date(2027, 1, 5)

@@ -14,7 +14,7 @@ from store_helpers import PASSPHRASE, damage_table
 
 from ddassess.errors import StoreClosedError
 from ddassess.formengine import load_catalogue
-from ddassess.services import caselist, caserows, demo
+from ddassess.services import case_list, case_list_rows, demo
 from ddassess.store import Credentials, open_store, unlock
 from ddassess.store.lock import StoreLock
 
@@ -27,14 +27,14 @@ def _words(sql: str) -> str:
 
 
 @pytest.mark.parametrize(("start_sql", "statement", "params"), [
-    (caserows.START_COUNT_SQL, lambda q: caselist.count_statement(q, None, "from-matches", CAP + 1), 0),
-    (caserows.START_LIST_SQL, lambda q: caselist.list_statement(q, None, "from-matches", 0, PAGE), 1),
+    (case_list_rows.START_COUNT_SQL, lambda q: case_list.count_statement(q, None, "from-matches", CAP + 1), 0),
+    (case_list_rows.START_LIST_SQL, lambda q: case_list.list_statement(q, None, "from-matches", 0, PAGE), 1),
 ])
 def test_the_start_statements_are_what_the_list_compiles(start_sql, statement, params):
-    compiled = statement(caselist.CaseQuery()).compile(dialect=sqlite.dialect())
+    compiled = statement(case_list.CaseQuery()).compile(dialect=sqlite.dialect())
     assert _words(start_sql) == _words(str(compiled))
     bound = tuple(compiled.params[name] for name in compiled.positiontup)
-    assert caserows.start_parameters(PAGE, CAP)[params] == bound
+    assert case_list_rows.start_parameters(PAGE, CAP)[params] == bound
 
 
 def _store_with_every_kind_of_case(folder: Path, store, extra: int = 0) -> int:
@@ -54,9 +54,9 @@ def _store_with_every_kind_of_case(folder: Path, store, extra: int = 0) -> int:
     return open_
 
 
-def _page_once_open(folder: Path) -> caserows.FirstPage:
+def _page_once_open(folder: Path) -> case_list_rows.FirstPage:
     with open_store(folder, Credentials(passphrase=PASSPHRASE)) as store:
-        return caselist.first_page(store, caselist.CaseQuery(), PAGE, CAP)
+        return case_list.first_page(store, case_list.CaseQuery(), PAGE, CAP)
 
 
 @pytest.mark.parametrize("extra", [0, 1200])
@@ -65,7 +65,7 @@ def test_the_start_page_is_the_page_the_open_store_gives(store, store_folder, ex
     store.close()
     expected = _page_once_open(store_folder)
     with unlock(store_folder, Credentials(passphrase=PASSPHRASE)) as unlocked:
-        page = caserows.first_page_at_start(unlocked, PAGE, CAP)
+        page = case_list_rows.first_page_at_start(unlocked, PAGE, CAP)
     assert page is not None
     assert page == expected
     assert page.total == (None if extra else open_cases)  # past the cap: "more than 1,000"
@@ -102,7 +102,7 @@ def test_a_damaged_case_table_gives_no_start_page_rather_than_a_crash(store, sto
     store.close()
     damage_table(store_folder, "cases")
     with unlock(store_folder, Credentials(passphrase=PASSPHRASE)) as unlocked:
-        assert caserows.first_page_at_start(unlocked, PAGE, CAP) is None
+        assert case_list_rows.first_page_at_start(unlocked, PAGE, CAP) is None
 
 
 def _look_at_start(folder: Path) -> dict:

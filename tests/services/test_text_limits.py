@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from store_helpers import amend
 
 from ddassess.domain import limits
 from ddassess.domain.models import PersonDetails
 from ddassess.errors import InvalidInputError
 from ddassess.formengine import load_catalogue
-from ddassess.services import cases, settings
-from ddassess.services.caselist import count_cases, first_page, list_cases
-from ddassess.services.caserows import CaseQuery
-from ddassess.services.casework import case_id_for_ref
+from ddassess.services import case_changes, settings
+from ddassess.services.case_list import count_cases, first_page, list_cases
+from ddassess.services.case_list_rows import CaseQuery
+from ddassess.services.case_pathway import case_id_for_ref
 from ddassess.store.records import PersonRecord, ResponseRecord
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
@@ -38,15 +39,15 @@ def _people(store) -> int:
 def test_each_detail_of_a_person_is_refused_past_its_limit_and_kept_at_it(store, attr, limit):
     base = {"given_name": "Testy", "family_name": "McTestface"}
     with pytest.raises(InvalidInputError, match=f"is {limit + 1:,} characters long; at most {limit:,} fit"):
-        cases.register_person(store, PersonDetails(**(base | {attr: "x" * (limit + 1)})))
+        case_changes.register_person(store, PersonDetails(**(base | {attr: "x" * (limit + 1)})))
     assert _people(store) == 0
-    cases.register_person(store, PersonDetails(**(base | {attr: "x" * limit})))
+    case_changes.register_person(store, PersonDetails(**(base | {attr: "x" * limit})))
     assert _people(store) == 1
 
 
 def test_a_megabyte_name_is_refused_without_quoting_it(store):
     with pytest.raises(InvalidInputError) as info:
-        cases.register_person(store, PersonDetails(MEGABYTE, "McTestface"))
+        case_changes.register_person(store, PersonDetails(MEGABYTE, "McTestface"))
     assert "The given name is 1,000,000 characters long; at most 100 fit" in str(info.value)
     assert "Testy" not in str(info.value) and _people(store) == 0
 
@@ -55,14 +56,14 @@ def test_a_megabyte_name_is_refused_without_quoting_it(store):
 def test_a_lone_surrogate_is_a_clear_message_not_a_unicode_error(store, attr):
     base = {"given_name": "Testy", "family_name": "McTestface"}
     with pytest.raises(InvalidInputError, match="broken character"):
-        cases.register_person(store, PersonDetails(**(base | {attr: LONE_SURROGATE})))
+        case_changes.register_person(store, PersonDetails(**(base | {attr: LONE_SURROGATE})))
     assert _people(store) == 0
 
 
 def test_control_characters_in_a_name_but_line_breaks_in_an_address(store):
     with pytest.raises(InvalidInputError, match="invisible control characters"):
-        cases.register_person(store, PersonDetails("Testy\n", "McTestface"))
-    cases.register_person(store, PersonDetails("Testy", "McTestface", address="1 Fictional Road\nNowhere"))
+        case_changes.register_person(store, PersonDetails("Testy\n", "McTestface"))
+    case_changes.register_person(store, PersonDetails("Testy", "McTestface", address="1 Fictional Road\nNowhere"))
 
 
 @pytest.mark.parametrize("text, words", [(MEGABYTE, "The search is 1,000,000 characters long; at most 200 fit"),
@@ -71,9 +72,10 @@ def test_a_search_too_long_or_broken_is_refused_before_any_sql(store, caplog, te
     """Before: SQLAlchemy's OperationalError "LIKE or GLOB pattern too complex" (or FTS5's
     equivalent) with the statement and the search in its message; a lone surrogate raised
     UnicodeEncodeError while binding it."""
-    cases.register_person(store, PersonDetails("Testy", "McTestface"))
+    case_changes.register_person(store, PersonDetails("Testy", "McTestface"))
     caplog.set_level(logging.DEBUG)
-    calls = [lambda: cases.search_people(store, text), lambda: count_cases(store, CaseQuery(text=text), cap=1000),
+    calls = [lambda: case_changes.search_people(store, text),
+             lambda: count_cases(store, CaseQuery(text=text), cap=1000),
              lambda: list_cases(store, CaseQuery(text=text), 0, 50),
              lambda: first_page(store, CaseQuery(text=text), 50, 1000)]
     for call in calls:
@@ -85,9 +87,9 @@ def test_a_search_too_long_or_broken_is_refused_before_any_sql(store, caplog, te
 
 
 def test_the_longest_search_still_searches(store):
-    cases.register_person(store, PersonDetails("Testy", "McTestface"))
-    assert cases.search_people(store, "t" * limits.MAX_SEARCH) == []
-    assert [p.family_name for p in cases.search_people(store, "Testy")] == ["McTestface"]
+    case_changes.register_person(store, PersonDetails("Testy", "McTestface"))
+    assert case_changes.search_people(store, "t" * limits.MAX_SEARCH) == []
+    assert [p.family_name for p in case_changes.search_people(store, "Testy")] == ["McTestface"]
 
 
 @pytest.mark.parametrize("ref, words", [("DD-" + "9" * 1_000_000, "at most 40 fit"),
@@ -100,9 +102,10 @@ def test_a_case_reference_too_long_or_broken_is_refused(store, ref, words):
 @pytest.fixture
 def draft(store):
     spec = load_catalogue(FORMS).get("care_plan")
-    person = cases.register_person(store, PersonDetails("Testy", "McTestface"))
-    case = cases.open_case(store, person.id, dt.date(2026, 11, 24))
-    return cases.start_response(store, case.id, spec.id, spec.version, spec.content_hash, {"what_matters": "A flat"})
+    person = case_changes.register_person(store, PersonDetails("Testy", "McTestface"))
+    case = case_changes.open_case(store, person.id, dt.date(2026, 11, 24))
+    return case_changes.start_response(store, case.id, spec.id, spec.version, spec.content_hash,
+                                       {"what_matters": "A flat"})
 
 
 def _stored_answers(store, response_id: int) -> str:
@@ -123,26 +126,26 @@ def _stored_answers(store, response_id: int) -> str:
 def test_answers_no_form_could_hold_are_refused_and_the_draft_is_kept(store, draft, answers, words):
     before = _stored_answers(store, draft.id)
     with pytest.raises(InvalidInputError, match=words):
-        cases.save_draft(store, draft.id, answers)
+        case_changes.save_draft(store, draft.id, answers)
     assert _stored_answers(store, draft.id) == before
     with pytest.raises(InvalidInputError, match=words):
-        cases.start_response(store, draft.case_id, "care_plan", 1, draft.definition_hash, answers)
+        case_changes.start_response(store, draft.case_id, "care_plan", 1, draft.definition_hash, answers)
 
 
 def test_the_longest_answer_is_saved(store, draft):
     """A draft keeps a paste far past its field's limit (5,000 here): shortened later, never lost."""
-    cases.save_draft(store, draft.id, {"what_matters": "x" * limits.MAX_STORED_ANSWER,
+    case_changes.save_draft(store, draft.id, {"what_matters": "x" * limits.MAX_STORED_ANSWER,
                                        "needs": [{"action": "y" * 2000}]})
-    assert cases.get_response(store, draft.id).answers["what_matters"] == "x" * limits.MAX_STORED_ANSWER
+    assert case_changes.get_response(store, draft.id).answers["what_matters"] == "x" * limits.MAX_STORED_ANSWER
 
 
 def test_an_amendment_reason_too_long_or_broken_is_refused(store, draft):
-    final = cases.finalise_response(store, draft.id)
+    final = case_changes.finalise_response(store, draft.id)
     for reason, words in (("r" * (limits.MAX_REASON + 1), "at most 2,000 fit"), ("typo\ud800", "broken character")):
         with pytest.raises(InvalidInputError, match=words):
-            cases.amend_response(store, final.id, {"what_matters": "A house"}, reason)
-    assert cases.get_response(store, final.id).status == "final"
-    cases.amend_response(store, final.id, {"what_matters": "A house"}, "Line one\nline two: a typo mended")
+            amend(store, final.id, {"what_matters": "A house"}, reason)
+    assert case_changes.get_response(store, final.id).status == "final"
+    amend(store, final.id, {"what_matters": "A house"}, "Line one\nline two: a typo mended")
 
 
 @pytest.mark.parametrize("key, value, words", [

@@ -11,18 +11,18 @@ from store_helpers import PASSPHRASE
 
 from ddassess.cli import main
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.store.check import check_store
 from ddassess.store.records import AuditEventRecord, ResponseRecord
 
 
 @pytest.fixture
 def busy_store(store):
-    person = cases.register_person(store, PersonDetails("Ada", "Fictional", dt.date(1990, 1, 1), "9990000026"))
-    case = cases.open_case(store, person.id)
-    resp = cases.start_response(store, case.id, "phq9", 1, "0" * 64)
-    cases.save_draft(store, resp.id, {"q1": 1})
-    cases.save_draft(store, resp.id, {"q1": 2, "q2": 0})
+    person = case_changes.register_person(store, PersonDetails("Ada", "Fictional", dt.date(1990, 1, 1), "9990000026"))
+    case = case_changes.open_case(store, person.id)
+    resp = case_changes.start_response(store, case.id, "phq9", 1, "0" * 64)
+    case_changes.save_draft(store, resp.id, {"q1": 1})
+    case_changes.save_draft(store, resp.id, {"q1": 2, "q2": 0})
     return store
 
 
@@ -46,7 +46,7 @@ def test_unchanged_save_writes_no_event(busy_store):
     before = len(_events(busy_store))
     with busy_store.read() as s:
         rid = s.scalar(select(ResponseRecord.id))
-    cases.save_draft(busy_store, rid, {"q1": 2, "q2": 0})
+    case_changes.save_draft(busy_store, rid, {"q1": 2, "q2": 0})
     assert len(_events(busy_store)) == before
 
 
@@ -141,7 +141,7 @@ def test_a_normal_session_passes_check(busy_store, store_folder):
     from ddassess.store import Credentials, open_store
 
     s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
-    cases.register_person(s, PersonDetails("Second", "Session", nhs_number="9990000034"))
+    case_changes.register_person(s, PersonDetails("Second", "Session", nhs_number="9990000034"))
     s.close()
     report = _reopen_and_check(store_folder)
     assert report.ok, report.problems

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 from sample_plans import squiggle
+from store_helpers import amend
 
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
-from ddassess.services import cases, signing
+from ddassess.services import case_changes, signing
 from ddassess.services.careplan_files import export_care_plan
-from ddassess.services.casework import finalise_form
+from ddassess.services.case_pathway import finalise_form
 from ddassess.services.demo import DEMO_PASSPHRASE
 from ddassess.services.settings import set_setting, update_profile
 from ddassess.store.check import check_store
@@ -50,29 +51,28 @@ def test_the_demo_store_made_by_command_passes_by_command(subprocess_env):
 
 def _start(store, case_id, form_id, answers):
     spec = CATALOGUE.get(form_id)
-    return cases.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers)
+    return case_changes.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers)
 
 
 @pytest.fixture
 def worked_store(store):
     """A case taken through the flows that write: autosave, finalise, both kinds of amendment,
     a cancelled amendment, discharge, settings, the profile, signing and care plan versions."""
-    person = cases.register_person(store, PersonDetails("Quentin", "Madeup", dt.date(1991, 2, 3), "9990000018",
+    person = case_changes.register_person(store, PersonDetails("Quentin", "Madeup", dt.date(1991, 2, 3), "9990000018",
                                                         address="1 Nowhere Lane", phone="01632 960000"))
-    case_id = cases.open_case(store, person.id).id
+    case_id = case_changes.open_case(store, person.id).id
     phq = _start(store, case_id, "phq9", {"q1": 1})
     for answers in ({"q1": 2}, {"q1": 2, "q2": 1}, {f"q{i}": 1 for i in range(1, 10)} | {"difficulty": "somewhat"}):
-        cases.save_draft(store, phq.id, answers)
+        case_changes.save_draft(store, phq.id, answers)
     finalise_form(store, CATALOGUE, phq.id)
-    # An amendment made at once, and one drafted (autosaved), finalised with a reason.
-    direct = cases.amend_response(store, phq.id, {f"q{i}": 2 for i in range(1, 10)} | {"difficulty": "very"},
-                                  "typed in the wrong row")
-    draft = cases.start_amendment(store, direct.id, {})
-    cases.save_draft(store, draft.id, cases.get_response(store, draft.id).answers | {"q9": 0})
+    # An amendment made in one go, and one drafted (autosaved), finalised with a reason.
+    direct = amend(store, phq.id, {f"q{i}": 2 for i in range(1, 10)} | {"difficulty": "very"}, "typed in the wrong row")
+    draft = case_changes.start_amendment(store, direct.id, {})
+    case_changes.save_draft(store, draft.id, case_changes.get_response(store, draft.id).answers | {"q9": 0})
     amended = finalise_form(store, CATALOGUE, draft.id, reason="client corrected item 9")
     # An amendment started and cancelled: its draft is deleted, with an event saying so.
-    dropped = cases.start_amendment(store, amended.id, {})
-    cases.discard_amendment(store, dropped.id)
+    dropped = case_changes.start_amendment(store, amended.id, {})
+    case_changes.discard_amendment(store, dropped.id)
     set_setting(store, "idle_lock_minutes", 10)
     set_setting(store, "idle_lock_minutes", 15)
     set_setting(store, "open_draft", {"case_id": case_id, "response_id": phq.id, "field": "q2"})
@@ -89,11 +89,12 @@ def worked_store(store):
     out.mkdir()
     export_care_plan(store, CATALOGUE, case_id, out / "v1.pdf", me)
     export_care_plan(store, CATALOGUE, case_id, out / "again.pdf")
-    cases.save_draft(store, plan.id, cases.get_response(store, plan.id).answers | {"what_matters": "My flat, my dog"})
+    case_changes.save_draft(store, plan.id,
+                            case_changes.get_response(store, plan.id).answers | {"what_matters": "My flat, my dog"})
     export_care_plan(store, CATALOGUE, case_id, out / "v2.pdf")
     discharge = _start(store, case_id, "discharge", {})
-    cases.finalise_response(store, discharge.id)
-    from ddassess.services.casework import advance_stage
+    case_changes.finalise_response(store, discharge.id)
+    from ddassess.services.case_pathway import advance_stage
 
     advance_stage(store, case_id, "discharge")
     store.case_id, store.plan_id, store.amended = case_id, plan.id, amended

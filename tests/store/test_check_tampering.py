@@ -16,7 +16,7 @@ import pytest
 from store_helpers import PASSPHRASE
 
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.store.audit import event_hash
 from ddassess.store.check import check_store
 
@@ -26,13 +26,13 @@ NAME = ("Zebedee", "Imaginary")  # a fictional person; their name must never rea
 @pytest.fixture
 def case_store(store):
     """A person, a case, a final PHQ-9 and a draft GAD-7, made through the services."""
-    person = cases.register_person(store, PersonDetails(*NAME, dt.date(1980, 5, 17), "9990000026"))
-    case = cases.open_case(store, person.id)
-    final = cases.start_response(store, case.id, "phq9", 1, "0" * 64, {"q1": 1})
-    cases.save_draft(store, final.id, {"q1": 2, "q2": 3})
-    cases.finalise_response(store, final.id)
-    draft = cases.start_response(store, case.id, "gad7", 1, "0" * 64)
-    cases.save_draft(store, draft.id, {"q1": 0})
+    person = case_changes.register_person(store, PersonDetails(*NAME, dt.date(1980, 5, 17), "9990000026"))
+    case = case_changes.open_case(store, person.id)
+    final = case_changes.start_response(store, case.id, "phq9", 1, "0" * 64, {"q1": 1})
+    case_changes.save_draft(store, final.id, {"q1": 2, "q2": 3})
+    case_changes.finalise_response(store, final.id)
+    draft = case_changes.start_response(store, case.id, "gad7", 1, "0" * 64)
+    case_changes.save_draft(store, draft.id, {"q1": 0})
     store.ids = {"person": person.uuid, "case": case.uuid, "final": final.uuid, "draft": draft.uuid}
     assert check_store(store).ok, check_store(store).problems
     return store
@@ -134,7 +134,7 @@ def test_a_record_added_beside_the_trail_is_found(case_store):
 
 
 def test_a_case_moved_to_another_person_is_found(case_store):
-    other = cases.register_person(case_store, PersonDetails("Other", "Fictional", dt.date(1970, 1, 1)))
+    other = case_changes.register_person(case_store, PersonDetails("Other", "Fictional", dt.date(1970, 1, 1)))
     _sql(case_store, ("UPDATE cases SET person_id = ? WHERE uuid = ?", (other.id, case_store.ids["case"])))
     [problem] = check_store(case_store).problems
     assert problem.startswith(f"case {case_store.ids['case']}: person differs")
@@ -278,8 +278,8 @@ def test_a_store_from_an_earlier_version_is_checked_as_far_as_its_trail_goes(tmp
     shutil.copytree(Path(__file__).parent / "fixtures" / "schema-0003", folder)
     with open_store(folder, Credentials(passphrase=FIXTURE_PASSPHRASE)) as old:
         assert check_store(old).ok, check_store(old).problems
-        after = cases.register_person(old, PersonDetails(*NAME, dt.date(1980, 5, 17)))
-        also = cases.register_person(old, PersonDetails("Another", "Fictional", dt.date(1981, 6, 18)))
+        after = case_changes.register_person(old, PersonDetails(*NAME, dt.date(1980, 5, 17)))
+        also = case_changes.register_person(old, PersonDetails("Another", "Fictional", dt.date(1981, 6, 18)))
         _sql(old, ("UPDATE people SET given_name = 'Mallory' WHERE uuid = ?", (after.uuid,)),
              ("DELETE FROM people WHERE uuid = ?", (also.uuid,)))
         problems = check_store(old).problems
@@ -299,10 +299,10 @@ def test_an_event_whose_changes_are_not_old_new_pairs_stops_only_its_records_rep
 
 
 def test_many_problems_are_listed_up_to_a_limit_and_say_so(case_store):
-    person = cases.register_person(case_store, PersonDetails("Many", "Fictional", dt.date(1975, 1, 1)))
-    case = cases.open_case(case_store, person.id)
+    person = case_changes.register_person(case_store, PersonDetails("Many", "Fictional", dt.date(1975, 1, 1)))
+    case = case_changes.open_case(case_store, person.id)
     for _ in range(25):
-        cases.start_response(case_store, case.id, "phq9", 1, "0" * 64)
+        case_changes.start_response(case_store, case.id, "phq9", 1, "0" * 64)
     _sql(case_store, ("DELETE FROM form_responses WHERE case_id = ?", (case.id,)))
     problems = check_store(case_store).problems
     assert len(problems) == 21 and all(" is gone, but " in p for p in problems[:20]), problems

@@ -13,17 +13,18 @@ import pytest
 from sqlalchemy import text
 
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
+from ddassess.services import case_changes
 
 SENTINELS = ["Zebedee", "Quillfeather", "9990000018", "SENTINEL-ANSWER-7731", "heroin-sentinel"]
 
 
 def _fill(store) -> None:  # type: ignore[no-untyped-def]
-    person = cases.register_person(store, PersonDetails("Zebedee", "Quillfeather", dt.date(1980, 2, 29), "9990000018"))
-    case = cases.open_case(store, person.id)
-    resp = cases.start_response(store, case.id, "phq9", 1, "0" * 64)
+    person = case_changes.register_person(store, PersonDetails("Zebedee", "Quillfeather", dt.date(1980, 2, 29),
+                                                               "9990000018"))
+    case = case_changes.open_case(store, person.id)
+    resp = case_changes.start_response(store, case.id, "phq9", 1, "0" * 64)
     for i in range(50):  # enough writes that the WAL holds real pages
-        cases.save_draft(store, resp.id, {"notes": f"SENTINEL-ANSWER-7731 {i}", "substance": "heroin-sentinel"})
+        case_changes.save_draft(store, resp.id, {"notes": f"SENTINEL-ANSWER-7731 {i}", "substance": "heroin-sentinel"})
 
 
 def _assert_no_sentinel(path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
 
-from ddassess import keys
+from ddassess.keys import key_file as key_file_module
 from ddassess.errors import KeyFileWriteError, WrongPassphraseError, WrongRecoveryKeyError
 from ddassess.store import Credentials, create_store, open_store
 
@@ -48,7 +48,7 @@ def _fail_writes(disk: pytest.MonkeyPatch) -> None:
     def disk_full(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    disk.setattr(keys, "atomic_write", disk_full)
+    disk.setattr(key_file_module, "atomic_write", disk_full)
 
 
 def test_a_failed_passphrase_change_is_not_saved_later(created, store_folder, disk):

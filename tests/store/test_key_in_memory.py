@@ -34,7 +34,7 @@ CHILD = textwrap.dedent('''
     from pathlib import Path
     from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
     from ddassess.domain.models import PersonDetails
-    from ddassess.services import cases
+    from ddassess.services import case_changes
     from ddassess.store import Credentials, create_store, open_store
 
     PREFIX = 6  # bytes of the key kept in clear by the needle (of 32)
@@ -90,8 +90,8 @@ CHILD = textwrap.dedent('''
     create_store(folder, PASSPHRASE, practitioner=PRACTITIONER, kdf=FAST_KDF, use_keyring=False).store.close()
     store = open_store(folder, Credentials(passphrase=PASSPHRASE))
     hex_needle, raw_needle = needles(store._db_key)
-    cases.register_person(store, PersonDetails("Ada", "Fictional", nhs_number="9990000042"))
-    cases.find_person_by_nhs(store, "9990000042")
+    case_changes.register_person(store, PersonDetails("Ada", "Fictional", nhs_number="9990000042"))
+    case_changes.find_person_by_nhs(store, "9990000042")
     print("open", count(hex_needle), count(raw_needle))
     store.close()
     del store

@@ -55,13 +55,13 @@ def test_key_file_holds_no_secret(created, store_folder):
 
 def test_rotation_changes_the_key_and_keeps_the_data(store, store_folder):
     from ddassess.domain.models import PersonDetails
-    from ddassess.services import cases
+    from ddassess.services import case_changes
 
-    cases.register_person(store, PersonDetails("Rota", "Fictional", nhs_number="9990000034"))
+    case_changes.register_person(store, PersonDetails("Rota", "Fictional", nhs_number="9990000034"))
     old_key = store._db_key
     recovery = store.rotate_key(PASSPHRASE, kdf=FAST_KDF)
     assert store._db_key != old_key
-    assert cases.find_person_by_nhs(store, "9990000034") is not None  # still usable, open
+    assert case_changes.find_person_by_nhs(store, "9990000034") is not None  # still usable, open
     store.close()
     conn = sqlcipher3.connect(str(store_folder / "ddassess.db"))
     conn.execute(f"PRAGMA key = \"x'{old_key.hex()}'\"")
@@ -69,7 +69,7 @@ def test_rotation_changes_the_key_and_keeps_the_data(store, store_folder):
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     conn.close()
     s = open_store(store_folder, Credentials(recovery_key=recovery))
-    assert cases.find_person_by_nhs(s, "9990000034").family_name == "Fictional"
+    assert case_changes.find_person_by_nhs(s, "9990000034").family_name == "Fictional"
     s.close()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from store_helpers import PASSPHRASE
 
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.store import Credentials, open_store
 from ddassess.store.check import check_store
 from ddassess.store.records import ResponseRecord
@@ -27,8 +27,8 @@ ROUNDS = 20
 
 @pytest.mark.slow
 def test_sigkill_during_writes_loses_no_acknowledged_save(store, store_folder, subprocess_env):
-    person = cases.register_person(store, PersonDetails("Kill", "Test", nhs_number="9990000069"))
-    case_id = cases.open_case(store, person.id).id
+    person = case_changes.register_person(store, PersonDetails("Kill", "Test", nhs_number="9990000069"))
+    case_id = case_changes.open_case(store, person.id).id
     store.close()
     rng = random.Random(20261124)
     acked: dict[int, int] = {}

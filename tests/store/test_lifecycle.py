@@ -13,7 +13,7 @@ from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER, damage_table, file
 
 from ddassess import errors
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.store import Credentials, create_store, open_store
 from ddassess.store import store as store_module
 from ddassess.store.records import PersonRecord
@@ -41,7 +41,7 @@ def _open_in_child(folder, env) -> str:
 
 
 def test_a_closed_store_reads_and_writes_nothing(store):
-    cases.register_person(store, PersonDetails("Testy", "McTestface", nhs_number="9990000026"))
+    case_changes.register_person(store, PersonDetails("Testy", "McTestface", nhs_number="9990000026"))
     with store.read() as s:
         assert s.scalars(select(PersonRecord.family_name)).all() == ["McTestface"]
     store.close()
@@ -50,7 +50,7 @@ def test_a_closed_store_reads_and_writes_nothing(store):
         with store.read() as s:
             s.scalars(select(PersonRecord.family_name)).all()
     with pytest.raises(errors.StoreClosedError):
-        cases.register_person(store, PersonDetails("Second", "Fictional", nhs_number="9990000034"))
+        case_changes.register_person(store, PersonDetails("Second", "Fictional", nhs_number="9990000034"))
     with pytest.raises(errors.StoreClosedError):
         store.raw_connection()
     # The engine itself has no key left: a new pool connection is refused, not decrypted.

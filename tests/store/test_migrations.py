@@ -12,7 +12,7 @@ from store_helpers import FIXTURE_PASSPHRASE, PASSPHRASE
 
 from ddassess.domain.models import PersonDetails
 from ddassess.errors import StoreVersionError
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.store import Credentials, open_store
 from ddassess.store import schema
 from ddassess.store.check import check_store
@@ -45,7 +45,7 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
         conn = store.raw_connection()
         assert schema.current_revision(conn) == schema.HEAD_REVISION
         conn.close()
-        person = cases.find_person_by_nhs(store, "9990000042")
+        person = case_changes.find_person_by_nhs(store, "9990000042")
         assert person is not None and person.family_name == "Person"
         conn = store.raw_connection()
         assert conn.execute("SELECT count(*) FROM form_responses WHERE answers_json = '{\"q1\": 2}'").fetchone()[0] == 1
@@ -53,9 +53,11 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
             assert conn.execute("SELECT value_json FROM practitioner_settings").fetchall() == [("14",)]
         if revision >= "0003":
             assert conn.execute("SELECT key_pem FROM signing_identities").fetchall() == [("fixture key",)]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "signatures" not in tables and "care_plan_versions" in tables  # 0005 drops the never-written one
         conn.close()
         # The upgraded store is fully usable, including the new tables and the audit chain.
-        cases.register_person(store, PersonDetails("After", "Upgrade", nhs_number="9990000050"))
+        case_changes.register_person(store, PersonDetails("After", "Upgrade", nhs_number="9990000050"))
         report = check_store(store)
         assert report.ok, report.problems
         backups = list((folder / "backups").iterdir())
@@ -70,7 +72,7 @@ def test_old_store_upgrades_with_a_backup(revision, tmp_path):
     with pytest.raises(StoreVersionError):
         open_store(restored, Credentials(passphrase=FIXTURE_PASSPHRASE), upgrade=False)
     old = open_store(restored, Credentials(passphrase=FIXTURE_PASSPHRASE))
-    assert cases.find_person_by_nhs(old, "9990000042") is not None
+    assert case_changes.find_person_by_nhs(old, "9990000042") is not None
     old.close()
 
 
@@ -132,21 +134,21 @@ def test_failed_upgrade_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
     assert "half_done" not in tables
-    assert cases.find_person_by_nhs(store, "9990000042") is not None
+    assert case_changes.find_person_by_nhs(store, "9990000042") is not None
     store.close()
 
 
-BATCH_0005 = '''
+BATCH_0006 = '''
 """A future migration that rebuilds the practitioners table (copy, drop, rename).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -165,9 +167,9 @@ def upgrade():
 def _future_migration(tmp_path, monkeypatch, extra: str = "pass") -> None:
     migrations = tmp_path / "migrations"
     shutil.copytree(schema.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
-    (migrations / "versions" / "0005_rebuild_practitioners.py").write_text(BATCH_0005.replace("EXTRA", extra))
+    (migrations / "versions" / "0006_rebuild_practitioners.py").write_text(BATCH_0006.replace("EXTRA", extra))
     monkeypatch.setattr(schema, "MIGRATIONS_DIR", migrations)
-    monkeypatch.setattr(schema, "HEAD_REVISION", "0005")
+    monkeypatch.setattr(schema, "HEAD_REVISION", "0006")
 
 
 def _add_rows_that_refer_to_the_owner(store) -> None:
@@ -224,7 +226,7 @@ def test_an_upgrade_that_breaks_references_is_undone(store, store_folder, tmp_pa
     s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
     try:
         conn = s.raw_connection()
-        assert schema.current_revision(conn) == "0004"
+        assert schema.current_revision(conn) == "0005"
         assert conn.execute("SELECT count(*) FROM signing_identities WHERE practitioner_id = 999").fetchone()[0] == 0
         conn.close()
         assert check_store(s).ok
@@ -248,13 +250,13 @@ def test_a_label_older_than_the_tables_is_named_and_makes_no_backup(created, sto
     from ddassess.errors import CorruptStoreError
 
     created.store.close()
-    _relabel(store_folder, "0002")  # the tables are 0004's
+    _relabel(store_folder, "0002")  # the tables are 0005's
     before = file_digests(store_folder)
     for _attempt in range(3):
         with pytest.raises(CorruptStoreError) as info:
             open_store(store_folder, Credentials(passphrase=PASSPHRASE))
         message = str(info.value)
-        assert "schema label says version 0002, but its tables are those of version 0004" in message
+        assert "schema label says version 0002, but its tables are those of version 0005" in message
         assert "signing_identities" in message  # one of the tables 0002 does not have
         assert "no backup was made" in message
         assert not (store_folder / "backups").exists(), "a backup was made for a store that cannot be upgraded"
@@ -265,11 +267,12 @@ def test_a_label_matching_no_version_says_so(created, store_folder):
     from ddassess.errors import CorruptStoreError
 
     conn = created.store.raw_connection()
-    conn.execute("DROP TABLE signatures")
+    conn.execute("DROP TABLE practitioner_settings")
     conn.execute("UPDATE alembic_version SET version_num = '0003'")
     conn.close()
     created.store.close()
-    with pytest.raises(CorruptStoreError, match="its tables match no version this ddassess knows .*lacks .*signatures"):
+    with pytest.raises(CorruptStoreError,
+                       match="its tables match no version this ddassess knows .*lacks .*practitioner_settings"):
         open_store(store_folder, Credentials(passphrase=PASSPHRASE))
     assert not (store_folder / "backups").exists()
 
@@ -297,7 +300,7 @@ def test_the_cli_says_what_is_wrong_with_the_label(created, store_folder, monkey
     monkeypatch.setenv("DDASSESS_PASSPHRASE", PASSPHRASE)
     assert main(["unlock-test", "--passphrase"]) == 6
     err = capsys.readouterr().err
-    assert "schema label says version 0001, but its tables are those of version 0004" in err
+    assert "schema label says version 0001, but its tables are those of version 0005" in err
     assert not (store_folder / "backups").exists()
 
 
@@ -308,5 +311,5 @@ def test_store_check_compares_a_current_label_with_the_tables(store):
     conn.execute("DROP INDEX ix_cases_stage")
     conn.close()
     report = check_store(store)
-    assert any("schema label says version 0004, but its tables match no version this ddassess knows "
-               "(it lacks ix_cases_stage, which version 0004 has)" in p for p in report.problems), report.problems
+    assert any("schema label says version 0005, but its tables match no version this ddassess knows "
+               "(it lacks ix_cases_stage, which version 0005 has)" in p for p in report.problems), report.problems

@@ -20,7 +20,7 @@ from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
 
 from ddassess.domain.models import PersonDetails
 from ddassess.keys import KEYRING_SERVICE
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.errors import WrongKeyError
 from ddassess.store import Credentials, create_store, open_store
 from ddassess.store import rekey
@@ -53,7 +53,7 @@ def _store_entries(memory_keyring, store_id):
 @pytest.mark.parametrize("point", list(CRASH_POINTS))
 def test_interrupted_rotation_still_unlocks(store, store_folder, memory_keyring, monkeypatch, point, unlock):
     assert store.key_file.has_keyring
-    cases.register_person(store, PersonDetails("Rota", "Fictional", nhs_number="9990000034"))
+    case_changes.register_person(store, PersonDetails("Rota", "Fictional", nhs_number="9990000034"))
     old_salt = (store_folder / "ddassess.db").read_bytes()[:16]  # SQLCipher's per-file salt
     step, replaced = CRASH_POINTS[point]
     _crash_before(monkeypatch, step)
@@ -68,7 +68,7 @@ def test_interrupted_rotation_still_unlocks(store, store_folder, memory_keyring,
     s = open_store(store_folder, creds)
     try:
         assert s.unlocked_by == unlock
-        assert cases.find_person_by_nhs(s, "9990000034").family_name == "Fictional"
+        assert case_changes.find_person_by_nhs(s, "9990000034").family_name == "Fictional"
         report = check_store(s)
         assert report.ok, report.problems
     finally:
@@ -130,7 +130,7 @@ def template(tmp_path):
     """A store with one fictional person, no keyring (the child has none), and its recovery key."""
     home = tmp_path / "template"
     made = create_store(home / "store", PASSPHRASE, practitioner=PRACTITIONER, kdf=FAST_KDF, use_keyring=False)
-    cases.register_person(made.store, PersonDetails("Rota", "Fictional", nhs_number="9990000034"))
+    case_changes.register_person(made.store, PersonDetails("Rota", "Fictional", nhs_number="9990000034"))
     made.store.close()
     return home, made.recovery_key
 
@@ -158,6 +158,6 @@ def test_a_rotation_killed_at_any_point_leaves_the_passphrase_and_a_recovery_key
         # The user has the new recovery key once it was printed, and only the old one before.
         assert _opens(folder, recovery_key=told.group(1) if told else old_recovery), where
         with open_store(folder, Credentials(passphrase=PASSPHRASE, use_keyring=False)) as s:
-            assert cases.find_person_by_nhs(s, "9990000034").family_name == "Fictional", where
+            assert case_changes.find_person_by_nhs(s, "9990000034").family_name == "Fictional", where
             assert check_store(s).ok, where
         assert not [p.name for p in folder.glob(".ddassess.*")], where  # no leftover after opening

@@ -11,19 +11,19 @@ from pathlib import Path
 
 from store_helpers import PASSPHRASE
 
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.store import Credentials, open_store
 
 
 def main(folder: str, round_no: int, case_id: int) -> None:
     store = open_store(Path(folder), Credentials(passphrase=PASSPHRASE))
     print("ready", flush=True)
-    draft = cases.start_response(store, case_id, "phq9", 1, "0" * 64, {"round": round_no})
+    draft = case_changes.start_response(store, case_id, "phq9", 1, "0" * 64, {"round": round_no})
     n = 0
     while True:
         n += 1
-        cases.start_response(store, case_id, "gad7", 1, "0" * 64, {"round": round_no, "n": n})
-        cases.save_draft(store, draft.id, {"round": round_no, "n": n, "notes": "x" * (n % 500)})
+        case_changes.start_response(store, case_id, "gad7", 1, "0" * 64, {"round": round_no, "n": n})
+        case_changes.save_draft(store, draft.id, {"round": round_no, "n": n, "notes": "x" * (n % 500)})
         sys.stdout.write(f"ack {round_no} {n}\n")
         sys.stdout.flush()
 

@@ -49,3 +49,13 @@ def pristine_store_files(folder: Path) -> dict[str, bytes]:
     created = create_store(folder, PASSPHRASE, practitioner=PRACTITIONER, kdf=FAST_KDF, use_keyring=False)
     created.store.close()
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != "ddassess.lock"}
+
+
+def amend(store, response_id: int, answers: dict, reason: str):  # type: ignore[no-untyped-def]
+    """Amend a final response in one go, as the case view does it in steps: start the
+    amendment, save its answers, finalise it with the reason."""
+    from ddassess.services import case_changes
+
+    draft = case_changes.start_amendment(store, response_id, {})
+    case_changes.save_draft(store, draft.id, answers)
+    return case_changes.finalise_amendment(store, draft.id, reason)

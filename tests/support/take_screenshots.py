@@ -78,7 +78,7 @@ def first_run(app: QApplication, out: Path) -> None:
 
 def case_with_flags(w: MainWindow) -> int:
     """The first demo case with an urgent flag, scores and a care plan."""
-    from ddassess.services.case_summary import case_summary
+    from ddassess.services.case_header import case_summary
 
     for case_id in range(1, 40):
         s = case_summary(w.store, w.catalogue, case_id)

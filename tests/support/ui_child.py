@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from store_helpers import PASSPHRASE  # noqa: E402
 
 from ddassess.formengine import load_catalogue  # noqa: E402
-from ddassess.services import cases  # noqa: E402
+from ddassess.services import case_changes  # noqa: E402
 from ddassess.services.settings import get_setting  # noqa: E402
 from ddassess.ui.mainwindow import MainWindow  # noqa: E402
 
@@ -37,7 +37,7 @@ def main(folder: str, forms: str, case_id: int) -> None:
     form = case_page.form_page
     form.view.editors["q5"].buttons[2][1].click()
     form.view.focus_field("q6")  # where the person is when the battery dies
-    while cases.get_response(w.store, form.response.id).answers.get("q5") != 2 or \
+    while case_changes.get_response(w.store, form.response.id).answers.get("q5") != 2 or \
             (get_setting(w.store, "open_draft") or {}).get("field") != "q6":
         app.processEvents()
         time.sleep(0.01)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from ddassess.domain.models import PersonDetails
 from ddassess.domain.nhs import fictional_nhs_numbers
 from ddassess.pdf.signing import verify_pdf
-from ddassess.services import cases, signing
+from ddassess.services import case_changes, signing
 from ddassess.services.careplans import build_care_plan
 from ddassess.ui.careplan_actions import VerifyDialog, print_plan_to, save_plan
 
@@ -34,10 +34,10 @@ _NHS = iter(fictional_nhs_numbers(40, start=999000100))
 
 def _case_with_plan(window, catalogue):
     store = window.store
-    person = cases.register_person(store, PersonDetails("Printy", "McTestface", dt.date(1970, 1, 1), next(_NHS)))
-    case_id = cases.open_case(store, person.id).id
+    person = case_changes.register_person(store, PersonDetails("Printy", "McTestface", dt.date(1970, 1, 1), next(_NHS)))
+    case_id = case_changes.open_case(store, person.id).id
     spec = catalogue.get("care_plan")
-    cases.start_response(store, case_id, spec.id, spec.version, spec.content_hash, PLAN)
+    case_changes.start_response(store, case_id, spec.id, spec.version, spec.content_hash, PLAN)
     return case_id
 
 
@@ -135,11 +135,11 @@ def test_batch_print_skips_cases_without_a_plan_and_goes_on_after_a_failure(qtbo
     from ddassess.ui.careplan_actions import batch_summary, print_many_to
 
     with_plan = _case_with_plan(window, catalogue)
-    person = cases.register_person(window.store, PersonDetails("Noplan", "McTestface", nhs_number="9990000034"))
-    without = cases.open_case(window.store, person.id).id
+    person = case_changes.register_person(window.store, PersonDetails("Noplan", "McTestface", nhs_number="9990000034"))
+    without = case_changes.open_case(window.store, person.id).id
     # A case whose lead agency decision was made with a form version this copy does not have.
     broken = _case_with_plan(window, catalogue)
-    cases.start_response(window.store, broken, "lead_agency", 99, "0" * 64, {"mh_severity": "high"})
+    case_changes.start_response(window.store, broken, "lead_agency", 99, "0" * 64, {"mh_severity": "high"})
     last = _case_with_plan(window, catalogue)
     window.case_list.apply()
     window.case_list.table.selectAll()

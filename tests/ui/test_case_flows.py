@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 from store_helpers import PRACTITIONER
 
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.services.settings import get_setting, set_setting
 from ddassess.ui.caselist import COLUMNS
 from ddassess.ui.mainwindow import MainWindow
@@ -36,13 +36,13 @@ def type_and_accept(text):
 
 
 def _case(store, family="McTestface", nhs="9990000018"):
-    person = cases.register_person(store, PersonDetails("Testy", family, dt.date(1980, 2, 29), nhs))
-    return cases.open_case(store, person.id).id
+    person = case_changes.register_person(store, PersonDetails("Testy", family, dt.date(1980, 2, 29), nhs))
+    return case_changes.open_case(store, person.id).id
 
 
 def _draft(store, catalogue, case_id, form_id, answers):
     spec = catalogue.get(form_id)
-    return cases.start_response(store, case_id, form_id, spec.version, spec.content_hash, answers).id
+    return case_changes.start_response(store, case_id, form_id, spec.version, spec.content_hash, answers).id
 
 
 def _lock(qtbot, window):
@@ -85,7 +85,7 @@ def test_lock_while_finalise_is_asked_finalises_nothing(qtbot, window, catalogue
     qtbot.mouseClick(page.form_page.finalise_button, Qt.MouseButton.LeftButton)
     assert window.store is None
     unlock_with_passphrase(qtbot, window)
-    assert cases.get_response(window.store, response_id).status == "draft"
+    assert case_changes.get_response(window.store, response_id).status == "draft"
 
 
 def test_finalised_lead_agency_decision_sets_the_case_lead_and_coordinator(qtbot, window, catalogue):
@@ -131,7 +131,7 @@ def test_finalised_joint_review_with_a_past_date_makes_the_review_overdue(qtbot,
 def test_an_amendment_survives_a_lock_and_is_saved_with_its_reason(qtbot, window, catalogue):
     case_id = _case(window.store)
     response_id = _draft(window.store, catalogue, case_id, "gad7", {f"q{i}": 0 for i in range(1, 8)})
-    cases.finalise_response(window.store, response_id)
+    case_changes.finalise_response(window.store, response_id)
     page = window.open_case(case_id, response_id)
     form = page.form_page
     qtbot.waitUntil(form.amend_button.isVisible)
@@ -152,15 +152,15 @@ def test_an_amendment_survives_a_lock_and_is_saved_with_its_reason(qtbot, window
     assert any("draft" in page.forms.item(i).text() for i in range(page.forms.count()))
     when_a_box_is_up(type_and_accept("The client corrected item 3."), (QInputDialog,))
     qtbot.mouseClick(amendment.finalise_button, Qt.MouseButton.LeftButton)
-    assert cases.get_response(window.store, amendment_id).status == "final"
-    assert cases.get_response(window.store, amendment_id).amendment_reason == "The client corrected item 3."
-    assert cases.get_response(window.store, response_id).status == "superseded"
+    assert case_changes.get_response(window.store, amendment_id).status == "final"
+    assert case_changes.get_response(window.store, amendment_id).amendment_reason == "The client corrected item 3."
+    assert case_changes.get_response(window.store, response_id).status == "superseded"
 
 
 def test_cancelling_an_amendment_keeps_the_final_form(qtbot, window, catalogue):
     case_id = _case(window.store)
     response_id = _draft(window.store, catalogue, case_id, "gad7", {f"q{i}": 0 for i in range(1, 8)})
-    cases.finalise_response(window.store, response_id)
+    case_changes.finalise_response(window.store, response_id)
     page = window.open_case(case_id, response_id)
     qtbot.mouseClick(page.form_page.amend_button, Qt.MouseButton.LeftButton)
     amendment_id = page.form_page.response.id
@@ -174,7 +174,7 @@ def test_cancelling_an_amendment_keeps_the_final_form(qtbot, window, catalogue):
     from ddassess.errors import RecordNotFound
 
     try:
-        cases.get_response(window.store, amendment_id)
+        case_changes.get_response(window.store, amendment_id)
         raise AssertionError("the cancelled amendment is still there")
     except RecordNotFound:
         pass
@@ -205,7 +205,7 @@ def test_idle_lock_while_the_amendment_reason_is_asked(qtbot, window, catalogue)
     finalised, and the amendment is still there, as a draft, after unlocking."""
     case_id = _case(window.store)
     response_id = _draft(window.store, catalogue, case_id, "gad7", {f"q{i}": 0 for i in range(1, 8)})
-    cases.finalise_response(window.store, response_id)
+    case_changes.finalise_response(window.store, response_id)
     page = window.open_case(case_id, response_id)
     qtbot.mouseClick(page.form_page.amend_button, Qt.MouseButton.LeftButton)
     amendment = page.form_page
@@ -224,9 +224,9 @@ def test_idle_lock_while_the_amendment_reason_is_asked(qtbot, window, catalogue)
     assert asked and "Why is this form being changed?" in asked[0]
     assert window.store is None
     unlock_with_passphrase(qtbot, window)
-    assert cases.get_response(window.store, amendment_id).status == "draft"
-    assert cases.get_response(window.store, amendment_id).answers["q2"] == 1
-    assert cases.get_response(window.store, response_id).status == "final"
+    assert case_changes.get_response(window.store, amendment_id).status == "draft"
+    assert case_changes.get_response(window.store, amendment_id).answers["q2"] == 1
+    assert case_changes.get_response(window.store, response_id).status == "final"
 
 
 def test_a_response_whose_definition_changed_is_not_shown_under_other_wording(qtbot, window, catalogue):
@@ -234,7 +234,8 @@ def test_a_response_whose_definition_changed_is_not_shown_under_other_wording(qt
     store = window.store
     case_id = _case(store)
     spec = catalogue.get("phq9")
-    rid = cases.start_response(store, case_id, "phq9", spec.version, "0" * 64, {"q1": 1}).id  # hash of no definition
+    # "0" * 64: the hash of no definition
+    rid = case_changes.start_response(store, case_id, "phq9", spec.version, "0" * 64, {"q1": 1}).id
     page = window.open_case(case_id)
     seen: list[str] = []
     when_a_box_is_up(press(QMessageBox.StandardButton.Ok, seen), kinds=(QMessageBox,))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bulk import populate
 from PySide6.QtCore import Qt
 
-from ddassess.services.caselist import CaseQuery, count_cases
+from ddassess.services.case_list import CaseQuery, count_cases
 from ddassess.ui.caselist import (
     COLUMNS,
     COUNT_CAP,
@@ -71,11 +71,12 @@ def test_lead_agency_and_my_cases_filters(qtbot, window):
     import datetime as dt
 
     from ddassess.domain.models import PersonDetails
-    from ddassess.services import cases
-    from ddassess.services.casework import set_lead
+    from ddassess.services import case_changes
+    from ddassess.services.case_pathway import set_lead
     from ddassess.ui.caselist import CaseListWidget
 
-    mine = cases.open_case(window.store, cases.register_person(window.store, PersonDetails("Mine", "Fictional")).id)
+    mine = case_changes.open_case(window.store,
+                                  case_changes.register_person(window.store, PersonDetails("Mine", "Fictional")).id)
     set_lead(window.store, mine.id, "Mental health service", dt.date(2027, 1, 1))
     conn = window.store.raw_connection()
     populate(conn, 300, 0)  # bulk cases coordinated by nobody in particular
@@ -93,10 +94,10 @@ def test_lead_agency_and_my_cases_filters(qtbot, window):
 
 def _person(window, given, family, born=None, nhs=None):
     from ddassess.domain.models import PersonDetails
-    from ddassess.services import cases
+    from ddassess.services import case_changes
 
-    person = cases.register_person(window.store, PersonDetails(given, family, born, nhs))
-    return cases.open_case(window.store, person.id).id
+    person = case_changes.register_person(window.store, PersonDetails(given, family, born, nhs))
+    return case_changes.open_case(window.store, person.id).id
 
 
 def _search(qtbot, cl, text):
@@ -148,7 +149,7 @@ def test_sorting_by_stage_follows_the_pathway(qtbot, window):
 def test_review_overdue_filter_shows_only_cases_past_their_review_date(qtbot, window):
     import datetime as dt
 
-    from ddassess.services.casework import set_lead
+    from ddassess.services.case_pathway import set_lead
 
     today = dt.date.today()
     overdue = _person(window, "Overdue", "Testperson")
@@ -169,7 +170,7 @@ def test_review_overdue_filter_shows_only_cases_past_their_review_date(qtbot, wi
 
 
 def test_risk_column_has_colour_and_words(qtbot, window):
-    from ddassess.services.casework import set_risk_level
+    from ddassess.services.case_pathway import set_risk_level
 
     urgent = _person(window, "Urgent", "Fictional")
     set_risk_level(window.store, urgent, "urgent")
@@ -212,7 +213,7 @@ def _contrast(a, b) -> float:
 def test_next_review_column_does_not_take_the_spare_width(qtbot, window):
     import datetime as dt
 
-    from ddassess.services.casework import set_lead
+    from ddassess.services.case_pathway import set_lead
 
     set_lead(window.store, _person(window, "Testy", "McTestface"), "Mental health service", dt.date(2027, 9, 30))
     cl = window.case_list
@@ -251,7 +252,7 @@ def test_ctrl_f_moves_to_the_search_box(qtbot, window):
 def test_a_stale_search_answer_is_dropped(qtbot, window):
     from dataclasses import replace
 
-    from ddassess.services.caselist import first_page
+    from ddassess.services.case_list import first_page
 
     mine = _person(window, "Mine", "Fictional")
     other = _person(window, "Other", "Madeup")
@@ -277,7 +278,7 @@ def test_a_stale_search_answer_is_dropped(qtbot, window):
 
 
 def test_sorting_while_a_search_runs_keeps_the_sort(qtbot, window):
-    from ddassess.services.caselist import first_page
+    from ddassess.services.case_list import first_page
 
     for given in ("Alpha", "Bravo", "Charlie"):
         _person(window, given, "Fictional")
@@ -304,7 +305,7 @@ def test_search_runs_off_the_gui_thread_and_shows_the_newest_text(qtbot, window)
 
 
 def test_a_search_answer_arriving_after_lock_is_not_shown(qtbot, window):
-    from ddassess.services.caselist import first_page
+    from ddassess.services.case_list import first_page
 
     _person(window, "Testy", "McTestface")
     cl = window.case_list

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
-from ddassess.services.casework import advance_stage, set_lead
+from ddassess.services import case_changes
+from ddassess.services.case_pathway import advance_stage, set_lead
 from ddassess.services.settings import set_setting
 
 PHQ9_NINE_WITH_ITEM_9 = {**{f"q{i}": 1 for i in range(1, 10)}, "difficulty": "somewhat"}  # total 9, q9 > 0
@@ -16,13 +16,14 @@ AUDIT_EIGHTEEN = {**{f"q{i}": 2 for i in range(1, 9)}, "q9": 2, "q10": 0}  # 8 Ã
 
 def _case_with_forms(window, catalogue):
     store = window.store
-    person = cases.register_person(store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29), "9990000018"))
-    case_id = cases.open_case(store, person.id, opened_on=dt.date(2026, 1, 5)).id
+    person = case_changes.register_person(store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29),
+                                                               "9990000018"))
+    case_id = case_changes.open_case(store, person.id, opened_on=dt.date(2026, 1, 5)).id
     phq9, audit = catalogue.get("phq9"), catalogue.get("audit")
-    r = cases.start_response(store, case_id, "phq9", phq9.version, phq9.content_hash, PHQ9_NINE_WITH_ITEM_9)
-    cases.finalise_response(store, r.id)
+    r = case_changes.start_response(store, case_id, "phq9", phq9.version, phq9.content_hash, PHQ9_NINE_WITH_ITEM_9)
+    case_changes.finalise_response(store, r.id)
     advance_stage(store, case_id, "phq9")
-    cases.start_response(store, case_id, "audit", audit.version, audit.content_hash, AUDIT_EIGHTEEN)  # a draft
+    case_changes.start_response(store, case_id, "audit", audit.version, audit.content_hash, AUDIT_EIGHTEEN)  # a draft
     return case_id
 
 
@@ -55,7 +56,7 @@ def test_review_is_overdue_from_next_review_date(qtbot, window, catalogue):
 def test_risk_banner_names_each_active_flag_with_its_source_and_date(qtbot, window, catalogue):
     case_id = _case_with_forms(window, catalogue)
     referral = catalogue.get("referral")  # its "offer a joint assessment" flag is a prompt, not a risk
-    cases.start_response(window.store, case_id, "referral", referral.version, referral.content_hash,
+    case_changes.start_response(window.store, case_id, "referral", referral.version, referral.content_hash,
                          {"mental_health_concern": True, "substance_concern": True})
     page = window.open_case(case_id)
     assert page.risk.isVisible()
@@ -81,10 +82,10 @@ def test_scores_strip_and_forms_list_show_totals_and_bands(qtbot, window, catalo
 
 def test_an_unfinished_instrument_shows_no_total(qtbot, window, catalogue):
     store = window.store
-    person = cases.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
-    case_id = cases.open_case(store, person.id).id
+    person = case_changes.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
+    case_id = case_changes.open_case(store, person.id).id
     phq9 = catalogue.get("phq9")
-    cases.start_response(store, case_id, "phq9", phq9.version, phq9.content_hash, {"q1": 3, "q2": 3})
+    case_changes.start_response(store, case_id, "phq9", phq9.version, phq9.content_hash, {"q1": 3, "q2": 3})
     page = window.open_case(case_id)
     assert page.header.scores.texts() == [] and not page.header.scores.isVisible()
     assert not page.risk.isVisible()
@@ -102,12 +103,12 @@ def test_case_view_dates_follow_the_date_format_setting(qtbot, window, catalogue
 
 def test_a_discharged_case_has_every_step_done_and_nothing_overdue(qtbot, window, catalogue):
     store = window.store
-    person = cases.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
-    case_id = cases.open_case(store, person.id).id
+    person = case_changes.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
+    case_id = case_changes.open_case(store, person.id).id
     set_lead(store, case_id, "Substance misuse service", dt.date(2020, 1, 1))  # long past, but the case is closed
     discharge = catalogue.get("discharge")
-    r = cases.start_response(store, case_id, "discharge", discharge.version, discharge.content_hash, {})
-    cases.finalise_response(store, r.id)
+    r = case_changes.start_response(store, case_id, "discharge", discharge.version, discharge.content_hash, {})
+    case_changes.finalise_response(store, r.id)
     advance_stage(store, case_id, "discharge")
     page = window.open_case(case_id)
     states = {stage: label.property("state") for stage, label in page.timeline.step_labels.items()}
@@ -118,8 +119,8 @@ def test_a_discharged_case_has_every_step_done_and_nothing_overdue(qtbot, window
 
 def test_a_new_referral_has_consent_next_and_the_rest_later(qtbot, window, catalogue):
     store = window.store
-    person = cases.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
-    case_id = cases.open_case(store, person.id).id
+    person = case_changes.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
+    case_id = case_changes.open_case(store, person.id).id
     page = window.open_case(case_id)
     states = [label.property("state") for label in page.timeline.step_labels.values()]
     assert states == ["current", "due"] + ["later"] * 6

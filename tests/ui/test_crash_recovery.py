@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.ui.mainwindow import MainWindow
 
 from .conftest import FORMS, unlock_with_passphrase
@@ -21,8 +21,8 @@ CHILD = Path(__file__).parents[1] / "support" / "ui_child.py"
 
 
 def test_kill_with_a_form_open_then_restart(qtbot, created, catalogue, store_folder, subprocess_env, monkeypatch):
-    person = cases.register_person(created.store, PersonDetails("Crash", "Testcase", nhs_number="9990000093"))
-    case_id = cases.open_case(created.store, person.id).id
+    person = case_changes.register_person(created.store, PersonDetails("Crash", "Testcase", nhs_number="9990000093"))
+    case_id = case_changes.open_case(created.store, person.id).id
     created.store.close()
     child = subprocess.Popen([sys.executable, str(CHILD), str(store_folder), str(FORMS), str(case_id)],
                              env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.paths import store_dir
-from ddassess.services.case_summary import case_summary
+from ddassess.services.case_header import case_summary
 from ddassess.services.demo import DEMO_PASSPHRASE, FAMILY, GIVEN
 from ddassess.store import Credentials, open_store
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord

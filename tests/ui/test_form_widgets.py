@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from ddassess.formengine import load_form_text
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.ui.formview import FormView
 from ddassess.ui.signature import SignaturePad
 
@@ -146,9 +146,9 @@ def test_signature_shows_signer_role_and_date_and_keeps_its_shape_when_the_windo
     assert pad.strokes() == strokes
     x0, y0, x1, y1 = _ink_box(pad.grab().toImage())
     assert abs((x1 - x0) / (y1 - y0) - shape_before) / shape_before < 0.15  # not stretched
-    qtbot.waitUntil(lambda: "person_signed" in cases.get_response(window.store, form.response.id).answers,
+    qtbot.waitUntil(lambda: "person_signed" in case_changes.get_response(window.store, form.response.id).answers,
                     timeout=5000)
-    stored = cases.get_response(window.store, form.response.id).answers["person_signed"]
+    stored = case_changes.get_response(window.store, form.response.id).answers["person_signed"]
     assert stored["strokes"] == strokes and stored["signed_by"] == "Testy McTestface"
     signed_at = dt.datetime.fromisoformat(stored["signed_at"])
     assert signed_at.utcoffset() == dt.timedelta(0)
@@ -251,8 +251,8 @@ def test_bad_answers_are_explained_beside_each_field_and_everything_is_kept(qtbo
     for fid in ("assessed_on", "phq9_total", "presentation", "mh_history"):
         assert problems[fid].isVisible(), fid
     assert not problems["money"].isVisible()
-    qtbot.waitUntil(lambda: "money" in cases.get_response(window.store, form.response.id).answers, timeout=5000)
-    saved = cases.get_response(window.store, form.response.id).answers
+    qtbot.waitUntil(lambda: "money" in case_changes.get_response(window.store, form.response.id).answers, timeout=5000)
+    saved = case_changes.get_response(window.store, form.response.id).answers
     assert saved["money"] == "Rent arrears" and saved["phq9_total"] == 99
     assert len(saved["mh_history"]) == 50_000 and saved["presentation"] == "Calm\x07 and\x1b talkative"
     assert saved["assessed_on"] == "31/02/2001"  # kept as typed, to be corrected

@@ -11,7 +11,7 @@ from keyring.backends import fail
 from PySide6.QtCore import Qt
 from store_helpers import PASSPHRASE
 
-from ddassess import keys
+from ddassess.keys import key_file
 from ddassess.store import Credentials, open_store
 from ddassess.store.store import Store
 from ddassess.ui.mainwindow import MainWindow
@@ -21,7 +21,7 @@ def test_a_failed_passphrase_reset_changes_nothing_and_holds_nothing(qtbot, crea
     recovery = created.recovery_key
     created.store.close()
     keyring.set_keyring(fail.Keyring())
-    real_atomic_write, real_reset = keys.atomic_write, Store.reset_passphrase
+    real_atomic_write, real_reset = key_file.atomic_write, Store.reset_passphrase
     full = []
 
     def atomic_write(*args, **kwargs):
@@ -35,7 +35,7 @@ def test_a_failed_passphrase_reset_changes_nothing_and_holds_nothing(qtbot, crea
 
     monkeypatch = pytest.MonkeyPatch()  # its own: undoing it leaves the test's environment alone
     request.addfinalizer(monkeypatch.undo)
-    monkeypatch.setattr(keys, "atomic_write", atomic_write)
+    monkeypatch.setattr(key_file, "atomic_write", atomic_write)
     monkeypatch.setattr(Store, "reset_passphrase", reset_passphrase)
     w = MainWindow(store_folder, catalogue)
     qtbot.addWidget(w)

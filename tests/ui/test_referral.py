@@ -8,7 +8,7 @@ import datetime as dt
 from PySide6.QtCore import Qt
 
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.ui.referral import NewReferralDialog
 
 
@@ -38,7 +38,7 @@ def test_date_of_birth_as_day_month_year_or_iso(qtbot, window):
         assert not dialog.problems[dialog.dob].isVisible()
         _create(qtbot, dialog)
         assert dialog.case_id is not None
-    people = cases.search_people(window.store, "McTestface")
+    people = case_changes.search_people(window.store, "McTestface")
     assert [p.date_of_birth for p in people] == [dt.date(1980, 2, 29)] * 2
 
 
@@ -67,7 +67,7 @@ def test_each_bad_entry_is_explained_beside_its_box_and_nothing_is_lost(qtbot, w
         _create(qtbot, dialog)
         assert dialog.case_id is None and dialog.isVisible()
         assert box.text() == typed and dialog.given.text() == "Testy"  # nothing cleared
-    assert cases.search_people(window.store, "McTestface") == []
+    assert case_changes.search_people(window.store, "McTestface") == []
 
 
 def test_pasted_control_characters_and_a_huge_name_are_refused(qtbot, window):
@@ -89,7 +89,7 @@ def test_pasted_control_characters_and_a_huge_name_are_refused(qtbot, window):
 
 
 def test_same_nhs_number_offers_the_person_already_known(qtbot, window):
-    known = cases.register_person(window.store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29),
+    known = case_changes.register_person(window.store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29),
                                                               "9434765919"))
     dialog = _dialog(qtbot, window)
     _type(qtbot, dialog, given="Testy", family="Mctestface", nhs="943 476 5919")  # a typo in the name
@@ -100,14 +100,14 @@ def test_same_nhs_number_offers_the_person_already_known(qtbot, window):
     assert not dialog.different_person.isVisible()  # one NHS number, one person
     qtbot.mouseClick(dialog.use_existing, Qt.MouseButton.LeftButton)
     assert dialog.case_id is not None
-    assert len(cases.search_people(window.store, "McTestface")) == 1
-    from ddassess.services.casework import case_detail
+    assert len(case_changes.search_people(window.store, "McTestface")) == 1
+    from ddassess.services.case_pathway import case_detail
 
     assert case_detail(window.store, dialog.case_id).person_name == known.display_name
 
 
 def test_same_name_and_birthday_can_still_be_a_different_person(qtbot, window):
-    cases.register_person(window.store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29), None))
+    case_changes.register_person(window.store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29), None))
     dialog = _dialog(qtbot, window)
     _type(qtbot, dialog, dob="29/02/1980")
     _create(qtbot, dialog)
@@ -118,4 +118,4 @@ def test_same_name_and_birthday_can_still_be_a_different_person(qtbot, window):
     _create(qtbot, dialog)
     qtbot.mouseClick(dialog.different_person, Qt.MouseButton.LeftButton)
     assert dialog.case_id is not None
-    assert len(cases.search_people(window.store, "McTestface")) == 2
+    assert len(case_changes.search_people(window.store, "McTestface")) == 2

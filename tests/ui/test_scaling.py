@@ -16,20 +16,20 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
 from ddassess.formengine import load_catalogue
 from ddassess.domain.models import PersonDetails
-from ddassess.services import cases
-from ddassess.services.casework import advance_stage
+from ddassess.services import case_changes
+from ddassess.services.case_pathway import advance_stage
 from ddassess.store import create_store
 import datetime as dt
 
 folder, forms = Path(sys.argv[1]), sys.argv[2]
 catalogue = load_catalogue(forms)
 store = create_store(folder, PASSPHRASE, practitioner=PRACTITIONER, kdf=FAST_KDF).store
-person = cases.register_person(store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29), "9990000018"))
-case_id = cases.open_case(store, person.id).id
+person = case_changes.register_person(store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29), "9990000018"))
+case_id = case_changes.open_case(store, person.id).id
 phq9 = catalogue.get("phq9")
-r = cases.start_response(store, case_id, "phq9", phq9.version, phq9.content_hash,
+r = case_changes.start_response(store, case_id, "phq9", phq9.version, phq9.content_hash,
                          {**{f"q{i}": 1 for i in range(1, 10)}, "difficulty": "somewhat"})
-cases.finalise_response(store, r.id)
+case_changes.finalise_response(store, r.id)
 advance_stage(store, case_id, "phq9")
 store.close()
 

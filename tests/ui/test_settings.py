@@ -185,7 +185,7 @@ def test_a_passphrase_change_on_a_full_disk_says_nothing_changed(qtbot, window, 
     says nothing changed, instead of a crash box, and the old passphrase still opens."""
     import errno
 
-    from ddassess import keys
+    from ddassess.keys import key_file
 
     def disk_full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -195,7 +195,7 @@ def test_a_passphrase_change_on_a_full_disk_says_nothing_changed(qtbot, window, 
     qtbot.keyClicks(dialog.new_pass, "a good new passphrase")
     qtbot.keyClicks(dialog.new_again, "a good new passphrase")
     with pytest.MonkeyPatch.context() as patch:  # its own: leaves the test's environment alone
-        patch.setattr(keys, "atomic_write", disk_full)
+        patch.setattr(key_file, "atomic_write", disk_full)
         dialog.save()
     assert dialog.result() != SettingsDialog.DialogCode.Accepted
     assert "nothing was changed" in dialog.message.text()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QRadioButton
 
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import FIELD_TYPES
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.ui.casepage import CasePage
 from ddassess.ui.fields import FIELD_WIDGETS
 from ddassess.ui.referral import NewReferralDialog
@@ -25,9 +25,9 @@ def test_every_field_type_has_a_widget():
 
 
 def _person_case(window):
-    person = cases.find_person_by_nhs(window.store, "9990000018") or cases.register_person(
+    person = case_changes.find_person_by_nhs(window.store, "9990000018") or case_changes.register_person(
         window.store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29), "9990000018"))
-    return cases.open_case(window.store, person.id).id
+    return case_changes.open_case(window.store, person.id).id
 
 
 def _open_form(qtbot, window, form_id):
@@ -58,7 +58,7 @@ def test_new_referral_checks_nhs_number_and_keeps_entries(qtbot, window):
     qtbot.keyClicks(dialog.nhs, "943 476 5919")
     dialog.create()
     assert dialog.case_id is not None
-    assert cases.find_person_by_nhs(window.store, "9434765919").given_name == "Siân"
+    assert case_changes.find_person_by_nhs(window.store, "9434765919").given_name == "Siân"
 
 
 def test_phq9_by_keyboard_shows_band_and_flag(qtbot, window):
@@ -96,7 +96,8 @@ def test_draft_is_saved_within_a_second(qtbot, window):
     _page, form = _open_form(qtbot, window, "gad7")
     qtbot.mouseClick(form.view.editors["q2"].buttons[3][1], Qt.MouseButton.LeftButton)
     clicked = time.monotonic()
-    qtbot.waitUntil(lambda: cases.get_response(window.store, form.response.id).answers.get("q2") == 3, timeout=5000)
+    qtbot.waitUntil(lambda: case_changes.get_response(window.store, form.response.id).answers.get("q2") == 3,
+                    timeout=5000)
     # The write is on the disk, and only then does the status say so.
     qtbot.waitUntil(lambda: "Draft saved" in form.status.text())
     assert time.monotonic() - clicked < 2.5  # well within a second here; slack for a loaded test machine
@@ -112,7 +113,7 @@ def test_someone_who_keeps_typing_is_saved_while_typing(qtbot, window):
     while time.monotonic() - started < 3.0:
         qtbot.keyClicks(box, "a")
         qtbot.wait(300)
-        seen.add(cases.get_response(window.store, form.response.id).answers.get("referrer_name"))
+        seen.add(case_changes.get_response(window.store, form.response.id).answers.get("referrer_name"))
     seen.discard(None)
     assert len(seen) >= 2, f"only {seen} were on the disk while typing"
     typed = box.text()
@@ -131,7 +132,7 @@ def test_lock_while_a_save_is_pending_still_saves_it(qtbot, window, store_folder
 
     s = open_store(store_folder, Credentials())
     try:
-        assert cases.get_response(s, response_id).answers["referrer_name"] == "Dr Fictional"
+        assert case_changes.get_response(s, response_id).answers["referrer_name"] == "Dr Fictional"
     finally:
         s.close()
 
@@ -194,7 +195,7 @@ def test_idle_lock_with_a_dialog_open_then_back_to_the_same_field(qtbot, window,
     qtbot.wait(300)
     assert window.store is None  # the keyring does not lift a lock by itself
     s = open_store(window.unlock_page.folder, Credentials())
-    assert cases.get_response(s, response_id).answers == {"q3": 1}
+    assert case_changes.get_response(s, response_id).answers == {"q3": 1}
     s.close()
     unlock_with_passphrase(qtbot, window)
     page = window.current_case_page()
@@ -203,8 +204,8 @@ def test_idle_lock_with_a_dialog_open_then_back_to_the_same_field(qtbot, window,
 
 
 def test_ctrl_l_leaves_no_person_on_screen_and_no_store_in_memory(qtbot, window):
-    person = cases.register_person(window.store, PersonDetails("Sentinella", "Zzyxxq", nhs_number="9990000026"))
-    case_id = cases.open_case(window.store, person.id).id
+    person = case_changes.register_person(window.store, PersonDetails("Sentinella", "Zzyxxq", nhs_number="9990000026"))
+    case_id = case_changes.open_case(window.store, person.id).id
     window.case_list.apply()
     page = window.open_case(case_id)
     page.new_form.setCurrentIndex(page.new_form.findData("referral"))
@@ -233,9 +234,9 @@ def test_signature_drawn_survives_resize_and_is_stored(qtbot, window):
     assert len(strokes) == 1 and len(strokes[0]) > 10
     pad.resize(800, 240)
     assert pad.strokes() == strokes  # kept in the pad's own units
-    qtbot.waitUntil(lambda: "person_signed" in cases.get_response(window.store, form.response.id).answers,
+    qtbot.waitUntil(lambda: "person_signed" in case_changes.get_response(window.store, form.response.id).answers,
                     timeout=5000)
-    stored = cases.get_response(window.store, form.response.id).answers["person_signed"]
+    stored = case_changes.get_response(window.store, form.response.id).answers["person_signed"]
     assert stored["strokes"] == strokes
 
 
@@ -253,7 +254,7 @@ def test_finalise_with_missing_answers_explains_and_marks_fields(qtbot, window, 
     form.finalise()
     assert shown and "7 answer(s) need attention" in shown[0]
     assert "is required" in form.view.problem_labels["q1"].text()
-    assert cases.get_response(window.store, form.response.id).status == "draft"
+    assert case_changes.get_response(window.store, form.response.id).status == "draft"
 
 
 def test_finalise_locks_the_form_and_moves_the_case(qtbot, window, monkeypatch):
@@ -263,7 +264,7 @@ def test_finalise_locks_the_form_and_moves_the_case(qtbot, window, monkeypatch):
         form.view.editors[f"q{i}"].buttons[3 if i == 9 else 0][1].click()
     form.view.editors["difficulty"].buttons[0][1].click()
     form.finalise()
-    assert cases.get_response(window.store, form.response.id).status == "final"
+    assert case_changes.get_response(window.store, form.response.id).status == "final"
     # Read-only, not disabled: still focusable and readable, but a click changes nothing.
     q1 = form.view.editors["q1"]
     button = q1.buttons[2][1]
@@ -293,7 +294,7 @@ def test_sleep_and_session_lock_lock_the_store(qtbot, window, store_folder):
 
 
 def test_case_page_shows_lead_and_overdue_review(qtbot, window):
-    from ddassess.services.casework import set_lead
+    from ddassess.services.case_pathway import set_lead
 
     case_id = _person_case(window)
     set_lead(window.store, case_id, "Mental health service", dt.date(2020, 1, 1))
@@ -328,4 +329,4 @@ def test_closing_the_tab_right_after_typing_keeps_the_words(qtbot, window):
     close_button = window.workspace.tabBar().tabButton(index, window.workspace.tabBar().ButtonPosition.RightSide)
     qtbot.mouseClick(close_button, Qt.MouseButton.LeftButton)
     assert window.workspace.indexOf(page) == -1
-    assert cases.get_response(window.store, response_id).answers["referrer_name"] == "Dr Quickclose"
+    assert case_changes.get_response(window.store, response_id).answers["referrer_name"] == "Dr Quickclose"

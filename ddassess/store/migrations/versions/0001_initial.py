@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def _when(name: str, nullable: bool = False) -> sa.Column:
+def _when(name: str, nullable: bool = False) -> sa.Column[str]:
     return sa.Column(name, sa.String(32), nullable=nullable)
 
 

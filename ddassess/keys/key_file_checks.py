@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
-from ddassess.errors import CorruptStoreError, StoreVersionError
+from ddassess.errors import CorruptStoreError, NotAStoreError, StoreAccessError, StoreVersionError
+from ddassess.fileio import NotARegularFile, read_head
 
 KEY_FILE_VERSION = 1
 SLOTS = ("passphrase", "recovery", "keyring")
@@ -140,7 +142,7 @@ def _check_kdf(kdf: Any, name: str) -> None:
 # --- one field -----------------------------------------------------------------------
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -199,3 +201,35 @@ def _damaged(path: Path, what: str) -> CorruptStoreError:
         hint="Nothing has been changed. Put back a copy of the key file from your backups "
         "(backups/ beside the store holds one from before each upgrade).",
     )
+
+
+def read_json(path: Path, max_bytes: int) -> Any:
+    """The key file's JSON; a folder or pipe in its place, or no permission, is said as such."""
+    try:
+        raw = read_head(path, max_bytes + 1)
+    except NotARegularFile as exc:
+        raise StoreAccessError(
+            f"The key file {path} is {exc.kind}, not a file, so the store cannot be unlocked.",
+            hint="Move it aside and put back the store's key file from your backups; nothing has been changed.",
+        ) from None
+    except PermissionError:
+        raise StoreAccessError(
+            f"ddassess has no permission to read the key file {path}.",
+            hint="Check the owner and permissions of the store's folder and files; nothing has been changed.",
+        ) from None
+    except OSError as exc:
+        raise NotAStoreError(
+            f"The key file {path.name} in {path.parent} cannot be read ({exc.__class__.__name__}): "
+            "this folder does not hold a ddassess store.",
+            hint="Choose the folder of your store, or restore its key file from a backup.",
+        ) from None
+    try:
+        if len(raw) > max_bytes:
+            raise ValueError("too large")
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise NotAStoreError(
+            f"The key file {path.name} in {path.parent} is not a ddassess key file (not JSON of the right size): "
+            "this folder does not hold a ddassess store.",
+            hint="Choose the folder of your store, or restore its key file from a backup.",
+        ) from None

@@ -21,11 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
+    SQLColumnExpression,
     case,
     func,
     literal_column,
@@ -40,13 +42,21 @@ from sqlalchemy.sql.selectable import Join
 from ddassess.domain import limits
 from ddassess.domain.models import PATHWAY_STAGES, search_key
 from ddassess.domain.nhs import normalise_nhs_number
-from ddassess.services.caserows import CaseQuery, CaseRow, FirstPage, case_row
+from ddassess.services.case_list_rows import CaseQuery, CaseRow, FirstPage, case_row
 from ddassess.store import Store
 from ddassess.store.records import PEOPLE_SEARCH_TABLE, CaseRecord, PersonRecord
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+    AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+    AnyCompound: TypeAlias = CompoundSelect[*tuple[Any, ...]]
+
 # Stages sort in pathway order (referral first, discharge last), not alphabetically.
 STAGE_ORDER = case({s: i for i, s in enumerate(PATHWAY_STAGES)}, value=CaseRecord.stage, else_=len(PATHWAY_STAGES))
-SORTABLE: dict[str, ColumnElement] = {
+SORTABLE: dict[str, SQLColumnExpression[Any]] = {
     "ref": CaseRecord.ref,
     "name": PersonRecord.search_name,
     "dob": PersonRecord.date_of_birth,
@@ -115,19 +125,19 @@ class _Search:
         match = None if born else fts_query(digits if digits.isdigit() else text)
         return cls(match, born, text.upper())
 
-    def _people(self) -> Select:
+    def _people(self) -> AnySelect:
         return (select(literal_column("rowid")).select_from(text_clause(PEOPLE_SEARCH_TABLE))
                 .where(text_clause(f"{PEOPLE_SEARCH_TABLE} MATCH :match").bindparams(match=self.match)))
 
     def _ref_range(self) -> ColumnElement[bool]:
         return CaseRecord.ref.between(self.ref, self.ref + "\uffff")
 
-    def _born(self) -> Select:
+    def _born(self) -> AnySelect:
         return select(PersonRecord.id).where(PersonRecord.date_of_birth == self.born)
 
-    def case_ids(self) -> Select:
+    def case_ids(self) -> AnySelect | AnyCompound:
         """Matching case ids, collected from the indexes (for few matches)."""
-        parts = [select(CaseRecord.id).where(self._ref_range())]
+        parts: list[AnySelect] = [select(CaseRecord.id).where(self._ref_range())]
         if self.match:
             parts.append(select(CaseRecord.id).where(CaseRecord.person_id.in_(self._people())))
         if self.born:
@@ -145,7 +155,7 @@ class _Search:
 
     def count_matches(self, store: Store, cap: int) -> int:
         """How many people and references match, stopping at ``cap`` (a probe of the indexes)."""
-        probes = [select(CaseRecord.id).where(self._ref_range()).limit(cap)]
+        probes: list[AnySelect] = [select(CaseRecord.id).where(self._ref_range()).limit(cap)]
         if self.match:
             probes.append(self._people().limit(cap))
         if self.born:
@@ -154,11 +164,11 @@ class _Search:
             return sum(int(s.scalar(select(func.count()).select_from(p.subquery())) or 0) for p in probes)
 
 
-def _filtered(stmt: Select, q: CaseQuery, search: _Search | None, plan: str = "from-matches") -> Select:
+def _filtered(stmt: AnySelect, q: CaseQuery, search: _Search | None, plan: str = "from-matches") -> AnySelect:
     """``plan`` (for a search): "from-matches" sorts only the matches; "in-order" walks the
     sorted index and looks each case up in the collected matches; "per-case" walks the sorted
     index and asks the full-text index about each case (nothing collected first)."""
-    status = CaseRecord.status
+    status: SQLColumnExpression[Any] = CaseRecord.status
     if search is not None:
         if plan == "per-case":
             stmt = stmt.where(search.per_case())
@@ -209,7 +219,7 @@ def _count_plan(q: CaseQuery, broad: bool) -> str:
     return "per-case" if broad and not _narrowed(q) else "from-matches"
 
 
-def count_statement(q: CaseQuery, search: _Search | None, plan: str, cap: int | None) -> Select:
+def count_statement(q: CaseQuery, search: _Search | None, plan: str, cap: int | None) -> AnySelect:
     inner = _filtered(select(CaseRecord.id), q, search, plan)
     if cap is not None:
         inner = inner.limit(cap)
@@ -243,8 +253,10 @@ class PeopleFirst(Join):
 
 
 @compiles(PeopleFirst, "sqlite")
-def _people_first(join: PeopleFirst, compiler, **kw: Any) -> str:  # type: ignore[no-untyped-def]
+def _people_first(join: PeopleFirst, compiler: SQLCompiler, **kw: Any) -> str:
     kw["asfrom"] = True
+    if join.onclause is None:  # list_statement always gives one
+        raise TypeError("PeopleFirst needs an ON clause")
     return (f"{compiler.process(join.left, **kw)} CROSS JOIN {compiler.process(join.right, **kw)} "
             f"ON {compiler.process(join.onclause, **kw)}")
 
@@ -252,7 +264,7 @@ def _people_first(join: PeopleFirst, compiler, **kw: Any) -> str:  # type: ignor
 PERSON_SORTS = {"name", "dob"}  # sorts by a column of people, which has an index for each
 
 
-def list_statement(q: CaseQuery, search: _Search | None, plan: str, offset: int, limit: int) -> Select:
+def list_statement(q: CaseQuery, search: _Search | None, plan: str, offset: int, limit: int) -> AnySelect:
     column = SORTABLE.get(q.sort, CaseRecord.opened_on)
     # The tie-break runs the same way as the sort, so one index serves both.
     order, tie = (column.desc(), CaseRecord.id.desc()) if q.descending else (column.asc(), CaseRecord.id.asc())

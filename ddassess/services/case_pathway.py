@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 
 from ddassess.domain import limits
-from ddassess.domain.models import PATHWAY_STAGES
+from ddassess.domain.models import PATHWAY_STAGES, Response
 from ddassess.errors import CaseNotFoundError, RecordNotFound, UnknownFormError
-from ddassess.formengine import Catalogue, evaluate
+from ddassess.formengine import Catalogue, Evaluation, evaluate
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord
@@ -63,6 +63,9 @@ def case_detail(store: Store, case_id: int) -> CaseDetail:
         if c is None:
             raise RecordNotFound("That case is no longer in the store.")
         p = s.get(PersonRecord, c.person_id)
+        if p is None:  # only an edited store lacks it (the foreign key keeps people with cases)
+            raise RecordNotFound(f"The person of case {c.ref} is missing from the store.",
+                                 hint="Run `ddassess store check`, and restore the store from a backup.")
         rows = s.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id)
                          .order_by(ResponseRecord.updated_at.desc())).all()
         responses = tuple(ResponseSummary(r.id, r.form_id, r.form_version, r.definition_hash, r.status, r.updated_at)
@@ -157,8 +160,8 @@ def _practitioner_id(store: Store, name: str) -> int | None:
     return None
 
 
-def finalise_form(store: Store, catalogue: Catalogue, response_id: int,  # type: ignore[no-untyped-def]
-                  reason: str | None = None, *, at: dt.datetime | None = None):
+def finalise_form(store: Store, catalogue: Catalogue, response_id: int,
+                  reason: str | None = None, *, at: dt.datetime | None = None) -> Response:
     """Finalise a draft (or, with a reason, an amendment) and let the case follow it.
 
     One place, so the window, the CLI and the tests give the same result: the pathway
@@ -167,18 +170,18 @@ def finalise_form(store: Store, catalogue: Catalogue, response_id: int,  # type:
     this store); a care plan or joint review sets the next review date; a discharge clears
     it (a closed case has no review due). ``at``: when it was finalised (now by default).
     """
-    from ddassess.services import cases
+    from ddassess.services import case_changes
 
-    draft = cases.get_response(store, response_id)
+    draft = case_changes.get_response(store, response_id)
     if draft.amends_id is not None:
-        response = cases.finalise_amendment(store, response_id, reason or "", at=at)
+        response = case_changes.finalise_amendment(store, response_id, reason or "", at=at)
     else:
-        response = cases.finalise_response(store, response_id, at=at)
+        response = case_changes.finalise_response(store, response_id, at=at)
     apply_final_response(store, catalogue, response, at=at)
     return response
 
 
-def apply_final_response(store: Store, catalogue: Catalogue, response,  # type: ignore[no-untyped-def]
+def apply_final_response(store: Store, catalogue: Catalogue, response: Response,
                          at: dt.datetime | None = None) -> None:
     """What a final response says about its case (see ``finalise_form``)."""
     advance_stage(store, response.case_id, response.form_id, at.date() if at is not None else None)
@@ -231,7 +234,7 @@ class StoredCaseContext:
         value = ev.answers.get(name, ev.values.get(name))
         return value
 
-    def _evaluate_latest(self, form_id: str):  # type: ignore[no-untyped-def]
+    def _evaluate_latest(self, form_id: str) -> Evaluation | None:
         with self.store.read() as s:
             stmt = (select(ResponseRecord).where(ResponseRecord.case_id == self.case_id,
                                                   ResponseRecord.form_id == form_id,

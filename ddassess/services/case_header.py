@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.errors import UnknownFormError
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
-from ddassess.services.casework import FORM_STAGE, CaseDetail, ResponseSummary, StoredCaseContext, case_detail
+from ddassess.services.case_pathway import FORM_STAGE, CaseDetail, ResponseSummary, StoredCaseContext, case_detail
 from ddassess.services.settings import get_setting
 from ddassess.store import Store
 from ddassess.store.records import ResponseRecord
@@ -100,7 +100,9 @@ def _headline(spec: FormSpec, ev: Evaluation) -> tuple[str, float | int, str] | 
     if not complete:
         return None
     spec_score, result = next(((s, r) for s, r in complete if s.bands), complete[0])
-    return _short_name(spec, spec_score.label), result.value, result.band  # type: ignore[return-value]
+    if result.value is None:  # a complete score has a value
+        return None
+    return _short_name(spec, spec_score.label), result.value, result.band
 
 
 def _steps(d: CaseDetail, done_on: dict[str, dt.date], today: dt.date) -> tuple[tuple[TimelineStep, ...], bool]:

@@ -5,7 +5,7 @@ Nothing here imports SQLAlchemy. At start-up the client shows the first page of 
 (``first_page_at_start``) straight from SQLCipher as soon as the store is unlocked, while
 SQLAlchemy (400 ms to import) loads off the GUI thread for everything after: the
 practitioner sees their cases about half a second sooner. The SQL is what
-``caselist`` compiles for the list as it first shows (``CaseQuery()``): a test keeps the
+``case_list`` compiles for the list as it first shows (``CaseQuery()``): a test keeps the
 two the same, statement and rows.
 """
 
@@ -55,12 +55,12 @@ class FirstPage:
 
 
 def case_row(r: Sequence[Any]) -> CaseRow:
-    """A row of ``caselist.LIST_COLUMNS``: id, ref, given and family name, date of birth, NHS
+    """A row of ``case_list.LIST_COLUMNS``: id, ref, given and family name, date of birth, NHS
     number, stage, lead agency, risk level, next review."""
     return CaseRow(r[0], r[1], f"{r[2]} {r[3]}", r[4], r[5], r[6], r[7], r[8], r[9])
 
 
-# CaseQuery() as caselist.count_statement / list_statement compile it (the test says so).
+# CaseQuery() as case_list.count_statement / list_statement compile it (the test says so).
 START_COUNT_SQL = ("SELECT count(*) AS count_1 FROM (SELECT cases.id AS id FROM cases WHERE cases.status = ? "
                    "LIMIT ? OFFSET ?) AS anon_1")
 START_LIST_SQL = ("SELECT cases.id, cases.ref, people.given_name, people.family_name, people.date_of_birth, "
@@ -71,12 +71,12 @@ _DATE_COLUMNS = (4, 9)  # date of birth, next review: stored as ISO dates (SQLAl
 
 
 def start_parameters(limit: int, cap: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """The parameters of START_COUNT_SQL and START_LIST_SQL, as caselist.first_page binds them."""
+    """The parameters of START_COUNT_SQL and START_LIST_SQL, as case_list.first_page binds them."""
     return ("open", cap + 1, 0), ("open", limit, 0)
 
 
 def first_page_at_start(unlocked: Unlocked, limit: int, cap: int) -> FirstPage | None:
-    """What ``caselist.first_page(store, CaseQuery(), limit, cap)`` returns, read with
+    """What ``case_list.first_page(store, CaseQuery(), limit, cap)`` returns, read with
     SQLCipher alone from a store that is unlocked but not yet open (see the module's notes).
 
     None if it cannot be read: the list is then read once the store is open, and if a page

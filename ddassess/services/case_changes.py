@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ddassess.domain import limits
 from ddassess.domain.models import Case, Person, PersonDetails, Response, search_key
@@ -36,7 +37,7 @@ def _response(r: ResponseRecord) -> Response:
                     json.loads(r.answers_json), r.updated_at, r.amends_id, r.amendment_reason)
 
 
-def _get_response(session, response_id: int) -> ResponseRecord:  # type: ignore[no-untyped-def]
+def _get_response(session: Session, response_id: int) -> ResponseRecord:
     r = session.get(ResponseRecord, response_id)
     if r is None:
         raise RecordNotFound("That form is no longer in the store.")
@@ -119,7 +120,8 @@ def search_people(store: Store, text: str, limit: int = 50) -> list[Person]:
 
 def open_case(store: Store, person_id: int, opened_on: dt.date | None = None) -> Case:
     with store.write() as s:
-        if s.get(PersonRecord, person_id) is None:
+        person = s.get(PersonRecord, person_id)
+        if person is None:
             raise RecordNotFound("That person is no longer in the store.")
         opened = opened_on or dt.date.today()
         n = (s.scalar(select(func.max(CaseRecord.id))) or 0) + 1
@@ -128,9 +130,8 @@ def open_case(store: Store, person_id: int, opened_on: dt.date | None = None) ->
                             care_coordinator_id=_owner_id(s, store))
         s.add(record)
         s.flush()
-        person_uuid = s.get(PersonRecord, person_id).uuid  # type: ignore[union-attr]
         append_event(s, actor=store.owner_uuid, action="create", entity_type="case", entity_id=record.uuid,
-                     changes={"person": [None, person_uuid],
+                     changes={"person": [None, person.uuid],
                               **{k: [None, getattr(record, k)] for k in CASE_FIELDS if k != "person"}})
     return _case(record)
 
@@ -198,33 +199,6 @@ def finalise_response(store: Store, response_id: int, *, at: dt.datetime | None 
         append_event(s, actor=store.owner_uuid, action="finalise", entity_type="response", entity_id=r.uuid,
                      changes={"status": ["draft", "final"]})
     return _response(r)
-
-
-def amend_response(store: Store, response_id: int, answers: dict[str, Any], reason: str) -> Response:
-    """Change a final response: a new final response that amends it, with the reason; the
-    old one is kept, marked superseded, so what was said before is never lost."""
-    limits.check_text(reason, "The reason for the change", limits.MAX_REASON, lines=True)
-    limits.check_answers(answers)
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInputError("Give a reason for changing a finalised form: it is kept with the change.")
-    with store.write() as s:
-        old = _get_response(s, response_id)
-        if old.status != "final":
-            raise InvalidInputError("Only a final form is amended; a draft can simply be edited.")
-        owner = _owner_id(s, store)
-        new = ResponseRecord(case_id=old.case_id, form_id=old.form_id, form_version=old.form_version,
-                             definition_hash=old.definition_hash, answers_json=json.dumps(answers), status="final",
-                             author_id=owner, finalised_at=utcnow(), finalised_by_id=owner, amends_id=old.id,
-                             amendment_reason=reason)
-        old.status = "superseded"
-        s.add(new)
-        s.flush()
-        append_event(s, actor=store.owner_uuid, action="amend", entity_type="response", entity_id=new.uuid,
-                     changes={"amends": [None, old.uuid], **diff(json.loads(old.answers_json), answers),
-                              "answers": [None, answers]},
-                     reason=reason)
-    return _response(new)
 
 
 NOT_CARRIED_OVER = frozenset({"signature"})  # a signature belongs to the words it signed
@@ -303,7 +277,8 @@ def discard_amendment(store: Store, response_id: int) -> Response:
     return _response(old)
 
 
-def _owner_id(session, store: Store) -> int | None:  # type: ignore[no-untyped-def]
+def _owner_id(session: Session, store: Store) -> int | None:
     from ddassess.store.records import PractitionerRecord
 
-    return session.scalar(select(PractitionerRecord.id).where(PractitionerRecord.uuid == store.owner_uuid))
+    owner: int | None = session.scalar(select(PractitionerRecord.id).where(PractitionerRecord.uuid == store.owner_uuid))
+    return owner
