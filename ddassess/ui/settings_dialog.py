@@ -34,10 +34,11 @@ from ddassess.services.vault import (
     change_passphrase,
     install_recovery_key,
     keyring_description,
-    passphrase_problem,
+    keyring_in_use,
+    keyring_offered,
+    passphrase_change_problem,
     propose_recovery_key,
-    secure_keyring,
-    set_keyring,
+    use_keyring,
 )
 from ddassess.ui.setup_page import RecoveryKeyPanel, recovery_text
 from ddassess.ui.widgets import password_field, problem_label
@@ -91,8 +92,8 @@ class SettingsDialog(QDialog):
         security = QGroupBox("Unlocking")
         sform = QFormLayout(security)
         self.keyring = QCheckBox("Unlock with the system keyring on this computer")
-        self.keyring.setChecked(store.key_file.has_keyring)
-        self.keyring.setEnabled(secure_keyring() is not None or store.key_file.has_keyring)
+        self.keyring.setChecked(keyring_in_use(store))
+        self.keyring.setEnabled(keyring_offered(store))
         note = QLabel(keyring_description())
         note.setWordWrap(True)
         sform.addRow(self.keyring)
@@ -116,15 +117,7 @@ class SettingsDialog(QDialog):
 
     def _problem(self) -> str | None:
         problem = profile_problem(role=self.role.text(), agency=self.agency.text())
-        if problem:
-            return problem
-        if self.new_pass.text() or self.new_again.text():
-            if not self.old_pass.text():
-                return "To change the passphrase, type the current one too."
-            if self.new_pass.text() != self.new_again.text():
-                return "The two new passphrases differ."
-            return passphrase_problem(self.new_pass.text())
-        return None
+        return problem or passphrase_change_problem(self.old_pass.text(), self.new_pass.text(), self.new_again.text())
 
     def save(self) -> None:
         problem = self._problem()  # check everything before saving anything
@@ -137,10 +130,10 @@ class SettingsDialog(QDialog):
         except UserFacingError as exc:
             self.message.setText(str(exc))
             return
-        if self.keyring.isChecked() != self.store.key_file.has_keyring:
-            if not set_keyring(self.store, self.keyring.isChecked()) and self.keyring.isChecked():
-                self.message.setText(keyring_description())
-                return
+        problem = use_keyring(self.store, self.keyring.isChecked())
+        if problem:
+            self.message.setText(problem)
+            return
         set_setting(self.store, "idle_lock_minutes", self.idle.value())
         set_setting(self.store, "date_format", self.date_format.currentData())
         set_setting(self.store, "font_size", self.font_size.value())
