@@ -184,10 +184,6 @@ class WeakPassphraseError(KeyProblem, InvalidInputError):
     exit_code = 2
 
 
-class KeyringUnavailable(DdassessError):
-    """No usable OS keyring: not shown as an error, the passphrase is asked instead."""
-
-
 # --- forms -----------------------------------------------------------------------------
 
 

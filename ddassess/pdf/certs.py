@@ -162,16 +162,6 @@ def certificate_problem(cert: x509.Certificate, at: dt.datetime | None = None) -
 # --- storage formats -------------------------------------------------------------------
 
 
-def export_pkcs12(identity: Identity, password: str, friendly_name: str | None = None) -> bytes:
-    return pkcs12.serialize_key_and_certificates(
-        (friendly_name or identity.common_name).encode("utf-8"),
-        identity.key,
-        identity.certificate,
-        [c for c in identity.chain if c != identity.certificate] or None,
-        serialization.BestAvailableEncryption(password.encode("utf-8")),
-    )
-
-
 def import_pkcs12(data: bytes, password: str) -> Identity:
     """An organisation's identity from a .p12/.pfx file, with clear messages for bad files."""
     try:

@@ -1,6 +1,13 @@
 """Per-practitioner settings kept in the encrypted store (idle lock, the open draft, ...),
 and the practitioner's own profile (role and service).
 
+Every setting is declared once, in ``SETTINGS``: its key, default, the words a person sees
+for it, the values it may take, whether it changes how the window looks and whether a
+change is audited. Reading, checking, saving, the settings dialog and the early read at
+start-up all work from that table (Picard's options are declared the same way). A dialog
+saves with ``save_settings``: every value is checked first, then all are written in one
+transaction, so a bad value saves nothing.
+
 ``look_at_start`` reads the settings that change how the window looks (font size, date
 format) from a store that is unlocked but not yet open, with SQLCipher alone (start-up
 does not wait for SQLAlchemy: see ``ui/mainwindow.py``), so the first screen of cases is
@@ -12,62 +19,136 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from ddassess.domain import limits
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from ddassess.store import Store, Unlocked
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {"idle_lock_minutes": 5, "date_format": "%d %b %Y", "font_size": 0}
-LOOK = ("date_format", "font_size")
+MAX_DATE_FORMAT = 40
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: what it is called, what it may hold and how it is treated.
+
+    ``kind`` says what values it takes: ``number`` a whole number from ``low`` to
+    ``high``; ``date format`` a strftime format (the dialog offers ``choices``, each with
+    an example); ``place`` where the practitioner is (an open form and field) or None.
+    A ``look`` setting changes how the window is drawn and is read early at start-up; an
+    unaudited one records where the practitioner is, not what they chose.
+    """
+
+    key: str
+    label: str
+    default: Any
+    kind: Literal["number", "date format", "place"]
+    low: int = 0
+    high: int = 0
+    choices: tuple[tuple[str, str], ...] = ()
+    look: bool = False
+    audited: bool = True
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with ``value`` for this setting, naming it; None if it can be used."""
+        if self.kind == "number":
+            if isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high:
+                return None
+            return f"{self.label} must be a whole number from {self.low} to {self.high}."
+        if self.kind == "date format":
+            if isinstance(value, str) and "%" in value and len(value) <= MAX_DATE_FORMAT:
+                return None
+            return (f"{self.label} must be a date format with at least one % code, "
+                    f"of at most {MAX_DATE_FORMAT} characters; choose one of those offered.")
+        if value is None or (isinstance(value, dict) and set(value) <= {"case_id", "response_id", "field"}
+                             and all(isinstance(value.get(k), int) and not isinstance(value.get(k), bool)
+                                     for k in ("case_id", "response_id"))
+                             and isinstance(value.get("field"), str | None)):
+            return None
+        return f"{self.label} must name a case, a form in it and (if any) a field."
+
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in (
+    Setting("idle_lock_minutes", "Lock after", 5, "number", low=1, high=60),
+    Setting("date_format", "Dates", "%d %b %Y", "date format", look=True,
+            choices=(("%d %b %Y", "24 Nov 2026"), ("%d/%m/%Y", "24/11/2026"), ("%Y-%m-%d", "2026-11-24"))),
+    Setting("font_size", "Text size", 0, "number", low=0, high=24, look=True),  # 0: the system's
+    # Where the practitioner is, so a restart after a crash returns there: rewritten each
+    # time the cursor moves to another field, so not audited (it holds no case data, and an
+    # event for every move would bury the changes that matter; store/records.py lists it too).
+    Setting("open_draft", "The open form", None, "place", audited=False),
+)}
+
+LOOK = tuple(key for key, setting in SETTINGS.items() if setting.look)
 
 # get_setting(store, key) for each of LOOK, in SQL (a test keeps the two the same).
 LOOK_SQL = ("SELECT s.key, s.value_json FROM practitioner_settings AS s "
             "JOIN practitioners AS p ON p.id = s.practitioner_id "
-            "WHERE p.uuid = (SELECT value FROM store_meta WHERE key = 'owner_practitioner') AND s.key IN (?, ?)")
+            "WHERE p.uuid = (SELECT value FROM store_meta WHERE key = 'owner_practitioner') "
+            f"AND s.key IN ({', '.join('?' * len(LOOK))})")
 
 
-def _owner_id(session, store: Store) -> int:  # type: ignore[no-untyped-def]
+def _declared(key: str) -> Setting:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise KeyError(f"no setting is declared as {key!r} in services/settings.py") from None
+
+
+def _owner_id(session: Session, store: Store) -> int:
     from sqlalchemy import select
 
     from ddassess.store.records import PractitionerRecord
 
-    return session.scalar(select(PractitionerRecord.id).where(PractitionerRecord.uuid == store.owner_uuid))
+    pid = session.scalar(select(PractitionerRecord.id).where(PractitionerRecord.uuid == store.owner_uuid))
+    assert pid is not None, "the store has no owner"
+    return pid
+
+
+def _usable(setting: Setting, value: Any) -> Any:
+    """``value``, or the default when it is not one the setting takes (a hand-edited or
+    damaged value must not stop the window or the settings dialog)."""
+    if setting.problem(value) is None:
+        return value
+    log.warning("setting %s holds a value it cannot take; its default is used", setting.key)
+    return setting.default
 
 
 def get_setting(store: Store, key: str) -> Any:
-    """The value saved, or the default when none is (or what is saved is not JSON)."""
+    """The value saved, or the default when none is, or what is saved is not JSON or not a
+    value the setting takes."""
     from ddassess.store.records import SettingRecord
 
+    setting = _declared(key)
     with store.read() as s:
         row = s.get(SettingRecord, (_owner_id(s, store), key))
     if row is None:
-        return DEFAULTS.get(key)
+        return setting.default
     try:
-        return json.loads(row.value_json)
+        value = json.loads(row.value_json)
     except ValueError:
         log.warning("setting %s is not readable; its default is used", key)
-        return DEFAULTS.get(key)
-
-
-# The numbers the window uses, and the range each must be in to be used.
-NUMBERS = {"idle_lock_minutes": (1, 60), "font_size": (0, 72)}
+        return setting.default
+    return _usable(setting, value)
 
 
 def get_number(store: Store, key: str) -> int:
-    """A whole-number setting, or its default when what is saved is not one in range (a
-    hand-edited or damaged value must not stop the window or the settings dialog)."""
-    return _usable_number(key, get_setting(store, key))
+    """A whole-number setting (``kind`` "number"), as ``get_setting`` gives it."""
+    value = get_setting(store, key)
+    assert isinstance(value, int), f"{key} is not a number setting"
+    return value
 
 
-def _usable_number(key: str, value: Any) -> int:
-    low, high = NUMBERS[key]
-    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
-        return value
-    return DEFAULTS[key]
+def look(store: Store) -> dict[str, Any]:
+    """The settings that change how the window looks, as ``look_at_start`` gives them."""
+    return {key: get_setting(store, key) for key in LOOK}
 
 
 def setting_entity(practitioner_uuid: str, key: str) -> str:
@@ -76,9 +157,9 @@ def setting_entity(practitioner_uuid: str, key: str) -> str:
 
 
 def setting_problem(key: str, value: Any) -> str | None:
-    """Why ``value`` cannot be kept as the setting ``key``; None if it can. Settings are small
-    values (numbers, a format, the open draft): JSON of at most MAX_SETTING_JSON characters,
-    with no broken character in any text."""
+    """Why ``value`` cannot be kept as the setting ``key``; None if it can. A setting must be
+    declared in ``SETTINGS`` and take the value, which is small plain data: JSON of at most
+    MAX_SETTING_JSON characters, with no broken character in any text."""
     problem = limits.text_problem(key, "A setting's name", limits.MAX_SETTING_KEY)
     if problem or not key:
         return problem or "A setting needs a name."
@@ -87,70 +168,102 @@ def setting_problem(key: str, value: Any) -> str | None:
     except (TypeError, ValueError, RecursionError):
         return f"The setting {key} cannot be kept: its value is not plain data."
     if len(text) > limits.MAX_SETTING_JSON:
-        return f"The setting {key} is too large to keep ({len(text):,} characters; at most {limits.MAX_SETTING_JSON:,})."
-    return limits.text_problem(text, f"The setting {key}", limits.MAX_SETTING_JSON, lines=True)
+        return (f"The setting {key} is too large to keep ({len(text):,} characters; "
+                f"at most {limits.MAX_SETTING_JSON:,}).")
+    problem = limits.text_problem(text, f"The setting {key}", limits.MAX_SETTING_JSON, lines=True)
+    if problem:
+        return problem
+    if key not in SETTINGS:
+        return f"There is no setting called {key}."
+    return SETTINGS[key].problem(value)
+
+
+def settings_problem(values: Mapping[str, Any]) -> str | None:
+    """The first reason any of ``values`` (setting key → value) cannot be kept; None if all can."""
+    for key, value in values.items():
+        problem = setting_problem(key, value)
+        if problem:
+            return problem
+    return None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The practitioner's role and service, printed with their signature on care plans and
+    written into the signing certificates they are issued."""
+
+    role: str
+    agency: str
+
+
+def save_settings(store: Store, values: Mapping[str, Any], profile: Profile | None = None) -> None:
+    """Save settings (key → value), and the profile if given, in one transaction. Every
+    value is checked first: a bad one raises InvalidInputError naming the setting, and
+    nothing is saved. A change is audited (old → new) like any other record's, except for
+    settings declared unaudited."""
+    from ddassess.errors import InvalidInputError
+
+    problem = settings_problem(values) or (profile_problem(role=profile.role, agency=profile.agency)
+                                           if profile is not None else None)
+    if problem:
+        raise InvalidInputError(f"{problem} Nothing was saved.")
+    with store.write() as s:
+        for key, value in values.items():
+            _write_setting(s, store, SETTINGS[key], value)
+        if profile is not None:
+            _write_profile(s, store, profile)
 
 
 def set_setting(store: Store, key: str, value: Any) -> None:
-    """Save a setting; a change is audited (old → new) like any other record's, except
-    where the practitioner is (``SESSION_SETTINGS``). A value that is not small plain data
-    raises InvalidInputError and changes nothing."""
-    from ddassess.errors import InvalidInputError
-    from ddassess.store.audit import append_event
-    from ddassess.store.records import SESSION_SETTINGS, SettingRecord
+    """Save one setting (``save_settings`` with one value)."""
+    save_settings(store, {key: value})
 
-    problem = setting_problem(key, value)
-    if problem:
-        raise InvalidInputError(problem)
-    audited = key not in SESSION_SETTINGS
-    with store.write() as s:
-        pid = _owner_id(s, store)
-        row = s.get(SettingRecord, (pid, key))
-        if row is None:
-            s.add(SettingRecord(practitioner_id=pid, key=key, value_json=json.dumps(value)))
-            if audited:
-                append_event(s, actor=store.owner_uuid, action="create", entity_type="setting",
-                             entity_id=setting_entity(store.owner_uuid, key), changes={"value": [None, value]})
-            return
-        try:
-            old = json.loads(row.value_json)
-        except ValueError:
-            old = None  # a damaged value is replaced, and the event says it was unreadable
-        if row.value_json != json.dumps(value):
-            row.value_json = json.dumps(value)
-            if audited:
-                append_event(s, actor=store.owner_uuid, action="update", entity_type="setting",
-                             entity_id=setting_entity(store.owner_uuid, key), changes={"value": [old, value]})
+
+def _write_setting(s: Session, store: Store, setting: Setting, value: Any) -> None:
+    from ddassess.store.audit import append_event
+    from ddassess.store.records import SettingRecord
+
+    pid = _owner_id(s, store)
+    row = s.get(SettingRecord, (pid, setting.key))
+    entity = setting_entity(store.owner_uuid, setting.key)
+    if row is None:
+        s.add(SettingRecord(practitioner_id=pid, key=setting.key, value_json=json.dumps(value)))
+        if setting.audited:
+            append_event(s, actor=store.owner_uuid, action="create", entity_type="setting", entity_id=entity,
+                         changes={"value": [None, value]})
+        return
+    try:
+        old = json.loads(row.value_json)
+    except ValueError:
+        old = None  # a damaged value is replaced, and the event says it was unreadable
+    if row.value_json != json.dumps(value):
+        row.value_json = json.dumps(value)
+        if setting.audited:
+            append_event(s, actor=store.owner_uuid, action="update", entity_type="setting", entity_id=entity,
+                         changes={"value": [old, value]})
 
 
 def look_at_start(unlocked: Unlocked) -> dict[str, Any]:
-    """The date format and font size, as ``get_setting`` gives them once the store is open;
-    the defaults if they cannot be read (opening the store then says what is wrong)."""
-    look = {key: DEFAULTS[key] for key in LOOK}
+    """The look settings, as ``look`` gives them once the store is open; the defaults if
+    they cannot be read (opening the store then says what is wrong)."""
+    defaults = {key: SETTINGS[key].default for key in LOOK}
     try:
         conn = unlocked.connect()
         try:
             rows = conn.execute(LOOK_SQL, LOOK).fetchall()
         finally:
             conn.close()
-        look.update((key, json.loads(value)) for key, value in rows)
+        saved = {key: json.loads(value) for key, value in rows}
     except Exception:  # noqa: BLE001 - SQLite's errors (a damaged page), or a value that is not JSON
-        return {key: DEFAULTS[key] for key in LOOK}
-    return usable_look(look)
+        return defaults
+    return {key: _usable(SETTINGS[key], saved[key]) if key in saved else defaults[key] for key in LOOK}
 
 
-def usable_look(look: dict[str, Any]) -> dict[str, Any]:
-    """The look settings with anything unusable (a hand-edited or damaged value) replaced by
-    the default, so drawing the window never fails on them."""
-    fmt = look.get("date_format")
-    return {"font_size": _usable_number("font_size", look.get("font_size")),
-            "date_format": fmt if isinstance(fmt, str) and "%" in fmt and len(fmt) <= 40 else DEFAULTS["date_format"]}
-
-
-# The practitioner's own profile: role and service, printed with their signature on care
-# plans and written into the signing certificates they are issued. --------------------------
+# The practitioner's own profile: role and service. ------------------------------------------
 
 MAX_PROFILE_TEXT = limits.MAX_PROFILE_TEXT  # kept under this name for the settings dialog
+# Earlier versions kept an unused "default_agency" setting: it fills an empty service in
+# the settings dialog, and goes with the next save of the profile, so it cannot come back.
 LEGACY_AGENCY = "default_agency"
 _PROFILE_LABELS = {"role": "Your role", "agency": "Your service"}
 
@@ -164,32 +277,53 @@ def profile_problem(**fields: str) -> str | None:
     return None
 
 
+def profile_to_edit(store: Store) -> Profile:
+    """The role and service to show for editing: an empty service is filled from the old
+    ``default_agency`` setting if one is left."""
+    from ddassess.store.records import SettingRecord
+
+    me = store.owner()
+    role, agency = (me.role, me.agency) if me else ("", "")
+    if not agency:
+        with store.read() as s:
+            row = s.get(SettingRecord, (_owner_id(s, store), LEGACY_AGENCY))
+        try:
+            legacy = json.loads(row.value_json) if row is not None else None
+        except ValueError:
+            legacy = None
+        agency = legacy if isinstance(legacy, str) else ""
+    return Profile(role or "", agency or "")
+
+
 def update_profile(store: Store, *, role: str, agency: str) -> bool:
     """Change the practitioner's role and service (audited); True if anything changed.
     Bad text raises InvalidInputError and changes nothing."""
-    from sqlalchemy import select
-
     from ddassess.errors import InvalidInputError
-    from ddassess.store import audit
-    from ddassess.store.records import PractitionerRecord, SettingRecord
 
     problem = profile_problem(role=role, agency=agency)
     if problem:
         raise InvalidInputError(problem)
-    new = {"role": role.strip(), "agency": agency.strip()}
     with store.write() as s:
-        me = s.scalars(select(PractitionerRecord).where(PractitionerRecord.uuid == store.owner_uuid)).one()
-        # Earlier versions kept an unused "default_agency" setting; the settings dialog offers
-        # it once for an empty service. Saved or not, it goes now, so it cannot come back.
-        legacy = s.get(SettingRecord, (me.id, LEGACY_AGENCY))
-        if legacy is not None:
-            s.delete(legacy)
-            audit.append_event(s, actor=store.owner_uuid, action="delete", entity_type="setting",
-                               entity_id=setting_entity(me.uuid, LEGACY_AGENCY), reason="setting no longer used")
-        changes = audit.diff({"role": me.role, "agency": me.agency}, new)
-        if not changes:
-            return False
-        me.role, me.agency = new["role"], new["agency"]
-        audit.append_event(s, actor=store.owner_uuid, action="update", entity_type="practitioner",
-                           entity_id=me.uuid, changes=changes)
+        return _write_profile(s, store, Profile(role, agency))
+
+
+def _write_profile(s: Session, store: Store, profile: Profile) -> bool:
+    from sqlalchemy import select
+
+    from ddassess.store import audit
+    from ddassess.store.records import PractitionerRecord, SettingRecord
+
+    new = {"role": profile.role.strip(), "agency": profile.agency.strip()}
+    me = s.scalars(select(PractitionerRecord).where(PractitionerRecord.uuid == store.owner_uuid)).one()
+    legacy = s.get(SettingRecord, (me.id, LEGACY_AGENCY))
+    if legacy is not None:  # saved or not, the old setting goes now
+        s.delete(legacy)
+        audit.append_event(s, actor=store.owner_uuid, action="delete", entity_type="setting",
+                           entity_id=setting_entity(me.uuid, LEGACY_AGENCY), reason="setting no longer used")
+    changes = audit.diff({"role": me.role, "agency": me.agency}, new)
+    if not changes:
+        return False
+    me.role, me.agency = new["role"], new["agency"]
+    audit.append_event(s, actor=store.owner_uuid, action="update", entity_type="practitioner",
+                       entity_id=me.uuid, changes=changes)
     return True

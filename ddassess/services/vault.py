@@ -1,7 +1,11 @@
 """Creating, unlocking and protecting the store: the lifecycle use cases the client needs.
 
-The client reaches the store and the key handling only through here, so widgets never
-hold a session or a key (docs/architecture.md: widgets call services, never the store).
+This module is the client's one door to the store's lifecycle and to the key handling.
+A widget holds a ``Store`` only as a handle to pass to services (and to close); what it
+asks of the keys and the key file (is this the passphrase? is the keyring in use? set a
+new passphrase, a new recovery key) it asks here, so the rules live in one place and the
+layer test can forbid anything else (docs/architecture.md). Names that need nothing more
+than the store or keys module gives are re-exported as they are, not wrapped.
 """
 
 from __future__ import annotations
@@ -9,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ddassess.errors import WrongPassphraseError
 from ddassess.keys import (
     MIN_PASSPHRASE_LENGTH,
-    check_new_passphrase,
     keyring_description,
     new_recovery_key,
     passphrase_problem,
@@ -20,42 +24,108 @@ from ddassess.keys import (
 from ddassess.store import Credentials, Unlocked, UnlockRequired, store_exists, unlock
 
 if TYPE_CHECKING:
-    from ddassess.store import CreatedStore, Store
+    from ddassess.store import CreatedStore, Store, create_store
+
+# Re-exported from ddassess.store when first asked for: they load SQLAlchemy (400 ms), which
+# start-up must not wait for, so client code imports them where it uses them.
+_FROM_STORE = ("CreatedStore", "Store", "create_store")
 
 
 def __getattr__(name: str) -> Any:
-    """``Store`` and ``CreatedStore`` load SQLAlchemy: only when a module asks for them."""
-    if name in ("Store", "CreatedStore"):
+    if name in _FROM_STORE:
         import ddassess.store
 
         return getattr(ddassess.store, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def open_store(folder: Path, creds: Credentials | None = None) -> Store:
-    """Unlock and open in one step (``unlock`` then ``finish_open``)."""
-    from ddassess.store import open_store as open_
-
-    return open_(folder, creds or Credentials())
-
-
 def finish_open(unlocked: Unlocked) -> Store:
     """The ``Store`` for an unlocked store, with the unlock recorded in the audit trail.
-    Loads SQLAlchemy (400 ms at first use): the client runs it off the GUI thread while the
-    first page of cases, read with SQLCipher alone, is already on screen."""
+
+    SQLAlchemy is loaded here, on the thread that calls this: the client calls it off the
+    GUI thread while the first page of cases, read with SQLCipher alone, is already on
+    screen (importing it where the GUI thread would, costs 400 ms before that page shows).
+    """
     from ddassess.store import finish_open as finish
 
     return finish(unlocked)
 
 
-def create_store(folder: Path, passphrase: str, **options: Any) -> CreatedStore:
-    from ddassess.store import create_store as create
-
-    return create(folder, passphrase, **options)
+# --- the passphrase --------------------------------------------------------------------
 
 
-def change_passphrase(store: Store, old: str, new: str) -> None:
-    store.change_passphrase(old, new)
+def check_passphrase(store: Store, passphrase: str) -> bool:
+    """True if ``passphrase`` unlocks this store (nothing changes either way)."""
+    try:
+        store.key_file.unlock_with_passphrase(passphrase)
+    except WrongPassphraseError:
+        return False
+    return True
+
+
+def new_passphrase_problem(new: str, again: str) -> str | None:
+    """What is wrong with a new passphrase typed twice, in words; None if it can be used."""
+    if new != again:
+        return "The two new passphrases differ."
+    return passphrase_problem(new)
+
+
+def passphrase_change_problem(current: str, new: str, again: str) -> str | None:
+    """What is wrong with a request to change the passphrase (the current one, the new one
+    twice), before anything is tried; None if nothing is, or nothing was asked."""
+    if not (new or again):
+        return None
+    if not current:
+        return "To change the passphrase, type the current one too."
+    return new_passphrase_problem(new, again)
+
+
+def change_passphrase(store: Store, current: str, new: str) -> None:
+    """A new passphrase, audited; the store file is not touched and the recovery key still
+    works. WrongPassphraseError if ``current`` is not the passphrase, and nothing changes."""
+    store.change_passphrase(current, new)
+
+
+def open_with_recovery_key(folder: Path, recovery_key: str, new_passphrase: str) -> Store:
+    """Open the store with its recovery key and set a new passphrase (the old one is
+    forgotten or unknown). If the new passphrase cannot be set (the key file cannot be
+    written), the store is closed again and nothing changed."""
+    from ddassess.store import open_store as open_
+
+    store = open_(folder, Credentials(recovery_key=recovery_key, use_keyring=False))
+    try:
+        store.reset_passphrase(new_passphrase)
+    except BaseException:
+        store.close()  # nothing changed, nothing held
+        raise
+    return store
+
+
+# --- the system keyring ----------------------------------------------------------------
+
+
+def keyring_in_use(store: Store) -> bool:
+    """True if this store unlocks through the system keyring on this computer."""
+    return store.key_file.has_keyring
+
+
+def keyring_offered(store: Store) -> bool:
+    """True if the keyring can be turned on or off here: a secure one exists, or it is in
+    use (then it can always be turned off)."""
+    return secure_keyring() is not None or keyring_in_use(store)
+
+
+def use_keyring(store: Store, wanted: bool) -> str | None:
+    """Turn unlocking with the keyring on or off (audited; nothing happens if it already is
+    as wanted). Returns why it could not be turned on, in words; None if it is as wanted."""
+    if wanted == keyring_in_use(store):
+        return None
+    if store.set_keyring(wanted) != wanted:
+        return keyring_description()
+    return None
+
+
+# --- the recovery key ------------------------------------------------------------------
 
 
 def propose_recovery_key(store: Store, passphrase: str) -> str:
@@ -93,10 +163,6 @@ def recovery_key_notice(store: Store) -> str | None:
     return RECOVERY_KEY_NOTICE if store.key_file.recovery_key_unconfirmed else None
 
 
-def set_keyring(store: Store, enabled: bool) -> bool:
-    return store.set_keyring(enabled)
-
-
 __all__ = [
     "MIN_PASSPHRASE_LENGTH",
     "CreatedStore",
@@ -105,17 +171,21 @@ __all__ = [
     "UnlockRequired",
     "Unlocked",
     "change_passphrase",
-    "check_new_passphrase",
+    "check_passphrase",
     "create_store",
     "finish_open",
     "install_recovery_key",
     "keyring_description",
-    "open_store",
+    "keyring_in_use",
+    "keyring_offered",
+    "new_passphrase_problem",
+    "open_with_recovery_key",
+    "passphrase_change_problem",
     "passphrase_problem",
     "propose_recovery_key",
     "recovery_key_notice",
     "secure_keyring",
-    "set_keyring",
     "store_exists",
     "unlock",
+    "use_keyring",
 ]

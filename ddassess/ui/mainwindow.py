@@ -224,12 +224,12 @@ class MainWindow(QMainWindow):
             self.apply_settings()
 
     def apply_settings(self) -> None:
-        from ddassess.services.settings import LOOK, get_number, get_setting, usable_look
+        from ddassess.services.settings import get_number, look
 
         assert self.store is not None
         self.idle.setInterval(get_number(self.store, "idle_lock_minutes") * 60_000)
         self.idle.start()
-        self._apply_look(usable_look({key: get_setting(self.store, key) for key in LOOK}))
+        self._apply_look(look(self.store))
 
     def _apply_look(self, look: dict[str, Any]) -> None:
         """The date format and the text size (0: the system's)."""

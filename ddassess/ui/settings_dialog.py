@@ -1,8 +1,12 @@
-"""Settings: idle lock, date format, font size, your role and service, keyring, passphrase,
-and a new recovery key. Every value is checked before any is saved (Picard's options dialog
-does the same), and each is kept per practitioner in the encrypted store."""
+"""Settings: idle lock, date format, text size, your role and service, keyring, passphrase,
+and a new recovery key. Every value is checked before any is saved, then the settings and
+the profile are saved in one transaction (Picard's options dialog does the same); each is
+kept per practitioner in the encrypted store. What each setting is called and which values
+it takes come from ``services.settings.SETTINGS``."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,28 +25,32 @@ from PySide6.QtWidgets import (
 
 from ddassess.errors import UserFacingError
 from ddassess.services.settings import (
-    LEGACY_AGENCY,
     MAX_PROFILE_TEXT,
-    get_number,
+    SETTINGS,
+    Profile,
     get_setting,
     profile_problem,
-    set_setting,
-    update_profile,
+    profile_to_edit,
+    save_settings,
+    settings_problem,
 )
 from ddassess.services.vault import (
     Store,
     change_passphrase,
     install_recovery_key,
     keyring_description,
-    passphrase_problem,
+    keyring_in_use,
+    keyring_offered,
+    passphrase_change_problem,
     propose_recovery_key,
-    secure_keyring,
-    set_keyring,
+    use_keyring,
 )
 from ddassess.ui.setup_page import RecoveryKeyPanel, recovery_text
 from ddassess.ui.widgets import password_field, problem_label
 
-DATE_FORMATS = [("%d %b %Y", "24 Nov 2026"), ("%d/%m/%Y", "24/11/2026"), ("%Y-%m-%d", "2026-11-24")]
+# How the dialog shows each general setting beyond its label and range (from SETTINGS).
+SUFFIXES = {"idle_lock_minutes": " minutes", "font_size": " pt"}
+SPECIAL_TEXT = {"font_size": "System default"}  # shown for the lowest value
 
 
 class SettingsDialog(QDialog):
@@ -53,32 +61,25 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         general = QGroupBox("General")
         form = QFormLayout(general)
-        self.idle = QSpinBox()
-        self.idle.setRange(1, 60)
-        self.idle.setSuffix(" minutes")
-        self.idle.setValue(get_number(store, "idle_lock_minutes"))
+        self.idle = self._number("idle_lock_minutes")
         self.date_format = QComboBox()
-        for fmt, example in DATE_FORMATS:
+        for fmt, example in SETTINGS["date_format"].choices:
             self.date_format.addItem(example, fmt)
         self.date_format.setCurrentIndex(max(0, self.date_format.findData(get_setting(store, "date_format"))))
-        self.font_size = QSpinBox()
-        self.font_size.setRange(0, 24)
-        self.font_size.setSpecialValueText("System default")
-        self.font_size.setSuffix(" pt")
-        self.font_size.setValue(get_number(store, "font_size"))
-        for label, w in (("Lock after", self.idle), ("Dates", self.date_format), ("Text size", self.font_size)):
-            w.setAccessibleName(label)
-            form.addRow(label, w)
+        self.font_size = self._number("font_size")
+        self.editors: dict[str, QSpinBox | QComboBox] = {
+            "idle_lock_minutes": self.idle, "date_format": self.date_format, "font_size": self.font_size}
+        for key, editor in self.editors.items():
+            label = SETTINGS[key].label
+            editor.setAccessibleName(label)
+            form.addRow(label, editor)
         layout.addWidget(general)
 
         profile = QGroupBox("You")
         pform = QFormLayout(profile)
-        me = store.owner()
-        self.role = QLineEdit(me.role if me else "")
-        # Earlier versions kept a "default agency" setting that nothing used: it fills an
-        # empty service here, and becomes the profile's when saved.
-        legacy = get_setting(store, LEGACY_AGENCY)
-        self.agency = QLineEdit((me.agency if me else "") or (legacy if isinstance(legacy, str) else ""))
+        shown = profile_to_edit(store)
+        self.role = QLineEdit(shown.role)
+        self.agency = QLineEdit(shown.agency)
         for label, w, tip in (("Your role", self.role, "Printed with your signature on care plans."),
                               ("Your service", self.agency, ("Printed with your signature on care plans, and put in "
                                                              "the signing certificates you are issued."))):
@@ -91,8 +92,8 @@ class SettingsDialog(QDialog):
         security = QGroupBox("Unlocking")
         sform = QFormLayout(security)
         self.keyring = QCheckBox("Unlock with the system keyring on this computer")
-        self.keyring.setChecked(store.key_file.has_keyring)
-        self.keyring.setEnabled(secure_keyring() is not None or store.key_file.has_keyring)
+        self.keyring.setChecked(keyring_in_use(store))
+        self.keyring.setEnabled(keyring_offered(store))
         note = QLabel(keyring_description())
         note.setWordWrap(True)
         sform.addRow(self.keyring)
@@ -114,17 +115,26 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.recovery_button.clicked.connect(self.new_recovery_key)
 
+    def _number(self, key: str) -> QSpinBox:
+        setting = SETTINGS[key]
+        box = QSpinBox()
+        box.setRange(setting.low, setting.high)
+        box.setSuffix(SUFFIXES.get(key, ""))
+        if key in SPECIAL_TEXT:
+            box.setSpecialValueText(SPECIAL_TEXT[key])
+        box.setValue(get_setting(self.store, key))
+        return box
+
+    def values(self) -> dict[str, Any]:
+        """The general settings as they stand in the dialog (setting key → value)."""
+        return {key: w.currentData() if isinstance(w, QComboBox) else w.value() for key, w in self.editors.items()}
+
+    def profile(self) -> Profile:
+        return Profile(role=self.role.text(), agency=self.agency.text())
+
     def _problem(self) -> str | None:
-        problem = profile_problem(role=self.role.text(), agency=self.agency.text())
-        if problem:
-            return problem
-        if self.new_pass.text() or self.new_again.text():
-            if not self.old_pass.text():
-                return "To change the passphrase, type the current one too."
-            if self.new_pass.text() != self.new_again.text():
-                return "The two new passphrases differ."
-            return passphrase_problem(self.new_pass.text())
-        return None
+        return (settings_problem(self.values()) or profile_problem(role=self.role.text(), agency=self.agency.text())
+                or passphrase_change_problem(self.old_pass.text(), self.new_pass.text(), self.new_again.text()))
 
     def save(self) -> None:
         problem = self._problem()  # check everything before saving anything
@@ -134,17 +144,14 @@ class SettingsDialog(QDialog):
         try:
             if self.new_pass.text():
                 change_passphrase(self.store, self.old_pass.text(), self.new_pass.text())
+            problem = use_keyring(self.store, self.keyring.isChecked())
+            if problem:
+                self.message.setText(problem)
+                return
+            save_settings(self.store, self.values(), self.profile())
         except UserFacingError as exc:
             self.message.setText(str(exc))
             return
-        if self.keyring.isChecked() != self.store.key_file.has_keyring:
-            if not set_keyring(self.store, self.keyring.isChecked()) and self.keyring.isChecked():
-                self.message.setText(keyring_description())
-                return
-        set_setting(self.store, "idle_lock_minutes", self.idle.value())
-        set_setting(self.store, "date_format", self.date_format.currentData())
-        set_setting(self.store, "font_size", self.font_size.value())
-        update_profile(self.store, role=self.role.text(), agency=self.agency.text())
         self.accept()
 
     def new_recovery_key(self) -> None:

@@ -23,10 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from ddassess.domain.limits import practitioner_problem
-from ddassess.errors import WrongPassphraseError
 from ddassess.services.vault import (
     MIN_PASSPHRASE_LENGTH,
-    create_store,
+    check_passphrase,
     keyring_description,
     passphrase_problem,
     secure_keyring,
@@ -210,8 +209,12 @@ class FirstRunPage(QWidget):
             self._check()
             show_error(self, exc)
 
-        Op(self, lambda: create_store(self.folder, passphrase, practitioner=profile, use_keyring=use_keyring)
-           ).success(self._created).failure(failed).run()
+        def create() -> CreatedStore:
+            from ddassess.services.vault import create_store  # loads SQLAlchemy: not at start-up
+
+            return create_store(self.folder, passphrase, practitioner=profile, use_keyring=use_keyring)
+
+        Op(self, create).success(self._created).failure(failed).run()
 
     # step 2 -------------------------------------------------------------------------
 
@@ -256,9 +259,7 @@ class FirstRunPage(QWidget):
 
     def _test_unlock(self) -> None:
         assert self.created is not None
-        try:
-            self.created.store.key_file.unlock_with_passphrase(self.test_passphrase.text())
-        except WrongPassphraseError:
+        if not check_passphrase(self.created.store, self.test_passphrase.text()):
             self.test_error.setText("That is not the passphrase you chose. Type it again; if you cannot "
                                     "remember it, use the recovery key above.")
             self.test_passphrase.selectAll()

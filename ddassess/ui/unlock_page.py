@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QWidget
 
-from ddassess.errors import DdassessError, UserFacingError
+from ddassess.errors import DdassessError
 from ddassess.services.vault import (
     Credentials,
     Unlocked,
     UnlockRequired,
-    check_new_passphrase,
+    new_passphrase_problem,
+    open_with_recovery_key,
     unlock,
 )
 from ddassess.ui.ops import Op
@@ -107,35 +108,21 @@ class UnlockPage(QWidget):
             return
         self.message.clear()
         if self.use_recovery:
-            if self.new_pass.text() != self.new_again.text():
-                self.message.setText("The two new passphrases differ.")
-                return
-            try:
-                check_new_passphrase(self.new_pass.text())
-            except UserFacingError as exc:
-                self.message.setText(str(exc))
+            problem = new_passphrase_problem(self.new_pass.text(), self.new_again.text())
+            if problem:
+                self.message.setText(problem)
                 return
             key, new = self.recovery.text(), self.new_pass.text()
 
-            def with_recovery() -> Store:
-                from ddassess.services.vault import open_store
-
-                store = open_store(self.folder, Credentials(recovery_key=key, use_keyring=False))
-                try:
-                    store.reset_passphrase(new)
-                except BaseException:
-                    store.close()  # e.g. the key file could not be written: nothing changed, nothing held
-                    raise
-                return store
-
-            job = with_recovery
+            def job() -> Unlocked | Store:
+                return open_with_recovery_key(self.folder, key, new)
         else:
             passphrase = self.passphrase.text()
             if not passphrase:
                 self.message.setText("Enter your passphrase.")
                 return
 
-            def job() -> Unlocked:
+            def job() -> Unlocked | Store:
                 return unlock(self.folder, Credentials(passphrase=passphrase, use_keyring=False))
 
         self.unlock_button.setEnabled(False)

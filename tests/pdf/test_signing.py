@@ -6,6 +6,7 @@ import datetime as dt
 import io
 
 import pytest
+from org_p12 import organisation_p12
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
@@ -97,7 +98,7 @@ def test_verify_refuses_non_pdf_and_unsigned_pdf(team):
 
 
 def test_pkcs12_round_trip_and_bad_files(team):
-    data = certs.export_pkcs12(team["partner"], "p12 password")
+    data = organisation_p12(team["partner"], "p12 password")
     back = certs.import_pkcs12(data, "p12 password")
     assert back.common_name == "Pat Partner"
     assert certs.fingerprint(back.certificate) == certs.fingerprint(team["partner"].certificate)

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from org_p12 import organisation_p12
 from pypdf import PdfReader
 from sample_plans import squiggle
 from sqlalchemy import select
@@ -278,7 +279,7 @@ def _colleague(tmp_path, store, name: str, role: str, agency: str) -> Path:
     from ddassess.store import create_store
 
     ca = signing._team_authority(store, "authority passphrase 1")
-    p12 = certs.export_pkcs12(certs.issue_certificate(ca, name, role=role, agency=agency), "p12 password here")
+    p12 = organisation_p12(certs.issue_certificate(ca, name, role=role, agency=agency), "p12 password here")
     home = tmp_path / name.split()[0].lower()
     created = create_store(home / "store", PASSPHRASE, kdf=FAST_KDF,
                            practitioner={"name": name, "role": role, "agency": agency})

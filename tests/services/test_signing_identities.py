@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from org_p12 import organisation_p12
 from sample_plans import sample_plan
 from sqlalchemy import select
 
@@ -64,7 +65,7 @@ def test_weak_passphrases_and_second_authority_refused(store):
 def test_imported_organisation_identity_and_root(store):
     org_ca = certs.new_team_ca("Fictional NHS Trust PKI")
     mine = certs.issue_certificate(org_ca, "Testy McTestface", agency="Fictional NHS Trust")
-    p12 = certs.export_pkcs12(mine, "p12 password")
+    p12 = organisation_p12(mine, "p12 password")
     with pytest.raises(certs.WrongCertificatePassword):
         signing.import_identity(store, p12, "wrong", SIGN_PASS)
     signing.import_identity(store, p12, "p12 password", SIGN_PASS)

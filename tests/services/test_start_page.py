@@ -113,11 +113,11 @@ def _look_at_start(folder: Path) -> dict:
 
 
 def test_the_look_at_start_is_the_practitioner_s_own_settings(store, store_folder):
-    from ddassess.services.settings import DEFAULTS, LOOK, get_setting, set_setting
+    from ddassess.services.settings import LOOK, SETTINGS, get_setting, look, set_setting
     from ddassess.store.records import PractitionerRecord, SettingRecord, new_uuid
 
     store.close()
-    assert _look_at_start(store_folder) == {key: DEFAULTS[key] for key in LOOK}  # nothing set yet
+    assert _look_at_start(store_folder) == {key: SETTINGS[key].default for key in LOOK}  # nothing set yet
     with open_store(store_folder, Credentials(passphrase=PASSPHRASE)) as s:
         set_setting(s, "font_size", 15)
         set_setting(s, "date_format", "%d/%m/%Y")
@@ -127,17 +127,20 @@ def test_the_look_at_start_is_the_practitioner_s_own_settings(store, store_folde
             session.flush()
             session.add(SettingRecord(practitioner_id=other.id, key="font_size", value_json="22"))
         expected = {key: get_setting(s, key) for key in LOOK}
+        assert look(s) == expected
     assert _look_at_start(store_folder) == expected == {"date_format": "%d/%m/%Y", "font_size": 15}
 
 
 def test_unusable_look_settings_fall_back_to_the_defaults(store, store_folder):
-    from ddassess.services.settings import DEFAULTS, LOOK, set_setting
+    from store_helpers import write_setting_unchecked
 
-    set_setting(store, "font_size", "huge")  # hand-edited or damaged values: the window must still draw
-    set_setting(store, "date_format", 12)
+    from ddassess.services.settings import LOOK, SETTINGS
+
+    write_setting_unchecked(store, "font_size", "huge")  # hand-edited or damaged values: the window must still draw
+    write_setting_unchecked(store, "date_format", 12)
     store.close()
-    assert _look_at_start(store_folder) == {key: DEFAULTS[key] for key in LOOK}
+    assert _look_at_start(store_folder) == {key: SETTINGS[key].default for key in LOOK}
     with open_store(store_folder, Credentials(passphrase=PASSPHRASE)) as s:
-        set_setting(s, "font_size", 500)
-        set_setting(s, "date_format", "%d.%m.%Y")
+        write_setting_unchecked(s, "font_size", 500)
+        write_setting_unchecked(s, "date_format", "%d.%m.%Y")
     assert _look_at_start(store_folder) == {"font_size": 0, "date_format": "%d.%m.%Y"}

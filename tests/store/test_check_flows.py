@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sample_plans import squiggle
-from store_helpers import amend
+from store_helpers import amend, write_setting_unchecked
 
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import load_catalogue
@@ -77,7 +77,7 @@ def worked_store(store):
     set_setting(store, "idle_lock_minutes", 15)
     set_setting(store, "open_draft", {"case_id": case_id, "response_id": phq.id, "field": "q2"})
     set_setting(store, "open_draft", None)
-    set_setting(store, "default_agency", "Old Fictional Service")
+    write_setting_unchecked(store, "default_agency", "Old Fictional Service")  # as an earlier version left it
     update_profile(store, role="Team lead", agency="Fictional SMS")  # deletes the old default_agency setting
     signing.create_team_authority(store, "Fictional Joint Team", "authority passphrase 1")
     signing.issue_identity(store, "authority passphrase 1", "my signing passphrase")

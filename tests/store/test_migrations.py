@@ -179,8 +179,8 @@ def _add_rows_that_refer_to_the_owner(store) -> None:
 
     from ddassess.store import audit
 
-    set_setting(store, "text_size", 14)
-    assert get_setting(store, "text_size") == 14
+    set_setting(store, "font_size", 14)
+    assert get_setting(store, "font_size") == 14
     with store.write() as s:  # with its audit event, as the signing service writes one: store check replays it
         s.execute(text("INSERT INTO signing_identities (uuid, practitioner_id, source, certificate_pem, chain_pem, "
                        "key_pem, fingerprint, not_after, created_at) SELECT 'sid-1', id, 'team-ca', 'c', 'ch', 'k', "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from store_helpers import PASSPHRASE
+from store_helpers import PASSPHRASE, setting_as_saved, write_setting_unchecked
 
 from ddassess.services.settings import get_setting
 from ddassess.store import Credentials, open_store
@@ -62,10 +62,10 @@ def test_bad_profile_text_saves_nothing(qtbot, window):
 
 
 def test_the_old_default_agency_setting_fills_an_empty_service(qtbot, window):
-    from ddassess.services.settings import set_setting, update_profile
+    from ddassess.services.settings import update_profile
 
     update_profile(window.store, role="Worker", agency="")
-    set_setting(window.store, "default_agency", "Old Fictional Service")
+    write_setting_unchecked(window.store, "default_agency", "Old Fictional Service")  # as an earlier version left it
     dialog = SettingsDialog(window.store, window)
     assert dialog.agency.text() == "Old Fictional Service"
     dialog.save()
@@ -146,13 +146,13 @@ def test_a_new_recovery_key_not_confirmed_changes_nothing(qtbot, window, created
 
 
 def test_a_cleared_service_does_not_come_back_from_the_old_setting(qtbot, window):
-    from ddassess.services.settings import set_setting, update_profile
+    from ddassess.services.settings import update_profile
 
     update_profile(window.store, role="Worker", agency="")
-    set_setting(window.store, "default_agency", "Old Fictional Service")
+    write_setting_unchecked(window.store, "default_agency", "Old Fictional Service")
     SettingsDialog(window.store, window).save()  # offered once, and taken
     assert window.store.owner().agency == "Old Fictional Service"
-    assert get_setting(window.store, "default_agency") is None  # gone with that save
+    assert setting_as_saved(window.store, "default_agency") is None  # gone with that save
     dialog = SettingsDialog(window.store, window)
     dialog.agency.clear()  # the practitioner clears it
     dialog.save()
@@ -163,11 +163,9 @@ def test_a_cleared_service_does_not_come_back_from_the_old_setting(qtbot, window
 
 
 def test_damaged_setting_values_do_not_stop_the_window_or_this_dialog(qtbot, window):
-    from ddassess.services.settings import set_setting
-
-    set_setting(window.store, "font_size", "huge")
-    set_setting(window.store, "idle_lock_minutes", -3)
-    set_setting(window.store, "date_format", 14)
+    write_setting_unchecked(window.store, "font_size", "huge")
+    write_setting_unchecked(window.store, "idle_lock_minutes", -3)
+    write_setting_unchecked(window.store, "date_format", 14)
     conn = window.store.raw_connection()
     conn.execute("UPDATE practitioner_settings SET value_json = '{damaged' WHERE key = 'date_format'")
     conn.close()
@@ -226,3 +224,31 @@ def test_an_unconfirmed_recovery_key_is_told_at_unlock(qtbot, created, catalogue
     finally:
         w.store.close()
         w.store = None
+
+
+def test_a_dialog_with_one_bad_value_changes_nothing(qtbot, window):
+    """Every value is checked before any is saved: one the setting does not take (here a
+    date format, as a damaged choice list could offer) is named, and the other settings,
+    the profile, the passphrase and the keyring all stay as they were."""
+    from ddassess.services.settings import SETTINGS
+    from ddassess.services.vault import check_passphrase, keyring_in_use
+
+    before = {key: setting_as_saved(window.store, key) for key in SETTINGS}
+    assert keyring_in_use(window.store)
+    dialog = SettingsDialog(window.store, window)
+    dialog.idle.setValue(30)
+    dialog.font_size.setValue(14)
+    dialog.role.setText("Senior practitioner")
+    dialog.keyring.setChecked(False)
+    qtbot.keyClicks(dialog.old_pass, PASSPHRASE)
+    qtbot.keyClicks(dialog.new_pass, "a good new passphrase")
+    qtbot.keyClicks(dialog.new_again, "a good new passphrase")
+    dialog.date_format.addItem("Day, month, year", "dd/mm/yyyy")
+    dialog.date_format.setCurrentIndex(dialog.date_format.count() - 1)
+    dialog.save()
+    assert dialog.message.text().startswith("Dates must be a date format")
+    assert dialog.result() != SettingsDialog.DialogCode.Accepted
+    assert {key: setting_as_saved(window.store, key) for key in SETTINGS} == before
+    assert window.store.owner().role == "Substance misuse social worker"
+    assert keyring_in_use(window.store)
+    assert check_passphrase(window.store, PASSPHRASE) and not check_passphrase(window.store, "a good new passphrase")

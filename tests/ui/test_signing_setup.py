@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from org_p12 import organisation_p12
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
@@ -47,7 +48,7 @@ def test_team_lead_creates_the_authority_then_issues_a_certificate(qtbot, window
 def test_import_an_organisations_p12(qtbot, window, tmp_path, monkeypatch):
     ca = certs.new_team_ca("Fictional Trust")
     p12 = tmp_path / "me.p12"
-    p12.write_bytes(certs.export_pkcs12(certs.issue_certificate(ca, "Testy McTestface"), "file password 1"))
+    p12.write_bytes(organisation_p12(certs.issue_certificate(ca, "Testy McTestface"), "file password 1"))
     (tmp_path / "junk.p12").write_text("not a certificate")
     d = _dialog(qtbot, window)
     chosen = [str(tmp_path / "junk.p12"), str(p12)]

@@ -318,11 +318,11 @@ def test_the_cases_show_in_the_practitioner_s_text_size_and_dates_before_the_sto
 
 def test_a_damaged_look_setting_does_not_stop_the_window(qtbot, created, catalogue, store_folder, app_font):
 
-    from ddassess.services.settings import set_setting
+    from store_helpers import write_setting_unchecked
 
     size = QApplication.font().pointSize()
-    set_setting(created.store, "font_size", "huge")  # not a number: hand-edited, or from a damaged page
-    set_setting(created.store, "date_format", ["%d"])
+    write_setting_unchecked(created.store, "font_size", "huge")  # not a number: hand-edited, or from a damaged page
+    write_setting_unchecked(created.store, "date_format", ["%d"])
     _fictional_cases(created)
     w = MainWindow(store_folder, catalogue)
     qtbot.addWidget(w)
