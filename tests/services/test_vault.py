@@ -10,6 +10,7 @@ import pytest
 from store_helpers import PASSPHRASE
 
 from ddassess import keys
+from ddassess.keys import key_file
 from ddassess.errors import KeyFileWriteError, WrongPassphraseError, WrongRecoveryKeyError
 from ddassess.services import vault
 from ddassess.store import Credentials, open_store
@@ -69,7 +70,7 @@ def test_open_with_recovery_key_holds_nothing_when_the_passphrase_cannot_be_set(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(keys, "atomic_write", disk_full)
+        patch.setattr(key_file, "atomic_write", disk_full)
         with pytest.raises(KeyFileWriteError, match="could not be written"):
             vault.open_with_recovery_key(store_folder, created.recovery_key, "a good new passphrase")
     # closed again (its lock freed: another open succeeds), and the old passphrase still opens it
