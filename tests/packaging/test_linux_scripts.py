@@ -1,7 +1,8 @@
-"""packaging/linux/*.sh: the start command works offline once ddassess is installed.
+"""packaging/linux/*.sh: the start command works offline once ddassess is installed, and
+what it installs is the lock.
 
 The scripts run for real (bash, sha256sum, dpkg's output format) in a copy of the repo's
-packaging folder and pyproject.toml under tmp_path. Only what would need the network or
+packaging folder, pyproject.toml and lock files under tmp_path. Only what would need the network or
 root is replaced, by small recording commands: the venv's ``python`` (so ``pip install`` is
 recorded, not run) and ``apt-get``/``sudo``/``dpkg-query`` for install-deps.sh. pip is also
 pointed at a dead index, so a real pip call could not succeed quietly either.
@@ -20,10 +21,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 RECORDER = """#!/usr/bin/env bash
-# Records each call; "pip install" makes the venv's ddassess command, as pip would.
+# Records each call; "pip install -e" makes the venv's ddassess command, as pip would.
 echo "$*" >> "{log}"
-if [[ "$*" == *"pip install"*"-e"* ]]; then
+if [[ "$*" == *"pip install"* ]]; then
   [[ -n "${{FAKE_PIP_FAILS:-}}" ]] && exit 1
+fi
+if [[ "$*" == *"pip install"*" -e "* ]]; then
   printf '#!/bin/sh\\n' > "{bin}/ddassess" && chmod +x "{bin}/ddassess"
 fi
 exit 0
@@ -35,6 +38,7 @@ def repo(tmp_path: Path) -> Path:
     """A copy of the parts of the repo the scripts use."""
     copy = tmp_path / "repo"
     shutil.copytree(REPO / "packaging", copy / "packaging")
+    shutil.copytree(REPO / "requirements", copy / "requirements")
     shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
     return copy
 
@@ -49,6 +53,12 @@ def venv(tmp_path: Path) -> tuple[Path, Path]:
     python.chmod(0o755)
     log.write_text("")
     return folder, log
+
+
+PIP = "-m pip install --disable-pip-version-check --quiet"
+ITSELF = f"{PIP} --no-deps --no-build-isolation -e ."
+APP_INSTALL = [f"{PIP} --require-hashes -r requirements/app.lock", ITSELF]
+TEST_INSTALL = [f"{PIP} --require-hashes -r requirements/test.lock", ITSELF]
 
 
 def _setup(repo: Path, venv: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -69,7 +79,7 @@ def test_installs_once_then_starts_without_pip(repo, venv):
     assert first.returncode == 0, first.stderr
     assert f"Installing ddassess into {folder} (not installed by this script before, needs the network)..." \
         in first.stderr
-    assert _pip_calls(log) == ["-m pip install --disable-pip-version-check --quiet -e ."]
+    assert _pip_calls(log) == APP_INSTALL
     assert first.stdout.strip() == str(folder)
 
     started = time.monotonic()
@@ -87,15 +97,29 @@ def test_a_changed_pyproject_wants_the_network_and_says_so(repo, venv):
     pyproject = repo / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"pyyaml>=6.0.1",', '"pyyaml>=6.0.1",\n    "tomli>=2",'))
     offline = _setup(repo, folder, FAKE_PIP_FAILS="1")
-    assert f"Installing ddassess into {folder} (pyproject.toml changed, needs the network)..." in offline.stderr
+    assert f"Installing ddassess into {folder} (pyproject.toml or a lock file changed, needs the network)..." \
+        in offline.stderr
     assert "could not be installed" in offline.stderr and "connect and run this again" in offline.stderr
     assert offline.returncode == 1 and offline.stdout == ""
     assert len(_pip_calls(log)) == 1
     # The failed attempt left no stamp that would claim the new dependencies are in.
     retry = _setup(repo, folder)
-    assert retry.returncode == 0 and "pyproject.toml changed" in retry.stderr
-    assert len(_pip_calls(log)) == 1
+    assert retry.returncode == 0 and "pyproject.toml or a lock file changed" in retry.stderr
+    assert _pip_calls(log) == APP_INSTALL
     assert _setup(repo, folder).stderr == ""
+
+
+@pytest.mark.parametrize("lock", ["app.lock", "test.lock"])
+def test_a_refreshed_lock_is_installed(repo, venv, lock):
+    folder, log = venv
+    assert _setup(repo, folder, "test").returncode == 0
+    _pip_calls(log)
+    path = repo / "requirements" / lock
+    path.write_text(path.read_text() + "# refreshed\n")
+    again = _setup(repo, folder)
+    assert "(pyproject.toml or a lock file changed, needs the network)" in again.stderr
+    assert _pip_calls(log) == TEST_INSTALL  # the test extra is kept
+    assert _setup(repo, folder, FAKE_PIP_FAILS="1").stderr == ""
 
 
 def test_the_test_extra_is_installed_once_and_kept(repo, venv):
@@ -104,7 +128,7 @@ def test_the_test_extra_is_installed_once_and_kept(repo, venv):
     _pip_calls(log)
     with_tests = _setup(repo, folder, "test")
     assert "(the test extra is new, needs the network)" in with_tests.stderr
-    assert _pip_calls(log) == ['-m pip install --disable-pip-version-check --quiet -e .[test]']
+    assert _pip_calls(log) == TEST_INSTALL
     # test.sh and run.sh share the venv: neither makes the other reinstall.
     for extra in ((), ("test",), ()):
         result = _setup(repo, folder, *extra, FAKE_PIP_FAILS="1")
@@ -119,7 +143,7 @@ def test_a_missing_ddassess_command_is_reinstalled(repo, venv):
     (folder / "bin" / "ddassess").unlink()
     result = _setup(repo, folder)
     assert "its ddassess command is missing" in result.stderr
-    assert len(_pip_calls(log)) == 1
+    assert _pip_calls(log) == APP_INSTALL
 
 
 # --- install-deps.sh ---------------------------------------------------------------------
