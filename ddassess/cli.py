@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from ddassess import __version__
 from ddassess.errors import UserCancelled, UserFacingError
-
-log = logging.getLogger(__name__)
+from ddassess.logs import logging_for_session, write_crash_report
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,10 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    with logging_for_session(verbose=args.verbose):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     handler = getattr(args, "handler", None)
     try:
         if handler is None:
@@ -76,26 +75,11 @@ def _report_bug(exc: Exception) -> int:
     """Say that something unexpected went wrong, by type only, and where the details are.
 
     An exception's message can hold SQL with its parameters, or case data; so neither the
-    terminal nor the log gets it: the log gets the type and where in the code it happened
-    (file, line, function: no source text, which could quote a literal).
+    terminal nor the crash report gets it (see ddassess.logs, the same for the desktop client).
     """
-    import datetime as dt
-    import traceback
-
-    from ddassess.fileio import atomic_write
-    from ddassess.paths import ensure_private_dir, log_dir
-
     kind = type(exc).__name__
-    frames = "".join(f"  {f.filename}:{f.lineno} in {f.name}\n" for f in traceback.extract_tb(exc.__traceback__))
-    where = "the log could not be written"
-    try:
-        folder = ensure_private_dir(log_dir())
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = folder / f"crash-{stamp}.log"
-        atomic_write(path, f"ddassess {__version__}: unexpected {kind}\n{frames}".encode())
-        where = f"details for a bug report (no case data) are in {path}"
-    except OSError as write_error:
-        log.error("crash log not written: %s", type(write_error).__name__)
+    path = write_crash_report(exc)
+    where = f"details for a bug report (no case data) are in {path}" if path else "the log could not be written"
     print(f"ddassess: an unexpected error ({kind}) stopped this command; {where}. "
           "Everything saved before it is safe in the encrypted store.", file=sys.stderr)
     return 1

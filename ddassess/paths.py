@@ -1,7 +1,7 @@
 """Where ddassess keeps its files.
 
-``DDASSESS_HOME`` overrides the data folder (tests, portable installs); otherwise the
-platform's user data folder from platformdirs. Nothing happens at import time: folders
+``DDASSESS_HOME`` overrides the data folder (tests, portable installs), logs included;
+otherwise the platform's user data and log folders from platformdirs. Nothing happens at import time: folders
 are made only when something is about to be written there.
 """
 
@@ -29,8 +29,14 @@ def store_dir(demo: bool = False) -> Path:
 
 
 def log_dir() -> Path:
-    """Crash reports of the command line (tracebacks only: never messages or values)."""
-    return data_dir() / "logs"
+    """The log and crash reports (ddassess.logs: never case data): ``logs`` in the data folder
+    when ``DDASSESS_HOME`` is set, else the platform's user log folder from platformdirs."""
+    override = os.environ.get("DDASSESS_HOME")
+    if override:
+        return Path(override).expanduser() / "logs"
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
 def _installed_data_dirs() -> list[Path]:

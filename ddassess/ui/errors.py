@@ -1,22 +1,20 @@
 """One place that decides how an error is shown, and the crash handler.
 
 ``UserCancelled`` is silent; a ``UserFacingError`` is a warning in its own words; anything
-else is a bug: logged (traceback only — never field values) and shown as a crash dialog
-that says the work saved so far is safe.
+else is a bug: a crash report is written as the command line writes one (ddassess.logs:
+type and frames only, never messages, source lines or field values) and a crash dialog
+says the work saved so far is safe and where the report is.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
-import traceback
 from types import TracebackType
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ddassess.errors import UserCancelled, UserFacingError
-
-log = logging.getLogger(__name__)
+from ddassess.logs import describe, write_crash_report
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
@@ -30,12 +28,15 @@ def show_error(parent: QWidget | None, exc: BaseException) -> None:
 
 def _crash_dialog(parent: QWidget | None, kind: type[BaseException], exc: BaseException,
                   tb: TracebackType | None) -> None:
-    frames = "".join(traceback.format_tb(tb))
-    log.error("unexpected error %s\n%s", kind.__name__, frames)
+    if exc.__traceback__ is None and tb is not None:
+        exc = exc.with_traceback(tb)
+    report = write_crash_report(exc)
+    where = f"Details for a bug report (no case data) are in {report}." if report else \
+        "The crash report could not be written."
     box = QMessageBox(QMessageBox.Icon.Critical, "ddassess — unexpected error",
                       "Something went wrong inside ddassess. Everything saved so far is safe in the encrypted "
-                      "store. Please tell your team lead what you were doing.", parent=parent)
-    box.setDetailedText(f"{kind.__name__}\n{frames}")
+                      f"store. Please tell your team lead what you were doing. {where}", parent=parent)
+    box.setDetailedText(describe(exc))
     box.exec()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "ddassess"
 
 RANK = {
-    "errors": 0, "codes": 0, "paths": 0, "fileio": 0, "__init__": 0,
+    "errors": 0, "codes": 0, "paths": 0, "fileio": 0, "logs": 0, "__init__": 0,
     "domain": 1,
     "formengine": 2,
     "keys": 3,

@@ -151,11 +151,13 @@ def test_an_unexpected_error_is_reported_by_type_only(initialised, data_home, mo
     assert "unexpected error (OperationalError)" in err
     for leak in ("INSERT", "Zebedee", "disk I/O error", "Traceback"):
         assert leak not in err
-    logs = list((data_home / "logs").iterdir())
+    logs = list((data_home / "logs").glob("crash-*"))
     assert len(logs) == 1 and str(logs[0]) in err
     log_text = logs[0].read_text()
     assert "OperationalError" in log_text and "Zebedee" not in log_text and "INSERT INTO" not in log_text
     assert (logs[0].stat().st_mode & 0o077) == 0
+    log_text = (data_home / "logs" / "ddassess.log").read_text()  # the rotating log says where the report is
+    assert logs[0].name in log_text and "Zebedee" not in log_text and "INSERT INTO" not in log_text
 
 
 def test_key_rotate_warns_about_old_key_backups(data_home, monkeypatch, capsys):
