@@ -119,21 +119,29 @@ def test_an_operation_announces_what_it_changed_only_when_it_succeeded(qtbot):
     parent = QWidget()
     qtbot.addWidget(parent)
     heard: list[tuple[object, object]] = []
-    hub().changed.connect(lambda change, initiator: heard.append((change, initiator)))
     order: list[str] = []
-    Op(parent, lambda: 7).success(lambda _n: order.append("callback")).changes(Change.CASES, 7).run()
-    qtbot.waitUntil(lambda: len(heard) == 1, timeout=5000)
-    change, initiator = heard[0]
-    assert change.what == Change.CASES and change.case_id == 7 and initiator is parent
-    assert change.touches(Change.CASES | Change.RESPONSES, 7) and not change.touches(Change.CASES, 8)
-    assert not change.touches(Change.SETTINGS)
-    assert order == ["callback"]  # the op's own callback ran first
 
-    def fails() -> None:
-        raise ValueError("no")
+    def hear(change: object, initiator: object) -> None:
+        heard.append((change, initiator))
+        order.append("announced")
 
-    done: list[object] = []
-    Op(parent, fails).failure(done.append).changes(Change.CASES).run()
-    qtbot.waitUntil(lambda: len(done) == 1, timeout=5000)
-    qtbot.wait(50)
-    assert len(heard) == 1  # nothing changed
+    hub().changed.connect(hear)  # the application's one signal: let go of it after (it outlives the test)
+    try:
+        Op(parent, lambda: 7).success(lambda _n: order.append("callback")).changes(Change.CASES, 7).run()
+        qtbot.waitUntil(lambda: len(heard) == 1, timeout=5000)
+        change, initiator = heard[0]
+        assert change.what == Change.CASES and change.case_id == 7 and initiator is parent
+        assert change.touches(Change.CASES | Change.RESPONSES, 7) and not change.touches(Change.CASES, 8)
+        assert not change.touches(Change.SETTINGS)
+        assert order == ["callback", "announced"]  # the op's own callback first
+
+        def fails() -> None:
+            raise ValueError("no")
+
+        done: list[object] = []
+        Op(parent, fails).failure(done.append).changes(Change.CASES).run()
+        qtbot.waitUntil(lambda: len(done) == 1, timeout=5000)
+        qtbot.wait(50)
+        assert len(heard) == 1  # nothing changed
+    finally:
+        hub().changed.disconnect(hear)
