@@ -12,12 +12,12 @@ without a display), and nothing imports SQLAlchemy (the session exists before it
 
 ::
 
-    setup ──────────────────────────────────────────────┐
-    locked → unlocking → opening ─────────────────→ open ┤
-       ↑         │  │        │ (failed)  │ (lock)     │   │
-       ├─────────┘  └────────┼───────────┼───→ open   │   ├→ closed
-       ├─────────────────────┘           ↓            ↓   │
-       └──────────────────────────── locking ←────────┘   │
+    setup     → open (set-up made the store), closed
+    locked    → unlocking, closed
+    unlocking → locked (refused), opening (key accepted), open (recovery key), closed
+    opening   → open, locked (could not be opened), locking, closed
+    open      → locking, closed
+    locking   → locked
 
 Results that arrive for a state that has gone (the store finished opening after a lock
 or after the window closed) are not transitions: ``finish_opening`` and
