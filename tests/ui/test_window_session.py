@@ -94,3 +94,14 @@ def test_a_case_announced_anywhere_shows_in_the_list(qtbot, window):
     announce(Change.SETTINGS)  # not the list's business: nothing to show
     assert window.case_list.model.rowCount() == before + 1
 
+
+def test_a_form_started_elsewhere_shows_on_its_case_page_only(qtbot, window, catalogue):
+    mine, other = _case(window, "Ada", "9990000026"), _case(window, "Bea", "9990000034")
+    page, other_page = window.open_case(mine), window.open_case(other)
+    assert page.forms.count() == 0 and other_page.forms.count() == 0
+    spec = catalogue.get("phq9")
+    cases.start_response(window.store, mine, spec.id, spec.version, spec.content_hash)
+    announce(Change.RESPONSES, mine)
+    assert page.forms.count() == 1 and spec.title in page.forms.item(0).text()
+    assert other_page.forms.count() == 0
+    window.close()
