@@ -39,6 +39,7 @@ from ddassess.domain import limits
 from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.nhs import format_nhs_number
 from ddassess.services.case_list_rows import CaseQuery, CaseRow, FirstPage
+from ddassess.ui.changes import Change, Changed, hub
 from ddassess.ui.ops import Op
 
 if TYPE_CHECKING:
@@ -250,6 +251,7 @@ class CaseListWidget(QWidget):
         self.stage.currentIndexChanged.connect(self.apply)
         self.lead.currentIndexChanged.connect(self.apply)
         self.table.activated.connect(lambda idx: self.case_opened.emit(self.model.data(idx, Qt.ItemDataRole.UserRole)))
+        hub().changed.connect(self._changed)  # a case added or changed anywhere: the list shows it
         self.find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.focus_search,
                               context=Qt.ShortcutContext.WindowShortcut)  # only while the list is shown
         self._show_count()
@@ -323,6 +325,10 @@ class CaseListWidget(QWidget):
         self._show_count()
         self.searched.emit()
 
+    def _changed(self, change: Changed, _initiator: object) -> None:
+        if change.touches(Change.CASES) and not self._locked:
+            self.apply()
+
     def _sort(self, key: str, descending: bool) -> None:
         self.sort_key, self.descending = key, descending
         self._typed()  # run as a search is: off the GUI thread, the newest wish winning
@@ -343,6 +349,7 @@ class CaseListWidget(QWidget):
 
         self._searching = True
         store = self.model.store
+        assert store is not None  # (searches wait for the store: _typed)
         Op(self, lambda: first_page(store, q, PAGE, COUNT_CAP)).success(self._found).failure(self._failed).run()
 
     def _found(self, page: FirstPage) -> None:

@@ -33,6 +33,7 @@ from ddassess.services.vault import Store
 from ddassess.ui.autosave import DraftWriter
 from ddassess.ui.careplan_actions import print_plan, save_plan
 from ddassess.ui.case_header import CaseHeader
+from ddassess.ui.changes import Change, Changed, announce, hub
 from ddassess.ui.errors import show_error
 from ddassess.ui.formview import FormView
 from ddassess.ui.widgets import heading
@@ -48,7 +49,6 @@ class FormPage(QWidget):
     which replaces the final one only when it is saved with a reason.
     """
 
-    saved = Signal()  # the response changed state (finalised, amended): the case reloads
     draft_saved = Signal(object)  # Response, after its write is committed
     open_requested = Signal(int)  # show this response instead (an amendment started or cancelled)
 
@@ -120,7 +120,9 @@ class FormPage(QWidget):
             return  # (a save delivered after the form was finalised says nothing new)
         self.response = response  # type: ignore[assignment]
         self.write_error = None
-        self.status.setText(f"Draft saved at {self.response.updated_at.astimezone():%H:%M:%S}")
+        saved_at = self.response.updated_at
+        assert saved_at is not None  # a saved draft has its time
+        self.status.setText(f"Draft saved at {saved_at.astimezone():%H:%M:%S}")
         self.draft_saved.emit(self.response)
 
     def _write_failed(self, response_id: int, exc: BaseException) -> None:
@@ -183,12 +185,13 @@ class FormPage(QWidget):
             show_error(self, exc)
             return
         self._show_state()
-        self.saved.emit()
+        announce(Change.RESPONSES, self.response.case_id, initiator=self)  # the case's list of forms shows it
 
     def amend(self) -> None:
         """Start (or return to) a draft amendment of this final response."""
         types = {fid: f.type for fid, f in self.spec.fields.items()}
         draft = case_changes.start_amendment(self.store, self.response.id, types)
+        announce(Change.RESPONSES, self.response.case_id, initiator=self)
         self.open_requested.emit(draft.id)
 
     def cancel_amendment(self) -> None:
@@ -200,7 +203,7 @@ class FormPage(QWidget):
         self.writer.wait()  # a save still being written must not land after the draft is gone
         final = case_changes.discard_amendment(self.store, self.response.id)
         self.response = final  # the draft is gone: nothing here is saved any more
-        self.saved.emit()
+        announce(Change.RESPONSES, final.case_id, initiator=self)
         self.open_requested.emit(final.id)
 
 
@@ -246,6 +249,7 @@ class CasePage(QWidget):
         self.save_plan_button.clicked.connect(lambda: save_plan(self, self.store, self.catalogue, self.case_id))
         self.print_plan_button.clicked.connect(lambda: print_plan(self, self.store, self.catalogue, self.case_id))
         self.forms.itemActivated.connect(lambda item: self.open_response(item.data(Qt.ItemDataRole.UserRole)))
+        hub().changed.connect(self._changed)  # a form of this case started, finalised or amended anywhere
         self.reload()
 
     # The header's parts, by the names the rest of the app and its tests know them.
@@ -266,6 +270,10 @@ class CasePage(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, r.id)
             self.forms.addItem(item)
 
+    def _changed(self, change: Changed, _initiator: object) -> None:
+        if change.touches(Change.CASES | Change.RESPONSES | Change.CARE_PLANS, self.case_id) and not self.store.closed:
+            self.reload()  # the header and the list of forms
+
     def start_form(self) -> None:
         spec = self.catalogue.get(self.new_form.currentData())
         if spec.id == "care_plan":  # a new plan starts from what the assessment found
@@ -273,7 +281,7 @@ class CasePage(QWidget):
         else:
             response_id = case_changes.start_response(self.store, self.case_id, spec.id, spec.version,
                                                       spec.content_hash).id
-        self.reload()
+        announce(Change.RESPONSES, self.case_id, initiator=self)
         self.open_response(response_id)
 
     def open_response(self, response_id: int, field: str | None = None) -> None:
@@ -287,7 +295,6 @@ class CasePage(QWidget):
             show_error(self, exc)
             return
         self.placeholder.hide()
-        self.form_page.saved.connect(self.reload)
         self.form_page.draft_saved.connect(self._draft_saved)
         self.form_page.open_requested.connect(self._open_other)
         self.form_area.addWidget(self.form_page)
@@ -311,8 +318,7 @@ class CasePage(QWidget):
             self._remember_place(field)
 
     def _open_other(self, response_id: int) -> None:
-        self.reload()
-        self.open_response(response_id)
+        self.open_response(response_id)  # (the list of forms was reloaded when the change was announced)
 
     def _draft_saved(self, response: object) -> None:
         """Only the saved form's line in the list changes: no reload of the case per keystroke."""

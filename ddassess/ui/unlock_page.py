@@ -9,6 +9,7 @@ the open store, so it gives the ``Store`` itself (``store_ready``), as set-up do
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 class UnlockPage(QWidget):
     key_ready = Signal(object)  # Unlocked: keyring or passphrase
     store_ready = Signal(object)  # Store: recovery key (a new passphrase is set with it)
+    attempt_started = Signal()  # a key is being checked (the keyring asked, or what was typed)
+    attempt_failed = Signal()  # ...and it did not unlock: the page asks again
 
     def __init__(self, folder: Path, parent: QWidget | None = None, *, demo_passphrase: str | None = None) -> None:
         super().__init__(parent)
@@ -90,16 +93,18 @@ class UnlockPage(QWidget):
             return
 
         def no_keyring(exc: BaseException) -> None:
-            self.busy = False
             if not isinstance(exc, UnlockRequired):
                 self.failed(exc)
                 return
+            self.busy = False
+            self.attempt_failed.emit()
             self.passphrase.setFocus()
             if self.pending:  # the user pressed Unlock while the keyring was being asked
                 self.pending = False
                 self.unlock()
 
         self.busy = True
+        self.attempt_started.emit()
         Op(self, lambda: unlock(self.folder, Credentials())).success(self._opened).failure(no_keyring).run()
 
     def unlock(self) -> None:
@@ -114,20 +119,25 @@ class UnlockPage(QWidget):
                 return
             key, new = self.recovery.text(), self.new_pass.text()
 
-            def job() -> Unlocked | Store:
+            def with_recovery() -> Store:
                 return open_with_recovery_key(self.folder, key, new)
+
+            job: Callable[[], Unlocked | Store] = with_recovery
         else:
             passphrase = self.passphrase.text()
             if not passphrase:
                 self.message.setText("Enter your passphrase.")
                 return
 
-            def job() -> Unlocked | Store:
+            def with_passphrase() -> Unlocked:
                 return unlock(self.folder, Credentials(passphrase=passphrase, use_keyring=False))
+
+            job = with_passphrase
 
         self.unlock_button.setEnabled(False)
         self.unlock_button.setText("Unlocking…")
         self.busy = True
+        self.attempt_started.emit()
         Op(self, job).success(self._opened).failure(self.failed).run()
 
     def _opened(self, opened: Unlocked | Store) -> None:
@@ -141,7 +151,12 @@ class UnlockPage(QWidget):
             self.store_ready.emit(opened)
 
     def failed(self, exc: BaseException) -> None:
-        """Unlocking failed; also called when opening fails after the key was accepted."""
+        """The unlock attempt failed: say why and ask again."""
+        self.attempt_failed.emit()
+        self.show_failure(exc)
+
+    def show_failure(self, exc: BaseException) -> None:
+        """Say why unlocking failed; also called when opening fails after the key was accepted."""
         self.busy = self.pending = False
         self._reset_button()
         if not isinstance(exc, DdassessError):

@@ -72,3 +72,76 @@ def test_other_widgets_operations_are_left_alone(qtbot):
     disown_within(locked)
     assert mine.work.disowned and not theirs.work.disowned
     qtbot.waitUntil(lambda: answers == ["theirs"], timeout=5000)
+
+
+def test_the_result_and_the_error_come_back_typed_to_their_own_callbacks(qtbot):
+    from ddassess.errors import UserFacingError
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    got: list[object] = []
+    Op(parent, lambda: 41 + 1).success(got.append).failure(lambda e: got.append(("failed", e))).run()
+    qtbot.waitUntil(lambda: got == [42], timeout=5000)
+
+    def refuse() -> int:
+        raise UserFacingError("That case is closed.", hint="Reopen it first.")
+
+    Op(parent, refuse).success(got.append).failure(got.append).run()
+    qtbot.waitUntil(lambda: len(got) == 2, timeout=5000)
+    assert isinstance(got[1], UserFacingError) and "That case is closed." in str(got[1])
+
+
+def test_a_keyboard_interrupt_is_not_an_outcome_and_leaves_nothing_behind(qtbot):
+    """KeyboardInterrupt and SystemExit are not failures of the work to show the user: no
+    callback runs, the operation is forgotten, and the exception goes on out of the thread."""
+    from ddassess.ui import ops
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    called: list[object] = []
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with qtbot.capture_exceptions() as raised:
+        op = Op(parent, interrupted).success(called.append).failure(called.append).run()
+        assert QThreadPool.globalInstance().waitForDone(10_000)
+        assert op.work.finished.is_set()
+        qtbot.waitUntil(lambda: op not in ops._running, timeout=5000)  # delivered: nothing to call back
+        qtbot.wait(50)
+    assert called == []
+    assert [kind for kind, _exc, _tb in raised] == [KeyboardInterrupt]  # not swallowed: it goes on out
+
+
+def test_an_operation_announces_what_it_changed_only_when_it_succeeded(qtbot):
+    from ddassess.ui.changes import Change, hub
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    heard: list[tuple[object, object]] = []
+    order: list[str] = []
+
+    def hear(change: object, initiator: object) -> None:
+        heard.append((change, initiator))
+        order.append("announced")
+
+    hub().changed.connect(hear)  # the application's one signal: let go of it after (it outlives the test)
+    try:
+        Op(parent, lambda: 7).success(lambda _n: order.append("callback")).changes(Change.CASES, 7).run()
+        qtbot.waitUntil(lambda: len(heard) == 1, timeout=5000)
+        change, initiator = heard[0]
+        assert change.what == Change.CASES and change.case_id == 7 and initiator is parent
+        assert change.touches(Change.CASES | Change.RESPONSES, 7) and not change.touches(Change.CASES, 8)
+        assert not change.touches(Change.SETTINGS)
+        assert order == ["callback", "announced"]  # the op's own callback first
+
+        def fails() -> None:
+            raise ValueError("no")
+
+        done: list[object] = []
+        Op(parent, fails).failure(done.append).changes(Change.CASES).run()
+        qtbot.waitUntil(lambda: len(done) == 1, timeout=5000)
+        qtbot.wait(50)
+        assert len(heard) == 1  # nothing changed
+    finally:
+        hub().changed.disconnect(hear)

@@ -93,8 +93,7 @@ def test_passphrase_change_and_keyring_off(qtbot, window, store_folder):
     dialog.keyring.setChecked(False)
     dialog.save()
     assert dialog.result() == SettingsDialog.DialogCode.Accepted
-    window.store.close()
-    window.store = None
+    window.lock()  # the window lets go of the store: the test opens it itself
     s = open_store(store_folder, Credentials(passphrase="a good new passphrase"))
     assert not s.key_file.has_keyring
     s.close()
@@ -127,8 +126,7 @@ def test_new_recovery_key_replaces_the_old_only_once_kept(qtbot, window, created
     assert "old one no longer works" in dialog.message.text()
     with pytest.raises(WrongRecoveryKeyError):
         key_file.unlock_with_recovery_key(created.recovery_key)
-    window.store.close()
-    window.store = None
+    window.lock()  # the window lets go of the store: the test opens it itself
     open_store(window.unlock_page.folder, Credentials(recovery_key=seen["key"])).close()
 
 
@@ -198,8 +196,7 @@ def test_a_passphrase_change_on_a_full_disk_says_nothing_changed(qtbot, window, 
     assert dialog.result() != SettingsDialog.DialogCode.Accepted
     assert "nothing was changed" in dialog.message.text()
     assert "No space left on device" in dialog.message.text()
-    window.store.close()
-    window.store = None
+    window.lock()  # the window lets go of the store: the test opens it itself
     open_store(store_folder, Credentials(passphrase=PASSPHRASE, use_keyring=False)).close()
 
 
@@ -222,8 +219,7 @@ def test_an_unconfirmed_recovery_key_is_told_at_unlock(qtbot, created, catalogue
         assert "Make a new recovery key" in box.text()
         box.accept()
     finally:
-        w.store.close()
-        w.store = None
+        w.lock()
 
 
 def test_a_dialog_with_one_bad_value_changes_nothing(qtbot, window):

@@ -1,0 +1,60 @@
+"""The window's menus, and the one table of which action works in which session state.
+
+Every action that needs the store is enabled from ``ENABLED_IN`` and nowhere else: the
+window calls ``MenuActions.follow`` on every move of its session (``services.session``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from ddassess.services.session import Phase
+
+ALWAYS = frozenset(Phase)
+ENABLED_IN: dict[str, frozenset[Phase]] = {
+    "new": frozenset({Phase.OPEN}),
+    "settings": frozenset({Phase.OPEN}),
+    "verify": frozenset({Phase.OPEN}),
+    "countersign": frozenset({Phase.OPEN}),
+    "print_many": frozenset({Phase.OPEN}),
+    "signing_setup": frozenset({Phase.OPEN}),
+    # Cases are on screen while the store opens: Ctrl+L must hide them then too.
+    "lock": frozenset({Phase.OPENING, Phase.OPEN}),
+    "quit": ALWAYS,
+    "about": ALWAYS,
+}
+
+
+class MenuActions:
+    """File and Help menus on ``window``; ``handlers`` maps each action's name to what it does."""
+
+    def __init__(self, window: QMainWindow, handlers: dict[str, Callable[[], object]]) -> None:
+        self.new = QAction("&New referral…", window, shortcut=QKeySequence(QKeySequence.StandardKey.New))
+        self.settings = QAction("&Settings…", window, shortcut=QKeySequence(QKeySequence.StandardKey.Preferences))
+        self.verify = QAction("&Verify a care plan…", window)
+        self.countersign = QAction("Sign a &received care plan…", window)
+        self.print_many = QAction("&Print care plans of selected cases…", window)
+        self.signing_setup = QAction("Si&gning set-up…", window)
+        self.lock = QAction("&Lock", window, shortcut=QKeySequence("Ctrl+L"))
+        self.quit = QAction("&Quit", window, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        self.about = QAction("&About ddassess", window)
+        self.by_name: dict[str, QAction] = {
+            "new": self.new, "settings": self.settings, "verify": self.verify, "countersign": self.countersign,
+            "print_many": self.print_many, "signing_setup": self.signing_setup, "lock": self.lock,
+            "quit": self.quit, "about": self.about}
+        file_menu = window.menuBar().addMenu("&File")
+        for name in ("new", "settings", "verify", "countersign", "print_many", "signing_setup", "lock", "quit"):
+            file_menu.addAction(self.by_name[name])
+        window.menuBar().addMenu("&Help").addAction(self.about)
+        handlers = {**handlers, "about": lambda: QMessageBox.about(
+            window, "ddassess", "Joint dual-diagnosis assessment on an encrypted local store. GPL-3.0-or-later.")}
+        for name, handler in handlers.items():
+            self.by_name[name].triggered.connect(lambda _checked=False, h=handler: h())
+
+    def follow(self, phase: Phase) -> None:
+        """Enable exactly the actions that work in ``phase``."""
+        for name, action in self.by_name.items():
+            action.setEnabled(phase in ENABLED_IN[name])
