@@ -12,7 +12,7 @@ from store_helpers import PASSPHRASE
 from ddassess.domain.models import PersonDetails
 from ddassess.services import case_changes
 from ddassess.services.session import Phase
-from ddassess.services.vault import Credentials, open_store
+from ddassess.store import Credentials, open_store
 from ddassess.ui.actions import ENABLED_IN
 from ddassess.ui.changes import Change, announce
 from ddassess.ui.mainwindow import MainWindow
