@@ -31,8 +31,9 @@ SEVERITY_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#8A5A00"
 def _clear(layout: QHBoxLayout | QVBoxLayout) -> None:
     while layout.count():
         item = layout.takeAt(0)
-        if item.widget() is not None:
-            item.widget().deleteLater()
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()
 
 
 class TimelineWidget(QWidget):

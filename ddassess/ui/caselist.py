@@ -252,7 +252,7 @@ class CaseListWidget(QWidget):
         self.lead.currentIndexChanged.connect(self.apply)
         self.table.activated.connect(lambda idx: self.case_opened.emit(self.model.data(idx, Qt.ItemDataRole.UserRole)))
         hub().changed.connect(self._changed)  # a case added or changed anywhere: the list shows it
-        self.find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.focus_search,
+        self.find_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self.focus_search,
                               context=Qt.ShortcutContext.WindowShortcut)  # only while the list is shown
         self._show_count()
         if store is not None:

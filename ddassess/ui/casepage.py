@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QHBoxLayout,
     QInputDialog,
@@ -36,7 +35,7 @@ from ddassess.ui.case_header import CaseHeader
 from ddassess.ui.changes import Change, Changed, announce, hub
 from ddassess.ui.errors import show_error
 from ddassess.ui.formview import FormView
-from ddassess.ui.widgets import heading
+from ddassess.ui.widgets import application, heading
 
 
 class FormPage(QWidget):
@@ -298,9 +297,9 @@ class CasePage(QWidget):
         self.form_page.draft_saved.connect(self._draft_saved)
         self.form_page.open_requested.connect(self._open_other)
         self.form_area.addWidget(self.form_page)
-        self.last_field = None
+        self.last_field: str | None = None
         self._remember_place(field)
-        QApplication.instance().focusChanged.connect(self._focus_changed)
+        application().focusChanged.connect(self._focus_changed)
         self.form_page.view.focus_field(field or next(iter(self.form_page.view.editors), None))
 
     def _remember_place(self, field: str | None) -> None:
@@ -337,7 +336,7 @@ class CasePage(QWidget):
             if not self.form_page.finish():
                 return False
             try:
-                QApplication.instance().focusChanged.disconnect(self._focus_changed)
+                application().focusChanged.disconnect(self._focus_changed)
             except (RuntimeError, TypeError):
                 pass
             self.form_page.setParent(None)

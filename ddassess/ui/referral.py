@@ -125,7 +125,7 @@ class NewReferralDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create referral")
         form.addRow(self.buttons)
-        self.buttons.accepted.connect(self.create)
+        self.buttons.accepted.connect(self.create_case)
         self.buttons.rejected.connect(self.reject)
         self.use_existing.clicked.connect(self._open_for_existing)
         self.different_person.clicked.connect(lambda: self._register())
@@ -143,6 +143,7 @@ class NewReferralDialog(QDialog):
     def _fit(self) -> None:
         """Grow to show every wrapped message in full (a window does not do so by itself)."""
         layout = self.layout()
+        assert layout is not None
         layout.activate()
         needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else self.sizeHint().height()
         if needed > self.height():
@@ -163,7 +164,7 @@ class NewReferralDialog(QDialog):
 
     # creating -----------------------------------------------------------------------
 
-    def create(self) -> None:
+    def create_case(self) -> None:
         ok = self._check()
         for w, what in ((self.given, "given name"), (self.family, "family name")):
             if not w.text().strip():

@@ -17,7 +17,8 @@ import logging
 import os
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+
+from ddassess.ui.widgets import application
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class SuspendWatcher(QObject):
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        QGuiApplication.instance().applicationStateChanged.connect(self._state_changed)
+        application().applicationStateChanged.connect(self._state_changed)
         self._inhibitor = None  # the fd of logind's delay lock, while we hold one
         self.session_path: str | None = None
         self.connected = self._connect_logind()
@@ -62,7 +63,7 @@ class SuspendWatcher(QObject):
             log.info("no system bus: sleep and session lock are not watched")
             return False
         ok_sleep = bus.connect(LOGIN1, MANAGER_PATH, f"{LOGIN1}.Manager", "PrepareForSleep",
-                               self, "1prepare_for_sleep(bool)")
+                               self, b"1prepare_for_sleep(bool)")
         manager = self._manager()
         for session_id in filter(None, (os.environ.get("XDG_SESSION_ID"), "auto")):
             self.session_path = object_path_from_reply(manager.call("GetSession", session_id))
@@ -70,7 +71,7 @@ class SuspendWatcher(QObject):
                 break
         ok_lock = False
         if self.session_path:
-            ok_lock = bus.connect(LOGIN1, self.session_path, f"{LOGIN1}.Session", "Lock", self, "1session_locked()")
+            ok_lock = bus.connect(LOGIN1, self.session_path, f"{LOGIN1}.Session", "Lock", self, b"1session_locked()")
         else:
             log.info("no logind session found: the desktop session lock is not watched")
         if ok_sleep:

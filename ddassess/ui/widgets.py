@@ -6,9 +6,16 @@ import math
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget
 
 PROBLEM_STYLE = "QLabel { color: #B00020; } QLabel[ok=\"true\"] { color: #1B5E20; }"
+
+
+def application() -> QApplication:
+    """The running QApplication (the widgets exist only inside one)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication), "ddassess widgets need a QApplication"
+    return app
 
 
 def heading(text: str) -> QLabel:

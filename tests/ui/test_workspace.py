@@ -50,13 +50,13 @@ def test_new_referral_checks_nhs_number_and_keeps_entries(qtbot, window):
     qtbot.keyClicks(dialog.nhs, "943 476 5918")
     assert "check digit" in dialog.problems[dialog.nhs].text()
     assert "Not a date" in dialog.problems[dialog.dob].text()
-    dialog.create()
+    dialog.create_case()
     assert dialog.case_id is None and dialog.given.text() == "Siân"  # nothing lost, nothing created
     dialog.dob.clear()
     qtbot.keyClicks(dialog.dob, "28/02/1990")
     dialog.nhs.clear()
     qtbot.keyClicks(dialog.nhs, "943 476 5919")
-    dialog.create()
+    dialog.create_case()
     assert dialog.case_id is not None
     assert case_changes.find_person_by_nhs(window.store, "9434765919").given_name == "Siân"
 
