@@ -65,13 +65,16 @@ def _store_roots(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ddassess.pdf.certs import load_cert_pem
-    from ddassess.pdf.signing import NotSignedError, check_plan, signatures_of
+    from ddassess.pdf.signing import NotAPdfError, NotSignedError, check_plan, signatures_of
 
     pdf = read_input_file(args.file, "PDF")
     try:
         signatures_of(pdf)  # "not a PDF" (11) or "not signed" (12) before anything about trust
     except NotSignedError:
         print("NOT TRUSTWORTHY: this PDF is not signed, so nothing vouches for its content")
+        raise
+    except NotAPdfError:
+        print("NOT TRUSTWORTHY: this file cannot be read as a PDF, so nothing in it can be checked")
         raise
     if args.trust:
         roots = [load_cert_pem(read_input_file(p, "certificate")) for p in args.trust]

@@ -211,6 +211,7 @@ class SignatureReport:
     problems: tuple[str, ...] = ()  # everything else that fails: time, key usage, certificates, bytes
     signed_revision: int = -1
     signed_when: dt.datetime | None = None
+    readable: bool = True  # False: the signature could not even be parsed (malformed or forged)
 
     @property
     def role(self) -> str:
@@ -286,6 +287,9 @@ def verdict(check: PlanCheck | Sequence[SignatureReport]) -> str:
     if not isinstance(check, PlanCheck):
         check = PlanCheck(list(check))
     reports = check.reports
+    broken = next((r for r in reports if not r.readable), None)
+    if broken is not None:
+        return f"NOT TRUSTWORTHY: {broken.problems[0] if broken.problems else 'a signature cannot be read'}"
     changed = [r for r in reports if not r.intact or not r.unchanged_after]
     if changed:
         tampered = next((r for r in reports if not r.intact), None)
@@ -334,13 +338,48 @@ def signatures_of(pdf: bytes) -> list[Any]:
         raise NotAPdfError("This file is not a PDF.", hint="Choose the care plan PDF you were sent.")
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        embedded = list(reader.embedded_signatures)
+        embedded = _collect(reader)
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise NotAPdfError(f"This PDF is damaged and cannot be read ({exc.__class__.__name__}).") from exc
+        raise NotAPdfError(f"This PDF is damaged and cannot be read ({exc.__class__.__name__}).",
+                           hint="It may have been cut short or altered; ask the sender for the original.") from exc
     if not embedded:
         raise NotSignedError("This PDF has no digital signatures.",
                              hint="Only care plans signed in ddassess (or another PAdES signer) can be verified.")
     return embedded
+
+
+@dataclass(frozen=True)
+class _Malformed:
+    """A filled signature field whose signature cannot even be read: no byte range, no or
+    empty contents, an unknown sub-filter (the shapes of a universal signature forgery).
+    pyHanko would skip some of these silently; here each is a failed signature."""
+
+    field_name: str
+    signed_revision: int
+    reason: str
+
+
+def _collect(reader: Any) -> list[Any]:
+    from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+    known = {f.value for f in SigSeedSubFilter}
+    out: list[Any] = []
+    for name, value, field_ref in enumerate_sig_fields(reader, filled_status=True):
+        try:
+            revision = reader.xrefs.get_last_change(field_ref.get_object().raw_get("/V").reference)
+        except Exception:  # noqa: BLE001 - a direct /V, or one pyHanko cannot place
+            revision = reader.xrefs.total_revisions - 1
+        try:
+            subfilter = value.get_object().get("/SubFilter")
+            if subfilter not in known:
+                out.append(_Malformed(name, revision, f"its sub-filter {subfilter} is not a signature format"))
+                continue
+            out.append(EmbeddedPdfSignature(reader, field_ref, name))
+        except Exception as exc:  # noqa: BLE001 - pyHanko raises many types for forged signatures
+            detail = str(exc) if 0 < len(str(exc)) <= 60 else "malformed"
+            out.append(_Malformed(name, revision, f"it cannot be read ({exc.__class__.__name__}: {detail})"))
+    return out
 
 
 def verify_pdf(pdf: bytes, trust_roots: list[Any]) -> list[SignatureReport]:
@@ -350,18 +389,25 @@ def verify_pdf(pdf: bytes, trust_roots: list[Any]) -> list[SignatureReport]:
 
 def check_plan(pdf: bytes, trust_roots: list[Any]) -> PlanCheck:
     """Every signature of ``pdf`` checked against the trusted roots, with the plan's blocks."""
-    embedded = sorted(signatures_of(pdf), key=lambda s: s.signed_revision)
+    found = sorted(signatures_of(pdf), key=lambda s: s.signed_revision)
+    embedded = [s for s in found if not isinstance(s, _Malformed)]
     roots = _roots(tuple(c.fingerprint(_sha256()) for c in trust_roots), tuple(trust_roots))
-    blocks, person, made = _plan_record(embedded[0])
+    blocks, person, made = _plan_record(embedded[0]) if embedded else ((), None, None)
     reports: list[SignatureReport] = []
     previous: SignatureReport | None = None
-    total = embedded[0].reader.xrefs.total_revisions
-    for sig in embedded:
+    total = embedded[0].reader.xrefs.total_revisions if embedded else 0
+    for sig in found:
+        if isinstance(sig, _Malformed):
+            reports.append(SignatureReport(
+                sig.field_name, "(unreadable)", "unknown", False, False, False, True, "malformed",
+                signed_revision=sig.signed_revision, readable=False,
+                problems=(f"the signature in '{sig.field_name}' is malformed or forged: {sig.reason}",)))
+            continue
         report = _report(sig, roots, made=made, previous=previous, last=sig.signed_revision == total - 1)
         reports.append(report)
         if report.signed_when is not None:
             previous = report
-    if not blocks:
+    if not blocks and embedded:
         blocks = tuple(_field_names(embedded[0].reader))
     return PlanCheck(reports, blocks, person, made)
 
@@ -531,8 +577,9 @@ def _report(sig: Any, roots: list[Any], *, made: dt.datetime | None, previous: S
         log.info("signature %s could not be validated: %s", sig.field_name, exc.__class__.__name__)
         return SignatureReport(sig.field_name, "(unreadable)", "", False, False, False, False,
                                f"could not be checked: {exc.__class__.__name__}", signed_revision=sig.signed_revision,
-                               problems=("the signature could not be read: it is malformed or was forged "
-                                         f"({exc.__class__.__name__})",))
+                               readable=False,
+                               problems=(f"the signature in '{sig.field_name}' is malformed or forged: it cannot be "
+                                         f"checked ({exc.__class__.__name__})",))
     level = status.modification_level
     unchanged = status.docmdp_ok is not False and level is not None and level <= ModificationLevel.FORM_FILLING
     changes, changed_in = ("", -1) if unchanged else _what_changed(sig)
@@ -628,6 +675,11 @@ def _what_changed(sig: Any) -> tuple[str, int]:
             return _describe(reader, revision), revision
         except Exception as exc:  # noqa: BLE001 - a revision pyHanko cannot even compare
             return f"revision {revision + 1} cannot be analysed ({exc.__class__.__name__})", revision
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    if sig.evaluate_signature_coverage() < SignatureCoverageLevel.ENTIRE_REVISION:
+        return ("its signature dictionary was re-defined after signing, so what it covers is not what is shown "
+                "(signature wrapping)"), sig.signed_revision
     return "its permissions (DocMDP) were broken", sig.signed_revision + 1
 
 
@@ -683,6 +735,10 @@ def _describe(reader: Any, revision: int) -> str:
                     say(f"{verb} the document catalogue ({', '.join(keys)})")
             elif kind == "/Outlines" or "/First" in obj and "/Count" in obj:
                 say(f"{verb} the outline (bookmarks)")
+            elif "/Fields" in obj:
+                say(f"{verb} the form's list of fields")
+            elif kind in ("/SigFieldLock", "/TransformParams", "/SigRef"):
+                continue
             elif kind == "/Sig":
                 say(f"{verb} a signature dictionary" if existed else "added a signature")
             elif kind == "/Metadata":
@@ -703,6 +759,7 @@ def _describe(reader: Any, revision: int) -> str:
             say(f"{verb} object {ref.idnum}")
     if freed:
         say(f"deleted {len(freed)} object(s)")
+    said.sort(key=lambda t: 0 if "field '" in t or "annotation" in t else 1 if "page" in t else 2)
     return "; ".join(said[:4]) + (f" and {len(said) - 4} more change(s)" if len(said) > 4 else "") \
         if said else "a change that cannot be explained"
 
