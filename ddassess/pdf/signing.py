@@ -305,12 +305,14 @@ def verdict(check: PlanCheck | Sequence[SignatureReport]) -> str:
                 + (f": {what}" if what else ""))
     for i, r in enumerate(reports, start=1):
         who = f"signature {i} ({r.signer}, {r.role})"
-        if not r.valid or (r.trusted and not r.bottom_line):
+        if not r.valid:
             return f"NOT TRUSTWORTHY: {who} does not check out"
-        if not r.trusted:
-            return f"NOT TRUSTWORTHY: signature {i} ({r.signer}) is not from an authority you trust"
         if r.problems:
             return f"NOT TRUSTWORTHY: {who}: {r.problems[0]}"
+        if not r.trusted:
+            return f"NOT TRUSTWORTHY: signature {i} ({r.signer}) is not from an authority you trust"
+        if not r.bottom_line:
+            return f"NOT TRUSTWORTHY: {who} does not check out"
     signed = [f"{r.signer} ({r.role})" for r in reports]
     names = signed[0] if len(signed) == 1 else ", ".join(signed[:-1]) + " and " + signed[-1]
     done = {r.field for r in reports}
@@ -631,9 +633,9 @@ def _bag_problem(sig: Any, status: Any) -> str:
     own certificate or one of the chain that validated it, byte for byte."""
     try:
         path = status.validation_path
-        known = {sig.signer_cert.dump()}
-        if path is not None:
-            known |= {c.dump() for c in path.iter_certs(include_root=True)}
+        if path is None:
+            return ""  # no chain to the roots: the signature already fails as untrusted
+        known = {sig.signer_cert.dump()} | {c.dump() for c in path.iter_certs(include_root=True)}
         for choice in sig.signed_data["certificates"] or []:
             if choice.name != "certificate" or choice.chosen.dump() not in known:
                 return ("it carries a certificate that is not part of the signer's chain "

@@ -95,16 +95,16 @@ def _text_stream(text: str, *, box: tuple[int, int, int, int] = (0, 0, 595, 842)
         generic.NameObject("/Type"): generic.NameObject("/XObject"),
         generic.NameObject("/Subtype"): generic.NameObject("/Form"),
         generic.NameObject("/BBox"): generic.ArrayObject([generic.NumberObject(v) for v in box]),
-        generic.NameObject("/Resources"): generic.DictionaryObject({generic.NameObject("/Font"): generic.DictionaryObject(
-            {generic.NameObject("/Hv"): font})}),
+        generic.NameObject("/Resources"): generic.DictionaryObject(
+            {generic.NameObject("/Font"): generic.DictionaryObject({generic.NameObject("/Hv"): font})}),
     }, stream_data=data)
 
 
 def _page_text(text: str):  # type: ignore[no-untyped-def]
     from pyhanko.pdf_utils import generic
 
-    return generic.StreamObject(stream_data=f"1 1 1 rg 0 0 595 842 re f 0.8 0 0 rg BT /F1 40 Tf 60 420 Td ({text}) Tj ET"
-                                .encode())
+    text_op = f"BT /F1 40 Tf 60 420 Td ({text}) Tj ET"
+    return generic.StreamObject(stream_data=f"1 1 1 rg 0 0 595 842 re f 0.8 0 0 rg {text_op}".encode())
 
 
 # --- the attacks ------------------------------------------------------------------------
@@ -462,3 +462,17 @@ def test_the_first_signature_certifies_and_each_block_is_locked(team, one):
     assert second.docmdp_level is None  # an approval signature
     for sig in (first, second):
         assert sig.fieldmdp.action == FieldMDPAction.INCLUDE and sig.fieldmdp.fields == [sig.field_name]
+
+
+def test_an_overlay_on_a_plan_signed_without_certification_is_refused_too(team, monkeypatch):
+    """Verification does not rely on the certification: a plan signed before plans were
+    certified (or by another program) gets the same strict check of what came after."""
+    from ddassess.pdf import signing
+
+    monkeypatch.setattr(signing, "_check_field", lambda *a: False)  # sign as an approval, not a certification
+    uncertified = sign_pdf(_prepared(), team.casey, field_name="care_coordinator")
+    monkeypatch.undo()
+    assert check_plan(uncertified, [team.ca.certificate]).ok
+    line = verdict(check_plan(overlay_through_new_signature_field(uncertified, team), [team.ca.certificate]))
+    assert line.startswith("NOT TRUSTWORTHY: the document was changed after signature 1 (Casey Coordinator")
+    assert "added a new signature field 'withdrawn' on page 2" in line
