@@ -137,12 +137,17 @@ def sign_pdf(pdf: bytes, identity: Identity, *, field_name: str, reason: str = "
 def _reserve(identity: Identity) -> int:
     """Room for the signature container, worked out from what goes in it: without it
     pyHanko signs twice, once only to measure the result (a third of the signing time).
-    The certificates are the bulk; 8 KiB more covers an RSA-4096 signature, the signed
-    attributes and any encoding slack, so it is never too small."""
+    The certificates are the bulk, then the signature value itself (an RSA key's size, or
+    two EC integers); 2 KiB more holds the signed attributes (about 400 bytes) with room to
+    spare. Kept tight because every verification reads the reserved room as hex: the old
+    8 KiB of slack was most of the time spent reading a one-signature plan."""
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     certs = [identity.certificate, *identity.chain]
-    size = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in certs) + 8192
+    bits = identity.key.key_size
+    value = bits // 8 if isinstance(identity.key, rsa.RSAPrivateKey) else 2 * (bits // 8 + 8)
+    size = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in certs) + value + 2048
     return size + size % 2  # pyHanko writes it as hex pairs: an even count
 
 
