@@ -129,7 +129,7 @@ def sign_pdf(pdf: bytes, identity: Identity, *, field_name: str, reason: str = "
                            text_box_style=TextBoxStyle(font=_stamp_font()))
     pdf_signer = signers.PdfSigner(meta, signer=_signer(identity), stamp_style=style, new_field_spec=spec,
                                    timestamper=timestamper)
-    reserve = _reserve(identity) + (16384 if timestamper is not None else 0)
+    reserve = _reserve(identity) + (2 * 8192 if timestamper is not None else 0)  # a token: the TSA's certificates
     out = pdf_signer.sign_pdf(writer, existing_fields_only=new_field is None, bytes_reserved=reserve)
     return bytes(out.getvalue())
 
@@ -139,8 +139,8 @@ def _reserve(identity: Identity) -> int:
     pyHanko signs twice, once only to measure the result (a third of the signing time).
     The certificates are the bulk, then the signature value itself (an RSA key's size, or
     two EC integers); 2 KiB more holds the signed attributes (about 400 bytes) with room to
-    spare. Kept tight because every verification reads the reserved room as hex: the old
-    8 KiB of slack was most of the time spent reading a one-signature plan."""
+    spare. Kept tight because every verification reads the reserved room as hex. (pyHanko's
+    ``bytes_reserved`` counts hex digits: the 8 KiB of "bytes" reserved before held 4 KiB.)"""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -148,7 +148,7 @@ def _reserve(identity: Identity) -> int:
     bits = identity.key.key_size
     value = bits // 8 if isinstance(identity.key, rsa.RSAPrivateKey) else 2 * (bits // 8 + 8)
     size = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in certs) + value + 2048
-    return size + size % 2  # pyHanko writes it as hex pairs: an even count
+    return 2 * size  # pyHanko counts the room in hex digits, two per byte
 
 
 def _stamp_font():  # type: ignore[no-untyped-def]
