@@ -258,6 +258,11 @@ class PlanCheck:
     def ok(self) -> bool:
         return all(r.ok for r in self.reports)
 
+    @property
+    def headline(self) -> str:
+        """The verdict: one line, in words."""
+        return verdict(self)
+
     def block_lines(self) -> list[str]:
         by_field = {r.field: r for r in self.reports}
         out = []
@@ -275,7 +280,7 @@ class PlanCheck:
 
     def lines(self) -> list[str]:
         """The verdict, then the blocks, then every signature's details."""
-        head = [verdict(self)]
+        head = [self.headline]
         if self.blocks:
             head += ["", "Signature blocks of this plan:", *self.block_lines()]
         if self.made is not None:
@@ -795,6 +800,6 @@ def check_before_signing(pdf: bytes, trust_roots: list[Any]) -> PlanCheck:
     verify's verdict as the message."""
     check = check_plan(pdf, trust_roots)
     if not check.ok:
-        raise PlanRefusedError(verdict(check), hint="Nothing was signed. Ask the sender for the original; "
+        raise PlanRefusedError(check.headline, hint="Nothing was signed. Ask the sender for the original; "
                                "`ddassess pdf verify` shows the details.")
     return check

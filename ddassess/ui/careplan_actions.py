@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QUrl
 from PySide6.QtGui import QDesktopServices, QImage, QPainter
@@ -24,15 +25,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.domain.careplan import SIGNER_ROLE_LABELS
 from ddassess.errors import UserFacingError
 from ddassess.formengine import Catalogue
-from ddassess.pdf.signing import PlanCheck
-from ddassess.domain.careplan import SIGNER_ROLE_LABELS
 from ddassess.services.careplan_files import export_care_plan, render_for_print
 from ddassess.services.careplans import build_care_plan
 from ddassess.services.signing import load_identity, trusted_roots, verify_file
 from ddassess.services.vault import Store
 from ddassess.ui.errors import show_error
+
+if TYPE_CHECKING:
+    from ddassess.pdf.signing import PlanCheck
 
 log = logging.getLogger(__name__)
 DIGITAL_ROLES = ("care_coordinator", "partner", "team_lead")

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from ddassess.domain.careplan import SIGNER_ROLE_LABELS
 from ddassess.errors import UserFacingError
-from ddassess.pdf.signing import verdict
 from ddassess.services.careplan_files import countersign
 from ddassess.services.signing import load_identity, trusted_roots, verify_file
 from ddassess.services.vault import Store
@@ -89,7 +88,7 @@ class SignReceivedDialog(QDialog):
             return
         self.report.setPlainText("\n".join(report_lines(check)))
         if not check.ok:
-            self.status.setText(f"Not signed: {verdict(check)}. Ask the sender for the original plan.")
+            self.status.setText(f"Not signed: {check.headline}. Ask the sender for the original plan.")
             return
         done = {r.field for r in check.reports}
         free = [r for r in check.blocks or DIGITAL_ROLES if r in DIGITAL_ROLES and r not in done]
