@@ -600,6 +600,8 @@ def _report(sig: Any, roots: list[Any], *, made: dt.datetime | None, previous: S
                             _coverage_problem(sig, last)) if p]
     if when is not None:
         problems += _time_problems(when, signer_cert, made=made, previous=previous)
+    else:
+        problems.append("it carries no signing time, so nothing says when it was made")
     expired = signer_cert.not_valid_after_utc < dt.datetime.now(dt.UTC)
     return SignatureReport(
         field=sig.field_name, signer=common_name(signer_cert), signed_at=_when(when),

@@ -12,7 +12,6 @@ or by editing bytes: nothing is stored.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from collections.abc import Callable
@@ -26,7 +25,6 @@ from ddassess.pdf import certs
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
 from ddassess.pdf.signing import PlanRefusedError, check_plan, sign_pdf, verdict
 
-NOW = dt.datetime.now(dt.UTC)
 DAMAGED = "This PDF is damaged and cannot be read"  # a file pyHanko cannot read: refused as damaged (exit 11)
 
 

@@ -13,12 +13,16 @@ from ddassess.pdf import certs
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
 from ddassess.pdf.signing import check_plan, sign_pdf, verdict
 
-NOW = dt.datetime.now(dt.UTC)
-
 
 @pytest.fixture(scope="module")
 def ca() -> certs.Identity:
     return certs.new_team_ca("Fictional Joint Team")
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    """The test's own start: certificates issued now are valid from 5 minutes before it."""
+    return dt.datetime.now(dt.UTC)
 
 
 def _made(monkeypatch, when: dt.datetime) -> bytes:  # type: ignore[no-untyped-def]
@@ -53,38 +57,38 @@ def _refused(pdf: bytes, ca: certs.Identity, words: str) -> None:
     assert line.startswith("NOT TRUSTWORTHY: ") and words in line, line
 
 
-def test_an_expired_certificate_with_a_backdated_time_is_refused(monkeypatch, ca):
+def test_an_expired_certificate_with_a_backdated_time_is_refused(now, monkeypatch, ca):
     """The certificate expired before the plan was made; the signer set their clock back
     into its validity. The plan's own record (covered by the signature) says when it was made."""
-    expired = certs.issue_certificate(ca, "Casey Coordinator", days=5, not_before=NOW - dt.timedelta(days=10))
-    pdf = _sign_at(monkeypatch, NOW - dt.timedelta(days=8), expired, _made(monkeypatch, NOW), "care_coordinator")
+    expired = certs.issue_certificate(ca, "Casey Coordinator", days=5, not_before=now - dt.timedelta(days=10))
+    pdf = _sign_at(monkeypatch, now - dt.timedelta(days=8), expired, _made(monkeypatch, now), "care_coordinator")
     _refused(pdf, ca, "is before this plan version was made")
 
 
-def test_a_not_yet_valid_certificate_with_a_future_time_is_refused(monkeypatch, ca):
-    early = certs.issue_certificate(ca, "Casey Coordinator", not_before=NOW + dt.timedelta(days=1))
-    pdf = _sign_at(monkeypatch, NOW + dt.timedelta(days=2), early, _made(monkeypatch, NOW), "care_coordinator")
+def test_a_not_yet_valid_certificate_with_a_future_time_is_refused(now, monkeypatch, ca):
+    early = certs.issue_certificate(ca, "Casey Coordinator", not_before=now + dt.timedelta(days=1))
+    pdf = _sign_at(monkeypatch, now + dt.timedelta(days=2), early, _made(monkeypatch, now), "care_coordinator")
     _refused(pdf, ca, "is in the future")
 
 
-def test_a_valid_certificate_claiming_a_time_two_years_ahead_is_refused(monkeypatch, ca):
+def test_a_valid_certificate_claiming_a_time_two_years_ahead_is_refused(now, monkeypatch, ca):
     casey = certs.issue_certificate(ca, "Casey Coordinator")
-    pdf = _sign_at(monkeypatch, NOW + dt.timedelta(days=730), casey, _made(monkeypatch, NOW), "care_coordinator")
+    pdf = _sign_at(monkeypatch, now + dt.timedelta(days=730), casey, _made(monkeypatch, now), "care_coordinator")
     _refused(pdf, ca, "is in the future")
 
 
-def test_a_time_a_few_minutes_ahead_is_within_the_stated_skew(monkeypatch, ca):
+def test_a_time_a_few_minutes_ahead_is_within_the_stated_skew(now, monkeypatch, ca):
     casey = certs.issue_certificate(ca, "Casey Coordinator")
-    pdf = _sign_at(monkeypatch, NOW + dt.timedelta(minutes=3), casey, _made(monkeypatch, NOW), "care_coordinator")
+    pdf = _sign_at(monkeypatch, now + dt.timedelta(minutes=3), casey, _made(monkeypatch, now), "care_coordinator")
     assert check_plan(pdf, [ca.certificate]).ok
 
 
-def test_a_signature_dated_before_the_previous_one_is_refused(monkeypatch, ca):
-    plan = _made(monkeypatch, NOW - dt.timedelta(hours=3))
-    day = NOW - dt.timedelta(days=1)
-    pdf = _sign_at(monkeypatch, NOW - dt.timedelta(hours=1),
+def test_a_signature_dated_before_the_previous_one_is_refused(now, monkeypatch, ca):
+    plan = _made(monkeypatch, now - dt.timedelta(hours=3))
+    day = now - dt.timedelta(days=1)
+    pdf = _sign_at(monkeypatch, now - dt.timedelta(hours=1),
                    certs.issue_certificate(ca, "Casey Coordinator", not_before=day), plan, "care_coordinator")
-    pdf = _sign_at(monkeypatch, NOW - dt.timedelta(hours=2), certs.issue_certificate(ca, "Pat Partner", not_before=day),
+    pdf = _sign_at(monkeypatch, now - dt.timedelta(hours=2), certs.issue_certificate(ca, "Pat Partner", not_before=day),
                    pdf, "partner")
     _refused(pdf, ca, "signature 2 (Pat Partner, partner practitioner): its signing time")
     _refused(pdf, ca, "is before the previous signature (Casey Coordinator")
@@ -107,12 +111,13 @@ def _tsa(ca: certs.Identity):  # type: ignore[no-untyped-def]
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
+    today = dt.datetime.now(dt.UTC)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's test TSA signs with RSA
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Fictional Trust Timestamp Service")]))
             .issuer_name(ca.certificate.subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
+            .not_valid_before(today - dt.timedelta(days=1)).not_valid_after(today + dt.timedelta(days=365))
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
             .sign(ca.key, hashes.SHA256()))
     der_key = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
@@ -121,10 +126,10 @@ def _tsa(ca: certs.Identity):  # type: ignore[no-untyped-def]
                             tsa_key=asn1_keys.PrivateKeyInfo.load(der_key))
 
 
-def test_a_trusted_timestamp_token_is_used_and_said(monkeypatch, ca):
+def test_a_trusted_timestamp_token_is_used_and_said(now, monkeypatch, ca):
     """The signer's clock claims two years ahead; the token's time (now) is what counts."""
     casey = certs.issue_certificate(ca, "Casey Coordinator")
-    pdf = _sign_at(monkeypatch, NOW + dt.timedelta(days=730), casey, _made(monkeypatch, NOW), "care_coordinator",
+    pdf = _sign_at(monkeypatch, now + dt.timedelta(days=730), casey, _made(monkeypatch, now), "care_coordinator",
                    timestamper=_tsa(ca))
     check = check_plan(pdf, [ca.certificate])
     assert check.ok, check.lines()
@@ -133,10 +138,10 @@ def test_a_trusted_timestamp_token_is_used_and_said(monkeypatch, ca):
     assert abs(report.signed_when - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
 
 
-def test_a_timestamp_token_from_an_untrusted_authority_fails(monkeypatch, ca):
+def test_a_timestamp_token_from_an_untrusted_authority_fails(now, monkeypatch, ca):
     stranger = certs.new_team_ca("Somebody Else's Team")
     casey = certs.issue_certificate(ca, "Casey Coordinator")
-    pdf = sign_pdf(_made(monkeypatch, NOW), casey, field_name="care_coordinator", timestamper=_tsa(stranger))
+    pdf = sign_pdf(_made(monkeypatch, now), casey, field_name="care_coordinator", timestamper=_tsa(stranger))
     _refused(pdf, ca, "its timestamp token does not check out")
 
 
@@ -150,12 +155,13 @@ def _no_signing_usage(ca: certs.Identity) -> certs.Identity:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
+    today = dt.datetime.now(dt.UTC)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Enc Only")]))
             .issuer_name(ca.certificate.subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=365))
+            .not_valid_before(today - dt.timedelta(days=1)).not_valid_after(today + dt.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=True,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
