@@ -1,7 +1,8 @@
 """``ddassess pdf verify FILE.pdf``: report every signature of a care plan PDF.
 
 Exit 0 only when every signature is intact, valid, trusted by one of the given team
-authorities and followed by nothing but further signatures.
+authorities, made by a practitioner's certificate at a credible time, and followed by
+nothing but further signatures into the plan's own signature blocks (docs/signing.md).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _store_roots(args: argparse.Namespace) -> list[Certificate]:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ddassess.pdf.certs import load_cert_pem
-    from ddassess.pdf.signing import NotSignedError, signatures_of, verdict, verify_pdf
+    from ddassess.pdf.signing import NotAPdfError, NotSignedError, check_plan, signatures_of
 
     pdf = read_input_file(args.file, "PDF")
     try:
@@ -75,14 +76,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except NotSignedError:
         print("NOT TRUSTWORTHY: this PDF is not signed, so nothing vouches for its content")
         raise
+    except NotAPdfError:
+        print("NOT TRUSTWORTHY: this file cannot be read as a PDF, so nothing in it can be checked")
+        raise
     if args.trust:
         roots = [load_cert_pem(read_input_file(p, "certificate")) for p in args.trust]
     else:
         roots = _store_roots(args)
-    reports = verify_pdf(pdf, roots)
-    print(verdict(reports))
-    for report in reports:
-        print("\n".join(report.lines()))
+    check = check_plan(pdf, roots)
+    print("\n".join(check.lines()))
+    reports = check.reports
     bad = [r for r in reports if not r.ok]
     if bad:
         raise SignatureProblem(f"{len(bad)} of {len(reports)} signature(s) failed the check (see above).",

@@ -8,6 +8,7 @@ nothing is written to disk here (exports go through ``fileio.atomic_write``).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
@@ -21,10 +22,10 @@ from ddassess.domain.nhs import format_nhs_number
 from ddassess.pdf.layout import (
     BODY_H,
     MARGIN,
-    KeepStart,
     PAGE_H,
     PAGE_W,
     SEVERITY_COLOURS,
+    KeepStart,
     SignatureFlowable,
     Styles,
     fmt_date,
@@ -42,6 +43,9 @@ class RenderedPlan:
     pages: int
     # role -> (page index, (x1, y1, x2, y2)) of the digital signature field of that block
     signature_fields: dict[str, tuple[int, tuple[int, int, int, int]]] = field(default_factory=dict)
+    # every signature block of the plan in printed order, and how the person's block is signed
+    blocks: tuple[str, ...] = ()
+    person: str = "unsigned"  # "drawn" (strokes on the plan), "verbal" (agreement recorded), "unsigned"
 
 
 def _section(story: list, st: Styles, title: str, text: str, empty: str,  # type: ignore[type-arg]
@@ -192,17 +196,44 @@ def render_care_plan(plan: CarePlan) -> RenderedPlan:
                   topPadding=0, bottomPadding=0)
     doc.addPageTemplates([PageTemplate(id="plan", frames=[frame])])
     doc.build(build_story(plan, st, positions), canvasmaker=numbered_canvas_class(plan))
-    return RenderedPlan(buf.getvalue(), doc.page, positions)
+    person = next((b for b in plan.signatures if b.role == "service_user"), None)
+    state = "unsigned" if person is None or not person.is_signed else "drawn" if person.strokes else "verbal"
+    return RenderedPlan(buf.getvalue(), doc.page, positions, tuple(b.role for b in plan.signatures), state)
+
+
+PLAN_KEY = "/DDAssessPlan"  # the document catalogue's entry that records the plan's structure
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def prepare_for_signing(rendered: RenderedPlan) -> bytes:
-    """The rendered plan with an empty signature field in each practitioner's block."""
+    """The rendered plan with an empty signature field in each practitioner's block, and an
+    entry in the document catalogue that says what the plan is: its signature blocks in
+    order, how the person's block is signed, and when this version was made (UTC). The first
+    signature covers that entry, so verification can list every block (signed or not) and
+    refuse a signing time before the plan existed."""
+    from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields
 
     writer = IncrementalPdfFileWriter(io.BytesIO(rendered.pdf))
     for role, (page, box) in sorted(rendered.signature_fields.items()):
-        fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=role, on_page=page, box=box))
+        # The field's lock: its signature locks the field itself (FieldMDP), so nothing may change it after.
+        lock = fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, fields=[role])
+        fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=role, on_page=page, box=box,
+                                                                  field_mdp_spec=lock))
+    made = _now().astimezone(dt.UTC).replace(microsecond=0)
+    writer.root[generic.NameObject(PLAN_KEY)] = generic.DictionaryObject({
+        generic.NameObject("/Blocks"): generic.ArrayObject(
+            [generic.TextStringObject(role) for role in rendered.blocks or sorted(rendered.signature_fields)]),
+        generic.NameObject("/Digital"): generic.ArrayObject(
+            [generic.TextStringObject(role) for role in rendered.signature_fields]),
+        generic.NameObject("/Person"): generic.TextStringObject(rendered.person),
+        generic.NameObject("/Made"): generic.TextStringObject(made.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    })
+    writer.update_root()
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

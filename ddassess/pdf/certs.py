@@ -150,13 +150,27 @@ def certificate_problem(cert: x509.Certificate, at: dt.datetime | None = None) -
     if when > cert.not_valid_after_utc:
         return (f"The certificate of {common_name(cert)} expired on {cert.not_valid_after_utc:%d %b %Y}: "
                 "ask the team lead to issue a new one.")
+    problem = usage_problem(cert)
+    return f"The certificate of {common_name(cert)} {problem}." if problem else None
+
+
+def usage_problem(cert: x509.Certificate) -> str:
+    """Why this certificate may not sign a care plan ("" when it may): only a practitioner's
+    certificate, one that is not an authority's and whose key usage includes
+    digitalSignature or nonRepudiation. The team authority's own certificate (keyCertSign
+    only) and one with no key usage at all are refused, when signing and when verifying."""
+    try:
+        if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return "is a certificate authority's, which issues certificates and may not sign documents"
+    except x509.ExtensionNotFound:
+        pass
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
-        return None
+        return "does not say it may sign documents (no key usage)"
     if not (usage.digital_signature or usage.content_commitment):
-        return f"The certificate of {common_name(cert)} is not allowed to sign documents."
-    return None
+        return "is not allowed to sign documents (its key usage has neither digitalSignature nor nonRepudiation)"
+    return ""
 
 
 # --- storage formats -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ddassess.domain.careplan import CarePlan
-from ddassess.errors import InvalidInputError
+from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.fileio import atomic_write
 from ddassess.formengine import Catalogue
 from ddassess.services.careplans import _latest, _version_meta, agreements, build_care_plan, signing_problems
@@ -84,9 +84,10 @@ def countersign(store: Store, path: Path, identity: Any, role: str, out: Path | 
     """Add a signature to a plan PDF already signed by others, incrementally: in place, or to
     ``out`` (the received file is then left as it came). Returns the file written.
 
-    Refuses a copy whose earlier signatures do not all check out: nobody should put their
-    name to a plan that was changed after the others signed it."""
-    from ddassess.pdf.signing import sign_pdf, verify_pdf
+    Refuses a copy that ``ddassess pdf verify`` refuses, with the same verdict as the message
+    (PlanRefusedError): nobody should put their name to a plan that was changed after the
+    others signed it."""
+    from ddassess.pdf.signing import check_before_signing, sign_pdf
     from ddassess.services.signing import trusted_roots
 
     target = out or path
@@ -95,10 +96,7 @@ def countersign(store: Store, path: Path, identity: Any, role: str, out: Path | 
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{path} cannot be read ({exc.strerror or exc.__class__.__name__}).") from None
-    bad = [r for r in verify_pdf(data, trusted_roots(store)) if not r.ok]
-    if bad:
-        raise InvalidInputError(f"This plan's signature by {bad[0].signer} does not check out, so it was not signed.",
-                                hint="Ask for the original; run `ddassess pdf verify` to see why.")
+    check_before_signing(data, trusted_roots(store))
     atomic_write(target, sign_pdf(data, identity, field_name=role, reason="Joint care plan agreed"), mode=0o600)
     with store.write() as s:
         append_event(s, actor=store.owner_uuid, action="export", entity_type="care-plan-file",
@@ -114,6 +112,8 @@ def render_for_print(store: Store, catalogue: Catalogue, case_id: int):  # type:
     pdf = render_care_plan(build_care_plan(store, catalogue, case_id)).pdf
     with store.write() as s:
         case = s.get(CaseRecord, case_id)
+        if case is None:
+            raise RecordNotFound("That case is not in this store.")
         append_event(s, actor=store.owner_uuid, action="export", entity_type="case", entity_id=case.uuid,
                      reason="care plan printed")
     return rasterise(pdf)

@@ -7,8 +7,12 @@ encrypted store. Every change writes an audit event; no secret ever goes into on
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from cryptography import x509
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ddassess.domain.limits import MAX_TEAM_NAME, check_text
 from ddassess.errors import InvalidInputError, NoSigningCertificateError, RecordNotFound
@@ -18,10 +22,14 @@ from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import PractitionerRecord, SigningAuthorityRecord, SigningIdentityRecord
 
+if TYPE_CHECKING:
+    from ddassess.pdf.signing import PlanCheck
 
-def _practitioner(session, store: Store, practitioner_uuid: str | None) -> PractitionerRecord:  # type: ignore[no-untyped-def]
+
+def _practitioner(session: Session, store: Store, practitioner_uuid: str | None) -> PractitionerRecord:
     uuid = practitioner_uuid or store.owner_uuid
-    p = session.scalars(select(PractitionerRecord).where(PractitionerRecord.uuid == uuid)).first()
+    p: PractitionerRecord | None = session.scalars(
+        select(PractitionerRecord).where(PractitionerRecord.uuid == uuid)).first()
     if p is None:
         raise RecordNotFound("That practitioner is not in this store.")
     return p
@@ -129,12 +137,13 @@ def load_identity(store: Store, signing_passphrase: str, practitioner_uuid: str 
     return certs.Identity(key, cert, chain)
 
 
-def verify_file(path, roots: list[x509.Certificate]):  # type: ignore[no-untyped-def]
-    """Every signature of the PDF at ``path``; a clear message when the file cannot be read."""
-    from ddassess.pdf.signing import verify_pdf
+def verify_file(path: Path, roots: list[x509.Certificate]) -> PlanCheck:
+    """Every signature of the PDF at ``path``, and the plan's signature blocks; a clear
+    message when the file cannot be read."""
+    from ddassess.pdf.signing import check_plan
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{path} cannot be read ({exc.strerror or exc.__class__.__name__}).") from None
-    return verify_pdf(data, roots)
+    return check_plan(data, roots)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QUrl
 from PySide6.QtGui import QDesktopServices, QImage, QPainter
@@ -24,14 +25,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.domain.careplan import SIGNER_ROLE_LABELS
 from ddassess.errors import UserFacingError
 from ddassess.formengine import Catalogue
-from ddassess.domain.careplan import SIGNER_ROLE_LABELS
 from ddassess.services.careplan_files import export_care_plan, render_for_print
 from ddassess.services.careplans import build_care_plan
 from ddassess.services.signing import load_identity, trusted_roots, verify_file
 from ddassess.services.vault import Store
 from ddassess.ui.errors import show_error
+
+if TYPE_CHECKING:
+    from ddassess.pdf.signing import PlanCheck
 
 log = logging.getLogger(__name__)
 DIGITAL_ROLES = ("care_coordinator", "partner", "team_lead")
@@ -211,16 +215,13 @@ def print_many(parent: QWidget, store: Store, catalogue: Catalogue, case_ids: li
     QMessageBox.information(parent, "Print care plans", batch_summary(result, refs))
 
 
-def report_lines(reports: list) -> list[str]:  # type: ignore[type-arg]
-    """Every signature's check, and the verdict, as the verify view and the signing dialog show them."""
-    from ddassess.pdf.signing import verdict
-
-    lines = [verdict(reports), ""] + [line for r in reports for line in r.lines()]
+def report_lines(check: PlanCheck) -> list[str]:
+    """The verdict, the plan's blocks and every signature's check, as the verify view and the
+    signing dialog show them."""
+    reports = check.reports
     bad = sum(1 for r in reports if not r.ok)
-    lines.append("")
-    lines.append(f"All {len(reports)} signature(s) are intact, valid and trusted." if not bad else
-                 f"{bad} of {len(reports)} signature(s) FAILED: do not rely on this copy.")
-    return lines
+    return check.lines() + ["", f"All {len(reports)} signature(s) are intact, valid and trusted." if not bad else
+                            f"{bad} of {len(reports)} signature(s) FAILED: do not rely on this copy."]
 
 
 def sign_received_plan(parent: QWidget, store: Store) -> None:
@@ -254,8 +255,8 @@ class VerifyDialog(QDialog):
 
     def verify(self, path: Path) -> None:
         try:
-            reports = verify_file(path, trusted_roots(self.store))
+            check = verify_file(path, trusted_roots(self.store))
         except UserFacingError as exc:
             self.report.setPlainText(str(exc))
             return
-        self.report.setPlainText("\n".join(report_lines(reports)))
+        self.report.setPlainText("\n".join(report_lines(check)))

@@ -81,18 +81,17 @@ class SignReceivedDialog(QDialog):
         self.role.clear()
         self._set_signable(False)
         try:
-            reports = verify_file(path, trusted_roots(self.store))
+            check = verify_file(path, trusted_roots(self.store))
         except UserFacingError as exc:
             self.report.setPlainText(str(exc))
             self.status.setText("This file cannot be signed here: choose the care plan PDF you received.")
             return
-        self.report.setPlainText("\n".join(report_lines(reports)))
-        if any(not r.ok for r in reports):
-            self.status.setText("Not signed: an earlier signature does not check out. Ask the sender for the "
-                                "original plan.")
+        self.report.setPlainText("\n".join(report_lines(check)))
+        if not check.ok:
+            self.status.setText(f"Not signed: {check.headline}. Ask the sender for the original plan.")
             return
-        done = {r.field for r in reports}
-        free = [r for r in DIGITAL_ROLES if r not in done]
+        done = {r.field for r in check.reports}
+        free = [r for r in check.blocks or DIGITAL_ROLES if r in DIGITAL_ROLES and r not in done]
         if not free:
             self.status.setText("Every signature block of this plan is already signed.")
             return

@@ -85,7 +85,9 @@ def _first_line(capsys) -> str:
 
 def test_verdict_intact(signed, capsys):
     assert main(["pdf", "verify", str(signed / "plan.pdf"), "--trust", str(signed / "ca.pem")]) == 0
-    assert _first_line(capsys) == "OK: 2 signatures, all intact, valid and trusted"
+    assert _first_line(capsys) == ("OK: intact and trusted: signed by Casey Coordinator (care coordinator) and "
+                                   "Lee Lead (team lead); person signed by hand on the plan; partner practitioner's "
+                                   "block unsigned")
 
 
 def test_verdict_tampered(signed, tmp_path, capsys):
@@ -118,8 +120,8 @@ def test_verdict_changed_after_the_first_signature_only(signed, tmp_path, capsys
     pdf = sign_pdf(pdf, certs.issue_certificate(ca, "Casey Coordinator"), field_name="care_coordinator")
     from io import BytesIO
 
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.generic import NameObject, TextStringObject
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     w = IncrementalPdfFileWriter(BytesIO(pdf))
     info = w.root.get_object()
@@ -130,4 +132,5 @@ def test_verdict_changed_after_the_first_signature_only(signed, tmp_path, capsys
     (tmp_path / "changed.pdf").write_bytes(out.getvalue())
     (tmp_path / "ca.pem").write_bytes(certs.cert_pem(ca.certificate))
     assert main(["pdf", "verify", str(tmp_path / "changed.pdf"), "--trust", str(tmp_path / "ca.pem")]) == 13
-    assert _first_line(capsys) == "NOT TRUSTWORTHY: the document was changed after signature 1 (Casey Coordinator)"
+    assert _first_line(capsys) == ("NOT TRUSTWORTHY: the document was changed after signature 1 (Casey Coordinator, "
+                                   "care coordinator): changed the document catalogue (/Lang)")

@@ -30,7 +30,9 @@ def test_the_readme_demo_sequence_makes_a_verified_signed_plan(tmp_path, subproc
     result = subprocess.run(["bash", "-e", "-c", block], cwd=tmp_path, env=subprocess_env, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, (result.stdout, result.stderr)
-    verdict = result.stdout.split("\nOK: 1 signature", 1)
-    assert len(verdict) == 2 and verdict[1].startswith(", intact, valid and trusted\n"), result.stdout
+    verdict = result.stdout.split("\nOK: intact and trusted: signed by ", 1)
+    assert len(verdict) == 2 and verdict[1].split("\n")[0].endswith(
+        "(care coordinator); person signed by hand on the plan; partner practitioner's block unsigned; "
+        "team lead's block unsigned"), result.stdout
     assert "Wrote the signed joint care plan CP-DD-" in result.stdout
     assert (tmp_path / "plan.pdf").read_bytes().startswith(b"%PDF-")

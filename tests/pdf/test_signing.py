@@ -29,17 +29,33 @@ def team():
     ca = certs.new_team_ca("Fictional Joint Team")
     return {
         "ca": ca,
-        "coordinator": certs.issue_certificate(ca, "Casey Coordinator", role="Care coordinator", agency="Fictional MH Trust"),
+        "coordinator": certs.issue_certificate(ca, "Casey Coordinator", role="Care coordinator",
+                                               agency="Fictional MH Trust"),
         "partner": certs.issue_certificate(ca, "Pat Partner", role="Dual diagnosis lead", agency="Fictional SMS"),
         "lead": certs.issue_certificate(ca, "Lee Lead", role="Team lead", agency="Fictional MH Trust"),
     }
 
 
+def with_fields(pdf: bytes, boxes: dict[str, tuple[int, int, int, int]]) -> bytes:
+    """``pdf`` with empty signature fields, as a plan has them before its first signature
+    (a signature into a field added after the first signature is refused)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
+    w = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    for name, box in boxes.items():
+        fields.append_signature_field(w, fields.SigFieldSpec(sig_field_name=name, on_page=0, box=box))
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
 def _sign_three(team) -> bytes:
-    pdf = simple_pdf()
-    pdf = sign_pdf(pdf, team["coordinator"], field_name="care_coordinator", new_field=(0, (72, 500, 272, 560)))
-    pdf = sign_pdf(pdf, team["partner"], field_name="partner", new_field=(0, (300, 500, 500, 560)))
-    return sign_pdf(pdf, team["lead"], field_name="team_lead", reason="Countersigned", new_field=(0, (72, 400, 272, 460)))
+    pdf = with_fields(simple_pdf(), {"care_coordinator": (72, 500, 272, 560), "partner": (300, 500, 500, 560),
+                                     "team_lead": (72, 400, 272, 460)})
+    pdf = sign_pdf(pdf, team["coordinator"], field_name="care_coordinator")
+    pdf = sign_pdf(pdf, team["partner"], field_name="partner")
+    return sign_pdf(pdf, team["lead"], field_name="team_lead", reason="Countersigned")
 
 
 def test_two_signatures_and_a_countersignature_all_validate(team):

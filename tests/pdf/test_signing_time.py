@@ -29,18 +29,28 @@ def _sign_on(monkeypatch, when: dt.datetime, identity, pdf: bytes, field: str) -
         return sign_pdf(pdf, identity, field_name=field)
 
 
+def _made_on(monkeypatch, when: dt.datetime) -> bytes:
+    """A plan ready to sign, made when the clock said ``when`` (its record says so)."""
+    from ddassess.pdf import careplan
+
+    with monkeypatch.context() as m:
+        m.setattr(careplan, "_now", lambda: when)
+        return prepare_for_signing(render_care_plan(sample_plan()))
+
+
 def test_signature_made_while_the_certificate_was_valid_still_verifies_after_it_expired(monkeypatch):
     now = dt.datetime.now(dt.UTC)
     ca = certs.new_team_ca("Fictional Joint Team")
     short = certs.issue_certificate(ca, "Casey Coordinator", days=5, not_before=now - dt.timedelta(days=10))
     assert short.certificate.not_valid_after_utc < now  # it has expired
-    pdf = prepare_for_signing(render_care_plan(sample_plan()))
+    pdf = _made_on(monkeypatch, now - dt.timedelta(days=8, hours=1))  # the plan is made before it is signed
     pdf = _sign_on(monkeypatch, now - dt.timedelta(days=8), short, pdf, "care_coordinator")
     [report] = verify_pdf(pdf, [ca.certificate])
     assert report.ok, report.summary
     assert report.expired_since == f"{short.certificate.not_valid_after_utc:%d %b %Y}"
     text = "\n".join(report.lines())
     assert text.startswith("OK:") and "has since expired" in text
+    assert "the signer's own claim" in text  # no timestamp token: the time is the signer's word
 
 
 def test_signature_made_after_the_certificate_expired_fails(monkeypatch):

@@ -66,7 +66,9 @@ def test_save_signed_then_verify_in_the_window(qtbot, window, catalogue, tmp_pat
     dialog = VerifyDialog(window.store, window)
     dialog.verify(out)
     text = dialog.report.toPlainText()
-    assert text.splitlines()[0] == "OK: 1 signature, intact, valid and trusted"  # the verdict first, in words
+    assert text.splitlines()[0] == (  # the verdict first, in words, naming every block of the plan
+        "OK: intact and trusted: signed by Testy McTestface (care coordinator); person signed by hand on the plan; "
+        "partner practitioner's block unsigned; team lead's block unsigned")
     assert "OK: signature 'care_coordinator' by Testy McTestface" in text
     assert "All 1 signature(s) are intact, valid and trusted." in text
     data = bytearray(out.read_bytes())
@@ -253,7 +255,8 @@ def test_a_received_plan_whose_signature_fails_cannot_be_signed(qtbot, window, t
     qtbot.mouseClick(dialog.choose_button, Qt.MouseButton.LeftButton)
     assert "FAILED: do not rely on this copy" in dialog.report.toPlainText()
     assert dialog.report.toPlainText().startswith("NOT TRUSTWORTHY: the document was changed after signature 1 (")
-    assert "an earlier signature does not check out" in dialog.status.text()
+    assert dialog.status.text().startswith(  # the same words as Verify and `pdf verify`
+        "Not signed: NOT TRUSTWORTHY: the document was changed after signature 1 (Casey Coordinator)")
     assert not dialog.sign_button.isEnabled() and not dialog.passphrase.isEnabled()
     (tmp_path / "notes.txt").write_text("not a pdf")
     dialog.load(tmp_path / "notes.txt")
