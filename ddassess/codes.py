@@ -91,6 +91,7 @@ class Code(StrEnum):
     PDF_002 = "PDF_002", "the PDF has no digital signatures"
     PDF_003 = "PDF_003", "a signature failed the check"
     PDF_004 = "PDF_004", "the signature block asked for is missing, already signed, or not this signer's to fill"
+    PDF_005 = "PDF_005", "the plan was changed after signing or a signature does not hold, so it is not signed"
 
     # --- form files (problems, and the errors that carry them) ---------------------------
     FORM_000 = "FORM_000", "a form file has problems (each is listed with its own code)"

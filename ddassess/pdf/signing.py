@@ -63,7 +63,7 @@ class SignatureFieldError(InvalidInputError):
 class PlanRefusedError(UserFacingError):
     """A plan whose check fails is not signed (countersigning): the message is verify's verdict."""
 
-    code = "PDF_005"
+    code = Code.PDF_005
     exit_code = 13
 
 
