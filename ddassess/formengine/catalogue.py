@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddassess.errors import FormDefinitionError, UnknownFormError
 from ddassess.fileio import FileTooLarge, NotARegularFile, read_regular_file
@@ -31,9 +31,11 @@ from ddassess.formengine.spec import FormSpec
 from ddassess.formengine.validate import validate
 from ddassess.formengine.yamlsource import MAX_FILE_BYTES, Source, read_yaml
 
+if TYPE_CHECKING:
+    import logging
 
 
-def _log():  # type: ignore[no-untyped-def]
+def _log() -> logging.Logger:
     """The module's logger, imported only when something goes wrong (keeps start-up quick)."""
     import logging
 
@@ -107,6 +109,14 @@ class Catalogue:
             f"{form_id} version {version} has been changed since this response was made (its definition no longer "
             f"matches {content_hash[:12]}), so it cannot be shown with the wording and scoring it was given under.",
             hint=f"Restore the original forms/versions/{form_id}@{version}.yaml, and give changed forms a new version.")
+
+    def meaning_of(self, spec: FormSpec) -> FormSpec:
+        """The definition whose care-plan keys (``need``, ``concern``, ``risk_plan``, ``signer``...)
+        apply to answers made with ``spec``: spec itself when it declares any, else the current
+        version of its form. Definitions frozen before those keys existed cannot gain them
+        without changing their hash, so they take their meaning from the current version
+        (field ids and option values stay the same from one version to the next)."""
+        return spec if spec.declares_meaning else self.forms.get(spec.id, spec)
 
     def versions(self, form_id: str) -> list[int]:
         return sorted(v for (fid, v) in self.all_versions if fid == form_id)

@@ -39,6 +39,7 @@ FORM_CODES = {
     "FORM_026": "the shared choice lists (choices.yaml) have a problem",
     "FORM_027": "a lookup table does not match the choices it is looked up by",
     "FORM_028": "the definition a saved response was made with is no longer in the catalogue",
+    "FORM_029": "a key that tells the care plan what a form means (need, concern, signer...) is used wrongly",
 }
 
 ANSWER_CODES = {
