@@ -57,6 +57,7 @@ RELEASED = {
 
 
 def test_every_released_definition_is_kept_with_its_hash(catalogue):
+    catalogue.read_all()
     found = {key: spec.content_hash for key, spec in catalogue.all_versions.items()}
     changed = sorted(k for k, h in RELEASED.items() if k in found and found[k] != h)
     assert not changed, f"changed without a new version: {changed} (copy the old file to versions/ and bump)"
@@ -66,10 +67,12 @@ def test_every_released_definition_is_kept_with_its_hash(catalogue):
 
 
 def test_every_definition_in_the_catalogue_is_pinned(catalogue):
+    catalogue.read_all()
     assert sorted(set(catalogue.all_versions) - set(RELEASED)) == [], "add new versions to RELEASED"
 
 
 def test_older_versions_are_frozen_files_and_the_current_one_is_newest(catalogue):
+    catalogue.read_all()
     for path in sorted((FORMS / "versions").glob("*.yaml")):
         form_id, version = path.stem.split("@")
         assert (form_id, int(version)) in catalogue.all_versions, path.name
@@ -88,3 +91,31 @@ def test_an_edit_without_a_new_version_is_caught(tmp_path):
     cat = load_catalogue(forms)
     current = cat.get("gad7")
     assert current.content_hash != RELEASED[("gad7", current.version)]
+
+
+def test_older_versions_are_read_only_when_asked_for():
+    """Opening the catalogue reads the current forms; an older version is read when a
+    response made with it is opened (most sessions open none)."""
+    cat = load_catalogue(FORMS)
+    assert set(cat.all_versions) == {(s.id, s.version) for s in cat.forms.values()}
+    assert ("phq9", 1) in cat.unread and cat.versions("phq9") == [1, 2]
+    current = cat.get("phq9")
+    assert cat.definition_for("phq9", current.version, current.content_hash) is current
+    assert ("phq9", 1) in cat.unread  # the current definition's hash needed no older file
+    old = cat.definition_for("phq9", 1, RELEASED[("phq9", 1)])
+    assert old.version == 1 and ("phq9", 1) not in cat.unread and ("gad7", 1) in cat.unread
+    assert cat.get("gad7", 1).version == 1 and ("gad7", 1) not in cat.unread
+    assert cat.by_hash(RELEASED[("consent", 1)]).key == "consent@1" and not cat.unread  # a search reads all
+
+
+def test_a_broken_older_version_is_reported_when_read(tmp_path):
+    import shutil
+
+    forms = tmp_path / "forms"
+    shutil.copytree(FORMS, forms)
+    (forms / "versions" / "gad7@1.yaml").write_text("id: gad7\nversion: [oops\n")
+    cat = load_catalogue(forms)
+    assert cat.problems == [] and cat.get("gad7").version == 2  # the current forms are unaffected
+    cat.read_all()
+    assert [p.code for p in cat.problems] == ["FORM_001"] and cat.problems[0].file.endswith("gad7@1.yaml")
+    assert ("gad7", 1) not in cat.all_versions

@@ -125,7 +125,7 @@ def test_a_broken_shared_choice_list_is_reported_once_and_only_its_forms_drop(fo
     start = text.index("past_two_weeks:")
     end = text.index("yes_no_scored:")
     (forms / "choices.yaml").write_text(text[:start] + bad_list + text[end:])
-    cat = load_catalogue(forms)
+    cat = load_catalogue(forms).read_all()
     shared = [p for p in cat.problems if p.code == "FORM_026"]
     assert len(shared) == 1 and why in shared[0].message and shared[0].file.endswith("choices.yaml")
     assert shared[0].line
