@@ -133,6 +133,8 @@ class Code(StrEnum):
                             "it cannot")
     FORM_028 = "FORM_028", ("(when rendering) the definition a saved response was made with is no longer in the "
                             "catalogue")
+    FORM_029 = "FORM_029", ("a key that tells the care plan what a form means (`need`, `need_area`, `concern`, "
+                            "`risk_plan`, `signer`) used wrongly: see \"What a form tells the care plan\"")
 
     # --- answers -------------------------------------------------------------------------
     ANS_001 = "ANS_001", "required answer missing"

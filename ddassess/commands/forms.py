@@ -44,7 +44,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    cat = _catalogue(args.dir)
+    cat = _catalogue(args.dir).read_all()
     for p in cat.problems:
         print(str(p) + (" (warning)" if p.severity == "warning" else ""))
     errors = [p for p in cat.problems if p.severity == "error"]

@@ -319,6 +319,10 @@ def validate_https___ddassess_invalid_form_schema_json___defs_score(data, custom
                 data__bands_len = len(data__bands)
                 for data__bands_x, data__bands_item in enumerate(data__bands):
                     validate_https___ddassess_invalid_form_schema_json___defs_band(data__bands_item, custom_formats, (name_prefix or "data") + ".bands[{data__bands_x}]".format(**locals()))
+        if "need_area" in data_keys:
+            data_keys.remove("need_area")
+            data__needarea = data["need_area"]
+            validate_https___ddassess_invalid_form_schema_json___defs_ident(data__needarea, custom_formats, (name_prefix or "data") + ".need_area")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
@@ -352,6 +356,11 @@ def validate_https___ddassess_invalid_form_schema_json___defs_band(data, custom_
             data__action = data["action"]
             if not isinstance(data__action, (str)):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".action must be string")
+        if "concern" in data_keys:
+            data_keys.remove("concern")
+            data__concern = data["concern"]
+            if not isinstance(data__concern, (bool)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".concern must be boolean")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
@@ -555,6 +564,46 @@ def validate_https___ddassess_invalid_form_schema_json___defs_field(data, custom
             data__unit = data["unit"]
             if not isinstance(data__unit, (str)):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".unit must be string")
+        if "need" in data_keys:
+            data_keys.remove("need")
+            data__need = data["need"]
+            validate_https___ddassess_invalid_form_schema_json___defs_need(data__need, custom_formats, (name_prefix or "data") + ".need")
+        if "risk_plan" in data_keys:
+            data_keys.remove("risk_plan")
+            data__riskplan = data["risk_plan"]
+            if not isinstance(data__riskplan, (bool)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".risk_plan must be boolean")
+        if "signer" in data_keys:
+            data_keys.remove("signer")
+            data__signer = data["signer"]
+            if not isinstance(data__signer, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".signer must be string")
+        if data_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
+    return data
+
+def validate_https___ddassess_invalid_form_schema_json___defs_need(data, custom_formats={}, name_prefix=None):
+    if not isinstance(data, (dict)):
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+    data_is_dict = isinstance(data, dict)
+    if data_is_dict:
+        data__missing_keys = set(['area']) - data.keys()
+        if data__missing_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+        data_keys = set(data.keys())
+        if "area" in data_keys:
+            data_keys.remove("area")
+            data__area = data["area"]
+            validate_https___ddassess_invalid_form_schema_json___defs_ident(data__area, custom_formats, (name_prefix or "data") + ".area")
+        if "text" in data_keys:
+            data_keys.remove("text")
+            data__text = data["text"]
+            if not isinstance(data__text, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".text must be string")
+            if isinstance(data__text, str):
+                data__text_len = len(data__text)
+                if data__text_len < 1:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".text must be longer than or equal to 1 characters")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data
@@ -588,6 +637,10 @@ def validate_https___ddassess_invalid_form_schema_json___defs_choice(data, custo
             data__help = data["help"]
             if not isinstance(data__help, (str)):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".help must be string")
+        if "need" in data_keys:
+            data_keys.remove("need")
+            data__need = data["need"]
+            validate_https___ddassess_invalid_form_schema_json___defs_need(data__need, custom_formats, (name_prefix or "data") + ".need")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data

@@ -11,12 +11,14 @@ import re
 from typing import Any
 
 from ddassess.codes import Code
+from ddassess.domain.careplan import SIGNER_ROLES
 from ddassess.domain.limits import MAX_LONG_ANSWER
 from ddassess.formengine.expr import Expr, ExprError, parse_expr
 from ddassess.formengine.problems import did_you_mean
 from ddassess.formengine.spec import (
     CHOICE_TYPES,
     FIELD_TYPES,
+    NEED_AREAS_LIST,
     NUMBER_TYPES,
     TEXT_TYPES,
     BandSpec,
@@ -24,13 +26,17 @@ from ddassess.formengine.spec import (
     FieldSpec,
     FlagSpec,
     FormSpec,
+    NeedSpec,
     ScoreSpec,
     SectionSpec,
 )
 from ddassess.formengine.yamlsource import Path, Source
 
 _FIELD_KEYS = ("help", "required", "min", "max", "min_length", "max_length", "pattern", "not_future", "format",
-               "min_rows", "max_rows", "min_label", "max_label", "unit")
+               "min_rows", "max_rows", "min_label", "max_label", "unit", "risk_plan", "signer")
+# What a form tells the care plan (forms/README.md, "What a form tells the care plan"):
+# read only on the questions of a form, never on the columns of a group.
+_PLAN_KEYS = ("need", "risk_plan", "signer")
 
 
 _TEXTUAL = TEXT_TYPES | {"person_ref", "practitioner_ref"}
@@ -46,6 +52,7 @@ APPLIES: dict[str, frozenset[str]] = {
     "min_length": _TEXTUAL, "max_length": _TEXTUAL, "pattern": _TEXTUAL, "format": _TEXTUAL,
     "not_future": frozenset({"date", "datetime"}),
     "prefill": FIELD_TYPES - {"computed", "group", "signature"},
+    "need": frozenset({"yes_no"}), "risk_plan": frozenset({"long_text"}), "signer": frozenset({"signature"}),
 }
 _LIMITS = (("min", "max"), ("min_length", "max_length"), ("min_rows", "max_rows"))
 
@@ -60,6 +67,11 @@ class _Builder:
         self.src = src
         self.data = data
         self.choice_lists = {**(shared_choices or {}), **data.get("choice_lists", {})}
+        # The care plan's need areas; unknown (not checked) for a definition read on its own,
+        # without the catalogue's shared lists.
+        areas = self.choice_lists.get(NEED_AREAS_LIST, [] if shared_choices is not None else None)
+        self.need_areas = None if areas is None else [str(c.get("value")) for c in areas if isinstance(c, dict)]
+        self.signers: dict[str, str] = {}  # signer -> the first signature field that names it
 
     def expr(self, value: Any, path: Path, field_id: str = "") -> Expr | None:
         if value is None:
@@ -86,8 +98,9 @@ class _Builder:
             if ftype == "scored_choice" and c.get("score") is None:
                 self.src.problem(Code.FORM_009, f"Option '{c.get('label', c.get('value'))}' of scored field '{fid}' "
                                  "has no score.", path + ("choices", i), field_id=fid)
+            need = self.need(c.get("need"), path + ("choices", i, "need"), fid) if ftype in CHOICE_TYPES else None
             out.append(ChoiceSpec(value=c["value"], label=str(c["label"]), score=c.get("score"),
-                                  help=c.get("help", "")))
+                                  help=c.get("help", ""), need=need))
         if ftype in CHOICE_TYPES and not out:
             self.src.problem(Code.FORM_008, f"Choice field '{fid}' has no choices.", path, field_id=fid)
         values = [c.value for c in out]
@@ -99,7 +112,36 @@ class _Builder:
                 break
         return tuple(out)
 
-    def field(self, raw: dict[str, Any], path: Path) -> FieldSpec:
+    def need_area(self, area: str, path: Path, owner: str) -> None:
+        """An area must be one of the care plan's need areas (the ``need_area`` choice list)."""
+        if self.need_areas is None:
+            return
+        if not self.need_areas:
+            self.src.problem(Code.FORM_029, f"'{owner}' names the need area '{area}', but there is no list of need "
+                             f"areas: define the choice list '{NEED_AREAS_LIST}' in choices.yaml.", path, field_id=owner)
+        elif area not in self.need_areas:
+            self.src.problem(Code.FORM_029, f"'{owner}' names the need area '{area}', which is not one of the care "
+                             f"plan's need areas{did_you_mean(area, self.need_areas)}: use one of "
+                             f"{', '.join(self.need_areas)}.", path, field_id=owner)
+
+    def need(self, raw: Any, path: Path, owner: str) -> NeedSpec | None:
+        if raw is None:
+            return None
+        self.need_area(raw["area"], path + ("area",), owner)
+        return NeedSpec(area=raw["area"], text=str(raw.get("text", "")))
+
+    def signer(self, fid: str, signer: str, path: Path) -> None:
+        if signer not in SIGNER_ROLES:
+            self.src.problem(Code.FORM_029, f"Signature '{fid}' is for '{signer}', which is not a signature block of the "
+                             f"care plan{did_you_mean(signer, SIGNER_ROLES)}: use one of {', '.join(SIGNER_ROLES)}.",
+                             path, field_id=fid)
+        elif signer in self.signers:
+            self.src.problem(Code.FORM_029, f"Signatures '{self.signers[signer]}' and '{fid}' are both for '{signer}': "
+                             "each signature block has one signature field.", path, field_id=fid)
+        else:
+            self.signers[signer] = fid
+
+    def field(self, raw: dict[str, Any], path: Path, column_of: str = "") -> FieldSpec:
         fid, ftype = raw["id"], raw["type"]
         if ftype not in FIELD_TYPES:
             self.src.problem(Code.FORM_003, f"Field '{fid}' has the unknown type '{ftype}'"
@@ -108,8 +150,15 @@ class _Builder:
             self.src.problem(Code.FORM_019, f"Question '{fid}' has no help text: say what is asked and why.",
                              path, field_id=fid)
         self.check_keys(raw, ftype, path, fid)
+        for key in _PLAN_KEYS:
+            if column_of and key in raw:
+                self.src.problem(Code.FORM_029, f"Column '{fid}' of group '{column_of}' has '{key}', which is read only "
+                                 "on the questions of a form, not on the columns of a group.", path + (key,),
+                                 field_id=fid)
+        if "signer" in raw and ftype == "signature" and not column_of:
+            self.signer(fid, raw["signer"], path + ("signer",))
         kwargs = {k: raw[k] for k in _FIELD_KEYS if k in raw}
-        sub = tuple(self.field(f, path + ("fields", i)) for i, f in enumerate(raw.get("fields", [])))
+        sub = tuple(self.field(f, path + ("fields", i), column_of=fid) for i, f in enumerate(raw.get("fields", [])))
         if ftype == "computed" and "expr" not in raw:
             self.src.problem(Code.FORM_002, f"Computed field '{fid}' needs an 'expr'.", path, field_id=fid)
         return FieldSpec(
@@ -118,6 +167,7 @@ class _Builder:
             show_if=self.expr(raw.get("show_if"), path + ("show_if",), fid),
             expr=self.expr(raw.get("expr"), path + ("expr",), fid),
             prefill=self.expr(raw.get("prefill"), path + ("prefill",), fid),
+            need=self.need(raw.get("need"), path + ("need",), fid) if ftype == "yes_no" else None,
             fields=sub, **kwargs,
         )
 
@@ -146,13 +196,25 @@ class _Builder:
             self.src.problem(Code.FORM_024, f"Score '{raw['id']}' has min {raw['min']} above max {raw['max']}.",
                              path + ("min",), field_id=raw["id"])
         missing = raw.get("missing", {})
+        bands = tuple(BandSpec(b["min"], b["max"], str(b["label"]), b.get("action", ""), bool(b.get("concern")))
+                      for b in raw.get("bands", []))
+        area = raw.get("need_area", "")
+        if area:
+            self.need_area(area, path + ("need_area",), raw["id"])
+        concern = [b.label for b in bands if b.concern]
+        if concern and not area:
+            self.src.problem(Code.FORM_029, f"Score '{raw['id']}' has bands of concern ({', '.join(concern)}) but no "
+                             "need_area: say where their need belongs in the care plan.", path, field_id=raw["id"])
+        elif area and not concern:
+            self.src.problem(Code.FORM_029, f"Score '{raw['id']}' has a need_area but no band with 'concern: true', so "
+                             "it would never offer a need: mark the bands of concern.", path + ("need_area",),
+                             field_id=raw["id"])
         return ScoreSpec(
             id=raw["id"], label=str(raw["label"]), items=tuple(raw.get("items", ())),
             reverse=tuple(raw.get("reverse", ())), weights=tuple(sorted(raw.get("weights", {}).items())),
             expr=self.expr(raw.get("expr"), path + ("expr",), raw["id"]),
             allow_missing=int(missing.get("allow", 0)), prorate=missing.get("method") == "prorate",
-            min=raw.get("min"), max=raw.get("max"), help=raw.get("help", ""),
-            bands=tuple(BandSpec(b["min"], b["max"], str(b["label"]), b.get("action", "")) for b in raw.get("bands", [])),
+            min=raw.get("min"), max=raw.get("max"), help=raw.get("help", ""), bands=bands, need_area=area,
         )
 
     def build(self) -> FormSpec:
@@ -190,15 +252,22 @@ def _expr(e: Expr | None) -> str | None:
     return e.source if e is not None else None
 
 
+def _need_dict(n: NeedSpec) -> dict[str, str]:
+    return {"area": n.area, **({"text": n.text} if n.text else {})}
+
+
 def _field_dict(f: FieldSpec) -> dict[str, Any]:
     d: dict[str, Any] = {"id": f.id, "type": f.type, "label": f.label}
     for key in _FIELD_KEYS:
         value = getattr(f, key)
         if value is not None and value is not False and value != "":  # 0 is a real minimum
             d[key] = value
+    if f.need is not None:
+        d["need"] = _need_dict(f.need)
     if f.choices:
         d["choices"] = [{k: v for k, v in (("value", c.value), ("label", c.label), ("score", c.score),
-                                           ("help", c.help)) if v not in (None, "")} for c in f.choices]
+                                           ("help", c.help), ("need", _need_dict(c.need) if c.need else None))
+                         if v not in (None, "")} for c in f.choices]
     for key in ("show_if", "expr", "prefill"):
         if getattr(f, key) is not None:
             d[key] = _expr(getattr(f, key))
@@ -222,14 +291,16 @@ def spec_to_dict(spec: FormSpec) -> dict[str, Any]:
         for s in spec.scores:
             sd: dict[str, Any] = {"id": s.id, "label": s.label}
             for key, value in (("items", list(s.items)), ("reverse", list(s.reverse)), ("weights", dict(s.weights)),
-                               ("expr", _expr(s.expr)), ("min", s.min), ("max", s.max), ("help", s.help)):
+                               ("expr", _expr(s.expr)), ("min", s.min), ("max", s.max), ("help", s.help),
+                               ("need_area", s.need_area)):
                 if value not in (None, "", [], {}):
                     sd[key] = value
             if s.allow_missing or s.prorate:
                 sd["missing"] = {"allow": s.allow_missing, **({"method": "prorate"} if s.prorate else {})}
             if s.bands:
                 sd["bands"] = [{k: v for k, v in (("min", b.min), ("max", b.max), ("label", b.label),
-                                                  ("action", b.action)) if v != ""} for b in s.bands]
+                                                  ("action", b.action), ("concern", b.concern))
+                                if v != "" and v is not False} for b in s.bands]
             d["scores"].append(sd)
     if spec.flags:
         d["flags"] = [{"id": f.id, "when": f.when.source, "severity": f.severity, "message": f.message}

@@ -13,10 +13,16 @@ left out. ``load_form_text`` checks one definition given as text; whatever goes 
 inside it (even a fault in the engine) comes back as a problem for that file (FORM_022),
 never as an exception. A broken glossary is reported once and glossary references are
 then not checked, so one bad shared file does not take the forms down with it.
+
+Older versions are read only when asked for (``get(id, n)``, ``definition_for`` of a
+response made with one, ``by_hash``), so the catalogue opens as fast however many
+versions it keeps; ``read_all()`` reads them all and collects their problems.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,10 +77,31 @@ class Catalogue:
     problems: list[Problem] = field(default_factory=list)
     glossary: dict[str, dict[str, Any]] = field(default_factory=dict)
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Older versions are read when first asked for (most sessions open none): their files
+    # by (id, version) as named, and what reading one needs (glossary terms, shared lists).
+    unread: dict[tuple[str, int], Path] = field(default_factory=dict)
+    _context: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Background work reads the catalogue too: reading an older version happens under a lock.
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    def _read_older(self, key: tuple[str, int]) -> None:
+        with self._lock:
+            path = self.unread.pop(key, None)
+            if path is not None:
+                _add(self, path, current=False, **self._context)
+
+    def read_all(self) -> Catalogue:
+        """Read every older version now (``forms check`` reports the problems of all files)."""
+        with self._lock:
+            for key in sorted(self.unread):
+                self._read_older(key)
+        return self
 
     def get(self, form_id: str, version: int | None = None) -> FormSpec:
         if version is None and form_id in self.forms:
             return self.forms[form_id]
+        if version is not None and (form_id, version) not in self.all_versions:
+            self._read_older((form_id, version))
         if version is not None and (form_id, version) in self.all_versions:
             return self.all_versions[(form_id, version)]
         known = sorted(self.forms)
@@ -86,7 +113,9 @@ class Catalogue:
                                hint="`ddassess forms list` shows the forms there are.")
 
     def by_hash(self, content_hash: str) -> FormSpec | None:
-        for spec in self.all_versions.values():
+        with self._lock:
+            specs = list(self.read_all().all_versions.values())
+        for spec in specs:
             if spec.content_hash == content_hash:
                 return spec
         return None
@@ -100,7 +129,11 @@ class Catalogue:
         or raises DefinitionUnavailableError (a FormDefinitionError) saying so (the caller shows the response as stored,
         e.g. answers only, rather than render it under different wording or scoring).
         """
-        spec = self.by_hash(content_hash)
+        if (form_id, version) not in self.all_versions:
+            self._read_older((form_id, version))
+        spec = self.all_versions.get((form_id, version))
+        if spec is None or spec.content_hash != content_hash:  # only then look through every version
+            spec = self.by_hash(content_hash)
         if spec is not None and spec.id == form_id:
             return spec
         current = self.all_versions.get((form_id, version))
@@ -114,8 +147,17 @@ class Catalogue:
             f"matches {content_hash[:12]}), so it cannot be shown with the wording and scoring it was given under.",
             hint=f"Restore the original forms/versions/{form_id}@{version}.yaml, and give changed forms a new version.")
 
+    def meaning_of(self, spec: FormSpec) -> FormSpec:
+        """The definition whose care-plan keys (``need``, ``concern``, ``risk_plan``, ``signer``...)
+        apply to answers made with ``spec``: spec itself when it declares any, else the current
+        version of its form. Definitions frozen before those keys existed cannot gain them
+        without changing their hash, so they take their meaning from the current version
+        (field ids and option values stay the same from one version to the next)."""
+        return spec if spec.declares_meaning else self.forms.get(spec.id, spec)
+
     def versions(self, form_id: str) -> list[int]:
-        return sorted(v for (fid, v) in self.all_versions if fid == form_id)
+        with self._lock:
+            return sorted({v for (fid, v) in [*self.all_versions, *self.unread] if fid == form_id})
 
 
 def load_form_text(text: str, file: str = "<form>", *, glossary: set[str] | None = None,
@@ -197,7 +239,34 @@ def _shared_choices(path: Path, problems: list[Problem]) -> dict[str, Any]:
     return choices
 
 
+_OLDER_NAME = re.compile(r"^([a-z][a-z0-9_]{0,63})@([1-9][0-9]{0,8})$")
+
+
+def _add(cat: Catalogue, path: Path, *, current: bool, glossary: set[str] | None,
+         shared_choices: dict[str, Any]) -> None:
+    """Read one form file into the catalogue, its problems into ``cat.problems``."""
+    text = _read(path, cat.problems)
+    if text is None:
+        return
+    spec, problems = load_form_text(text, str(path), glossary=glossary, tables=cat.tables,
+                                    shared_choices=shared_choices, check_file_name=True)
+    cat.problems.extend(problems)
+    if spec is None:
+        return
+    key = (spec.id, spec.version)
+    if key in cat.all_versions:
+        cat.problems.append(Problem(Code.FORM_017, f"{spec.id} version {spec.version} is also defined in "
+                                    f"{cat.all_versions[key].file}: give one of them a new version.",
+                                    file=str(path), line=1))
+        return
+    cat.all_versions[key] = spec
+    if current:
+        cat.forms[spec.id] = spec
+
+
 def load_catalogue(directory: Path | str | None = None) -> Catalogue:
+    """The catalogue of a forms folder. Older versions (``versions/<id>@<n>.yaml``) are read
+    when first asked for, or all at once by ``read_all()`` (as ``forms check`` does)."""
     from ddassess.paths import forms_dir
 
     folder = Path(directory) if directory is not None else forms_dir()
@@ -213,26 +282,15 @@ def load_catalogue(directory: Path | str | None = None) -> Catalogue:
     for path in sorted((folder / "tables").glob("*.yaml")):
         cat.tables[path.stem] = _mapping_file(path, "table", cat.problems) or {}
     shared_choices = _shared_choices(folder / "choices.yaml", cat.problems)
-    current = sorted(p for p in folder.glob("*.yaml") if p.stem not in ("glossary", "choices"))
-    older = sorted((folder / "versions").glob("*.yaml"))
-    for path in current + older:
-        text = _read(path, cat.problems)
-        if text is None:
-            continue
-        spec, problems = load_form_text(text, str(path), glossary=terms, tables=cat.tables,
-                                        shared_choices=shared_choices, check_file_name=True)
-        cat.problems.extend(problems)
-        if spec is None:
-            continue
-        key = (spec.id, spec.version)
-        if key in cat.all_versions:
-            cat.problems.append(Problem(Code.FORM_017, f"{spec.id} version {spec.version} is also defined in "
-                                        f"{cat.all_versions[key].file}: give one of them a new version.",
-                                        file=str(path), line=1))
-            continue
-        cat.all_versions[key] = spec
-        if path in current:
-            cat.forms[spec.id] = spec
+    cat._context = {"glossary": terms, "shared_choices": shared_choices}
+    for path in sorted(p for p in folder.glob("*.yaml") if p.stem not in ("glossary", "choices")):
+        _add(cat, path, current=True, **cat._context)
+    for path in sorted((folder / "versions").glob("*.yaml")):
+        named = _OLDER_NAME.match(path.stem)
+        if named:
+            cat.unread.setdefault((named.group(1), int(named.group(2))), path)
+        else:  # a file not named <id>@<n> is read now, so that its problem (FORM_015) is reported
+            _add(cat, path, current=False, **cat._context)
     _check_cross_references(cat)
     return cat
 

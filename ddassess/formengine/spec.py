@@ -22,6 +22,16 @@ CHOICE_TYPES = frozenset({"single_choice", "multi_choice", "scored_choice"})
 NUMBER_TYPES = frozenset({"integer", "decimal", "rating"})
 TEXT_TYPES = frozenset({"short_text", "long_text"})
 SEVERITIES = ("info", "warning", "high", "urgent")
+NEED_AREAS_LIST = "need_area"  # the choice list (choices.yaml) that names the care plan's need areas
+
+
+@dataclass(frozen=True)
+class NeedSpec:
+    """A need a care plan made from the assessment offers: its area (a value of the shared
+    ``need_area`` list) and its words (by default the title of the field's section)."""
+
+    area: str
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class ChoiceSpec:
     label: str
     score: float | int | None = None
     help: str = ""
+    need: NeedSpec | None = None  # choosing this option offers this need
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,9 @@ class FieldSpec:
     min_label: str = ""
     max_label: str = ""
     unit: str = ""
+    need: NeedSpec | None = None  # yes_no: answering yes offers this need
+    risk_plan: bool = False  # long_text: the answer goes into the care plan's risk management
+    signer: str = ""  # signature: whose signature block of the care plan this is
 
     def choice(self, value: Any) -> ChoiceSpec | None:
         """The option with exactly this value: same JSON type too, so ``true`` is not option 1
@@ -90,6 +104,7 @@ class BandSpec:
     max: float | int
     label: str
     action: str = ""
+    concern: bool = False  # a result in this band offers a need in its score's need_area
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,7 @@ class ScoreSpec:
     max: float | int | None = None
     bands: tuple[BandSpec, ...] = ()
     help: str = ""
+    need_area: str = ""  # where a band of concern's need belongs in the care plan
 
     def band_for(self, value: float | int | None) -> BandSpec | None:
         if value is None:
@@ -161,6 +177,13 @@ class FormSpec:
 
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False,
                                          default=str).encode("utf-8")).hexdigest()
+
+    @cached_property
+    def declares_meaning(self) -> bool:
+        """Whether the definition says anything for the care plan (needs, bands of concern,
+        risk plans, signers); definitions frozen before those keys existed say nothing."""
+        return any(f.need or f.risk_plan or f.signer or any(c.need for c in f.choices) for f in self.fields.values()) \
+            or any(s.need_area or any(b.concern for b in s.bands) for s in self.scores)
 
     @property
     def key(self) -> str:

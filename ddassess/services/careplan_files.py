@@ -17,7 +17,14 @@ from ddassess.domain.careplan import CarePlan
 from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.fileio import atomic_write
 from ddassess.formengine import Catalogue
-from ddassess.services.careplans import _latest, _version_meta, agreements, build_care_plan, signing_problems
+from ddassess.services.careplans import (
+    _latest,
+    _version_meta,
+    agreements,
+    build_care_plan,
+    drawn_signatures,
+    signing_problems,
+)
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import CarePlanRecord, CarePlanVersionRecord, CaseRecord, utcnow
@@ -53,7 +60,8 @@ def export_care_plan(store: Store, catalogue: Catalogue, case_id: int, out: Path
         pdf = sign_pdf(pdf, identity, field_name=signer_role, reason="Joint care plan agreed")
     atomic_write(out, pdf, mode=0o600)
     _record_version(store, case_id, plan, signed=identity is not None, out=out,
-                    meta={"content_hash": plan.content_hash(), "agreements": _agreements_of(store, case_id, plan)})
+                    meta={"content_hash": plan.content_hash(),
+                          "agreements": _agreements_of(store, catalogue, case_id, plan)})
     return plan
 
 
@@ -69,14 +77,15 @@ def with_signer(plan: CarePlan, identity: Any, role: str) -> CarePlan:
                 signed_on=dt.date.today()) if b.role == role else b for b in plan.signatures))
 
 
-def _agreements_of(store: Store, case_id: int, plan: CarePlan) -> dict[str, dict[str, str]]:
+def _agreements_of(store: Store, catalogue: Catalogue, case_id: int, plan: CarePlan) -> dict[str, dict[str, str]]:
     with store.read() as s:
         resp = _latest(s, case_id, "care_plan")
         record = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
         versions = [(v.version, v.status, _version_meta(v), (v.frozen_at or v.created_at).date())
                     for v in record.versions] if record else []
         answers = json.loads(resp.answers_json) if resp is not None else {}
-    found = agreements(answers, plan.content_hash(), versions)
+        version = resp.form_version if resp is not None else None
+    found = agreements(answers, plan.content_hash(), versions, drawn_signatures(catalogue, version))
     return {role: {"key": a["key"], "for": a["for"]} for role, a in found.items()}
 
 

@@ -1,4 +1,10 @@
-"""A new care plan, pre-filled from what the assessment found."""
+"""A new care plan, pre-filled from what the assessment found.
+
+What counts as a need, and in which area, is said by the forms themselves (forms/README.md,
+"What a form tells the care plan"): a score's bands of ``concern`` and its ``need_area``, a
+yes/no question or an option with a ``need``, a ``risk_plan`` answer for the plan's risk
+management. Nothing here knows the questions of a particular form.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,7 @@ from ddassess.errors import RecordNotFound
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.services.careplans import INSTRUMENTS, _label, _latest
 from ddassess.store import Store
-from ddassess.store.records import CaseRecord
-
-RISK_AREAS = {"self": "mental_health", "others": "legal", "from_others": "relationships_children",
-              "self_neglect": "physical_health", "overdose": "substance_use", "injecting": "substance_use",
-              "children": "relationships_children", "adults": "relationships_children",
-              "disengagement": "mental_health"}
-BAND_NEEDS = ("Moderate", "Moderately severe", "Severe", "Higher risk (zone III)", "Possible dependence (zone IV)",
-              "Moderate dependence", "Severe dependence", "Moderate level", "Substantial level", "Severe level")
+from ddassess.store.records import CaseRecord, ResponseRecord
 
 
 def _need(area: str, need: str) -> dict[str, Any]:
@@ -25,16 +24,54 @@ def _need(area: str, need: str) -> dict[str, Any]:
     return {"area": area, "need": need, "status": "not_started"}
 
 
+def score_needs(catalogue: Catalogue, response: ResponseRecord) -> list[dict[str, Any]]:
+    """A need for each complete score of the response whose band is of concern."""
+    spec = catalogue.get(response.form_id, response.form_version)
+    meaning = catalogue.meaning_of(spec)
+    ev = evaluate(spec, json.loads(response.answers_json), tables=catalogue.tables)
+    needs = []
+    for score in meaning.scores:
+        result = ev.scores.get(score.id)
+        concern = {b.label for b in score.bands if b.concern}
+        if score.need_area and result is not None and result.complete and result.value is not None \
+                and result.band in concern:
+            needs.append(_need(score.need_area, f"{spec.title}: {result.value:g} ({result.band})"))
+    return needs
+
+
+def answer_needs(catalogue: Catalogue, response: ResponseRecord) -> tuple[list[dict[str, Any]], list[str]]:
+    """The needs the response's answers offer (a yes to a question with a ``need``, a chosen
+    option with one) and its ``risk_plan`` answers, each headed by its section's title.
+    Only questions that are shown count: a hidden answer is stale."""
+    spec = catalogue.get(response.form_id, response.form_version)
+    meaning = catalogue.meaning_of(spec)
+    answers = json.loads(response.answers_json)
+    visible = evaluate(spec, answers, tables=catalogue.tables).visible
+    needs, plans = [], []
+    for f in (f for s in meaning.sections for f in s.fields if f.id in visible):
+        value = answers.get(f.id)
+        section = spec.section_of.get(f.id) or meaning.section_of[f.id]
+        if f.need is not None and value is True:
+            needs.append(_need(f.need.area, f.need.text or section.title))
+        for v in value if isinstance(value, list) else [value]:
+            option = f.choice(v)
+            if option is not None and option.need is not None:
+                needs.append(_need(option.need.area, option.need.text or section.title))
+        if f.risk_plan and isinstance(value, str) and value.strip():
+            plans.append(f"{section.title}: {value}")
+    return needs, plans
+
+
 def assessment_prefill(store: Store, catalogue: Catalogue, case_id: int) -> dict[str, Any]:
     """Answers for a new care plan from what the assessment found: the care team and lead
-    agency, a need for each risk present, each screening band of concern, each substance
-    and each social difficulty, and the risk management plans. Everything is editable."""
+    agency, a need for each screening band of concern, each substance, each social
+    difficulty and each risk present, and the risk management plans. Everything is editable."""
     with store.read() as s:
         lead = _latest(s, case_id, "lead_agency")
         risk = _latest(s, case_id, "risk")
         joint = _latest(s, case_id, "joint_assessment")
         profile = _latest(s, case_id, "substance_profile")
-        screening = [(fid, r) for fid in INSTRUMENTS if (r := _latest(s, case_id, fid, final_only=True))]
+        screening = [r for fid in INSTRUMENTS if (r := _latest(s, case_id, fid, final_only=True))]
         case = s.get(CaseRecord, case_id)
         if case is None:
             raise RecordNotFound("That case is no longer in the store.")
@@ -46,42 +83,27 @@ def assessment_prefill(store: Store, catalogue: Catalogue, case_id: int) -> dict
         spec = catalogue.get("lead_agency", lead.form_version)
         choice = spec.fields["lead"].choice(la.get("lead"))
         answers["lead_agency"] = choice.label if choice else case.lead_agency
-        for key, role in (("care_coordinator", "Care coordinator"), ("link_worker", "Link worker / Dual Diagnosis Lead")):
+        for key, role in (("care_coordinator", "Care coordinator"),
+                          ("link_worker", "Link worker / Dual Diagnosis Lead")):
             if la.get(key):
                 team.append({"name": la[key], "role": role, "organisation": ""})
         answers["care_coordinator"] = la.get("care_coordinator", "")
         answers["partner_worker"] = la.get("link_worker", "")
-    for fid, r in screening:
-        spec = catalogue.get(fid, r.form_version)
-        total = evaluate(spec, json.loads(r.answers_json), tables=catalogue.tables).scores.get("total")
-        if total is not None and total.complete and total.band in BAND_NEEDS:
-            area = "substance_use" if fid in ("audit", "audit_c", "fast", "dast10", "sadq", "sds") else "mental_health"
-            needs.append(_need(area, f"{spec.title}: {total.value:g} ({total.band})"))
+    for r in screening:
+        needs += score_needs(catalogue, r)
     if profile is not None:
         for row in json.loads(profile.answers_json).get("substances") or []:
             label = _label(catalogue, "substance_profile", "substances", "substance", row.get("substance"))
             needs.append(_need("substance_use", f"Use of {label.lower()}" + (
                 f" ({row['days_last_28']} days in the last 28)" if row.get("days_last_28") is not None else "")))
-    if joint is not None:
-        ja = json.loads(joint.answers_json)
-        if ja.get("housing") in ("at_risk", "temporary", "homeless"):
-            needs.append(_need("housing", f"Housing: {str(ja['housing']).replace('_', ' ')}"))
-        if ja.get("occupation") in ("unemployed", "unable"):
-            needs.append(_need("work_education", "Work, education or training"))
-        if ja.get("cj_involvement"):
-            needs.append(_need("legal", "Criminal justice involvement"))
-    if risk is not None:
-        ra = json.loads(risk.answers_json)
-        spec = catalogue.get("risk", risk.form_version)
-        titles = {sec.id: sec.title for sec in spec.sections}
-        plans = []
-        for domain, area in RISK_AREAS.items():
-            if ra.get(f"{domain}_present"):
-                needs.append(_need(area, titles.get(domain, domain)))
-                if ra.get(f"{domain}_plan"):
-                    plans.append(f"{titles.get(domain, domain)}: {ra[f'{domain}_plan']}")
-        if plans:
-            answers["risk_management"] = "\n".join(plans)
+    plans: list[str] = []
+    for r in (joint, risk):
+        if r is not None:
+            found, planned = answer_needs(catalogue, r)
+            needs += found
+            plans += planned
+    if plans:
+        answers["risk_management"] = "\n".join(plans)
     if team:
         answers["care_team"] = team
     if not needs:

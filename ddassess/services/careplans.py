@@ -74,8 +74,15 @@ def _label(catalogue: Catalogue, form_id: str, field: str, column: str, value: A
 
 
 RISK_FORMS = INSTRUMENTS + ("risk",)  # forms whose high and urgent flags the plan's risk summary shows
-# Drawn signatures of the form, by signature block: each belongs to the content it was given for.
-DRAWN = {"service_user": "person_signed", "care_coordinator": "coordinator_signed", "partner": "partner_signed"}
+
+
+def drawn_signatures(catalogue: Catalogue, version: int | None = None) -> dict[str, str]:
+    """The care plan form's drawn signatures, by signature block (its ``signer:`` keys), as the
+    definition of ``version`` says (the current one when that version is not kept): each
+    drawn signature belongs to the content it was given for."""
+    spec = catalogue.all_versions.get(("care_plan", version)) if version is not None else None
+    spec = catalogue.meaning_of(spec or catalogue.get("care_plan"))
+    return {f.signer: f.id for f in spec.fields.values() if f.type == "signature" and f.signer}
 
 
 def _content_key(value: Any) -> str:
@@ -192,7 +199,8 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         replaces = max((v for v in signed if v < version), default=None)
     else:
         version, replaces = last[0] + 1, max(signed) if signed else None
-    blocks = _signature_blocks(a, person, content, versions, profiles, plan_resp.updated_at.date())
+    blocks = _signature_blocks(a, person, content, versions, profiles, plan_resp.updated_at.date(),
+                               drawn_signatures(catalogue, plan_resp.form_version))
     return replace(plan, version=version, replaces_version=replaces, signatures=blocks)
 
 
@@ -225,11 +233,13 @@ def _agreement_key(sig: dict[str, Any], verbal: str = "") -> str:
     return _content_key({"strokes": strokes, "signed_at": sig.get("signed_at"), "verbal": verbal})
 
 
-def agreements(a: dict[str, Any], content: str, versions: list) -> dict[str, dict[str, str]]:  # type: ignore[type-arg]
+def agreements(a: dict[str, Any], content: str, versions: list, drawn: dict[str, str]  # type: ignore[type-arg]
+               ) -> dict[str, dict[str, str]]:
     """For each drawn signature (or verbal agreement) in the answers: its key and the content
-    hash it was given for — the content of the first version that carried it."""
+    hash it was given for — the content of the first version that carried it. ``drawn`` maps
+    each signature block to its field (``drawn_signatures``)."""
     out = {}
-    for role, field in DRAWN.items():
+    for role, field in drawn.items():
         sig = a.get(field) or {}
         key = _agreement_key(sig if isinstance(sig, dict) else {}, a.get("verbal_agreement", "") if role ==
                              "service_user" else "")
@@ -244,11 +254,12 @@ def agreements(a: dict[str, Any], content: str, versions: list) -> dict[str, dic
 
 
 def _signature_blocks(a: dict[str, Any], person: PersonRecord, content: str, versions: list,  # type: ignore[type-arg]
-                      profiles: dict[str, tuple[str, str]], saved_on: dt.date) -> tuple[SignatureBlock, ...]:
+                      profiles: dict[str, tuple[str, str]], saved_on: dt.date,
+                      drawn: dict[str, str]) -> tuple[SignatureBlock, ...]:
     """The four blocks. A drawn signature appears only on the content it was given for, dated
     when it was made (the pad's ``signed_at``, else the first version that carried it, else
     the day its answer was saved) — never today's date for an earlier signature."""
-    bound = agreements(a, content, versions)
+    bound = agreements(a, content, versions, drawn)
     names = {"service_user": f"{person.given_name} {person.family_name}",
              "care_coordinator": a.get("care_coordinator", ""), "partner": a.get("partner_worker", ""),
              "team_lead": ""}
@@ -259,7 +270,7 @@ def _signature_blocks(a: dict[str, Any], person: PersonRecord, content: str, ver
         block = SignatureBlock(role, name, job_title=job, agency=agency)
         agreed = bound.get(role)
         if agreed and agreed["for"] == content:
-            sig = a.get(DRAWN[role]) or {}
+            sig = a.get(drawn[role]) or {}
             fallback = dt.date.fromisoformat(agreed["first_day"]) if agreed["first_day"] else saved_on
             strokes = tuple(tuple((float(p[0]), float(p[1])) for p in st) for st in sig.get("strokes") or [])
             verbal = a.get("verbal_agreement", "") if role == "service_user" and not strokes else ""

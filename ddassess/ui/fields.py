@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.domain.careplan import SIGNER_ROLE_LABELS
 from ddassess.formengine import FieldSpec
 from ddassess.ui.signature import SignaturePad
-
 
 GLOSSARY = re.compile(r"\[\[([^\]]+)\]\]")
 
@@ -231,11 +231,10 @@ class SignatureEditor(Editor):
         self.pad.setAccessibleName(f"{plain(spec.label)}: drawing area")
         self.clear_button = QPushButton("Clear signature")
         self.clear_button.setAccessibleName(f"Clear {plain(spec.label)}")
-        self.role = QLabel(f"Role: {signer_role(spec.label)}")
+        self.role = QLabel()
         self.name_label = QLabel()
         self.name_label.hide()
         self.signed_by = QLineEdit()
-        self.signed_by.setAccessibleName(f"Signed by ({signer_role(spec.label)})")
         self.signed_by.setPlaceholderText("Signed by: full name")
         self.date = QLabel("Date: not signed yet")
         self.message = QLabel()
@@ -252,10 +251,18 @@ class SignatureEditor(Editor):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pad, 3)
         layout.addLayout(side, 2)
+        self.set_role(spec.signer)  # once in the layout: showing a label without a parent makes it a window
         self.clear_button.clicked.connect(self.pad.clear)
         self.pad.strokes_changed.connect(self._drawn)
         self.pad.refused.connect(self._refused)
         self.signed_by.textChanged.connect(self.changed)
+
+    def set_role(self, signer: str) -> None:
+        """Whose signature this is, from the field's ``signer:`` (no role line when it names none)."""
+        role = signer_role(signer)
+        self.role.setText(f"Role: {role}")
+        self.role.setVisible(bool(role))
+        self.signed_by.setAccessibleName(f"Signed by ({role or plain(self.spec.label)})")
 
     def set_signer(self, name: str) -> None:
         """The signer is known (the person the case is about): show the name, no box to type in."""
@@ -311,15 +318,10 @@ class SignatureEditor(Editor):
         return self.pad
 
 
-def signs_for_person(spec: FieldSpec) -> bool:
-    """The signature of the person the case is about (the service user), not of a worker."""
-    return spec.id.startswith("person") or "service user" in spec.label.lower()
-
-
-def signer_role(label: str) -> str:
-    """"Service user's signature" -> "Service user"; "Signature of the GP" -> "the GP"."""
-    words = re.sub(r"(?i)\bsignature\b( of)?", "", plain(label)).strip(" :-")
-    return re.sub(r"'s$|’s$", "", words).strip() or "Signer"
+def signer_role(signer: str) -> str:
+    """The words for the signature block a field's ``signer:`` names: "service_user" ->
+    "Service user"; "" when it names none."""
+    return SIGNER_ROLE_LABELS.get(signer, "")
 
 
 def _group(spec: FieldSpec) -> Editor:

@@ -36,7 +36,6 @@ from ddassess.ui.fields import (
     Editor,
     SignatureEditor,
     plain,
-    signs_for_person,
 )
 from ddassess.ui.widgets import PROBLEM_STYLE
 
@@ -157,8 +156,11 @@ class FormView(QWidget):
         editor.describe(self._tooltip(f.help + " " + f.label))
         if hasattr(editor, "describe_cell"):  # a repeating group: its cells get glossary help too
             editor.describe_cell = self._tooltip
-        if isinstance(editor, SignatureEditor) and signs_for_person(f) and isinstance(self.context, StoredCaseContext):
-            editor.set_signer(case_detail(self.context.store, self.context.case_id).person_name)
+        if isinstance(editor, SignatureEditor):
+            signer = self._signer(f.id)
+            editor.set_role(signer)
+            if signer == "service_user" and isinstance(self.context, StoredCaseContext):  # the person on the case
+                editor.set_signer(case_detail(self.context.store, self.context.case_id).person_name)
         problem = QLabel()
         problem.setWordWrap(True)
         problem.setStyleSheet(PROBLEM_STYLE)
@@ -176,6 +178,12 @@ class FormView(QWidget):
         self.editors[f.id] = editor
         self.problem_labels[f.id] = problem
         editor.changed.connect(lambda fid=f.id: self._changed(fid))
+
+    def _signer(self, field_id: str) -> str:
+        """Whose signature a field is (its ``signer:``; a definition frozen before that key
+        existed takes it from the current version of the form)."""
+        f = self.catalogue.meaning_of(self.spec).fields.get(field_id)
+        return f.signer if f is not None and f.type == "signature" else ""
 
     def _glossary_help(self, f: Any, editor: Editor, text: str) -> QWidget:
         box = QWidget()

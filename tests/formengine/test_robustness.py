@@ -125,12 +125,12 @@ def test_a_broken_shared_choice_list_is_reported_once_and_only_its_forms_drop(fo
     start = text.index("past_two_weeks:")
     end = text.index("yes_no_scored:")
     (forms / "choices.yaml").write_text(text[:start] + bad_list + text[end:])
-    cat = load_catalogue(forms)
+    cat = load_catalogue(forms).read_all()
     shared = [p for p in cat.problems if p.code == "FORM_026"]
     assert len(shared) == 1 and why in shared[0].message and shared[0].file.endswith("choices.yaml")
     assert shared[0].line
     users = {Path(p.file).stem for p in cat.problems if p.code == "FORM_008"}
-    assert users == {"phq9", "gad7"}
+    assert users == {"phq9", "gad7", "phq9@1", "gad7@1"}  # older versions use the list too
     assert all("has problems (see choices.yaml)" in p.message for p in cat.problems if p.code == "FORM_008")
     assert set(cat.forms) == set(FORM_FILES) - users
 
@@ -296,26 +296,29 @@ def test_purpose_is_required():
 
 
 def test_definition_for_finds_the_exact_definition_by_hash(forms):
-    (forms / "versions").mkdir(exist_ok=True)
+    v = load_catalogue(forms).get("gad7").version
     old_text = (forms / "gad7.yaml").read_text()
-    (forms / "versions" / "gad7@1.yaml").write_text(old_text)
-    (forms / "gad7.yaml").write_text(old_text.replace("version: 1", "version: 2", 1))
+    (forms / "versions" / f"gad7@{v}.yaml").write_text(old_text)
+    (forms / "gad7.yaml").write_text(old_text.replace(f"version: {v}", f"version: {v + 1}", 1))
     cat = load_catalogue(forms)
-    old = cat.get("gad7", 1)
-    assert cat.definition_for("gad7", 1, old.content_hash) is old
-    assert cat.definition_for("gad7", 2, cat.get("gad7").content_hash) is cat.get("gad7")
+    old = cat.get("gad7", v)
+    assert cat.definition_for("gad7", v, old.content_hash) is old
+    assert cat.definition_for("gad7", v + 1, cat.get("gad7").content_hash) is cat.get("gad7")
+    first = cat.get("gad7", 1)  # the frozen first version, still found by its hash
+    assert cat.definition_for("gad7", 1, first.content_hash) is first
 
 
 def test_definition_for_refuses_a_changed_definition_with_the_same_version(forms):
-    before = load_catalogue(forms).get("gad7").content_hash
+    current = load_catalogue(forms).get("gad7")
+    before, v = current.content_hash, current.version
     text = (forms / "gad7.yaml").read_text()
     (forms / "gad7.yaml").write_text(text.replace("Trouble relaxing", "Trouble unwinding"))
     cat = load_catalogue(forms)
-    assert cat.get("gad7", 1).content_hash != before  # get() would silently give the new wording
+    assert cat.get("gad7", v).content_hash != before  # get() would silently give the new wording
     with pytest.raises(FormDefinitionError, match="has been changed since this response was made") as info:
-        cat.definition_for("gad7", 1, before)
+        cat.definition_for("gad7", v, before)
     assert isinstance(info.value, DefinitionUnavailableError)
-    assert "versions/gad7@1.yaml" in info.value.hint
+    assert f"versions/gad7@{v}.yaml" in info.value.hint
 
 
 def test_definition_for_a_version_no_longer_kept(forms):

@@ -188,18 +188,34 @@ def test_a_finger_can_sign_on_a_touch_screen(qtbot):
 def test_a_worker_signature_asks_who_signed(qtbot, catalogue):
     spec, problems = load_form_text(GROUP_FORM.replace(
         """      - id: rows
-        type: group""", """      - {id: gp_sig, type: signature, label: Signature of the GP, help: H}
+        type: group""", """      - {id: partner_sig, type: signature, signer: partner, label: Their signature, help: H}
+      - {id: gp_sig, type: signature, label: Signature of the GP, help: H}
       - id: rows
         type: group"""), "t.yaml")
     assert spec is not None, problems
     view = FormView(spec, catalogue, {})
     qtbot.addWidget(view)
     view.show()
-    editor = view.editors["gp_sig"]
-    assert editor.signed_by.isVisible() and editor.role.text() == "Role: the GP"
+    editor = view.editors["partner_sig"]  # the role is the one its signer: names, not guessed from the label
+    assert editor.signed_by.isVisible() and editor.role.isVisible()
+    assert editor.role.text() == "Role: Partner-service practitioner"
+    assert editor.signed_by.accessibleName() == "Signed by (Partner-service practitioner)"
     qtbot.keyClicks(editor.signed_by, "Dr Placeholda Fakely")
     _sign(qtbot, editor.pad)
-    assert view.answers()["gp_sig"]["signed_by"] == "Dr Placeholda Fakely"
+    assert view.answers()["partner_sig"]["signed_by"] == "Dr Placeholda Fakely"
+    other = view.editors["gp_sig"]  # names no signer: no role line, its label says whose it is
+    assert other.signed_by.isVisible() and not other.role.isVisible()
+    assert other.signed_by.accessibleName() == "Signed by (Signature of the GP)"
+
+
+def test_a_care_plan_made_with_a_version_frozen_before_signer_keeps_its_roles(qtbot, catalogue):
+    frozen = catalogue.get("care_plan", 2)
+    assert not any(f.signer for f in frozen.fields.values())  # its text (and hash) cannot change
+    view = FormView(frozen, catalogue, {})
+    qtbot.addWidget(view)
+    roles = {fid: view.editors[fid].role.text() for fid in ("person_signed", "coordinator_signed", "partner_signed")}
+    assert roles == {"person_signed": "Role: Service user", "coordinator_signed": "Role: Care coordinator",
+                     "partner_signed": "Role: Partner-service practitioner"}
 
 
 # --- glossary: plain words for assistive technology, help by keyboard ---------------

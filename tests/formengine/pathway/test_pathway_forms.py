@@ -93,7 +93,7 @@ def test_consent_records_what_may_be_shared_with_each_agency(catalogue):
 def test_consent_version_1_still_renders_saved_responses(catalogue):
     old = catalogue.get("consent", 1)
     assert "agencies" in old.fields and "sharing" not in old.fields
-    assert catalogue.get("consent").version == 2
+    assert catalogue.get("consent").version == 3 and catalogue.versions("consent") == [1, 2, 3]
 
 
 def test_substance_profile_rows_and_injecting(catalogue):
