@@ -12,7 +12,7 @@ from sample_plans import squiggle
 
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import Catalogue, load_catalogue
-from ddassess.services import cases
+from ddassess.services import case_changes
 from ddassess.services.careplan_prefill import assessment_prefill
 from ddassess.services.careplans import build_care_plan, drawn_signatures
 
@@ -23,15 +23,15 @@ PHQ9_SEVEN = {f"q{i}": 1 for i in range(1, 8)} | {"q8": 0, "q9": 0, "difficulty"
 
 
 def _case(store) -> int:
-    person = cases.register_person(store, PersonDetails("Fictional", "Personne", dt.date(1980, 1, 2)))
-    return cases.open_case(store, person.id).id
+    person = case_changes.register_person(store, PersonDetails("Fictional", "Personne", dt.date(1980, 1, 2)))
+    return case_changes.open_case(store, person.id).id
 
 
 def _respond(store, case_id, catalogue: Catalogue, form_id, answers, version=None, final=False) -> None:
     spec = catalogue.get(form_id, version)
-    r = cases.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers)
+    r = case_changes.start_response(store, case_id, spec.id, spec.version, spec.content_hash, answers)
     if final:
-        cases.finalise_response(store, r.id)
+        case_changes.finalise_response(store, r.id)
 
 
 def _needs(store, catalogue, case_id) -> list[tuple[str, str]]:
