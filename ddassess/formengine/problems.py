@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from ddassess.codes import Code
 
@@ -30,7 +31,7 @@ class Problem:
         at = f" [{self.field}]" if self.field and not self.file else ""
         return f"{prefix}{self.code}{at} {self.message}"
 
-    def to_dict(self) -> dict:  # type: ignore[type-arg]
+    def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}
 
 

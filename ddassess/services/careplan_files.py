@@ -7,9 +7,10 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -28,6 +29,9 @@ from ddassess.services.careplans import (
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import CarePlanRecord, CarePlanVersionRecord, CaseRecord, utcnow
+
+if TYPE_CHECKING:
+    from ddassess.pdf.raster import PageImage
 
 
 def check_writable(out: Path) -> None:
@@ -113,7 +117,7 @@ def countersign(store: Store, path: Path, identity: Any, role: str, out: Path | 
     return target
 
 
-def render_for_print(store: Store, catalogue: Catalogue, case_id: int):  # type: ignore[no-untyped-def]
+def render_for_print(store: Store, catalogue: Catalogue, case_id: int) -> Iterator[PageImage]:
     """The plan's pages as images for a printer, rendered in memory (no file is written)."""
     from ddassess.pdf.careplan import render_care_plan
     from ddassess.pdf.raster import rasterise

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -41,6 +41,9 @@ from ddassess.store.records import (
     ResponseRecord,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 QUADRANT_NAMES = {
     "high_mh_high_sm": "High mental illness / high substance misuse",
     "high_mh_low_sm": "High mental illness / low substance misuse",
@@ -48,9 +51,11 @@ QUADRANT_NAMES = {
     "low_mh_low_sm": "Low mental illness / low substance misuse",
 }
 INSTRUMENTS = ("phq9", "gad7", "audit", "audit_c", "fast", "dast10", "sadq", "sds")
+# A recorded version of the plan: its number, status, meta (content hash, agreements) and day.
+VersionRow = tuple[int, str, dict[str, Any], dt.date]
 
 
-def _latest(session, case_id: int, form_id: str, final_only: bool = False) -> ResponseRecord | None:  # type: ignore[no-untyped-def]
+def _latest(session: Session, case_id: int, form_id: str, final_only: bool = False) -> ResponseRecord | None:
     stmt = (select(ResponseRecord).where(ResponseRecord.case_id == case_id, ResponseRecord.form_id == form_id,
                                          ResponseRecord.status != "superseded")
             .order_by((ResponseRecord.status == "final").desc(), ResponseRecord.updated_at.desc()))
@@ -116,6 +121,9 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         if case is None:
             raise RecordNotFound("That case is no longer in the store.")
         person = s.get(PersonRecord, case.person_id)
+        if person is None:  # only an edited store lacks it (the foreign key keeps people with cases)
+            raise RecordNotFound(f"The person of case {case.ref} is missing from the store.",
+                                 hint="Run `ddassess store check`, and restore the store from a backup.")
         plan_resp = _latest(s, case_id, "care_plan")
         crisis_resp = _latest(s, case_id, "crisis_plan")
         screening = [(fid, r) for fid in RISK_FORMS if (r := _latest(s, case_id, fid, final_only=True))]
@@ -130,10 +138,10 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
     a = json.loads(plan_resp.answers_json)
     needs: dict[tuple[str, str, str], list[Action]] = {}
     for row in a.get("needs") or []:
-        key = (_label(catalogue, "care_plan", "needs", "area", row.get("area")), row.get("need", ""),
-               row.get("goal", ""))
+        need_key = (_label(catalogue, "care_plan", "needs", "area", row.get("area")), row.get("need", ""),
+                    row.get("goal", ""))
         status = _label(catalogue, "care_plan", "needs", "status", row.get("status")).lower()
-        needs.setdefault(key, []).append(Action(
+        needs.setdefault(need_key, []).append(Action(
             description=row.get("action", ""), responsible=row.get("responsible", ""), agency=row.get("agency", ""),
             start=_date(row.get("start")), target=_date(row.get("target")),
             status=status if status in ACTION_STATUSES else "not started"))
@@ -154,11 +162,11 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
     crisis: dict[str, str] = {}
     if crisis_resp is not None:
         c = json.loads(crisis_resp.answers_json)
-        for key, heading in (("early_warning_signs", "Early warning signs"), ("triggers", "Triggers"),
-                             ("what_helps", "What helps"), ("what_does_not_help", "What does not help"),
-                             ("naloxone_plan", "Naloxone"), ("withdrawal_plan", "Withdrawal")):
-            if c.get(key):
-                crisis[heading] = c[key]
+        for field, heading in (("early_warning_signs", "Early warning signs"), ("triggers", "Triggers"),
+                               ("what_helps", "What helps"), ("what_does_not_help", "What does not help"),
+                               ("naloxone_plan", "Naloxone"), ("withdrawal_plan", "Withdrawal")):
+            if c.get(field):
+                crisis[heading] = c[field]
         contacts = "; ".join(f"{x.get('name', '')} {x.get('phone', '')} ({str(x.get('when', '')).replace('_', ' ')})"
                              for x in c.get("contacts") or [])
         if contacts:
@@ -185,7 +193,8 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         crisis_plan=crisis, medication=a.get("medication", ""), carer_needs=_carers(catalogue, a),
         information_sharing=a.get("information_sharing", ""), unmet_needs=a.get("unmet_needs", ""),
         next_review=_date(a.get("next_review")),
-        copies_given_to=tuple(_choice_label(catalogue, "care_plan", "copy_given", v) for v in a.get("copy_given") or ()),
+        copies_given_to=tuple(_choice_label(catalogue, "care_plan", "copy_given", v)
+                              for v in a.get("copy_given") or ()),
     )
     content = plan.content_hash()
     # A version is a change of content: the same content keeps its version number (re-exporting
@@ -233,7 +242,7 @@ def _agreement_key(sig: dict[str, Any], verbal: str = "") -> str:
     return _content_key({"strokes": strokes, "signed_at": sig.get("signed_at"), "verbal": verbal})
 
 
-def agreements(a: dict[str, Any], content: str, versions: list, drawn: dict[str, str]  # type: ignore[type-arg]
+def agreements(a: dict[str, Any], content: str, versions: list[VersionRow], drawn: dict[str, str]
                ) -> dict[str, dict[str, str]]:
     """For each drawn signature (or verbal agreement) in the answers: its key and the content
     hash it was given for — the content of the first version that carried it. ``drawn`` maps
@@ -253,7 +262,7 @@ def agreements(a: dict[str, Any], content: str, versions: list, drawn: dict[str,
     return out
 
 
-def _signature_blocks(a: dict[str, Any], person: PersonRecord, content: str, versions: list,  # type: ignore[type-arg]
+def _signature_blocks(a: dict[str, Any], person: PersonRecord, content: str, versions: list[VersionRow],
                       profiles: dict[str, tuple[str, str]], saved_on: dt.date,
                       drawn: dict[str, str]) -> tuple[SignatureBlock, ...]:
     """The four blocks. A drawn signature appears only on the content it was given for, dated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
@@ -10,8 +11,11 @@ from ddassess.paths import store_dir
 from ddassess.ui.errors import install_excepthook
 from ddassess.ui.mainwindow import MainWindow
 
+if TYPE_CHECKING:
+    from ddassess.formengine import Catalogue
 
-def load_catalogue():  # type: ignore[no-untyped-def]
+
+def load_catalogue() -> Catalogue:
     """The forms catalogue (the forms engine is imported only when this runs)."""
     from ddassess.formengine import load_catalogue as load
 

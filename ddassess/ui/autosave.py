@@ -40,7 +40,8 @@ class DraftWriter(QObject):
     def __init__(self, store: Store,
                  save: Callable[[Store, int, dict[str, Any]], Any] = case_changes.save_draft) -> None:
         super().__init__()
-        self._store, self._save = store, save
+        self._store: Store | None = store
+        self._save = save
         self._pending: dict[Hashable, Callable[[Store], Any]] = {}
         self._busy = False
         self._stopped = False
@@ -78,7 +79,7 @@ class DraftWriter(QObject):
             self._stopped = True
             self._cond.notify_all()
         self._thread.join()
-        self._store = None  # type: ignore[assignment]
+        self._store = None
         return errors
 
     def _run(self) -> None:
@@ -91,8 +92,10 @@ class DraftWriter(QObject):
                 key, job = next(iter(self._pending.items()))
                 del self._pending[key]
                 self._busy = True
+            store = self._store
+            assert store is not None  # dropped only after the thread has ended
             try:
-                result = job(self._store)
+                result = job(store)
             except Exception as exc:  # noqa: BLE001 - reported to the GUI thread, never dropped
                 log.warning("background save failed: %s", type(exc).__name__)  # no case data in logs
                 with self._cond:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.domain.models import Response
 from ddassess.errors import FormDefinitionError, UserFacingError
 from ddassess.formengine import Catalogue
 from ddassess.services import case_changes
@@ -109,15 +112,15 @@ class FormPage(QWidget):
 
     # saving ------------------------------------------------------------------------
 
-    def _save(self, answers: dict) -> None:  # type: ignore[type-arg]
+    def _save(self, answers: dict[str, Any]) -> None:
         if self.response.status != "draft" or self.closed:
             return
         self.writer.submit(self.response.id, answers)  # microseconds: the write is on the writer thread
 
-    def _written(self, response_id: int, response: object) -> None:
+    def _written(self, response_id: int, response: Response) -> None:
         if response_id != self.response.id or self.closed or self.response.status != "draft":
             return  # (a save delivered after the form was finalised says nothing new)
-        self.response = response  # type: ignore[assignment]
+        self.response = response
         self.write_error = None
         saved_at = self.response.updated_at
         assert saved_at is not None  # a saved draft has its time
@@ -319,14 +322,14 @@ class CasePage(QWidget):
     def _open_other(self, response_id: int) -> None:
         self.open_response(response_id)  # (the list of forms was reloaded when the change was announced)
 
-    def _draft_saved(self, response: object) -> None:
+    def _draft_saved(self, response: Response) -> None:
         """Only the saved form's line in the list changes: no reload of the case per keystroke."""
         for i in range(self.forms.count()):
             item = self.forms.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == response.id:  # type: ignore[attr-defined]
+            if item.data(Qt.ItemDataRole.UserRole) == response.id and response.updated_at is not None:
                 text = item.text()
                 head = text[:text.rfind("(")] if "(" in text else text + " "
-                at = response.updated_at.astimezone()  # type: ignore[attr-defined]
+                at = response.updated_at.astimezone()
                 item.setText(f"{head}({self.summary.date(at)} {at:%H:%M})")  # as reload() writes it
 
     def close_form(self) -> bool:

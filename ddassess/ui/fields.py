@@ -56,7 +56,13 @@ class Editor(QObject):
         for w in {self.widget, self.focus_widget()}:
             w.setAccessibleDescription(description[:600])
 
-    # Each editor defines value() -> answer (None when unanswered) and set_value(answer).
+    def value(self) -> Any:
+        """The answer shown (None when unanswered)."""
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        """Show a stored answer: not a change the person made, so no ``changed``."""
+        raise NotImplementedError
 
     def focus_widget(self) -> QWidget:
         return self.widget
@@ -67,8 +73,9 @@ class TextEditor(Editor):
                  placeholder: str = "") -> None:
         w: QLineEdit | QPlainTextEdit = QPlainTextEdit() if multiline else QLineEdit()
         super().__init__(spec, w)
+        self.box = w
         self.parse = parse
-        if multiline:
+        if isinstance(w, QPlainTextEdit):
             w.setTabChangesFocus(True)
             w.setFixedHeight(90)
         else:
@@ -76,7 +83,7 @@ class TextEditor(Editor):
         w.textChanged.connect(self.changed)
 
     def _text(self) -> str:
-        w = self.widget
+        w = self.box
         return w.toPlainText() if isinstance(w, QPlainTextEdit) else w.text()
 
     def value(self) -> Any:
@@ -88,9 +95,12 @@ class TextEditor(Editor):
     def set_value(self, value: Any) -> None:
         """Show a stored answer: not a change the person made, so no ``changed`` (as for choices)."""
         text = "" if value is None else str(value)
-        w = self.widget
+        w = self.box
         w.blockSignals(True)
-        w.setPlainText(text) if isinstance(w, QPlainTextEdit) else w.setText(text)
+        if isinstance(w, QPlainTextEdit):
+            w.setPlainText(text)
+        else:
+            w.setText(text)
         w.blockSignals(False)
 
 
@@ -182,20 +192,21 @@ class ComboEditor(Editor):
     """A long list of options (more than six) as a drop-down, to keep the form short."""
 
     def __init__(self, spec: FieldSpec) -> None:
-        super().__init__(spec, QComboBox())
-        self.widget.addItem("— not answered —", None)
+        self.combo = QComboBox()
+        super().__init__(spec, self.combo)
+        self.combo.addItem("— not answered —", None)
         for c in spec.choices:
-            self.widget.addItem(plain(c.label), c.value)
-        self.widget.currentIndexChanged.connect(lambda _i: self.changed.emit())
+            self.combo.addItem(plain(c.label), c.value)
+        self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
 
     def value(self) -> Any:
-        return self.widget.currentData() if self.widget.currentIndex() > 0 else None
+        return self.combo.currentData() if self.combo.currentIndex() > 0 else None
 
     def set_value(self, value: Any) -> None:
-        self.widget.blockSignals(True)
-        index = next((i for i in range(1, self.widget.count()) if self.widget.itemData(i) == value), 0)
-        self.widget.setCurrentIndex(index)
-        self.widget.blockSignals(False)
+        self.combo.blockSignals(True)
+        index = next((i for i in range(1, self.combo.count()) if self.combo.itemData(i) == value), 0)
+        self.combo.setCurrentIndex(index)
+        self.combo.blockSignals(False)
 
 
 def _choice(spec: FieldSpec) -> Editor:
@@ -204,15 +215,16 @@ def _choice(spec: FieldSpec) -> Editor:
 
 class ComputedEditor(Editor):
     def __init__(self, spec: FieldSpec) -> None:
-        super().__init__(spec, QLabel("—"))
-        self.widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.label = QLabel("—")
+        super().__init__(spec, self.label)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
 
     def value(self) -> Any:
         return None
 
     def set_value(self, value: Any) -> None:
         text = "—" if value is None else (value.strftime("%d %b %Y") if isinstance(value, dt.date) else str(value))
-        self.widget.setText(text.replace("_", " "))
+        self.label.setText(text.replace("_", " "))
 
 
 class SignatureEditor(Editor):

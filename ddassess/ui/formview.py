@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -72,7 +73,7 @@ class _ReadOnlyFilter(QObject):
         if event.type() in self._MOUSE:
             return True
         if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride):
-            return event.key() not in self._NAVIGATION  # type: ignore[attr-defined]
+            return isinstance(event, QKeyEvent) and event.key() not in self._NAVIGATION
         return False
 
 
@@ -252,7 +253,7 @@ class FormView(QWidget):
                 continue  # a cell of a repeating group: shown beside that cell, below
             if root in self.problem_labels and (self.show_all_problems or root in self.touched):
                 by_field.setdefault(root, []).append(p.message)
-        for fid, ed in self.editors.items():
+        for ed in self.editors.values():
             if hasattr(ed, "show_problems"):
                 ed.show_problems(ev, self.show_all_problems)
         for fid, label in self.problem_labels.items():

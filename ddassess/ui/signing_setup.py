@@ -8,6 +8,7 @@ except inside a .p12 the organisation issued.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -83,7 +84,7 @@ class SigningSetupDialog(QDialog):
         self.issue_button.clicked.connect(self.issue)
         self.import_button.clicked.connect(self.import_p12)
 
-    def _run(self, boxes: tuple[QLineEdit, ...], action) -> None:  # type: ignore[no-untyped-def]
+    def _run(self, boxes: tuple[QLineEdit, ...], action: Callable[[], str]) -> None:
         try:
             self.status.setText(action())
         except UserFacingError as exc:

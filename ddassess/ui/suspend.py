@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from ddassess.ui.widgets import application
+
+if TYPE_CHECKING:
+    from PySide6.QtDBus import QDBusInterface
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +30,7 @@ LOGIN1 = "org.freedesktop.login1"
 MANAGER_PATH = "/org/freedesktop/login1"
 
 
-def object_path_from_reply(reply) -> str | None:  # type: ignore[no-untyped-def]
+def object_path_from_reply(reply: Any) -> str | None:
     """The object path a logind method returned, or None for an error or another reply."""
     from PySide6.QtDBus import QDBusMessage, QDBusObjectPath
 
@@ -50,7 +54,7 @@ class SuspendWatcher(QObject):
         self.session_path: str | None = None
         self.connected = self._connect_logind()
 
-    def _manager(self):  # type: ignore[no-untyped-def]
+    def _manager(self) -> QDBusInterface:
         from PySide6.QtDBus import QDBusConnection, QDBusInterface
 
         return QDBusInterface(LOGIN1, MANAGER_PATH, f"{LOGIN1}.Manager", QDBusConnection.systemBus())

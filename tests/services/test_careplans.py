@@ -79,6 +79,19 @@ def test_no_care_plan_yet(store, case):
         build_care_plan(store, CATALOGUE, case)
 
 
+def test_a_plan_whose_person_was_deleted_behind_its_back_is_named(store, case):
+    """Only a store edited with its foreign keys off lacks the person of a case: the plan
+    says so and where to look, instead of failing deep inside the PDF's header."""
+    _start(store, "care_plan", {"what_matters": "Keeping the flat"})
+    conn = store.raw_connection()
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("DELETE FROM people")
+    conn.close()
+    with pytest.raises(RecordNotFound, match="The person of case DD-.* is missing from the store") as info:
+        build_care_plan(store, CATALOGUE, case)
+    assert "ddassess store check" in info.value.hint
+
+
 def test_plan_gathers_the_case(store, case, tmp_path):
     _start(store, "care_plan", PLAN)
     _start(store, "lead_agency", {"mh_severity": "high", "sm_severity": "low"})
