@@ -121,6 +121,14 @@ class _NotFileOnly(logging.Filter):
         return not getattr(record, FILE_ONLY, False)
 
 
+class _OwnRecords(logging.Filter):
+    """ddassess's own records only: a library's (pyHanko warns with frames when it meets a
+    changed document, which ``pdf verify`` reports in its own words) goes to the file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name == "ddassess" or record.name.startswith("ddassess.")
+
+
 class _PrivateRotatingFileHandler(RotatingFileHandler):
     """Opens its file only when there is something to write, in a private folder, as 0600."""
 
@@ -143,8 +151,8 @@ class _PrivateRotatingFileHandler(RotatingFileHandler):
 @contextmanager
 def logging_for_session(verbose: bool = False) -> Iterator[Path]:
     """Send log records to the rotating log (INFO and up) and, unless the host already has
-    handlers, to stderr (WARNING and up, INFO with ``verbose``); undone on leaving. Yields
-    the log file's path."""
+    handlers, to stderr (ddassess's own WARNING and up; with ``verbose``, every INFO and up);
+    undone on leaving. Yields the log file's path."""
     root = logging.getLogger()
     path = log_dir() / LOG_NAME
     handlers: list[logging.Handler] = []
@@ -158,6 +166,8 @@ def logging_for_session(verbose: bool = False) -> Iterator[Path]:
         to_terminal.setLevel(logging.INFO if verbose else logging.WARNING)
         to_terminal.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
         to_terminal.addFilter(_NotFileOnly())
+        if not verbose:
+            to_terminal.addFilter(_OwnRecords())
         handlers.append(to_terminal)
     level = root.level
     root.setLevel(logging.INFO)

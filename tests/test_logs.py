@@ -165,3 +165,24 @@ def test_an_unwritable_log_folder_is_said_once_and_the_command_goes_on(data_home
     err = capsys.readouterr().err
     assert err.count("cannot be written") == 1 and "Traceback" not in err
     assert os.path.isfile(data_home / "logs")
+
+
+def test_a_librarys_warnings_go_to_the_log_not_the_terminal(data_home, tmp_path):
+    """pyHanko warns, with frames, when it meets a changed document; ``pdf verify`` says so in
+    its own words first, so the terminal shows ddassess's own records only (unless
+    --verbose) and the library's stay in the log file."""
+    import subprocess
+
+    code = ("import logging\nfrom ddassess.logs import logging_for_session\n"
+            "with logging_for_session(verbose={v}):\n"
+            "    logging.getLogger('pyhanko.sign.diff_analysis').warning('library says %s', 'hello')\n"
+            "    logging.getLogger('ddassess.pdf').warning('ddassess says %s', 'hello')\n")
+    env = os.environ | {"DDASSESS_HOME": str(data_home)}
+    quiet = subprocess.run([sys.executable, "-c", code.format(v=False)], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert "ddassess says hello" in quiet.stderr and "library says" not in quiet.stderr
+    log_text = (data_home / "logs" / logs.LOG_NAME).read_text(encoding="utf-8")
+    assert "library says hello" in log_text and "ddassess says hello" in log_text
+    loud = subprocess.run([sys.executable, "-c", code.format(v=True)], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert "library says hello" in loud.stderr
