@@ -118,7 +118,8 @@ class _Builder:
             return
         if not self.need_areas:
             self.src.problem(Code.FORM_029, f"'{owner}' names the need area '{area}', but there is no list of need "
-                             f"areas: define the choice list '{NEED_AREAS_LIST}' in choices.yaml.", path, field_id=owner)
+                             f"areas: define the choice list '{NEED_AREAS_LIST}' in choices.yaml.", path,
+                             field_id=owner)
         elif area not in self.need_areas:
             self.src.problem(Code.FORM_029, f"'{owner}' names the need area '{area}', which is not one of the care "
                              f"plan's need areas{did_you_mean(area, self.need_areas)}: use one of "
@@ -132,8 +133,9 @@ class _Builder:
 
     def signer(self, fid: str, signer: str, path: Path) -> None:
         if signer not in SIGNER_ROLES:
-            self.src.problem(Code.FORM_029, f"Signature '{fid}' is for '{signer}', which is not a signature block of the "
-                             f"care plan{did_you_mean(signer, SIGNER_ROLES)}: use one of {', '.join(SIGNER_ROLES)}.",
+            self.src.problem(Code.FORM_029, f"Signature '{fid}' is for '{signer}', which is not a signature block "
+                             f"of the care plan{did_you_mean(signer, SIGNER_ROLES)}: use one of "
+                             f"{', '.join(SIGNER_ROLES)}.",
                              path, field_id=fid)
         elif signer in self.signers:
             self.src.problem(Code.FORM_029, f"Signatures '{self.signers[signer]}' and '{fid}' are both for '{signer}': "
@@ -152,8 +154,8 @@ class _Builder:
         self.check_keys(raw, ftype, path, fid)
         for key in _PLAN_KEYS:
             if column_of and key in raw:
-                self.src.problem(Code.FORM_029, f"Column '{fid}' of group '{column_of}' has '{key}', which is read only "
-                                 "on the questions of a form, not on the columns of a group.", path + (key,),
+                self.src.problem(Code.FORM_029, f"Column '{fid}' of group '{column_of}' has '{key}', which is read "
+                                 "only on the questions of a form, not on the columns of a group.", path + (key,),
                                  field_id=fid)
         if "signer" in raw and ftype == "signature" and not column_of:
             self.signer(fid, raw["signer"], path + ("signer",))

@@ -109,7 +109,8 @@ class Catalogue:
         versions = self.versions(form_id)
         near = f" (it has version {', '.join(map(str, versions))})" if versions else did_you_mean(form_id, known)
         listed = f"It has: {', '.join(known)}." if known and not near else ""
-        raise UnknownFormError(f"There is no form '{what[:80]}' in the catalogue{near}.{' ' + listed if listed else ''}",
+        raise UnknownFormError(f"There is no form '{what[:80]}' in the catalogue{near}."
+                               f"{' ' + listed if listed else ''}",
                                hint="`ddassess forms list` shows the forms there are.")
 
     def by_hash(self, content_hash: str) -> FormSpec | None:
@@ -174,7 +175,8 @@ def load_form_text(text: str, file: str = "<form>", *, glossary: set[str] | None
 
 
 def _load_form_text(text: str, file: str, *, glossary: set[str] | None, tables: dict[str, Any] | None,
-                    shared_choices: dict[str, Any] | None, check_file_name: bool) -> tuple[FormSpec | None, list[Problem]]:
+                    shared_choices: dict[str, Any] | None,
+                    check_file_name: bool) -> tuple[FormSpec | None, list[Problem]]:
     src = read_yaml(text, file)
     if src.data is None or src.problems and errors(src.problems):
         return None, src.problems
@@ -192,7 +194,8 @@ def _read(path: Path, problems: list[Problem]) -> str | None:
         return read_regular_file(path, MAX_FILE_BYTES).decode("utf-8")
     except NotARegularFile:
         problems.append(Problem(Code.FORM_020, "This is not a plain file (it is a folder, a pipe or a device): a form "
-                                "file must be an ordinary .yaml file. Move it out of the forms folder.", file=str(path)))
+                                "file must be an ordinary .yaml file. Move it out of the forms folder.",
+                                file=str(path)))
         return None
     except FileTooLarge:
         problems.append(Problem(Code.FORM_021, f"The file is larger than {MAX_FILE_BYTES // 1024:,} KiB; no form needs "

@@ -1,11 +1,12 @@
 """The expression language of forms: small, safe, and documented in forms/README.md.
 
 Expressions are read with Python's ``ast`` parser in ``eval`` mode, vetted node by node
-against a short whitelist, and compiled here into plain closures (once, at load time): literals, names of answers and scores,
-``true``/``false``/``null``, arithmetic, comparisons, ``and``/``or``/``not``, ``in``
-with a list, ``a if c else b``, and calls to the functions in ``FUNCTIONS``. Anything
-else — attributes, subscripts, lambdas, comprehensions, keyword arguments — is refused
-when the form is loaded. Nothing is ever passed to ``eval`` or ``exec``.
+against a short whitelist, and compiled here into plain closures (once, at load time):
+literals, names of answers and scores, ``true``/``false``/``null``, arithmetic,
+comparisons, ``and``/``or``/``not``, ``in`` with a list, ``a if c else b``, and calls to
+the functions in ``FUNCTIONS``. Anything else — attributes, subscripts, lambdas,
+comprehensions, keyword arguments — is refused when the form is loaded. Nothing is ever
+passed to ``eval`` or ``exec``.
 
 Missing answers are ``null``. Arithmetic with null gives null; a comparison with null is
 false (except ``== null`` / ``!= null``); ``and``/``or``/``not`` treat null as false.

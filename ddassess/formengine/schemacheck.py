@@ -46,12 +46,14 @@ def _describe(error: Any) -> str:
         return (f"{where}: {error.instance!r} is not one of {', '.join(map(repr, allowed))}"
                 f"{did_you_mean(error.instance, map(str, allowed))}.")
     if v == "pattern" and error.schema.get("pattern", "").startswith("^[a-z]"):
-        return f"{where}: '{error.instance}' is not a usable id (lower-case letters, digits and _, starting with a letter)."
+        return (f"{where}: '{error.instance}' is not a usable id (lower-case letters, digits and _, "
+                "starting with a letter).")
     if v == "type" and isinstance(error.instance, bool) and "string" in str(error.validator_value):
         return (f"{where} was read as {str(error.instance).lower()}: YAML reads unquoted yes/no/on/off/true/false "
                 "that way. Put the text in quotes.")
     if v == "type":
-        return f"{where} should be {error.validator_value}, not {type(error.instance).__name__} ({error.instance!r:.40})."
+        return (f"{where} should be {error.validator_value}, not {type(error.instance).__name__} "
+                f"({error.instance!r:.40}).")
     if v == "oneOf" and error.schema.get("oneOf") and all("required" in s for s in error.schema["oneOf"]):
         keys = [s["required"][0] for s in error.schema["oneOf"]]
         return f"{where} needs exactly one of {' or '.join(repr(k) for k in keys)}."

@@ -93,7 +93,8 @@ def register_person(store: Store, details: PersonDetails) -> Person:
             append_event(s, actor=store.owner_uuid, action="create", entity_type="person", entity_id=record.uuid,
                          changes={k: [None, getattr(record, k)] for k in PERSON_FIELDS})
     except IntegrityError:
-        raise InvalidInputError("A person with this NHS number is already recorded: open their record instead.") from None
+        raise InvalidInputError(
+            "A person with this NHS number is already recorded: open their record instead.") from None
     return _person(record)
 
 
@@ -166,7 +167,8 @@ def save_draft(store: Store, response_id: int, answers: dict[str, Any], *, at: d
     with store.write() as s:
         r = _get_response(s, response_id)
         if r.status != "draft":
-            raise InvalidInputError("This form has been finalised and cannot be edited: amend it instead, giving a reason.")
+            raise InvalidInputError(
+                "This form has been finalised and cannot be edited: amend it instead, giving a reason.")
         old = json.loads(r.answers_json)
         changes = diff(old, answers)
         if changes:

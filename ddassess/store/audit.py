@@ -215,7 +215,8 @@ def verify_chain(session: Session, batch: int = 5000, *, store_id: str | None = 
         if ev.seq != expected_seq:
             problems.append(ChainProblem(ev.seq, f"events {expected_seq}–{ev.seq - 1} are missing"))
         if ev.prev_hash != expected_prev:
-            problems.append(ChainProblem(ev.seq, "does not follow the event before it (an earlier event was changed or removed)"))
+            problems.append(ChainProblem(ev.seq, "does not follow the event before it (an earlier event was changed "
+                                         "or removed)"))
         at = parse_time(ev.at)
         garbage = _garbage(ev, at)
         if garbage:
@@ -236,15 +237,18 @@ def verify_chain(session: Session, batch: int = 5000, *, store_id: str | None = 
         if len(problems) >= MAX_PROBLEMS:
             return count, problems
     if count == 0:
-        problems.append(ChainProblem(0, "no events are left: the trail, which starts when the store is created, was deleted"))
+        problems.append(ChainProblem(0, "no events are left: the trail, which starts when the store is created, "
+                                     "was deleted"))
     try:
         head_seq, head_hash = _head(session)
     except ValueError:
         problems.append(ChainProblem(0, "the recorded head of the trail (audit_head) is not a 'number:hash' pair"))
         return count, problems
     if (head_seq, head_hash) != (expected_seq - 1, expected_prev if count else GENESIS):
-        problems.append(ChainProblem(head_seq, "the newest events were removed (the trail ends before its recorded head)"
-                                     if head_seq > expected_seq - 1 else "the recorded head does not match the last event"))
+        problems.append(ChainProblem(head_seq,
+                                     "the newest events were removed (the trail ends before its recorded head)"
+                                     if head_seq > expected_seq - 1
+                                     else "the recorded head does not match the last event"))
     if not anchor_seen:
         assert anchor is not None
         problems.append(ChainProblem(anchor[0], "is missing or different: it was in the trail when the store was last "

@@ -82,7 +82,8 @@ def _audit(store: Store, report: CheckReport) -> None:
         report.problems.extend(f"audit event {p.seq} {p.message}" if p.seq else f"audit trail: {p.message}"
                                for p in problems)
         if len(problems) >= audit.MAX_PROBLEMS:
-            report.problems.append(f"audit trail: listing stopped after {audit.MAX_PROBLEMS} problems; there may be more")
+            report.problems.append(f"audit trail: listing stopped after {audit.MAX_PROBLEMS} problems; "
+                                   "there may be more")
     else:
         report.passed.append(f"audit trail of {count} events is unbroken")
 

@@ -104,7 +104,8 @@ def check_revision(conn: sqlcipher3.Connection) -> str:
     if rev in known_revisions():
         return "older"
     raise StoreVersionError(
-        f"This store was written by a newer version of ddassess (schema {rev}; this version knows up to {HEAD_REVISION}).",
+        f"This store was written by a newer version of ddassess (schema {rev}; "
+        f"this version knows up to {HEAD_REVISION}).",
         hint="Install the newer ddassess to open it. Nothing has been changed.",
     )
 

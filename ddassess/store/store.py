@@ -336,14 +336,16 @@ def create_store(folder: Path, passphrase: str, *, practitioner: dict[str, str],
     return CreatedStore(store, recovery)
 
 
-def open_store(folder: Path, creds: Credentials = Credentials(), *, upgrade: bool = True,
+def open_store(folder: Path, creds: Credentials | None = None, *, upgrade: bool = True,
                record_unlock: bool = True, read_only: bool = False) -> Store:
     """Open and unlock an existing store, upgrading its schema (after a backup) if older.
 
+    Without ``creds`` the key is looked for in the OS keyring only (``Credentials()``).
     ``record_unlock=False`` is for ``store check`` only: it must be able to look at a store
     whose damaged pages would make the unlock event fail; it records its own event after.
     """
-    return finish_open(unlock(folder, creds, upgrade=upgrade, read_only=read_only),
+    return finish_open(unlock(folder, creds if creds is not None else Credentials(), upgrade=upgrade,
+                              read_only=read_only),
                        record_unlock=record_unlock and not read_only)
 
 

@@ -196,7 +196,8 @@ def _check_folder(folder: Path) -> None:
             hint="Restore the key file from a backup; nothing has been changed.",
         )
     if has_key and not has_db:
-        raise CorruptStoreError(f"The store file {DB_FILE_NAME} is missing from {folder} although its key file is there.",
+        raise CorruptStoreError(f"The store file {DB_FILE_NAME} is missing from {folder} "
+                                "although its key file is there.",
                                 hint="Restore the store file from a backup.")
     if has_key and sniff_file(db_path) == "empty":
         # SQLCipher opens an empty file with any key as an empty database: say it here.

@@ -51,6 +51,8 @@ COUNT_CAP = 1000  # past this the list says "more than 1,000" rather than count 
 COLUMNS = [("ref", "Case"), ("name", "Name"), ("dob", "Date of birth"), (None, "NHS number"), ("stage", "Stage"),
            (None, "Lead agency"), (None, "Risk"), ("review", "Next review")]
 NAME_COLUMN, RISK_COLUMN = 1, 6
+# The invalid index: the table's root, the "parent" every row of a flat table has (read, never changed).
+_NO_PARENT = QModelIndex()
 STAGE_LABELS = {s: s.replace("_", " ").capitalize() for s in PATHWAY_STAGES}
 # Colour says "look here"; the words (shown and read out) say what it means.
 RISK_COLOURS = {"high": (QColor("#FFE0B2"), QColor("#5D2E00")), "urgent": (QColor("#B00020"), QColor("#FFFFFF"))}
@@ -125,16 +127,16 @@ class CaseTableModel(QAbstractTableModel):
                 r.lead_agency, r.risk_level.upper() if r.risk_level else "",
                 r.next_review_due.strftime(fmt) if r.next_review_due else "")
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: N802
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> bool:  # noqa: N802
         return not parent.isValid() and self._more and self.store is not None
 
-    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: N802
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> None:  # noqa: N802
         from ddassess.services.case_list import list_cases
 
         if self.store is None:

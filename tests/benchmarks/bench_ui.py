@@ -9,12 +9,14 @@ with 100,000 cases ≤ 300 MB (also after scrolling 100 pages of the list).
 
 Cold starts are separate processes, built the way ``ddassess.ui.app.build_window`` builds
 the window, with Python's bytecode cache in place (as for every start but the first after
-installing; one start without ddassess's bytecode is printed too). "Unlocked window" is the window showing the first page of cases, painted; the
-store finishes opening (SQLAlchemy, the unlock's audit event) off the GUI thread after
-that, and the moment it is open — searching, opening a case — is printed beside it. The start-up target is judged on the keyring unlock (a trusted laptop: the OS
-keyring hands over the store's secret, no argon2id); the passphrase unlock (argon2id at its
-default cost) is measured and printed beside it. The keyring here is ``bench_keyring``, a
-file-backed stand-in for the OS keyring (benchmark stores only).
+installing; one start without ddassess's bytecode is printed too). "Unlocked window" is
+the window showing the first page of cases, painted; the store finishes opening
+(SQLAlchemy, the unlock's audit event) off the GUI thread after that, and the moment it is
+open — searching, opening a case — is printed beside it. The start-up target is judged on
+the keyring unlock (a trusted laptop: the OS keyring hands over the store's secret, no
+argon2id); the passphrase unlock (argon2id at its default cost) is measured and printed
+beside it. The keyring here is ``bench_keyring``, a file-backed stand-in for the OS keyring
+(benchmark stores only).
 
 Search is measured twice: the store's answer alone (``first_page``: count and first page),
 and keystroke to updated list as the user sees it: a key typed into the search box, the
@@ -178,8 +180,8 @@ def measure(tmp: Path) -> None:
         def first_page(store, q, limit, cap):  # type: ignore[no-untyped-def]
             return count_cases(store, q, cap=cap + 1), list_cases(store, q, 0, limit)
     from ddassess.store import Credentials, open_store
-    from ddassess.ui.casepage import FormPage
     from ddassess.ui.caselist import COUNT_CAP, PAGE, CaseListWidget
+    from ddassess.ui.casepage import FormPage
 
     app = QApplication([])
     store = open_store(tmp / "s100k", Credentials())
@@ -260,7 +262,8 @@ def measure(tmp: Path) -> None:
           f"store open {first[1]:.0f} ms)")
     print(f"unlocked window, 10,000 cases, passphrase       {cold_pass:8.1f} ms  ({cold_pass / bare:.1f}× bare; "
           "includes argon2id; the target is judged on the keyring unlock)")
-    print(f"    …and the store open                        {cold_pass_open:8.1f} ms  ({cold_pass_open / bare:.1f}× bare)")
+    print(f"    …and the store open                        {cold_pass_open:8.1f} ms  "
+          f"({cold_pass_open / bare:.1f}× bare)")
     print(f"unlocked window, 100,000 cases, keyring, cold   {big[0]:8.1f} ms (store open {big[1]:.0f} ms), peak memory "
           f"{big[2]:.0f} MB (target ≤ 300 MB: {verdict(big[2] <= 300)})")
     print(f"    after scrolling 100 pages ({big[4]:,.0f} rows held)       peak memory {big[3]:.0f} MB "

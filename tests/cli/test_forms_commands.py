@@ -26,7 +26,8 @@ def test_check_clean_catalogue(capsys):
 def test_check_reports_file_line_code(tmp_path, capsys):
     forms = tmp_path / "forms"
     shutil.copytree(FORMS, forms)
-    (forms / "gad7.yaml").write_text((forms / "gad7.yaml").read_text().replace("type: scored_choice", "type: scored", 1))
+    gad7 = forms / "gad7.yaml"
+    gad7.write_text(gad7.read_text().replace("type: scored_choice", "type: scored", 1))
     assert main(["forms", "check", str(forms)]) == 1
     out = capsys.readouterr().out
     assert "gad7.yaml:" in out and "FORM_003" in out and "did you mean 'scored_choice'" in out

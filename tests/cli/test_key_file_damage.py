@@ -9,14 +9,12 @@ cost of a million passes, hung for minutes.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 
 import pytest
 from store_helpers import PASSPHRASE, file_digests, pristine_store_files
-
 
 CORRUPT, NOT_A_STORE, NEWER = 6, 4, 5
 # Far below the minute an unbounded argon2id cost took, far above a child's start-up here.
@@ -65,22 +63,26 @@ CASES = {
     "t = true": (_set(_KDF + ["t"], True), CORRUPT, "'wraps.passphrase.kdf.t' is True, not a whole number"),
     "t = 1.5": (_set(_KDF + ["t"], 1.5), CORRUPT, "'wraps.passphrase.kdf.t' is 1.5, not a whole number"),
     "t = 1000000": (_set(_KDF + ["t"], 1_000_000), CORRUPT, "'wraps.passphrase.kdf.t' is 1000000, outside 1–10"),
-    "m = 64 GiB": (_set(_KDF + ["m"], 64 * 1024 * 1024), CORRUPT, "'wraps.passphrase.kdf.m' is 67108864, outside 8–1048576"),
+    "m = 64 GiB": (_set(_KDF + ["m"], 64 * 1024 * 1024), CORRUPT,
+                   "'wraps.passphrase.kdf.m' is 67108864, outside 8–1048576"),
     "m below argon2's floor": (_set(_KDF + ["m"], 4), CORRUPT, "'wraps.passphrase.kdf.m' is 4, outside 8–1048576"),
     "t × m too much work": (lambda d: d["wraps"]["passphrase"]["kdf"].update(t=10, m=1024 * 1024), CORRUPT,
                             "asks for 10 passes over 1024 MiB, more work than this version allows"),
-    "recovery salt missing": (_set(["wraps", "recovery", "salt"], _DELETE), CORRUPT, "'wraps.recovery.salt' is missing"),
+    "recovery salt missing": (_set(["wraps", "recovery", "salt"], _DELETE), CORRUPT,
+                              "'wraps.recovery.salt' is missing"),
     "unknown wrap": (_set(["wraps", "fido"], {}), CORRUPT, "a wrap called 'fido', which no version of ddassess writes"),
     "wraps a list": (_set(["wraps"], []), CORRUPT, "'wraps' is a list, not a set of wrapped keys"),
     "wraps missing": (_set(["wraps"], _DELETE), CORRUPT, "'wraps' is missing"),
     "store id a number": (_set(["store_id"], 7), CORRUPT, "'store_id' is 7, not a text"),
     "store id missing": (_set(["store_id"], _DELETE), CORRUPT, "'store_id' is missing"),
     "pending a string": (_set(["pending"], "soon"), CORRUPT, "'pending' is 'soon', not a set of wrapped keys"),
-    "pending wrap a number": (_pending(_set(["passphrase"], 5)), CORRUPT, "'pending.passphrase' is 5, not a wrapped key"),
+    "pending wrap a number": (_pending(_set(["passphrase"], 5)), CORRUPT,
+                              "'pending.passphrase' is 5, not a wrapped key"),
     "pending t = 1000000": (_pending(_set(["passphrase", "kdf", "t"], 1_000_000)), CORRUPT,
                             "'pending.passphrase.kdf.t' is 1000000, outside 1–10"),
     "pending without passphrase": (_set(["pending"], {"recovery": {}}), CORRUPT, "'pending' has no passphrase wrap"),
-    "pending chain a string": (_pending(_set(["chain"], "link")), CORRUPT, "'pending.chain' is 'link', not a wrapped key"),
+    "pending chain a string": (_pending(_set(["chain"], "link")), CORRUPT,
+                               "'pending.chain' is 'link', not a wrapped key"),
     "retiring a list": (_set(["retiring"], [1]), CORRUPT, "'retiring' is a list, not earlier recovery keys' wraps"),
     "retiring recovery not a list": (_set(["retiring"], {"recovery": {}}), CORRUPT,
                                      "'retiring.recovery' is a group of fields, not a list of wrapped keys"),
@@ -91,8 +93,10 @@ CASES = {
     # Misleading messages before: a version in quotes said "newer version", no wraps said "wrong passphrase".
     "version a string": (_set(["version"], "1"), CORRUPT, "its version is '1', not a whole number"),
     "version 0": (_set(["version"], 0), CORRUPT, "its version is 0, not a whole number from 1"),
-    "wraps empty": (_set(["wraps"], {}), CORRUPT, "'wraps' has no passphrase wrap (every key file has one; this one has none at all)"),
-    "only a recovery wrap": (_set(_PW, _DELETE), CORRUPT, "'wraps' has no passphrase wrap (every key file has one; this one has 'recovery')"),
+    "wraps empty": (_set(["wraps"], {}), CORRUPT,
+                    "'wraps' has no passphrase wrap (every key file has one; this one has none at all)"),
+    "only a recovery wrap": (_set(_PW, _DELETE), CORRUPT,
+                             "'wraps' has no passphrase wrap (every key file has one; this one has 'recovery')"),
     "version 2": (_set(["version"], 2), NEWER, "written by a newer version of ddassess (format 2"),
     "format missing": (_set(["format"], _DELETE), NOT_A_STORE, "is not a ddassess key file"),
     "not an object": (lambda d: d.clear() or d.update(x=1), NOT_A_STORE, "is not a ddassess key file"),

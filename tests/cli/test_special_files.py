@@ -123,7 +123,8 @@ def test_store_on_a_read_only_file_system(pristine, tmp_path, subprocess_env):
 
     def result(name):
         return subprocess.CompletedProcess([], int((tmp_path / f"{name}.rc").read_text()),
-                                           (tmp_path / f"{name}.out").read_text(), (tmp_path / f"{name}.err").read_text())
+                                           (tmp_path / f"{name}.out").read_text(),
+                                           (tmp_path / f"{name}.err").read_text())
 
     _read_only_checks(result("check"), result("unlock"), f"{mount}/store")
     assert file_digests(source) == before

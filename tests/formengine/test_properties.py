@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -132,7 +133,7 @@ def _field(draw, fid: str, names: list[str], careful: bool, column: bool = False
 
 
 def _bands(cuts: list[int]) -> list[dict]:  # type: ignore[type-arg]
-    return [{"min": lo, "max": hi - 1, "label": f"Band {i}"} for i, (lo, hi) in enumerate(zip(cuts, cuts[1:]))]
+    return [{"min": lo, "max": hi - 1, "label": f"Band {i}"} for i, (lo, hi) in enumerate(pairwise(cuts))]
 
 
 @st.composite
@@ -166,7 +167,8 @@ def forms(draw):  # type: ignore[no-untyped-def]
     careful = draw(st.integers(0, 3)) > 0
     n = draw(st.integers(1, len(FIELD_IDS)))
     everything = FIELD_IDS[:n] + SCORE_IDS + ["nope"]
-    fields = [draw(_field(fid, FIELD_IDS[:i] if careful else everything, careful)) for i, fid in enumerate(FIELD_IDS[:n])]
+    fields = [draw(_field(fid, FIELD_IDS[:i] if careful else everything, careful))
+              for i, fid in enumerate(FIELD_IDS[:n])]
     split = draw(st.integers(1, n))
     sections = [{"id": "one", "title": "One", "fields": fields[:split]}]
     if fields[split:]:

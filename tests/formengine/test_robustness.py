@@ -201,7 +201,8 @@ def test_awkward_calls_give_null_not_exceptions(expr):
     "sum(" + " * ".join(["10000000000"] * 3) + ", 0.5)",
 ])
 def test_numbers_too_large_are_a_problem_naming_the_field(expr):
-    spec = _load("{id: q1, type: integer, label: Q1, help: H}", f"{{id: big, type: computed, label: Big, expr: \"{expr}\"}}",
+    spec = _load("{id: q1, type: integer, label: Q1, help: H}",
+                 f"{{id: big, type: computed, label: Big, expr: \"{expr}\"}}",
                  "{id: after, type: computed, label: After, expr: '1 + 1'}")
     ev = evaluate(spec, {"q1": 5})
     assert ev.computed["big"] is None

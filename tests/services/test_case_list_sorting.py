@@ -9,7 +9,6 @@ from bulk import populate
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 
-from ddassess.services import case_list
 from ddassess.services.case_list import CaseQuery, list_cases, list_statement
 
 

@@ -54,8 +54,9 @@ def test_only_drafts_are_finalised_and_only_finals_amended(store, draft):
 
 
 def test_person_input_problems_are_reported_together(store):
-    from ddassess.errors import InvalidInputError as Bad
     import datetime as dt
+
+    from ddassess.errors import InvalidInputError as Bad
 
     with pytest.raises(Bad) as info:
         case_changes.register_person(store, PersonDetails(" ", "X", dt.date.today() + dt.timedelta(days=1),

@@ -10,8 +10,8 @@ import pytest
 from store_helpers import PASSPHRASE
 
 from ddassess import keys
-from ddassess.keys import key_file
 from ddassess.errors import KeyFileWriteError, WrongPassphraseError, WrongRecoveryKeyError
+from ddassess.keys import key_file
 from ddassess.services import vault
 from ddassess.store import Credentials, open_store
 

@@ -184,9 +184,10 @@ def test_backdated_event_with_a_recomputed_chain_is_found(case_store, subprocess
     """The answers are edited *and* an event saying so is appended, dated last week: the
     records agree with the trail and the chain is whole, but time runs backwards."""
     ids = case_store.ids
-    _sql(case_store, ("UPDATE form_responses SET answers_json = ? WHERE uuid = ?", (json.dumps({"q1": 1}), ids["draft"])))
-    seq = _append_event(case_store, earlier_by=dt.timedelta(days=7), action="update", entity_type="response", entity_id=ids["draft"],
-                        changes={"q1": [0, 1]})
+    _sql(case_store, ("UPDATE form_responses SET answers_json = ? WHERE uuid = ?",
+                      (json.dumps({"q1": 1}), ids["draft"])))
+    seq = _append_event(case_store, earlier_by=dt.timedelta(days=7), action="update", entity_type="response",
+                        entity_id=ids["draft"], changes={"q1": [0, 1]})
     done = _cli_check(case_store, subprocess_env)
     assert done.returncode == 8
     assert _problems(done) == [f"PROBLEM: audit event {seq} (a response event) is dated 7 days before event "

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
 
-from ddassess.keys import key_file as key_file_module
 from ddassess.errors import KeyFileWriteError, WrongPassphraseError, WrongRecoveryKeyError
+from ddassess.keys import key_file as key_file_module
 from ddassess.store import Credentials, create_store, open_store
 
 NEW_PASSPHRASE = "a brand new passphrase for Testy"

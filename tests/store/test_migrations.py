@@ -13,8 +13,7 @@ from store_helpers import FIXTURE_PASSPHRASE, PASSPHRASE
 from ddassess.domain.models import PersonDetails
 from ddassess.errors import StoreVersionError
 from ddassess.services import case_changes
-from ddassess.store import Credentials, open_store
-from ddassess.store import schema
+from ddassess.store import Credentials, open_store, schema
 from ddassess.store.check import check_store
 from ddassess.store.records import Base
 
@@ -173,10 +172,9 @@ def _future_migration(tmp_path, monkeypatch, extra: str = "pass") -> None:
 
 
 def _add_rows_that_refer_to_the_owner(store) -> None:
-    from ddassess.services.settings import get_setting, set_setting
-
     from sqlalchemy import text
 
+    from ddassess.services.settings import get_setting, set_setting
     from ddassess.store import audit
 
     set_setting(store, "font_size", 14)
@@ -204,7 +202,8 @@ def test_a_batch_rebuild_of_practitioners_keeps_the_rows_that_refer_to_it(store,
     s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
     try:
         conn = s.raw_connection()
-        assert conn.execute("SELECT on_ FROM fk_state_seen").fetchone()[0] == 0, "foreign keys were on during the migration"
+        assert conn.execute("SELECT on_ FROM fk_state_seen").fetchone()[0] == 0, \
+            "foreign keys were on during the migration"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # and on again afterwards
         assert "pronouns" in {r[1] for r in conn.execute("PRAGMA table_info(practitioners)")}
         conn.close()

@@ -9,11 +9,10 @@ import sys
 import textwrap
 
 import pytest
+from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER, file_digests
 
 from ddassess import errors
 from ddassess.store import Credentials, UnlockRequired, create_store, open_store
-
-from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER, file_digests
 
 
 @pytest.fixture
@@ -35,7 +34,8 @@ def _open_fails(folder, creds, error_type, *, message):
 
 
 def test_no_store(store_folder):
-    _open_fails(store_folder, Credentials(passphrase=PASSPHRASE), errors.NoStoreError, message="There is no ddassess store")
+    _open_fails(store_folder, Credentials(passphrase=PASSPHRASE), errors.NoStoreError,
+                message="There is no ddassess store")
 
 
 def test_wrong_passphrase(closed_store):
@@ -88,7 +88,8 @@ def test_random_file_without_key_file_is_not_a_store(store_folder):
 def test_garbage_key_file_is_not_a_store(closed_store):
     folder, _ = closed_store
     (folder / "ddassess.keys.json").write_text("<html>not json</html>")
-    _open_fails(folder, Credentials(passphrase=PASSPHRASE), errors.NotAStoreError, message="does not hold a ddassess store")
+    _open_fails(folder, Credentials(passphrase=PASSPHRASE), errors.NotAStoreError,
+                message="does not hold a ddassess store")
 
 
 def test_key_file_from_a_newer_version(closed_store):

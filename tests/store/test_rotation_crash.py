@@ -19,11 +19,10 @@ import pytest
 from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
 
 from ddassess.domain.models import PersonDetails
+from ddassess.errors import WrongKeyError
 from ddassess.keys import KEYRING_SERVICE
 from ddassess.services import case_changes
-from ddassess.errors import WrongKeyError
-from ddassess.store import Credentials, create_store, open_store
-from ddassess.store import rekey
+from ddassess.store import Credentials, create_store, open_store, rekey
 from ddassess.store.check import check_store
 
 SUPPORT = Path(__file__).resolve().parent.parent / "support"

@@ -13,10 +13,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QWidget,
 )
+from ui_helpers import case_with_forms, open_form
 
 from ddassess.ui.mainwindow import MainWindow
-
-from .test_workspace import _open_form
 
 CONTROLS = (QLineEdit, QPlainTextEdit, QComboBox, QAbstractButton, QAbstractItemView)
 
@@ -52,9 +51,9 @@ def test_first_run_page(qtbot, catalogue, store_folder):
 def test_unlock_page_and_workspace(qtbot, window):
     assert _unnamed(window.unlock_page) == []
     assert _unnamed(window.case_list) == []
-    page, form = _open_form(qtbot, window, "substance_profile")
+    page, form = open_form(qtbot, window, "substance_profile")
     assert _unnamed(page) == []
-    _page, form = _open_form(qtbot, window, "phq9")
+    _page, form = open_form(qtbot, window, "phq9")
     assert _unnamed(form) == []
 
 
@@ -124,9 +123,7 @@ def test_verify_dialog(qtbot, window):
 
 
 def test_case_page_header_names_every_step_flag_and_score(qtbot, window, catalogue):
-    from .test_case_view import _case_with_forms
-
-    page = window.open_case(_case_with_forms(window, catalogue))
+    page = window.open_case(case_with_forms(window, catalogue))
     header = page.header
     names = [label.accessibleName() for label in header.timeline.step_labels.values()]
     assert len(names) == 8 and all(n.startswith("Step ") and ":" in n for n in names)

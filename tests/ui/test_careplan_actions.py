@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from ui_helpers import when_a_box_is_up
 
 from ddassess.domain.models import PersonDetails
 from ddassess.domain.nhs import fictional_nhs_numbers
@@ -17,8 +18,6 @@ from ddassess.pdf.signing import verify_pdf
 from ddassess.services import case_changes, signing
 from ddassess.services.careplans import build_care_plan
 from ddassess.ui.careplan_actions import VerifyDialog, print_plan_to, save_plan
-
-from .conftest import when_a_box_is_up
 
 PLAN = {"lead_agency": "Fictional MH Trust", "care_coordinator": "Casey Coordinator", "partner_worker": "Pat Partner",
         "what_matters": "Seeing my sister", "needs": [{"area": "housing", "need": "Arrears", "goal": "Keep my flat",

@@ -8,14 +8,13 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 from store_helpers import PRACTITIONER
+from ui_helpers import unlock_with_passphrase, when_a_box_is_up
 
 from ddassess.domain.models import PersonDetails
 from ddassess.services import case_changes
 from ddassess.services.settings import get_setting, set_setting
 from ddassess.ui.caselist import COLUMNS
 from ddassess.ui.mainwindow import MainWindow
-
-from .conftest import unlock_with_passphrase, when_a_box_is_up
 
 LEAD_COLUMN = [title for _k, title in COLUMNS].index("Lead agency")
 

@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ui_helpers import case_with_forms
+
 from ddassess.domain.models import PersonDetails
 from ddassess.services import case_changes
 from ddassess.services.case_pathway import advance_stage, set_lead
 from ddassess.services.settings import set_setting
 
-PHQ9_NINE_WITH_ITEM_9 = {**{f"q{i}": 1 for i in range(1, 10)}, "difficulty": "somewhat"}  # total 9, q9 > 0
-AUDIT_EIGHTEEN = {**{f"q{i}": 2 for i in range(1, 9)}, "q9": 2, "q10": 0}  # 8 × 2 + 2 = 18
-
-
-def _case_with_forms(window, catalogue):
-    store = window.store
-    person = case_changes.register_person(store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29),
-                                                               "9990000018"))
-    case_id = case_changes.open_case(store, person.id, opened_on=dt.date(2026, 1, 5)).id
-    phq9, audit = catalogue.get("phq9"), catalogue.get("audit")
-    r = case_changes.start_response(store, case_id, "phq9", phq9.version, phq9.content_hash, PHQ9_NINE_WITH_ITEM_9)
-    case_changes.finalise_response(store, r.id)
-    advance_stage(store, case_id, "phq9")
-    case_changes.start_response(store, case_id, "audit", audit.version, audit.content_hash, AUDIT_EIGHTEEN)  # a draft
-    return case_id
-
 
 def test_timeline_shows_each_step_with_its_state(qtbot, window, catalogue):
-    case_id = _case_with_forms(window, catalogue)
+    case_id = case_with_forms(window, catalogue)
     page = window.open_case(case_id)
     labels = page.timeline.step_labels
     assert list(labels) == ["referral", "consent", "screening", "joint_assessment", "lead_agency", "care_plan",
@@ -44,7 +30,7 @@ def test_timeline_shows_each_step_with_its_state(qtbot, window, catalogue):
 
 
 def test_review_is_overdue_from_next_review_date(qtbot, window, catalogue):
-    case_id = _case_with_forms(window, catalogue)
+    case_id = case_with_forms(window, catalogue)
     set_lead(window.store, case_id, "Mental health service", dt.date(2020, 1, 1))
     page = window.open_case(case_id)
     review = page.timeline.step_labels["review"]
@@ -54,7 +40,7 @@ def test_review_is_overdue_from_next_review_date(qtbot, window, catalogue):
 
 
 def test_risk_banner_names_each_active_flag_with_its_source_and_date(qtbot, window, catalogue):
-    case_id = _case_with_forms(window, catalogue)
+    case_id = case_with_forms(window, catalogue)
     referral = catalogue.get("referral")  # its "offer a joint assessment" flag is a prompt, not a risk
     case_changes.start_response(window.store, case_id, "referral", referral.version, referral.content_hash,
                          {"mental_health_concern": True, "substance_concern": True})
@@ -71,7 +57,7 @@ def test_risk_banner_names_each_active_flag_with_its_source_and_date(qtbot, wind
 
 
 def test_scores_strip_and_forms_list_show_totals_and_bands(qtbot, window, catalogue):
-    case_id = _case_with_forms(window, catalogue)
+    case_id = case_with_forms(window, catalogue)
     page = window.open_case(case_id)
     assert page.header.scores.isVisible()
     assert page.header.scores.texts() == ["AUDIT 18 — Higher risk (zone III) (draft)", "PHQ-9 9 — Mild"]
@@ -93,7 +79,7 @@ def test_an_unfinished_instrument_shows_no_total(qtbot, window, catalogue):
 
 
 def test_case_view_dates_follow_the_date_format_setting(qtbot, window, catalogue):
-    case_id = _case_with_forms(window, catalogue)
+    case_id = case_with_forms(window, catalogue)
     set_setting(window.store, "date_format", "%Y-%m-%d")
     page = window.open_case(case_id)
     assert "born 1980-02-29" in page.identifiers.text() and "opened 2026-01-05" in page.identifiers.text()

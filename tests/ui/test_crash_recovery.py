@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
+from ui_helpers import FORMS, unlock_with_passphrase
 
 from ddassess.domain.models import PersonDetails
 from ddassess.services import case_changes
 from ddassess.ui.mainwindow import MainWindow
-
-from .conftest import FORMS, unlock_with_passphrase
 
 CHILD = Path(__file__).parents[1] / "support" / "ui_child.py"
 

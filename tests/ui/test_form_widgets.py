@@ -10,13 +10,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from ui_helpers import open_form
 
 from ddassess.formengine import load_form_text
 from ddassess.services import case_changes
 from ddassess.ui.formview import FormView
 from ddassess.ui.signature import SignaturePad
-
-from .test_workspace import _open_form
 
 
 def _visible_problems(editor) -> list[str]:
@@ -27,7 +26,7 @@ def _visible_problems(editor) -> list[str]:
 
 
 def test_a_new_empty_row_shows_no_errors_until_touched(qtbot, window):
-    _page, form = _open_form(qtbot, window, "substance_profile")
+    _page, form = open_form(qtbot, window, "substance_profile")
     rows = form.view.editors["substances"]
     qtbot.mouseClick(rows.add_button, Qt.MouseButton.LeftButton)
     assert len(rows.rows) == 1
@@ -37,7 +36,7 @@ def test_a_new_empty_row_shows_no_errors_until_touched(qtbot, window):
 
 
 def test_touching_a_row_shows_each_problem_beside_its_cell(qtbot, window):
-    _page, form = _open_form(qtbot, window, "substance_profile")
+    _page, form = open_form(qtbot, window, "substance_profile")
     rows = form.view.editors["substances"]
     qtbot.mouseClick(rows.add_button, Qt.MouseButton.LeftButton)
     row = rows.rows[0]
@@ -53,7 +52,7 @@ def test_touching_a_row_shows_each_problem_beside_its_cell(qtbot, window):
 
 
 def test_finalise_reveals_problems_in_rows_nobody_touched(qtbot, window):
-    _page, form = _open_form(qtbot, window, "substance_profile")
+    _page, form = open_form(qtbot, window, "substance_profile")
     rows = form.view.editors["substances"]
     qtbot.mouseClick(rows.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(rows.rows[0].group.isVisible)
@@ -126,7 +125,7 @@ def _sign(qtbot, pad) -> None:
 
 
 def test_signature_shows_signer_role_and_date_and_keeps_its_shape_when_the_window_resizes(qtbot, window):
-    _page, form = _open_form(qtbot, window, "care_plan")
+    _page, form = open_form(qtbot, window, "care_plan")
     editor = form.view.editors["person_signed"]
     pad = editor.pad
     assert editor.name_label.text() == "Signed by: Testy McTestface"  # the person on the case
@@ -156,7 +155,7 @@ def test_signature_shows_signer_role_and_date_and_keeps_its_shape_when_the_windo
 
 
 def test_a_tiny_flick_is_refused_with_a_message_beside_the_pad(qtbot, window):
-    _page, form = _open_form(qtbot, window, "care_plan")
+    _page, form = open_form(qtbot, window, "care_plan")
     editor = form.view.editors["person_signed"]
     qtbot.waitUntil(lambda: editor.pad.width() > 300)
     qtbot.mousePress(editor.pad, Qt.MouseButton.LeftButton, pos=QPoint(100, 60))
@@ -231,7 +230,7 @@ def test_glossary_markup_never_reaches_assistive_technology(qtbot, catalogue):
 
 
 def test_glossary_definition_is_in_the_description_and_reachable_by_keyboard(qtbot, window, catalogue):
-    _page, form = _open_form(qtbot, window, "care_plan")
+    _page, form = open_form(qtbot, window, "care_plan")
     editor = form.view.editors["lead_agency"]
     definition = " ".join(catalogue.glossary["lead agency"]["definition"].split())
     assert definition in editor.widget.accessibleDescription()
@@ -253,7 +252,7 @@ def test_glossary_definition_is_in_the_description_and_reachable_by_keyboard(qtb
 
 
 def test_bad_answers_are_explained_beside_each_field_and_everything_is_kept(qtbot, window):
-    _page, form = _open_form(qtbot, window, "joint_assessment")
+    _page, form = open_form(qtbot, window, "joint_assessment")
     eds, problems = form.view.editors, form.view.problem_labels
     qtbot.keyClicks(eds["assessed_on"].widget, "31/02/2001")
     qtbot.keyClicks(eds["phq9_total"].widget, "99")

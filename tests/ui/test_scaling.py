@@ -67,7 +67,8 @@ def clipped(root: QWidget, where: str) -> list[str]:
             else:
                 need_w, need_h = wdg.sizeHint().width(), wdg.sizeHint().height()
             if need_w > wdg.width() + 1 or need_h > wdg.height() + 1:
-                out.append(f"{where}: label {wdg.text()[:60]!r} needs {need_w}x{need_h}, has {wdg.width()}x{wdg.height()}")
+                out.append(f"{where}: label {wdg.text()[:60]!r} needs {need_w}x{need_h}, "
+                           f"has {wdg.width()}x{wdg.height()}")
         elif isinstance(wdg, QAbstractButton) and wdg.text():
             hint = wdg.sizeHint()
             if hint.width() > wdg.width() + 1 or hint.height() > wdg.height() + 1:
@@ -111,7 +112,7 @@ w.store.close()
 
 @pytest.mark.parametrize("scale", ["1.5", "2"])
 def test_no_text_is_cut_off_at_high_scale(subprocess_env, data_home, tmp_path, scale):
-    from .conftest import FORMS
+    from ui_helpers import FORMS
 
     # The offscreen screen is 800×800 pixels unless told otherwise: at 200% that is a 400×400
     # desktop where no dialog fits. A HiDPI laptop panel (2560×1600) is what people scale up.

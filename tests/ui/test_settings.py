@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from store_helpers import PASSPHRASE, setting_as_saved, write_setting_unchecked
+from ui_helpers import when_a_box_is_up
 
 from ddassess.services.settings import get_setting
 from ddassess.store import Credentials, open_store
 from ddassess.ui.settings_dialog import SettingsDialog
-
-from .conftest import when_a_box_is_up
 
 
 def test_general_settings_are_saved_and_applied(qtbot, window):

@@ -10,13 +10,12 @@ from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from store_helpers import PASSPHRASE, damage_table
+from ui_helpers import deleted_later, texts_on_screen, unlock_with_passphrase
 
 from ddassess.keys import parse_recovery_key
 from ddassess.store import Credentials, open_store
 from ddassess.ui.caselist import CaseListWidget
 from ddassess.ui.mainwindow import MainWindow
-
-from .conftest import deleted_later, texts_on_screen, unlock_with_passphrase
 
 
 def test_first_run_to_unlocked_main_window(qtbot, catalogue, store_folder, monkeypatch):

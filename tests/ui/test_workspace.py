@@ -9,6 +9,7 @@ import weakref
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QRadioButton
+from ui_helpers import deleted_later, open_form, person_case, texts_on_screen, unlock_with_passphrase
 
 from ddassess.domain.models import PersonDetails
 from ddassess.formengine import FIELD_TYPES
@@ -17,29 +18,9 @@ from ddassess.ui.casepage import CasePage
 from ddassess.ui.fields import FIELD_WIDGETS
 from ddassess.ui.referral import NewReferralDialog
 
-from .conftest import deleted_later, texts_on_screen, unlock_with_passphrase
-
 
 def test_every_field_type_has_a_widget():
     assert set(FIELD_WIDGETS) == set(FIELD_TYPES)
-
-
-def _person_case(window):
-    person = case_changes.find_person_by_nhs(window.store, "9990000018") or case_changes.register_person(
-        window.store, PersonDetails("Testy", "McTestface", dt.date(1980, 2, 29), "9990000018"))
-    return case_changes.open_case(window.store, person.id).id
-
-
-def _open_form(qtbot, window, form_id):
-    case_id = _person_case(window)
-    window.case_list.apply()
-    page = window.open_case(case_id)
-    page.new_form.setCurrentIndex(page.new_form.findData(form_id))
-    page.start_form()
-    form = page.form_page
-    first = next(iter(form.view.editors.values())).widget
-    qtbot.waitUntil(first.isVisible)  # laid out and shown, as a person would see it
-    return page, form
 
 
 def test_new_referral_checks_nhs_number_and_keeps_entries(qtbot, window):
@@ -62,7 +43,7 @@ def test_new_referral_checks_nhs_number_and_keeps_entries(qtbot, window):
 
 
 def test_phq9_by_keyboard_shows_band_and_flag(qtbot, window):
-    _page, form = _open_form(qtbot, window, "phq9")
+    _page, form = open_form(qtbot, window, "phq9")
     view = form.view
     answers = [1, 1, 2, 1, 0, 1, 1, 0, 1]  # total 8, item 9 answered "Several days"
     first = view.editors["q1"].focus_widget()
@@ -81,7 +62,7 @@ def test_phq9_by_keyboard_shows_band_and_flag(qtbot, window):
 
 
 def test_skip_logic_hides_and_shows(qtbot, window):
-    _page, form = _open_form(qtbot, window, "fast")
+    _page, form = open_form(qtbot, window, "fast")
     view = form.view
     q2_holder = view.rows["q2"][1]
     assert not q2_holder.isVisible()
@@ -93,7 +74,7 @@ def test_skip_logic_hides_and_shows(qtbot, window):
 
 
 def test_draft_is_saved_within_a_second(qtbot, window):
-    _page, form = _open_form(qtbot, window, "gad7")
+    _page, form = open_form(qtbot, window, "gad7")
     qtbot.mouseClick(form.view.editors["q2"].buttons[3][1], Qt.MouseButton.LeftButton)
     clicked = time.monotonic()
     qtbot.waitUntil(lambda: case_changes.get_response(window.store, form.response.id).answers.get("q2") == 3,
@@ -105,7 +86,7 @@ def test_draft_is_saved_within_a_second(qtbot, window):
 
 def test_someone_who_keeps_typing_is_saved_while_typing(qtbot, window):
     """A key every 300 ms never leaves 600 ms of quiet: saves must still happen."""
-    _page, form = _open_form(qtbot, window, "referral")
+    _page, form = open_form(qtbot, window, "referral")
     box = form.view.editors["referrer_name"].focus_widget()
     box.setFocus()
     seen = set()
@@ -121,7 +102,7 @@ def test_someone_who_keeps_typing_is_saved_while_typing(qtbot, window):
 
 
 def test_lock_while_a_save_is_pending_still_saves_it(qtbot, window, store_folder):
-    _page, form = _open_form(qtbot, window, "referral")
+    _page, form = open_form(qtbot, window, "referral")
     response_id = form.response.id
     box = form.view.editors["referrer_name"].focus_widget()
     qtbot.keyClicks(box, "Dr Fictional")
@@ -140,7 +121,7 @@ def test_lock_while_a_save_is_pending_still_saves_it(qtbot, window, store_folder
 def test_a_failed_save_is_shown_and_the_answers_stay(qtbot, window):
     from ddassess.store.records import ResponseRecord
 
-    _page, form = _open_form(qtbot, window, "referral")
+    _page, form = open_form(qtbot, window, "referral")
     with window.store.write() as s:  # the form vanishes under the page: the next save must fail
         s.delete(s.get(ResponseRecord, form.response.id))
     messages = []
@@ -175,7 +156,7 @@ def _answer_next_box(seen, button, then=None):
 
 
 def test_idle_lock_with_a_dialog_open_then_back_to_the_same_field(qtbot, window, monkeypatch):
-    page, form = _open_form(qtbot, window, "gad7")
+    page, form = open_form(qtbot, window, "gad7")
     form.view.editors["q3"].buttons[1][1].click()
     form.view.editors["q4"].focus_widget().setFocus()
     assert form.view.focused_field() == "q4"
@@ -222,7 +203,7 @@ def test_ctrl_l_leaves_no_person_on_screen_and_no_store_in_memory(qtbot, window)
 
 
 def test_signature_drawn_survives_resize_and_is_stored(qtbot, window):
-    _page, form = _open_form(qtbot, window, "care_plan")
+    _page, form = open_form(qtbot, window, "care_plan")
     pad = form.view.editors["person_signed"].pad
     form.view.rows["person_signed"][1].show()
     pad.resize(400, 120)
@@ -241,7 +222,7 @@ def test_signature_drawn_survives_resize_and_is_stored(qtbot, window):
 
 
 def test_empty_signature_is_refused(qtbot, window):
-    _page, form = _open_form(qtbot, window, "care_plan")
+    _page, form = open_form(qtbot, window, "care_plan")
     pad = form.view.editors["person_signed"].pad
     qtbot.mouseClick(pad, Qt.MouseButton.LeftButton, pos=QPoint(10, 10))  # a dot is not a signature
     assert form.view.editors["person_signed"].value() is None
@@ -250,7 +231,7 @@ def test_empty_signature_is_refused(qtbot, window):
 def test_finalise_with_missing_answers_explains_and_marks_fields(qtbot, window, monkeypatch):
     shown = []
     monkeypatch.setattr(QMessageBox, "information", lambda *a: shown.append(a[2]))
-    _page, form = _open_form(qtbot, window, "gad7")
+    _page, form = open_form(qtbot, window, "gad7")
     form.finalise()
     assert shown and "7 answer(s) need attention" in shown[0]
     assert "is required" in form.view.problem_labels["q1"].text()
@@ -259,7 +240,7 @@ def test_finalise_with_missing_answers_explains_and_marks_fields(qtbot, window, 
 
 def test_finalise_locks_the_form_and_moves_the_case(qtbot, window, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    page, form = _open_form(qtbot, window, "phq9")
+    page, form = open_form(qtbot, window, "phq9")
     for i in range(1, 10):
         form.view.editors[f"q{i}"].buttons[3 if i == 9 else 0][1].click()
     form.view.editors["difficulty"].buttons[0][1].click()
@@ -279,7 +260,7 @@ def test_finalise_locks_the_form_and_moves_the_case(qtbot, window, monkeypatch):
 
 
 def test_sleep_and_session_lock_lock_the_store(qtbot, window, store_folder):
-    page, form = _open_form(qtbot, window, "gad7")
+    page, form = open_form(qtbot, window, "gad7")
     form.view.editors["q1"].buttons[2][1].click()
     window.suspend.prepare_for_sleep(False)  # waking up does nothing
     assert window.store is not None
@@ -296,7 +277,7 @@ def test_sleep_and_session_lock_lock_the_store(qtbot, window, store_folder):
 def test_case_page_shows_lead_and_overdue_review(qtbot, window):
     from ddassess.services.case_pathway import set_lead
 
-    case_id = _person_case(window)
+    case_id = person_case(window)
     set_lead(window.store, case_id, "Mental health service", dt.date(2020, 1, 1))
     page = window.open_case(case_id)
     text = page.identifiers.text()
@@ -321,7 +302,7 @@ def test_the_session_lock_is_watched_on_the_real_session_path():
 
 
 def test_closing_the_tab_right_after_typing_keeps_the_words(qtbot, window):
-    page, form = _open_form(qtbot, window, "referral")
+    page, form = open_form(qtbot, window, "referral")
     response_id = form.response.id
     qtbot.keyClicks(form.view.editors["referrer_name"].focus_widget(), "Dr Quickclose")
     assert form.view.save_pending

@@ -113,7 +113,8 @@ SADQ = [f"q{i}" for i in range(1, 21)]
 
 
 @pytest.mark.parametrize("total, band, withdrawal", [(0, "Mild dependence", False), (15, "Mild dependence", False),
-                                                     (16, "Moderate dependence", True), (30, "Moderate dependence", True),
+                                                     (16, "Moderate dependence", True),
+                                                     (30, "Moderate dependence", True),
                                                      (31, "Severe dependence", True), (60, "Severe dependence", True)])
 def test_sadq_bands_and_withdrawal_flag(catalogue, total, band, withdrawal):
     spec = catalogue.get("sadq")
