@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from ddassess.domain.models import PersonDetails
 from ddassess.domain.nhs import fictional_nhs_numbers
-from ddassess.pdf.signing import verify_pdf
+from ddassess.pdf.verification import verify_pdf
 from ddassess.services import case_changes, signing
 from ddassess.services.careplans import build_care_plan
 from ddassess.ui.careplan_actions import VerifyDialog, print_plan_to, save_plan
