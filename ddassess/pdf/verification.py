@@ -1,4 +1,4 @@
-"""Checking a signed care plan: every signature, the plan's record, and the verdict.
+"""Checking a signed care plan: finding every signature, checking each, reading the plan's record.
 
 ``check_plan`` finds a PDF's signatures (a filled field whose signature cannot even be
 read is a failed signature, never skipped), checks each (``ddassess.pdf.signature_check``)
