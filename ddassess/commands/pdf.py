@@ -68,7 +68,8 @@ def _store_roots(args: argparse.Namespace) -> list[Certificate]:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ddassess.pdf.certs import load_cert_pem
-    from ddassess.pdf.signing import NotAPdfError, NotSignedError, check_plan, signatures_of
+    from ddassess.pdf.signing import NotAPdfError, NotSignedError
+    from ddassess.pdf.verification import check_plan, signatures_of
 
     pdf = read_input_file(args.file, "PDF")
     try:

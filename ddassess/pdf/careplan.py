@@ -15,7 +15,16 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import BaseDocTemplate, Frame, KeepTogether, PageTemplate, Paragraph, Spacer, Table
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+)
 
 from ddassess.domain.careplan import CarePlan
 from ddassess.domain.nhs import format_nhs_number
@@ -25,6 +34,7 @@ from ddassess.pdf.layout import (
     PAGE_H,
     PAGE_W,
     SEVERITY_COLOURS,
+    FieldPositions,
     KeepStart,
     SignatureFlowable,
     Styles,
@@ -42,20 +52,20 @@ class RenderedPlan:
     pdf: bytes
     pages: int
     # role -> (page index, (x1, y1, x2, y2)) of the digital signature field of that block
-    signature_fields: dict[str, tuple[int, tuple[int, int, int, int]]] = field(default_factory=dict)
+    signature_fields: FieldPositions = field(default_factory=dict)
     # every signature block of the plan in printed order, and how the person's block is signed
     blocks: tuple[str, ...] = ()
     person: str = "unsigned"  # "drawn" (strokes on the plan), "verbal" (agreement recorded), "unsigned"
 
 
-def _section(story: list, st: Styles, title: str, text: str, empty: str,  # type: ignore[type-arg]
+def _section(story: list[Flowable], st: Styles, title: str, text: str, empty: str,
              style: ParagraphStyle | None = None) -> None:
     """A titled section; an empty one says so in words rather than leaving a bare heading."""
     body = Paragraph(para_text(text), style or st.body) if text and text.strip() else Paragraph(empty, st.empty)
     story.append(KeepStart([Paragraph(title, st.h1_free)], body))
 
 
-def _titled(title: str, st: Styles, body: list) -> list:  # type: ignore[type-arg]
+def _titled(title: str, st: Styles, body: list[Flowable]) -> list[Flowable]:
     """A section heading kept with the start of its first flowable."""
     first = body[0]
     if isinstance(first, KeepStart):  # a need: the section heading joins its heading and goal
@@ -77,7 +87,7 @@ def _summary(plan: CarePlan, st: Styles) -> Table:
     return grid_table(cells, [CONTENT_W * f for f in (0.18, 0.32, 0.2, 0.3)], header=False)
 
 
-def _flags(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
+def _flags(plan: CarePlan, st: Styles) -> list[Flowable]:
     if not plan.risk_flags:
         return [Paragraph("No active risk flags at the time of this plan.", st.empty)]
     out = []
@@ -89,7 +99,7 @@ def _flags(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
     return out
 
 
-def _scores(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
+def _scores(plan: CarePlan, st: Styles) -> list[Flowable]:
     if not plan.scores:
         return [Paragraph("No screening recorded yet.", st.empty)]
     rows = [[Paragraph(h, st.cell_bold) for h in ("Instrument", "Date", "Score", "Band")]]
@@ -98,8 +108,8 @@ def _scores(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
     return [grid_table(rows, [CONTENT_W * f for f in (0.34, 0.16, 0.22, 0.28)])]
 
 
-def _needs(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
-    out: list = []  # type: ignore[type-arg]
+def _needs(plan: CarePlan, st: Styles) -> list[Flowable]:
+    out: list[Flowable] = []
     widths = [CONTENT_W * f for f in (0.34, 0.16, 0.15, 0.11, 0.11, 0.13)]
     for i, need in enumerate(plan.needs, 1):
         heading = Paragraph(f"{i}. {para_text(need.area)}: {para_text(need.need)}", st.h2_free)
@@ -115,7 +125,7 @@ def _needs(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
     return out or [Paragraph("No needs recorded yet.", st.empty)]
 
 
-def _care_team(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
+def _care_team(plan: CarePlan, st: Styles) -> list[Flowable]:
     if not plan.care_team:
         return [Paragraph("No care team recorded yet.", st.empty)]
     rows = [[Paragraph(h, st.cell_bold) for h in ("Name", "Role", "Organisation", "Contact")]]
@@ -125,12 +135,12 @@ def _care_team(plan: CarePlan, st: Styles) -> list:  # type: ignore[type-arg]
     return [grid_table(rows, [CONTENT_W * f for f in (0.24, 0.24, 0.26, 0.26)])]
 
 
-def _signatures(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: ignore[type-arg]
+def _signatures(plan: CarePlan, st: Styles, positions: FieldPositions) -> list[Flowable]:
     """The four blocks, kept together on one page with their heading (never split 2 + 2)."""
     half = (CONTENT_W - 8) / 2
     blocks = [SignatureFlowable(b, half, st, positions) for b in plan.signatures]
     rows = [blocks[i : i + 2] for i in range(0, len(blocks), 2)]
-    group: list = [Paragraph("Agreement and signatures", st.h1_free),  # type: ignore[type-arg]
+    group: list[Flowable] = [Paragraph("Agreement and signatures", st.h1_free),
                    Paragraph("By signing, we agree this plan. The person has been offered a copy.", st.body),
                    Spacer(1, 4)]
     for row in rows:
@@ -148,11 +158,11 @@ def _signatures(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: i
     return [KeepTogether(group), *(b.overflow for b in blocks if b.overflow is not None)]
 
 
-def build_story(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: ignore[type-arg]
+def build_story(plan: CarePlan, st: Styles, positions: FieldPositions) -> list[Flowable]:
     title = f"Version {plan.version}"
     if plan.replaces_version:
         title += f" — replaces version {plan.replaces_version}"
-    story: list = [  # type: ignore[type-arg]
+    story: list[Flowable] = [
         Paragraph("Joint care plan", st.title),
         Paragraph(f"{title}  ·  plan {para_text(plan.plan_id)}  ·  updated {fmt_date(plan.updated)}", st.subtitle),
         _summary(plan, st),
@@ -185,7 +195,7 @@ def build_story(plan: CarePlan, st: Styles, positions: dict) -> list:  # type: i
 
 def render_care_plan(plan: CarePlan) -> RenderedPlan:
     st = Styles()
-    positions: dict = {}  # type: ignore[type-arg]
+    positions: FieldPositions = {}
     buf = io.BytesIO()
     doc = BaseDocTemplate(
         buf, pagesize=(PAGE_W, PAGE_H), leftMargin=MARGIN, rightMargin=MARGIN, topMargin=20 * mm,

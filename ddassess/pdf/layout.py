@@ -9,6 +9,7 @@ strokes and note where each practitioner's digital signature field goes.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -33,6 +34,8 @@ BODY_H = PAGE_H - 40 * mm  # the frame the plan's content flows through (20 mm a
 # no piece is shorter than this many points (about two lines of a cell).
 SPLIT_IN_ROW = 24
 SEVERITY_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#A16207", "info": "#1D4ED8"}
+# Where each digital signature field goes: role -> (page index, (x1, y1, x2, y2) in points).
+FieldPositions = dict[str, tuple[int, tuple[int, int, int, int]]]
 
 
 def fmt_date(d: dt.date | None) -> str:
@@ -86,10 +89,11 @@ class Styles:
         self.lead_in_free = ParagraphStyle("lead_in_free", parent=self.lead_in, keepWithNext=0)
         self.empty = ParagraphStyle("empty", parent=self.body, textColor=colors.HexColor("#555555"))
         self.quote = ParagraphStyle("quote", parent=self.body, leftIndent=8, borderPadding=(4, 4, 4, 6),
-                                    borderColor=colors.HexColor("#9CB3D4"), borderWidth=0, backColor=colors.HexColor("#F1F5FA"))
+                                    borderColor=colors.HexColor("#9CB3D4"), borderWidth=0,
+                                    backColor=colors.HexColor("#F1F5FA"))
 
 
-def grid_table(rows: list[list], widths: list[float], header: bool = True) -> Table:
+def grid_table(rows: list[list[Flowable]], widths: list[float], header: bool = True) -> Table:
     t = GridTable(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
     style = [
         ("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]),
@@ -110,7 +114,7 @@ class GridTable(Table):
     unless splitInRow is on, but with it always on every row at the foot of a page would be
     cut in two. Rows that fit on a page move whole to the next page, as before."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["splitInRow"] = 0  # the pieces reportlab makes of a split table come back through here
         super().__init__(*args, **kwargs)
 
@@ -159,7 +163,7 @@ class KeepStart(Flowable):
             return [*self.lead, self.body]
         return []  # not even the start fits: the frame moves on and this starts the next page
 
-    def drawOn(self, *args, **kwargs) -> None:  # noqa: N802 - never drawn itself; split always runs
+    def drawOn(self, *args: Any, **kwargs: Any) -> None:  # noqa: N802 - never drawn itself; split always runs
         raise AssertionError("KeepStart is split, never drawn")
 
 
@@ -178,7 +182,7 @@ class SignatureFlowable(Flowable):
     # characters of ordinary text take about 450 points, so the form's limit is shown whole.
     VERBAL_MAX_H = BODY_H - FURNITURE_H - 80
 
-    def __init__(self, block: SignatureBlock, width: float, styles: Styles, positions: dict) -> None:  # type: ignore[type-arg]
+    def __init__(self, block: SignatureBlock, width: float, styles: Styles, positions: FieldPositions) -> None:
         super().__init__()
         self.block, self.width, self.styles, self.positions = block, width, styles, positions
         self.digital = block.role in DIGITAL_ROLES
@@ -263,7 +267,7 @@ class SignatureFlowable(Flowable):
             c.drawPath(path, stroke=1, fill=0)
 
 
-def numbered_canvas_class(plan: CarePlan):  # type: ignore[no-untyped-def]
+def numbered_canvas_class(plan: CarePlan) -> type[rl_canvas.Canvas]:
     regular, bold = register_fonts()
     person = plan.person
     rest = (f"  ·  NHS {format_nhs_number(person.nhs_number) if person.nhs_number else '—'}"
@@ -281,10 +285,10 @@ def numbered_canvas_class(plan: CarePlan):  # type: ignore[no-untyped-def]
     class NumberedCanvas(rl_canvas.Canvas):
         """Defers each page so the footer can say 'Page x of y'."""
 
-        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["initialFontName"] = kwargs.get("initialFontName") or regular  # platypus passes None
             super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []  # type: ignore[type-arg]
+            self._pages: list[dict[str, Any]] = []
 
         def showPage(self) -> None:  # noqa: N802 - reportlab's name
             self._pages.append(dict(self.__dict__))

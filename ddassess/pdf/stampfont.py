@@ -19,11 +19,15 @@ import io
 import logging
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 
 from ddassess.paths import resources_dir
 
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.writer import BasePdfFileWriter
+    from pyhanko.pdf_utils.xref import ObjectStream
 
 NAME_SCRIPTS = [*range(0x20, 0x250), *range(0x370, 0x530), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), 0x20AC]
 
@@ -50,7 +54,7 @@ def _font_bytes() -> bytes:
 
 
 class ThousandthsAccumulator(GlyphAccumulator):
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._font_upm = self.units_per_em
         self.hb_font.scale = (1000, 1000)  # HarfBuzz positions in thousandths of an em
@@ -68,7 +72,8 @@ class ThousandthsAccumulator(GlyphAccumulator):
 class StampFont(GlyphAccumulatorFactory):
     font_file: str = "DejaVuSans.ttf"
 
-    def create_font_engine(self, writer, obj_stream=None) -> GlyphAccumulator:  # type: ignore[no-untyped-def]
+    def create_font_engine(self, writer: BasePdfFileWriter,
+                           obj_stream: ObjectStream | None = None) -> GlyphAccumulator:
         if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
             obj_stream = writer.prepare_object_stream()
         return ThousandthsAccumulator(writer=writer, font_handle=io.BytesIO(_font_bytes()),

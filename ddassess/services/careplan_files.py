@@ -100,7 +100,8 @@ def countersign(store: Store, path: Path, identity: Any, role: str, out: Path | 
     Refuses a copy that ``ddassess pdf verify`` refuses, with the same verdict as the message
     (PlanRefusedError): nobody should put their name to a plan that was changed after the
     others signed it."""
-    from ddassess.pdf.signing import check_before_signing, sign_pdf
+    from ddassess.pdf.signing import sign_pdf
+    from ddassess.pdf.verification import check_before_signing
     from ddassess.services.signing import trusted_roots
 
     target = out or path

@@ -23,7 +23,7 @@ from ddassess.store.audit import append_event
 from ddassess.store.records import PractitionerRecord, SigningAuthorityRecord, SigningIdentityRecord
 
 if TYPE_CHECKING:
-    from ddassess.pdf.signing import PlanCheck
+    from ddassess.pdf.plan_verdict import PlanCheck
 
 
 def _practitioner(session: Session, store: Store, practitioner_uuid: str | None) -> PractitionerRecord:
@@ -140,7 +140,7 @@ def load_identity(store: Store, signing_passphrase: str, practitioner_uuid: str 
 def verify_file(path: Path, roots: list[x509.Certificate]) -> PlanCheck:
     """Every signature of the PDF at ``path``, and the plan's signature blocks; a clear
     message when the file cannot be read."""
-    from ddassess.pdf.signing import check_plan
+    from ddassess.pdf.verification import check_plan
 
     try:
         data = path.read_bytes()

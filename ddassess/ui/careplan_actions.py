@@ -35,7 +35,7 @@ from ddassess.services.vault import Store
 from ddassess.ui.errors import show_error
 
 if TYPE_CHECKING:
-    from ddassess.pdf.signing import PlanCheck
+    from ddassess.pdf.plan_verdict import PlanCheck
 
 log = logging.getLogger(__name__)
 DIGITAL_ROLES = ("care_coordinator", "partner", "team_lead")

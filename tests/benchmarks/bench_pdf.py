@@ -30,7 +30,9 @@ from sample_plans import sample_plan  # noqa: E402
 from ddassess.pdf import certs  # noqa: E402
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan  # noqa: E402
 from ddassess.pdf.layout import Styles  # noqa: E402
-from ddassess.pdf.signing import check_plan, sign_pdf, verdict, verify_pdf  # noqa: E402
+from ddassess.pdf.plan_verdict import verdict  # noqa: E402
+from ddassess.pdf.signing import sign_pdf  # noqa: E402
+from ddassess.pdf.verification import check_plan, verify_pdf  # noqa: E402
 
 
 def minimal_pdf() -> bytes:

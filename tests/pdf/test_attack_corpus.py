@@ -23,7 +23,9 @@ from sample_plans import sample_plan
 from ddassess.cli import main
 from ddassess.pdf import certs
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
-from ddassess.pdf.signing import PlanRefusedError, check_plan, sign_pdf, verdict
+from ddassess.pdf.plan_verdict import verdict
+from ddassess.pdf.signing import PlanRefusedError, sign_pdf
+from ddassess.pdf.verification import check_plan
 
 DAMAGED = "This PDF is damaged and cannot be read"  # a file pyHanko cannot read: refused as damaged (exit 11)
 

@@ -47,7 +47,8 @@ def _body_lines(pdf: bytes) -> list[list[str]]:
 
 def test_long_verbal_agreement_is_printed_whole_above_the_name_line():
     words = " ".join(f"w{i:03d}" for i in range(400))  # 2,000 characters, each word findable
-    verbal = ("Could not hold a pen because of a hand injury; agreed aloud, witnessed by Siân O'Connor. " + words)[:2000]
+    verbal = ("Could not hold a pen because of a hand injury; agreed aloud, witnessed by Siân O'Connor. "
+              + words)[:2000]
     plan = sample_plan(signed=True)
     plan = dc.replace(plan, signatures=tuple(
         dc.replace(b, strokes=(), verbal_agreement=verbal) if b.role == "service_user" else b

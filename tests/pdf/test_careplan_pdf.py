@@ -11,7 +11,8 @@ from sample_plans import sample_plan
 
 from ddassess.pdf import certs
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
-from ddassess.pdf.signing import sign_pdf, verify_pdf
+from ddassess.pdf.signing import sign_pdf
+from ddassess.pdf.verification import verify_pdf
 
 
 def _text_pages(pdf: bytes) -> list[str]:

@@ -10,7 +10,8 @@ from sample_plans import sample_plan
 
 from ddassess.pdf import certs
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
-from ddassess.pdf.signing import sign_pdf, verify_pdf
+from ddassess.pdf.signing import sign_pdf
+from ddassess.pdf.verification import verify_pdf
 
 
 def _stamp(pdf: bytes, field: str):  # type: ignore[no-untyped-def]

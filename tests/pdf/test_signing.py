@@ -12,7 +12,8 @@ from reportlab.pdfgen import canvas
 
 from ddassess.errors import InvalidInputError
 from ddassess.pdf import certs
-from ddassess.pdf.signing import NotAPdfError, NotSignedError, sign_pdf, verify_pdf
+from ddassess.pdf.signing import NotAPdfError, NotSignedError, sign_pdf
+from ddassess.pdf.verification import verify_pdf
 
 
 def simple_pdf(text: str = "Joint care plan for Testy McTestface (fictional)") -> bytes:

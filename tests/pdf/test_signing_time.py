@@ -9,7 +9,7 @@ from sample_plans import sample_plan
 
 from ddassess.pdf import certs
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
-from ddassess.pdf.signing import verify_pdf
+from ddassess.pdf.verification import verify_pdf
 
 
 def _sign_on(monkeypatch, when: dt.datetime, identity, pdf: bytes, field: str) -> bytes:

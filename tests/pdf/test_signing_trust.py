@@ -11,7 +11,9 @@ from sample_plans import sample_plan
 from ddassess.errors import InvalidInputError
 from ddassess.pdf import certs
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
-from ddassess.pdf.signing import check_plan, sign_pdf, verdict
+from ddassess.pdf.plan_verdict import verdict
+from ddassess.pdf.signing import sign_pdf
+from ddassess.pdf.verification import check_plan
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from ddassess.cli import main
 from ddassess.domain.models import PersonDetails
 from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.formengine import load_catalogue
-from ddassess.pdf.signing import verify_pdf
+from ddassess.pdf.verification import verify_pdf
 from ddassess.services import case_changes, signing
 from ddassess.services.careplan_files import export_care_plan
 from ddassess.services.careplans import build_care_plan

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from ddassess.errors import InvalidInputError, RecordNotFound, WeakPassphraseError
 from ddassess.pdf import certs
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
-from ddassess.pdf.signing import sign_pdf, verify_pdf
+from ddassess.pdf.signing import sign_pdf
+from ddassess.pdf.verification import verify_pdf
 from ddassess.services import signing
 from ddassess.store.records import AuditEventRecord, SigningIdentityRecord
 

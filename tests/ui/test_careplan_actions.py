@@ -14,7 +14,7 @@ from ui_helpers import when_a_box_is_up
 
 from ddassess.domain.models import PersonDetails
 from ddassess.domain.nhs import fictional_nhs_numbers
-from ddassess.pdf.signing import verify_pdf
+from ddassess.pdf.verification import verify_pdf
 from ddassess.services import case_changes, signing
 from ddassess.services.careplans import build_care_plan
 from ddassess.ui.careplan_actions import VerifyDialog, print_plan_to, save_plan
