@@ -43,6 +43,7 @@ from ddassess.pdf.layout import (
     numbered_canvas_class,
     para_text,
 )
+from ddassess.pdf.plan_record import PLAN_KEY, plan_record
 
 CONTENT_W = PAGE_W - 2 * MARGIN
 
@@ -211,9 +212,6 @@ def render_care_plan(plan: CarePlan) -> RenderedPlan:
     return RenderedPlan(buf.getvalue(), doc.page, positions, tuple(b.role for b in plan.signatures), state)
 
 
-PLAN_KEY = "/DDAssessPlan"  # the document catalogue's entry that records the plan's structure
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -235,14 +233,9 @@ def prepare_for_signing(rendered: RenderedPlan) -> bytes:
         fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=role, on_page=page, box=box,
                                                                   field_mdp_spec=lock))
     made = _now().astimezone(dt.UTC).replace(microsecond=0)
-    writer.root[generic.NameObject(PLAN_KEY)] = generic.DictionaryObject({
-        generic.NameObject("/Blocks"): generic.ArrayObject(
-            [generic.TextStringObject(role) for role in rendered.blocks or sorted(rendered.signature_fields)]),
-        generic.NameObject("/Digital"): generic.ArrayObject(
-            [generic.TextStringObject(role) for role in rendered.signature_fields]),
-        generic.NameObject("/Person"): generic.TextStringObject(rendered.person),
-        generic.NameObject("/Made"): generic.TextStringObject(made.strftime("%Y-%m-%dT%H:%M:%SZ")),
-    })
+    writer.root[generic.NameObject(PLAN_KEY)] = plan_record(
+        tuple(rendered.blocks or sorted(rendered.signature_fields)), tuple(rendered.signature_fields),
+        rendered.person, made)
     writer.update_root()
     out = io.BytesIO()
     writer.write(out)

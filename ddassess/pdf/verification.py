@@ -13,11 +13,10 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from ddassess.pdf.plan_record import read_plan_record
 from ddassess.pdf.plan_verdict import PlanCheck, SignatureReport
 from ddassess.pdf.signature_check import check_signature, pyhanko_roots
 from ddassess.pdf.signing import NotAPdfError, NotSignedError, PlanRefusedError, sha256
-
-PLAN_KEY = "/DDAssessPlan"  # written by careplan.prepare_for_signing, covered by the first signature
 
 
 def signatures_of(pdf: bytes) -> list[Any]:
@@ -115,16 +114,9 @@ def _plan_record(first: Any) -> tuple[tuple[str, ...], str | None, dt.datetime |
     """The plan's record as the first signature covers it: blocks, person's block, made."""
     try:
         root = first.reader.get_historical_resolver(first.signed_revision).root
-        record = root.get(PLAN_KEY)
-        if record is None:
-            return (), None, None
-        record = record.get_object()
-        blocks = tuple(str(b) for b in record.get("/Blocks", []))
-        person = str(record.get("/Person", "unsigned"))
-        made = dt.datetime.strptime(str(record["/Made"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     except (KeyError, ValueError, TypeError, AttributeError):
         return (), None, None
-    return blocks, person, made
+    return read_plan_record(root)
 
 def check_before_signing(pdf: bytes, trust_roots: list[Any]) -> PlanCheck:
     """The check countersigning runs first: anything verify refuses is refused, with

@@ -35,6 +35,8 @@ from ddassess.services.vault import Store
 from ddassess.ui.errors import show_error
 
 if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
+
     from ddassess.pdf.plan_verdict import PlanCheck
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,7 @@ def save_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int)
     return Path(name)
 
 
-def _draw_plan(painter: QPainter, printer, store: Store, catalogue: Catalogue, case_id: int,  # type: ignore[no-untyped-def]
+def _draw_plan(painter: QPainter, printer: QPrinter, store: Store, catalogue: Catalogue, case_id: int,
                first: bool) -> int:
     pages = 0
     for page in render_for_print(store, catalogue, case_id):
@@ -111,14 +113,14 @@ def _draw_plan(painter: QPainter, printer, store: Store, catalogue: Catalogue, c
     return pages
 
 
-def _start(printer) -> QPainter:  # type: ignore[no-untyped-def]
+def _start(printer: QPrinter) -> QPainter:
     painter = QPainter()
     if not painter.begin(printer):
         raise UserFacingError("The printer could not be started.", hint="Check the printer and try again.")
     return painter
 
 
-def print_plan_to(printer, store: Store, catalogue: Catalogue, case_id: int) -> int:  # type: ignore[no-untyped-def]
+def print_plan_to(printer: QPrinter, store: Store, catalogue: Catalogue, case_id: int) -> int:
     """Draw each page of the plan's PDF onto a QPrinter; returns the number of pages."""
     painter = _start(printer)
     try:
@@ -135,7 +137,7 @@ class BatchResult:
     cancelled: bool = False
 
 
-def print_many_to(printer, store: Store, catalogue: Catalogue, case_ids: list[int],  # type: ignore[no-untyped-def]
+def print_many_to(printer: QPrinter, store: Store, catalogue: Catalogue, case_ids: list[int],
                   progress: QProgressDialog) -> BatchResult:
     """Print the current plans of several cases as one job, with progress and Cancel.
 
