@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 from ddassess import __version__
@@ -67,8 +69,20 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("ddassess: stopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
     except Exception as exc:  # noqa: BLE001 - the last resort: a bug, reported without its details
         return _report_bug(exc)
+
+
+def _reader_went_away() -> int:
+    """What the command printed is read by another program that stopped reading (``| head``):
+    not a fault. Nothing more is written (Python's own flush at exit would fail again), and
+    the exit status is a shell's for a program stopped by SIGPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def _report_bug(exc: Exception) -> int:

@@ -77,3 +77,23 @@ def test_verify_says_what_the_file_is_before_asking_for_trust(store, tmp_path, c
     assert main(["pdf", "verify", str(tmp_path / "file.pdf")]) == code
     err = capsys.readouterr().err
     assert words in err and "trusts no signing authority" not in err
+
+
+def test_a_reader_that_stops_reading_is_not_a_crash(data_home, subprocess_env):
+    """``ddassess forms list | head``: when the program reading the output has gone, the
+    command stops quietly with a shell's SIGPIPE status (141), and writes no crash report.
+    The pipe's reading end is closed before the command starts, so its first write fails."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "ddassess", "forms", "list"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, env=subprocess_env, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == ""
+    assert _no_crash_log(Path(subprocess_env["DDASSESS_HOME"]))
