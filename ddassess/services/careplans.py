@@ -28,14 +28,14 @@ from ddassess.domain.careplan import (
     SignatureBlock,
     TeamMember,
 )
-from ddassess.errors import NoCarePlanError, RecordNotFound
+from ddassess.errors import NoCarePlanError
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.formengine.validate import score_range
+from ddassess.services.case_pathway import case_and_person
 from ddassess.store import Store
 from ddassess.store.records import (
     CarePlanRecord,
     CarePlanVersionRecord,
-    CaseRecord,
     PersonRecord,
     PractitionerRecord,
     ResponseRecord,
@@ -117,13 +117,7 @@ def _signed_day(sig: dict[str, Any], fallback: dt.date) -> dt.date:
 
 def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePlan:
     with store.read() as s:
-        case = s.get(CaseRecord, case_id)
-        if case is None:
-            raise RecordNotFound("That case is no longer in the store.")
-        person = s.get(PersonRecord, case.person_id)
-        if person is None:  # only an edited store lacks it (the foreign key keeps people with cases)
-            raise RecordNotFound(f"The person of case {case.ref} is missing from the store.",
-                                 hint="Run `ddassess store check`, and restore the store from a backup.")
+        case, person = case_and_person(s, case_id)
         plan_resp = _latest(s, case_id, "care_plan")
         crisis_resp = _latest(s, case_id, "crisis_plan")
         screening = [(fid, r) for fid in RISK_FORMS if (r := _latest(s, case_id, fid, final_only=True))]

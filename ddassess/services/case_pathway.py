@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -21,6 +21,9 @@ from ddassess.formengine import Catalogue, Evaluation, evaluate
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 FORM_STAGE = {
     "referral": "referral", "consent": "consent", "phq9": "screening", "gad7": "screening", "audit": "screening",
@@ -57,15 +60,21 @@ class CaseDetail:
     responses: tuple[ResponseSummary, ...]
 
 
+def case_and_person(s: Session, case_id: int) -> tuple[CaseRecord, PersonRecord]:
+    """A case and the person it is about, or RecordNotFound saying which is missing."""
+    c = s.get(CaseRecord, case_id)
+    if c is None:
+        raise RecordNotFound("That case is no longer in the store.")
+    p = s.get(PersonRecord, c.person_id)
+    if p is None:  # only an edited store lacks it (the foreign key keeps people with cases)
+        raise RecordNotFound(f"The person of case {c.ref} is missing from the store.",
+                             hint="Run `ddassess store check`, and restore the store from a backup.")
+    return c, p
+
+
 def case_detail(store: Store, case_id: int) -> CaseDetail:
     with store.read() as s:
-        c = s.get(CaseRecord, case_id)
-        if c is None:
-            raise RecordNotFound("That case is no longer in the store.")
-        p = s.get(PersonRecord, c.person_id)
-        if p is None:  # only an edited store lacks it (the foreign key keeps people with cases)
-            raise RecordNotFound(f"The person of case {c.ref} is missing from the store.",
-                                 hint="Run `ddassess store check`, and restore the store from a backup.")
+        c, p = case_and_person(s, case_id)
         rows = s.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id)
                          .order_by(ResponseRecord.updated_at.desc())).all()
         responses = tuple(ResponseSummary(r.id, r.form_id, r.form_version, r.definition_hash, r.status, r.updated_at)
