@@ -6,36 +6,11 @@ import datetime as dt
 
 import pytest
 from sample_plans import sample_plan
+from signing_clock import plan_made_at, sign_at
 
 from ddassess.pdf import certs
 from ddassess.pdf.careplan import prepare_for_signing, render_care_plan
 from ddassess.pdf.verification import verify_pdf
-
-
-def _sign_on(monkeypatch, when: dt.datetime, identity, pdf: bytes, field: str) -> bytes:
-    """Sign as if the computer's clock said ``when`` (pyHanko reads the signing time from it)."""
-    import pyhanko.sign.signers.pdf_signer as pdf_signer
-
-    from ddassess.pdf.signing import sign_pdf
-
-    class Then(dt.datetime):
-        @classmethod
-        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
-            return when.astimezone(tz) if tz else when.replace(tzinfo=None)
-
-    with monkeypatch.context() as m:
-        m.setattr(pdf_signer, "datetime", Then)
-        m.setattr(certs, "_now", lambda: when)
-        return sign_pdf(pdf, identity, field_name=field)
-
-
-def _made_on(monkeypatch, when: dt.datetime) -> bytes:
-    """A plan ready to sign, made when the clock said ``when`` (its record says so)."""
-    from ddassess.pdf import careplan
-
-    with monkeypatch.context() as m:
-        m.setattr(careplan, "_now", lambda: when)
-        return prepare_for_signing(render_care_plan(sample_plan()))
 
 
 def test_signature_made_while_the_certificate_was_valid_still_verifies_after_it_expired(monkeypatch):
@@ -43,8 +18,8 @@ def test_signature_made_while_the_certificate_was_valid_still_verifies_after_it_
     ca = certs.new_team_ca("Fictional Joint Team")
     short = certs.issue_certificate(ca, "Casey Coordinator", days=5, not_before=now - dt.timedelta(days=10))
     assert short.certificate.not_valid_after_utc < now  # it has expired
-    pdf = _made_on(monkeypatch, now - dt.timedelta(days=8, hours=1))  # the plan is made before it is signed
-    pdf = _sign_on(monkeypatch, now - dt.timedelta(days=8), short, pdf, "care_coordinator")
+    pdf = plan_made_at(monkeypatch, now - dt.timedelta(days=8, hours=1), signed=False)  # made before signing
+    pdf = sign_at(monkeypatch, now - dt.timedelta(days=8), short, pdf, "care_coordinator")
     [report] = verify_pdf(pdf, [ca.certificate])
     assert report.ok, report.summary
     assert report.expired_since == f"{short.certificate.not_valid_after_utc:%d %b %Y}"

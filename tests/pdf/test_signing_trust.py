@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from sample_plans import sample_plan
+from signing_clock import plan_made_at, sign_at
 
 from ddassess.errors import InvalidInputError
 from ddassess.pdf import certs
@@ -27,29 +28,6 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _made(monkeypatch, when: dt.datetime) -> bytes:  # type: ignore[no-untyped-def]
-    """A plan ready to sign whose record says it was made at ``when``."""
-    from ddassess.pdf import careplan
-
-    with monkeypatch.context() as m:
-        m.setattr(careplan, "_now", lambda: when)
-        return prepare_for_signing(render_care_plan(sample_plan(signed=True)))
-
-
-def _sign_at(monkeypatch, when: dt.datetime, identity, pdf: bytes, field: str, **kw) -> bytes:  # type: ignore[no-untyped-def]
-    """Sign with the computer's clock set to ``when``: the time pyHanko writes, and the one
-    ddassess checks the certificate against before signing."""
-    import pyhanko.sign.signers.pdf_signer as pdf_signer
-
-    class Then(dt.datetime):
-        @classmethod
-        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
-            return when.astimezone(tz) if tz else when.replace(tzinfo=None)
-
-    with monkeypatch.context() as m:
-        m.setattr(pdf_signer, "datetime", Then)
-        m.setattr(certs, "_now", lambda: when)
-        return sign_pdf(pdf, identity, field_name=field, **kw)
 
 
 def _refused(pdf: bytes, ca: certs.Identity, words: str) -> None:
@@ -63,34 +41,34 @@ def test_an_expired_certificate_with_a_backdated_time_is_refused(now, monkeypatc
     """The certificate expired before the plan was made; the signer set their clock back
     into its validity. The plan's own record (covered by the signature) says when it was made."""
     expired = certs.issue_certificate(ca, "Casey Coordinator", days=5, not_before=now - dt.timedelta(days=10))
-    pdf = _sign_at(monkeypatch, now - dt.timedelta(days=8), expired, _made(monkeypatch, now), "care_coordinator")
+    pdf = sign_at(monkeypatch, now - dt.timedelta(days=8), expired, plan_made_at(monkeypatch, now), "care_coordinator")
     _refused(pdf, ca, "is before this plan version was made")
 
 
 def test_a_not_yet_valid_certificate_with_a_future_time_is_refused(now, monkeypatch, ca):
     early = certs.issue_certificate(ca, "Casey Coordinator", not_before=now + dt.timedelta(days=1))
-    pdf = _sign_at(monkeypatch, now + dt.timedelta(days=2), early, _made(monkeypatch, now), "care_coordinator")
+    pdf = sign_at(monkeypatch, now + dt.timedelta(days=2), early, plan_made_at(monkeypatch, now), "care_coordinator")
     _refused(pdf, ca, "is in the future")
 
 
 def test_a_valid_certificate_claiming_a_time_two_years_ahead_is_refused(now, monkeypatch, ca):
     casey = certs.issue_certificate(ca, "Casey Coordinator")
-    pdf = _sign_at(monkeypatch, now + dt.timedelta(days=730), casey, _made(monkeypatch, now), "care_coordinator")
+    pdf = sign_at(monkeypatch, now + dt.timedelta(days=730), casey, plan_made_at(monkeypatch, now), "care_coordinator")
     _refused(pdf, ca, "is in the future")
 
 
 def test_a_time_a_few_minutes_ahead_is_within_the_stated_skew(now, monkeypatch, ca):
     casey = certs.issue_certificate(ca, "Casey Coordinator")
-    pdf = _sign_at(monkeypatch, now + dt.timedelta(minutes=3), casey, _made(monkeypatch, now), "care_coordinator")
+    pdf = sign_at(monkeypatch, now + dt.timedelta(minutes=3), casey, plan_made_at(monkeypatch, now), "care_coordinator")
     assert check_plan(pdf, [ca.certificate]).ok
 
 
 def test_a_signature_dated_before_the_previous_one_is_refused(now, monkeypatch, ca):
-    plan = _made(monkeypatch, now - dt.timedelta(hours=3))
+    plan = plan_made_at(monkeypatch, now - dt.timedelta(hours=3))
     day = now - dt.timedelta(days=1)
-    pdf = _sign_at(monkeypatch, now - dt.timedelta(hours=1),
+    pdf = sign_at(monkeypatch, now - dt.timedelta(hours=1),
                    certs.issue_certificate(ca, "Casey Coordinator", not_before=day), plan, "care_coordinator")
-    pdf = _sign_at(monkeypatch, now - dt.timedelta(hours=2), certs.issue_certificate(ca, "Pat Partner", not_before=day),
+    pdf = sign_at(monkeypatch, now - dt.timedelta(hours=2), certs.issue_certificate(ca, "Pat Partner", not_before=day),
                    pdf, "partner")
     _refused(pdf, ca, "signature 2 (Pat Partner, partner practitioner): its signing time")
     _refused(pdf, ca, "is before the previous signature (Casey Coordinator")
@@ -131,7 +109,7 @@ def _tsa(ca: certs.Identity):  # type: ignore[no-untyped-def]
 def test_a_trusted_timestamp_token_is_used_and_said(now, monkeypatch, ca):
     """The signer's clock claims two years ahead; the token's time (now) is what counts."""
     casey = certs.issue_certificate(ca, "Casey Coordinator")
-    pdf = _sign_at(monkeypatch, now + dt.timedelta(days=730), casey, _made(monkeypatch, now), "care_coordinator",
+    pdf = sign_at(monkeypatch, now + dt.timedelta(days=730), casey, plan_made_at(monkeypatch, now), "care_coordinator",
                    timestamper=_tsa(ca))
     check = check_plan(pdf, [ca.certificate])
     assert check.ok, check.lines()
@@ -143,7 +121,7 @@ def test_a_trusted_timestamp_token_is_used_and_said(now, monkeypatch, ca):
 def test_a_timestamp_token_from_an_untrusted_authority_fails(now, monkeypatch, ca):
     stranger = certs.new_team_ca("Somebody Else's Team")
     casey = certs.issue_certificate(ca, "Casey Coordinator")
-    pdf = sign_pdf(_made(monkeypatch, now), casey, field_name="care_coordinator", timestamper=_tsa(stranger))
+    pdf = sign_pdf(plan_made_at(monkeypatch, now), casey, field_name="care_coordinator", timestamper=_tsa(stranger))
     _refused(pdf, ca, "its timestamp token does not check out")
 
 
