@@ -92,6 +92,43 @@ def apply_key(dbapi_conn: sqlcipher3.Connection, db_key: bytes | bytearray) -> N
         raise sqlcipher3.DatabaseError(f"sqlite3_key failed ({rc})")
 
 
+def attach_keyed(dbapi_conn: sqlcipher3.Connection, db_path: Path, alias: str, db_key: bytes | bytearray) -> None:
+    """Attach a *new* database file as ``alias``, encrypted under ``db_key``, leaving no copy
+    of the key as hex text behind.
+
+    ``ATTACH ... KEY "x'<hex>'"`` would hold the key in a Python ``str`` (immutable, cached
+    with the statement, left in the heap once freed) and in SQLite's copy of the statement.
+    So the file is attached without a key, then keyed through SQLCipher's ``sqlite3_key_v2``
+    for that schema from a buffer zeroed at once, as ``apply_key`` keys a connection: the
+    file is empty until the first write, so the new key is the one it is written with.
+    Where ``sqlite3_key_v2`` cannot be reached, the raw-key literal is bound as a blob
+    from a ``bytearray`` that is zeroed after the statement (SQLite's own copy of the bound
+    bytes is freed, not wiped, when the connection closes).
+    """
+    if len(db_key) != 32:
+        raise ValueError("the database key is 32 bytes")
+    if not alias.isidentifier():
+        raise ValueError("the alias is a plain name")
+    native = _native_key()
+    handle = native.handle(dbapi_conn) if native is not None and native.sqlite3_key_v2 is not None else None
+    literal = bytearray(67)  # x'<64 hex digits>'
+    try:
+        literal[0:2], literal[66] = b"x'", ord("'")
+        for i, byte in enumerate(db_key):
+            literal[2 + 2 * i], literal[3 + 2 * i] = _DIGITS[byte >> 4], _DIGITS[byte & 15]
+        if native is None or native.sqlite3_key_v2 is None or handle is None:
+            dbapi_conn.execute(f"ATTACH DATABASE ? AS {alias} KEY ?", (str(db_path), literal))
+            return
+        dbapi_conn.execute(f"ATTACH DATABASE ? AS {alias} KEY ''", (str(db_path),))
+        rc = native.sqlite3_key_v2(handle, alias.encode("ascii"), (ctypes.c_char * 67).from_buffer(literal), 67)
+    finally:
+        literal[:] = bytes(67)
+    if rc != 0:
+        dbapi_conn.execute(f"DETACH DATABASE {alias}")
+        raise sqlcipher3.DatabaseError(f"sqlite3_key_v2 failed ({rc})")
+
+
+_DIGITS = b"0123456789abcdef"
 _HEX = tuple(bytes([c]) for c in b"0123456789abcdef")  # one-byte strings: ctypes stores those
 
 
@@ -109,6 +146,11 @@ class _NativeKey:
         self.sqlite3_key = lib.sqlite3_key
         self.sqlite3_key.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
         self.sqlite3_key.restype = ctypes.c_int
+        # Keys one schema of a connection (an attached database); older builds may lack it.
+        self.sqlite3_key_v2 = getattr(lib, "sqlite3_key_v2", None)
+        if self.sqlite3_key_v2 is not None:
+            self.sqlite3_key_v2.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
+            self.sqlite3_key_v2.restype = ctypes.c_int
         find = lib.sqlite3_vfs_find
         find.argtypes, find.restype = [ctypes.c_char_p], ctypes.c_void_p
         self.default_vfs = find(None)

@@ -49,7 +49,7 @@ from ddassess.keys import (
     new_database_key,
     new_recovery_key,
 )
-from ddassess.store.cipher import raw_connect
+from ddassess.store.cipher import attach_keyed, raw_connect
 
 if TYPE_CHECKING:
     from ddassess.store.store import Store
@@ -95,7 +95,7 @@ def _export(store: Store, tmp: Path, new_key: bytes) -> None:
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         user_version = conn.execute("PRAGMA user_version").fetchone()[0]
-        conn.execute(f"ATTACH DATABASE ? AS rekeyed KEY \"x'{new_key.hex()}'\"", (str(tmp),))
+        attach_keyed(conn, tmp, "rekeyed", new_key)
         conn.execute("SELECT sqlcipher_export('rekeyed')").fetchall()
         conn.execute(f"PRAGMA rekeyed.user_version = {int(user_version)}")
         conn.execute("DETACH DATABASE rekeyed")

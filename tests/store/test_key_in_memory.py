@@ -14,9 +14,9 @@ memory is found only until it is reused, so the old code fails this test most of
 time, not always; the new code has no such copy to find.
 
 What it cannot prove: that no copy was ever paged out to swap or written into a core
-dump while the store was open, that the key is not in memory of other forms (a derived
-AES key schedule inside OpenSSL), or that other code paths (key rotation's ATTACH, which
-is another part of the work) leave none. The search pattern itself holds only the first
+dump while the store was open, or that the key is not in memory of other forms (a derived
+AES key schedule inside OpenSSL). Key rotation, which attaches the new file under the new
+key, is checked the same way for the new key (``rotate``). The search pattern itself holds only the first
 6 bytes of the key in clear; the rest is compared masked, so the needle is not found as
 its own copy.
 """
@@ -29,13 +29,8 @@ import textwrap
 
 import pytest
 
-CHILD = textwrap.dedent('''
-    import secrets, sys
-    from pathlib import Path
-    from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
-    from ddassess.domain.models import PersonDetails
-    from ddassess.services import case_changes
-    from ddassess.store import Credentials, create_store, open_store
+SCANNER = textwrap.dedent('''
+    import secrets
 
     PREFIX = 6  # bytes of the key kept in clear by the needle (of 32)
 
@@ -73,6 +68,15 @@ CHILD = textwrap.dedent('''
                         hits += 1
                     pos = data.find(prefix, pos + 1)
         return hits
+''')
+
+CHILD = SCANNER + textwrap.dedent('''
+    import sys
+    from pathlib import Path
+    from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
+    from ddassess.domain.models import PersonDetails
+    from ddassess.services import case_changes
+    from ddassess.store import Credentials, create_store, open_store
 
     folder = Path(sys.argv[1])
     # The control: a throwaway database keyed the old way, with a PRAGMA key str (kept
@@ -92,6 +96,10 @@ CHILD = textwrap.dedent('''
     hex_needle, raw_needle = needles(store._db_key)
     case_changes.register_person(store, PersonDetails("Ada", "Fictional", nhs_number="9990000042"))
     case_changes.find_person_by_nhs(store, "9990000042")
+    if sys.argv[2] == "rotate":  # key rotation attaches a copy of the store under the new key
+        store.rotate_key(PASSPHRASE, FAST_KDF)
+        hex_needle, raw_needle = needles(store._db_key)
+        case_changes.find_person_by_nhs(store, "9990000042")
     print("open", count(hex_needle), count(raw_needle))
     store.close()
     del store
@@ -101,8 +109,9 @@ CHILD = textwrap.dedent('''
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/mem (Linux)")
-def test_no_hex_key_left_in_memory_after_lock(tmp_path, subprocess_env):
-    out = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "store")], env=subprocess_env,
+@pytest.mark.parametrize("work", ["edit", "rotate"])
+def test_no_hex_key_left_in_memory_after_lock(tmp_path, subprocess_env, work):
+    out = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "store"), work], env=subprocess_env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     seen = {line.split()[0]: tuple(map(int, line.split()[1:])) for line in out.stdout.splitlines()}
@@ -111,3 +120,53 @@ def test_no_hex_key_left_in_memory_after_lock(tmp_path, subprocess_env):
     locked_hex, locked_raw = seen["locked"]
     assert locked_hex == 0, f"{locked_hex} copies of the key as hex text are left after the lock"
     assert locked_raw == 0, f"{locked_raw} copies of the raw key are left after the lock"
+
+
+ATTACH_CHILD = SCANNER + textwrap.dedent('''
+    import sys
+    from pathlib import Path
+    import sqlcipher3
+    from ddassess.store.cipher import attach_keyed, raw_connect
+
+    folder = Path(sys.argv[1])
+    old_key, new_key = secrets.token_bytes(32), secrets.token_bytes(32)
+    conn = raw_connect(folder / "old.db", old_key)
+    conn.execute("CREATE TABLE people (name TEXT)")
+    conn.execute("INSERT INTO people VALUES ('Ada Fictional')")
+    hex_needle, _raw = needles(new_key)
+    if sys.argv[2] == "statement":  # the old way: the key as hex text in the ATTACH statement
+        conn.execute(f"ATTACH DATABASE ? AS copy KEY \\"x'{new_key.hex()}'\\"", (str(folder / "new.db"),))
+    else:
+        attach_keyed(conn, folder / "new.db", "copy", new_key)
+    conn.execute("SELECT sqlcipher_export('copy')").fetchall()
+    conn.execute("DETACH DATABASE copy")
+    # The connection stays open, as the store's does while it re-keys: its statement cache
+    # still holds the statements it ran.
+    print("detached", count(hex_needle))
+    conn.close()
+    check = raw_connect(folder / "new.db", new_key)
+    print("copied", check.execute("SELECT name FROM people").fetchone()[0])
+    check.close()
+    try:
+        raw_connect(folder / "new.db", old_key)
+        print("old-key-opens", 1)
+    except sqlcipher3.DatabaseError:
+        print("old-key-opens", 0)
+''')
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/mem (Linux)")
+@pytest.mark.parametrize("way", ["attach_keyed", "statement"])
+def test_attaching_under_a_new_key_leaves_no_hex_copy(tmp_path, subprocess_env, way):
+    """Key rotation attaches the new file under the new key. ``attach_keyed`` leaves no hex
+    text of it behind; the ATTACH statement with the key written in (``statement``, what
+    rotation did before) is the control that shows the scan finds one."""
+    out = subprocess.run([sys.executable, "-c", ATTACH_CHILD, str(tmp_path), way], env=subprocess_env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    seen = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    assert seen["copied"] == "Ada Fictional" and seen["old-key-opens"] == "0"
+    if way == "statement":
+        assert int(seen["detached"]) >= 1, "control: the hex key in the ATTACH statement was not found"
+    else:
+        assert int(seen["detached"]) == 0, f"{seen['detached']} copies of the new key as hex text are left"
