@@ -47,6 +47,7 @@ def test_dependence_flag_fires_as_soon_as_answered_items_4_to_6_reach_4(catalogu
     spec = catalogue.get("audit")
     ev = evaluate(spec, answers_for(spec, answered))
     assert ev.scores["dependence"].value is None  # the subtotal itself still waits for all three
+    assert ("possible_dependence", True) in [(f.id, f.partial) for f in ev.flags] or not flagged
     assert ("possible_dependence" in [f.id for f in ev.flags]) is flagged
 
 
@@ -103,10 +104,15 @@ def test_fast_otherwise_positive_at_three(catalogue, scores, result):
 
 
 def test_fast_unfinished_has_no_result(catalogue):
+    """Hodgson et al. 2002: 3 or more is FAST positive. Monthly (2) plus a 4 already make 6
+    whatever questions 3 and 4 add, so the flag is raised, marked partial; the result and the
+    total still wait for the missing answers."""
     spec = catalogue.get("fast")
     ev = evaluate(spec, answers_for(spec, {"q1": 2, "q2": 4}))
     assert ev.computed["result"] is None and not ev.scores["total"].complete
+    assert ev.scores["total"].value is None and ev.scores["total"].partial == 6
     assert {p.field for p in ev.problems} == {"q3", "q4"}
+    assert [(f.id, f.partial) for f in ev.flags] == [("positive", True)]
 
 
 SADQ = [f"q{i}" for i in range(1, 21)]
@@ -124,6 +130,13 @@ def test_sadq_bands_and_withdrawal_flag(catalogue, total, band, withdrawal):
 
 
 def test_sadq_incomplete_raises_no_flag(catalogue):
+    """Stockwell et al. 1983 (SADQ): 16 or more is moderate dependence or worse. Ten answers
+    adding to 30 already reach it whatever the other ten are: the withdrawal flag is raised,
+    marked partial, while the total is still not shown."""
     spec = catalogue.get("sadq")
     ev = evaluate(spec, answers_for(spec, {q: 3 for q in SADQ[:10]}))
-    assert ev.scores["total"].value is None and ev.scores["total"].partial == 30 and ev.flags == []
+    assert ev.scores["total"].value is None and ev.scores["total"].partial == 30
+    assert (ev.scores["total"].complete, ev.scores["total"].band) == (False, "")
+    assert [(f.id, f.partial) for f in ev.flags] == [("medicated_withdrawal", True)]
+    below = evaluate(spec, answers_for(spec, {q: 3 for q in SADQ[:5]}))  # 15: not yet
+    assert below.flags == []
