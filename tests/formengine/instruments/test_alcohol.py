@@ -58,6 +58,17 @@ def test_audit_q9_q10_move_to_next_level(catalogue, q9, q10, flagged):
     assert ("harm_next_level" in [f.id for f in ev.flags]) is flagged
 
 
+@pytest.mark.parametrize("q4, q5, q6, flagged", [(2, 0, 0, True), (0, 2, 0, True), (0, 0, 4, True), (1, 1, 1, False),
+                                                (1, 0, 0, False)])
+def test_audit_q4_to_q6_move_to_next_level(catalogue, q4, q5, q6, flagged):
+    """Babor et al. 2001, WHO AUDIT manual (with Table 3): 2 or more on question 4, 5 or 6
+    moves the person to the next level of intervention, as 4 on question 9 or 10 does."""
+    spec = catalogue.get("audit")
+    ev = evaluate(spec, answers_for(spec, {q: 0 for q in AUDIT} | {"q4": q4, "q5": q5, "q6": q6}))
+    assert ("dependence_next_level" in [f.id for f in ev.flags]) is flagged
+    assert "harm_next_level" not in [f.id for f in ev.flags]
+
+
 @pytest.mark.parametrize("bad", [1, 3])
 def test_audit_q9_takes_only_0_2_4(catalogue, bad):
     spec = catalogue.get("audit")
