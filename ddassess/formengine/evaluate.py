@@ -53,7 +53,7 @@ class ScoreResult:
                 "band": self.band or None, "action": self.action or None}
 
 
-PARTIAL_FLAG = "form not finished: the answers given so far already reach this"  # how a partial flag is marked
+PARTIAL_FLAG = "form not finished: raised on the answers given so far"  # how a partial flag is marked
 
 
 @dataclass(frozen=True)
