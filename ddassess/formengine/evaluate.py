@@ -15,7 +15,7 @@ on, and nothing is raised to the caller.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ddassess.codes import Code
@@ -46,11 +46,12 @@ class ScoreResult:
     partial: float | int | None = None
     band: str = ""
     action: str = ""
+    at_least: str = ""  # incomplete: the band the answered items already reach (the total can only add)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "value": self.value, "complete": self.complete,
                 "answered": self.answered, "needed": self.needed, "partial": self.partial,
-                "band": self.band or None, "action": self.action or None}
+                "band": self.band or None, "action": self.action or None, "at_least": self.at_least or None}
 
 
 PARTIAL_FLAG = "form not finished: raised on the answers given so far"  # how a partial flag is marked
@@ -243,18 +244,32 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
     for key in sorted(set(answers) - set(fields)):
         ev.problems.append(Problem(Code.ANS_010, f"There is an answer for '{key}', which this form does not ask.",
                                    field=key, severity="warning"))
-    ev.flags = _flags(spec, ev, env)
+    unsettled = _open_names(spec, ev)
+    bounds = _Bounds(spec, ev, env, unsettled)
+    _reached_bands(spec, ev, bounds)
+    ev.flags = _flags(spec, ev, env, unsettled, bounds)
     return ev
 
 
-def _flags(spec: FormSpec, ev: Evaluation, env: Env) -> list[FlagResult]:
+def _reached_bands(spec: FormSpec, ev: Evaluation, bounds: _Bounds) -> None:
+    """An incomplete score whose answered items can only add says which band they already
+    reach (``at_least``), above the lowest; its value and band still wait for the rest."""
+    for s in spec.scores:
+        result = ev.scores.get(s.id)
+        if result is None or result.complete or len(s.bands) < 2 or s.id not in bounds.unsettled:
+            continue
+        low = bounds.of(s.id)
+        if low is None or low.kind != AT_LEAST:
+            continue
+        reached = [b for b in s.bands if b.min <= low.value]
+        if reached and reached[-1] is not s.bands[0]:
+            ev.scores[s.id] = replace(result, at_least=reached[-1].label)
+
+
+def _flags(spec: FormSpec, ev: Evaluation, env: Env, unsettled: set[str], bounds: _Bounds) -> list[FlagResult]:
     """The flags raised: those whose condition is true now, and those whose condition the
     answers given already settle, whatever the missing ones turn out to be (a lower bound on
     a sum of items that can only add). A flag that reads a missing answer is ``partial``."""
-    if not spec.flags:
-        return []
-    unsettled = _open_names(spec, ev)
-    bounds = _Bounds(spec, ev, env, unsettled)
     flags = []
     for fl in spec.flags:
         raised = _run(fl.when, env, fl.id, ev.problems) is True

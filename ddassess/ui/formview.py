@@ -279,7 +279,8 @@ class FormView(QWidget):
                              + (f"<br/><i>{s.action}</i>" if s.action else ""))
             elif s.needed and s.partial is not None:
                 parts.append(f"<b>{s.label}:</b> incomplete — {s.answered} of {s.needed} answered "
-                             f"(so far {s.partial:g}; not a total)")
+                             f"(so far {s.partial:g}; not a total)"
+                             + (f"; already at least <i>{escape(s.at_least)}</i>" if s.at_least else ""))
         self.scores_label.setText("<br/>".join(parts))
         self.scores_label.setVisible(bool(parts))
         flags = [f"<span style='color:{FLAG_COLOURS.get(f.severity, '#333')}'><b>{f.severity.upper()}</b> "

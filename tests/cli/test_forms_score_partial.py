@@ -101,3 +101,23 @@ def test_audit_2_on_question_4_5_or_6_moves_to_the_next_level(tmp_path, capsys):
     assert _flags(_score(tmp_path, capsys, "audit", {"q5": 2}))["dependence_next_level"] is True
     older = _score(tmp_path, capsys, "audit", answers, "--version", "3")  # saved responses keep their version
     assert _flags(older) == {}
+
+
+def test_audit_answers_reaching_zone_iv_say_so_without_a_total(tmp_path, capsys):
+    """WHO AUDIT manual (Babor et al. 2001): 20-40 is zone IV, possible dependence. Five
+    answers of 4 make 20: the score says it is already at least zone IV, with no value or band."""
+    total = _score(tmp_path, capsys, "audit", {f"q{i}": 4 for i in range(1, 6)})["scores"]["total"]
+    assert (total["value"], total["band"], total["complete"], total["partial"]) == (None, None, False, 20)
+    assert total["at_least"] == "Possible dependence (zone IV)"
+    below = _score(tmp_path, capsys, "audit", {"q1": 4, "q2": 3})["scores"]["total"]  # 7: zone I so far
+    assert below["at_least"] is None
+
+
+def test_dast_answers_reaching_a_band_say_so(tmp_path, capsys):
+    """DAST-10 (Skinner 1982): 3-5 moderate, 6-8 substantial. Question 3 scores its point for
+    'No' (reverse in its options, never below 0), so six answered points reach substantial."""
+    answers = {"q1": "yes", "q2": "yes", "q3": "no", "q4": "yes", "q5": "yes", "q6": "yes"}
+    total = _score(tmp_path, capsys, "dast10", answers)["scores"]["total"]
+    assert (total["value"], total["at_least"]) == (None, "Substantial level")
+    finished = _score(tmp_path, capsys, "dast10", answers | {f"q{i}": "no" for i in range(7, 11)})["scores"]["total"]
+    assert (finished["value"], finished["band"], finished["at_least"]) == (6, "Substantial level", None)

@@ -24,11 +24,12 @@ purpose: Tests of flags on unfinished forms.
 licence: {{text: Fictional, attribution: Fictional}}
 choice_lists:
   level: {options}
+  kinds: [{{value: x, label: X}}, {{value: y, label: Y}}]
 sections:
   - id: items
     title: Items
     fields:
-      - {{id: kind, type: single_choice, label: Kind, help: H, choices: [{{value: x, label: X}}, {{value: y, label: Y}}]}}
+      - {{id: kind, type: single_choice, label: Kind, help: H, choices: kinds}}
       - {{id: a, type: scored_choice, label: A, help: H, required: true, choices: level}}
       - {{id: b, type: scored_choice, label: B, help: H, required: true, choices: level}}
       - {{id: c, type: scored_choice, label: C, help: H, required: true, choices: level}}

@@ -10,6 +10,7 @@ from ddassess.domain.models import PersonDetails
 from ddassess.formengine.evaluate import PARTIAL_FLAG
 from ddassess.services import case_changes
 from ddassess.services.case_header import case_summary
+from ddassess.ui.formview import FormView
 
 
 def test_the_form_banner_marks_a_flag_raised_before_the_form_is_finished(qtbot, window):
@@ -49,3 +50,16 @@ def test_the_case_risk_banner_marks_a_flag_from_an_unfinished_form(qtbot, window
     page.reload()
     [text] = page.risk.texts()
     assert text.startswith("HIGH — ") and "form not finished" not in text
+
+
+def test_an_unfinished_score_names_the_band_its_answers_already_reach(qtbot, catalogue):
+    """DAST-10 (Skinner 1982): 3-5 is a moderate level. Three 'yes' answers reach it whatever
+    the other seven are; the form says so beside the sum so far, and still shows no total."""
+    spec = catalogue.get("dast10")
+    view = FormView(spec, catalogue, {"q1": "yes", "q2": "yes", "q4": "yes"})
+    qtbot.addWidget(view)
+    view.show()
+    text = view.scores_label.text()
+    assert "incomplete — 3 of 10 answered (so far 3; not a total); already at least <i>Moderate level</i>" in text
+    view.editors["q5"].buttons[0][1].click()  # Yes: 4, still moderate
+    assert "already at least <i>Moderate level</i>" in view.scores_label.text()
