@@ -6,6 +6,11 @@ scored or seen by expressions (it reads as null). A score is *complete* when no 
 than ``allow_missing`` of its visible items are unanswered; an incomplete score has no
 value and no band — its partial sum is reported separately, never as the total.
 
+A flag is raised when its condition is true, and also when the answers given already
+settle it whatever the missing ones turn out to be — a lower bound on a sum of items that
+can only add (``_flags``; forms/README.md, "Flags on an unfinished form"). A raised flag
+that reads a missing answer is marked ``partial``.
+
 Every expression runs through ``_run``: if one cannot be worked out with these answers
 (a number too large, a value of an unexpected kind, or a fault in a function), its
 result is null and an ANS_014 problem names the field, score or flag — evaluation goes
@@ -318,7 +323,10 @@ class _Bounds:
     def of(self, name: str) -> Bound | None:
         if name not in self.known:
             self.known[name] = None  # a name met again while working it out proves nothing
-            self.known[name] = self._work_out(name)
+            try:
+                self.known[name] = self._work_out(name)
+            except Exception as exc:  # proving nothing is always safe: the flag waits for the answers
+                _log().warning("Working out what %s is sure to be failed: %s", name, type(exc).__name__)
         return self.known[name]
 
     def _work_out(self, name: str) -> Bound | None:
@@ -343,7 +351,8 @@ class _Bounds:
         low = _lowest_score(f)
         if ev.values.get(name) is not None or low is None:
             return None  # an answer that may yet be hidden, or one with no lowest value
-        return Bound(AT_LEAST if showing_settled else NULL_OR_AT_LEAST, low)
+        # a question that may stay hidden, or unanswered when it is optional, may stay null
+        return Bound(AT_LEAST if showing_settled and f.required else NULL_OR_AT_LEAST, low)
 
     def _score(self, s: ScoreSpec) -> Bound | None:
         """A sum of items is at least what its answered items add up to, when every missing

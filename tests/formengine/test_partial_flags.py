@@ -119,3 +119,12 @@ def test_a_condition_already_true_on_the_answers_given_is_raised_as_before():
     marked partial because it reads an unanswered item (forms/README.md warns against upper
     bounds on a ``sum`` of unfinished items)."""
     assert _raised(_form("sum(a, b, c) <= 5"), {"a": 3}) == [("reached", True)]
+
+
+def test_an_optional_question_may_stay_unanswered():
+    """A required question will be answered (at least its lowest score); an optional one may
+    stay null, and a comparison with null is false."""
+    fields = ("      - {id: r, type: integer, label: R, help: H, required: true, min: 2}\n"
+              "      - {id: o, type: integer, label: O, help: H, min: 2}\n")
+    assert _raised(_form("r >= 2 and total >= 3", fields=fields), {"a": 3}) == [("reached", True)]
+    assert _raised(_form("o >= 2 and total >= 3", fields=fields), {"a": 3}) == []
