@@ -25,7 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 from ddassess.codes import Code
 from ddassess.formengine.answers import is_empty, read_answer
-from ddassess.formengine.expr import AT_LEAST, KNOWN, NULL_OR_AT_LEAST, Bound, CaseContext, Env, EvalError, Expr, bound
+from ddassess.formengine.expr import (
+    AT_LEAST,
+    KNOWN,
+    NULL_OR_AT_LEAST,
+    Bound,
+    CaseContext,
+    Env,
+    EvalError,
+    Expr,
+    bound,
+    compares_numbers,
+)
 from ddassess.formengine.problems import Problem
 from ddassess.formengine.spec import FieldSpec, FormSpec, ScoreSpec
 
@@ -278,12 +289,13 @@ def _flags(spec: FormSpec, ev: Evaluation, env: Env, unsettled: set[str], bounds
     flags = []
     for fl in spec.flags:
         raised = _run(fl.when, env, fl.id, ev.problems) is True
-        reads_open = bool(fl.when.names & unsettled)
-        if not raised and reads_open:
+        reads_open = fl.when.names & unsettled
+        if not raised and reads_open and (compares_numbers(fl.when) or any(
+                n in spec.score_specs or spec.fields[n].type == "computed" for n in reads_open)):
             sure = bound(fl.when, env, unsettled, bounds.of)
             raised = sure is not None and sure.kind == KNOWN and sure.value is True
         if raised:
-            flags.append(FlagResult(fl.id, fl.severity, fl.message, reads_open))
+            flags.append(FlagResult(fl.id, fl.severity, fl.message, bool(reads_open)))
     return flags
 
 

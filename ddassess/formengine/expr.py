@@ -422,6 +422,7 @@ class _Tree:
         self.root = ast.parse(source.strip(), mode="eval").body
         self.names: dict[int, frozenset[str]] = {}
         self.runs: dict[int, Callable[[Env], Any]] = {}
+        self.compares: bool | None = None
 
     def names_of(self, node: ast.expr) -> frozenset[str]:
         key = id(node)
@@ -438,6 +439,31 @@ class _Tree:
 
 
 _TREES: dict[str, _Tree] = {}
+_ORDERING = (ast.GtE, ast.Gt, ast.LtE, ast.Lt)
+
+
+def _tree(expr: Expr) -> _Tree:
+    tree = _TREES.get(expr.source)
+    if tree is None:
+        tree = _Tree(expr.source)
+        if len(_TREES) < _PARSED_MAX:
+            _TREES[expr.source] = tree
+    return tree
+
+
+def compares_numbers(expr: Expr) -> bool:
+    """Whether ``expr`` itself compares with ``<``, ``<=``, ``>``, ``>=`` or with ``null``: without
+    one, and reading no unfinished computed value or score, ``bound`` can prove nothing."""
+    try:
+        tree = _tree(expr)
+    except SyntaxError:
+        return False
+    if tree.compares is None:
+        tree.compares = any(isinstance(n, ast.Compare) and (
+            any(isinstance(op, _ORDERING) for op in n.ops)
+            or any(isinstance(x, ast.Name) and x.id == "null" for x in (n.left, *n.comparators)))
+            for n in ast.walk(tree.root))
+    return tree.compares
 
 
 def bound(expr: Expr, env: Env, open_names: frozenset[str] | set[str],
@@ -449,11 +475,7 @@ def bound(expr: Expr, env: Env, open_names: frozenset[str] | set[str],
     is sure to be. Never raises: an expression that cannot be analysed proves nothing.
     """
     try:
-        tree = _TREES.get(expr.source)
-        if tree is None:
-            tree = _Tree(expr.source)
-            if len(_TREES) < _PARSED_MAX:
-                _TREES[expr.source] = tree
+        tree = _tree(expr)
         return _bound(tree, tree.root, env, open_names, bound_of)
     except Exception:  # noqa: BLE001 - proving nothing is always safe
         return None
