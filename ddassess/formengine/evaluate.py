@@ -6,6 +6,11 @@ scored or seen by expressions (it reads as null). A score is *complete* when no 
 than ``allow_missing`` of its visible items are unanswered; an incomplete score has no
 value and no band — its partial sum is reported separately, never as the total.
 
+A flag is raised when its condition is true, and also when the answers given already
+settle it whatever the missing ones turn out to be — a lower bound on a sum of items that
+can only add (``_flags``; forms/README.md, "Flags on an unfinished form"). A raised flag
+that reads a missing answer is marked ``partial``.
+
 Every expression runs through ``_run``: if one cannot be worked out with these answers
 (a number too large, a value of an unexpected kind, or a fault in a function), its
 result is null and an ANS_014 problem names the field, score or flag — evaluation goes
@@ -15,12 +20,23 @@ on, and nothing is raised to the caller.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ddassess.codes import Code
 from ddassess.formengine.answers import is_empty, read_answer
-from ddassess.formengine.expr import CaseContext, Env, EvalError, Expr
+from ddassess.formengine.expr import (
+    AT_LEAST,
+    KNOWN,
+    NULL_OR_AT_LEAST,
+    Bound,
+    CaseContext,
+    Env,
+    EvalError,
+    Expr,
+    bound,
+    compares_numbers,
+)
 from ddassess.formengine.problems import Problem
 from ddassess.formengine.spec import FieldSpec, FormSpec, ScoreSpec
 
@@ -46,11 +62,15 @@ class ScoreResult:
     partial: float | int | None = None
     band: str = ""
     action: str = ""
+    at_least: str = ""  # incomplete: the band the answered items already reach (the total can only add)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "value": self.value, "complete": self.complete,
                 "answered": self.answered, "needed": self.needed, "partial": self.partial,
-                "band": self.band or None, "action": self.action or None}
+                "band": self.band or None, "action": self.action or None, "at_least": self.at_least or None}
+
+
+PARTIAL_FLAG = "form not finished: raised on the answers given so far"  # how a partial flag is marked
 
 
 @dataclass(frozen=True)
@@ -58,6 +78,7 @@ class FlagResult:
     id: str
     severity: str
     message: str
+    partial: bool = False  # raised on a form with answers it reads still missing (see _open_names)
 
 
 @dataclass
@@ -85,7 +106,8 @@ class Evaluation:
             "form": self.form,
             "scores": {k: s.to_dict() for k, s in self.scores.items()},
             "computed": {k: plain(v) for k, v in self.computed.items()},
-            "flags": [{"id": f.id, "severity": f.severity, "message": f.message} for f in self.flags],
+            "flags": [{"id": f.id, "severity": f.severity, "message": f.message, "partial": f.partial}
+                      for f in self.flags],
             "problems": [p.to_dict() for p in self.problems],
             "hidden": sorted(self.hidden),
         }
@@ -238,9 +260,151 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
     for key in sorted(set(answers) - set(fields)):
         ev.problems.append(Problem(Code.ANS_010, f"There is an answer for '{key}', which this form does not ask.",
                                    field=key, severity="warning"))
-    ev.flags = [FlagResult(fl.id, fl.severity, fl.message) for fl in spec.flags
-                if _run(fl.when, env, fl.id, ev.problems) is True]
+    unsettled = _open_names(spec, ev)
+    bounds = _Bounds(spec, ev, env, unsettled)
+    _reached_bands(spec, ev, bounds)
+    ev.flags = _flags(spec, ev, env, unsettled, bounds)
     return ev
+
+
+def _reached_bands(spec: FormSpec, ev: Evaluation, bounds: _Bounds) -> None:
+    """An incomplete score whose answered items can only add says which band they already
+    reach (``at_least``), above the lowest; its value and band still wait for the rest."""
+    for s in spec.scores:
+        result = ev.scores.get(s.id)
+        if result is None or result.complete or len(s.bands) < 2 or s.id not in bounds.unsettled:
+            continue
+        low = bounds.of(s.id)
+        if low is None or low.kind != AT_LEAST:
+            continue
+        reached = [b for b in s.bands if b.min <= low.value]
+        if reached and reached[-1] is not s.bands[0]:
+            ev.scores[s.id] = replace(result, at_least=reached[-1].label)
+
+
+def _flags(spec: FormSpec, ev: Evaluation, env: Env, unsettled: set[str], bounds: _Bounds) -> list[FlagResult]:
+    """The flags raised: those whose condition is true now, and those whose condition the
+    answers given already settle, whatever the missing ones turn out to be (a lower bound on
+    a sum of items that can only add). A flag that reads a missing answer is ``partial``."""
+    flags = []
+    for fl in spec.flags:
+        raised = _run(fl.when, env, fl.id, ev.problems) is True
+        reads_open = fl.when.names & unsettled
+        if not raised and reads_open and (compares_numbers(fl.when) or any(
+                n in spec.score_specs or spec.fields[n].type == "computed" for n in reads_open)):
+            sure = bound(fl.when, env, unsettled, bounds.of)
+            raised = sure is not None and sure.kind == KNOWN and sure.value is True
+        if raised:
+            flags.append(FlagResult(fl.id, fl.severity, fl.message, bool(reads_open)))
+    return flags
+
+
+def _open_names(spec: FormSpec, ev: Evaluation) -> set[str]:
+    """The fields and scores whose value may still change as missing answers are given: a
+    shown question with no (usable) answer, anything whose showing depends on one, and a
+    computed field or score that reads one."""
+    unsettled: set[str] = set()
+    for node in spec.order:
+        s = spec.score_specs.get(node)
+        if s is not None:
+            if unsettled.intersection(s.items) or (s.expr is not None and s.expr.names & unsettled):
+                unsettled.add(node)
+            continue
+        f = spec.fields[node]
+        section = spec.section_of[node]
+        if any(cond is not None and cond.names & unsettled for cond in (section.show_if, f.show_if)):
+            unsettled.add(node)
+        elif node in ev.hidden:
+            continue
+        elif f.type == "computed":
+            if f.expr is not None and f.expr.names & unsettled:
+                unsettled.add(node)
+        elif ev.values.get(node) is None:
+            unsettled.add(node)
+    return unsettled
+
+
+class _Bounds:
+    """What each unsettled field or score is sure to be once the missing answers are given
+    (``expr.bound`` asks for names; each is worked out once)."""
+
+    def __init__(self, spec: FormSpec, ev: Evaluation, env: Env, unsettled: set[str]) -> None:
+        self.spec, self.ev, self.env, self.unsettled = spec, ev, env, unsettled
+        self.known: dict[str, Bound | None] = {}
+
+    def of(self, name: str) -> Bound | None:
+        if name not in self.known:
+            self.known[name] = None  # a name met again while working it out proves nothing
+            try:
+                self.known[name] = self._work_out(name)
+            except Exception as exc:  # proving nothing is always safe: the flag waits for the answers
+                _log().warning("Working out what %s is sure to be failed: %s", name, type(exc).__name__)
+        return self.known[name]
+
+    def _work_out(self, name: str) -> Bound | None:
+        spec, ev = self.spec, self.ev
+        if name not in self.unsettled:
+            return Bound(KNOWN, ev.values.get(name)) if name in ev.values else None
+        s = spec.score_specs.get(name)
+        if s is not None:
+            return self._score(s)
+        f = spec.fields.get(name)
+        if f is None:
+            return None
+        section = spec.section_of[name]
+        showing_settled = not any(c is not None and c.names & self.unsettled for c in (section.show_if, f.show_if))
+        if f.type == "computed":
+            inner = bound(f.expr, self.env, self.unsettled, self.of) if f.expr is not None else None
+            if showing_settled or inner is None:
+                return inner
+            if inner.kind in (AT_LEAST, NULL_OR_AT_LEAST):
+                return Bound(NULL_OR_AT_LEAST, inner.value)  # or hidden
+            return inner if inner.value is None else None
+        low = _lowest_score(f)
+        if ev.values.get(name) is not None or low is None:
+            return None  # an answer that may yet be hidden, or one with no lowest value
+        # a question that may stay hidden, or unanswered when it is optional, may stay null
+        return Bound(AT_LEAST if showing_settled and f.required else NULL_OR_AT_LEAST, low)
+
+    def _score(self, s: ScoreSpec) -> Bound | None:
+        """A sum of items is at least what its answered items add up to, when every missing
+        item can only add: no reverse scoring, no negative weight or score, no prorating."""
+        if s.expr is not None and not s.items:
+            inner = bound(s.expr, self.env, self.unsettled, self.of)
+            if inner is None or inner.kind == NULL_OR_AT_LEAST:
+                return None
+            return inner if inner.kind == AT_LEAST or _score_of(inner.value) is not None else Bound(KNOWN, None)
+        if s.prorate and s.allow_missing:
+            return None
+        weights = dict(s.weights)
+        low: float | int = 0
+        for item in s.items:
+            weight = weights.get(item, 1)
+            if item in self.unsettled:
+                f = self.spec.fields[item]
+                lowest = _lowest_score(f)
+                if (item in s.reverse or weight < 0 or lowest is None or lowest < 0
+                        or self.ev.values.get(item) is not None):
+                    return None
+                continue
+            sc = _score_of(self.ev.values.get(item)) if item in self.ev.visible else None
+            if sc is None:
+                continue
+            if item in s.reverse:
+                lo, hi = self.spec.fields[item].score_range or (0, 0)
+                sc = lo + hi - sc
+            low += sc * weight
+        return Bound(AT_LEAST, low)
+
+
+def _lowest_score(f: FieldSpec) -> float | int | None:
+    """The lowest value a question's answer reads as in expressions, if it is a number."""
+    if f.type == "scored_choice":
+        scores = [c.score for c in f.choices if c.score is not None]
+        return min(scores) if scores and len(scores) == len(f.choices) else None
+    if f.type in ("integer", "decimal", "rating"):
+        return f.min
+    return None
 
 
 def check(spec: FormSpec, answers: Any, context: CaseContext | None = None, **kw: Any) -> list[Problem]:

@@ -384,3 +384,200 @@ def _compare(op: ast.cmpop, a: Any, b: Any) -> bool:
         return _CMP[type(op)](a, b)
     except TypeError:
         return False
+
+
+# --- what an expression is sure to be once the missing answers are given ------------------
+#
+# A flag such as ``total >= 30`` on an unfinished form: if ``total`` sums items that can only
+# add (every option scores 0 or more), the answered items already give its lowest possible
+# value, and the condition holds whatever the missing answers turn out to be. ``bound`` works
+# that out from the expression itself, conservatively: it proves only lower bounds (``>=`` and
+# ``>``) on sums and on names the evaluator says can only grow; anything else (upper bounds,
+# ``==`` on a number, subtraction, other functions of unfinished values) proves nothing.
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What a value is sure to be once the missing answers are given, whatever they are.
+
+    ``kind`` is ``known`` (exactly ``value``), ``at_least`` (a number, ``value`` or more) or
+    ``null_or_at_least`` (null, or a number ``value`` or more: a question that may stay hidden).
+    """
+
+    kind: str
+    value: Any = None
+
+
+KNOWN, AT_LEAST, NULL_OR_AT_LEAST = "known", "at_least", "null_or_at_least"
+
+
+def _known(v: Any) -> Bound:
+    return Bound(KNOWN, v)
+
+
+class _Tree:
+    """An expression's syntax tree with, per node, the names it reads and its compiled closure."""
+
+    def __init__(self, source: str) -> None:
+        self.root = ast.parse(source.strip(), mode="eval").body
+        self.names: dict[int, frozenset[str]] = {}
+        self.runs: dict[int, Callable[[Env], Any]] = {}
+        self.compares: bool | None = None
+
+    def names_of(self, node: ast.expr) -> frozenset[str]:
+        key = id(node)
+        if key not in self.names:
+            self.names[key] = frozenset(n.id for n in ast.walk(node)
+                                        if isinstance(n, ast.Name) and n.id not in CONSTANT_NAMES)
+        return self.names[key]
+
+    def run(self, node: ast.expr, env: Env) -> Any:
+        key = id(node)
+        if key not in self.runs:
+            self.runs[key] = _compile(node)
+        return self.runs[key](env)
+
+
+_TREES: dict[str, _Tree] = {}
+_ORDERING = (ast.GtE, ast.Gt, ast.LtE, ast.Lt)
+
+
+def _tree(expr: Expr) -> _Tree:
+    tree = _TREES.get(expr.source)
+    if tree is None:
+        tree = _Tree(expr.source)
+        if len(_TREES) < _PARSED_MAX:
+            _TREES[expr.source] = tree
+    return tree
+
+
+def compares_numbers(expr: Expr) -> bool:
+    """Whether ``expr`` itself compares with ``<``, ``<=``, ``>``, ``>=`` or with ``null``: without
+    one, and reading no unfinished computed value or score, ``bound`` can prove nothing."""
+    try:
+        tree = _tree(expr)
+    except SyntaxError:
+        return False
+    if tree.compares is None:
+        tree.compares = any(isinstance(n, ast.Compare) and (
+            any(isinstance(op, _ORDERING) for op in n.ops)
+            or any(isinstance(x, ast.Name) and x.id == "null" for x in (n.left, *n.comparators)))
+            for n in ast.walk(tree.root))
+    return tree.compares
+
+
+def bound(expr: Expr, env: Env, open_names: frozenset[str] | set[str],
+          bound_of: Callable[[str], Bound | None]) -> Bound | None:
+    """What ``expr`` is sure to be once the missing answers are given (None: nothing is sure).
+
+    ``open_names`` are the names whose value may still change as missing answers are given
+    (everything else reads as its value in ``env``); ``bound_of(name)`` says what an open name
+    is sure to be. Never raises: an expression that cannot be analysed proves nothing.
+    """
+    try:
+        tree = _tree(expr)
+        return _bound(tree, tree.root, env, open_names, bound_of)
+    except Exception:  # noqa: BLE001 - proving nothing is always safe
+        return None
+
+
+def _bound(tree: _Tree, node: ast.expr, env: Env, open_names: frozenset[str] | set[str],  # noqa: C901
+           bound_of: Callable[[str], Bound | None]) -> Bound | None:
+    if not tree.names_of(node) & open_names:  # nothing missing: its value now is its value then
+        try:
+            return _known(tree.run(node, env))
+        except EvalError:
+            return None
+
+    def sub(n: ast.expr) -> Bound | None:
+        return _bound(tree, n, env, open_names, bound_of)
+
+    if isinstance(node, ast.Name):
+        return bound_of(node.id)
+    if isinstance(node, ast.BoolOp):
+        parts = [sub(v) for v in node.values]
+        decided = [_truthy(p.value) for p in parts if p is not None and p.kind == KNOWN]
+        settles_it = isinstance(node.op, ast.Or)  # a true part settles 'or'; a false one settles 'and'
+        if settles_it in decided:
+            return _known(settles_it)
+        return _known(not settles_it) if len(decided) == len(parts) else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        b = sub(node.operand)
+        return _known(not _truthy(b.value)) if b is not None and b.kind == KNOWN else None
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        return _bound_compare(node.ops[0], sub(node.left), sub(node.comparators[0]))
+    if isinstance(node, ast.IfExp):
+        test = sub(node.test)
+        if test is not None and test.kind == KNOWN:
+            return sub(node.body if _truthy(test.value) else node.orelse)
+        return None
+    if isinstance(node, ast.BinOp):
+        return _bound_binop(node.op, sub(node.left), sub(node.right))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        args = [sub(a) for a in node.args]
+        if node.func.id == "sum":
+            return _bound_sum(args)
+        if all(a is not None and a.kind == KNOWN for a in args):
+            impl = FUNCTIONS[node.func.id][2]
+            return _known(impl(env, *[a.value for a in args if a is not None]))
+        return None
+    if isinstance(node, ast.List | ast.Tuple):
+        items = [sub(e) for e in node.elts]
+        if all(i is not None and i.kind == KNOWN for i in items):
+            return _known([i.value for i in items if i is not None])
+    return None
+
+
+def _bound_compare(op: ast.cmpop, a: Bound | None, b: Bound | None) -> Bound | None:
+    """Only lower bounds prove anything: ``x >= n`` and ``x > n`` (or ``n <= x``, ``n < x``)
+    when x is sure to be at least n; and a number is never null."""
+    if a is None or b is None:
+        return None
+    if a.kind == KNOWN and b.kind == KNOWN:
+        return _known(_compare(op, a.value, b.value))
+    if isinstance(op, ast.LtE | ast.Lt):  # n <= x is x >= n
+        a, b, op = b, a, (ast.GtE() if isinstance(op, ast.LtE) else ast.Gt())
+    if a.kind == AT_LEAST and b.kind == KNOWN:
+        if isinstance(op, ast.Eq | ast.NotEq) and b.value is None:
+            return _known(isinstance(op, ast.NotEq))
+        if _num(b.value) and (isinstance(op, ast.GtE) and a.value >= b.value
+                              or isinstance(op, ast.Gt) and a.value > b.value):
+            return _known(True)
+    if b.kind == AT_LEAST and a.kind == KNOWN and a.value is None and isinstance(op, ast.Eq | ast.NotEq):
+        return _known(isinstance(op, ast.NotEq))
+    return None
+
+
+def _bound_binop(op: ast.operator, a: Bound | None, b: Bound | None) -> Bound | None:
+    """``+`` of lower bounds, and ``*`` of one by a number that is not negative."""
+    if a is None or b is None:
+        return None
+    if (a.kind == KNOWN and a.value is None) or (b.kind == KNOWN and b.value is None):
+        return _known(None)  # arithmetic with null is null
+    numbers = {KNOWN, AT_LEAST}
+    if a.kind not in numbers or b.kind not in numbers or not (_num(a.value) and _num(b.value)):
+        return None
+    if isinstance(op, ast.Add):
+        low = a.value + b.value
+    elif isinstance(op, ast.Mult) and (a.kind == KNOWN and a.value >= 0 or b.kind == KNOWN and b.value >= 0):
+        low = a.value * b.value
+    else:
+        return None
+    return Bound(AT_LEAST, low) if abs(low) <= MAX_NUMBER else None
+
+
+def _bound_sum(args: list[Bound | None]) -> Bound | None:
+    """``sum`` skips nulls, so a question that may stay unanswered adds at least nothing."""
+    low: int | float = 0
+    for a in args:
+        if a is None:
+            return None
+        if a.kind == KNOWN:
+            low += a.value if _num(a.value) else 0
+        elif a.kind == AT_LEAST:
+            low += a.value
+        else:  # null or at least a.value
+            low += min(a.value, 0)
+    if abs(low) > MAX_NUMBER:
+        return None
+    return Bound(AT_LEAST, low)

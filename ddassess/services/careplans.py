@@ -151,8 +151,8 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
                 scores.append(ScoreSummary(spec.title, r.finalised_at.date() if r.finalised_at else None, total,
                                            sc.band))
         day = r.finalised_at.strftime("%d %b %Y") if r.finalised_at else ""
-        flags += [RiskFlag(f.message, f.severity, f"{spec.title}, {day}") for f in ev.flags
-                  if f.severity in ("high", "urgent")]
+        flags += [RiskFlag(f.message, f.severity, f"{spec.title}, {day}" + (", form not finished" if f.partial else ""))
+                  for f in ev.flags if f.severity in ("high", "urgent")]
     crisis: dict[str, str] = {}
     if crisis_resp is not None:
         c = json.loads(crisis_resp.answers_json)

@@ -44,6 +44,7 @@ class ActiveFlag:
     message: str
     form_title: str
     on: dt.date
+    partial: bool = False  # raised by the answers given so far on a form that is not finished
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def case_summary(store: Store, catalogue: Catalogue, case_id: int, today: dt.dat
             continue
         spec, ev = evaluations[r.id]
         on = r.updated_at.astimezone().date()
-        flags += [ActiveFlag(f.severity, f.message, spec.title, on) for f in ev.flags]
+        flags += [ActiveFlag(f.severity, f.message, spec.title, on, f.partial) for f in ev.flags]
         head = _headline(spec, ev)
         if spec.kind == "instrument" and head is not None:
             scores.append(ScoreLine(spec.id, head[0], head[1], head[2], r.status, on))

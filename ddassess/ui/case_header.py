@@ -99,7 +99,8 @@ class RiskBanner(QFrame):
             self.column.addWidget(lead)
             self.flag_labels.append(lead)
         for f in summary.risk_flags:
-            text = f"{f.severity.upper()} — {f.message.rstrip('.')} ({f.form_title}, {summary.date(f.on)})"
+            text = (f"{f.severity.upper()} — {f.message.rstrip('.')} ({f.form_title}, {summary.date(f.on)}"
+                    + (", form not finished)" if f.partial else ")"))
             label = QLabel(f"<span style='color:{SEVERITY_COLOURS.get(f.severity, '#333')}'>"
                            f"<b>{escape(f.severity.upper())}</b></span> — {escape(text.split(' — ', 1)[1])}")
             label.setWordWrap(True)

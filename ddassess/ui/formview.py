@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
+from ddassess.formengine.evaluate import PARTIAL_FLAG
 from ddassess.formengine.expr import CaseContext
 from ddassess.services.case_pathway import StoredCaseContext, case_detail
 from ddassess.ui.fields import (
@@ -278,11 +279,12 @@ class FormView(QWidget):
                              + (f"<br/><i>{s.action}</i>" if s.action else ""))
             elif s.needed and s.partial is not None:
                 parts.append(f"<b>{s.label}:</b> incomplete — {s.answered} of {s.needed} answered "
-                             f"(so far {s.partial:g}; not a total)")
+                             f"(so far {s.partial:g}; not a total)"
+                             + (f"; already at least <i>{escape(s.at_least)}</i>" if s.at_least else ""))
         self.scores_label.setText("<br/>".join(parts))
         self.scores_label.setVisible(bool(parts))
         flags = [f"<span style='color:{FLAG_COLOURS.get(f.severity, '#333')}'><b>{f.severity.upper()}</b> "
-                 f"{f.message}</span>" for f in ev.flags]
+                 f"{f.message}</span>" + (f" <i>({PARTIAL_FLAG})</i>" if f.partial else "") for f in ev.flags]
         flags += [f"<span style='color:#B00020'><b>PROBLEM</b> {escape(p.message)}</span>" for p in self.unplaced]
         self.flags_banner.setText("<br/>".join(flags))
         self.flags_banner.setVisible(bool(flags))

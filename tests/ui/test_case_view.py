@@ -47,11 +47,13 @@ def test_risk_banner_names_each_active_flag_with_its_source_and_date(qtbot, wind
     page = window.open_case(case_id)
     assert page.risk.isVisible()
     today = dt.date.today().strftime("%d %b %Y")
-    line, second = page.risk.texts()  # the most severe first
+    line, second, third = page.risk.texts()  # the most severe first
     assert line.startswith("URGENT — Risk to self: thoughts of being better off dead")
     assert "PHQ-9 item 9" in line and f", {today})" in line
     assert "Patient Health Questionnaire" in line  # which form says so
     assert second.startswith("HIGH — Possible alcohol dependence")  # the AUDIT draft's flag counts too
+    assert third.startswith("WARNING — Signs of dependence")  # its questions 4-6 score 2 each
+    assert all("form not finished" not in text for text in (line, second, third))  # every question answered
     assert all(label.isVisible() for label in page.risk.flag_labels)
     assert any(f.severity == "info" for f in page.summary.flags)  # known to the summary, not in the banner
 

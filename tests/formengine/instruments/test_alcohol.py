@@ -47,6 +47,7 @@ def test_dependence_flag_fires_as_soon_as_answered_items_4_to_6_reach_4(catalogu
     spec = catalogue.get("audit")
     ev = evaluate(spec, answers_for(spec, answered))
     assert ev.scores["dependence"].value is None  # the subtotal itself still waits for all three
+    assert ("possible_dependence", True) in [(f.id, f.partial) for f in ev.flags] or not flagged
     assert ("possible_dependence" in [f.id for f in ev.flags]) is flagged
 
 
@@ -55,6 +56,17 @@ def test_audit_q9_q10_move_to_next_level(catalogue, q9, q10, flagged):
     spec = catalogue.get("audit")
     ev = evaluate(spec, answers_for(spec, {q: 0 for q in AUDIT} | {"q9": q9, "q10": q10}))
     assert ("harm_next_level" in [f.id for f in ev.flags]) is flagged
+
+
+@pytest.mark.parametrize("q4, q5, q6, flagged", [(2, 0, 0, True), (0, 2, 0, True), (0, 0, 4, True), (1, 1, 1, False),
+                                                (1, 0, 0, False)])
+def test_audit_q4_to_q6_move_to_next_level(catalogue, q4, q5, q6, flagged):
+    """Babor et al. 2001, WHO AUDIT manual (with Table 3): 2 or more on question 4, 5 or 6
+    moves the person to the next level of intervention, as 4 on question 9 or 10 does."""
+    spec = catalogue.get("audit")
+    ev = evaluate(spec, answers_for(spec, {q: 0 for q in AUDIT} | {"q4": q4, "q5": q5, "q6": q6}))
+    assert ("dependence_next_level" in [f.id for f in ev.flags]) is flagged
+    assert "harm_next_level" not in [f.id for f in ev.flags]
 
 
 @pytest.mark.parametrize("bad", [1, 3])
@@ -103,10 +115,15 @@ def test_fast_otherwise_positive_at_three(catalogue, scores, result):
 
 
 def test_fast_unfinished_has_no_result(catalogue):
+    """Hodgson et al. 2002: 3 or more is FAST positive. Monthly (2) plus a 4 already make 6
+    whatever questions 3 and 4 add, so the flag is raised, marked partial; the result and the
+    total still wait for the missing answers."""
     spec = catalogue.get("fast")
     ev = evaluate(spec, answers_for(spec, {"q1": 2, "q2": 4}))
     assert ev.computed["result"] is None and not ev.scores["total"].complete
+    assert ev.scores["total"].value is None and ev.scores["total"].partial == 6
     assert {p.field for p in ev.problems} == {"q3", "q4"}
+    assert [(f.id, f.partial) for f in ev.flags] == [("positive", True)]
 
 
 SADQ = [f"q{i}" for i in range(1, 21)]
@@ -124,6 +141,13 @@ def test_sadq_bands_and_withdrawal_flag(catalogue, total, band, withdrawal):
 
 
 def test_sadq_incomplete_raises_no_flag(catalogue):
+    """Stockwell et al. 1983 (SADQ): 16 or more is moderate dependence or worse. Ten answers
+    adding to 30 already reach it whatever the other ten are: the withdrawal flag is raised,
+    marked partial, while the total is still not shown."""
     spec = catalogue.get("sadq")
     ev = evaluate(spec, answers_for(spec, {q: 3 for q in SADQ[:10]}))
-    assert ev.scores["total"].value is None and ev.scores["total"].partial == 30 and ev.flags == []
+    assert ev.scores["total"].value is None and ev.scores["total"].partial == 30
+    assert (ev.scores["total"].complete, ev.scores["total"].band) == (False, "")
+    assert [(f.id, f.partial) for f in ev.flags] == [("medicated_withdrawal", True)]
+    below = evaluate(spec, answers_for(spec, {q: 3 for q in SADQ[:5]}))  # 15: not yet
+    assert below.flags == []
