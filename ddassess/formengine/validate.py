@@ -86,8 +86,8 @@ def _exprs(spec: FormSpec) -> Iterable[tuple[Expr, Path, str, frozenset[str]]]:
             yield sc.expr, ("scores", i, "expr"), sc.id, top
     for i, fl in enumerate(spec.flags):
         yield fl.when, ("flags", i, "when"), fl.id, top
-    for i, c in enumerate(spec.checks):
-        yield c.when, ("checks", i, "when"), c.id, top
+    for i, check in enumerate(spec.checks):
+        yield check.when, ("checks", i, "when"), check.id, top
 
 
 def _check_references(spec: FormSpec, src: Source, shared_tables: Iterable[str]) -> None:
