@@ -46,7 +46,7 @@ def acknowledgements(store: Store, case_id: int) -> dict[tuple[str, str], Acknow
 def acknowledge_flag(store: Store, catalogue: Catalogue, case_id: int, response_uuid: str, flag_id: str,
                      reason: str) -> Acknowledgement:
     """Record that the practitioner using this store has seen the flag, with their reason."""
-    reason = " ".join(str(reason).split()) if reason is not None else ""
+    reason = str(reason).strip() if reason is not None else ""
     if not reason:
         raise InvalidInputError("Say why the flag is acknowledged (what was done, or why no action is needed): "
                                 "the reason is kept with the record.")

@@ -195,8 +195,8 @@ class RiskBanner(QFrame):
             flags = [f for f in open_flags if f.severity == severity]
             lines.append((severity, severity_line(severity, flags, summary)))
         acked = len(summary.risk_flags) - len(open_flags)
-        if acked:
-            lines.append(("", f"{acked} acknowledged flag{'s' if acked > 1 else ''} (still in the record)"))
+        if acked and not open_flags:
+            lines.append(("", f"All {acked} risk flag{'s' if acked > 1 else ''} acknowledged (still in the record)"))
         for i, (severity, text) in enumerate(lines):
             row = QHBoxLayout()
             row.setSpacing(6)
@@ -211,7 +211,9 @@ class RiskBanner(QFrame):
             self.flag_labels.append(line)
         if not lines and summary.risk_flags:
             self.column.addWidget(self.show_all_button)
-        self.show_all_button.setText(f"Show all {len(summary.risk_flags)} flags…" if summary.risk_flags else "")
+        total = len(summary.risk_flags)
+        self.show_all_button.setText(f"Show all {total} flag{'s' if total != 1 else ''}"
+                                     + (f" ({acked} acknowledged)" if acked and open_flags else "") + "…")
         self.show_all_button.setVisible(bool(summary.risk_flags))
         self.setVisible(bool(self.flag_labels))
         if self.dialog is not None and self.dialog.isVisible():
@@ -290,7 +292,7 @@ class FlagListDialog(QDialog):
         row.addWidget(self.message, 1)
         column.addLayout(row)
         column.addWidget(buttons)
-        self.resize(900, 420)
+        self.resize(1080, 440)
 
     def show_summary(self, summary: CaseSummary) -> None:
         keep = self._current()
@@ -309,7 +311,9 @@ class FlagListDialog(QDialog):
                 item.setToolTip(c, f"{f.severity.upper()} — {flag_words(f, summary)}. Acknowledged: {ack_text}")
             self.flags.addTopLevelItem(item)
         self.flags.resizeColumnToContents(0)
-        self.flags.setColumnWidth(1, 380)
+        self.flags.setColumnWidth(1, 460)
+        self.flags.setColumnWidth(2, 170)
+        self.flags.resizeColumnToContents(3)
         index = next((i for i, f in enumerate(self.rows) if keep is not None
                       and (f.response_uuid, f.flag_id) == (keep.response_uuid, keep.flag_id)), 0)
         current = self.flags.topLevelItem(index) if self.rows else None
