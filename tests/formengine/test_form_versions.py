@@ -41,6 +41,7 @@ RELEASED = {
     ("joint_assessment", 2): "fe57376dd8c5c6dbe15518d70e9ba4e7485498e36cdf164b76765064b8c0ab9d",
     ("joint_review", 1): "2f0e10cad6ec6ed1001cb3e36cf39d383f63867907f57327877dae11e586b24d",
     ("joint_review", 2): "f1424be64b7d38e80c303585b4346b41ad882ff9943204a0a198e7cff84c781e",
+    ("joint_review", 3): "266f2235f942bf523c597fbbef596cb23e09f7832601bf055bba8a8bb72d2637",
     ("lead_agency", 1): "64ce6066839b2c272f9f0d18ea4b175486027627a9961fad33ae999badfdfea6",
     ("lead_agency", 2): "630155812832f31c8f2f15d31e858423fd7082e9f4312d8621ab5867bfd62e0b",
     ("phq9", 1): "0973dc128c3ca69bcab8b03efd0389cc9b004d8ae54410a4fe81154333aebb74",

@@ -178,5 +178,14 @@ def test_substance_profile_offers_naloxone_for_opioids_not_for_every_injection(c
     assert [f.id for f in heroin.flags] == ["opioids_naloxone"] and "naloxone" in heroin.flags[0].message
 
 
+def test_only_one_service_is_flagged_only_when_someone_attended(catalogue):
+    spec = catalogue.get("joint_review")
+    assert "both_services" not in {f.id for f in evaluate(spec, {"attendees": []}, today=TODAY).flags}
+    one = [{"name": "Pat Partner", "service": "mental_health"}]
+    assert "both_services" in {f.id for f in evaluate(spec, {"attendees": one}, today=TODAY).flags}
+    both = one + [{"name": "Sam Fictional", "service": "substance_misuse"}]
+    assert "both_services" not in {f.id for f in evaluate(spec, {"attendees": both}, today=TODAY).flags}
+
+
 def test_the_catalogue_still_loads_cleanly():
     assert load_catalogue(FORMS).problems == []
