@@ -151,6 +151,8 @@ class Code(StrEnum):
     ANS_012 = "ANS_012", "empty signature"
     ANS_013 = "ANS_013", "not a real date"
     ANS_014 = "ANS_014", "a calculation could not be worked out from these answers"
+    ANS_015 = "ANS_015", "a hidden question keeps an answer that would raise a flag if it were shown"
+    ANS_016 = "ANS_016", "answers that disagree with each other (a check of the form)"
 
     @property
     def family(self) -> str:

@@ -154,6 +154,52 @@ def validate_https___ddassess_invalid_form_schema_json(data, custom_formats={}, 
                         data__tables_value = data__tables.get(data__tables_key)
                         if not isinstance(data__tables_value, (dict)):
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".tables.{data__tables_key}".format(**locals()) + " must be object")
+        if "checks" in data_keys:
+            data_keys.remove("checks")
+            data__checks = data["checks"]
+            if not isinstance(data__checks, (list, tuple)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".checks must be array")
+            data__checks_is_list = isinstance(data__checks, (list, tuple))
+            if data__checks_is_list:
+                data__checks_len = len(data__checks)
+                for data__checks_x, data__checks_item in enumerate(data__checks):
+                    validate_https___ddassess_invalid_form_schema_json___defs_check(data__checks_item, custom_formats, (name_prefix or "data") + ".checks[{data__checks_x}]".format(**locals()))
+        if data_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
+    return data
+
+def validate_https___ddassess_invalid_form_schema_json___defs_check(data, custom_formats={}, name_prefix=None):
+    if not isinstance(data, (dict)):
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+    data_is_dict = isinstance(data, dict)
+    if data_is_dict:
+        data__missing_keys = set(['id', 'when', 'message']) - data.keys()
+        if data__missing_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+        data_keys = set(data.keys())
+        if "id" in data_keys:
+            data_keys.remove("id")
+            data__id = data["id"]
+            validate_https___ddassess_invalid_form_schema_json___defs_ident(data__id, custom_formats, (name_prefix or "data") + ".id")
+        if "when" in data_keys:
+            data_keys.remove("when")
+            data__when = data["when"]
+            if not isinstance(data__when, (str, int, float, Decimal, bool)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".when must be string or number or boolean")
+        if "message" in data_keys:
+            data_keys.remove("message")
+            data__message = data["message"]
+            if not isinstance(data__message, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".message must be string")
+        if "field" in data_keys:
+            data_keys.remove("field")
+            data__field = data["field"]
+            validate_https___ddassess_invalid_form_schema_json___defs_ident(data__field, custom_formats, (name_prefix or "data") + ".field")
+        if "severity" in data_keys:
+            data_keys.remove("severity")
+            data__severity = data["severity"]
+            if not (isinstance(data__severity, str) and data__severity == 'error' or isinstance(data__severity, str) and data__severity == 'warning'):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".severity must be one of ['error', 'warning']")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data

@@ -22,6 +22,7 @@ from ddassess.formengine.spec import (
     NUMBER_TYPES,
     TEXT_TYPES,
     BandSpec,
+    CheckSpec,
     ChoiceSpec,
     FieldSpec,
     FlagSpec,
@@ -233,13 +234,20 @@ class _Builder:
             when = self.expr(f["when"], ("flags", i, "when"), f["id"])
             if when is not None:
                 flags.append(FlagSpec(f["id"], when, f["severity"], str(f["message"])))
+        checks = []
+        for i, c in enumerate(d.get("checks", [])):
+            when = self.expr(c["when"], ("checks", i, "when"), c["id"])
+            if when is not None:
+                checks.append(CheckSpec(c["id"], when, str(c["message"]), c.get("field", ""),
+                                        c.get("severity", "error")))
         licence = d["licence"]
         tables = tuple(sorted((name, tuple(sorted((str(k), v) for k, v in rows.items())))
                               for name, rows in d.get("tables", {}).items()))
         return FormSpec(
             id=d["id"], version=int(d["version"]), title=str(d["title"]), kind=d.get("kind", "pathway"),
             purpose=str(d.get("purpose", "")), licence=tuple(sorted((k, str(v)) for k, v in licence.items())),
-            sections=sections, scores=scores, flags=tuple(flags), tables=tables, file=self.src.file,
+            sections=sections, scores=scores, flags=tuple(flags), checks=tuple(checks), tables=tables,
+            file=self.src.file,
         )
 
 
@@ -307,6 +315,10 @@ def spec_to_dict(spec: FormSpec) -> dict[str, Any]:
     if spec.flags:
         d["flags"] = [{"id": f.id, "when": f.when.source, "severity": f.severity, "message": f.message}
                       for f in spec.flags]
+    if spec.checks:
+        d["checks"] = [{k: v for k, v in (("id", c.id), ("when", c.when.source), ("message", c.message),
+                                          ("field", c.field), ("severity", c.severity)) if v != ""}
+                       for c in spec.checks]
     if spec.tables:
         d["tables"] = {name: dict(rows) for name, rows in spec.tables}
     return d

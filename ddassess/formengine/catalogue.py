@@ -343,3 +343,4 @@ def _all_exprs(spec: FormSpec) -> Iterator[Expr]:
             yield from (e for e in (f.show_if, f.expr, f.prefill) if e is not None)
     yield from (s.expr for s in spec.scores if s.expr is not None)
     yield from (fl.when for fl in spec.flags)
+    yield from (c.when for c in spec.checks)

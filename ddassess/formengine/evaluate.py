@@ -202,7 +202,49 @@ def _check_group(f: FieldSpec, rows: Any, where: str, today: dt.date, env: Env) 
 def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *,
              tables: dict[str, dict[str, Any]] | None = None, today: dt.date | None = None) -> Evaluation:
     """Everything the engine can say about these answers. Never raises on bad answers."""
-    today = today or dt.date.today()
+    ev = _evaluate(spec, answers, context, tables, today or dt.date.today(), frozenset())
+    if isinstance(answers, dict):
+        _hidden_answers_that_flag(spec, answers, ev, context, tables, today or dt.date.today())
+    return ev
+
+
+def _shown_answer(f: FieldSpec, value: Any) -> str:
+    """A stored answer as the person would see it: an option's label, else the value."""
+    choice = f.choice(value) if f.choices else None
+    text = choice.label if choice is not None else str(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _hidden_answers_that_flag(spec: FormSpec, answers: dict[str, Any], ev: Evaluation, context: CaseContext | None,
+                              tables: dict[str, dict[str, Any]] | None, today: dt.date) -> None:
+    """Skip logic must never hide a risk: a hidden question whose kept answer would raise a
+    flag were it shown gets an ANS_015 problem (an error: the form cannot be finalised until
+    the answer is cleared, or the question that hides it is changed so that it shows)."""
+    stale = frozenset(fid for fid in ev.hidden if not is_empty(answers.get(fid))
+                      and spec.fields[fid].type not in ("computed", "group", "signature"))
+    if not stale:
+        return
+    shown = _evaluate(spec, answers, context, tables, today, stale)
+    raised = {f.id for f in ev.flags}
+    for fl in spec.flags:
+        if fl.id in raised or fl.id not in {f.id for f in shown.flags}:
+            continue
+        owners = sorted(stale & fl.when.names) or sorted(stale)
+        for fid in owners:
+            f = spec.fields[fid]
+            where = spec.section_of[fid].title
+            ev.problems.append(Problem(
+                Code.ANS_015,
+                f"'{f.label}' ({where}) is hidden by another answer, but its saved answer "
+                f"'{_shown_answer(f, answers[fid])}' would raise this flag ({fl.severity}): \"{fl.message}\" "
+                "Clear the hidden answer if it no longer applies, or change the answer that hides it "
+                "if the risk is there.", field=fid))
+
+
+def _evaluate(spec: FormSpec, answers: Any, context: CaseContext | None, tables: dict[str, dict[str, Any]] | None,
+              today: dt.date, reveal: frozenset[str]) -> Evaluation:
+    """One pass through the form; the fields in ``reveal`` are shown whatever their skip logic
+    (to ask what a hidden answer would do)."""
     ev = Evaluation(form=spec.key)
     if not isinstance(answers, dict):
         ev.problems.append(Problem(Code.ANS_002, "The answers must be a mapping of question ids to answers."))
@@ -224,8 +266,8 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
             continue
         f = fields[node]
         section = section_of[node]
-        shown = all(cond is None or _run(cond, env, node, ev.problems) is True
-                    for cond in (section.show_if, f.show_if))
+        shown = node in reveal or all(cond is None or _run(cond, env, node, ev.problems) is True
+                                      for cond in (section.show_if, f.show_if))
         ev.values[node] = None
         if not shown:
             ev.hidden.add(node)
@@ -264,6 +306,9 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
     bounds = _Bounds(spec, ev, env, unsettled)
     _reached_bands(spec, ev, bounds)
     ev.flags = _flags(spec, ev, env, unsettled, bounds)
+    for c in spec.checks:
+        if _run(c.when, env, c.id, ev.problems) is True:
+            ev.problems.append(Problem(Code.ANS_016, c.message, field=c.field or c.id, severity=c.severity))
     return ev
 
 

@@ -141,6 +141,18 @@ class FlagSpec:
 
 
 @dataclass(frozen=True)
+class CheckSpec:
+    """A rule between answers: when ``when`` is true the answers disagree, and the form has
+    a problem (ANS_016) beside ``field`` (or in the form's alerts) saying ``message``."""
+
+    id: str
+    when: Expr
+    message: str
+    field: str = ""
+    severity: str = "error"  # error (blocks finalising) or warning
+
+
+@dataclass(frozen=True)
 class FormSpec:
     id: str
     version: int
@@ -151,6 +163,7 @@ class FormSpec:
     sections: tuple[SectionSpec, ...]
     scores: tuple[ScoreSpec, ...] = ()
     flags: tuple[FlagSpec, ...] = ()
+    checks: tuple[CheckSpec, ...] = ()
     tables: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     order: tuple[str, ...] = field(default=(), compare=False)  # evaluation order of fields and scores
     file: str = field(default="", compare=False)

@@ -51,6 +51,13 @@ def _check_ids(spec: FormSpec, src: Source) -> None:
     flags = [f.id for f in spec.flags]
     for dup in {f for f in flags if flags.count(f) > 1}:
         src.problem(Code.FORM_004, f"Two flags are called '{dup}'.", ("flags",))
+    checks = [c.id for c in spec.checks]
+    for dup in {c for c in checks if checks.count(c) > 1}:
+        src.problem(Code.FORM_004, f"Two checks are called '{dup}'.", ("checks",))
+    for i, c in enumerate(spec.checks):
+        if c.field and c.field not in spec.fields:
+            src.problem(Code.FORM_005, f"Check '{c.id}' belongs to '{c.field}', which this form does not have"
+                        f"{did_you_mean(c.field, spec.fields)}.", ("checks", i, "field"), field_id=c.id)
     for name in seen:
         if name in CONSTANT_NAMES:
             src.problem(Code.FORM_004, f"'{name}' is a reserved word and cannot be an id.", paths.get(name, ()))
@@ -79,6 +86,8 @@ def _exprs(spec: FormSpec) -> Iterable[tuple[Expr, Path, str, frozenset[str]]]:
             yield sc.expr, ("scores", i, "expr"), sc.id, top
     for i, fl in enumerate(spec.flags):
         yield fl.when, ("flags", i, "when"), fl.id, top
+    for i, check in enumerate(spec.checks):
+        yield check.when, ("checks", i, "when"), check.id, top
 
 
 def _check_references(spec: FormSpec, src: Source, shared_tables: Iterable[str]) -> None:

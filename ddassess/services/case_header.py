@@ -19,6 +19,7 @@ from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.errors import UnknownFormError
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
 from ddassess.services.case_pathway import FORM_STAGE, CaseDetail, ResponseSummary, StoredCaseContext, case_detail
+from ddassess.services.flag_acknowledgements import Acknowledgement, acknowledgements
 from ddassess.services.settings import get_setting
 from ddassess.store import Store
 from ddassess.store.records import ResponseRecord
@@ -44,7 +45,10 @@ class ActiveFlag:
     message: str
     form_title: str
     on: dt.date
-    partial: bool = False  # raised by the answers given so far on a form that is not finished
+    flag_id: str = ""  # with response_uuid: names the flag stably (for acknowledging it)
+    response_uuid: str = ""
+    acknowledged: Acknowledgement | None = None
+    partial: bool = False  # raised on a form that is not finished (the engine says so)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,11 @@ class CaseSummary:
     def risk_flags(self) -> tuple[ActiveFlag, ...]:
         """The flags that speak of risk (urgent, high, warning); "info" flags are prompts, not risks."""
         return tuple(f for f in self.flags if f.severity != "info")
+
+    @property
+    def unacknowledged_risk_flags(self) -> tuple[ActiveFlag, ...]:
+        """The risk flags nobody has acknowledged yet: what the banner counts."""
+        return tuple(f for f in self.risk_flags if f.acknowledged is None)
 
     def date(self, d: dt.date | dt.datetime | None) -> str:
         """A date in the practitioner's chosen format ("" when there is none)."""
@@ -146,18 +155,19 @@ class _SharedContext:
         return self.own.lookup(form_id, name)
 
 
-def _answers(store: Store, case_id: int) -> dict[int, Any]:
-    """Every response's answers in one read."""
+def _answers(store: Store, case_id: int) -> tuple[dict[int, Any], dict[int, str]]:
+    """Every response's answers, and its uuid, in one read."""
     with store.read() as s:
-        rows = s.execute(select(ResponseRecord.id, ResponseRecord.answers_json)
+        rows = s.execute(select(ResponseRecord.id, ResponseRecord.answers_json, ResponseRecord.uuid)
                          .where(ResponseRecord.case_id == case_id)).all()
-    return {rid: json.loads(text) for rid, text in rows}
+    return {rid: json.loads(text) for rid, text, _ in rows}, {rid: uuid for rid, _, uuid in rows}
 
 
 def case_summary(store: Store, catalogue: Catalogue, case_id: int, today: dt.date | None = None) -> CaseSummary:
     today = today or dt.date.today()
     d = case_detail(store, case_id)
-    stored = _answers(store, case_id)
+    stored, uuids = _answers(store, case_id)
+    acked = acknowledgements(store, case_id)
     shared = StoredCaseContext(store, case_id, catalogue)
     evaluations: dict[int, tuple[FormSpec, Evaluation]] = {}
     lines: list[ResponseLine] = []
@@ -180,7 +190,9 @@ def case_summary(store: Store, catalogue: Catalogue, case_id: int, today: dt.dat
             continue
         spec, ev = evaluations[r.id]
         on = r.updated_at.astimezone().date()
-        flags += [ActiveFlag(f.severity, f.message, spec.title, on, f.partial) for f in ev.flags]
+        ruuid = uuids.get(r.id, "")
+        flags += [ActiveFlag(f.severity, f.message, spec.title, on, f.id, ruuid, acked.get((ruuid, f.id)),
+                             f.partial) for f in ev.flags]
         head = _headline(spec, ev)
         if spec.kind == "instrument" and head is not None:
             scores.append(ScoreLine(spec.id, head[0], head[1], head[2], r.status, on))

@@ -171,6 +171,27 @@ class ResponseRecord(Base):
     )
 
 
+class FlagAcknowledgementRecord(Base):
+    """A practitioner saw a risk flag and says so (who, when, why). The flag stays in the
+    record; it is named by the response that raises it and its id in that form."""
+
+    __tablename__ = "flag_acknowledgements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    response_uuid: Mapped[str] = mapped_column(String(36))
+    flag_id: Mapped[str] = mapped_column(String(64))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    acknowledged_by: Mapped[str] = mapped_column(String(200))  # the name, as it was (cases are shared)
+    acknowledged_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("response_uuid", "flag_id", name="uq_flag_acknowledgements_flag"),
+        Index("ix_flag_acknowledgements_case", "case_id"),
+    )
+
+
 class CarePlanRecord(Base):
     __tablename__ = "care_plans"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -95,6 +95,16 @@ def _apply_response(state: Replayed, action: str, changes: dict[str, list[Any]],
         state.answers.update((k, v[1]) for k, v in changes.items() if k not in RESPONSE_META)
 
 
+ACK_FIELDS = ("case", "response", "flag", "reason")
+
+
+def _apply_acknowledgement(state: Replayed, action: str, changes: dict[str, list[Any]], reason: str) -> None:
+    """acknowledge: the case, response and flag acknowledged, and the reason given."""
+    if action == "acknowledge":
+        state.fields.update((k, v[1]) for k, v in changes.items() if k in ACK_FIELDS)
+        state.fields["reason"] = reason
+
+
 @dataclass(frozen=True)
 class Kind:
     entity_type: str
@@ -122,6 +132,10 @@ KINDS = (
          "c.partner_worker_id, c.risk_level, c.opened_on, c.closed_on, c.next_review_due "
          "FROM cases AS c LEFT JOIN people AS p ON p.id = c.person_id ORDER BY c.uuid",
          CASE_FIELDS, _apply_fields(CASE_FIELDS)),
+    Kind("flag-acknowledgement", "flag acknowledgement",
+         "SELECT a.uuid, c.uuid AS \"case\", a.response_uuid AS response, a.flag_id AS flag, a.reason "
+         "FROM flag_acknowledgements AS a LEFT JOIN cases AS c ON c.id = a.case_id ORDER BY a.uuid",
+         ACK_FIELDS, _apply_acknowledgement),
     Kind("person", "person", f"SELECT uuid, {', '.join(PERSON_FIELDS)} FROM people ORDER BY uuid",
          PERSON_FIELDS, _apply_fields(PERSON_FIELDS)),
     Kind("practitioner", "practitioner",

@@ -8,13 +8,30 @@ name, so a screen reader can walk the pathway step by step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ddassess.domain.nhs import format_nhs_number
-from ddassess.services.case_header import CaseSummary, TimelineStep
+from ddassess.errors import UserFacingError
+from ddassess.services.case_header import SEVERITY_ORDER, ActiveFlag, CaseSummary, TimelineStep
 from ddassess.ui.widgets import heading
 
 STATE_WORDS = {"done": "done", "current": "now", "due": "next", "overdue": "overdue", "later": ""}
@@ -34,6 +51,20 @@ def _clear(layout: QHBoxLayout | QVBoxLayout) -> None:
         widget = item.widget() if item is not None else None
         if widget is not None:
             widget.deleteLater()
+
+
+def _clear_deep(layout: QLayout) -> None:
+    """Empty a layout and the layouts inside it, deleting their widgets."""
+    while layout.count():
+        item = layout.takeAt(0)
+        if item is None:
+            continue
+        widget, inner = item.widget(), item.layout()
+        if widget is not None:
+            widget.deleteLater()
+        elif inner is not None:
+            _clear_deep(inner)
+            inner.deleteLater()
 
 
 class TimelineWidget(QWidget):
@@ -75,21 +106,81 @@ class TimelineWidget(QWidget):
         self.row.addStretch()
 
 
+class ElidedLabel(QLabel):
+    """One line of plain text that never asks for more width than it is given: what does not
+    fit ends in "…", and the whole text is its tooltip and accessible name."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full_text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(40)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self.setToolTip(text)
+        self.setAccessibleName(text)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(self.width(), 40)
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def is_elided(self) -> bool:
+        return self.text() != self.full_text
+
+
+def flag_words(f: ActiveFlag, summary: CaseSummary) -> str:
+    """A flag in words: its message, the form and date it comes from, and whether that form is unfinished."""
+    partial = ", form not finished" if f.partial else ""
+    return f"{f.message.rstrip('.')} ({f.form_title}, {summary.date(f.on)}{partial})"
+
+
+def severity_line(severity: str, flags: list[ActiveFlag], summary: CaseSummary) -> str:
+    """'URGENT — first flag (form, date)', or 'URGENT: 3 flags — first flag (form, date) and 2 more'."""
+    head = severity.upper() if len(flags) == 1 else f"{severity.upper()}: {len(flags)} flags"
+    more = f" and {len(flags) - 1} more" if len(flags) > 1 else ""
+    return f"{head} — {flag_words(flags[0], summary)}{more}"
+
+
+Acknowledger = Callable[[ActiveFlag, str], CaseSummary]
+
+
 class RiskBanner(QFrame):
-    """Each active risk flag (urgent, high, warning) by severity and words, with the form and
-    date it comes from. Info flags (prompts such as "offer a joint assessment") are not risks."""
+    """The case's risk flags in at most one line per severity (urgent, high, warning), each
+    saying how many there are and the first; "Show all" lists every flag, acknowledged ones
+    too, and is where a practitioner acknowledges one. Acknowledged flags leave the lines,
+    never the record. Info flags (prompts such as "offer a joint assessment") are not risks."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Active risk flags")
         self.setStyleSheet("RiskBanner { background:#FDECEE; border:1px solid #B00020; border-radius:4px; }")
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(8, 4, 8, 4)
         self.column.setSpacing(2)
         self.flag_labels: list[QLabel] = []
+        self.show_all_button = self._show_all_button()
+        self.summary: CaseSummary | None = None
+        self.acknowledger: Acknowledger | None = None  # set by the case page: records an acknowledgement
+        self.dialog: FlagListDialog | None = None
+
+    def _show_all_button(self) -> QPushButton:
+        button = QPushButton("Show all flags…")
+        button.setAccessibleName("Show all risk flags")
+        button.clicked.connect(self.show_all)
+        return button
 
     def show_flags(self, summary: CaseSummary) -> None:
-        _clear(self.column)
+        self.summary = summary
+        _clear_deep(self.column)
+        self.show_all_button = self._show_all_button()
         self.flag_labels = []
         level = summary.detail.risk_level
         if not summary.risk_flags and level in ("high", "urgent"):
@@ -98,20 +189,159 @@ class RiskBanner(QFrame):
             lead.setAccessibleName(f"Risk {level}")
             self.column.addWidget(lead)
             self.flag_labels.append(lead)
-        for f in summary.risk_flags:
-            text = (f"{f.severity.upper()} — {f.message.rstrip('.')} ({f.form_title}, {summary.date(f.on)}"
-                    + (", form not finished)" if f.partial else ")"))
-            label = QLabel(f"<span style='color:{SEVERITY_COLOURS.get(f.severity, '#333')}'>"
-                           f"<b>{escape(f.severity.upper())}</b></span> — {escape(text.split(' — ', 1)[1])}")
-            label.setWordWrap(True)
-            label.setAccessibleName(text)
-            self.column.addWidget(label)
-            self.flag_labels.append(label)
+        open_flags = summary.unacknowledged_risk_flags
+        lines: list[tuple[str, str]] = []
+        for severity in sorted({f.severity for f in open_flags}, key=lambda s: SEVERITY_ORDER.get(s, 9)):
+            flags = [f for f in open_flags if f.severity == severity]
+            lines.append((severity, severity_line(severity, flags, summary)))
+        acked = len(summary.risk_flags) - len(open_flags)
+        if acked and not open_flags:
+            lines.append(("", f"All {acked} risk flag{'s' if acked > 1 else ''} acknowledged (still in the record)"))
+        for i, (severity, text) in enumerate(lines):
+            row = QHBoxLayout()
+            row.setSpacing(6)
+            line = ElidedLabel(text)
+            colour = SEVERITY_COLOURS.get(severity, "#4B5563")
+            line.setStyleSheet(f"QLabel {{ color:{colour}; {'font-weight:bold;' if severity else ''} }}")
+            line.setProperty("severity", severity)
+            row.addWidget(line, 1)
+            if i == 0:
+                row.addWidget(self.show_all_button)
+            self.column.addLayout(row)
+            self.flag_labels.append(line)
+        if not lines and summary.risk_flags:
+            self.column.addWidget(self.show_all_button)
+        total = len(summary.risk_flags)
+        self.show_all_button.setText(f"Show all {total} flag{'s' if total != 1 else ''}"
+                                     + (f" ({acked} acknowledged)" if acked and open_flags else "") + "…")
+        self.show_all_button.setVisible(bool(summary.risk_flags))
         self.setVisible(bool(self.flag_labels))
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.show_summary(summary)
 
     def texts(self) -> list[str]:
-        """What the banner says, one line per flag (as a screen reader reads it)."""
+        """What the banner says, one line per severity (as a screen reader reads it)."""
         return [label.accessibleName() for label in self.flag_labels]
+
+    def show_all(self) -> None:
+        if self.summary is None:
+            return
+        if self.dialog is None:
+            self.dialog = FlagListDialog(self)
+            self.dialog.acknowledge.connect(self._acknowledge)
+        self.dialog.show_summary(self.summary)
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        self.dialog.flags.setFocus()
+
+    def _acknowledge(self, flag: ActiveFlag, reason: str) -> None:
+        if self.acknowledger is None or self.dialog is None:
+            return
+        try:
+            summary = self.acknowledger(flag, reason)
+        except UserFacingError as exc:
+            self.dialog.say(str(exc), error=True)
+            return
+        self.show_flags(summary)
+        self.dialog.show_summary(summary)
+        self.dialog.reason.clear()
+        self.dialog.say(f"Acknowledged: {flag.message.rstrip('.')}. It stays in the record.")
+
+
+class FlagListDialog(QDialog):
+    """Every risk flag of the case, most severe first, with who acknowledged it, when and why;
+    an unacknowledged one can be acknowledged here with a reason (kept and audited)."""
+
+    acknowledge = Signal(object, str)  # the ActiveFlag, the reason
+
+    COLUMNS = ("Severity", "Flag", "Form", "Date", "Acknowledged")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Risk flags of this case")
+        self.setAccessibleName("Risk flags of this case")
+        self.rows: list[ActiveFlag] = []
+        self.flags = QTreeWidget()
+        self.flags.setAccessibleName("Risk flags")
+        self.flags.setRootIsDecorated(False)
+        self.flags.setHeaderLabels(list(self.COLUMNS))
+        self.flags.setWordWrap(True)
+        self.flags.currentItemChanged.connect(lambda *_: self._selected())
+        self.reason = QPlainTextEdit()
+        self.reason.setAccessibleName("Reason for acknowledging the selected flag")
+        self.reason.setPlaceholderText("What was done about this flag, or why no action is needed")
+        self.reason.setTabChangesFocus(True)
+        self.reason.setFixedHeight(self.fontMetrics().lineSpacing() * 4)
+        reason_label = QLabel("&Reason for acknowledging:")
+        reason_label.setBuddy(self.reason)
+        self.acknowledge_button = QPushButton("&Acknowledge selected flag")
+        self.acknowledge_button.setAccessibleName("Acknowledge the selected flag")
+        self.acknowledge_button.clicked.connect(self._acknowledge)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Acknowledgement message")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        column = QVBoxLayout(self)
+        column.addWidget(self.flags)
+        column.addWidget(reason_label)
+        column.addWidget(self.reason)
+        row = QHBoxLayout()
+        row.addWidget(self.acknowledge_button)
+        row.addWidget(self.message, 1)
+        column.addLayout(row)
+        column.addWidget(buttons)
+        self.resize(1080, 440)
+
+    def show_summary(self, summary: CaseSummary) -> None:
+        keep = self._current()
+        self.flags.clear()
+        self.rows = sorted(summary.risk_flags, key=lambda f: (f.acknowledged is not None,
+                                                              SEVERITY_ORDER.get(f.severity, 9)))
+        for f in self.rows:
+            ack = f.acknowledged
+            ack_text = (f"{ack.by}, {summary.date(ack.at.astimezone())} {ack.at.astimezone():%H:%M}: {ack.reason}"
+                        if ack is not None else "not yet")
+            partial = " (form not finished)" if f.partial else ""
+            item = QTreeWidgetItem([f.severity.upper(), f.message + partial, f.form_title, summary.date(f.on),
+                                    ack_text])
+            item.setForeground(0, QColor(SEVERITY_COLOURS.get(f.severity, "#333")))
+            for c in range(len(self.COLUMNS)):
+                item.setToolTip(c, f"{f.severity.upper()} — {flag_words(f, summary)}. Acknowledged: {ack_text}")
+            self.flags.addTopLevelItem(item)
+        self.flags.resizeColumnToContents(0)
+        self.flags.setColumnWidth(1, 460)
+        self.flags.setColumnWidth(2, 170)
+        self.flags.resizeColumnToContents(3)
+        index = next((i for i, f in enumerate(self.rows) if keep is not None
+                      and (f.response_uuid, f.flag_id) == (keep.response_uuid, keep.flag_id)), 0)
+        current = self.flags.topLevelItem(index) if self.rows else None
+        if current is not None:
+            self.flags.setCurrentItem(current)
+        self._selected()
+
+    def _current(self) -> ActiveFlag | None:
+        item = self.flags.currentItem()
+        if item is None:
+            return None
+        i = self.flags.indexOfTopLevelItem(item)
+        return self.rows[i] if 0 <= i < len(self.rows) else None
+
+    def _selected(self) -> None:
+        f = self._current()
+        can = f is not None and f.acknowledged is None and bool(f.flag_id and f.response_uuid)
+        self.acknowledge_button.setEnabled(can)
+        self.reason.setEnabled(can)
+
+    def _acknowledge(self) -> None:
+        f = self._current()
+        if f is not None:
+            self.acknowledge.emit(f, self.reason.toPlainText())
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("QLabel { color:#B00020; }" if error else "")
 
 
 class ScoresStrip(QWidget):

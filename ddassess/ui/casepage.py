@@ -25,11 +25,12 @@ from ddassess.errors import FormDefinitionError, UserFacingError
 from ddassess.formengine import Catalogue
 from ddassess.services import case_changes
 from ddassess.services.careplan_prefill import start_care_plan
-from ddassess.services.case_header import case_summary
+from ddassess.services.case_header import ActiveFlag, CaseSummary, case_summary
 from ddassess.services.case_pathway import (
     StoredCaseContext,
     finalise_form,
 )
+from ddassess.services.flag_acknowledgements import acknowledge_flag
 from ddassess.services.settings import set_setting
 from ddassess.services.vault import Store
 from ddassess.ui.autosave import DraftWriter
@@ -216,6 +217,7 @@ class CasePage(QWidget):
         self.form_page: FormPage | None = None
         self.writer: DraftWriter | None = None  # the window's writer thread; None: each form makes its own
         self.header = CaseHeader()
+        self.header.risk.acknowledger = self.acknowledge_flag
         self.forms = QListWidget()
         self.forms.setAccessibleName("Forms of this case")
         self.forms.setWordWrap(True)  # each line carries status and score: wrap rather than cut off
@@ -271,6 +273,13 @@ class CasePage(QWidget):
                                    f"{r.updated_at.astimezone():%H:%M})")
             item.setData(Qt.ItemDataRole.UserRole, r.id)
             self.forms.addItem(item)
+
+    def acknowledge_flag(self, flag: ActiveFlag, reason: str) -> CaseSummary:
+        """Record that this practitioner has seen the flag (audited); the case's views follow."""
+        acknowledge_flag(self.store, self.catalogue, self.case_id, flag.response_uuid, flag.flag_id, reason)
+        announce(Change.CASES, self.case_id, initiator=self)
+        self.reload()
+        return self.summary
 
     def _changed(self, change: Changed, _initiator: object) -> None:
         if change.touches(Change.CASES | Change.RESPONSES | Change.CARE_PLANS, self.case_id) and not self.store.closed:

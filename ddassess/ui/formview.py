@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ddassess.codes import Code
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
 from ddassess.formengine.evaluate import PARTIAL_FLAG
 from ddassess.formengine.expr import CaseContext
@@ -109,7 +110,19 @@ class FormView(QWidget):
         self.scores_label = QLabel()
         self.scores_label.setWordWrap(True)
         self.scores_label.setAccessibleName("Scores")
+        # Skip logic never hides a risk: hidden answers that would raise a flag are problems
+        # (in the alerts above), and this offers to clear them, saying what was cleared.
+        self.clear_hidden_button = QPushButton("Clear the hidden answers that would raise a flag")
+        self.clear_hidden_button.setAccessibleName("Clear the hidden answers that would raise a flag")
+        self.clear_hidden_button.clicked.connect(self.clear_hidden_answers)
+        self.clear_hidden_button.hide()
+        self.cleared_note = QLabel()
+        self.cleared_note.setWordWrap(True)
+        self.cleared_note.setAccessibleName("Cleared answers")
+        self.cleared_note.hide()
         layout.addWidget(self.flags_banner)
+        layout.addWidget(self.clear_hidden_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.cleared_note)
         layout.addWidget(self.scores_label)
         self.sections: dict[str, QGroupBox] = {}
         for section in spec.sections:
@@ -247,7 +260,11 @@ class FormView(QWidget):
         by_field: dict[str, list[str]] = {}
         # A problem with no question to sit beside (a score or flag that could not be worked
         # out) goes in the alert banner: it still blocks Finalise, so it must be seen.
-        self.unplaced = [p for p in ev.problems if _root(p.field) not in self.problem_labels]
+        # So does a problem with a hidden question (its answer would raise a flag): its row is not shown.
+        self.unplaced = [p for p in ev.problems if _root(p.field) not in self.problem_labels
+                         or _root(p.field) in ev.hidden]
+        self.hidden_flagging = [p.field for p in ev.problems if p.code == Code.ANS_015 and p.field in self.editors]
+        self.clear_hidden_button.setVisible(bool(self.hidden_flagging) and not self._read_only)
         for p in ev.problems:
             root = _root(p.field)
             if root != (p.field or "") and hasattr(self.editors.get(root), "show_problems"):
@@ -289,6 +306,21 @@ class FormView(QWidget):
         self.flags_banner.setText("<br/>".join(flags))
         self.flags_banner.setVisible(bool(flags))
 
+    def clear_hidden_answers(self) -> list[str]:
+        """Clear the hidden answers that would raise a flag, and say which (they are saved as cleared)."""
+        cleared = list(dict.fromkeys(self.hidden_flagging))
+        if not cleared or self._read_only:
+            return []
+        for fid in cleared:
+            self.editors[fid].set_value(None)
+        names = [f"{plain(self.spec.fields[fid].label)} ({plain(self.spec.section_of[fid].title)})" for fid in cleared]
+        self.cleared_note.setText(f"Cleared {len(names)} hidden answer(s) that would have raised a flag: "
+                                  f"{'; '.join(names)}. They were hidden by another answer; nothing else changed.")
+        self.cleared_note.show()
+        for fid in cleared:
+            self._changed(fid)
+        return cleared
+
     def reveal_problems(self) -> int:
         """Show every problem (before finalising); returns how many errors there are."""
         self.show_all_problems = True
@@ -296,7 +328,9 @@ class FormView(QWidget):
         errors = [p for p in ev.problems if p.severity == "error"]
         if errors:
             root = _root(errors[0].field)
-            if root in self.editors:
+            if root in ev.hidden and self.clear_hidden_button.isVisibleTo(self):
+                self.clear_hidden_button.setFocus()  # a hidden question cannot take the focus: the offer can
+            elif root in self.editors:
                 self.editors[root].focus_widget().setFocus()
         return len(errors)
 
@@ -306,6 +340,7 @@ class FormView(QWidget):
         Qt cannot make read-only (choices, check boxes, lists, the signature pad, row
         buttons) keep their focus but ignore clicks, keys other than Tab, and the wheel."""
         self._read_only = read_only
+        self.clear_hidden_button.setVisible(bool(self.hidden_flagging) and not read_only)
         for ed in self.editors.values():
             ed.widget.setEnabled(True)
             for w in [ed.widget, *ed.widget.findChildren(QWidget)]:
