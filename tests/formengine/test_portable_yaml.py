@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ddassess.formengine import load_catalogue
-from ddassess.formengine import yamlsource
+from ddassess.formengine import load_catalogue, yamlsource
 from ddassess.formengine.yamlsource import read_yaml
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
