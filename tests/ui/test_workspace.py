@@ -69,8 +69,8 @@ def test_skip_logic_hides_and_shows(qtbot, window):
     # Clicked as a person would: the editor's own signal drives the re-evaluation.
     qtbot.mouseClick(view.editors["q1"].buttons[1][1], Qt.MouseButton.LeftButton)
     assert q2_holder.isVisible()
-    qtbot.mouseClick(view.editors["q1"].buttons[0][1], Qt.MouseButton.LeftButton)
-    assert not q2_holder.isVisible() and view.evaluation.computed["result"] == "negative"
+    qtbot.mouseClick(view.editors["q1"].buttons[3][1], Qt.MouseButton.LeftButton)  # weekly: positive, stop
+    assert not q2_holder.isVisible() and view.evaluation.computed["result"] == "positive"
 
 
 def test_draft_is_saved_within_a_second(qtbot, window):

@@ -43,7 +43,7 @@ def test_dast10_incomplete(catalogue):
 
 @pytest.mark.parametrize("substance, total, flagged", [("alcohol", 3, True), ("alcohol", 2, False),
                                                        ("heroin", 3, False), ("cannabis", 15, False)])
-def test_sds_shows_total_and_flags_only_alcohol(catalogue, substance, total, flagged):
+def test_sds_shows_total_without_a_band_and_the_alcohol_flag_only_for_alcohol(catalogue, substance, total, flagged):
     spec = catalogue.get("sds")
     items = [f"q{i}" for i in range(1, 6)]
     scores, left = {}, total

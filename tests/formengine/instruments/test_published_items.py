@@ -21,6 +21,7 @@ AUDIT_0_2_4 = [("No", 0), ("Yes, but not in the last year", 2), ("Yes, during th
 YES_1 = [("Yes", 1), ("No", 0)]
 NO_1 = [("Yes", 0), ("No", 1)]
 SADQ = [("Almost never", 0), ("Sometimes", 1), ("Often", 2), ("Nearly always", 3)]
+SADQ_REINSTATEMENT = [("Not at all", 0), ("Slightly", 1), ("Moderately", 2), ("Quite a lot", 3)]  # questions 17-20
 SDS_OFTEN = [("Never or almost never", 0), ("Sometimes", 1), ("Often", 2), ("Always or nearly always", 3)]
 SDS_Q3 = [("Not at all", 0), ("A little", 1), ("Quite a lot", 2), ("A great deal", 3)]
 SDS_Q5 = [("Not difficult", 0), ("Quite difficult", 1), ("Very difficult", 2), ("Impossible", 3)]
@@ -33,7 +34,7 @@ PUBLISHED: dict[str, dict[str, list[tuple[str, int]]]] = {
     "audit_c": {"q1": AUDIT_Q1, "q2": AUDIT_Q2, "q3": AUDIT_FREQ},
     "fast": {"q1": AUDIT_FREQ, "q2": AUDIT_FREQ, "q3": AUDIT_FREQ, "q4": AUDIT_0_2_4},
     "dast10": {f"q{i}": (NO_1 if i == 3 else YES_1) for i in range(1, 11)},
-    "sadq": {f"q{i}": SADQ for i in range(1, 21)},
+    "sadq": {f"q{i}": (SADQ if i <= 16 else SADQ_REINSTATEMENT) for i in range(1, 21)},
     "sds": {"q1": SDS_OFTEN, "q2": SDS_OFTEN, "q3": SDS_Q3, "q4": SDS_OFTEN, "q5": SDS_Q5},
 }
 
@@ -42,8 +43,9 @@ ORDER: dict[str, list[str]] = {
     "audit": ["how often do you have a drink", "typical day", "6 or more units", "not able to stop",
               "failed to do what was normally expected", "in the morning", "guilt or remorse",
               "unable to remember what happened the night before", "injured", "concerned about your drinking"],
-    "fast": ["6 or more units", "unable to remember what happened the night before",
-             "failed to do what was normally expected", "concerned about your drinking"],
+    # The OHID/PHE FAST form (2017): failed expectations is question 2, memory loss question 3.
+    "fast": ["6 or more units", "failed to do what was normally expected",
+             "unable to remember what happened the night before", "concerned about your drinking"],
     "audit_c": ["how often do you have a drink", "typical day", "6 or more units"],
     "dast10": ["other than those required for medical reasons", "more than one drug at a time",
                "always able to stop", "blackouts", "bad or guilty", "complain", "neglected your family",
@@ -75,9 +77,10 @@ def test_questions_are_in_the_published_order(catalogue, form_id):
         assert words in _norm(f.label), f"{form_id}.{f.id} should ask about '{words}', not '{f.label}'"
 
 
-def test_fast_version_1_with_the_swapped_questions_stays_loadable_for_saved_responses(catalogue):
-    old, new = catalogue.get("fast", 1), catalogue.get("fast")
-    assert new.version == 2 and catalogue.versions("fast") == [1, 2]
-    assert "failed to do what was normally expected" in _norm(old.fields["q2"].label)
-    assert "unable to remember" in _norm(new.fields["q2"].label)
-    assert catalogue.definition_for("fast", 1, old.content_hash) is old
+def test_fast_older_versions_stay_loadable_for_saved_responses(catalogue):
+    v1, v2, new = catalogue.get("fast", 1), catalogue.get("fast", 2), catalogue.get("fast")
+    assert new.version == 3 and catalogue.versions("fast") == [1, 2, 3]
+    assert "unable to remember" in _norm(v2.fields["q2"].label)  # version 2 followed Hodgson 2002's order
+    assert "failed to do what was normally expected" in _norm(new.fields["q2"].label)
+    for old in (v1, v2):
+        assert catalogue.definition_for("fast", old.version, old.content_hash) is old
