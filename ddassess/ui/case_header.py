@@ -178,8 +178,8 @@ class RiskLevelWidget(QWidget):
         plain = risk.describe()
         words = risk.level.upper() if risk.level else "NOT RAISED"
         tail = escape(plain.removeprefix(f"Risk level: {words}"))  # describe() starts with it
-        self.label.setText(f"<span style='{RISK_LEVEL_STYLE.get(risk.level, '')} padding:2px 6px;'>"
-                           f"<b>Risk level: {escape(words)}</b></span>{tail}")
+        self.label.setText(f"<span style='{RISK_LEVEL_STYLE.get(risk.level, '')}'>"
+                           f"<b>&nbsp;Risk level: {escape(words)}&nbsp;</b></span>{tail}")
         self.label.setAccessibleName(plain)
         self.label.setProperty("plain", plain)
 
