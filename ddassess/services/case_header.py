@@ -19,6 +19,7 @@ from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.errors import UnknownFormError
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
 from ddassess.services.case_pathway import FORM_STAGE, CaseDetail, ResponseSummary, StoredCaseContext, case_detail
+from ddassess.services.case_risk import CaseRisk, case_risk
 from ddassess.services.flag_acknowledgements import Acknowledgement, acknowledgements
 from ddassess.services.settings import get_setting
 from ddassess.store import Store
@@ -35,8 +36,8 @@ SEVERITY_ORDER = {"urgent": 0, "high": 1, "warning": 2, "info": 3}
 class TimelineStep:
     stage: str
     title: str
-    state: str  # done, current, due, overdue or later
-    on: dt.date | None = None  # done: when; due/overdue: by when
+    state: str  # done, in_progress, not_done, due (next), overdue or later
+    on: dt.date | None = None  # done: when; due/overdue (and the review step): by when
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class CaseSummary:
     responses: tuple[ResponseLine, ...]
     date_format: str
     review_overdue: bool
+    risk: CaseRisk  # the case's one risk level (services.case_risk), with who set it and why
 
     @property
     def risk_flags(self) -> tuple[ActiveFlag, ...]:
@@ -115,26 +117,48 @@ def _headline(spec: FormSpec, ev: Evaluation) -> tuple[str, float | int, str] | 
     return _short_name(spec, spec_score.label), result.value, result.band
 
 
-def _steps(d: CaseDetail, done_on: dict[str, dt.date], today: dt.date) -> tuple[tuple[TimelineStep, ...], bool]:
-    here = PATHWAY_STAGES.index(d.stage)
+def _steps(d: CaseDetail, finals: dict[str, dt.date], drafts: set[str], today: dt.date,
+           ) -> tuple[tuple[TimelineStep, ...], bool]:
+    """Each step from the forms of its own stage, never from its place in the pathway: done
+    only when a form of it is final (dated by the first final one), in progress while its
+    only forms are drafts, "not recorded" when a later step is done but this one has no
+    final form, next (due) right after the furthest done step, later after that."""
+    done = [i for i, stage in enumerate(PATHWAY_STAGES) if stage in finals]
+    furthest = max(done, default=-1)
     closed = d.stage == "discharged" or d.status != "open"
     overdue = d.next_review_due is not None and d.next_review_due < today and not closed
     steps = []
     for i, stage in enumerate(PATHWAY_STAGES):
         title = STAGE_TITLES[stage]
+        review_due = d.next_review_due if stage == "review" and not closed else None
         if stage == "review" and overdue:
             steps.append(TimelineStep(stage, title, "overdue", d.next_review_due))
-        elif i < here or (closed and i == here):
-            on = done_on.get(stage) or (d.opened_on if stage == "referral" else None)
-            steps.append(TimelineStep(stage, title, "done", on))
-        elif i == here:
-            steps.append(TimelineStep(stage, title, "current", done_on.get(stage)))
-        elif i == here + 1:
-            due = d.next_review_due if stage == "review" else None
-            steps.append(TimelineStep(stage, title, "due", due))
+        elif stage in finals:
+            steps.append(TimelineStep(stage, title, "done", finals[stage]))
+        elif stage in drafts:
+            steps.append(TimelineStep(stage, title, "in_progress", review_due))
+        elif i < furthest or closed:
+            steps.append(TimelineStep(stage, title, "not_done"))
+        elif i == furthest + 1:
+            steps.append(TimelineStep(stage, title, "due", review_due))
         else:
-            steps.append(TimelineStep(stage, title, "later", d.next_review_due if stage == "review" else None))
+            steps.append(TimelineStep(stage, title, "later", review_due))
     return tuple(steps), overdue
+
+
+def _referral_received(store: Store, case_id: int) -> dt.date | None:
+    """The day the referral was received, as its current final referral form says."""
+    with store.read() as s:
+        text = s.scalar(select(ResponseRecord.answers_json)
+                        .where(ResponseRecord.case_id == case_id, ResponseRecord.form_id == "referral",
+                               ResponseRecord.status == "final")
+                        .order_by(ResponseRecord.updated_at.desc()))
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(json.loads(text).get("received_on") or "")[:10])
+    except ValueError:
+        return None
 
 
 class _SharedContext:
@@ -198,14 +222,19 @@ def case_summary(store: Store, catalogue: Catalogue, case_id: int, today: dt.dat
             scores.append(ScoreLine(spec.id, head[0], head[1], head[2], r.status, on))
     flags.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), -f.on.toordinal()))
     done_on: dict[str, dt.date] = {}
+    drafts: set[str] = set()
     for r in sorted(d.responses, key=lambda r: r.updated_at):
         stage = FORM_STAGE.get(r.form_id)
         # superseded: it was final, and its amendment does not re-date the step it finished
         if stage and r.status in ("final", "superseded") and stage not in done_on:
             done_on[stage] = r.updated_at.astimezone().date()
-    steps, overdue = _steps(d, done_on, today)
+        elif stage and r.status == "draft":
+            drafts.add(stage)
+    if "referral" in done_on:
+        done_on["referral"] = _referral_received(store, case_id) or done_on["referral"]
+    steps, overdue = _steps(d, done_on, drafts, today)
     return CaseSummary(d, steps, tuple(flags), tuple(sorted(scores, key=lambda s: s.name)), tuple(lines),
-                       get_setting(store, "date_format") or "%d %b %Y", overdue)
+                       get_setting(store, "date_format") or "%d %b %Y", overdue, case_risk(store, case_id))
 
 
 def _latest_per_form(responses: tuple[ResponseSummary, ...]) -> list[ResponseSummary]:

@@ -18,6 +18,7 @@ from ddassess.domain import limits
 from ddassess.domain.models import PATHWAY_STAGES, Response
 from ddassess.errors import CaseNotFoundError, RecordNotFound, UnknownFormError
 from ddassess.formengine import Catalogue, Evaluation, evaluate
+from ddassess.services.case_risk import refresh_case_risk
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord
@@ -129,16 +130,6 @@ def set_lead(store: Store, case_id: int, lead_agency: str, next_review_due: dt.d
                          changes=changes)
 
 
-def set_risk_level(store: Store, case_id: int, level: str) -> None:
-    with store.write() as s:
-        c = s.get(CaseRecord, case_id)
-        if c is None or c.risk_level == level:
-            return
-        old, c.risk_level = c.risk_level, level
-        append_event(s, actor=store.owner_uuid, action="update", entity_type="case", entity_id=c.uuid,
-                     changes={"risk_level": [old, level]})
-
-
 # What a final form tells the case itself (the case list filters and sorts on these).
 REVIEW_DATE_FIELDS = {"care_plan": "next_review", "joint_review": "next_review"}
 
@@ -174,7 +165,8 @@ def finalise_form(store: Store, catalogue: Catalogue, response_id: int,
     """Finalise a draft (or, with a reason, an amendment) and let the case follow it.
 
     One place, so the window, the CLI and the tests give the same result: the pathway
-    moves on; urgent/high flags raise the case's risk; a lead agency decision sets the
+    moves on; the case's risk level is worked out again from its final forms
+    (``case_risk``: an amendment that removes a flag lowers it); a lead agency decision sets the
     case's lead agency (and its care coordinator when the named one is a practitioner in
     this store); a care plan or joint review sets the next review date; a discharge clears
     it (a closed case has no review due). ``at``: when it was finalised (now by default).
@@ -196,16 +188,12 @@ def apply_final_response(store: Store, catalogue: Catalogue, response: Response,
     advance_stage(store, response.case_id, response.form_id, at.date() if at is not None else None)
     if response.form_id == "discharge":
         _update_case(store, response.case_id, next_review_due=None)
+    refresh_case_risk(store, catalogue, response.case_id, response)
     try:
         spec = catalogue.get(response.form_id, response.form_version)
     except UnknownFormError:
         return
     answers = response.answers
-    ev = evaluate(spec, answers, StoredCaseContext(store, response.case_id, catalogue, response.id),
-                  tables=catalogue.tables)
-    severities = {f.severity for f in ev.flags}
-    if severities & {"urgent", "high"}:
-        set_risk_level(store, response.case_id, "urgent" if "urgent" in severities else "high")
     if response.form_id == "lead_agency" and answers.get("lead"):
         field = spec.fields.get("lead")
         labels = {c.value: c.label for c in field.choices} if field is not None else {}

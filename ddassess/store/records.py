@@ -126,7 +126,14 @@ class CaseRecord(Base):
     lead_agency: Mapped[str] = mapped_column(String(200), default="")
     care_coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
     partner_worker_id: Mapped[int | None] = mapped_column(ForeignKey("practitioners.id"))
+    # What the list, banner and filters show: always services.case_risk.effective_level of
+    # the two below (migration 0007 says why).
     risk_level: Mapped[str] = mapped_column(String(16), default="")
+    risk_from_flags: Mapped[str] = mapped_column(String(16), default="")
+    risk_override: Mapped[str | None] = mapped_column(String(16))  # a practitioner's level; None: none set
+    risk_override_reason: Mapped[str] = mapped_column(Text, default="")
+    risk_override_by: Mapped[str] = mapped_column(String(200), default="")
+    risk_override_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     opened_on: Mapped[dt.date] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     next_review_due: Mapped[dt.date | None] = mapped_column(Date)
@@ -142,6 +149,7 @@ class CaseRecord(Base):
         Index("ix_cases_status_opened", "status", "opened_on", "id"),
         Index("ix_cases_status_ref", "status", "ref", "id"),
         Index("ix_cases_status_review", "status", "next_review_due", "id"),
+        Index("ix_cases_status_risk", "status", "risk_level", "id"),
     )
 
 

@@ -117,7 +117,8 @@ class Kind:
 PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "nhs_number", "gender", "address",
                  "phone", "email")
 CASE_FIELDS = ("ref", "person", "stage", "status", "lead_agency", "care_coordinator_id", "partner_worker_id",
-               "risk_level", "opened_on", "closed_on", "next_review_due")
+               "risk_level", "opened_on", "closed_on", "next_review_due", "risk_from_flags", "risk_override",
+               "risk_override_reason", "risk_override_by", "risk_override_at")
 PRACTITIONER_FIELDS = ("name", "role", "agency", "email", "phone")
 
 KINDS = (
@@ -129,7 +130,8 @@ KINDS = (
                                                                 frozenset({"export"}))),
     Kind("case", "case",
          "SELECT c.uuid, c.ref, p.uuid AS person, c.stage, c.status, c.lead_agency, c.care_coordinator_id, "
-         "c.partner_worker_id, c.risk_level, c.opened_on, c.closed_on, c.next_review_due "
+         "c.partner_worker_id, c.risk_level, c.opened_on, c.closed_on, c.next_review_due, c.risk_from_flags, "
+         "c.risk_override, c.risk_override_reason, c.risk_override_by, c.risk_override_at "
          "FROM cases AS c LEFT JOIN people AS p ON p.id = c.person_id ORDER BY c.uuid",
          CASE_FIELDS, _apply_fields(CASE_FIELDS)),
     Kind("flag-acknowledgement", "flag acknowledgement",

@@ -34,10 +34,13 @@ from ddassess.errors import UserFacingError
 from ddassess.services.case_header import SEVERITY_ORDER, ActiveFlag, CaseSummary, TimelineStep
 from ddassess.ui.widgets import heading
 
-STATE_WORDS = {"done": "done", "current": "now", "due": "next", "overdue": "overdue", "later": ""}
+# A step is done only when a form of it is final (services.case_header._steps).
+STATE_WORDS = {"done": "done", "in_progress": "in progress (draft)", "not_done": "not recorded", "due": "next",
+               "overdue": "overdue", "later": ""}
 STATE_STYLE = {
     "done": "background:#E8F5E9; color:#1B5E20; border:1px solid #A5D6A7;",
-    "current": "background:#1D4ED8; color:white; border:1px solid #1D4ED8; font-weight:bold;",
+    "in_progress": "background:#EFF6FF; color:#1E3A8A; border:2px solid #1D4ED8; font-weight:bold;",
+    "not_done": "background:#FFFFFF; color:#7F1D1D; border:1px dashed #B91C1C;",
     "due": "background:#FFF8E1; color:#6D4C00; border:1px solid #F0C36D;",
     "overdue": "background:#B00020; color:white; border:1px solid #B00020; font-weight:bold;",
     "later": "background:#F3F4F6; color:#4B5563; border:1px solid #D1D5DB;",
@@ -182,13 +185,7 @@ class RiskBanner(QFrame):
         _clear_deep(self.column)
         self.show_all_button = self._show_all_button()
         self.flag_labels = []
-        level = summary.detail.risk_level
-        if not summary.risk_flags and level in ("high", "urgent"):
-            lead = QLabel(f"<b style='color:#B00020'>RISK: {level.upper()}</b> — recorded on the case; no form of "
-                          "this case raises a flag now.")
-            lead.setAccessibleName(f"Risk {level}")
-            self.column.addWidget(lead)
-            self.flag_labels.append(lead)
+        # The case's level itself (which a practitioner may have set) is RiskLevelWidget's line.
         open_flags = summary.unacknowledged_risk_flags
         lines: list[tuple[str, str]] = []
         for severity in sorted({f.severity for f in open_flags}, key=lambda s: SEVERITY_ORDER.get(s, 9)):
@@ -377,6 +374,44 @@ class ScoresStrip(QWidget):
         return [str(label.property("plain")) for label in self.score_labels]
 
 
+RISK_LEVEL_STYLE = {
+    "urgent": "background:#B00020; color:white;", "high": "background:#FFE0B2; color:#5D2E00;",
+    "": "background:#F3F4F6; color:#1F2937;",
+}
+
+
+class RiskLevelWidget(QWidget):
+    """The case's one risk level (services.case_risk), saying whether the flags of its final
+    forms set it or a practitioner did (who, when, why, and what the flags say), and the
+    "Change risk level…" action."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.change_button = QPushButton("Change risk level…")
+        self.change_button.setAccessibleName("Change risk level")
+        self.change_button.setToolTip("Raise or lower the case's risk level, with a reason that is kept")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.change_button)
+
+    def show_risk(self, summary: CaseSummary) -> None:
+        risk = summary.risk
+        plain = risk.describe()
+        words = risk.level.upper() if risk.level else "NOT RAISED"
+        tail = escape(plain.removeprefix(f"Risk level: {words}"))  # describe() starts with it
+        self.label.setText(f"<span style='{RISK_LEVEL_STYLE.get(risk.level, '')}'>"
+                           f"<b>&nbsp;Risk level: {escape(words)}&nbsp;</b></span>{tail}")
+        self.label.setAccessibleName(plain)
+        self.label.setProperty("plain", plain)
+
+    def text(self) -> str:
+        return str(self.label.property("plain"))
+
+
 class CaseHeader(QWidget):
     """Name and reference, identifiers, timeline, risk banner and scores, from one summary."""
 
@@ -387,11 +422,12 @@ class CaseHeader(QWidget):
         self.identifiers.setAccessibleName("Person's identifiers")
         self.identifiers.setWordWrap(True)
         self.timeline = TimelineWidget()
+        self.risk_level = RiskLevelWidget()
         self.risk = RiskBanner()
         self.scores = ScoresStrip()
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
-        for w in (self.title, self.identifiers, self.timeline, self.risk, self.scores):
+        for w in (self.title, self.identifiers, self.timeline, self.risk_level, self.risk, self.scores):
             column.addWidget(w)
 
     def show_summary(self, summary: CaseSummary) -> None:
@@ -416,5 +452,6 @@ class CaseHeader(QWidget):
         self.identifiers.setText(html)
         self.identifiers.setAccessibleDescription(plain)
         self.timeline.show_steps(summary.steps, summary)
+        self.risk_level.show_risk(summary)
         self.risk.show_flags(summary)
         self.scores.show_scores(summary)

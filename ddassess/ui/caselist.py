@@ -50,16 +50,19 @@ DATE_FORMAT = "%d %b %Y"  # until the practitioner's setting is applied
 COUNT_CAP = 1000  # past this the list says "more than 1,000" rather than count them all
 COLUMNS = [("ref", "Case"), ("name", "Name"), ("dob", "Date of birth"), (None, "NHS number"), ("stage", "Stage"),
            (None, "Lead agency"), (None, "Risk"), ("review", "Next review")]
-NAME_COLUMN, RISK_COLUMN = 1, 6
+NAME_COLUMN, RISK_COLUMN, REVIEW_COLUMN = 1, 6, 7
 # The invalid index: the table's root, the "parent" every row of a flat table has (read, never changed).
 _NO_PARENT = QModelIndex()
 STAGE_LABELS = {s: s.replace("_", " ").capitalize() for s in PATHWAY_STAGES}
 # Colour says "look here"; the words (shown and read out) say what it means.
 RISK_COLOURS = {"high": (QColor("#FFE0B2"), QColor("#5D2E00")), "urgent": (QColor("#B00020"), QColor("#FFFFFF"))}
 RISK_WORDS = {"high": "High risk", "urgent": "Urgent risk"}
+# An overdue review: a sign and the word in the cell as well as the colour (not colour alone).
+OVERDUE_COLOURS = (QColor("#FDECEE"), QColor("#8B0016"))
+OVERDUE_SIGN = "⚠ Overdue"
 # Widths wide enough for typical values, measured with the font (not from every cell).
 SAMPLES = ["DD-2026-000000", "Charlotte Fictional-Example", "30 Sep 2026", "999 000 0000", "Joint assessment",
-           "Substance misuse service", "URGENT", "30 Sep 2026"]
+           "Substance misuse service", "URGENT", f"{OVERDUE_SIGN} 30 Sep 2026"]
 
 
 class CaseTableModel(QAbstractTableModel):
@@ -125,7 +128,13 @@ class CaseTableModel(QAbstractTableModel):
         return (r.ref, r.name, r.date_of_birth.strftime(fmt) if r.date_of_birth else "",
                 format_nhs_number(r.nhs_number) if r.nhs_number else "", STAGE_LABELS.get(r.stage, r.stage),
                 r.lead_agency, r.risk_level.upper() if r.risk_level else "",
-                r.next_review_due.strftime(fmt) if r.next_review_due else "")
+                (f"{OVERDUE_SIGN} " if self.overdue(r) else "") + r.next_review_due.strftime(fmt)
+                if r.next_review_due else "")
+
+    def overdue(self, r: CaseRow) -> bool:
+        """The review date has passed (the day the query was made: the same "today" as the
+        "Review overdue" filter)."""
+        return r.next_review_due is not None and r.next_review_due < self.query.today
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
@@ -165,6 +174,8 @@ class CaseTableModel(QAbstractTableModel):
             return cells[index.column()]
         if role == Qt.ItemDataRole.UserRole:
             return self.rows[index.row()].case_id
+        if index.column() == REVIEW_COLUMN:
+            return self._review_data(self.rows[index.row()], role)
         if index.column() != RISK_COLUMN:
             return None
         level = self.rows[index.row()].risk_level
@@ -174,6 +185,17 @@ class CaseTableModel(QAbstractTableModel):
             return RISK_COLOURS[level][0]
         if role == Qt.ItemDataRole.ForegroundRole and level in RISK_COLOURS:
             return RISK_COLOURS[level][1]
+        return None
+
+    def _review_data(self, r: CaseRow, role: int) -> Any:
+        if not self.overdue(r) or r.next_review_due is None:
+            return None
+        if role in (Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
+            return f"Review overdue since {r.next_review_due.strftime(self.date_format)}"
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return OVERDUE_COLOURS[0]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return OVERDUE_COLOURS[1]
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -188,7 +188,9 @@ class FormPage(QWidget):
             show_error(self, exc)
             return
         self._show_state()
-        announce(Change.RESPONSES, self.response.case_id, initiator=self)  # the case's list of forms shows it
+        # The case's list of forms shows it; and what the case list shows of the case (stage,
+        # risk level, next review) follows from final forms, so that is announced too.
+        announce(Change.RESPONSES | Change.CASES, self.response.case_id, initiator=self)
 
     def amend(self) -> None:
         """Start (or return to) a draft amendment of this final response."""
@@ -250,6 +252,7 @@ class CasePage(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(split, 1)
         start.clicked.connect(self.start_form)
+        self.header.risk_level.change_button.clicked.connect(self.change_risk_level)
         self.save_plan_button.clicked.connect(lambda: save_plan(self, self.store, self.catalogue, self.case_id))
         self.print_plan_button.clicked.connect(lambda: print_plan(self, self.store, self.catalogue, self.case_id))
         self.forms.itemActivated.connect(lambda item: self.open_response(item.data(Qt.ItemDataRole.UserRole)))
@@ -284,6 +287,14 @@ class CasePage(QWidget):
     def _changed(self, change: Changed, _initiator: object) -> None:
         if change.touches(Change.CASES | Change.RESPONSES | Change.CARE_PLANS, self.case_id) and not self.store.closed:
             self.reload()  # the header and the list of forms
+
+    def change_risk_level(self) -> None:
+        """"Change risk level…": raise or lower it with a reason (ui/risk_dialog.py)."""
+        from ddassess.ui.risk_dialog import RiskLevelDialog
+
+        dialog = RiskLevelDialog(self.store, self.case_id, self.summary.risk, self)
+        if dialog.exec() == RiskLevelDialog.DialogCode.Accepted and not self.store.closed:
+            announce(Change.CASES, self.case_id, initiator=self)  # the header and the case list show it
 
     def start_form(self) -> None:
         spec = self.catalogue.get(self.new_form.currentData())

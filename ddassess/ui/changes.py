@@ -18,7 +18,9 @@ from PySide6.QtCore import QObject, Signal
 
 class Change(enum.Flag):
     NOTHING = 0
-    CASES = enum.auto()  # a case added, or what the case list shows of one
+    # A case added, or what the case list shows of one: its stage, risk level, lead agency and
+    # next review follow from final forms, so finalising or amending a form announces CASES too.
+    CASES = enum.auto()
     RESPONSES = enum.auto()  # a form started, finalised, amended or an amendment dropped
     CARE_PLANS = enum.auto()  # a care plan made, signed or exported
     SETTINGS = enum.auto()  # the practitioner's settings

@@ -32,7 +32,9 @@ def populate(conn, n_people: int, n_responses: int, seed: int = 7) -> None:  # t
                        search_key(f"{g} {f}"), now, now))
     conn.executemany("INSERT INTO people VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", people)
     conn.executemany(
-        "INSERT INTO cases VALUES (?,?,?,?,?, 'open', '', NULL, NULL, ?, ?, NULL, NULL, ?, ?)",
+        "INSERT INTO cases (id, uuid, ref, person_id, stage, status, lead_agency, care_coordinator_id, "
+        "partner_worker_id, risk_level, opened_on, closed_on, next_review_due, created_at, updated_at) "
+        "VALUES (?,?,?,?,?, 'open', '', NULL, NULL, ?, ?, NULL, NULL, ?, ?)",
         [(i + 1000, f"case-{i}", f"BENCH-{i:06d}", i + 1000, PATHWAY_STAGES[i % 7], "high" if i % 13 == 0 else "",
           "2026-01-01", now, now) for i in range(n_people)],
     )

@@ -170,12 +170,12 @@ def test_review_overdue_filter_shows_only_cases_past_their_review_date(qtbot, wi
 
 
 def test_risk_column_has_colour_and_words(qtbot, window):
-    from ddassess.services.case_pathway import set_risk_level
+    from ddassess.services.case_risk import set_case_risk
 
     urgent = _person(window, "Urgent", "Fictional")
-    set_risk_level(window.store, urgent, "urgent")
+    set_case_risk(window.store, urgent, "urgent", "Seen at a fictional home visit")
     high = _person(window, "High", "Fictional")
-    set_risk_level(window.store, high, "high")
+    set_case_risk(window.store, high, "high", "Seen at a fictional home visit")
     none = _person(window, "Calm", "Fictional")
     cl = window.case_list
     cl.apply()

@@ -20,12 +20,14 @@ def test_timeline_shows_each_step_with_its_state(qtbot, window, catalogue):
     assert list(labels) == ["referral", "consent", "screening", "joint_assessment", "lead_agency", "care_plan",
                             "review", "discharged"]
     states = {stage: label.property("state") for stage, label in labels.items()}
-    assert states["referral"] == "done" and states["consent"] == "done"
-    assert states["screening"] == "current" and states["joint_assessment"] == "due"
+    # A final PHQ-9 finishes screening; no referral or consent form is final, so neither is done.
+    assert states["referral"] == "not_done" and states["consent"] == "not_done"
+    assert states["screening"] == "done" and states["joint_assessment"] == "due"
     assert states["discharged"] == "later"
     assert all(label.isVisible() for label in labels.values())
-    assert "05 Jan 2026" in labels["referral"].text()  # done, with the date the case was opened
-    assert labels["screening"].accessibleName() == "Step 3 of 8, Screening: now"
+    today = dt.date.today().strftime("%d %b %Y")
+    assert labels["referral"].accessibleName() == "Step 1 of 8, Referral: not recorded"
+    assert labels["screening"].accessibleName() == f"Step 3 of 8, Screening: done {today}"
     assert labels["joint_assessment"].accessibleName() == "Step 4 of 8, Joint assessment: next"
 
 
@@ -85,11 +87,11 @@ def test_case_view_dates_follow_the_date_format_setting(qtbot, window, catalogue
     set_setting(window.store, "date_format", "%Y-%m-%d")
     page = window.open_case(case_id)
     assert "born 1980-02-29" in page.identifiers.text() and "opened 2026-01-05" in page.identifiers.text()
-    assert "2026-01-05" in page.timeline.step_labels["referral"].text()
+    assert dt.date.today().isoformat() in page.timeline.step_labels["screening"].text()
     assert dt.date.today().isoformat() in page.risk.texts()[0]
 
 
-def test_a_discharged_case_has_every_step_done_and_nothing_overdue(qtbot, window, catalogue):
+def test_a_discharged_case_has_discharge_done_the_rest_not_recorded_and_nothing_overdue(qtbot, window, catalogue):
     store = window.store
     person = case_changes.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
     case_id = case_changes.open_case(store, person.id).id
@@ -100,16 +102,17 @@ def test_a_discharged_case_has_every_step_done_and_nothing_overdue(qtbot, window
     advance_stage(store, case_id, "discharge")
     page = window.open_case(case_id)
     states = {stage: label.property("state") for stage, label in page.timeline.step_labels.items()}
-    assert set(states.values()) == {"done"}, states
+    assert states.pop("discharged") == "done"
+    assert set(states.values()) == {"not_done"}, states  # only the discharge form is final
     assert "done" in page.timeline.step_labels["discharged"].accessibleName()
     assert "overdue" not in page.identifiers.text()
 
 
-def test_a_new_referral_has_consent_next_and_the_rest_later(qtbot, window, catalogue):
+def test_a_new_case_has_its_referral_next_and_the_rest_later(qtbot, window, catalogue):
     store = window.store
     person = case_changes.register_person(store, PersonDetails("Placeholda", "Fakely", None, None))
     case_id = case_changes.open_case(store, person.id).id
     page = window.open_case(case_id)
     states = [label.property("state") for label in page.timeline.step_labels.values()]
-    assert states == ["current", "due"] + ["later"] * 6
+    assert states == ["due"] + ["later"] * 7
     assert not page.risk.isVisible() and not page.header.scores.isVisible()

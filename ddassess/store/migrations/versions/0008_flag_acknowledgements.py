@@ -7,14 +7,14 @@ that form, so an acknowledgement means the same thing wherever the case is opene
 amendment is a new response: its flags are new until acknowledged again).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
