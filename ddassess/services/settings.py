@@ -21,6 +21,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal
 
 from ddassess.domain import limits
@@ -41,7 +42,8 @@ class Setting:
 
     ``kind`` says what values it takes: ``number`` a whole number from ``low`` to
     ``high``; ``date format`` a strftime format (the dialog offers ``choices``, each with
-    an example); ``place`` where the practitioner is (an open form and field) or None.
+    an example); ``place`` where the practitioner is (an open form and field) or None;
+    ``folder`` a folder's absolute path, or "" for none yet.
     A ``look`` setting changes how the window is drawn and is read early at start-up; an
     unaudited one records where the practitioner is, not what they chose.
     """
@@ -49,7 +51,7 @@ class Setting:
     key: str
     label: str
     default: Any
-    kind: Literal["number", "date format", "place"]
+    kind: Literal["number", "date format", "place", "folder"]
     low: int = 0
     high: int = 0
     choices: tuple[tuple[str, str], ...] = ()
@@ -67,6 +69,10 @@ class Setting:
                 return None
             return (f"{self.label} must be a date format with at least one % code, "
                     f"of at most {MAX_DATE_FORMAT} characters; choose one of those offered.")
+        if self.kind == "folder":
+            if isinstance(value, str) and (value == "" or PurePath(value).is_absolute()):
+                return None
+            return f"{self.label} must be a folder's full path, or nothing."
         if value is None or (isinstance(value, dict) and set(value) <= {"case_id", "response_id", "field"}
                              and all(isinstance(value.get(k), int) and not isinstance(value.get(k), bool)
                                      for k in ("case_id", "response_id"))
@@ -84,6 +90,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     # time the cursor moves to another field, so not audited (it holds no case data, and an
     # event for every move would bury the changes that matter; store/records.py lists it too).
     Setting("open_draft", "The open form", None, "place", audited=False),
+    # Where the last PDF was exported to: the next export's save dialog starts there.
+    Setting("export_folder", "Folder for exported PDFs", "", "folder"),
 )}
 
 LOOK = tuple(key for key, setting in SETTINGS.items() if setting.look)

@@ -122,6 +122,15 @@ def import_identity(store: Store, p12: bytes, p12_password: str, signing_passphr
     return _save_identity(store, identity, "pkcs12", signing_passphrase, practitioner_uuid)
 
 
+def has_signing_certificate(store: Store, practitioner_uuid: str | None = None) -> bool:
+    """True when the practitioner (the owner by default) has a signing certificate in the
+    store: asked before a signing passphrase is, so nobody types one for nothing."""
+    with store.read() as s:
+        p = _practitioner(s, store, practitioner_uuid)
+        return s.scalars(select(SigningIdentityRecord.id)
+                         .where(SigningIdentityRecord.practitioner_id == p.id)).first() is not None
+
+
 def load_identity(store: Store, signing_passphrase: str, practitioner_uuid: str | None = None) -> certs.Identity:
     """The practitioner's newest signing identity, decrypted for one signing."""
     with store.read() as s:

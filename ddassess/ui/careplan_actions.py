@@ -14,6 +14,7 @@ from PySide6.QtGui import QDesktopServices, QImage, QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QInputDialog,
     QLineEdit,
@@ -33,6 +34,8 @@ from ddassess.services.careplans import build_care_plan
 from ddassess.services.signing import load_identity, trusted_roots, verify_file
 from ddassess.services.vault import Store
 from ddassess.ui.errors import show_error
+from ddassess.ui.export_path import choose_export_path
+from ddassess.ui.signing_setup import certificate_for_signing
 
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
@@ -62,16 +65,21 @@ def save_plan(parent: QWidget, store: Store, catalogue: Catalogue, case_id: int)
     except UserFacingError as exc:
         show_error(parent, exc)
         return None
-    name, _ = QFileDialog.getSaveFileName(parent, "Save the joint care plan", f"{plan.plan_id}-v{plan.version}.pdf",
-                                          "PDF (*.pdf)")
-    if not name or _locked(store):
+    path = choose_export_path(parent, store, "Save the joint care plan", f"{plan.plan_id}-v{plan.version}.pdf")
+    if path is None or _locked(store):
         return None
+    name = str(path)
     identity, role = None, "care_coordinator"
     sign = QMessageBox.question(parent, "Sign the plan?", "Sign this version with your signing certificate? "
                                 "A signed version is frozen; later changes make a new version.")
     if _locked(store):
         return None
-    if sign == QMessageBox.StandardButton.Yes:
+    # No certificate: offer to set one up before asking for a role and a passphrase.
+    go = certificate_for_signing(parent, store, unsigned_ok=True) if sign == QMessageBox.StandardButton.Yes \
+        else "unsigned"
+    if go == "cancel" or _locked(store):
+        return None
+    if go == "sign":
         chosen = choose_role(parent)
         if chosen is None or _locked(store):
             return None
@@ -248,6 +256,9 @@ class VerifyDialog(QDialog):
         self.report.setAccessibleName("Verification report")
         layout.addWidget(choose)
         layout.addWidget(self.report)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.reject)  # Close, and Escape
+        layout.addWidget(self.buttons)
         choose.clicked.connect(self.choose)
 
     def choose(self) -> None:

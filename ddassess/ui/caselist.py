@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -208,9 +209,16 @@ class CaseTableModel(QAbstractTableModel):
             self.sort_wanted.emit(key, order == Qt.SortOrder.DescendingOrder)
 
 
+def _filtered(q: CaseQuery) -> bool:
+    """True when the query narrows the list (search text or a filter), not only sorts it."""
+    return bool(q.text.strip() or q.stage or q.lead_agency or q.risk_only or q.review_overdue
+                or q.coordinator_id is not None)
+
+
 class CaseListWidget(QWidget):
     case_opened = Signal(int)  # case id
     searched = Signal()  # the list now shows the matches of the text in the search box
+    new_referral = Signal()  # the empty list's "New referral…" button
 
     def __init__(self, store: Store | None, parent: QWidget | None = None, *, first: FirstPage | None = None,
                  date_format: str = DATE_FORMAT) -> None:
@@ -254,8 +262,24 @@ class CaseListWidget(QWidget):
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self._size_columns()
         self.table.verticalHeader().hide()
+        # No case to show: say so, and how to start one (the window's New referral action).
+        shortcut = QKeySequence(QKeySequence.StandardKey.New).toString(QKeySequence.SequenceFormat.NativeText)
+        self.empty = QWidget()
+        empty_row = QHBoxLayout(self.empty)
+        self.empty_text = QLabel()
+        self.empty_text.setWordWrap(True)
+        self.empty_text.setAccessibleName("No cases")
+        self.empty_button = QPushButton("&New referral…")
+        self.empty_button.setAccessibleName("New referral")
+        self.empty_button.setToolTip(f"Start a referral ({shortcut})")
+        self.empty_button.clicked.connect(self.new_referral)
+        empty_row.addWidget(self.empty_text, 1)
+        empty_row.addWidget(self.empty_button)
+        self.empty_shortcut = shortcut
+        self.empty.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.empty)
         layout.addWidget(self.table)
         layout.addWidget(self.count)
         self._searching = False  # a search is running off the GUI thread
@@ -403,3 +427,18 @@ class CaseListWidget(QWidget):
 
     def _show_count(self) -> None:
         self.count.setText(self.model.count_text())
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        """No row to show (and the rows are the store's, not a lock's empty list): say how to start."""
+        if self._locked or self.model.total != 0 or self.model.rows:
+            self.empty.hide()
+            return
+        how = f"File → New referral… ({self.empty_shortcut})"
+        if _filtered(self.model.query):
+            text = (f"No case matches this search and these filters. Change them, or start a referral for "
+                    f"someone new: {how}.")
+        else:
+            text = f"No cases yet. To start one, make a referral: {how}."
+        self.empty_text.setText(text)
+        self.empty.show()

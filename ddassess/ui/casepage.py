@@ -31,6 +31,7 @@ from ddassess.services.case_pathway import (
     finalise_form,
 )
 from ddassess.services.flag_acknowledgements import acknowledge_flag
+from ddassess.services.form_choices import form_choices
 from ddassess.services.settings import set_setting
 from ddassess.services.vault import Store
 from ddassess.ui.autosave import DraftWriter
@@ -225,8 +226,9 @@ class CasePage(QWidget):
         self.forms.setWordWrap(True)  # each line carries status and score: wrap rather than cut off
         self.new_form = QComboBox()
         self.new_form.setAccessibleName("Form to start")
-        for spec in sorted(catalogue.forms.values(), key=lambda s: (s.kind != "pathway", s.title)):
-            self.new_form.addItem(spec.title, spec.id)
+        self.new_form.setToolTip("Forms in pathway order, those due next on this case first")
+        self.picked: str | None = None  # the form chosen in the picker, kept when the case reloads
+        self.new_form.activated.connect(lambda _i: setattr(self, "picked", self.new_form.currentData()))
         start = QPushButton("Start form")
         self.save_plan_button = QPushButton("Care plan PDF…")
         self.print_plan_button = QPushButton("Print care plan…")
@@ -255,7 +257,9 @@ class CasePage(QWidget):
         self.header.risk_level.change_button.clicked.connect(self.change_risk_level)
         self.save_plan_button.clicked.connect(lambda: save_plan(self, self.store, self.catalogue, self.case_id))
         self.print_plan_button.clicked.connect(lambda: print_plan(self, self.store, self.catalogue, self.case_id))
-        self.forms.itemActivated.connect(lambda item: self.open_response(item.data(Qt.ItemDataRole.UserRole)))
+        # One click opens a form, as Enter (and a double click) does.
+        self.forms.itemClicked.connect(self._open_item)
+        self.forms.itemActivated.connect(self._open_item)
         hub().changed.connect(self._changed)  # a form of this case started, finalised or amended anywhere
         self.reload()
 
@@ -276,6 +280,21 @@ class CasePage(QWidget):
                                    f"{r.updated_at.astimezone():%H:%M})")
             item.setData(Qt.ItemDataRole.UserRole, r.id)
             self.forms.addItem(item)
+        self._offer_forms(summary)
+
+    def _offer_forms(self, summary: CaseSummary) -> None:
+        """The picker: pathway order, what is due next on this case first and marked so."""
+        keep = self.picked
+        self.new_form.clear()
+        for choice in form_choices(self.catalogue, summary):
+            self.new_form.addItem(f"{choice.title} — due next" if choice.due else choice.title, choice.form_id)
+        self.new_form.setCurrentIndex(max(0, self.new_form.findData(keep)) if keep else 0)
+
+    def _open_item(self, item: QListWidgetItem) -> None:
+        response_id = item.data(Qt.ItemDataRole.UserRole)
+        if self.form_page is not None and self.form_page.response.id == response_id:
+            return  # open already (the second click of a double click)
+        self.open_response(response_id)
 
     def acknowledge_flag(self, flag: ActiveFlag, reason: str) -> CaseSummary:
         """Record that this practitioner has seen the flag (audited); the case's views follow."""
@@ -298,6 +317,7 @@ class CasePage(QWidget):
 
     def start_form(self) -> None:
         spec = self.catalogue.get(self.new_form.currentData())
+        self.picked = None  # the next reload offers what is due next
         if spec.id == "care_plan":  # a new plan starts from what the assessment found
             response_id = start_care_plan(self.store, self.catalogue, self.case_id)
         else:

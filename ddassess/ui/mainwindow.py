@@ -53,6 +53,10 @@ if TYPE_CHECKING:
     from ddassess.ui.casepage import CasePage
     from ddassess.ui.setup_page import FirstRunPage
 
+# The status bar's words for how the store was opened (Store.unlocked_by).
+UNLOCKED_HOW = {"created": "new store, set up just now", "passphrase": "unlocked with your passphrase",
+                "keyring": "unlocked with the system keyring", "recovery": "opened with the recovery key"}
+
 
 class MainWindow(QMainWindow):
     def __init__(self, folder: Path, catalogue: Catalogue | Callable[[], Catalogue], *,
@@ -236,6 +240,7 @@ class MainWindow(QMainWindow):
     def _show_workspace(self, case_list: CaseListWidget) -> None:
         self.workspace = Workspace(case_list, self._close_tab)
         case_list.case_opened.connect(self._case_chosen)
+        case_list.new_referral.connect(self.new_action.trigger)
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)
         case_list.search.setFocus()
@@ -264,8 +269,8 @@ class MainWindow(QMainWindow):
         self.writer = DraftWriter(store)
         self._forget_first_run()
         owner = store.owner()
-        self.statusBar().showMessage(f"{owner.name if owner else ''} · store {store.store_id[:8]} · unlocked by "
-                                     f"{store.unlocked_by}")
+        self.statusBar().showMessage(f"{owner.name if owner else ''} · store {store.store_id[:8]} · "
+                                     f"{UNLOCKED_HOW.get(store.unlocked_by, 'unlocked')}")
         if self.case_list is None:
             self._show_workspace(CaseListWidget(store))
         else:  # the list was shown while the store opened

@@ -87,6 +87,7 @@ class RecoveryKeyPanel(QWidget):
     def show_key(self, key: str) -> None:
         self.key_label.setText(key)
         self.stored.setChecked(False)
+        self.error.clear()
 
     def clear(self) -> None:
         self.key_label.clear()
@@ -98,6 +99,8 @@ class RecoveryKeyPanel(QWidget):
         if QPrintDialog(printer, self).exec():
             doc = QTextDocument(self.text())
             doc.print_(printer)
+            self.error.setProperty("ok", True)
+            self.error.setText("Sent to the printer. Keep the page away from this laptop, then tick the box below.")
 
     def save_to(self, path: Path) -> bool:
         from ddassess.fileio import atomic_write
@@ -105,9 +108,12 @@ class RecoveryKeyPanel(QWidget):
         try:
             atomic_write(path, self.text().encode("utf-8"))
         except OSError as exc:
+            self.error.setProperty("ok", False)
             self.error.setText(f"Could not save there ({exc.strerror}); choose another place.")
             return False
-        self.error.clear()
+        self.error.setProperty("ok", True)
+        self.error.setText(f"Saved to {path}. Move it away from this laptop (a USB stick kept apart, or print it), "
+                           "then tick the box below.")
         return True
 
     def _save(self) -> None:
@@ -170,33 +176,72 @@ class FirstRunPage(QWidget):
         form.addRow("", self.keyring_note)
         form.addRow("", self.create_button)
         form.addRow("", self.create_error)
-        self.passphrase.textChanged.connect(self._check)
-        self.confirm.textChanged.connect(self._check)
-        self.name.textChanged.connect(self._check)
-        self.role.textChanged.connect(self._check)
-        self.agency.textChanged.connect(self._check)
-        self.create_button.clicked.connect(self._create)
+        self._typed: set[QLineEdit] = set()  # boxes the user has typed in
+        self._tried = False  # the user tried to create the store
+        for box in (self.name, self.role, self.agency, self.passphrase, self.confirm):
+            box.textChanged.connect(self._check)
+            box.textEdited.connect(lambda _text, box=box: self._typed_in(box))
+            box.returnPressed.connect(self._submit)  # Enter creates, as the button does
+        self.create_button.clicked.connect(self._submit)
+        self.create_button.setDefault(True)
         self._check()
         return w
 
-    def _problem(self) -> str | None:
+    def _problems(self) -> list[tuple[QLineEdit, str]]:
+        """Every problem with what is typed, in the page's order, each with the box it is about."""
+        problems: list[tuple[QLineEdit, str]] = []
         if not self.name.text().strip():
-            return "Enter your name: it is recorded with everything you save."
-        problem = practitioner_problem(self.name.text(), self.role.text(), self.agency.text())
-        if problem:
-            return problem
+            problems.append((self.name, "Enter your name: it is recorded with everything you save."))
+        else:  # each box's problem with the box: the name's, then the role's, then the service's
+            texts = [self.name.text(), self.role.text(), self.agency.text()]
+            for n, box in enumerate((self.name, self.role, self.agency), start=1):
+                problem = practitioner_problem(*texts[:n])
+                if problem:
+                    problems.append((box, problem))
+                    break
         problem = passphrase_problem(self.passphrase.text())
         if problem:
-            return problem
+            problems.append((self.passphrase, problem))
         if self.confirm.text() != self.passphrase.text():
-            return "The two passphrases differ."
-        return None
+            problems.append((self.confirm, "The two passphrases differ."))
+        return problems
+
+    def _problem(self) -> str | None:
+        problems = self._problems()
+        return problems[0][1] if problems else None
 
     def _check(self) -> None:
-        problem = self._problem()
-        self.strength.setText(problem or "Passphrase accepted.")
-        self.strength.setProperty("ok", problem is None)
-        self.create_button.setEnabled(problem is None)
+        """Say what is wrong only about boxes the user has typed in (all of them once they
+        tried to create the store): nothing is wrong before anything is typed. A passphrase
+        too short is said once, by the strength meter under it."""
+        problems = self._problems()
+        shown = next(((w, text) for w, text in problems if self._tried or w in self._typed), None)
+        if shown is not None and shown[0] is self.passphrase and self.meter.verdict == "too short":
+            text = ""  # the meter right above says it
+        elif shown is not None:
+            text = shown[1]
+        else:
+            text = "" if problems else "Passphrase accepted."
+        self.strength.setText(text)
+        self.strength.setProperty("ok", not problems)
+
+    def _typed_in(self, box: QLineEdit) -> None:
+        self._typed.add(box)
+        self._check()
+
+    def _submit(self) -> None:
+        """Create (the button or Enter in any box): if something is wrong, say what and go to it."""
+        if not self.create_button.isEnabled():
+            return  # already creating
+        self._tried = True
+        self._check()
+        problems = self._problems()
+        if problems:
+            if problems[0][0] is self.passphrase and self.meter.verdict == "too short":
+                self.strength.setText(problems[0][1])  # asked for: say it here too, where the eye goes
+            problems[0][0].setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self._create()
 
     def _create(self) -> None:
         profile = {"name": self.name.text(), "role": self.role.text(), "agency": self.agency.text()}
@@ -206,6 +251,7 @@ class FirstRunPage(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.create_button.setText("Create encrypted store")
+            self.create_button.setEnabled(True)
             self._check()
             show_error(self, exc)
 

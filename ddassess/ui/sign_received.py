@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QLabel,
@@ -29,6 +30,8 @@ from ddassess.services.careplan_files import countersign
 from ddassess.services.signing import load_identity, trusted_roots, verify_file
 from ddassess.services.vault import Store
 from ddassess.ui.careplan_actions import DIGITAL_ROLES, report_lines
+from ddassess.ui.export_path import choose_export_path
+from ddassess.ui.signing_setup import certificate_for_signing
 
 
 class SignReceivedDialog(QDialog):
@@ -63,6 +66,9 @@ class SignReceivedDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.sign_button)
         layout.addWidget(self.status)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.reject)  # Close, and Escape
+        layout.addWidget(self.buttons)
         self.choose_button.clicked.connect(self.choose)
         self.sign_button.clicked.connect(self.sign)
         self._set_signable(False)
@@ -95,6 +101,11 @@ class SignReceivedDialog(QDialog):
         if not free:
             self.status.setText("Every signature block of this plan is already signed.")
             return
+        # No certificate: offer to set one up before a role and a passphrase are asked for.
+        if certificate_for_signing(self, self.store) != "sign":
+            self.status.setText("Not signed: you have no signing certificate yet. Set one up (File → Signing "
+                                "set-up…), then choose the plan again.")
+            return
         for role in free:
             self.role.addItem(SIGNER_ROLE_LABELS[role], role)
         self.source = path
@@ -106,10 +117,11 @@ class SignReceivedDialog(QDialog):
         if self.source is None:
             return
         role = self.role.currentData()
-        suggested = str(self.source.with_name(self.source.stem + f"-signed-{role}.pdf"))
-        name, _ = QFileDialog.getSaveFileName(self, "Save the signed plan", suggested, "PDF (*.pdf)")
-        if not name:
+        path = choose_export_path(self, self.store, "Save the signed plan", self.source.stem + f"-signed-{role}.pdf",
+                                  default_folder=self.source.parent)
+        if path is None:
             return
+        name = str(path)
         try:
             identity = load_identity(self.store, self.passphrase.text())
             self.written = countersign(self.store, self.source, identity, role, out=Path(name))

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from PySide6.QtWidgets import (
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -37,11 +40,21 @@ def _secret(name: str) -> QLineEdit:
 
 
 class SigningSetupDialog(QDialog):
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    """``for_signing``: opened because the practitioner wants to sign now; once they have a
+    certificate (issued or imported here) the dialog closes and the signing goes on."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None, *, for_signing: bool = False) -> None:
         super().__init__(parent)
         self.store = store
+        self.for_signing = for_signing
         self.setWindowTitle("Signing set-up")
         layout = QVBoxLayout(self)
+        if for_signing:
+            why = QLabel("<b>You need a signing certificate to sign.</b> Get one from your team authority below "
+                         "(the team lead creates the authority once), or import your organisation's certificate. "
+                         "Signing goes on as soon as you have one.")
+            why.setWordWrap(True)
+            layout.addWidget(why)
 
         team = QGroupBox("Team authority (the team lead, once)")
         f = QFormLayout(team)
@@ -80,6 +93,9 @@ class SigningSetupDialog(QDialog):
         self.status.setAccessibleName("Status")
         for w in (team, issue, imp, self.status):
             layout.addWidget(w)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.reject)  # Close, and Escape
+        layout.addWidget(self.buttons)
         self.create_button.clicked.connect(self.create_authority)
         self.issue_button.clicked.connect(self.issue)
         self.import_button.clicked.connect(self.import_p12)
@@ -89,9 +105,12 @@ class SigningSetupDialog(QDialog):
             self.status.setText(action())
         except UserFacingError as exc:
             self.status.setText(f"Not done: {exc}")
+            return
         finally:
             for box in boxes:
                 box.clear()
+        if self.for_signing and signing.has_signing_certificate(self.store):
+            self.accept()  # the certificate the signing waited for is here: go on signing
 
     @staticmethod
     def _twice(first: QLineEdit, second: QLineEdit) -> str:
@@ -131,3 +150,35 @@ class SigningSetupDialog(QDialog):
 def open_signing_setup(parent: QWidget, store: Store) -> None:
     """File → "Signing set-up…"."""
     SigningSetupDialog(store, parent).exec()
+
+
+Go = Literal["sign", "unsigned", "cancel"]
+
+
+def certificate_for_signing(parent: QWidget, store: Store, *, unsigned_ok: bool = False) -> Go:
+    """Asked before a role or a signing passphrase is: is there a certificate to sign with?
+    "sign" if there is (already, or set up now in the signing set-up); when there is none,
+    "unsigned" if the practitioner chose to go on without signing (offered only when
+    ``unsigned_ok``), "cancel" if they cancelled (or a lock closed the store meanwhile)."""
+    note = ""
+    while not signing.has_signing_certificate(store):
+        box = QMessageBox(QMessageBox.Icon.Information, "No signing certificate",
+                          f"{note}You have no signing certificate yet, so you cannot sign. Set one up now? "
+                          "It takes a minute; then signing goes on.", parent=parent)
+        setup = box.addButton("Set up signing…", QMessageBox.ButtonRole.AcceptRole)
+        unsigned = box.addButton("Save unsigned", QMessageBox.ButtonRole.ActionRole) if unsigned_ok else None
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(setup)
+        box.exec()
+        if store.closed:
+            return "cancel"  # locked while the question was up
+        clicked = box.clickedButton()
+        if unsigned is not None and clicked is unsigned:
+            return "unsigned"
+        if clicked is not setup:
+            return "cancel"
+        SigningSetupDialog(store, parent, for_signing=True).exec()
+        if store.closed:
+            return "cancel"
+        note = "Still no signing certificate. "
+    return "sign"

@@ -18,6 +18,7 @@ from ddassess.pdf.verification import verify_pdf
 from ddassess.services import case_changes, signing
 from ddassess.services.careplans import build_care_plan
 from ddassess.ui.careplan_actions import VerifyDialog, print_plan_to, save_plan
+from ddassess.ui.export_path import GO
 
 PLAN = {"lead_agency": "Fictional MH Trust", "care_coordinator": "Casey Coordinator", "partner_worker": "Pat Partner",
         "what_matters": "Seeing my sister", "needs": [{"area": "housing", "need": "Arrears", "goal": "Keep my flat",
@@ -29,6 +30,15 @@ PLAN = {"lead_agency": "Fictional MH Trust", "care_coordinator": "Casey Coordina
 
 
 _NHS = iter(fictional_nhs_numbers(40, start=999000100))
+
+
+def _boxes_answered(box: QMessageBox) -> int:
+    """QMessageBox.exec for tests that answer by patching: the export warning goes on to the
+    save dialog ("Choose where to save…"), the "Saved" box is closed."""
+    for button in box.buttons():
+        if button.text() == GO:
+            button.click()
+    return 0
 
 
 def _case_with_plan(window, catalogue):
@@ -58,7 +68,7 @@ def test_save_signed_then_verify_in_the_window(qtbot, window, catalogue, tmp_pat
     out = tmp_path / "plan.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
+    monkeypatch.setattr(QMessageBox, "exec", _boxes_answered)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("my signing passphrase", True))
     monkeypatch.setattr(QInputDialog, "getItem", lambda _p, _t, _l, items, *a, **k: (items[0], True))
     assert save_plan(window, window.store, catalogue, case_id) == out
@@ -93,7 +103,7 @@ def test_save_plan_signs_in_the_role_chosen(qtbot, window, catalogue, tmp_path, 
     offered = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
+    monkeypatch.setattr(QMessageBox, "exec", _boxes_answered)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("my signing passphrase", True))
 
     def pick(_parent, _title, _label, items, *a, **k):  # type: ignore[no-untyped-def]
@@ -116,6 +126,7 @@ def test_wrong_signing_passphrase_writes_nothing(qtbot, window, catalogue, tmp_p
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: errors.append(a[2]))
+    monkeypatch.setattr(QMessageBox, "exec", _boxes_answered)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("wrong passphrase", True))
     monkeypatch.setattr(QInputDialog, "getItem", lambda _p, _t, _l, items, *a, **k: (items[0], True))
     assert save_plan(window, window.store, catalogue, case_id) is None
@@ -217,6 +228,7 @@ def test_sign_a_received_plan_as_team_lead(qtbot, window, tmp_path, monkeypatch)
     out = tmp_path / "countersigned.pdf"
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(received), "PDF (*.pdf)"))
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
+    monkeypatch.setattr(QMessageBox, "exec", _boxes_answered)
     dialog = SignReceivedDialog(window.store, window)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -288,10 +300,17 @@ def test_a_lock_during_sign_the_plan_writes_nothing(qtbot, window, catalogue, tm
     out = tmp_path / "plan.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
     asked: list[str] = []
-    when_a_box_is_up(lambda box: (asked.append(box.text()), window.lock()), QMessageBox)
+
+    def go_on(box: QMessageBox) -> None:  # the export warning: go on to the save dialog
+        asked.append(box.text())
+        next(b for b in box.buttons() if b.text() == GO).click()
+        when_a_box_is_up(lambda box: (asked.append(box.text()), window.lock()), QMessageBox)
+
+    when_a_box_is_up(go_on, QMessageBox)
     store = window.store
     assert save_plan(window, store, catalogue, case_id) is None
-    assert asked and "Sign this version" in asked[0]  # the real question was up when the lock came
+    assert len(asked) == 2 and "personal data" in asked[0]
+    assert "Sign this version" in asked[1]  # the real question was up when the lock came
     assert window.store is None and store.closed
     assert not out.exists() and list(tmp_path.glob("*.pdf")) == []
     assert QApplication.activeModalWidget() is None  # no error box left over the lock screen

@@ -52,10 +52,12 @@ def test_the_first_run_page_flags_a_name_role_or_service_past_the_store_s_limit(
     page = w.setup_page
     page.name.setText("P" * (limits.MAX_PRACTITIONER_NAME + 1))
     n = limits.MAX_PRACTITIONER_NAME
+    qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)  # refused, saying why
     assert f"Your name is {n + 1} characters long; at most {n} fit" in page.strength.text()
-    assert not page.create_button.isEnabled()
+    assert page.created is None and page.steps.currentIndex() == 0
     page.name.setText("Pat Practitioner")
     page.agency.setText("S" * (limits.MAX_PROFILE_TEXT + 1))
     assert "Your service is 201 characters long; at most 200 fit" in page.strength.text()
-    assert not page.create_button.isEnabled()
+    qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
+    assert page.created is None and page.steps.currentIndex() == 0 and w.focusWidget() is page.agency
     w.close()

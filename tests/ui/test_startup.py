@@ -26,14 +26,18 @@ def test_first_run_to_unlocked_main_window(qtbot, catalogue, store_folder, monke
     assert w.stack.currentWidget() is page
     qtbot.keyClicks(page.name, "Testy McTestface")
     qtbot.keyClicks(page.passphrase, "short")
-    assert "too short" in page.strength.text() and not page.create_button.isEnabled()
+    assert "too short" in page.meter.words.text()  # said once, under the box
+    qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)  # refused, saying why
+    assert "too short" in page.strength.text() and page.created is None and page.steps.currentIndex() == 0
     page.passphrase.clear()
     qtbot.keyClicks(page.passphrase, PASSPHRASE)
     qtbot.keyClicks(page.confirm, PASSPHRASE + "x")
-    assert "differ" in page.strength.text() and not page.create_button.isEnabled()
+    assert "differ" in page.strength.text()
+    qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == 0 and w.focusWidget() is page.confirm  # taken to what is wrong
     page.confirm.clear()
     qtbot.keyClicks(page.confirm, PASSPHRASE)
-    assert page.create_button.isEnabled()
+    assert page.create_button.isEnabled() and page.strength.text() == "Passphrase accepted."
     qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.steps.currentIndex() == 1, timeout=15_000)
     recovery = page.key_label.text()

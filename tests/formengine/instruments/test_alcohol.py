@@ -114,7 +114,7 @@ def test_fast_otherwise_positive_at_three(catalogue, scores, result):
     assert ev.computed["result"] == result
 
 
-def test_fast_unfinished_has_no_result(catalogue):
+def test_unfinished_fast_has_no_result_but_a_reached_flag(catalogue):
     """Hodgson et al. 2002: 3 or more is FAST positive. Monthly (2) plus a 4 already make 6
     whatever questions 3 and 4 add, so the flag is raised, marked partial; the result and the
     total still wait for the missing answers."""
@@ -140,7 +140,7 @@ def test_sadq_bands_and_withdrawal_flag(catalogue, total, band, withdrawal):
     assert ("medicated_withdrawal" in [f.id for f in ev.flags]) is withdrawal
 
 
-def test_sadq_incomplete_raises_no_flag(catalogue):
+def test_unfinished_sadq_raises_the_flag_its_answers_reach(catalogue):
     """Stockwell et al. 1983 (SADQ): 16 or more is moderate dependence or worse. Ten answers
     adding to 30 already reach it whatever the other ten are: the withdrawal flag is raised,
     marked partial, while the total is still not shown."""
