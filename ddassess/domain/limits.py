@@ -26,6 +26,9 @@ from ddassess.errors import InvalidInputError
 MAX_NAME = 100  # given, family and preferred name
 MAX_DETAIL = 200  # gender, phone, email
 MAX_ADDRESS = 500
+MAX_POSTCODE = 10  # "SW1A 1AA" is 8; a little room for stray spaces, which are squeezed out
+MAX_PRONOUNS = 40  # "she/her", "they/them", "he/they", ...
+MAX_COMMUNICATION = 1_000  # communication needs (interpreter, language, hearing, easy read, ...)
 
 # The practitioner (first run, `init --name`, settings) and the team's signing authority.
 MAX_PRACTITIONER_NAME = 64  # whole in a signing certificate's common name, which X.509 caps at 64

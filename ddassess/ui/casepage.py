@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -215,6 +216,7 @@ class CasePage(QWidget):
         self.store, self.catalogue, self.case_id = store, catalogue, case_id
         self.form_page: FormPage | None = None
         self.writer: DraftWriter | None = None  # the window's writer thread; None: each form makes its own
+        self.edit_dialog: QDialog | None = None  # "Edit person…" while it is open
         self.header = CaseHeader()
         self.forms = QListWidget()
         self.forms.setAccessibleName("Forms of this case")
@@ -251,6 +253,7 @@ class CasePage(QWidget):
         self.save_plan_button.clicked.connect(lambda: save_plan(self, self.store, self.catalogue, self.case_id))
         self.print_plan_button.clicked.connect(lambda: print_plan(self, self.store, self.catalogue, self.case_id))
         self.forms.itemActivated.connect(lambda item: self.open_response(item.data(Qt.ItemDataRole.UserRole)))
+        self.header.edit_person_requested.connect(self.edit_person)
         hub().changed.connect(self._changed)  # a form of this case started, finalised or amended anywhere
         self.reload()
 
@@ -275,6 +278,22 @@ class CasePage(QWidget):
     def _changed(self, change: Changed, _initiator: object) -> None:
         if change.touches(Change.CASES | Change.RESPONSES | Change.CARE_PLANS, self.case_id) and not self.store.closed:
             self.reload()  # the header and the list of forms
+
+    def edit_person(self) -> None:
+        """"Edit person…": the person's details in the referral's boxes; saved changes are audited."""
+        from ddassess.ui.person_form import EditPersonDialog
+
+        dialog = EditPersonDialog(self.store, self.detail.person_id, self)
+        self.edit_dialog = dialog  # reachable while open
+
+        def done(_result: int) -> None:
+            self.edit_dialog = None
+            if dialog.saved:  # the name shows in the case list and in every case of this person
+                announce(Change.CASES, None, initiator=self)
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
+        dialog.open()  # window-modal; the page carries on when it is closed
 
     def start_form(self) -> None:
         spec = self.catalogue.get(self.new_form.currentData())

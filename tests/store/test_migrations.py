@@ -18,6 +18,7 @@ from ddassess.store.check import check_store
 from ddassess.store.records import Base
 
 FIXTURES = Path(__file__).parent / "fixtures"
+FUTURE = f"{int(schema.HEAD_REVISION) + 1:04d}"  # the revision after the newest, for a made-up migration
 RELEASED = sorted(p.name.removeprefix("schema-") for p in FIXTURES.glob("schema-*"))
 
 
@@ -137,17 +138,17 @@ def test_failed_upgrade_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     store.close()
 
 
-BATCH_0006 = '''
+BATCH_FUTURE = '''
 """A future migration that rebuilds the practitioners table (copy, drop, rename).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: FUTURE
+Revises: HEAD
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "FUTURE"
+down_revision = "HEAD"
 branch_labels = None
 depends_on = None
 
@@ -166,9 +167,11 @@ def upgrade():
 def _future_migration(tmp_path, monkeypatch, extra: str = "pass") -> None:
     migrations = tmp_path / "migrations"
     shutil.copytree(schema.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
-    (migrations / "versions" / "0006_rebuild_practitioners.py").write_text(BATCH_0006.replace("EXTRA", extra))
+    head = schema.HEAD_REVISION
+    (migrations / "versions" / f"{FUTURE}_rebuild_practitioners.py").write_text(
+        BATCH_FUTURE.replace("EXTRA", extra).replace("FUTURE", FUTURE).replace("HEAD", head))
     monkeypatch.setattr(schema, "MIGRATIONS_DIR", migrations)
-    monkeypatch.setattr(schema, "HEAD_REVISION", "0006")
+    monkeypatch.setattr(schema, "HEAD_REVISION", FUTURE)
 
 
 def _add_rows_that_refer_to_the_owner(store) -> None:
@@ -225,7 +228,7 @@ def test_an_upgrade_that_breaks_references_is_undone(store, store_folder, tmp_pa
     s = open_store(store_folder, Credentials(passphrase=PASSPHRASE))
     try:
         conn = s.raw_connection()
-        assert schema.current_revision(conn) == "0005"
+        assert schema.current_revision(conn) == schema.HEAD_REVISION
         assert conn.execute("SELECT count(*) FROM signing_identities WHERE practitioner_id = 999").fetchone()[0] == 0
         conn.close()
         assert check_store(s).ok
@@ -249,13 +252,13 @@ def test_a_label_older_than_the_tables_is_named_and_makes_no_backup(created, sto
     from ddassess.errors import CorruptStoreError
 
     created.store.close()
-    _relabel(store_folder, "0002")  # the tables are 0005's
+    _relabel(store_folder, "0002")  # the tables are the newest version's
     before = file_digests(store_folder)
     for _attempt in range(3):
         with pytest.raises(CorruptStoreError) as info:
             open_store(store_folder, Credentials(passphrase=PASSPHRASE))
         message = str(info.value)
-        assert "schema label says version 0002, but its tables are those of version 0005" in message
+        assert f"schema label says version 0002, but its tables are those of version {schema.HEAD_REVISION}" in message
         assert "signing_identities" in message  # one of the tables 0002 does not have
         assert "no backup was made" in message
         assert not (store_folder / "backups").exists(), "a backup was made for a store that cannot be upgraded"
@@ -299,7 +302,7 @@ def test_the_cli_says_what_is_wrong_with_the_label(created, store_folder, monkey
     monkeypatch.setenv("DDASSESS_PASSPHRASE", PASSPHRASE)
     assert main(["unlock-test", "--passphrase"]) == 6
     err = capsys.readouterr().err
-    assert "schema label says version 0001, but its tables are those of version 0005" in err
+    assert f"schema label says version 0001, but its tables are those of version {schema.HEAD_REVISION}" in err
     assert not (store_folder / "backups").exists()
 
 
@@ -310,5 +313,6 @@ def test_store_check_compares_a_current_label_with_the_tables(store):
     conn.execute("DROP INDEX ix_cases_stage")
     conn.close()
     report = check_store(store)
-    assert any("schema label says version 0005, but its tables match no version this ddassess knows "
-               "(it lacks ix_cases_stage, which version 0005 has)" in p for p in report.problems), report.problems
+    head = schema.HEAD_REVISION
+    assert any(f"schema label says version {head}, but its tables match no version this ddassess knows "
+               f"(it lacks ix_cases_stage, which version {head} has)" in p for p in report.problems), report.problems
