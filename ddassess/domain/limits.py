@@ -51,6 +51,8 @@ MAX_ANSWER_VALUES = 200_000  # every value of one response, rows and signature p
 # Settings (kept as JSON in the store).
 MAX_SETTING_KEY = 100
 MAX_SETTING_JSON = 10_000  # characters of one setting's value as JSON
+MAX_LOGO_BYTES = 200_000  # the organisation's logo (PNG or JPEG): plenty for a sharp header image
+MAX_LOGO_JSON = (MAX_LOGO_BYTES + 2) // 3 * 4 + 2  # the logo as base64 text in quotes
 
 _ONE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab and line breaks allowed

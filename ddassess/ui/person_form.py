@@ -288,7 +288,6 @@ class ScrolledPersonForm(QScrollArea):
         self.setWidget(form)
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setAccessibleName("The person's details")
 
     def fit(self, dialog: QDialog) -> None:
@@ -327,24 +326,24 @@ class EditPersonDialog(QDialog):
         note.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.setMinimumWidth(720)
-        self.scroll = ScrolledPersonForm(self.form)
+        self.scroller = ScrolledPersonForm(self.form)
         column = QVBoxLayout(self)
-        column.addWidget(self.scroll, 1)
+        column.addWidget(self.scroller, 1)
         column.addWidget(note)
         column.addWidget(self.buttons)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         for box in self.form.boxes():
-            box.textChanged.connect(lambda: self.scroll.fit(self))
+            box.textChanged.connect(lambda: self.scroller.fit(self))
         self.form.given.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
-        self.scroll.fit(self)
+        self.scroller.fit(self)
 
     def save(self) -> None:
         ok = self.form.check_required()
-        self.scroll.fit(self)
+        self.scroller.fit(self)
         if not ok:
             return
         try:

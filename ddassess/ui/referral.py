@@ -55,9 +55,9 @@ class NewReferralDialog(QDialog):
         pf = self.person_form
         self.given, self.family, self.dob, self.nhs = pf.given, pf.family, pf.dob, pf.nhs
         self.problems = pf.problems
-        self.scroll = ScrolledPersonForm(pf)
+        self.scroller = ScrolledPersonForm(pf)
         form = QVBoxLayout(self)
-        form.addWidget(self.scroll, 1)
+        form.addWidget(self.scroller, 1)
         self.duplicate = QLabel()
         self.duplicate.setWordWrap(True)
         # The whole warning, on as many lines as it takes (a fixed height clipped it).
@@ -101,7 +101,7 @@ class NewReferralDialog(QDialog):
     def _fit(self) -> None:
         """Grow to show every wrapped message in full (a window does not do so by itself); on a
         screen too small for that, the boxes scroll and the buttons stay in view."""
-        self.scroll.fit(self)
+        self.scroller.fit(self)
         layout = self.layout()
         assert layout is not None
         width = self.width()
