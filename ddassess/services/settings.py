@@ -343,3 +343,29 @@ def _write_profile(s: Session, store: Store, profile: Profile) -> bool:
     audit.append_event(s, actor=store.owner_uuid, action="update", entity_type="practitioner",
                        entity_id=me.uuid, changes=changes)
     return True
+
+
+# The organisation's logo (setting organisation_logo). ---------------------------------------
+
+
+def logo_from_file(path: Any) -> str:
+    """The image at ``path`` as the logo setting's value (base64), after the checks of
+    pdf/logo.py; a file that is not a small PNG or JPEG raises InvalidInputError saying why.
+    At most one byte past the limit is read, so a huge file costs nothing."""
+    import base64
+    from pathlib import Path
+
+    from ddassess.errors import InvalidInputError
+    from ddassess.pdf.logo import logo_problem
+
+    name = Path(path).name
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limits.MAX_LOGO_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInputError(f"The logo {name} could not be read ({exc.strerror or exc}): check the file and "
+                                "choose it again.") from None
+    problem = logo_problem(data, f"The logo {name}")
+    if problem:
+        raise InvalidInputError(problem)
+    return base64.b64encode(data).decode("ascii")

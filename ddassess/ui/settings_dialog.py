@@ -6,6 +6,7 @@ it takes come from ``services.settings.SETTINGS``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -13,8 +14,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -29,6 +32,7 @@ from ddassess.services.settings import (
     SETTINGS,
     Profile,
     get_setting,
+    logo_from_file,
     profile_problem,
     profile_to_edit,
     save_settings,
@@ -89,6 +93,26 @@ class SettingsDialog(QDialog):
             pform.addRow(label, w)
         layout.addWidget(profile)
 
+        org = QGroupBox("Organisation (care plan header)")
+        oform = QFormLayout(org)
+        self.organisation = QLineEdit(get_setting(store, "organisation_name"))
+        self.organisation.setAccessibleName("Organisation")
+        self.organisation.setToolTip("Printed at the top of every care plan PDF.")
+        self.logo = str(get_setting(store, "organisation_logo"))
+        self.logo_state = QLabel()
+        self.logo_state.setWordWrap(True)
+        self.logo_state.setAccessibleName("Organisation logo")
+        self.choose_logo = QPushButton("Choose logo…")
+        self.remove_logo = QPushButton("Remove logo")
+        logo_row = QHBoxLayout()
+        logo_row.addWidget(self.logo_state, 1)
+        logo_row.addWidget(self.choose_logo)
+        logo_row.addWidget(self.remove_logo)
+        oform.addRow("Organisation", self.organisation)
+        oform.addRow("Logo", logo_row)
+        self._show_logo("")
+        layout.addWidget(org)
+
         security = QGroupBox("Unlocking")
         sform = QFormLayout(security)
         self.keyring = QCheckBox("Unlock with the system keyring on this computer")
@@ -114,6 +138,34 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.recovery_button.clicked.connect(self.new_recovery_key)
+        self.choose_logo.clicked.connect(self._pick_logo)
+        self.remove_logo.clicked.connect(lambda: self._show_logo("", remove=True))
+
+    def _show_logo(self, name: str, remove: bool = False) -> None:
+        if remove:
+            self.logo = ""
+        size = len(self.logo) * 3 // 4
+        self.logo_state.setText("No logo: the header shows the organisation's name only." if not self.logo else
+                                 f"{name or 'A logo'} ({size / 1000:,.0f} KB), kept in the encrypted store. "
+                                 "Saved with the other settings.")
+        self.remove_logo.setEnabled(bool(self.logo))
+
+    def _pick_logo(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose the organisation's logo", "",
+                                              "Images (*.png *.jpg *.jpeg)")
+        if path:
+            self.use_logo_file(path)
+
+    def use_logo_file(self, path: str) -> bool:
+        """Take the image at ``path`` as the logo (saved with Save), or say why not."""
+        try:
+            self.logo = logo_from_file(path)
+        except UserFacingError as exc:
+            self.message.setText(str(exc))
+            return False
+        self.message.setText("")
+        self._show_logo(Path(path).name)
+        return True
 
     def _number(self, key: str) -> QSpinBox:
         setting = SETTINGS[key]
@@ -127,7 +179,8 @@ class SettingsDialog(QDialog):
 
     def values(self) -> dict[str, Any]:
         """The general settings as they stand in the dialog (setting key → value)."""
-        return {key: w.currentData() if isinstance(w, QComboBox) else w.value() for key, w in self.editors.items()}
+        values = {key: w.currentData() if isinstance(w, QComboBox) else w.value() for key, w in self.editors.items()}
+        return {**values, "organisation_name": self.organisation.text().strip(), "organisation_logo": self.logo}
 
     def profile(self) -> Profile:
         return Profile(role=self.role.text(), agency=self.agency.text())
