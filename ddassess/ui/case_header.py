@@ -151,10 +151,10 @@ class ScoresStrip(QWidget):
 def contact_line(p: PersonDetails) -> str:
     """What a home visitor needs at a glance: the name they go by, the address and the phone."""
     parts = []
-    known = p.preferred_name.strip()
-    if known or p.pronouns.strip():
-        parts.append(("known as " + known if known else "") + (f" ({p.pronouns.strip()})" if p.pronouns.strip()
-                                                                else "").strip())
+    known, pronouns = p.preferred_name.strip(), p.pronouns.strip()
+    if known or pronouns:
+        parts.append(" ".join(x for x in (f"known as {known}" if known else "", f"({pronouns})" if pronouns else "")
+                              if x))
     address = ", ".join(line.strip() for line in p.address.splitlines() if line.strip())
     if p.postcode:
         address = f"{address} {p.postcode}".strip()
