@@ -157,7 +157,8 @@ def test_the_header_shows_address_and_phone_and_the_rest_behind_details(qtbot, w
     assert header.details.isVisible()
     shown = header.details.accessibleDescription()
     for expected in ("GP practice: Example Surgery", "Next of kin / emergency contact: Pat Demoson (Sister), "
-                     "07700 900456", "Ethnicity: Not stated", "Communication needs: Large print", "Email: not recorded"):
+                     "07700 900456", "Ethnicity: Not stated", "Communication needs: Large print",
+                     "Email: not recorded"):
         assert expected in shown, expected
     assert header.details_button.accessibleName() == "Hide the person's details"
     qtbot.keyClick(header.details_button, Qt.Key.Key_Space)
