@@ -36,7 +36,7 @@ ETHNIC_CATEGORIES: tuple[tuple[str, str], ...] = (
     ("P", "Black or Black British — any other Black background"),
     ("R", "Other ethnic groups — Chinese"),
     ("S", "Other ethnic groups — any other ethnic group"),
-    ("Z", "Not stated (the person was asked and chose not to say)"),
+    ("Z", "Not stated (asked, and chose not to say)"),
     ("99", "Not known (not asked)"),
 )
 ETHNICITY_WORDS = dict(ETHNIC_CATEGORIES)

@@ -83,14 +83,12 @@ def _who(name: str, plan: CarePlan, role: str) -> str:
 
 def _summary(plan: CarePlan, st: Styles) -> Table:
     p = plan.person
-    known = " ".join(x for x in (p.preferred_name.strip(), f"({p.pronouns.strip()})" if p.pronouns.strip() else "")
-                     if x)
     rows = [
         ("Name", p.name, "NHS number", format_nhs_number(p.nhs_number) if p.nhs_number else "—"),
-        ("Known as", known or "—", "Date of birth", fmt_date(p.date_of_birth)),
+        ("Date of birth", fmt_date(p.date_of_birth), "Case", p.case_ref),
+        ("Known as", p.preferred_name or "—", "Pronouns", p.pronouns or "—"),
         ("Address", p.address or "Not recorded", "GP practice", p.gp_practice or "Not recorded"),
-        ("Case", p.case_ref, "Quadrant", plan.quadrant or "—"),
-        ("Lead agency", plan.lead_agency or "—", "", ""),
+        ("Lead agency", plan.lead_agency or "—", "Quadrant", plan.quadrant or "—"),
         ("Care coordinator", _who(plan.care_coordinator, plan, "care_coordinator"), "Partner-service worker",
          _who(plan.partner_worker, plan, "partner")),
         ("Plan created", fmt_date(plan.created), "Next review", fmt_date(plan.next_review)),

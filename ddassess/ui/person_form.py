@@ -108,6 +108,8 @@ class PersonForm(QWidget):
         for code, words in ETHNIC_CATEGORIES:
             self.ethnicity.addItem(words, code)
         self.ethnicity.setAccessibleName("Ethnicity (NHS ethnic category)")
+        # As wide as its longest category: the form then puts it under its label, whole, not cut off.
+        self.ethnicity.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.address = QPlainTextEdit()
         self.address.setTabChangesFocus(True)
         self.address.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 14)
@@ -134,9 +136,9 @@ class PersonForm(QWidget):
                             ("Ethnicity", self.ethnicity))),
             ("How to reach them", (("Address", self.address), ("Postcode", self.postcode), ("Phone", self.phone),
                                    ("Email", self.email))),
-            ("GP and next of kin", (("GP practice", self.gp_practice), ("Next of kin / emergency contact",
-                                                                       self.kin_name),
-                                    ("Relationship", self.kin_relationship), ("Their phone", self.kin_phone))),
+            ("GP and next of kin (emergency contact)", (
+                ("GP practice", self.gp_practice), ("Next of kin", self.kin_name),
+                ("Relationship", self.kin_relationship), ("Their phone", self.kin_phone))),
             ("Communication", (("Communication needs", self.communication),)),
         )
         left, right = QVBoxLayout(), QVBoxLayout()
@@ -147,7 +149,7 @@ class PersonForm(QWidget):
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
             for label, w in rows:
                 name = label.removesuffix(" (required)")
-                if name == "Next of kin / emergency contact":
+                if name == "Next of kin":
                     name = "Next of kin's name"
                 elif name in ("Relationship", "Their phone"):
                     name = f"Next of kin's {name.removeprefix('Their ').lower()}"

@@ -47,7 +47,7 @@ def test_page_one_shows_address_gp_known_as_and_the_coordinator_s_role_and_agenc
     _start(store, "care_plan", PLAN | {"care_coordinator": "Testy McTestface"})  # the store owner (conftest)
     export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf")
     first = " ".join(_pages(tmp_path / "plan.pdf")[0].split())
-    for expected in ("Flat 2 1 Example Street Leeds LS1 4AP", "Example Street Surgery", "Mia (she/her)",
+    for expected in ("Flat 2 1 Example Street Leeds LS1 4AP", "Example Street Surgery", "Known as Mia Pronouns she/her",
                      "Testy McTestface (Substance misuse social worker, Fictional SMS)"):
         assert expected in first, (expected, first)
     text = " ".join(" ".join(_pages(tmp_path / "plan.pdf")).split())
