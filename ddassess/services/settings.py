@@ -41,7 +41,9 @@ class Setting:
 
     ``kind`` says what values it takes: ``number`` a whole number from ``low`` to
     ``high``; ``date format`` a strftime format (the dialog offers ``choices``, each with
-    an example); ``place`` where the practitioner is (an open form and field) or None.
+    an example); ``place`` where the practitioner is (an open form and field) or None;
+    ``text`` one line of at most ``high`` characters; ``image`` a PNG or JPEG as base64
+    text, or "" for none (checked by pdf/logo.py; ``max_json`` allows its size).
     A ``look`` setting changes how the window is drawn and is read early at start-up; an
     unaudited one records where the practitioner is, not what they chose.
     """

@@ -144,3 +144,22 @@ def test_the_ethnic_categories_are_the_nhs_data_dictionary_list():
                                          ("B33 8TH", "B33 8TH"), ("CR2 6XH", "CR2 6XH")])
 def test_postcodes_are_kept_in_their_usual_layout(typed, kept):
     assert normalise_postcode(typed) == kept
+
+
+def test_the_case_list_search_follows_an_edited_name(store):
+    """The case list searches the full-text index (migration 0004), kept by triggers: an edit
+    of the name moves the person in it; an edit of another detail leaves them found."""
+    from ddassess.services.case_list import list_cases
+    from ddassess.services.case_list_rows import CaseQuery
+
+    person = case_changes.register_person(store, PersonDetails("Testy", "McTestface"))
+    case_changes.open_case(store, person.id)
+
+    def found(text: str) -> list[str]:
+        return [r.name for r in list_cases(store, CaseQuery(text=text), 0, 50)]
+
+    assert found("mctest") == ["Testy McTestface"]
+    case_changes.update_person(store, person.id, PersonDetails("Testy", "McTestface", gp_practice="Example Surgery"))
+    assert found("mctest") == ["Testy McTestface"]
+    case_changes.update_person(store, person.id, PersonDetails("Testy", "Fictionson", gp_practice="Example Surgery"))
+    assert found("mctest") == [] and found("fiction") == ["Testy Fictionson"]
