@@ -100,7 +100,6 @@ class SettingsDialog(QDialog):
         self.organisation.setToolTip("Printed at the top of every care plan PDF.")
         self.logo = str(get_setting(store, "organisation_logo"))
         self.logo_state = QLabel()
-        self.logo_state.setWordWrap(True)
         self.logo_state.setAccessibleName("Organisation logo")
         self.choose_logo = QPushButton("Choose logo…")
         self.remove_logo = QPushButton("Remove logo")
@@ -110,6 +109,10 @@ class SettingsDialog(QDialog):
         logo_row.addWidget(self.remove_logo)
         oform.addRow("Organisation", self.organisation)
         oform.addRow("Logo", logo_row)
+        org_note = QLabel("Both are printed at the top of care plan PDFs. The logo (PNG or JPEG, up to 200 KB) is "
+                          "kept in the encrypted store and saved with the other settings.")
+        org_note.setWordWrap(True)
+        oform.addRow(org_note)
         self._show_logo("")
         layout.addWidget(org)
 
@@ -145,9 +148,8 @@ class SettingsDialog(QDialog):
         if remove:
             self.logo = ""
         size = len(self.logo) * 3 // 4
-        self.logo_state.setText("No logo: the header shows the organisation's name only." if not self.logo else
-                                 f"{name or 'A logo'} ({size / 1000:,.0f} KB), kept in the encrypted store. "
-                                 "Saved with the other settings.")
+        # Short, on one line: the note under the group says where it is kept and when it is saved.
+        self.logo_state.setText(f"{name or 'Logo set'} ({size / 1000:,.0f} KB)" if self.logo else "No logo")
         self.remove_logo.setEnabled(bool(self.logo))
 
     def _pick_logo(self) -> None:
