@@ -226,9 +226,12 @@ def test_settings_take_the_organisation_and_its_logo(qtbot, window, tmp_path):
     from PIL import Image
 
     from ddassess.services.settings import get_setting
-    from ddassess.ui.settings_dialog import SettingsDialog
+    from ddassess.ui.settings_dialog import OrganisationDialog, SettingsDialog
 
-    dialog = SettingsDialog(window.store, window)
+    settings = SettingsDialog(window.store, window)
+    qtbot.addWidget(settings)
+    assert settings.organisation_button.text() == "Organisation and logo…"
+    dialog = OrganisationDialog(window.store, settings)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.keyClicks(dialog.organisation, "Fictional Dual Diagnosis Partnership")
@@ -241,3 +244,4 @@ def test_settings_take_the_organisation_and_its_logo(qtbot, window, tmp_path):
     dialog.save()
     assert get_setting(window.store, "organisation_name") == "Fictional Dual Diagnosis Partnership"
     assert get_setting(window.store, "organisation_logo") == dialog.logo != ""
+    assert dialog.result() == dialog.DialogCode.Accepted
