@@ -1,6 +1,9 @@
 """``ddassess cases list [--search TEXT] [--stage STAGE] [--all] [--high-risk]``: find cases
 headless; ``ddassess cases risk REF [--level LEVEL --reason TEXT]``: show or change a case's
-risk level (as the case view's "Change risk level…" does: services.case_risk).
+risk level (as the case view's "Change risk level…" does: services.case_risk);
+``ddassess cases person REF`` shows the case's person, ``ddassess cases edit-person REF
+--phone ... --gp-practice ...`` changes their details (audited, checked as the desktop
+client's "Edit person…" checks them; a detail not given stays as it is, "" clears it).
 
 The same search as the desktop client's case list (``services.case_list``: name, NHS
 number, date of birth or case reference), so a case reference for ``careplan pdf`` can be
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from ddassess.domain.models import PATHWAY_STAGES
+from ddassess.domain.models import PATHWAY_STAGES, PersonDetails
 
 PAGE = 500
 HEADINGS = ("case", "name", "stage", "lead agency", "next review")
@@ -34,6 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="urgent, high or none; flags: follow the flags of the case's final forms again")
     r.add_argument("--reason", default=None, help="why (required with --level); kept with the change")
     r.set_defaults(handler=cmd_risk)
+    show = s.add_parser("person", help="show everything recorded about the person of a case")
+    show.add_argument("ref", metavar="REF", help="the case reference, e.g. DD-2026-00042")
+    show.set_defaults(handler=cmd_person)
+    edit = s.add_parser("edit-person", help="change the details of the person of a case (audited)")
+    edit.add_argument("ref", metavar="REF", help="the case reference, e.g. DD-2026-00042")
+    for option, (_attr, words) in EDITABLE.items():
+        edit.add_argument(f"--{option}", metavar="TEXT", help=words)
+    edit.set_defaults(handler=cmd_edit_person)
 
 
 def cmd_risk(args: argparse.Namespace) -> int:
@@ -55,6 +66,21 @@ def cmd_risk(args: argparse.Namespace) -> int:
             set_case_risk(store, case_id, level, args.reason)
     print(risk.describe())
     return 0
+
+
+# Options of edit-person: --option -> (PersonDetails attribute, help)
+EDITABLE = {
+    "given-name": ("given_name", "given name"), "family-name": ("family_name", "family name"),
+    "preferred-name": ("preferred_name", "the name they go by"), "pronouns": ("pronouns", "e.g. she/her"),
+    "gender": ("gender", "gender"),
+    "ethnicity": ("ethnicity", "NHS ethnic category code (A-S, Z not stated, 99 not known)"),
+    "address": ("address", "address; separate lines with \\n"), "postcode": ("postcode", "UK postcode"),
+    "phone": ("phone", "phone number"), "email": ("email", "email address"),
+    "gp-practice": ("gp_practice", "GP practice"), "next-of-kin": ("next_of_kin_name", "next of kin's name"),
+    "next-of-kin-relationship": ("next_of_kin_relationship", "next of kin's relationship"),
+    "next-of-kin-phone": ("next_of_kin_phone", "next of kin's phone number"),
+    "communication-needs": ("communication_needs", "communication needs"),
+}
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -82,4 +108,53 @@ def cmd_list(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADINGS) - 1)]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
+    return 0
+
+
+def _print_person(d: PersonDetails) -> None:
+    from ddassess.domain.nhs import format_nhs_number
+    from ddassess.domain.person import ETHNICITY_WORDS
+
+    rows = [("name", d.display_name), ("date of birth", d.date_of_birth.isoformat() if d.date_of_birth else ""),
+            ("NHS number", format_nhs_number(d.nhs_number) if d.nhs_number else ""),
+            ("ethnicity", f"{d.ethnicity} {ETHNICITY_WORDS[d.ethnicity]}" if d.ethnicity in ETHNICITY_WORDS else "")]
+    rows[1:1] = [(option.replace("-", " "), str(getattr(d, attr))) for option, (attr, _w) in EDITABLE.items()
+                 if attr not in ("given_name", "family_name", "ethnicity")]
+    width = max(len(k) for k, _v in rows)
+    for key, value in rows:
+        print(f"{key.ljust(width)}  " + (value.replace("\n", ", ") if value else "-"))
+
+
+def cmd_person(args: argparse.Namespace) -> int:
+    from ddassess.commands.store import open_for_cli
+    from ddassess.services import case_changes
+    from ddassess.services.case_pathway import case_detail, case_id_for_ref
+
+    store, _ = open_for_cli(args)
+    with store:
+        detail = case_detail(store, case_id_for_ref(store, args.ref))
+        _print_person(case_changes.person_details(store, detail.person_id))
+    return 0
+
+
+def cmd_edit_person(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ddassess.commands.store import open_for_cli
+    from ddassess.services import case_changes
+    from ddassess.services.case_pathway import case_detail, case_id_for_ref
+
+    given = {attr: getattr(args, option.replace("-", "_")) for option, (attr, _w) in EDITABLE.items()
+             if getattr(args, option.replace("-", "_")) is not None}
+    if "address" in given:
+        given["address"] = given["address"].replace("\\n", "\n")
+    if not given:
+        print("Nothing to change: give at least one detail, e.g. --phone \"07700 900123\" (see --help).")
+        return 2
+    store, _ = open_for_cli(args)
+    with store:
+        detail = case_detail(store, case_id_for_ref(store, args.ref))
+        before = case_changes.person_details(store, detail.person_id)
+        case_changes.update_person(store, detail.person_id, dataclasses.replace(before, **given))
+        _print_person(case_changes.person_details(store, detail.person_id))
     return 0

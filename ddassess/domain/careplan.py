@@ -86,6 +86,17 @@ class PersonHeader:
     nhs_number: str
     date_of_birth: dt.date | None
     case_ref: str
+    # Printed on the plan's first page (migration 0006 details); "" when not recorded.
+    preferred_name: str = ""
+    pronouns: str = ""
+    address: str = ""  # lines joined with "\n", the postcode on the last
+    gp_practice: str = ""
+
+
+# Details of the person added after plans were first signed: left out of the content hash
+# while empty, so a plan of a person with none of them keeps the hash (and the signatures)
+# it had; once recorded they are part of what the plan says.
+LATER_PERSON_DETAILS = ("preferred_name", "pronouns", "address", "gp_practice")
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,9 @@ class CarePlan:
     next_review: dt.date | None = None
     copies_given_to: tuple[str, ...] = ()
     signatures: tuple[SignatureBlock, ...] = ()
+    # Whose plan it is (settings): printed in the header, not part of what the plan says.
+    organisation: str = ""
+    logo: bytes = b""
 
     def content_hash(self) -> str:
         """SHA-256 of what the plan says, leaving out its version label and signatures.
@@ -122,8 +136,11 @@ class CarePlan:
         belongs to the other too; a different hash means the plan changed and must be
         agreed (and signed) again."""
         content = asdict(self)
-        for key in ("version", "replaces_version", "updated", "signatures"):
+        for key in ("version", "replaces_version", "updated", "signatures", "organisation", "logo"):
             content.pop(key, None)
+        for key in LATER_PERSON_DETAILS:
+            if not content["person"][key]:
+                del content["person"][key]
         return hashlib.sha256(json.dumps(content, default=str, sort_keys=True).encode("utf-8")).hexdigest()
 
     def missing_for_signing(self) -> list[str]:

@@ -26,6 +26,9 @@ from ddassess.errors import InvalidInputError
 MAX_NAME = 100  # given, family and preferred name
 MAX_DETAIL = 200  # gender, phone, email
 MAX_ADDRESS = 500
+MAX_POSTCODE = 10  # "SW1A 1AA" is 8; a little room for stray spaces, which are squeezed out
+MAX_PRONOUNS = 40  # "she/her", "they/them", "he/they", ...
+MAX_COMMUNICATION = 1_000  # communication needs (interpreter, language, hearing, easy read, ...)
 
 # The practitioner (first run, `init --name`, settings) and the team's signing authority.
 MAX_PRACTITIONER_NAME = 64  # whole in a signing certificate's common name, which X.509 caps at 64
@@ -48,6 +51,8 @@ MAX_ANSWER_VALUES = 200_000  # every value of one response, rows and signature p
 # Settings (kept as JSON in the store).
 MAX_SETTING_KEY = 100
 MAX_SETTING_JSON = 10_000  # characters of one setting's value as JSON
+MAX_LOGO_BYTES = 200_000  # the organisation's logo (PNG or JPEG): plenty for a sharp header image
+MAX_LOGO_JSON = (MAX_LOGO_BYTES + 2) // 3 * 4 + 2  # the logo as base64 text in quotes
 
 _ONE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab and line breaks allowed

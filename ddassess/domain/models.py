@@ -41,6 +41,19 @@ class PersonDetails:
     address: str = ""
     phone: str = ""
     email: str = ""
+    # Migration 0006: where to reach the person and whom to call, and what helps to talk with them.
+    postcode: str = ""
+    gp_practice: str = ""
+    next_of_kin_name: str = ""
+    next_of_kin_relationship: str = ""
+    next_of_kin_phone: str = ""
+    ethnicity: str = ""  # a code of domain/person.ETHNIC_CATEGORIES, or "" when not recorded
+    pronouns: str = ""
+    communication_needs: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
 
 
 @dataclass(frozen=True)

@@ -74,13 +74,23 @@ def _titled(title: str, st: Styles, body: list[Flowable]) -> list[Flowable]:
     return [KeepStart([Paragraph(title, st.h1_free)], first), *body[1:]]
 
 
+def _who(name: str, plan: CarePlan, role: str) -> str:
+    """A practitioner's name with the role and agency their signature block shows."""
+    block = next((b for b in plan.signatures if b.role == role), None)
+    extra = ", ".join(x for x in (block.job_title, block.agency) if x.strip()) if block is not None else ""
+    return f"{name} ({extra})" if name and extra else name or "—"
+
+
 def _summary(plan: CarePlan, st: Styles) -> Table:
     p = plan.person
     rows = [
         ("Name", p.name, "NHS number", format_nhs_number(p.nhs_number) if p.nhs_number else "—"),
         ("Date of birth", fmt_date(p.date_of_birth), "Case", p.case_ref),
+        ("Known as", p.preferred_name or "—", "Pronouns", p.pronouns or "—"),
+        ("Address", p.address or "Not recorded", "GP practice", p.gp_practice or "Not recorded"),
         ("Lead agency", plan.lead_agency or "—", "Quadrant", plan.quadrant or "—"),
-        ("Care coordinator", plan.care_coordinator or "—", "Partner-service worker", plan.partner_worker or "—"),
+        ("Care coordinator", _who(plan.care_coordinator, plan, "care_coordinator"), "Partner-service worker",
+         _who(plan.partner_worker, plan, "partner")),
         ("Plan created", fmt_date(plan.created), "Next review", fmt_date(plan.next_review)),
     ]
     cells = [[Paragraph(a, st.cell_bold), Paragraph(para_text(b), st.cell), Paragraph(c, st.cell_bold),
@@ -159,11 +169,37 @@ def _signatures(plan: CarePlan, st: Styles, positions: FieldPositions) -> list[F
     return [KeepTogether(group), *(b.overflow for b in blocks if b.overflow is not None)]
 
 
+LOGO_W, LOGO_H = 45 * mm, 16 * mm  # the most the logo takes, its proportions kept
+
+
+def _organisation(plan: CarePlan, st: Styles) -> list[Flowable]:
+    """Whose plan it is, above the title: the logo (if set) and the organisation's name."""
+    if not plan.organisation and not plan.logo:
+        return []
+    cells: list[Flowable | str] = []
+    widths = []
+    if plan.logo:
+        from reportlab.lib.utils import ImageReader
+        from reportlab.platypus import Image
+
+        iw, ih = ImageReader(io.BytesIO(plan.logo)).getSize()
+        scale = min(LOGO_W / iw, LOGO_H / ih)
+        cells.append(Image(io.BytesIO(plan.logo), width=iw * scale, height=ih * scale))
+        widths.append(iw * scale + 6)
+    cells.append(Paragraph(para_text(plan.organisation), st.organisation) if plan.organisation else "")
+    widths.append(CONTENT_W - sum(widths))
+    return [Table([cells], colWidths=widths, hAlign="LEFT",
+                  style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                         ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]),
+            Spacer(1, 2)]
+
+
 def build_story(plan: CarePlan, st: Styles, positions: FieldPositions) -> list[Flowable]:
     title = f"Version {plan.version}"
     if plan.replaces_version:
         title += f" — replaces version {plan.replaces_version}"
     story: list[Flowable] = [
+        *_organisation(plan, st),
         Paragraph("Joint care plan", st.title),
         Paragraph(f"{title}  ·  plan {para_text(plan.plan_id)}  ·  updated {fmt_date(plan.updated)}", st.subtitle),
         _summary(plan, st),

@@ -87,6 +87,8 @@ class Styles:
         self.h1_free = ParagraphStyle("h1_free", parent=self.h1, keepWithNext=0)
         self.h2_free = ParagraphStyle("h2_free", parent=self.h2, keepWithNext=0)
         self.lead_in_free = ParagraphStyle("lead_in_free", parent=self.lead_in, keepWithNext=0)
+        self.organisation = ParagraphStyle("organisation", parent=self.body, fontName=bold, fontSize=12, leading=15,
+                                           textColor=colors.HexColor("#1F3A5F"))
         self.empty = ParagraphStyle("empty", parent=self.body, textColor=colors.HexColor("#555555"))
         self.quote = ParagraphStyle("quote", parent=self.body, leftIndent=8, borderPadding=(4, 4, 4, 6),
                                     borderColor=colors.HexColor("#9CB3D4"), borderWidth=0,
@@ -281,6 +283,11 @@ def numbered_canvas_class(plan: CarePlan) -> type[rl_canvas.Canvas]:
         name += rest
     header, header_font = name, (bold, size)
     plan_line = f"Joint care plan {plan.plan_id}  ·  version {plan.version}  ·  {fmt_date(plan.updated)}"
+    # The organisation on every page, right of the plan line, in the room that line leaves.
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    room = PAGE_W - 2 * MARGIN - stringWidth(plan_line, regular, 7.5) - 12
+    organisation = fitted(plan.organisation, regular, 7.5, room, smallest=6)[0] if plan.organisation else ""
 
     class NumberedCanvas(rl_canvas.Canvas):
         """Defers each page so the footer can say 'Page x of y'."""
@@ -308,6 +315,8 @@ def numbered_canvas_class(plan: CarePlan) -> type[rl_canvas.Canvas]:
             self.drawString(MARGIN, PAGE_H - 10 * mm, header)
             self.setFont(regular, 7.5)
             self.drawString(MARGIN, PAGE_H - 14 * mm, plan_line)
+            if organisation:
+                self.drawRightString(PAGE_W - MARGIN, PAGE_H - 14 * mm, organisation)
             self.setStrokeColor(colors.HexColor("#B8C2CC"))
             self.line(MARGIN, PAGE_H - 15.5 * mm, PAGE_W - MARGIN, PAGE_H - 15.5 * mm)
             self.line(MARGIN, 14 * mm, PAGE_W - MARGIN, 14 * mm)

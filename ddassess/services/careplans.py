@@ -31,7 +31,9 @@ from ddassess.domain.careplan import (
 from ddassess.errors import NoCarePlanError
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.formengine.validate import score_range
+from ddassess.pdf.logo import logo_bytes
 from ddassess.services.case_pathway import case_and_person
+from ddassess.services.settings import get_setting
 from ddassess.store import Store
 from ddassess.store.records import (
     CarePlanRecord,
@@ -172,9 +174,13 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         lead_ev = evaluate(catalogue.get("lead_agency", lead_resp.form_version), json.loads(lead_resp.answers_json),
                            tables=catalogue.tables)
         quadrant = QUADRANT_NAMES.get(lead_ev.computed.get("quadrant") or "", "")
+    address = "\n".join(line.strip() for line in person.address.splitlines() if line.strip())
+    if person.postcode:
+        address = f"{address}\n{person.postcode}" if address else person.postcode
     plan = CarePlan(
         person=PersonHeader(f"{person.given_name} {person.family_name}", person.nhs_number or "",
-                            person.date_of_birth, case.ref),
+                            person.date_of_birth, case.ref, preferred_name=person.preferred_name,
+                            pronouns=person.pronouns, address=address, gp_practice=person.gp_practice),
         plan_id=f"CP-{case.ref}", version=1, created=plan_resp.created_at.date(),
         updated=plan_resp.updated_at.date(), lead_agency=a.get("lead_agency") or case.lead_agency,
         quadrant=quadrant,
@@ -189,6 +195,8 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         next_review=_date(a.get("next_review")),
         copies_given_to=tuple(_choice_label(catalogue, "care_plan", "copy_given", v)
                               for v in a.get("copy_given") or ()),
+        organisation=get_setting(store, "organisation_name").strip(),
+        logo=logo_bytes(get_setting(store, "organisation_logo")),
     )
     content = plan.content_hash()
     # A version is a change of content: the same content keeps its version number (re-exporting
@@ -202,9 +210,26 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         replaces = max((v for v in signed if v < version), default=None)
     else:
         version, replaces = last[0] + 1, max(signed) if signed else None
-    blocks = _signature_blocks(a, person, content, versions, profiles, plan_resp.updated_at.date(),
-                               drawn_signatures(catalogue, plan_resp.form_version))
+    blocks = _signature_blocks(a, person, content, versions, _with_team(profiles, plan),
+                               plan_resp.updated_at.date(), drawn_signatures(catalogue, plan_resp.form_version))
     return replace(plan, version=version, replaces_version=replaces, signatures=blocks)
+
+
+def _with_team(profiles: dict[str, tuple[str, str]], plan: CarePlan) -> dict[str, tuple[str, str]]:
+    """Each practitioner's role and agency for the signature blocks, by name (case folded): their
+    profile in this store; else, for a practitioner of another service (a shared case), the
+    plan's care team row of that name; the care coordinator's agency is at least the lead
+    agency (the coordinator works for it). A blank line on a signed plan was the old result."""
+    out = dict(profiles)
+    for m in plan.care_team:
+        key = m.name.strip().casefold()
+        have = out.get(key, ("", ""))
+        out[key] = (have[0] or m.role.strip(), have[1] or m.organisation.strip())
+    coordinator = plan.care_coordinator.strip().casefold()
+    if coordinator:
+        role, agency = out.get(coordinator, ("", ""))
+        out[coordinator] = (role, agency or plan.lead_agency.strip())
+    return out
 
 
 def _choice_label(catalogue: Catalogue, form_id: str, field: str, value: Any) -> str:

@@ -17,6 +17,14 @@ from sqlalchemy.orm import Session
 from ddassess.domain import limits
 from ddassess.domain.models import Case, Person, PersonDetails, Response, search_key
 from ddassess.domain.nhs import nhs_number_problem, normalise_nhs_number
+from ddassess.domain.person import (
+    email_problem,
+    ethnicity_problem,
+    normalise_postcode,
+    phone_problem,
+    postcode_problem,
+    unshowable_problem,
+)
 from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.store import Store
 from ddassess.store.audit import append_event, diff
@@ -53,18 +61,32 @@ PERSON_TEXT = (
     ("phone", "The phone number", limits.MAX_DETAIL, False),
     ("email", "The email address", limits.MAX_DETAIL, False),
     ("address", "The address", limits.MAX_ADDRESS, True),
+    ("postcode", "The postcode", limits.MAX_POSTCODE, False),
+    ("gp_practice", "The GP practice", limits.MAX_DETAIL, False),
+    ("next_of_kin_name", "The next of kin's name", limits.MAX_NAME, False),
+    ("next_of_kin_relationship", "The next of kin's relationship", limits.MAX_DETAIL, False),
+    ("next_of_kin_phone", "The next of kin's phone number", limits.MAX_DETAIL, False),
+    ("ethnicity", "The ethnicity", limits.MAX_DETAIL, False),
+    ("pronouns", "The pronouns", limits.MAX_PRONOUNS, False),
+    ("communication_needs", "The communication needs", limits.MAX_COMMUNICATION, True),
 )
 
 
-def _person_problems(d: PersonDetails) -> list[str]:
+def person_problems(d: PersonDetails) -> list[str]:
+    """Everything wrong with ``d``, each in words that say what to do; [] when it can be stored."""
     problems = [p for attr, label, limit, lines in PERSON_TEXT
                 if (p := limits.text_problem(getattr(d, attr), label, limit, lines=lines))]
     if not isinstance(d.nhs_number, str | None):
         problems.append("The NHS number must be text.")
     if problems:  # the rest would only trip over what is already wrong
         return problems
+    problems += [p for attr, label, _limit, _lines in PERSON_TEXT
+                 if (p := unshowable_problem(getattr(d, attr) or "", label))]
     if not d.given_name.strip() or not d.family_name.strip():
         problems.append("Enter both the given name and the family name.")
+    problems += [p for p in (phone_problem(d.phone),
+                             phone_problem(d.next_of_kin_phone, "The next of kin's phone number"),
+                             email_problem(d.email), postcode_problem(d.postcode), ethnicity_problem(d.ethnicity)) if p]
     if d.nhs_number:
         p = nhs_number_problem(d.nhs_number)
         if p:
@@ -74,17 +96,29 @@ def _person_problems(d: PersonDetails) -> list[str]:
     return problems
 
 
-def register_person(store: Store, details: PersonDetails) -> Person:
-    problems = _person_problems(details)
+def _stored(details: PersonDetails) -> dict[str, Any]:
+    """The columns of a person as they are kept: trimmed, the NHS number and postcode in one layout."""
+    values: dict[str, Any] = {attr: (getattr(details, attr) or "").strip()
+                              for attr, _label, _limit, _lines in PERSON_TEXT}
+    values["address"] = "\n".join(line.strip() for line in details.address.strip().splitlines() if line.strip())
+    values["phone"] = " ".join(details.phone.split())
+    values["next_of_kin_phone"] = " ".join(details.next_of_kin_phone.split())
+    values["postcode"] = normalise_postcode(details.postcode)
+    values["date_of_birth"] = details.date_of_birth
+    values["nhs_number"] = normalise_nhs_number(details.nhs_number) if details.nhs_number else None
+    values["search_name"] = search_key(f"{details.given_name} {details.family_name}")
+    return values
+
+
+def _checked(details: PersonDetails) -> dict[str, Any]:
+    problems = person_problems(details)
     if problems:
         raise InvalidInputError(" ".join(problems))
-    nhs = normalise_nhs_number(details.nhs_number) if details.nhs_number else None
-    record = PersonRecord(
-        given_name=details.given_name.strip(), family_name=details.family_name.strip(),
-        preferred_name=details.preferred_name.strip(), date_of_birth=details.date_of_birth,
-        nhs_number=nhs, gender=details.gender, address=details.address, phone=details.phone,
-        email=details.email, search_name=search_key(f"{details.given_name} {details.family_name}"),
-    )
+    return _stored(details)
+
+
+def register_person(store: Store, details: PersonDetails) -> Person:
+    record = PersonRecord(**_checked(details))
     try:
         with store.write() as s:
             s.add(record)
@@ -96,6 +130,42 @@ def register_person(store: Store, details: PersonDetails) -> Person:
         raise InvalidInputError(
             "A person with this NHS number is already recorded: open their record instead.") from None
     return _person(record)
+
+
+def _details(r: PersonRecord) -> PersonDetails:
+    return PersonDetails(**{f: getattr(r, f) for f in PERSON_FIELDS})
+
+
+def person_details(store: Store, person_id: int) -> PersonDetails:
+    """Everything recorded about a person, as the referral and the edit dialog show it."""
+    with store.read() as s:
+        r = s.get(PersonRecord, person_id)
+        if r is None:
+            raise RecordNotFound("That person is no longer in the store.")
+        return _details(r)
+
+
+def update_person(store: Store, person_id: int, details: PersonDetails) -> Person:
+    """Change what is recorded about a person: checked as at registration; the audit event
+    keeps each changed detail's old and new value (store check replays it). Nothing is
+    written when nothing changed; a bad detail raises InvalidInputError and writes nothing."""
+    values = _checked(details)
+    try:
+        with store.write() as s:
+            r = s.get(PersonRecord, person_id)
+            if r is None:
+                raise RecordNotFound("That person is no longer in the store.")
+            changes = {f: [getattr(r, f), values[f]] for f in PERSON_FIELDS if getattr(r, f) != values[f]}
+            if changes:
+                for name, value in values.items():
+                    setattr(r, name, value)  # search_name too: the search index's trigger follows it
+                append_event(s, actor=store.owner_uuid, action="update", entity_type="person", entity_id=r.uuid,
+                             changes=changes)
+            person = _person(r)
+    except IntegrityError:
+        raise InvalidInputError("Another person already has this NHS number: check the number, or open "
+                                "that person's record instead.") from None
+    return person
 
 
 def find_person_by_nhs(store: Store, nhs_number: str) -> Person | None:

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ddassess.domain import limits
-from ddassess.domain.models import PATHWAY_STAGES, Response
+from ddassess.domain.models import PATHWAY_STAGES, PersonDetails, Response
 from ddassess.errors import CaseNotFoundError, RecordNotFound, UnknownFormError
 from ddassess.formengine import Catalogue, Evaluation, evaluate
 from ddassess.services.case_risk import refresh_case_risk
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord
+from ddassess.store.replay import PERSON_FIELDS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -59,6 +60,8 @@ class CaseDetail:
     date_of_birth: dt.date | None
     nhs_number: str | None
     responses: tuple[ResponseSummary, ...]
+    person_id: int = 0
+    person: PersonDetails | None = None  # everything recorded about the person (the header's person line)
 
 
 def case_and_person(s: Session, case_id: int) -> tuple[CaseRecord, PersonRecord]:
@@ -82,7 +85,7 @@ def case_detail(store: Store, case_id: int) -> CaseDetail:
                           for r in rows)
         return CaseDetail(c.id, c.ref, c.stage, c.status, c.lead_agency, c.risk_level, c.opened_on,
                           c.next_review_due, f"{p.given_name} {p.family_name}", p.date_of_birth, p.nhs_number,
-                          responses)
+                          responses, p.id, PersonDetails(**{f: getattr(p, f) for f in PERSON_FIELDS}))
 
 
 def case_id_for_ref(store: Store, ref: str) -> int:

@@ -40,6 +40,18 @@ def _forms_up_to(stage: str) -> list[tuple[str, int]]:
     return [(f, d) for f, d in TIMELINE if PATHWAY_STAGES.index(FORM_STAGE[f]) <= last]
 
 
+def _contact(i: int) -> dict[str, str]:
+    """Fictional contact details for demo person ``i`` (no randomness: the rest of the demo is
+    drawn as before). Phone numbers are from Ofcom's range kept for drama (07700 900000-900999)."""
+    if i % 4 == 3:
+        return {}  # some people have none recorded yet
+    return {"address": f"{10 + i} Example Road\nLeeds", "postcode": f"LS{1 + i % 9} {1 + i % 8}AP",
+            "phone": f"07700 900{100 + i:03d}", "gp_practice": "Example Street Surgery, Leeds",
+            "next_of_kin_name": "Pat Example" if i % 2 else "", "next_of_kin_relationship": "Sister" if i % 2 else "",
+            "next_of_kin_phone": f"07700 900{500 + i:03d}" if i % 2 else "", "ethnicity": "Z" if i % 3 else "",
+            "pronouns": "they/them" if i % 5 == 1 else ""}
+
+
 def populate(store: Store, catalogue: Catalogue, people: int = 24, seed: int = 7,
              today: dt.date | None = None) -> None:
     """Fictional cases in every pathway stage, each built as a practitioner builds one: the
@@ -53,7 +65,8 @@ def populate(store: Store, catalogue: Catalogue, people: int = 24, seed: int = 7
     for i in range(people):
         person = case_changes.register_person(store, PersonDetails(
             given_name=rng.choice(GIVEN), family_name=f"{rng.choice(FAMILY)}",
-            date_of_birth=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(18000)), nhs_number=numbers[i]))
+            date_of_birth=dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(18000)), nhs_number=numbers[i],
+            **_contact(i)))
         opened = today - dt.timedelta(days=150 - 4 * i)
         case = case_changes.open_case(store, person.id, opened_on=opened)
         stage = PATHWAY_STAGES[i % len(PATHWAY_STAGES)]

@@ -43,7 +43,9 @@ class Setting:
     ``kind`` says what values it takes: ``number`` a whole number from ``low`` to
     ``high``; ``date format`` a strftime format (the dialog offers ``choices``, each with
     an example); ``place`` where the practitioner is (an open form and field) or None;
-    ``folder`` a folder's absolute path, or "" for none yet.
+    ``folder`` a folder's absolute path, or "" for none yet; ``text`` one line of at most
+    ``high`` characters; ``image`` a PNG or JPEG as base64 text, or "" for none (checked by
+    pdf/logo.py; ``max_json`` allows its size).
     A ``look`` setting changes how the window is drawn and is read early at start-up; an
     unaudited one records where the practitioner is, not what they chose.
     """
@@ -51,15 +53,26 @@ class Setting:
     key: str
     label: str
     default: Any
-    kind: Literal["number", "date format", "place", "folder"]
+    kind: Literal["number", "date format", "place", "folder", "text", "image"]
     low: int = 0
     high: int = 0
     choices: tuple[tuple[str, str], ...] = ()
     look: bool = False
     audited: bool = True
+    max_json: int = limits.MAX_SETTING_JSON  # characters of its value as JSON (an image's are many)
 
     def problem(self, value: Any) -> str | None:
         """What is wrong with ``value`` for this setting, naming it; None if it can be used."""
+        if self.kind == "text":
+            if not isinstance(value, str):
+                return f"{self.label} must be text."
+            return limits.text_problem(value, self.label, self.high)
+        if self.kind == "image":
+            if value == "":
+                return None
+            from ddassess.pdf.logo import logo_problem_base64
+
+            return logo_problem_base64(value, self.label)
         if self.kind == "number":
             if isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high:
                 return None
@@ -86,6 +99,10 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("date_format", "Dates", "%d %b %Y", "date format", look=True,
             choices=(("%d %b %Y", "24 Nov 2026"), ("%d/%m/%Y", "24/11/2026"), ("%Y-%m-%d", "2026-11-24"))),
     Setting("font_size", "Text size", 0, "number", low=0, high=24, look=True),  # 0: the system's
+    # Whose care plans these are: printed in the header of every care plan PDF.
+    Setting("organisation_name", "Organisation", "", "text", high=limits.MAX_PROFILE_TEXT),
+    # Its logo, a PNG or JPEG kept in the store as base64 (pdf/logo.py checks it), never as a loose file.
+    Setting("organisation_logo", "Organisation logo", "", "image", max_json=limits.MAX_LOGO_JSON),
     # Where the practitioner is, so a restart after a crash returns there: rewritten each
     # time the cursor moves to another field, so not audited (it holds no case data, and an
     # event for every move would bury the changes that matter; store/records.py lists it too).
@@ -175,10 +192,11 @@ def setting_problem(key: str, value: Any) -> str | None:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         return f"The setting {key} cannot be kept: its value is not plain data."
-    if len(text) > limits.MAX_SETTING_JSON:
+    most = SETTINGS[key].max_json if key in SETTINGS else limits.MAX_SETTING_JSON
+    if len(text) > most:
         return (f"The setting {key} is too large to keep ({len(text):,} characters; "
-                f"at most {limits.MAX_SETTING_JSON:,}).")
-    problem = limits.text_problem(text, f"The setting {key}", limits.MAX_SETTING_JSON, lines=True)
+                f"at most {most:,}).")
+    problem = limits.text_problem(text, f"The setting {key}", most, lines=True)
     if problem:
         return problem
     if key not in SETTINGS:
@@ -335,3 +353,29 @@ def _write_profile(s: Session, store: Store, profile: Profile) -> bool:
     audit.append_event(s, actor=store.owner_uuid, action="update", entity_type="practitioner",
                        entity_id=me.uuid, changes=changes)
     return True
+
+
+# The organisation's logo (setting organisation_logo). ---------------------------------------
+
+
+def logo_from_file(path: Any) -> str:
+    """The image at ``path`` as the logo setting's value (base64), after the checks of
+    pdf/logo.py; a file that is not a small PNG or JPEG raises InvalidInputError saying why.
+    At most one byte past the limit is read, so a huge file costs nothing."""
+    import base64
+    from pathlib import Path
+
+    from ddassess.errors import InvalidInputError
+    from ddassess.pdf.logo import logo_problem
+
+    name = Path(path).name
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limits.MAX_LOGO_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInputError(f"The logo {name} could not be read ({exc.strerror or exc}): check the file and "
+                                "choose it again.") from None
+    problem = logo_problem(data, f"The logo {name}")
+    if problem:
+        raise InvalidInputError(problem)
+    return base64.b64encode(data).decode("ascii")

@@ -100,6 +100,15 @@ class PersonRecord(Base):
     address: Mapped[str] = mapped_column(Text, default="")
     phone: Mapped[str] = mapped_column(String(64), default="")
     email: Mapped[str] = mapped_column(String(320), default="")
+    # Migration 0006 (person details); "" when not recorded.
+    postcode: Mapped[str] = mapped_column(String(16), default="")
+    gp_practice: Mapped[str] = mapped_column(String(200), default="")
+    next_of_kin_name: Mapped[str] = mapped_column(String(200), default="")
+    next_of_kin_relationship: Mapped[str] = mapped_column(String(200), default="")
+    next_of_kin_phone: Mapped[str] = mapped_column(String(64), default="")
+    ethnicity: Mapped[str] = mapped_column(String(2), default="")  # NHS ethnic category code
+    pronouns: Mapped[str] = mapped_column(String(64), default="")
+    communication_needs: Mapped[str] = mapped_column(Text, default="")
     search_name: Mapped[str] = mapped_column(String(420), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -115,7 +115,8 @@ class Kind:
 
 
 PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "nhs_number", "gender", "address",
-                 "phone", "email")
+                 "phone", "email", "postcode", "gp_practice", "next_of_kin_name", "next_of_kin_relationship",
+                 "next_of_kin_phone", "ethnicity", "pronouns", "communication_needs")
 CASE_FIELDS = ("ref", "person", "stage", "status", "lead_agency", "care_coordinator_id", "partner_worker_id",
                "risk_level", "opened_on", "closed_on", "next_review_due", "risk_from_flags", "risk_override",
                "risk_override_reason", "risk_override_by", "risk_override_at")

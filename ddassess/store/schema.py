@@ -111,9 +111,15 @@ def check_revision(conn: sqlcipher3.Connection) -> str:
 
 
 def schema_objects(conn: sqlcipher3.Connection) -> frozenset[str]:
-    """The names of the store's tables, indexes, triggers and views (SQLite's own aside)."""
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
-    return frozenset(row[0] for row in rows)
+    """The names of the store's tables, indexes, triggers and views (SQLite's own aside), and
+    each table's columns as "table.column": a migration that only adds columns (0006) makes
+    a version of its own too."""
+    rows = conn.execute("SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
+    names = {row[0] for row in rows}
+    for table in sorted(row[0] for row in rows if row[1] == "table"):
+        names.update(f"{table}.{col[0]}" for col in
+                     conn.execute("SELECT name FROM pragma_table_info(?)", (table,)).fetchall())
+    return frozenset(names)
 
 
 _EXPECTED: dict[tuple[str, str], frozenset[str]] = {}

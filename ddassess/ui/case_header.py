@@ -23,13 +23,16 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from ddassess.domain.models import PersonDetails
 from ddassess.domain.nhs import format_nhs_number
+from ddassess.domain.person import ETHNICITY_WORDS
 from ddassess.errors import UserFacingError
 from ddassess.services.case_header import SEVERITY_ORDER, ActiveFlag, CaseSummary, TimelineStep
 from ddassess.ui.widgets import heading
@@ -412,8 +415,39 @@ class RiskLevelWidget(QWidget):
         return str(self.label.property("plain"))
 
 
+def contact_line(p: PersonDetails) -> str:
+    """What a home visitor needs at a glance: the name they go by, the address and the phone."""
+    parts = []
+    known, pronouns = p.preferred_name.strip(), p.pronouns.strip()
+    if known or pronouns:
+        parts.append(" ".join(x for x in (f"known as {known}" if known else "", f"({pronouns})" if pronouns else "")
+                              if x))
+    address = ", ".join(line.strip() for line in p.address.splitlines() if line.strip())
+    if p.postcode:
+        address = f"{address} {p.postcode}".strip()
+    parts.append(address or "no address recorded")
+    parts.append(f"phone {p.phone}" if p.phone else "no phone recorded")
+    return " · ".join(part.strip() for part in parts)
+
+
+def detail_lines(p: PersonDetails) -> list[tuple[str, str]]:
+    """The rest of what is recorded, behind "Details": (what, value), "not recorded" for blanks."""
+    kin = p.next_of_kin_name
+    if kin and p.next_of_kin_relationship:
+        kin += f" ({p.next_of_kin_relationship})"
+    if p.next_of_kin_phone:
+        kin = f"{kin}, {p.next_of_kin_phone}" if kin else p.next_of_kin_phone
+    rows = (("GP practice", p.gp_practice), ("Next of kin / emergency contact", kin), ("Email", p.email),
+            ("Gender", p.gender), ("Ethnicity", ETHNICITY_WORDS.get(p.ethnicity, "")),
+            ("Communication needs", " ".join(p.communication_needs.split())))
+    return [(what, value or "not recorded") for what, value in rows]
+
+
 class CaseHeader(QWidget):
-    """Name and reference, identifiers, timeline, risk banner and scores, from one summary."""
+    """Name and reference, identifiers, the person line (address and phone, the rest behind
+    "Details", and "Edit person…"), timeline, risk banner and scores, from one summary."""
+
+    edit_person_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -421,14 +455,59 @@ class CaseHeader(QWidget):
         self.identifiers = QLabel()
         self.identifiers.setAccessibleName("Person's identifiers")
         self.identifiers.setWordWrap(True)
+        self.contact = QLabel()
+        self.contact.setAccessibleName("Address and phone")
+        self.contact.setWordWrap(True)
+        self.contact.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_button = QToolButton()
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setAccessibleName("Show the person's details")
+        self.edit_button = QPushButton("Edit person…")
+        self.edit_button.setAccessibleName("Edit person")
+        self.details = QLabel()
+        self.details.setAccessibleName("Person's details")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.hide()
+        person_row = QHBoxLayout()
+        person_row.setContentsMargins(0, 0, 0, 0)
+        person_row.addWidget(self.contact, 1)
+        person_row.addWidget(self.details_button)
+        person_row.addWidget(self.edit_button)
         self.timeline = TimelineWidget()
         self.risk_level = RiskLevelWidget()
         self.risk = RiskBanner()
         self.scores = ScoresStrip()
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
-        for w in (self.title, self.identifiers, self.timeline, self.risk_level, self.risk, self.scores):
+        column.addWidget(self.title)
+        column.addWidget(self.identifiers)
+        column.addLayout(person_row)
+        column.addWidget(self.details)
+        for w in (self.timeline, self.risk_level, self.risk, self.scores):
             column.addWidget(w)
+        self.details_button.toggled.connect(self._show_details)
+        self.edit_button.clicked.connect(self.edit_person_requested)
+
+    def _show_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.details_button.setAccessibleName("Hide the person's details" if shown else "Show the person's details")
+
+    def _show_person(self, p: PersonDetails | None) -> None:
+        if p is None:
+            self.contact.setText("")
+            self.details.setText("")
+            return
+        line = contact_line(p)
+        self.contact.setText(line)
+        self.contact.setAccessibleDescription(line)
+        rows = detail_lines(p)
+        self.details.setText("<br/>".join(f"<b>{escape(what)}:</b> {escape(value)}" for what, value in rows))
+        self.details.setAccessibleDescription("; ".join(f"{what}: {value}" for what, value in rows))
 
     def show_summary(self, summary: CaseSummary) -> None:
         d = summary.detail
@@ -451,6 +530,7 @@ class CaseHeader(QWidget):
             plain += f" · {words}"
         self.identifiers.setText(html)
         self.identifiers.setAccessibleDescription(plain)
+        self._show_person(d.person)
         self.timeline.show_steps(summary.steps, summary)
         self.risk_level.show_risk(summary)
         self.risk.show_flags(summary)

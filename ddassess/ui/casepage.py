@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -219,6 +220,7 @@ class CasePage(QWidget):
         self.store, self.catalogue, self.case_id = store, catalogue, case_id
         self.form_page: FormPage | None = None
         self.writer: DraftWriter | None = None  # the window's writer thread; None: each form makes its own
+        self.edit_dialog: QDialog | None = None  # "Edit person…" while it is open
         self.header = CaseHeader()
         self.header.risk.acknowledger = self.acknowledge_flag
         self.forms = QListWidget()
@@ -260,6 +262,7 @@ class CasePage(QWidget):
         # One click opens a form, as Enter (and a double click) does.
         self.forms.itemClicked.connect(self._open_item)
         self.forms.itemActivated.connect(self._open_item)
+        self.header.edit_person_requested.connect(self.edit_person)
         hub().changed.connect(self._changed)  # a form of this case started, finalised or amended anywhere
         self.reload()
 
@@ -314,6 +317,22 @@ class CasePage(QWidget):
         dialog = RiskLevelDialog(self.store, self.case_id, self.summary.risk, self)
         if dialog.exec() == RiskLevelDialog.DialogCode.Accepted and not self.store.closed:
             announce(Change.CASES, self.case_id, initiator=self)  # the header and the case list show it
+
+    def edit_person(self) -> None:
+        """"Edit person…": the person's details in the referral's boxes; saved changes are audited."""
+        from ddassess.ui.person_form import EditPersonDialog
+
+        dialog = EditPersonDialog(self.store, self.detail.person_id, self)
+        self.edit_dialog = dialog  # reachable while open
+
+        def done(_result: int) -> None:
+            self.edit_dialog = None
+            if dialog.saved:  # the name shows in the case list and in every case of this person
+                announce(Change.CASES, None, initiator=self)
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
+        dialog.open()  # window-modal; the page carries on when it is closed
 
     def start_form(self) -> None:
         spec = self.catalogue.get(self.new_form.currentData())

@@ -10,71 +10,37 @@ Each problem is shown under its own box as it is typed, and nothing typed is cle
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from ddassess.domain import limits
-from ddassess.domain.models import Person, PersonDetails
-from ddassess.domain.nhs import format_nhs_number, nhs_number_problem
+from ddassess.domain.models import Person
+from ddassess.domain.nhs import format_nhs_number
 from ddassess.errors import InvalidInputError
 from ddassess.services import case_changes
 from ddassess.services.vault import Store
-from ddassess.ui.widgets import problem_label
+from ddassess.ui.person_form import (
+    PersonForm,
+    ScrolledPersonForm,
+    date_of_birth_problem,
+    name_problem,
+    parse_date,
+)
 
 MAX_NAME = limits.MAX_NAME  # the services refuse the same (one declaration, in domain/limits.py)
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-
-
-def parse_date(text: str) -> dt.date | None:
-    """Day/month/year (the UK order, with / . or -) or ISO year-month-day; None if not a real date."""
-    text = text.strip()
-    m = _ISO.match(text)
-    if m:
-        y, mo, d = (int(g) for g in m.groups())
-    else:
-        m = _DAY_FIRST.match(text)
-        if not m:
-            return None
-        d, mo, y = (int(g) for g in m.groups())
-    try:
-        return dt.date(y, mo, d)
-    except ValueError:
-        return None
-
-
-def date_of_birth_problem(text: str, today: dt.date | None = None) -> str:
-    today = today or dt.date.today()
-    text = text.strip()
-    if not text:
-        return ""
-    d = parse_date(text)
-    if d is None:
-        if _DAY_FIRST.match(text) or _ISO.match(text):
-            return f"Not a date: {text} does not exist. Check the day and the month."
-        return "Not a date: write it as day/month/year, e.g. 02/03/1984 (or 1984-03-02)."
-    if d > today:
-        return "The date of birth is in the future: check the year."
-    if d.year < 1900:
-        return "The date of birth is before 1900: check the year."
-    return ""
-
-
-def name_problem(text: str, what: str) -> str:
-    """The problem register_person would find with this name, shown as it is typed."""
-    return limits.text_problem(text, f"The {what}", limits.MAX_NAME) or ""
+__all__ = ["NewReferralDialog", "date_of_birth_problem", "name_problem", "parse_date"]
 
 
 class NewReferralDialog(QDialog):
@@ -84,27 +50,18 @@ class NewReferralDialog(QDialog):
         self.case_id: int | None = None
         self.existing: Person | None = None
         self.setWindowTitle("New referral")
-        self.setMinimumWidth(480)
-        form = QFormLayout(self)
-        self.given = QLineEdit()
-        self.family = QLineEdit()
-        self.dob = QLineEdit()
-        self.dob.setPlaceholderText("DD/MM/YYYY")
-        self.nhs = QLineEdit()
-        self.nhs.setPlaceholderText("e.g. 943 476 5919")
-        self.problems = {w: problem_label() for w in (self.given, self.family, self.dob, self.nhs)}
-        for label, w in (("Given name", self.given), ("Family name", self.family), ("Date of birth", self.dob),
-                         ("NHS number", self.nhs)):
-            w.setAccessibleName(label)
-            self.problems[w].setAccessibleName(f"Problem with {label.lower()}")
-            self.problems[w].hide()
-            column = QVBoxLayout()
-            column.setSpacing(2)
-            column.addWidget(w)
-            column.addWidget(self.problems[w])
-            form.addRow(label, column)
+        self.setMinimumWidth(720)
+        self.person_form = PersonForm()
+        pf = self.person_form
+        self.given, self.family, self.dob, self.nhs = pf.given, pf.family, pf.dob, pf.nhs
+        self.problems = pf.problems
+        self.scroller = ScrolledPersonForm(pf)
+        form = QVBoxLayout(self)
+        form.addWidget(self.scroller, 1)
         self.duplicate = QLabel()
         self.duplicate.setWordWrap(True)
+        # The whole warning, on as many lines as it takes (a fixed height clipped it).
+        self.duplicate.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.duplicate.setAccessibleName("Already in the store")
         self.use_existing = QPushButton("Open a new case for this person")
         self.different_person = QPushButton("No, this is a different person")
@@ -118,45 +75,50 @@ class NewReferralDialog(QDialog):
         dup_column.addWidget(self.duplicate)
         dup_column.addLayout(dup_buttons)
         self.duplicate_box.hide()
-        form.addRow(self.duplicate_box)
-        note = QLabel("The referral form itself (source, reason, urgency) opens next.")
+        form.addWidget(self.duplicate_box)
+        note = QLabel("Only the names are required; add what else is known now, or later with "
+                      "\u201cEdit person\u2026\u201d. The referral form itself (source, reason, urgency) opens next.")
         note.setWordWrap(True)
-        form.addRow(note)
+        form.addWidget(note)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create referral")
-        form.addRow(self.buttons)
+        form.addWidget(self.buttons)
         self.buttons.accepted.connect(self.create_case)
         self.buttons.rejected.connect(self.reject)
         self.use_existing.clicked.connect(self._open_for_existing)
         self.different_person.clicked.connect(lambda: self._register())
         for w in self.problems:
-            w.textChanged.connect(self._check)
+            w.textChanged.connect(self._fit)
+        for w in (self.given, self.family, self.dob, self.nhs):
             w.textChanged.connect(self._forget_duplicate)
 
     # checks -------------------------------------------------------------------------
 
     def _say(self, w: QLineEdit, message: str) -> None:
-        self.problems[w].setText(message)
-        self.problems[w].setVisible(bool(message))
+        self.person_form.say(w, message)
         self._fit()
 
     def _fit(self) -> None:
-        """Grow to show every wrapped message in full (a window does not do so by itself)."""
+        """Grow to show every wrapped message in full (a window does not do so by itself); on a
+        screen too small for that, the boxes scroll and the buttons stay in view."""
+        self.scroller.fit(self)
         layout = self.layout()
         assert layout is not None
-        layout.activate()
-        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else self.sizeHint().height()
-        if needed > self.height():
-            self.resize(self.width(), needed)
+        width = self.width()
+        needed = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else self.sizeHint().height()
+        screen = self.screen().availableGeometry().height() if self.screen() is not None else 10_000
+        if self.height() < needed <= screen:
+            self.resize(width, needed)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._fit()
 
     def _check(self) -> bool:
         """Check every box now; True when nothing is wrong."""
-        self._say(self.given, name_problem(self.given.text(), "given name"))
-        self._say(self.family, name_problem(self.family.text(), "family name"))
-        self._say(self.dob, date_of_birth_problem(self.dob.text()))
-        nhs = self.nhs.text()
-        self._say(self.nhs, (nhs_number_problem(nhs) or "") if nhs.strip() else "")
-        return not any(label.text() for label in self.problems.values())
+        ok = self.person_form.check()
+        self._fit()
+        return ok
 
     def _forget_duplicate(self) -> None:
         self.existing = None
@@ -165,11 +127,8 @@ class NewReferralDialog(QDialog):
     # creating -----------------------------------------------------------------------
 
     def create_case(self) -> None:
-        ok = self._check()
-        for w, what in ((self.given, "given name"), (self.family, "family name")):
-            if not w.text().strip():
-                self._say(w, f"Enter the {what}.")
-                ok = False
+        ok = self.person_form.check_required()
+        self._fit()
         if not ok:
             return
         nhs = re.sub(r"\s", "", self.nhs.text()) or None
@@ -190,6 +149,7 @@ class NewReferralDialog(QDialog):
                                "Open a new case for them instead of adding them again?")
         self.different_person.setVisible(not same_number)
         self.duplicate_box.show()
+        self._fit()
         self.use_existing.setFocus()
 
     def _open_for_existing(self) -> None:
@@ -199,9 +159,7 @@ class NewReferralDialog(QDialog):
 
     def _register(self) -> None:
         try:
-            person = case_changes.register_person(self.store, PersonDetails(
-                self.given.text().strip(), self.family.text().strip(), parse_date(self.dob.text()),
-                re.sub(r"\s", "", self.nhs.text()) or None))
+            person = case_changes.register_person(self.store, self.person_form.details())
         except InvalidInputError as exc:
             self._say(self.given, str(exc))
             return

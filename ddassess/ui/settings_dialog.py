@@ -6,6 +6,7 @@ it takes come from ``services.settings.SETTINGS``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -13,8 +14,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -29,6 +32,7 @@ from ddassess.services.settings import (
     SETTINGS,
     Profile,
     get_setting,
+    logo_from_file,
     profile_problem,
     profile_to_edit,
     save_settings,
@@ -80,13 +84,23 @@ class SettingsDialog(QDialog):
         shown = profile_to_edit(store)
         self.role = QLineEdit(shown.role)
         self.agency = QLineEdit(shown.agency)
+        # The organisation (care plan header) has a dialog of its own, from a button beside the
+        # service: a row more here made the dialog taller than a screen at 200% text.
+        self.organisation_button = QPushButton("Organisation and logo…")
+        self.organisation_button.setToolTip("The organisation's name and logo printed at the top of care plan PDFs.")
         for label, w, tip in (("Your role", self.role, "Printed with your signature on care plans."),
                               ("Your service", self.agency, ("Printed with your signature on care plans, and put in "
                                                              "the signing certificates you are issued."))):
             w.setAccessibleName(label)
             w.setToolTip(tip)
             w.setMaxLength(MAX_PROFILE_TEXT)
-            pform.addRow(label, w)
+            if w is self.agency:
+                row = QHBoxLayout()
+                row.addWidget(w, 1)
+                row.addWidget(self.organisation_button)
+                pform.addRow(label, row)
+            else:
+                pform.addRow(label, w)
         layout.addWidget(profile)
 
         security = QGroupBox("Unlocking")
@@ -114,6 +128,7 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.recovery_button.clicked.connect(self.new_recovery_key)
+        self.organisation_button.clicked.connect(lambda: OrganisationDialog(self.store, self).exec())
 
     def _number(self, key: str) -> QSpinBox:
         setting = SETTINGS[key]
@@ -181,6 +196,81 @@ class SettingsDialog(QDialog):
             return
         self.recovery_key = key
         self.message.setText("The new recovery key is set; the old one no longer works.")
+
+
+class OrganisationDialog(QDialog):
+    """The organisation's name and optional logo, printed at the top of care plan PDFs. The
+    logo (PNG or JPEG, checked by pdf/logo.py) is kept in the encrypted store, never as a
+    loose file; both are saved together, or neither."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.setWindowTitle("Organisation and logo")
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.organisation = QLineEdit(get_setting(store, "organisation_name"))
+        self.organisation.setAccessibleName("Organisation")
+        self.organisation.setMaxLength(MAX_PROFILE_TEXT)
+        self.logo = str(get_setting(store, "organisation_logo"))
+        self.logo_state = QLabel()
+        self.logo_state.setAccessibleName("Organisation logo")
+        self.choose_logo = QPushButton("Choose logo…")
+        self.remove_logo = QPushButton("Remove logo")
+        logo_row = QHBoxLayout()
+        logo_row.addWidget(self.logo_state, 1)
+        logo_row.addWidget(self.choose_logo)
+        logo_row.addWidget(self.remove_logo)
+        form.addRow("Organisation", self.organisation)
+        form.addRow("Logo", logo_row)
+        layout.addLayout(form)
+        note = QLabel("Printed at the top of care plan PDFs. The logo is a PNG or JPEG of up to 200 KB, kept in the "
+                      "encrypted store.")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.message = problem_label()
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.choose_logo.clicked.connect(self._pick_logo)
+        self.remove_logo.clicked.connect(lambda: self._show_logo("", remove=True))
+        self._show_logo("")
+
+    def _show_logo(self, name: str, remove: bool = False) -> None:
+        if remove:
+            self.logo = ""
+        size = len(self.logo) * 3 // 4
+        # Short, on one line: the note under the group says where it is kept and when it is saved.
+        self.logo_state.setText(f"{name or 'Logo set'} ({size / 1000:,.0f} KB)" if self.logo else "No logo")
+        self.remove_logo.setEnabled(bool(self.logo))
+
+    def _pick_logo(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose the organisation's logo", "",
+                                              "Images (*.png *.jpg *.jpeg)")
+        if path:
+            self.use_logo_file(path)
+
+    def use_logo_file(self, path: str) -> bool:
+        """Take the image at ``path`` as the logo (saved with Save), or say why not."""
+        try:
+            self.logo = logo_from_file(path)
+        except UserFacingError as exc:
+            self.message.setText(str(exc))
+            return False
+        self.message.setText("")
+        self._show_logo(Path(path).name)
+        return True
+
+    def save(self) -> None:
+        try:
+            save_settings(self.store, {"organisation_name": self.organisation.text().strip(),
+                                       "organisation_logo": self.logo})
+        except UserFacingError as exc:
+            self.message.setText(str(exc))
+            return
+        self.accept()
 
 
 class RecoveryKeyDialog(QDialog):

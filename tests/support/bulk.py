@@ -30,7 +30,10 @@ def populate(conn, n_people: int, n_responses: int, seed: int = 7) -> None:  # t
         dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(20000))
         people.append((i + 1000, f"person-{i}", g, f, "", dob.isoformat(), numbers[i], "", "", "", "",
                        search_key(f"{g} {f}"), now, now))
-    conn.executemany("INSERT INTO people VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", people)
+    # The columns of 0001 by name: later migrations add more (0006), which keep their defaults.
+    conn.executemany("INSERT INTO people (id, uuid, given_name, family_name, preferred_name, date_of_birth, "
+                     "nhs_number, gender, address, phone, email, search_name, created_at, updated_at) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", people)
     conn.executemany(
         "INSERT INTO cases (id, uuid, ref, person_id, stage, status, lead_agency, care_coordinator_id, "
         "partner_worker_id, risk_level, opened_on, closed_on, next_review_due, created_at, updated_at) "

@@ -13,14 +13,14 @@ Existing cases keep the level they had: it is copied to ``risk_from_flags`` (it 
 ever raised by flags) and re-worked from the forms the next time one of them is finalised.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
