@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -43,6 +43,7 @@ from ddassess.ui.widgets import application, heading
 
 FINALISE_KEYS = QKeySequence("Ctrl+Return")  # the File menu's "Finalise the open form…" (ui/actions.py)
 NATIVE = QKeySequence.SequenceFormat.NativeText
+PLACE_CHECK_MS = 2000  # how often the cursor's place in the open form is checked (and written if it moved)
 
 
 class FormPage(QWidget):
@@ -226,6 +227,8 @@ class CasePage(QWidget):
         self.store, self.catalogue, self.case_id = store, catalogue, case_id
         self.form_page: FormPage | None = None
         self.writer: DraftWriter | None = None  # the window's writer thread; None: each form makes its own
+        self.place_timer = QTimer(self, interval=PLACE_CHECK_MS)
+        self.place_timer.timeout.connect(self._cursor_rested)
         self.header = CaseHeader()
         self.forms = QListWidget()
         self.forms.setAccessibleName("Forms of this case")
@@ -315,6 +318,7 @@ class CasePage(QWidget):
         self.last_cursor: int | None = None
         self._remember_place(field, cursor)
         application().focusChanged.connect(self._focus_changed)
+        self.place_timer.start()
         self.form_page.view.focus_field(field or next(iter(self.form_page.view.editors), None), cursor)
 
     def _remember_place(self, field: str | None, cursor: int | None = None) -> None:
@@ -334,13 +338,17 @@ class CasePage(QWidget):
     def _open_other(self, response_id: int) -> None:
         self.open_response(response_id)  # (the list of forms was reloaded when the change was announced)
 
+    def _cursor_rested(self) -> None:
+        """Every couple of seconds while a form is open: the cursor's place, written only when
+        it moved (not per keystroke), so a restart after a crash puts it back."""
+        if self.form_page is None or self.form_page.closed:
+            return
+        field, cursor = self.form_page.view.focused_field(), self.form_page.view.cursor_position()
+        if field is not None and (field, cursor) != (self.last_field, self.last_cursor):
+            self._remember_place(field, cursor)
+
     def _draft_saved(self, response: Response) -> None:
-        """Only the saved form's line in the list changes: no reload of the case per keystroke.
-        The cursor's place is kept with each save (not each keystroke), for a crash."""
-        if self.form_page is not None and not self.form_page.closed:
-            field, cursor = self.form_page.view.focused_field(), self.form_page.view.cursor_position()
-            if field is not None and (field, cursor) != (self.last_field, self.last_cursor):
-                self._remember_place(field, cursor)
+        """Only the saved form's line in the list changes: no reload of the case per keystroke."""
         for i in range(self.forms.count()):
             item = self.forms.item(i)
             if item.data(Qt.ItemDataRole.UserRole) == response.id and response.updated_at is not None:
@@ -355,6 +363,7 @@ class CasePage(QWidget):
         if self.form_page is not None:
             if not self.form_page.finish():
                 return False
+            self.place_timer.stop()
             try:
                 application().focusChanged.disconnect(self._focus_changed)
             except (RuntimeError, TypeError):
