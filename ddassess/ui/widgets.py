@@ -32,25 +32,20 @@ def application() -> QApplication:
 
 
 class _RelativeFont(QObject):
-    """Keeps a widget's font ``factor`` times the application's, also after the text size
-    changes in Settings (a font set on a widget is otherwise fixed at the size it was set)."""
+    """Keeps its widget's font ``factor`` times the application's, also after the text size
+    changes in Settings (``apply_text_size`` finds it): a font set on a widget is otherwise
+    fixed at the size it was set."""
 
     def __init__(self, widget: QWidget, factor: float, weight: QFont.Weight) -> None:
         super().__init__(widget)
-        self.factor, self.weight = factor, weight
-        self.apply(widget)
-        widget.installEventFilter(self)
+        self.widget, self.factor, self.weight = widget, factor, weight
+        self.apply()
 
-    def apply(self, widget: QWidget) -> None:
+    def apply(self) -> None:
         font = QFont(QApplication.font())
         font.setPointSizeF(font.pointSizeF() * self.factor)
         font.setWeight(self.weight)
-        widget.setFont(font)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.ApplicationFontChange and isinstance(obj, QWidget):
-            self.apply(obj)
-        return False
+        self.widget.setFont(font)
 
 
 def relative_font(widget: QWidget, factor: float, weight: QFont.Weight = QFont.Weight.Normal) -> None:
@@ -270,8 +265,9 @@ _SYSTEM_FONT: list[QFont] = []  # the system's font, as the application started 
 
 
 def apply_text_size(points: int) -> None:
-    """The whole application's text at ``points`` (0: the system's size), at once: widgets
-    with a style sheet, which Qt leaves at the old size, are polished again."""
+    """The whole application's text at ``points`` (0: the system's size), at once. Qt leaves
+    a widget with a style sheet (and all inside it) at the old size, even when the sheet is
+    set again: it is taken off and put back. Fonts relative to the application's follow."""
     app = application()
     if not _SYSTEM_FONT:
         _SYSTEM_FONT.append(QFont(app.font()))
@@ -282,7 +278,10 @@ def apply_text_size(points: int) -> None:
         return
     app.setFont(font)
     for top in app.topLevelWidgets():
+        for relative in top.findChildren(_RelativeFont):
+            relative.apply()
         for w in [top, *top.findChildren(QWidget)]:
-            if w.styleSheet():
-                w.setStyleSheet(w.styleSheet())
+            if sheet := w.styleSheet():
+                w.setStyleSheet("")
+                w.setStyleSheet(sheet)
         top.updateGeometry()
