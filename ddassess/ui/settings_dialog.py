@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,7 +47,7 @@ from ddassess.services.vault import (
     use_keyring,
 )
 from ddassess.ui.setup_page import RecoveryKeyPanel, recovery_text
-from ddassess.ui.widgets import password_field, problem_label
+from ddassess.ui.widgets import grow_to_fit_wrapped, password_field, problem_label
 
 # How the dialog shows each general setting beyond its label and range (from SETTINGS).
 SUFFIXES = {"idle_lock_minutes": " minutes", "font_size": " pt"}
@@ -114,6 +115,10 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.recovery_button.clicked.connect(self.new_recovery_key)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        grow_to_fit_wrapped(self)  # the keyring note wraps: at a large text size it needs more lines
 
     def _number(self, key: str) -> QSpinBox:
         setting = SETTINGS[key]

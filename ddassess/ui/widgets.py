@@ -285,3 +285,16 @@ def apply_text_size(points: int) -> None:
                 w.setStyleSheet("")
                 w.setStyleSheet(sheet)
         top.updateGeometry()
+
+
+def grow_to_fit_wrapped(window: QWidget) -> None:
+    """A window as tall as its wrapped lines need at its width (Qt sizes a window from its
+    size hint, which does not follow height-for-width: a long note would be cut off)."""
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.activate()
+    if layout.hasHeightForWidth():
+        needed = layout.totalHeightForWidth(window.width())
+        if needed > window.height():
+            window.resize(window.width(), needed)
