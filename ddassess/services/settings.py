@@ -86,12 +86,15 @@ class Setting:
             if isinstance(value, str) and (value == "" or PurePath(value).is_absolute()):
                 return None
             return f"{self.label} must be a folder's full path, or nothing."
-        if value is None or (isinstance(value, dict) and set(value) <= {"case_id", "response_id", "field"}
+        if value is None or (isinstance(value, dict) and set(value) <= {"case_id", "response_id", "field", "cursor"}
                              and all(isinstance(value.get(k), int) and not isinstance(value.get(k), bool)
                                      for k in ("case_id", "response_id"))
-                             and isinstance(value.get("field"), str | None)):
+                             and isinstance(value.get("field"), str | None)
+                             and (value.get("cursor") is None or (isinstance(value["cursor"], int)
+                                                                  and not isinstance(value["cursor"], bool)
+                                                                  and value["cursor"] >= 0))):
             return None
-        return f"{self.label} must name a case, a form in it and (if any) a field."
+        return f"{self.label} must name a case, a form in it and (if any) a field and a place in it."
 
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in (

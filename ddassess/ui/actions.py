@@ -21,6 +21,7 @@ ENABLED_IN: dict[str, frozenset[Phase]] = {
     "countersign": frozenset({Phase.OPEN}),
     "print_many": frozenset({Phase.OPEN}),
     "signing_setup": frozenset({Phase.OPEN}),
+    "finalise": frozenset({Phase.OPEN}),
     # Cases are on screen while the store opens: Ctrl+L must hide them then too.
     "lock": frozenset({Phase.OPENING, Phase.OPEN}),
     "quit": ALWAYS,
@@ -41,12 +42,15 @@ class MenuActions:
         self.lock = QAction("&Lock", window, shortcut=QKeySequence("Ctrl+L"))
         self.quit = QAction("&Quit", window, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         self.about = QAction("&About ddassess", window)
+        # Ctrl+Return from anywhere in an open draft form: what its Finalise button does.
+        self.finalise = QAction("&Finalise the open form…", window, shortcut=QKeySequence("Ctrl+Return"))
         self.by_name: dict[str, QAction] = {
             "new": self.new, "settings": self.settings, "verify": self.verify, "countersign": self.countersign,
             "print_many": self.print_many, "signing_setup": self.signing_setup, "lock": self.lock,
-            "quit": self.quit, "about": self.about}
+            "quit": self.quit, "about": self.about, "finalise": self.finalise}
         file_menu = window.menuBar().addMenu("&File")
-        for name in ("new", "settings", "verify", "countersign", "print_many", "signing_setup", "lock", "quit"):
+        for name in ("new", "finalise", "settings", "verify", "countersign", "print_many", "signing_setup", "lock",
+                     "quit"):
             file_menu.addAction(self.by_name[name])
         window.menuBar().addMenu("&Help").addAction(self.about)
         handlers = {**handlers, "about": lambda: QMessageBox.about(

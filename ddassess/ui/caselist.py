@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -64,6 +65,9 @@ OVERDUE_SIGN = "⚠ Overdue"
 # Widths wide enough for typical values, measured with the font (not from every cell).
 SAMPLES = ["DD-2026-000000", "Charlotte Fictional-Example", "30 Sep 2026", "999 000 0000", "Joint assessment",
            "Substance misuse service", "URGENT", f"{OVERDUE_SIGN} 30 Sep 2026"]
+
+
+SEARCH_HINT_START = "Search by name, NHS number"
 
 
 class CaseTableModel(QAbstractTableModel):
@@ -247,10 +251,14 @@ class CaseListWidget(QWidget):
         self.closed = QCheckBox("Include closed")
         self.count = QLabel()
         self.count.setAccessibleName("Number of cases shown")
-        bar = QHBoxLayout()
+        bar = QHBoxLayout()  # the search and the two lists; the ticks below, so large text still fits
         bar.addWidget(self.search, 3)
-        for w in (self.stage, self.lead, self.mine, self.risk, self.overdue, self.closed):
-            bar.addWidget(w)
+        bar.addWidget(self.stage)
+        bar.addWidget(self.lead)
+        ticks = QHBoxLayout()
+        for w in (self.mine, self.risk, self.overdue, self.closed):
+            ticks.addWidget(w)
+        ticks.addStretch()
         self.table = QTableView()
         self.table.setAccessibleName("Cases")
         self.table.setModel(self.model)
@@ -279,6 +287,7 @@ class CaseListWidget(QWidget):
         self.empty.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addLayout(ticks)
         layout.addWidget(self.empty)
         layout.addWidget(self.table)
         layout.addWidget(self.count)
@@ -330,19 +339,44 @@ class CaseListWidget(QWidget):
         if self.model.store is None and value > 0 and value >= self.table.verticalScrollBar().maximum():
             self._reached_end = True
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:  # the text size changed in Settings
+            self._size_columns()
+        super().changeEvent(event)
+
     def _size_columns(self) -> None:
         """Widths from the font and typical values: sizing to contents would ask the model for
         every cell of the page (14,000 calls, 190 ms of a cold start). The Name column takes
-        the spare width, so "Next review" stays as wide as a date."""
+        the spare width, so "Next review" stays as wide as a date. The search box is kept
+        wide enough for the start of its hint ("Search by name, NHS number")."""
         header = self.table.horizontalHeader()
         metrics = self.table.fontMetrics()
+        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance(SEARCH_HINT_START)
+                                    + 6 * self.search.fontMetrics().averageCharWidth())
         pad = 3 * metrics.averageCharWidth()
-        for column, (_key, title) in enumerate(COLUMNS):
-            header.resizeSection(column, max(metrics.horizontalAdvance(title) + 3 * pad,
-                                             metrics.horizontalAdvance(SAMPLES[column]) + pad))
+        self.column_widths = [max(metrics.horizontalAdvance(title) + 3 * pad,
+                                  metrics.horizontalAdvance(SAMPLES[column]) + pad)
+                              for column, (_key, title) in enumerate(COLUMNS)]
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
+        for column, width in enumerate(self.column_widths):
+            header.resizeSection(column, width)
         header.setStretchLastSection(False)
+        self._fit_name_column()
+
+    def _fit_name_column(self) -> None:
+        """The Name column takes the spare width, but never less than a typical name: with
+        large text on a narrow window it keeps that width and the table scrolls sideways."""
+        header = self.table.horizontalHeader()
+        fits = sum(self.column_widths) <= self.table.viewport().width()
+        mode = QHeaderView.ResizeMode.Stretch if fits else QHeaderView.ResizeMode.Interactive
+        if header.sectionResizeMode(NAME_COLUMN) != mode:
+            header.setSectionResizeMode(NAME_COLUMN, mode)
+            if not fits:
+                header.resizeSection(NAME_COLUMN, self.column_widths[NAME_COLUMN])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_name_column()
 
     def _add_agencies(self, agencies: list[str]) -> None:
         for agency in agencies:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -43,6 +44,10 @@ from ddassess.ui.errors import show_error
 from ddassess.ui.formview import FormView
 from ddassess.ui.widgets import application, heading
 
+FINALISE_KEYS = QKeySequence("Ctrl+Return")  # the File menu's "Finalise the open form…" (ui/actions.py)
+NATIVE = QKeySequence.SequenceFormat.NativeText
+PLACE_CHECK_MS = 2000  # how often the cursor's place in the open form is checked (and written if it moved)
+
 
 class FormPage(QWidget):
     """One response in a FormView, saved as a draft within a second of each change.
@@ -74,22 +79,27 @@ class FormPage(QWidget):
         self.status = QLabel()
         self.status.setAccessibleName("Save status")
         self.finalise_button = QPushButton("Finalise…")
+        self.finalise_button.setToolTip(f"Finalise this form ({FINALISE_KEYS.toString(NATIVE)})")
         self.amend_button = QPushButton("Amend…")
         self.cancel_amend_button = QPushButton("Cancel amendment…")
+        self.title = heading(spec.title)
         bar = QHBoxLayout()
-        bar.addWidget(heading(spec.title))
+        bar.addWidget(self.title)
         bar.addStretch()
         bar.addWidget(self.status)
         bar.addWidget(self.finalise_button)
         bar.addWidget(self.amend_button)
         bar.addWidget(self.cancel_amend_button)
-        scroll = QScrollArea()
+        self.scroll_area = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(scroll)
+        # Tab goes from the last question to Finalise (or Amend), not round the tab bar and the list.
+        self.view.after_fields = [self.finalise_button, self.amend_button, self.cancel_amend_button]
+        self.view.order_tabs()
         self.view.answers_changed.connect(self._save)
         self.writer.saved.connect(self._written)
         self.writer.failed.connect(self._write_failed)
@@ -107,6 +117,8 @@ class FormPage(QWidget):
         self.view.set_read_only(not draft)
         self.finalise_button.setVisible(draft)
         self.finalise_button.setText("Save amendment…" if self.amending else "Finalise…")
+        self.finalise_button.setToolTip(f"{'Save this amendment' if self.amending else 'Finalise this form'} "
+                                        f"({FINALISE_KEYS.toString(NATIVE)})")
         self.amend_button.setVisible(self.response.status == "final")
         self.cancel_amend_button.setVisible(self.amending)
         self.status.setText({"final": "Final", "superseded": "Superseded by an amendment"}.get(
@@ -221,6 +233,8 @@ class CasePage(QWidget):
         self.form_page: FormPage | None = None
         self.writer: DraftWriter | None = None  # the window's writer thread; None: each form makes its own
         self.edit_dialog: QDialog | None = None  # "Edit person…" while it is open
+        self.place_timer = QTimer(self, interval=PLACE_CHECK_MS)
+        self.place_timer.timeout.connect(self._cursor_rested)
         self.header = CaseHeader()
         self.header.risk.acknowledger = self.acknowledge_flag
         self.forms = QListWidget()
@@ -345,7 +359,7 @@ class CasePage(QWidget):
         announce(Change.RESPONSES, self.case_id, initiator=self)
         self.open_response(response_id)
 
-    def open_response(self, response_id: int, field: str | None = None) -> None:
+    def open_response(self, response_id: int, field: str | None = None, cursor: int | None = None) -> None:
         if not self.close_form():
             return  # the open form could not be saved: it stays, with its message
         # The window gives its writer thread (one per unlocked store); alone, the page makes its own.
@@ -360,15 +374,17 @@ class CasePage(QWidget):
         self.form_page.open_requested.connect(self._open_other)
         self.form_area.addWidget(self.form_page)
         self.last_field: str | None = None
-        self._remember_place(field)
+        self.last_cursor: int | None = None
+        self._remember_place(field, cursor)
         application().focusChanged.connect(self._focus_changed)
-        self.form_page.view.focus_field(field or next(iter(self.form_page.view.editors), None))
+        self.place_timer.start()
+        self.form_page.view.focus_field(field or next(iter(self.form_page.view.editors), None), cursor)
 
-    def _remember_place(self, field: str | None) -> None:
-        """The open form and field, so a restart after a crash returns to them."""
+    def _remember_place(self, field: str | None, cursor: int | None = None) -> None:
+        """The open form, field and cursor, so a restart after a crash returns to them."""
         assert self.form_page is not None
-        self.last_field = field
-        place = {"case_id": self.case_id, "response_id": self.form_page.response.id, "field": field}
+        self.last_field, self.last_cursor = field, cursor
+        place = {"case_id": self.case_id, "response_id": self.form_page.response.id, "field": field, "cursor": cursor}
         self.form_page.writer.call("open_draft", lambda store: set_setting(store, "open_draft", place))
 
     def _focus_changed(self, _old: QWidget | None, _new: QWidget | None) -> None:
@@ -376,10 +392,19 @@ class CasePage(QWidget):
             return
         field = self.form_page.view.focused_field()
         if field is not None and field != self.last_field:  # a write only when the field changes
-            self._remember_place(field)
+            self._remember_place(field, self.form_page.view.cursor_position())
 
     def _open_other(self, response_id: int) -> None:
         self.open_response(response_id)  # (the list of forms was reloaded when the change was announced)
+
+    def _cursor_rested(self) -> None:
+        """Every couple of seconds while a form is open: the cursor's place, written only when
+        it moved (not per keystroke), so a restart after a crash puts it back."""
+        if self.form_page is None or self.form_page.closed:
+            return
+        field, cursor = self.form_page.view.focused_field(), self.form_page.view.cursor_position()
+        if field is not None and (field, cursor) != (self.last_field, self.last_cursor):
+            self._remember_place(field, cursor)
 
     def _draft_saved(self, response: Response) -> None:
         """Only the saved form's line in the list changes: no reload of the case per keystroke."""
@@ -397,6 +422,7 @@ class CasePage(QWidget):
         if self.form_page is not None:
             if not self.form_page.finish():
                 return False
+            self.place_timer.stop()
             try:
                 application().focusChanged.disconnect(self._focus_changed)
             except (RuntimeError, TypeError):

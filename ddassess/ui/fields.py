@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -144,29 +145,100 @@ class DateEditor(TextEditor):
         super().set_value(value)
 
 
+def answer_digits(spec: FieldSpec, options: list[tuple[Any, str]]) -> list[int] | None:
+    """The digit key that picks each option of a single-answer question, or None (no keys).
+
+    A scored question answers with its scores when they are distinct whole numbers 0–9, so a
+    practitioner keys what the paper form prints (PHQ-9: "2" is "More than half the days",
+    scored 2). Any other question with at most nine options answers with the option's
+    position, 1 for the first."""
+    scores = [c.score for c in spec.choices] if spec.choices and len(spec.choices) == len(options) else []
+    if scores and all(isinstance(s, int | float) and float(s).is_integer() and 0 <= s <= 9 for s in scores) \
+            and len({int(s) for s in scores if s is not None}) == len(scores):
+        return [int(s) for s in scores if s is not None]
+    return list(range(1, len(options) + 1)) if len(options) <= 9 else None
+
+
+class _ChoiceKeys(QObject):
+    """The keyboard inside one question's options: arrows move between them (in the order
+    they are listed, whichever way they are laid out), Space toggles the one with the focus
+    (Qt's own), and for a single answer a digit picks the option it is shown beside."""
+
+    _BACK = {Qt.Key.Key_Up, Qt.Key.Key_Left}
+    _ON = {Qt.Key.Key_Down, Qt.Key.Key_Right}
+
+    def __init__(self, editor: ChoiceEditor) -> None:
+        super().__init__(editor)
+        self.editor = editor
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False  # Ctrl+Return and the like are for the window
+        buttons = [b for _v, b in self.editor.buttons]
+        here = next((i for i, b in enumerate(buttons) if b is obj), None)
+        if event.key() in self._BACK | self._ON and here is not None:
+            step = -1 if event.key() in self._BACK else 1
+            i = here + step
+            if 0 <= i < len(buttons):
+                buttons[i].setFocus(Qt.FocusReason.TabFocusReason if step > 0 else Qt.FocusReason.BacktabFocusReason)
+            return True  # at either end the focus stays (the scroll area does not scroll instead)
+        digits = self.editor.digits
+        if digits and event.text().isdigit() and int(event.text()) in digits:
+            button = buttons[digits.index(int(event.text()))]
+            button.setChecked(True)
+            button.setFocus(Qt.FocusReason.OtherFocusReason)
+            return True
+        return False
+
+
 class ChoiceEditor(Editor):
-    """Radio buttons (one answer) or check boxes (several); arrow keys move between them."""
+    """Radio buttons (one answer) or check boxes (several). Tab enters the question at the
+    chosen option (or the first), arrows move between options, Space ticks; one answer can
+    also be given with a digit key, shown beside each option as "(2)"."""
 
     def __init__(self, spec: FieldSpec, multi: bool = False, options: list[tuple[Any, str]] | None = None) -> None:
         box = QWidget()
         super().__init__(spec, box)
         self.multi = multi
         choices = options or [(c.value, c.label) for c in spec.choices]
+        self.digits = None if multi else answer_digits(spec, choices)
         compact = len(choices) <= 5 and sum(len(label) for _v, label in choices) <= 90
         layout = QHBoxLayout(box) if compact else QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         self.group = QButtonGroup(box)
         self.group.setExclusive(not multi)
         self.buttons: list[tuple[Any, QCheckBox | QRadioButton]] = []
-        for value, label in choices:
-            b: QCheckBox | QRadioButton = QCheckBox(plain(label)) if multi else QRadioButton(plain(label))
+        keys = _ChoiceKeys(self)
+        for i, (value, label) in enumerate(choices):
+            shown = plain(label) + (f" ({self.digits[i]})" if self.digits else "")
+            b: QCheckBox | QRadioButton = QCheckBox(shown) if multi else QRadioButton(shown)
             b.setAccessibleName(f"{plain(spec.label)[:80]}: {plain(label)}")
+            b.setAccessibleDescription(f"Key {self.digits[i]}" if self.digits else "")
+            b.installEventFilter(keys)
             self.group.addButton(b)
             layout.addWidget(b)
             self.buttons.append((value, b))
             b.toggled.connect(lambda _on: self.changed.emit())
+        self.group.buttonToggled.connect(lambda _b, _on: self._tab_stop())
         if compact:
             layout.addStretch()
+        self._tab_stop()
+
+    def describe(self, description: str) -> None:
+        """Help and glossary on the question; each option keeps its key in its description."""
+        self.widget.setAccessibleDescription(description[:600])
+        for i, (_v, b) in enumerate(self.buttons):
+            key = f"Key {self.digits[i]}. " if self.digits else ""
+            b.setAccessibleDescription((key + description)[:600])
+
+    def _tab_stop(self) -> None:
+        """One Tab stop per question, as for any radio group: the chosen option (the first
+        ticked box), or the first; the others are reached with the arrows."""
+        stop = self.focus_widget()
+        for _v, b in self.buttons:
+            b.setFocusPolicy(Qt.FocusPolicy.StrongFocus if b is stop else Qt.FocusPolicy.ClickFocus)
 
     def value(self) -> Any:
         picked = [v for v, b in self.buttons if b.isChecked()]
@@ -182,6 +254,7 @@ class ChoiceEditor(Editor):
             b.setChecked(v in chosen)
             b.blockSignals(False)
         self.group.setExclusive(not self.multi)
+        self._tab_stop()
 
     def focus_widget(self) -> QWidget:
         checked = [b for _v, b in self.buttons if b.isChecked()]

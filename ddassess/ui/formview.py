@@ -15,14 +15,16 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QFormLayout,
     QGroupBox,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -40,7 +42,8 @@ from ddassess.ui.fields import (
     SignatureEditor,
     plain,
 )
-from ddassess.ui.widgets import PROBLEM_STYLE
+from ddassess.ui.rows import RowsEditor
+from ddassess.ui.widgets import FOCUS_STYLE, PROBLEM_STYLE, chain_tab_order, in_layout_order, qualify_names
 
 FLAG_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#8A5A00", "info": "#1D4ED8"}
 AUTOSAVE_MS = 600  # quiet time after the last change
@@ -67,6 +70,7 @@ class _ReadOnlyFilter(QObject):
     _MOUSE = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
               QEvent.Type.MouseMove, QEvent.Type.Wheel, QEvent.Type.TabletPress, QEvent.Type.TouchBegin}
     _NAVIGATION = {Qt.Key.Key_Tab, Qt.Key.Key_Backtab}
+    _BETWEEN_OPTIONS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right}  # they only move
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.MouseButtonPress and isinstance(obj, QWidget) \
@@ -75,7 +79,8 @@ class _ReadOnlyFilter(QObject):
         if event.type() in self._MOUSE:
             return True
         if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride):
-            return isinstance(event, QKeyEvent) and event.key() not in self._NAVIGATION
+            return isinstance(event, QKeyEvent) and event.key() not in self._NAVIGATION and not (
+                isinstance(obj, QAbstractButton) and obj.isCheckable() and event.key() in self._BETWEEN_OPTIONS)
         return False
 
 
@@ -103,6 +108,7 @@ class FormView(QWidget):
         self.save_timer.timeout.connect(self.flush)
         self.max_wait_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MAX_MS)
         self.max_wait_timer.timeout.connect(self.flush)
+        self.setStyleSheet(FOCUS_STYLE)
         layout = QVBoxLayout(self)
         self.flags_banner = QLabel()
         self.flags_banner.setWordWrap(True)
@@ -125,6 +131,8 @@ class FormView(QWidget):
         layout.addWidget(self.cleared_note)
         layout.addWidget(self.scores_label)
         self.sections: dict[str, QGroupBox] = {}
+        labels = [plain(f.label) for section in spec.sections for f in section.fields]
+        self._asked_twice = {label for label in labels if labels.count(label) > 1}
         for section in spec.sections:
             box = QGroupBox(plain(section.title))
             form = QFormLayout(box)
@@ -135,9 +143,12 @@ class FormView(QWidget):
                 form.addRow(note)
             for f in section.fields:
                 self._add_field(form, f)
+                if plain(f.label) in self._asked_twice:  # the nine risk domains' "Is this risk present…?"
+                    qualify_names(self.rows[f.id][1], plain(section.title))
             layout.addWidget(box)
             self.sections[section.id] = box
         layout.addStretch()
+        self.after_fields: list[QWidget] = []  # where Tab goes after the last question (the form page's buttons)
         for fid, value in answers.items():
             if fid in self.editors:
                 self.editors[fid].set_value(value)
@@ -146,6 +157,7 @@ class FormView(QWidget):
         self.max_wait_timer.stop()
         self.touched.clear()
         self.evaluation: Evaluation = self.refresh()
+        self.order_tabs()
 
     def _glossary(self, *texts: str) -> list[str]:
         """'term: definition' for each glossary term marked [[term]] in these texts, once each."""
@@ -193,6 +205,19 @@ class FormView(QWidget):
         self.editors[f.id] = editor
         self.problem_labels[f.id] = problem
         editor.changed.connect(lambda fid=f.id: self._changed(fid))
+        if isinstance(editor, RowsEditor):
+            editor.rows_changed.connect(self.order_tabs)
+
+    def order_tabs(self) -> None:
+        """Tab follows the form: question by question, through every row of a repeating
+        group (rows added later included), then on to ``after_fields``."""
+        chain_tab_order([*in_layout_order(self), *self.after_fields])
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        """Put in its window (the form page in a case tab) its controls join the window's
+        chain at its end: put in the form's order again, once there."""
+        self.order_tabs()
+        super().showEvent(event)
 
     def _signer(self, field_id: str) -> str:
         """Whose signature a field is (its ``signer:``; a definition frozen before that key
@@ -358,6 +383,39 @@ class FormView(QWidget):
                 return fid
         return None
 
-    def focus_field(self, fid: str | None) -> None:
-        if fid in self.editors:
-            self.editors[fid].focus_widget().setFocus()
+    def cursor_position(self) -> int | None:
+        """Where the text cursor is in the focused text box (None when no text box has the focus)."""
+        w = self.focusWidget()
+        if isinstance(w, QLineEdit):
+            return w.cursorPosition()
+        if isinstance(w, QPlainTextEdit):
+            return w.textCursor().position()
+        return None
+
+    def focus_field(self, fid: str | None, cursor: int | None = None) -> None:
+        """The focus on a field, scrolled into view, the text cursor at ``cursor`` (None: after
+        the text, so what is typed next goes after what is there, never in front of it)."""
+        if fid not in self.editors:
+            return
+        w = self.editors[fid].focus_widget()
+        w.setFocus(Qt.FocusReason.OtherFocusReason)
+        _place_cursor(w, cursor)
+        self._scroll_to(w)
+        QTimer.singleShot(0, self, lambda: self._scroll_to(w))  # again once the new page is laid out
+
+    def _scroll_to(self, w: QWidget) -> None:
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if parent is not None and self.isAncestorOf(w):
+            parent.ensureWidgetVisible(w)
+
+
+def _place_cursor(w: QWidget, cursor: int | None) -> None:
+    if isinstance(w, QLineEdit):
+        w.setCursorPosition(len(w.text()) if cursor is None else min(cursor, len(w.text())))
+    elif isinstance(w, QPlainTextEdit):
+        text_cursor = w.textCursor()
+        end = len(w.toPlainText())
+        text_cursor.setPosition(end if cursor is None else min(cursor, end))
+        w.setTextCursor(text_cursor)

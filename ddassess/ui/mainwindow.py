@@ -43,6 +43,7 @@ from ddassess.ui.ops import Op
 from ddassess.ui.suspend import SuspendWatcher
 from ddassess.ui.unlock_page import UnlockPage
 from ddassess.ui.watchers import AfterFirstPaint, IdleWatcher
+from ddassess.ui.widgets import apply_text_size
 from ddassess.ui.workspace import Places, Workspace, offer_return
 
 if TYPE_CHECKING:
@@ -92,7 +93,8 @@ class MainWindow(QMainWindow):
             "new": lambda: commands.new_referral(self), "settings": lambda: commands.open_settings(self),
             "verify": lambda: commands.open_verify(self), "countersign": lambda: commands.sign_received(self),
             "print_many": lambda: commands.print_selected_plans(self),
-            "signing_setup": lambda: commands.open_signing_setup(self), "lock": self.lock, "quit": self.close})
+            "signing_setup": lambda: commands.open_signing_setup(self), "lock": self.lock, "quit": self.close,
+            "finalise": lambda: commands.finalise_open_form(self)})
         self.new_action, self.settings_action, self.lock_action = self.menu.new, self.menu.settings, self.menu.lock
         self.session.subscribe(self._follow)
         hub().changed.connect(self._changed)
@@ -145,11 +147,7 @@ class MainWindow(QMainWindow):
         """The date format and the text size (0: the system's)."""
         if self.case_list is not None:
             self.case_list.model.set_date_format(look["date_format"])
-        size = int(look["font_size"] or 0)
-        font = QApplication.font()
-        if size and font.pointSize() != size:
-            font.setPointSize(size)
-            QApplication.setFont(font)
+        apply_text_size(int(look["font_size"] or 0))
 
     # unlocking ----------------------------------------------------------------------
 
@@ -297,7 +295,8 @@ class MainWindow(QMainWindow):
 
     # the workspace -------------------------------------------------------------------
 
-    def open_case(self, case_id: int, response_id: int | None = None, field: str | None = None) -> CasePage:
+    def open_case(self, case_id: int, response_id: int | None = None, field: str | None = None, *,
+                  cursor: int | None = None) -> CasePage:
         from ddassess.ui.casepage import CasePage
 
         assert self.workspace is not None and self.store is not None
@@ -310,7 +309,7 @@ class MainWindow(QMainWindow):
             self.workspace.addTab(page, page.detail.ref)
             self.workspace.setCurrentWidget(page)
         if response_id is not None:
-            page.open_response(response_id, field)
+            page.open_response(response_id, field, cursor)
         return page
 
     def _close_tab(self, index: int) -> None:

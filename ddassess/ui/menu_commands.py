@@ -76,3 +76,13 @@ def open_signing_setup(window: MainWindow) -> None:
     from ddassess.ui.signing_setup import open_signing_setup as open_setup
 
     open_setup(window, _store(window))
+
+
+def finalise_open_form(window: MainWindow) -> None:
+    """Ctrl+Return: finalise the draft open in the current case tab (or save its amendment)."""
+    page = window.current_case_page()
+    form = page.form_page if page is not None else None
+    if form is None or form.response.status != "draft":
+        window.statusBar().showMessage("No draft form is open to finalise.", 5000)
+        return
+    form.finalise()

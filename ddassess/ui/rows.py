@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -27,7 +28,7 @@ from ddassess.formengine import Evaluation, FieldSpec, Problem
 from ddassess.formengine.expr import Env
 from ddassess.formengine.expr import evaluate as eval_expr
 from ddassess.ui.fields import FIELD_WIDGETS, Editor, plain
-from ddassess.ui.widgets import PROBLEM_STYLE
+from ddassess.ui.widgets import PROBLEM_STYLE, qualify_names
 
 
 class Row:
@@ -45,6 +46,8 @@ class Row:
 
 
 class RowsEditor(Editor):
+    rows_changed = Signal()  # a row added or removed: the form puts Tab's path through it again
+
     def __init__(self, spec: FieldSpec) -> None:
         box = QWidget()
         super().__init__(spec, box)
@@ -79,7 +82,7 @@ class RowsEditor(Editor):
             problem = QLabel()
             problem.setWordWrap(True)
             problem.setStyleSheet(PROBLEM_STYLE)
-            problem.setAccessibleName(f"Problem with {plain(col.label)[:80]}, row {n}")
+            problem.setAccessibleName(f"Problem with {plain(col.label)[:80]}")
             problem.hide()
             holder = QWidget()
             cell = QVBoxLayout(holder)
@@ -89,7 +92,7 @@ class RowsEditor(Editor):
             form.addRow(label, holder)
             row.editors[col.id], row.holders[col.id], row.problems[col.id] = ed, holder, problem
         remove = QPushButton("Remove this row")
-        remove.setAccessibleName(f"Remove row {n}")
+        remove.setAccessibleName("Remove this row")
         remove.clicked.connect(lambda: self._remove(group))
         buttons = QHBoxLayout()
         buttons.addWidget(remove)
@@ -97,6 +100,20 @@ class RowsEditor(Editor):
         form.addRow(buttons)
         self.layout_.insertWidget(self.layout_.count() - 1, group)
         self.rows.append(row)
+        self._name_row(row, n)
+        self.rows_changed.emit()
+
+    def _name_row(self, row: Row, n: int) -> None:
+        """Each cell says its group and row ("Substances, row 2: Route"): the same question
+        is asked in every row, and a screen reader must tell them apart."""
+        qualify_names(row.group, f"{plain(self.spec.label)[:60]}, row {n}")
+
+    def _drop(self, group: QGroupBox) -> None:
+        """Out of the layout at once (so out of Tab's path), deleted later."""
+        self.layout_.removeWidget(group)
+        group.hide()
+        group.deleteLater()
+        self.rows_changed.emit()
 
     def _cell_changed(self, row: Row) -> None:
         row.touched = True
@@ -104,9 +121,10 @@ class RowsEditor(Editor):
 
     def _remove(self, group: QGroupBox) -> None:
         self.rows = [r for r in self.rows if r.group is not group]
-        group.deleteLater()
+        self._drop(group)
         for i, r in enumerate(self.rows, 1):
             r.group.setTitle(f"Row {i}")
+            self._name_row(r, i)
         self.changed.emit()
 
     # what the form view asks of it ----------------------------------------------------
@@ -134,7 +152,7 @@ class RowsEditor(Editor):
 
     def set_value(self, value: Any) -> None:
         for row in self.rows:
-            row.group.deleteLater()
+            self._drop(row.group)
         self.rows = []
         for row in value if isinstance(value, list) else []:
             self._add_row(row if isinstance(row, dict) else {})

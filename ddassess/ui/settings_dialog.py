@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -50,7 +51,7 @@ from ddassess.services.vault import (
     use_keyring,
 )
 from ddassess.ui.setup_page import RecoveryKeyPanel, recovery_text
-from ddassess.ui.widgets import password_field, problem_label
+from ddassess.ui.widgets import grow_to_fit_wrapped, password_field, problem_label
 
 # How the dialog shows each general setting beyond its label and range (from SETTINGS).
 SUFFIXES = {"idle_lock_minutes": " minutes", "font_size": " pt"}
@@ -129,6 +130,10 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.recovery_button.clicked.connect(self.new_recovery_key)
         self.organisation_button.clicked.connect(lambda: OrganisationDialog(self.store, self).exec())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        grow_to_fit_wrapped(self)  # the keyring note wraps: at a large text size it needs more lines
 
     def _number(self, key: str) -> QSpinBox:
         setting = SETTINGS[key]

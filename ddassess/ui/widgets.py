@@ -6,9 +6,22 @@ import math
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 PROBLEM_STYLE = "QLabel { color: #B00020; } QLabel[ok=\"true\"] { color: #1B5E20; }"
+# The option with the keyboard focus stands out (the style's dotted line is hard to see):
+# a blue frame and tint; the frame is always there, transparent, so nothing moves.
+FOCUS_STYLE = ("QRadioButton, QCheckBox { border: 2px solid transparent; border-radius: 3px; padding: 1px 3px; }"
+               "QRadioButton:focus, QCheckBox:focus { border-color: #1D4ED8; background: #DBEAFE; }")
 
 
 def application() -> QApplication:
@@ -18,12 +31,31 @@ def application() -> QApplication:
     return app
 
 
+class _RelativeFont(QObject):
+    """Keeps its widget's font ``factor`` times the application's, also after the text size
+    changes in Settings (``apply_text_size`` finds it): a font set on a widget is otherwise
+    fixed at the size it was set."""
+
+    def __init__(self, widget: QWidget, factor: float, weight: QFont.Weight) -> None:
+        super().__init__(widget)
+        self.widget, self.factor, self.weight = widget, factor, weight
+        self.apply()
+
+    def apply(self) -> None:
+        font = QFont(QApplication.font())
+        font.setPointSizeF(font.pointSizeF() * self.factor)
+        font.setWeight(self.weight)
+        self.widget.setFont(font)
+
+
+def relative_font(widget: QWidget, factor: float, weight: QFont.Weight = QFont.Weight.Normal) -> None:
+    """``widget``'s text ``factor`` times the application's size, following it when it changes."""
+    _RelativeFont(widget, factor, weight)
+
+
 def heading(text: str) -> QLabel:
     label = QLabel(text)
-    font = label.font()
-    font.setPointSizeF(font.pointSizeF() * 1.5)
-    font.setWeight(QFont.Weight.DemiBold)
-    label.setFont(font)
+    relative_font(label, 1.5, QFont.Weight.DemiBold)
     label.setAccessibleName(text)
     return label
 
@@ -176,3 +208,93 @@ class PassphraseStrength(QWidget):
         self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
         self.words.setText(f"<b style='color:{colour}'>Strength: {self.verdict}</b> — {advice}")
         self.bar.setAccessibleDescription(f"{self.verdict}. {advice}")
+
+
+# --- the keyboard's path through a screen ---------------------------------------------
+
+def in_layout_order(root: QWidget) -> list[QWidget]:
+    """Every control under ``root`` that can take the focus, in the order its layouts show
+    them (row by row of a form, cell by cell of a repeating group), whatever order they were
+    made in. Those Tab passes over (the options of a question other than its Tab stop) are
+    listed too: left out, ``chain_tab_order`` would leave them at the end of the chain, and
+    Tab from one of them would jump there."""
+    found: list[QWidget] = []
+
+    def visit_layout(layout: QLayout | None) -> None:
+        for i in range(layout.count() if layout is not None else 0):
+            item = layout.itemAt(i) if layout is not None else None
+            if item is None:
+                continue
+            if (child := item.widget()) is not None:
+                visit_widget(child)
+            else:
+                visit_layout(item.layout())
+
+    def visit_widget(w: QWidget) -> None:
+        if w.focusPolicy() != Qt.FocusPolicy.NoFocus and not w.isWindow():
+            found.append(w)
+        visit_layout(w.layout())
+
+    visit_layout(root.layout())
+    return found
+
+
+def chain_tab_order(widgets: list[QWidget]) -> None:
+    """Tab goes from each of ``widgets`` to the next; the rest of the window's chain stays."""
+    for before, after in zip(widgets, widgets[1:], strict=False):
+        QWidget.setTabOrder(before, after)
+
+
+def qualify_names(root: QWidget, context: str) -> None:
+    """Put ``context`` before the accessible name of ``root`` and of every control in it, so
+    a question asked in several places says which one it is ("Risk to others: Is this risk
+    present now or in the history?: Yes"). Called again with another context, it replaces
+    the first (a renumbered row)."""
+    for w in [root, *root.findChildren(QWidget)]:
+        base = w.property("unqualified_name")
+        if base is None:
+            base = w.accessibleName()
+            w.setProperty("unqualified_name", base)
+        if base:
+            w.setAccessibleName(f"{context}: {base}")
+
+
+# --- text size ------------------------------------------------------------------------
+
+_SYSTEM_FONT: list[QFont] = []  # the system's font, as the application started with it
+
+
+def apply_text_size(points: int) -> None:
+    """The whole application's text at ``points`` (0: the system's size), at once. Qt leaves
+    a widget with a style sheet (and all inside it) at the old size, even when the sheet is
+    set again: it is taken off and put back. Fonts relative to the application's follow."""
+    app = application()
+    if not _SYSTEM_FONT:
+        _SYSTEM_FONT.append(QFont(app.font()))
+    font = QFont(_SYSTEM_FONT[0])
+    if points:
+        font.setPointSize(points)
+    if font == app.font():
+        return
+    app.setFont(font)
+    for top in app.topLevelWidgets():
+        for relative in top.findChildren(_RelativeFont):
+            relative.apply()
+        for w in [top, *top.findChildren(QWidget)]:
+            if sheet := w.styleSheet():
+                w.setStyleSheet("")
+                w.setStyleSheet(sheet)
+        top.updateGeometry()
+
+
+def grow_to_fit_wrapped(window: QWidget) -> None:
+    """A window as tall as its wrapped lines need at its width (Qt sizes a window from its
+    size hint, which does not follow height-for-width: a long note would be cut off)."""
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.activate()
+    if layout.hasHeightForWidth():
+        needed = layout.totalHeightForWidth(window.width())
+        if needed > window.height():
+            window.resize(window.width(), needed)

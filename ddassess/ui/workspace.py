@@ -28,6 +28,7 @@ class Place:
     case_id: int | None = None
     response_id: int | None = None
     field: str | None = None
+    cursor: int | None = None  # where the text cursor was in that field
 
 
 @dataclass
@@ -68,23 +69,24 @@ class Workspace(QTabWidget):
                 places.current = len(places.tabs)
             form = page.form_page
             places.tabs.append(Place(page.case_id, form.response.id if form else None,
-                                     form.view.focused_field() if form else None))
+                                     form.view.focused_field() if form else None,
+                                     form.view.cursor_position() if form else None))
         return places
 
     def save_all(self) -> bool:
         """Close every open form, waiting until its answers are on the disk."""
         return all([page.close_form() for page in self.case_pages()])
 
-    def reopen(self, places: Places, open_case: Callable[[int, int | None, str | None], CasePage]) -> None:
+    def reopen(self, places: Places, open_case: Callable[..., CasePage]) -> None:
         """Every case tab open at the lock, each with its form; the current one current,
-        with the focus on the same field."""
+        with the focus on the same field, scrolled into view, the cursor where it was."""
         from ddassess.errors import RecordNotFound
 
         pages = []
         for place in places.tabs:
             try:
                 assert place.case_id is not None
-                pages.append((open_case(place.case_id, place.response_id, place.field), place))
+                pages.append((open_case(place.case_id, place.response_id, place.field, cursor=place.cursor), place))
             except RecordNotFound:  # gone meanwhile (another process): nothing to return to
                 continue
         if places.current is not None and 0 <= places.current < len(places.tabs):
@@ -93,7 +95,7 @@ class Workspace(QTabWidget):
                 if place is wanted:
                     self.setCurrentWidget(page)
                     if page.form_page is not None:
-                        page.form_page.view.focus_field(place.field)
+                        page.form_page.view.focus_field(place.field, place.cursor)
 
     def drop(self) -> None:
         """Every decrypted view goes: operations still running let go of the store, the
@@ -117,7 +119,7 @@ def offer_return(window: MainWindow, store: Store, open_case: Callable[..., Case
         return  # locked while asking: the question was closed, not answered (it is asked again)
     if answer == QMessageBox.StandardButton.Yes:
         try:
-            open_case(draft["case_id"], draft["response_id"], draft.get("field"))
+            open_case(draft["case_id"], draft["response_id"], draft.get("field"), cursor=draft.get("cursor"))
         except UserFacingError as exc:  # the form or case is no longer there
             set_setting(store, "open_draft", None)
             show_error(window, exc)

@@ -53,3 +53,40 @@ def test_kill_with_a_form_open_then_restart(qtbot, created, catalogue, store_fol
     assert page.form_page.view.editors["q5"].value() == 2
     assert page.form_page.view.focused_field() == "q6"
     w.close()
+
+
+def test_after_a_crash_the_cursor_returns_to_its_place_in_the_words(qtbot, created, catalogue, store_folder,
+                                                                    subprocess_env, monkeypatch):
+    """The next keystroke lands where the cursor was, not in front of the words ("ZWants to…")."""
+    from ui_child_typing import CURSOR, TYPED
+
+    person = case_changes.register_person(created.store, PersonDetails("Crash", "Typist", nhs_number="9990000093"))
+    case_id = case_changes.open_case(created.store, person.id).id
+    created.store.close()
+    child = subprocess.Popen([sys.executable, str(CHILD.with_name("ui_child_typing.py")), str(store_folder),
+                              str(FORMS), str(case_id)],
+                             env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        assert line.startswith("saved "), line + child.stderr.read()
+    finally:
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+        child.communicate(timeout=30)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    w = MainWindow(store_folder, catalogue)
+    qtbot.addWidget(w)
+    w.show()
+    unlock_with_passphrase(qtbot, w)
+    form = w.current_case_page().form_page
+    box = form.view.editors["formulation"].widget
+    assert form.view.focused_field() == "formulation"
+    assert box.toPlainText() == TYPED and box.textCursor().position() == CURSOR
+    qtbot.waitUntil(lambda: not box.visibleRegion().isEmpty())  # scrolled down to it
+    qtbot.keyClicks(box, ", slowly,")
+    assert box.toPlainText() == "Wants to, slowly, cut down"
+    w.close()
