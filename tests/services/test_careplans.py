@@ -405,3 +405,17 @@ def test_lead_agency_is_prefilled_from_the_decision_not_the_protocols_typical_le
 
     prefills = evaluate(CATALOGUE.get("care_plan"), {}, Decided(), tables=CATALOGUE.tables).prefills
     assert prefills.get("lead_agency") == expected
+
+
+def test_the_pdf_shows_the_forms_labels_never_stored_values(store, case, tmp_path):
+    _start(store, "care_plan", PLAN | {"carer_involved": True, "carer_name": "Sam (sister)",
+                                      "carer_assessment": "already_done", "copy_given": ["person", "partner_service"]})
+    _start(store, "lead_agency", {"mh_severity": "high", "sm_severity": "low"})
+    export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf")
+    text = _text((tmp_path / "plan.pdf").read_bytes())
+    flat = " ".join(text.split())
+    for label in ("Crisis line 01632 960999 (Out of hours)", "Carer's assessment: Already done",
+                  "High mental illness / low substance misuse", "Partner service"):
+        assert label in flat, label
+    for raw in ("out_of_hours", "already_done", "partner_service", "high_mh", "_sm", "True", "False", "in_progress"):
+        assert raw not in text, raw

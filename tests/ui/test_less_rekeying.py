@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 from ui_helpers import PHQ9_NINE_WITH_ITEM_9, person_case, when_a_box_is_up
 
 from ddassess.services import case_changes
+from ddassess.ui.formview import FormView
 
 GAD7_TWELVE = {**{f"q{i}": 2 for i in range(1, 7)}, "q7": 0, "difficulty": "somewhat"}  # 6 × 2 = 12
 
@@ -156,3 +157,21 @@ def test_a_signature_pad_on_a_final_care_plan_has_no_clear_button(qtbot, window,
     assert not pad.clear_button.isVisible()
     page.form_page.view.set_read_only(False)
     assert pad.clear_button.isVisible()
+
+
+def test_computed_answers_read_in_the_forms_words(qtbot, catalogue):
+    view = FormView(catalogue.get("lead_agency"), catalogue, {"mh_severity": "high", "sm_severity": "low"})
+    qtbot.addWidget(view)
+    view.show()
+    quadrant = view.editors["quadrant"].label
+    assert quadrant.text() == "High mental illness / low substance misuse"  # not "high mh low sm"
+    low = next(b for v, b in view.editors["mh_severity"].buttons if v == "low")
+    qtbot.mouseClick(low, Qt.MouseButton.LeftButton)
+    assert quadrant.text() == "Low mental illness / low substance misuse"
+    rows = [{"substance": "alcohol", "amount": "4 cans", "days_last_28": 20, "route": "oral"},
+            {"substance": "cannabis", "amount": "2 joints", "days_last_28": 10, "route": "smoked"}]
+    view = FormView(catalogue.get("substance_profile"), catalogue, {"substances": rows})
+    qtbot.addWidget(view)
+    assert view.editors["poly_use"].label.text() == "Yes"  # not "True"
+    assert [r.group.title() for r in view.editors["substances"].rows] == ["Substance 1 — Alcohol",
+                                                                          "Substance 2 — Cannabis"]
