@@ -313,9 +313,17 @@ class FormView(QWidget):
             return None
 
     def _prefill_source(self, fid: str) -> str:
-        prefill = self.spec.fields[fid].prefill
-        forms = [args[0] for name, args in (prefill.calls if prefill else ())
-                 if name == "latest" and args and isinstance(args[0], str)]
+        """The responses a suggestion reads through ``latest()``, its own or those of the
+        computed fields it names ("'high' if phq9_seen >= 20": the PHQ-9)."""
+        forms: list[str] = []
+        exprs, seen = [self.spec.fields[fid].prefill], set()
+        while exprs:
+            e = exprs.pop()
+            if e is None or e.source in seen:
+                continue
+            seen.add(e.source)
+            forms += [args[0] for name, args in e.calls if name == "latest" and args and isinstance(args[0], str)]
+            exprs += [self.spec.fields[n].expr for n in e.names if n in self.spec.fields]
         if isinstance(self.context, StoredCaseContext):
             return " and ".join(dict.fromkeys(x for x in map(self.context.source, forms) if x))
         return ""

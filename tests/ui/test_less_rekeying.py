@@ -175,3 +175,20 @@ def test_computed_answers_read_in_the_forms_words(qtbot, catalogue):
     assert view.editors["poly_use"].label.text() == "Yes"  # not "True"
     assert [r.group.title() for r in view.editors["substances"].rows] == ["Substance 1 — Alcohol",
                                                                           "Substance 2 — Cannabis"]
+
+
+def test_any_forms_prefill_is_applied_a_choice_from_a_score_too(qtbot, window, catalogue):
+    """Not the joint assessment only: the lead agency decision suggests "high" mental illness
+    from a PHQ-9 of 20 or more (its own prefill:), ticked, marked and changeable."""
+    case_id = person_case(window)
+    _final(window.store, catalogue, case_id, "phq9", {**{f"q{i}": 3 for i in range(1, 9)}, "q9": 0,
+                                                       "difficulty": "very"})  # 24
+    form = _start(qtbot, window, case_id, "lead_agency")
+    severity = form.view.editors["mh_severity"]
+    high, low = (b for _v, b in severity.buttons)
+    assert severity.value() == "high" and high.isChecked()
+    assert form.view.editors["sm_severity"].value() is None  # no AUDIT: nothing suggested
+    assert form.view.prefill_notes["mh_severity"].text().startswith("Pre-filled from the PHQ-9 of ")
+    qtbot.mouseClick(low, Qt.MouseButton.LeftButton)
+    assert severity.value() == "low"
+    assert form.view.prefill_notes["mh_severity"].text().endswith(" gives High.")
