@@ -82,7 +82,7 @@ class RowsEditor(Editor):
         self.suggestions = []
         for values in suggestions:
             words = " — ".join(t for col in self.spec.fields[:2] if (t := answer_text(col, values.get(col.id))))
-            button = QPushButton(f"Add: {words}")
+            button = QPushButton(f"Add: {words}".replace("&", "&&"))  # an "&" typed is no shortcut
             button.setAccessibleName(f"Add to “{plain(self.spec.label)}”: {words}")
             button.clicked.connect(lambda _c=False, v=values: self._add_suggested(v))
             layout.addWidget(button)
@@ -115,7 +115,7 @@ class RowsEditor(Editor):
 
     def _add_row(self, values: dict[str, Any]) -> None:
         n = len(self.rows) + 1
-        group = QGroupBox(row_title(self.spec, n, values))
+        group = QGroupBox(_title(self.spec, n, values))
         form = QFormLayout(group)
         row = Row(group, form)
         for col in self.spec.fields:
@@ -152,7 +152,7 @@ class RowsEditor(Editor):
 
     def _cell_changed(self, row: Row) -> None:
         row.touched = True
-        row.group.setTitle(row_title(self.spec, self.rows.index(row) + 1, row.value()))
+        row.group.setTitle(_title(self.spec, self.rows.index(row) + 1, row.value()))
         self._show_suggestions()
         self.changed.emit()
 
@@ -160,7 +160,7 @@ class RowsEditor(Editor):
         self.rows = [r for r in self.rows if r.group is not group]
         group.deleteLater()
         for i, r in enumerate(self.rows, 1):
-            r.group.setTitle(row_title(self.spec, i, r.value()))
+            r.group.setTitle(_title(self.spec, i, r.value()))
         self._show_suggestions()
         self.changed.emit()
 
@@ -197,6 +197,11 @@ class RowsEditor(Editor):
 
     def focus_widget(self) -> QWidget:
         return self.rows[0].editors[self.spec.fields[0].id].focus_widget() if self.rows else self.add_button
+
+
+def _title(group: FieldSpec, n: int, row: dict[str, Any]) -> str:
+    """The row's heading ("Need 1 — Housing"); an "&" in an answer is shown, not a shortcut."""
+    return row_title(group, n, row).replace("&", "&&")
 
 
 def _cell_message(p: Problem) -> str:
