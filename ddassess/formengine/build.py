@@ -44,7 +44,7 @@ _TEXTUAL = TEXT_TYPES | {"person_ref", "practitioner_ref"}
 # Which field types each type-specific key means something for. A key on any other type
 # would be silently ignored (choices on a text question, rows on a date), so it is refused.
 APPLIES: dict[str, frozenset[str]] = {
-    "choices": CHOICE_TYPES,
+    "choices": CHOICE_TYPES | {"computed"},  # on computed: the words for the values it can take
     "expr": frozenset({"computed"}),
     "fields": frozenset({"group"}), "min_rows": frozenset({"group"}), "max_rows": frozenset({"group"}),
     "min": NUMBER_TYPES, "max": NUMBER_TYPES,
@@ -166,7 +166,8 @@ class _Builder:
             self.src.problem(Code.FORM_002, f"Computed field '{fid}' needs an 'expr'.", path, field_id=fid)
         return FieldSpec(
             id=fid, type=ftype, label=str(raw["label"]),
-            choices=self.choices(raw.get("choices"), ftype, path, fid) if ftype in CHOICE_TYPES else (),
+            choices=self.choices(raw.get("choices"), ftype, path, fid) if ftype in CHOICE_TYPES or (
+                ftype == "computed" and "choices" in raw) else (),
             show_if=self.expr(raw.get("show_if"), path + ("show_if",), fid),
             expr=self.expr(raw.get("expr"), path + ("expr",), fid),
             prefill=self.expr(raw.get("prefill"), path + ("prefill",), fid),

@@ -20,6 +20,8 @@ on, and nothing is raised to the caller.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -204,8 +206,49 @@ def evaluate(spec: FormSpec, answers: Any, context: CaseContext | None = None, *
     """Everything the engine can say about these answers. Never raises on bad answers."""
     ev = _evaluate(spec, answers, context, tables, today or dt.date.today(), frozenset())
     if isinstance(answers, dict):
+        _flags_settled_whatever_the_skip(spec, answers, ev, context, tables, today or dt.date.today())
         _hidden_answers_that_flag(spec, answers, ev, context, tables, today or dt.date.today())
     return ev
+
+
+MAX_SPLIT = 32  # answer combinations tried by _flags_settled_whatever_the_skip
+
+
+def _flags_settled_whatever_the_skip(spec: FormSpec, answers: dict[str, Any], ev: Evaluation,
+                                     context: CaseContext | None, tables: dict[str, dict[str, Any]] | None,
+                                     today: dt.date) -> None:
+    """Flags the answers given settle whichever way an unanswered question that steers the
+    skip logic is answered. The bound analysis cannot see through a missing answer that may
+    hide the items it adds up (FAST: question 1 unanswered, question 4 already scoring 4 —
+    Weekly or Daily on question 1 stops the test positive, anything else asks 2 to 4, and
+    each way the total is at least 3). So each way of answering those questions (at most
+    MAX_SPLIT ways) is evaluated; a flag raised in every one of them is raised now, marked
+    partial. Sound, because each evaluation raises only what its own answers settle."""
+    raised = {f.id for f in ev.flags}
+    if all(fl.id in raised for fl in spec.flags):
+        return
+    steering = set().union(*(cond.names for sec in spec.sections for cond in (sec.show_if,) if cond is not None),
+                           *(f.show_if.names for f in spec.fields.values() if f.show_if is not None))
+    open_questions = [f for f in spec.fields.values()
+                      if f.id in steering and f.id in ev.visible and answers.get(f.id) is None
+                      and f.type in ("scored_choice", "single_choice", "yes_no")]
+    if not open_questions:
+        return
+    options = [[c.value for c in f.choices] if f.type != "yes_no" else [True, False] for f in open_questions]
+    if not all(options) or math.prod(len(o) for o in options) > MAX_SPLIT:
+        return
+    everywhere: set[str] | None = None
+    for combo in itertools.product(*options):
+        filled = answers | {f.id: v for f, v in zip(open_questions, combo, strict=True)}
+        ways = {f.id for f in _evaluate(spec, filled, context, tables, today, frozenset()).flags}
+        everywhere = ways if everywhere is None else everywhere & ways
+        if not everywhere - raised:
+            return
+    extra = (everywhere or set()) - raised
+    ev.flags = [*ev.flags, *(FlagResult(fl.id, fl.severity, fl.message, True)
+                                for fl in spec.flags if fl.id in extra)]
+    order = {fl.id: i for i, fl in enumerate(spec.flags)}
+    ev.flags.sort(key=lambda f: order.get(f.id, len(order)))
 
 
 def _shown_answer(f: FieldSpec, value: Any) -> str:

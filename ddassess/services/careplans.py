@@ -30,6 +30,7 @@ from ddassess.domain.careplan import (
 )
 from ddassess.errors import NoCarePlanError
 from ddassess.formengine import Catalogue, evaluate
+from ddassess.formengine.display import answer_text
 from ddassess.formengine.validate import score_range
 from ddassess.pdf.logo import logo_bytes
 from ddassess.services.case_pathway import case_and_person
@@ -46,12 +47,6 @@ from ddassess.store.records import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-QUADRANT_NAMES = {
-    "high_mh_high_sm": "High mental illness / high substance misuse",
-    "high_mh_low_sm": "High mental illness / low substance misuse",
-    "low_mh_high_sm": "Low mental illness / high substance misuse",
-    "low_mh_low_sm": "Low mental illness / low substance misuse",
-}
 INSTRUMENTS = ("phq9", "gad7", "audit", "audit_c", "fast", "dast10", "sadq", "sds")
 # A recorded version of the plan: its number, status, meta (content hash, agreements) and day.
 VersionRow = tuple[int, str, dict[str, Any], dt.date]
@@ -76,8 +71,7 @@ def _date(value: Any) -> dt.date | None:
 def _label(catalogue: Catalogue, form_id: str, field: str, column: str, value: Any) -> str:
     spec = catalogue.get(form_id)
     col = {c.id: c for c in spec.fields[field].fields}.get(column)
-    choice = col.choice(value) if col else None
-    return choice.label if choice else str(value or "")
+    return answer_text(col, value) if col else str(value or "")
 
 
 RISK_FORMS = INSTRUMENTS + ("risk",)  # forms whose high and urgent flags the plan's risk summary shows
@@ -163,7 +157,8 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
                                ("naloxone_plan", "Naloxone"), ("withdrawal_plan", "Withdrawal")):
             if c.get(field):
                 crisis[heading] = c[field]
-        contacts = "; ".join(f"{x.get('name', '')} {x.get('phone', '')} ({str(x.get('when', '')).replace('_', ' ')})"
+        contacts = "; ".join(f"{x.get('name', '')} {x.get('phone', '')} "
+                             f"({_label(catalogue, 'crisis_plan', 'contacts', 'when', x.get('when'))})"
                              for x in c.get("contacts") or [])
         if contacts:
             crisis["Contacts"] = contacts
@@ -173,7 +168,7 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
     if lead_resp is not None:
         lead_ev = evaluate(catalogue.get("lead_agency", lead_resp.form_version), json.loads(lead_resp.answers_json),
                            tables=catalogue.tables)
-        quadrant = QUADRANT_NAMES.get(lead_ev.computed.get("quadrant") or "", "")
+        quadrant = _words(catalogue, "lead_agency", "quadrant", lead_ev.computed.get("quadrant"))
     address = "\n".join(line.strip() for line in person.address.splitlines() if line.strip())
     if person.postcode:
         address = f"{address}\n{person.postcode}" if address else person.postcode
@@ -232,11 +227,15 @@ def _with_team(profiles: dict[str, tuple[str, str]], plan: CarePlan) -> dict[str
     return out
 
 
+def _words(catalogue: Catalogue, form_id: str, field: str, value: Any) -> str:
+    """An answer in the words of the form's current version (the labels of a field do not
+    change its meaning, so an older response reads in today's words): ``answer_text``."""
+    f = catalogue.get(form_id).fields.get(field)
+    return answer_text(f, value) if f is not None else ("" if value is None else str(value))
+
+
 def _choice_label(catalogue: Catalogue, form_id: str, field: str, value: Any) -> str:
-    spec = catalogue.get(form_id)
-    f = spec.fields.get(field)
-    choice = f.choice(value) if f is not None else None
-    return choice.label if choice else str(value)
+    return _words(catalogue, form_id, field, value)
 
 
 def _carers(catalogue: Catalogue, a: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -220,6 +221,7 @@ class StoredCaseContext:
     def __init__(self, store: Store, case_id: int, catalogue: Catalogue, exclude_response: int | None = None) -> None:
         self.store, self.case_id, self.catalogue, self.exclude = store, case_id, catalogue, exclude_response
         self._cache: dict[str, Any] = {}
+        self._sources: dict[str, str] = {}  # form id -> "the PHQ-9 of 3 Nov 2026" (what latest() read)
 
     def lookup(self, form_id: str, name: str) -> Any:
         if form_id not in self._cache:
@@ -246,8 +248,27 @@ class StoredCaseContext:
             if r is None:
                 return None
             version, answers = r.form_version, json.loads(r.answers_json)
+            status, on = r.status, (r.finalised_at or r.updated_at)
         try:
             spec = self.catalogue.get(form_id, version)
         except UnknownFormError:  # a form no longer in the catalogue has nothing to say
             return None
+        draft = "" if status == "final" else "draft "
+        self._sources[form_id] = f"the {draft}{short_title(spec.title)} of {on.astimezone():%-d %b %Y}"
         return evaluate(spec, answers, tables=self.catalogue.tables)
+
+    def source(self, form_id: str) -> str:
+        """Which response ``latest(form_id, ...)`` read, in words ("the PHQ-9 of 3 Nov 2026",
+        "the draft AUDIT of 1 Nov 2026"); "" when the case has none."""
+        self.lookup(form_id, "")
+        return self._sources.get(form_id, "")
+
+
+def short_title(title: str) -> str:
+    """The name a form is known by: "Patient Health Questionnaire (PHQ-9)" -> "PHQ-9",
+    "AUDIT-C (alcohol ...)" -> "AUDIT-C", "Joint care plan" -> "Joint care plan"."""
+    first = title.split(" ", 1)[0]
+    if re.fullmatch(r"[A-Z][A-Z0-9-]+", first):
+        return first
+    m = re.search(r"\(([A-Z][A-Z0-9-]+)\b", title)
+    return m.group(1) if m else title

@@ -97,11 +97,13 @@ class _CaseStory:
 
     def draft(self, form_id: str, day: dt.date) -> int:
         """Start ``form_id`` on ``day`` and save what was filled in by then."""
-        from ddassess.services.careplan_prefill import start_care_plan
+        from ddassess.services.careplan_prefill import start_care_plan, suggested_needs
 
-        if form_id == "care_plan":
+        if form_id == "care_plan":  # the practitioner adds each need the assessment suggests
             rid = start_care_plan(self.store, self.catalogue, self.case_id, at=_at(day))
-            answers = demo_answers.care_plan(case_changes.get_response(self.store, rid).answers, day)
+            needs = suggested_needs(self.store, self.catalogue, self.case_id)
+            answers = demo_answers.care_plan({**case_changes.get_response(self.store, rid).answers,
+                                              **({"needs": needs} if needs else {})}, day)
         else:
             spec = self.catalogue.get(form_id)
             rid = case_changes.start_response(self.store, self.case_id, spec.id, spec.version, spec.content_hash,

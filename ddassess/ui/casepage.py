@@ -26,7 +26,7 @@ from ddassess.domain.models import Response
 from ddassess.errors import FormDefinitionError, UserFacingError
 from ddassess.formengine import Catalogue
 from ddassess.services import case_changes
-from ddassess.services.careplan_prefill import start_care_plan
+from ddassess.services.careplan_prefill import row_suggestions, start_care_plan
 from ddassess.services.case_header import ActiveFlag, CaseSummary, case_summary
 from ddassess.services.case_pathway import (
     StoredCaseContext,
@@ -76,6 +76,8 @@ class FormPage(QWidget):
         # carries that version: raises FormDefinitionError, with what to restore, if it is gone.
         self.spec = spec = catalogue.definition_for(r.form_id, r.form_version, r.definition_hash)
         self.view = FormView(spec, catalogue, r.answers, StoredCaseContext(store, r.case_id, catalogue, r.id))
+        if r.status == "draft":
+            self.view.offer_rows(row_suggestions(store, catalogue, r.case_id, r.form_id))
         self.status = QLabel()
         self.status.setAccessibleName("Save status")
         self.finalise_button = QPushButton("Finalise…")
@@ -87,9 +89,15 @@ class FormPage(QWidget):
         bar.addWidget(self.title)
         bar.addStretch()
         bar.addWidget(self.status)
-        bar.addWidget(self.finalise_button)
-        bar.addWidget(self.amend_button)
-        bar.addWidget(self.cancel_amend_button)
+        # The bar never moves under the pointer: each button keeps its own place and size when
+        # it is hidden, so finalising does not slide "Amend…" under a second click.
+        self.finalise_button.setMinimumWidth(max(self.finalise_button.fontMetrics().horizontalAdvance(t)
+                                                 for t in ("Finalise…", "Save amendment…")) + 24)
+        for button in (self.finalise_button, self.amend_button, self.cancel_amend_button):
+            policy = button.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            button.setSizePolicy(policy)
+            bar.addWidget(button)
         self.scroll_area = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.view)
@@ -114,7 +122,10 @@ class FormPage(QWidget):
 
     def _show_state(self) -> None:
         draft = self.response.status == "draft"
+        self.view.offer_prefills = draft  # a final form shows what was saved, nothing suggested since
         self.view.set_read_only(not draft)
+        if draft:
+            self.view.refresh()
         self.finalise_button.setVisible(draft)
         self.finalise_button.setText("Save amendment…" if self.amending else "Finalise…")
         self.finalise_button.setToolTip(f"{'Save this amendment' if self.amending else 'Finalise this form'} "

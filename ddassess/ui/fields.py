@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ddassess.domain.careplan import SIGNER_ROLE_LABELS
 from ddassess.formengine import FieldSpec
+from ddassess.formengine.display import answer_text
 from ddassess.ui.signature import SignaturePad
 
 GLOSSARY = re.compile(r"\[\[([^\]]+)\]\]")
@@ -296,8 +297,7 @@ class ComputedEditor(Editor):
         return None
 
     def set_value(self, value: Any) -> None:
-        text = "—" if value is None else (value.strftime("%d %b %Y") if isinstance(value, dt.date) else str(value))
-        self.label.setText(text.replace("_", " "))
+        self.label.setText(answer_text(self.spec, value) or "—")  # "Yes", a listed value's words, "3 Nov 2026"
 
 
 class SignatureEditor(Editor):

@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from ddassess.codes import Code
 from ddassess.formengine import Catalogue, Evaluation, FormSpec, evaluate
+from ddassess.formengine.display import answer_text
 from ddassess.formengine.evaluate import PARTIAL_FLAG
-from ddassess.formengine.expr import CaseContext
+from ddassess.formengine.expr import CaseContext, Env, EvalError
+from ddassess.formengine.expr import evaluate as eval_expr
 from ddassess.services.case_pathway import StoredCaseContext, case_detail
 from ddassess.ui.fields import (
     FIELD_WIDGETS,
@@ -45,6 +47,7 @@ from ddassess.ui.fields import (
 from ddassess.ui.rows import RowsEditor
 from ddassess.ui.widgets import FOCUS_STYLE, PROBLEM_STYLE, chain_tab_order, in_layout_order, qualify_names
 
+PREFILL_STYLE = "QLabel { color: #1D4ED8; font-style: italic; }"
 FLAG_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#8A5A00", "info": "#1D4ED8"}
 AUTOSAVE_MS = 600  # quiet time after the last change
 AUTOSAVE_MAX_MS = 1000  # longest wait after the first unsaved change, even while typing
@@ -102,6 +105,8 @@ class FormView(QWidget):
         self.show_all_problems = False
         self.unknown_answers = {k: v for k, v in answers.items() if k not in spec.fields}
         self._read_only = False
+        self.prefill_notes: dict[str, QLabel] = {}  # "Pre-filled from the PHQ-9 of 3 Nov 2026" under a field
+        self.offer_prefills = False  # the page turns this on for a draft: a final form is never changed
         self._read_only_filter = _ReadOnlyFilter(self)
         # Before any editor exists: filling an editor with a saved answer emits its change signal.
         self.save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
@@ -196,6 +201,14 @@ class FormView(QWidget):
         col = QVBoxLayout(holder)
         col.setContentsMargins(0, 0, 0, 0)
         col.addWidget(editor.widget)
+        if f.prefill is not None:
+            note = QLabel()
+            note.setWordWrap(True)
+            note.setStyleSheet(PREFILL_STYLE)
+            note.setAccessibleName(f"Pre-filled answer: {plain(f.label)[:80]}")
+            note.hide()
+            col.addWidget(note)
+            self.prefill_notes[f.id] = note
         terms = self._glossary(f.label, f.help)
         if terms:  # glossary help by keyboard: a button in the tab order, and Shift+F1 on the field
             col.addWidget(self._glossary_help(f, editor, "\n".join(terms)))
@@ -276,6 +289,8 @@ class FormView(QWidget):
 
     def refresh(self) -> Evaluation:
         ev = evaluate(self.spec, self.answers(), self.context, tables=self.catalogue.tables)
+        if self.offer_prefills:
+            ev = self._fill_suggestions(ev)
         self.evaluation = ev
         for fid, (form, holder) in self.rows.items():
             form.setRowVisible(holder, fid not in ev.hidden)
@@ -304,12 +319,74 @@ class FormView(QWidget):
             label.setVisible(bool(by_field.get(fid)))
         for fid, value in ev.computed.items():
             self.editors[fid].set_value(value)
-        for fid, suggestion in ev.prefills.items():
-            ed = self.editors[fid]
-            if hasattr(ed.widget, "setPlaceholderText"):
-                ed.widget.setPlaceholderText(f"Suggested from this case: {suggestion}")
+        self._show_prefill_notes(ev)
         self._show_scores(ev)
         return ev
+
+    # pre-filled answers ---------------------------------------------------------------
+
+    def _fill_suggestions(self, ev: Evaluation) -> Evaluation:
+        """Put each field's ``prefill`` suggestion into it while it is empty and the person has
+        not touched it: a real, editable answer, saved with the draft, instead of a grey hint
+        that has to be typed again. A suggestion can depend on another one (a severity
+        suggested from a score, a quadrant from the severities), so this repeats until
+        nothing more is filled."""
+        for _ in range(len(self.prefill_notes) + 1):
+            filled = False
+            for fid, suggestion in ev.prefills.items():
+                if fid in self.touched or self.editors[fid].value() is not None:
+                    continue
+                if isinstance(suggestion, float) and suggestion.is_integer():
+                    suggestion = int(suggestion)  # a score of 12.0 is the whole number 12
+                self.editors[fid].set_value(suggestion)
+                filled = True
+            if not filled:
+                break
+            ev = evaluate(self.spec, self.answers(), self.context, tables=self.catalogue.tables)
+        return ev
+
+    def suggestion(self, fid: str, ev: Evaluation) -> Any:
+        """What the field's ``prefill`` suggests now (None: nothing, or it cannot be worked out)."""
+        f = self.spec.fields[fid]
+        if f.prefill is None or fid in ev.hidden:
+            return None
+        try:
+            return eval_expr(f.prefill, Env(ev.values, self.context, self.catalogue.tables))
+        except EvalError:
+            return None
+
+    def _prefill_source(self, fid: str) -> str:
+        """The responses a suggestion reads through ``latest()``, its own or those of the
+        computed fields it names ("'high' if phq9_seen >= 20": the PHQ-9)."""
+        forms: list[str] = []
+        exprs, seen = [self.spec.fields[fid].prefill], set()
+        while exprs:
+            e = exprs.pop()
+            if e is None or e.source in seen:
+                continue
+            seen.add(e.source)
+            forms += [args[0] for name, args in e.calls if name == "latest" and args and isinstance(args[0], str)]
+            exprs += [self.spec.fields[n].expr for n in e.names if n in self.spec.fields]
+        if isinstance(self.context, StoredCaseContext):
+            return " and ".join(dict.fromkeys(x for x in map(self.context.source, forms) if x))
+        return ""
+
+    def _show_prefill_notes(self, ev: Evaluation) -> None:
+        """Under a pre-filled answer, where it came from; under an answer that differs from
+        what the case's forms now say, what they say (a score redone since)."""
+        for fid, note in self.prefill_notes.items():
+            suggested, value = self.suggestion(fid, ev), self.editors[fid].value()
+            text = ""
+            if suggested is not None and value is not None:
+                source = self._prefill_source(fid)
+                if value == suggested:
+                    text = (f"Pre-filled from {source}" if source else "Pre-filled from the answers above") + \
+                        ": check it, and change it if it is not right."
+                else:
+                    said = answer_text(self.spec.fields[fid], suggested)
+                    text = f"{source[:1].upper() + source[1:]} gives {said}." if source else f"Suggested: {said}."
+            note.setText(text)
+            note.setVisible(bool(text))
 
     def _show_scores(self, ev: Evaluation) -> None:
         parts = []
@@ -362,12 +439,18 @@ class FormView(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         """A final form stays readable: not greyed out, still focusable with Tab and read by
         screen readers (a disabled widget is neither). Text is set read-only; controls that
-        Qt cannot make read-only (choices, check boxes, lists, the signature pad, row
-        buttons) keep their focus but ignore clicks, keys other than Tab, and the wheel."""
+        Qt cannot make read-only (choices, check boxes, lists, the signature pad) keep their
+        focus but ignore clicks, keys other than Tab, and the wheel. The editors' own buttons
+        (Clear signature, Add a row, Remove this row) are hidden: on a final form they would
+        only look live."""
         self._read_only = read_only
         self.clear_hidden_button.setVisible(bool(self.hidden_flagging) and not read_only)
         for ed in self.editors.values():
             ed.widget.setEnabled(True)
+            for button in ed.widget.findChildren(QPushButton):  # Clear, Add a row, Remove: nothing to do
+                button.setVisible(not read_only)
+            if hasattr(ed, "set_read_only"):
+                ed.set_read_only(read_only)  # a repeating group's suggested rows
             for w in [ed.widget, *ed.widget.findChildren(QWidget)]:
                 if isinstance(w, QLineEdit | QPlainTextEdit | QTextEdit):
                     w.setReadOnly(read_only)
@@ -375,6 +458,13 @@ class FormView(QWidget):
                     w.removeEventFilter(self._read_only_filter)
                     if read_only:
                         w.installEventFilter(self._read_only_filter)
+
+    def offer_rows(self, suggestions: dict[str, list[dict[str, Any]]]) -> None:
+        """Rows to offer for one-click adding, by repeating group (``RowsEditor.offer``)."""
+        for fid, rows in suggestions.items():
+            ed = self.editors.get(fid)
+            if ed is not None and hasattr(ed, "offer"):
+                ed.offer(rows)
 
     def focused_field(self) -> str | None:
         w = self.focusWidget()

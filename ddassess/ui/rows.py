@@ -1,5 +1,7 @@
 """A repeating group: one small form per row, with Add and Remove, built from the same
-field editors as the rest of the form.
+field editors as the rest of the form. Each row is headed by its number and its first
+answer ("Need 2 — Housing"), and a form may offer whole rows to add with one click
+(``offer``: the care plan's needs found by the assessment).
 
 The forms engine reports a cell's problem under ``group[n].column``; the form view hands
 those to ``show_problems`` and each is shown under its own cell. A row the person has not
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ddassess.formengine import Evaluation, FieldSpec, Problem
+from ddassess.formengine.display import answer_text, row_title
 from ddassess.formengine.expr import Env
 from ddassess.formengine.expr import evaluate as eval_expr
 from ddassess.ui.fields import FIELD_WIDGETS, Editor, plain
@@ -58,15 +61,64 @@ class RowsEditor(Editor):
         self.add_button = QPushButton(f"Add a row to “{plain(spec.label)}”")
         self.add_button.clicked.connect(self._add_clicked)
         self.layout_.addWidget(self.add_button)
+        # Rows the form offers to add with one click (a care plan's needs found by the assessment).
+        self.suggestions: list[tuple[dict[str, Any], QPushButton]] = []
+        self.suggestion_box = QGroupBox("Suggested from the assessment: add those agreed with the person")
+        self.suggestion_box.setAccessibleName(f"Suggested rows for “{plain(spec.label)}”")
+        self.suggestion_list = QVBoxLayout(self.suggestion_box)
+        self.suggestion_box.hide()
+        self.layout_.addWidget(self.suggestion_box)
+        self.read_only = False
 
     def _add_clicked(self) -> None:
         self._add_row({})
         self.changed.emit()
         self.rows[-1].editors[self.spec.fields[0].id].focus_widget().setFocus()
 
+    def offer(self, suggestions: list[dict[str, Any]]) -> None:
+        """One button per suggested row ("Add: Housing — Housing: at risk"); a click adds the
+        row with those answers and puts the cursor in its first empty column. A suggestion
+        that is already a row (same first two columns) is not offered."""
+        layout = self.suggestion_list
+        for _values, button in self.suggestions:
+            button.deleteLater()
+        self.suggestions = []
+        for values in suggestions:
+            words = " — ".join(t for col in self.spec.fields[:2] if (t := answer_text(col, values.get(col.id))))
+            button = QPushButton(f"Add: {words}".replace("&", "&&"))  # an "&" typed is no shortcut
+            button.setAccessibleName(f"Add to “{plain(self.spec.label)}”: {words}")
+            button.clicked.connect(lambda _c=False, v=values: self._add_suggested(v))
+            layout.addWidget(button)
+            self.suggestions.append((values, button))
+        self._show_suggestions()
+
+    def _key(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(values.get(col.id) for col in self.spec.fields[:2])
+
+    def _show_suggestions(self) -> None:
+        present = {self._key(row.value()) for row in self.rows}
+        offered = False
+        for values, button in self.suggestions:
+            button.setVisible(not self.read_only and self._key(values) not in present)
+            offered = offered or button.isVisibleTo(self.suggestion_box)
+        self.suggestion_box.setVisible(offered)
+
+    def _add_suggested(self, values: dict[str, Any]) -> None:
+        self._add_row(dict(values))
+        self._show_suggestions()
+        self.changed.emit()
+        row = self.rows[-1]
+        empty = next((ed for ed in row.editors.values() if ed.value() is None), None)
+        (empty or next(iter(row.editors.values()))).focus_widget().setFocus()
+
+    def set_read_only(self, read_only: bool) -> None:
+        """A final form offers nothing to add."""
+        self.read_only = read_only
+        self._show_suggestions()
+
     def _add_row(self, values: dict[str, Any]) -> None:
         n = len(self.rows) + 1
-        group = QGroupBox(f"Row {n}")
+        group = QGroupBox(_title(self.spec, n, values))
         form = QFormLayout(group)
         row = Row(group, form)
         for col in self.spec.fields:
@@ -98,7 +150,7 @@ class RowsEditor(Editor):
         buttons.addWidget(remove)
         buttons.addStretch()
         form.addRow(buttons)
-        self.layout_.insertWidget(self.layout_.count() - 1, group)
+        self.layout_.insertWidget(self.layout_.indexOf(self.add_button), group)
         self.rows.append(row)
         self._name_row(row, n)
         self.rows_changed.emit()
@@ -117,14 +169,17 @@ class RowsEditor(Editor):
 
     def _cell_changed(self, row: Row) -> None:
         row.touched = True
+        row.group.setTitle(_title(self.spec, self.rows.index(row) + 1, row.value()))
+        self._show_suggestions()
         self.changed.emit()
 
     def _remove(self, group: QGroupBox) -> None:
         self.rows = [r for r in self.rows if r.group is not group]
         self._drop(group)
         for i, r in enumerate(self.rows, 1):
-            r.group.setTitle(f"Row {i}")
+            r.group.setTitle(_title(self.spec, i, r.value()))
             self._name_row(r, i)
+        self._show_suggestions()
         self.changed.emit()
 
     # what the form view asks of it ----------------------------------------------------
@@ -156,9 +211,15 @@ class RowsEditor(Editor):
         self.rows = []
         for row in value if isinstance(value, list) else []:
             self._add_row(row if isinstance(row, dict) else {})
+        self._show_suggestions()
 
     def focus_widget(self) -> QWidget:
         return self.rows[0].editors[self.spec.fields[0].id].focus_widget() if self.rows else self.add_button
+
+
+def _title(group: FieldSpec, n: int, row: dict[str, Any]) -> str:
+    """The row's heading ("Need 1 — Housing"); an "&" in an answer is shown, not a shortcut."""
+    return row_title(group, n, row).replace("&", "&&")
 
 
 def _cell_message(p: Problem) -> str:

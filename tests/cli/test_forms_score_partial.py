@@ -60,11 +60,16 @@ def test_fast_positive_once_the_questions_asked_reach_3(tmp_path, capsys):
     assert result["scores"]["total"]["value"] is None and not result["scores"]["total"]["complete"]
 
 
-def test_fast_with_question_1_unanswered_raises_nothing(tmp_path, capsys):
-    """FAST (Hodgson et al. 2002): 'Never' on question 1 is negative whatever else was typed,
-    so answers to later questions settle nothing until question 1 is answered."""
-    result = _score(tmp_path, capsys, "fast", {"q2": 4, "q3": 4, "q4": 4})
-    assert result["flags"] == []
+def test_fast_with_question_1_unanswered_is_positive_once_every_answer_to_it_would_be(tmp_path, capsys):
+    """FAST as the OHID form asks it (Public Health England/OHID, adapted from Hodgson et al.
+    2002): Weekly or Daily on question 1 is positive and stops; any other answer asks
+    questions 2 to 4, positive at a total of 3 or more. With question 1 unanswered, a 4 on
+    question 4 is positive whichever way question 1 is answered, so the flag is raised,
+    marked partial; zeros on 2 to 4 settle nothing (Never would make the total 0)."""
+    result = _score(tmp_path, capsys, "fast", {"q2": 0, "q3": 0, "q4": 4})
+    assert [(f["id"], f["partial"]) for f in result["flags"]] == [("positive", True)]
+    assert result["scores"]["total"]["value"] is None
+    assert _score(tmp_path, capsys, "fast", {"q2": 0, "q3": 0, "q4": 0})["flags"] == []
 
 
 def test_sds_alcohol_dependence_once_answers_reach_3(tmp_path, capsys):

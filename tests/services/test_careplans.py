@@ -358,7 +358,7 @@ def test_two_practitioners_then_team_lead_countersign_by_command(store, case, tm
 
 
 def test_new_plan_is_prefilled_from_the_assessment(store, case):
-    from ddassess.services.careplan_prefill import start_care_plan
+    from ddassess.services.careplan_prefill import row_suggestions, start_care_plan
 
     _start(store, "lead_agency", {"mh_severity": "high", "sm_severity": "high", "lead": "mental_health",
                                   "care_coordinator": "Casey Coordinator", "link_worker": "Pat Partner"})
@@ -372,14 +372,16 @@ def test_new_plan_is_prefilled_from_the_assessment(store, case):
     assert a["lead_agency"] == "Mental health service"
     assert (a["care_coordinator"], a["partner_worker"]) == ("Casey Coordinator", "Pat Partner")
     assert [m["name"] for m in a["care_team"]] == ["Casey Coordinator", "Pat Partner"]
-    needs = [(n["area"], n["need"]) for n in a["needs"]]
+    assert "needs" not in a  # no row to fill in or delete: the needs are offered, added with the person
+    offered = row_suggestions(store, CATALOGUE, case, "care_plan")["needs"]
+    needs = [(n["area"], n["need"]) for n in offered]
     assert ("mental_health", "Patient Health Questionnaire (PHQ-9): 18 (Moderately severe)") in needs
     assert ("substance_use", "Use of heroin (20 days in the last 28)") in needs
     assert ("housing", "Housing: at risk") in needs and ("work_education", "Work, education or training") in needs
     assert ("mental_health", "Risk to self (suicide, self-harm)") in needs
     assert ("substance_use", "Overdose (lost tolerance, poly-drug use)") in needs
     assert not any("Risk to others" in n for _a, n in needs)
-    assert all("goal" not in n for n in a["needs"])  # goals are written with the person
+    assert all("goal" not in n for n in offered)  # goals are written with the person
     assert a["risk_management"] == "Risk to self (suicide, self-harm): Daily calls for two weeks"
 
 
@@ -403,3 +405,17 @@ def test_lead_agency_is_prefilled_from_the_decision_not_the_protocols_typical_le
 
     prefills = evaluate(CATALOGUE.get("care_plan"), {}, Decided(), tables=CATALOGUE.tables).prefills
     assert prefills.get("lead_agency") == expected
+
+
+def test_the_pdf_shows_the_forms_labels_never_stored_values(store, case, tmp_path):
+    _start(store, "care_plan", PLAN | {"carer_involved": True, "carer_name": "Sam (sister)",
+                                      "carer_assessment": "already_done", "copy_given": ["person", "partner_service"]})
+    _start(store, "lead_agency", {"mh_severity": "high", "sm_severity": "low"})
+    export_care_plan(store, CATALOGUE, case, tmp_path / "plan.pdf")
+    text = _text((tmp_path / "plan.pdf").read_bytes())
+    flat = " ".join(text.split())
+    for label in ("Crisis line 01632 960999 (Out of hours)", "Carer's assessment: Already done",
+                  "High mental illness / low substance misuse", "Partner service"):
+        assert label in flat, label
+    for raw in ("out_of_hours", "already_done", "partner_service", "high_mh", "_sm", "True", "False", "in_progress"):
+        assert raw not in text, raw
