@@ -178,14 +178,17 @@ class FormPage(QWidget):
         return True
 
     def finish(self) -> bool:
-        """Flush, then stop: nothing from this page touches the store afterwards."""
-        ok = self.flush(force=True)
+        """Flush, then stop: nothing from this page touches the store afterwards. When the
+        answers could not be saved the page stays live (False): they are only on screen, so a
+        later save, or a second Quit, must still try and still ask."""
+        if not self.flush(force=True):
+            return False
         self.closed = True
         self.view.save_timer.stop()
         self.view.max_wait_timer.stop()
         if self._own_writer:
             self.writer.stop()
-        return ok
+        return True
 
     # finalising and amending ---------------------------------------------------------
 

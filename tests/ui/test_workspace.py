@@ -7,6 +7,7 @@ import datetime as dt
 import time
 import weakref
 
+import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QRadioButton
 from ui_helpers import deleted_later, open_form, person_case, texts_on_screen, unlock_with_passphrase
@@ -135,15 +136,39 @@ def test_a_failed_save_is_shown_and_the_answers_stay(qtbot, window):
     _answer_next_box(messages, QMessageBox.StandardButton.Cancel)
     assert not window.close() and window.store is not None
     assert "lose them" in messages[-1] and form.view.editors["referrer_name"].value() == "Dr Fictional"
+    # A second Quit asks again (the answers are still only on screen); Discard quits.
     _answer_next_box(messages, QMessageBox.StandardButton.Discard)
     assert window.close() and window.store is None
+    assert len(messages) == 3 and "lose them" in messages[2]
+
+
+_WAITING: list[list[bool]] = []  # one [waiting] per _answer_next_box still looking for its box
+
+
+@pytest.fixture(autouse=True)
+def _no_box_answerer_outlives_its_test():
+    """A box answerer still polling when its test ends would press a button of a later test's
+    box (test_settings' recovery-key question, for one): stop it, and fail the test that
+    expected a box it never showed."""
+    _WAITING.clear()
+    yield
+    left = [w for w in _WAITING if w[0]]
+    for w in left:
+        w[0] = False
+    assert not left, f"{len(left)} expected message box(es) never appeared"
 
 
 def _answer_next_box(seen, button, then=None):
     """Press a button of the next message box (a real, exec'd one) once it is up."""
+    waiting = [True]
+    _WAITING.append(waiting)
+
     def press():
+        if not waiting[0]:
+            return
         box = QApplication.activeModalWidget()
         if isinstance(box, QMessageBox):
+            waiting[0] = False
             seen.append(box.text())
             if then is not None:
                 then()
