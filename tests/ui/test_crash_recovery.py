@@ -19,18 +19,22 @@ from ddassess.ui.mainwindow import MainWindow
 CHILD = Path(__file__).parents[1] / "support" / "ui_child.py"
 
 
-def test_kill_with_a_form_open_then_restart(qtbot, created, catalogue, store_folder, subprocess_env, monkeypatch):
-    person = case_changes.register_person(created.store, PersonDetails("Crash", "Testcase", nhs_number="9990000093"))
+def _crash_then_reopen(qtbot, monkeypatch, created, catalogue, store_folder, subprocess_env, what, name):
+    """A child process opens a case of a new person, does ``what`` (tests/support/ui_child.py)
+    and is killed once it is saved; the window is opened again and unlocked. Returns the
+    window, the killed form's response id and the questions asked at unlock."""
+    person = case_changes.register_person(created.store, PersonDetails("Crash", name, nhs_number="9990000093"))
     case_id = case_changes.open_case(created.store, person.id).id
     created.store.close()
-    child = subprocess.Popen([sys.executable, str(CHILD), str(store_folder), str(FORMS), str(case_id)],
+    child = subprocess.Popen([sys.executable, str(CHILD), str(store_folder), str(FORMS), str(case_id), what],
                              env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = child.stdout.readline()
-        assert line.startswith("saved "), child.stderr.read()
+        assert line.startswith("saved "), line + child.stderr.read()
         response_id = int(line.split()[1])
     finally:
-        os.kill(child.pid, signal.SIGKILL)
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
         child.communicate(timeout=30)
     asked = []
 
@@ -47,6 +51,12 @@ def test_kill_with_a_form_open_then_restart(qtbot, created, catalogue, store_fol
     qtbot.addWidget(w)
     w.show()
     unlock_with_passphrase(qtbot, w)
+    return w, response_id, asked
+
+
+def test_kill_with_a_form_open_then_restart(qtbot, created, catalogue, store_folder, subprocess_env, monkeypatch):
+    w, response_id, asked = _crash_then_reopen(qtbot, monkeypatch, created, catalogue, store_folder,
+                                               subprocess_env, "answer", "Testcase")
     assert asked and "Return to it now?" in asked[0]
     page = w.current_case_page()
     assert page is not None and page.form_page.response.id == response_id
@@ -58,31 +68,12 @@ def test_kill_with_a_form_open_then_restart(qtbot, created, catalogue, store_fol
 def test_after_a_crash_the_cursor_returns_to_its_place_in_the_words(qtbot, created, catalogue, store_folder,
                                                                     subprocess_env, monkeypatch):
     """The next keystroke lands where the cursor was, not in front of the words ("ZWants to…")."""
-    from ui_child_typing import CURSOR, TYPED
+    from ui_child import CURSOR, TYPED
 
-    person = case_changes.register_person(created.store, PersonDetails("Crash", "Typist", nhs_number="9990000093"))
-    case_id = case_changes.open_case(created.store, person.id).id
-    created.store.close()
-    child = subprocess.Popen([sys.executable, str(CHILD.with_name("ui_child_typing.py")), str(store_folder),
-                              str(FORMS), str(case_id)],
-                             env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = child.stdout.readline()
-        assert line.startswith("saved "), line + child.stderr.read()
-    finally:
-        if child.poll() is None:
-            os.kill(child.pid, signal.SIGKILL)
-        child.communicate(timeout=30)
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    import keyring
-    from keyring.backends import fail
-
-    keyring.set_keyring(fail.Keyring())
-    w = MainWindow(store_folder, catalogue)
-    qtbot.addWidget(w)
-    w.show()
-    unlock_with_passphrase(qtbot, w)
+    w, response_id, _asked = _crash_then_reopen(qtbot, monkeypatch, created, catalogue, store_folder,
+                                                subprocess_env, "type", "Typist")
     form = w.current_case_page().form_page
+    assert form.response.id == response_id
     box = form.view.editors["formulation"].widget
     assert form.view.focused_field() == "formulation"
     assert box.toPlainText() == TYPED and box.textCursor().position() == CURSOR
