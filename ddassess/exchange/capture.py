@@ -116,9 +116,11 @@ def _after_flush(session: Session, _context: Any) -> None:
         conflicted = []
         for name in fields:
             current = heads.get(name, [])
-            base[name] = tuple(current[:1]) if len(current) > 1 else tuple(current)
-            if len(current) > 1:
+            if len(current) > 1:  # in conflict: this change replaces this laptop's side only
+                base[name] = tuple(_made_here(conn, current, store.store_id))
                 conflicted.append(name)
+            else:
+                base[name] = tuple(current)
         action = _action(kind, entity, fields, obj)
         if action in ("finalise", "amend"):
             base["*"] = tuple(sorted({i for ids in heads.values() for i in ids}))
@@ -135,3 +137,8 @@ def _after_flush(session: Session, _context: Any) -> None:
             from ddassess.exchange.conflicts import refresh_fields
 
             refresh_fields(conn, op.entity, entity_uuid, op.case_uuid, {n: heads[n] for n in conflicted})
+
+
+def _made_here(conn: Connection, ids: list[str], device: str) -> list[str]:
+    return sorted(conn.execute(select(OperationRecord.id).where(OperationRecord.id.in_(ids),
+                                                                OperationRecord.device == device)).scalars())

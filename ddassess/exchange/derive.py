@@ -99,6 +99,21 @@ def flags_level(session: Session, catalogue: Catalogue, case_id: int) -> str:
     return next((lvl for lvl in reversed(LEVELS) if lvl and lvl in severities), "")
 
 
+def shown_decision(session: Session, case_uuid: str) -> tuple[bool, Any]:
+    """(in conflict?, the risk decision shown: the highest of those in conflict, fold.py)."""
+    from ddassess.exchange.fold import shown_first
+
+    raw = session.scalar(select(OperationHeadsRecord.heads_json).where(OperationHeadsRecord.entity_uuid == case_uuid))
+    ids = (json.loads(raw) if raw else {}).get("risk_override", [])
+    if len(ids) < 2:
+        return False, None
+    bodies = [json.loads(b) for b in session.scalars(select(OperationRecord.body_json)
+                                                     .where(OperationRecord.id.in_(ids)))]
+    heads = [(b["hlc"], b["id"], b["fields"].get("risk_override")) for b in bodies]
+    first = shown_first("risk_override", heads)[0]
+    return True, next(h[2] for h in heads if h[1] == first)
+
+
 def _override_levels(session: Session, case_uuid: str) -> list[str | None]:
     """The levels of every current risk decision of the case (more than one: a conflict)."""
     raw = session.scalar(select(OperationHeadsRecord.heads_json).where(OperationHeadsRecord.entity_uuid == case_uuid))

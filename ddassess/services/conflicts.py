@@ -174,7 +174,7 @@ def resolve_conflict(store: Store, conflict_uuid: str, chosen: int | Any, reason
         if view.kind == "final":
             fields: dict[str, Any] = {}
             base: dict[str, tuple[str, ...]] = {}
-            meta = {"reason": reason, "conflict": conflict_uuid, "dismiss": ids[1:]}
+            meta = {"reason": reason, "conflict": conflict_uuid, "dismiss": ids}
         else:
             fields, base = {view.field: value}, {view.field: tuple(ids)}
             meta = {"reason": reason, "conflict": conflict_uuid}
