@@ -27,7 +27,7 @@ from ddassess.exchange import codec
 from ddassess.exchange.hlc import Clock, parse_hlc
 from ddassess.exchange.ids import uuid7
 from ddassess.exchange.operations import Operation, canonical_json
-from ddassess.store.records import OperationHeadsRecord, OperationRecord
+from ddassess.store.records import OperationHeadsRecord, OperationRecord, ResponseRecord
 
 STORE_KEY = "ddassess_store"
 CAPTURE_OFF = "ddassess_capture_off"
@@ -124,10 +124,14 @@ def _after_flush(session: Session, _context: Any) -> None:
         action = _action(kind, entity, fields, obj)
         if action in ("finalise", "amend"):
             base["*"] = tuple(sorted({i for ids in heads.values() for i in ids}))
+        meta: dict[str, Any] = {}
+        if "risk_override" in fields:  # the final forms this decision was made on (derive.py)
+            meta["finals_seen"] = sorted(conn.execute(select(ResponseRecord.uuid).where(
+                ResponseRecord.case_id == obj.id, ResponseRecord.status.in_(("final", "superseded")))).scalars())
         op = Operation(id=uuid7(), case_uuid=codec.case_uuid_of(entity, obj, fields, lookups), entity=entity,
                        entity_uuid=entity_uuid, action=action, fields=fields, base=base, hlc=clk.tick(),
                        author=store.owner_uuid, author_cert=str(session.info.get("author_cert", "")),
-                       device=store.store_id)
+                       device=store.store_id, meta=meta)
         store_operation(conn, op, seq)
         seq += 1
         for name in fields:
