@@ -145,7 +145,7 @@ def risk_level(session: Session, case: CaseRecord, catalogue: Catalogue | None =
     if len(decisions) > 1:
         for d in decisions:
             risk = d["fields"].get("risk_override")
-            candidate = risk.get("level") if isinstance(risk, dict) else case.risk_from_flags
+            candidate = str(risk.get("level") or "") if isinstance(risk, dict) else case.risk_from_flags
             if _rank(candidate) > _rank(level):
                 level = candidate
     if catalogue is not None and case.risk_override is not None and decisions:
