@@ -134,11 +134,11 @@ def list_conflicts(store: Store, case_id: int | None = None, *, catalogue: Catal
         out = []
         for c in rows:
             if c.entity == "person":  # a person's details travel with each of their cases
-                of_person = select(CaseRecord).join(PersonRecord, CaseRecord.person_id == PersonRecord.id) \
+                cases_of = select(CaseRecord).join(PersonRecord, CaseRecord.person_id == PersonRecord.id) \
                     .where(PersonRecord.uuid == c.entity_uuid).order_by(CaseRecord.id)
                 if case_id is not None:
-                    of_person = of_person.where(CaseRecord.id == case_id)
-                case = s.scalar(of_person)
+                    cases_of = cases_of.where(CaseRecord.id == case_id)
+                case = s.scalar(cases_of)
             else:
                 case = s.scalar(select(CaseRecord).where(CaseRecord.uuid == c.case_uuid))
             title, label, spec_field = "", _FIELD_WORDS.get(c.field, c.field.replace("_", " ")), None
