@@ -16,10 +16,11 @@ conflict silently: only ``resolve_conflict`` does. A finalisation's base also na
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from ddassess.exchange import codec
 from ddassess.exchange.hlc import Clock, parse_hlc
 from ddassess.exchange.ids import uuid7
 from ddassess.exchange.operations import Operation, canonical_json
-from ddassess.store.records import OperationHeadsRecord, OperationRecord, ResponseRecord
+from ddassess.store.records import OperationRecord, ResponseRecord
 
 STORE_KEY = "ddassess_store"
 CAPTURE_OFF = "ddassess_capture_off"
@@ -47,38 +48,45 @@ def clock(conn: Connection, store_id: str) -> Clock:
     """This store's hybrid logical clock, started from the newest operation it holds."""
     c = _CLOCKS.get(store_id)
     if c is None:
-        newest = conn.execute(select(func.max(OperationRecord.hlc))).scalar()
+        newest = conn.exec_driver_sql("SELECT max(hlc) FROM operations").scalar()
         c = Clock(*parse_hlc(newest)) if newest else Clock()
         _CLOCKS[store_id] = c
     return c
 
 
 def next_seq(conn: Connection) -> int:
-    return int(conn.execute(select(func.max(OperationRecord.seq))).scalar() or 0) + 1
+    return int(conn.exec_driver_sql("SELECT max(seq) FROM operations").scalar() or 0) + 1
+
+
+# Statements run as written (no SQLAlchemy compiling): capture runs with every save.
+_HEADS_SQL = "SELECT heads_json FROM operation_heads WHERE entity_uuid = ?"
+_UPSERT_HEADS_SQL = ("INSERT INTO operation_heads (entity_uuid, entity, heads_json) VALUES (?, ?, ?) "
+                     "ON CONFLICT (entity_uuid) DO UPDATE SET heads_json = excluded.heads_json")
+_INSERT_SQL = ("INSERT INTO operations (id, seq, case_uuid, entity, entity_uuid, action, hlc, author, device, origin, "
+               "received_from, received_at, status, refusal, body_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 
 
 def read_heads(conn: Connection, entity_uuid: str) -> dict[str, list[str]]:
-    raw = conn.execute(select(OperationHeadsRecord.heads_json)
-                       .where(OperationHeadsRecord.entity_uuid == entity_uuid)).scalar()
+    raw = conn.exec_driver_sql(_HEADS_SQL, (entity_uuid,)).scalar()
     heads: dict[str, list[str]] = json.loads(raw) if raw else {}
     return heads
 
 
-def write_heads(conn: Connection, entity: str, entity_uuid: str, heads: dict[str, list[str]], *, exists: bool) -> None:
-    text = json.dumps(heads, sort_keys=True, separators=(",", ":"))
-    if exists:
-        conn.execute(update(OperationHeadsRecord).where(OperationHeadsRecord.entity_uuid == entity_uuid)
-                     .values(heads_json=text))
-    else:
-        conn.execute(insert(OperationHeadsRecord).values(entity_uuid=entity_uuid, entity=entity, heads_json=text))
+def write_heads(conn: Connection, entity: str, entity_uuid: str, heads: dict[str, list[str]]) -> None:
+    conn.exec_driver_sql(_UPSERT_HEADS_SQL, (entity_uuid, entity, json.dumps(heads, sort_keys=True,
+                                                                                separators=(",", ":"))))
 
 
-def store_operation(conn: Connection, op: Operation, seq: int, *, origin: str = "local", received_from: str = "",
-                    received_at: Any = None, status: str = "applied", refusal: str = "") -> None:
-    conn.execute(insert(OperationRecord).values(
-        id=op.id, seq=seq, case_uuid=op.case_uuid, entity=op.entity, entity_uuid=op.entity_uuid, action=op.action,
-        hlc=op.hlc, author=op.author, device=op.device, origin=origin, received_from=received_from,
-        received_at=received_at, status=status, refusal=refusal, body_json=canonical_json(op.body())))
+def operation_row(op: Operation, seq: int, *, origin: str = "local", received_from: str = "",
+                  received_at: Any = None, status: str = "applied", refusal: str = "") -> tuple[Any, ...]:
+    at = received_at.astimezone(dt.UTC).isoformat(timespec="microseconds") if received_at is not None else None
+    return (op.id, seq, op.case_uuid, op.entity, op.entity_uuid, op.action, op.hlc, op.author, op.device, origin,
+            received_from, at, status, refusal, canonical_json(op.body()))
+
+
+def store_operations(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        conn.exec_driver_sql(_INSERT_SQL, rows)
 
 
 def _action(kind: str, entity: str, fields: dict[str, Any], obj: Any) -> str:
@@ -110,8 +118,6 @@ def _after_flush(session: Session, _context: Any) -> None:
             continue
         entity_uuid = obj.uuid
         heads = read_heads(conn, entity_uuid)
-        had_heads = bool(heads) or conn.execute(select(OperationHeadsRecord.entity_uuid).where(
-            OperationHeadsRecord.entity_uuid == entity_uuid)).first() is not None
         base: dict[str, tuple[str, ...]] = {}
         conflicted = []
         for name in fields:
@@ -132,11 +138,11 @@ def _after_flush(session: Session, _context: Any) -> None:
                        entity_uuid=entity_uuid, action=action, fields=fields, base=base, hlc=clk.tick(),
                        author=store.owner_uuid, author_cert=str(session.info.get("author_cert", "")),
                        device=store.store_id, meta=meta)
-        store_operation(conn, op, seq)
+        store_operations(conn, [operation_row(op, seq)])
         seq += 1
         for name in fields:
             heads[name] = [op.id] + [h for h in heads.get(name, []) if h not in base[name]]
-        write_heads(conn, entity, entity_uuid, heads, exists=had_heads)
+        write_heads(conn, entity, entity_uuid, heads)
         if conflicted:
             from ddassess.exchange.conflicts import refresh_fields
 
