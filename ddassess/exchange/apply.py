@@ -144,13 +144,14 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     fresh: list[Operation] = []
     now = utcnow()
     kinds = _kinds_known(session, sorted({op.entity_uuid for op in ops if op.id not in known}))
+    creators = _instrument_creators(session, ops)
     rows = []
     for op in ops:
         if op.id in known:
             report.duplicates.append(op.id)
             continue
         known.add(op.id)
-        reason = _refusal(op, classes, kinds)
+        reason = _refusal(op, classes, kinds) or _not_the_author(op, creators)
         rows.append(capture.operation_row(op, seq, origin=origin, received_from=received_from,
                                           received_at=now if origin == "received" else None,
                                           status="refused" if reason else "applied", refusal=reason))
@@ -221,6 +222,33 @@ def _with_conflicts(session: Session, entity_uuids: Sequence[str]) -> set[str]:
         out.update(session.scalars(select(ConflictRecord.entity_uuid)
                                    .where(ConflictRecord.entity_uuid.in_(entity_uuids[i:i + 500])).distinct()))
     return out
+
+
+def _instrument_creators(session: Session, ops: Sequence[Operation]) -> dict[str, str]:
+    """Author of each instrument response among ``ops`` (from its creation, here or in ``ops``)."""
+    from ddassess.exchange.instruments import instrument_forms
+
+    forms = instrument_forms()
+    out = {op.entity_uuid: op.author for op in ops
+           if op.entity == "response" and op.action == "create" and op.fields.get("form_id") in forms}
+    wanted = sorted({op.entity_uuid for op in ops if op.entity == "response"} - set(out))
+    for i in range(0, len(wanted), 500):
+        rows = session.execute(select(OperationRecord.entity_uuid, OperationRecord.author, OperationRecord.body_json)
+                               .where(OperationRecord.entity_uuid.in_(wanted[i:i + 500]),
+                                      OperationRecord.action == "create"))
+        for entity_uuid, author, body in rows:
+            if json.loads(body)["fields"].get("form_id") in forms:
+                out[entity_uuid] = author
+    return out
+
+
+def _not_the_author(op: Operation, creators: dict[str, str]) -> str:
+    from ddassess.exchange.instruments import REFUSAL
+
+    creator = creators.get(op.entity_uuid)
+    if creator is not None and op.action in ("set", "finalise", "amend", "delete") and op.author != creator:
+        return REFUSAL
+    return ""
 
 
 def _kinds_known(session: Session, entity_uuids: Sequence[str]) -> dict[str, str]:

@@ -128,6 +128,8 @@ def _after_flush(session: Session, _context: Any) -> None:
             else:
                 base[name] = tuple(current)
         action = _action(kind, entity, fields, obj)
+        if entity == "response" and kind == "set":
+            _check_instrument_author(conn, obj, store)
         if action in ("finalise", "amend"):
             base["*"] = tuple(sorted({i for ids in heads.values() for i in ids}))
         meta: dict[str, Any] = {}
@@ -147,6 +149,18 @@ def _after_flush(session: Session, _context: Any) -> None:
             from ddassess.exchange.conflicts import refresh_fields
 
             refresh_fields(conn, op.entity, entity_uuid, op.case_uuid, {n: heads[n] for n in conflicted})
+
+
+def _check_instrument_author(conn: Connection, response: Any, store: Any) -> None:
+    from ddassess.exchange.instruments import instrument_forms, refuse_other_author
+
+    if response.form_id not in instrument_forms():
+        return
+    creator = conn.exec_driver_sql("SELECT author FROM operations WHERE entity_uuid = ? AND action = 'create'",
+                                   (response.uuid,)).scalar()
+    if creator is not None and creator != store.owner_uuid:
+        name = conn.exec_driver_sql("SELECT name FROM practitioners WHERE uuid = ?", (creator,)).scalar()
+        raise refuse_other_author(response.form_id, name or "another practitioner")
 
 
 def _made_here(conn: Connection, ids: list[str], device: str) -> list[str]:

@@ -1,8 +1,10 @@
 """Hypothesis: random edits on two or three real stores, delivered in a random order with
 repeats, converge; no operation is lost, no risk is dropped, no conflict settles by itself.
 
-The risk rule checked is the published one the PHQ-9 form encodes: any answer above "Not
-at all" to item 9 needs an urgent follow-up (Kroenke, Spitzer & Williams 2001).
+The edits are made to a pathway form anyone may change (the risk assessment), a free text,
+the case's risk decision, and a PHQ-9 its author alone changes. The risk rule checked is
+the published one the PHQ-9 form encodes: any answer above "Not at all" to item 9 needs an
+urgent follow-up (Kroenke, Spitzer & Williams 2001).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ NAMES = ("Alex Example", "Bea Example", "Cal Example")
 LEVELS = {"": 0, "high": 1, "urgent": 2}
 
 edit = st.one_of(
-    st.tuples(st.just("answer"), st.sampled_from(["q1", "q2", "q9"]), st.integers(0, 3)),
+    st.tuples(st.just("answer"), st.sampled_from(["self_severity", "self_imminence", "others_severity"]),
+              st.integers(0, 3)),
+    st.tuples(st.just("phq9"), st.sampled_from(["q1", "q9"]), st.integers(0, 3)),
     st.tuples(st.just("risk"), st.sampled_from(["", "high", "urgent", None]), st.just(0)),
     st.tuples(st.just("text"), st.sampled_from(["Staying in my flat.", "Seeing my daughter.", ""]), st.just(0)),
     st.tuples(st.just("finalise"), st.just(""), st.just(0)),
@@ -53,18 +57,26 @@ def _run(stores, catalogue, edits, pairs, repeats):
     n = len(stores)
     a = stores[0]
     cid, cuuid = new_case(a)
-    phq, plan = (case_changes.start_response(a, cid, f, catalogue.get(f).version, catalogue.get(f).content_hash,
-                                             answers) for f, answers in (("phq9", {"q1": 0}), ("care_plan", {})))
+    phq, plan, risk = (case_changes.start_response(a, cid, f, catalogue.get(f).version, catalogue.get(f).content_hash,
+                                                   answers)
+                       for f, answers in (("phq9", {"q1": 0}), ("care_plan", {}), ("risk", {"self_present": True})))
     for other in stores[1:]:
         send(a, other, catalogue)
     for who, (kind, what, value) in edits:
         s = stores[who % n]
         c = case_id(s, cuuid)
-        r = response_id(s, phq.uuid)
         if kind == "answer":
-            current = case_changes.get_response(s, r)
+            f = response_id(s, risk.uuid)
+            current = case_changes.get_response(s, f)
             if current.status == "draft":
-                case_changes.save_draft(s, r, {**current.answers, what: value})
+                choices = ["low", "medium", "high", "days"] if what != "self_imminence" else \
+                    ["weeks", "days", "immediate", "long_term"]
+                case_changes.save_draft(s, f, {**current.answers, what: choices[value]})
+        elif kind == "phq9":
+            s = a  # a scored instrument is changed by its author only
+            current = case_changes.get_response(a, phq.id)
+            if current.status == "draft":
+                case_changes.save_draft(a, phq.id, {**current.answers, what: value})
         elif kind == "risk":
             case_risk.set_case_risk(s, c, what, "Decided at a visit")
         elif kind == "text":
@@ -72,7 +84,9 @@ def _run(stores, catalogue, edits, pairs, repeats):
             case_changes.save_draft(s, p, {"what_matters": what} if what else {})
         elif kind == "finalise":
             try:
-                finalise_form(s, catalogue, r)
+                finalise_form(s, catalogue, response_id(s, risk.uuid))
+                if s is a:
+                    finalise_form(a, catalogue, phq.id)
             except InvalidInputError:
                 pass  # already final here
         else:

@@ -73,7 +73,7 @@ def settle(stores, tmp_path, catalogue, name_of):
 def test_two_laptops_editing_one_case_offline_end_with_the_same_case(stores, catalogue, tmp_path):
     a, b = stores(2)
     cid, cuuid = new_case(a)
-    r = start(a, catalogue, cid, "phq9", {"q1": 1})
+    r = start(a, catalogue, cid, "risk", {"q1": 1})
     plan = start(a, catalogue, cid, "care_plan", {"what_matters": "Staying in my flat."})
     send(a, b, catalogue)
     bid, rb, pb = case_id(b, cuuid), response_id(b, r.uuid), response_id(b, plan.uuid)
@@ -100,15 +100,17 @@ def test_two_laptops_editing_one_case_offline_end_with_the_same_case(stores, cat
 def test_three_laptops_in_every_order_of_delivery(stores, catalogue, tmp_path):
     a, b, c = stores(3)
     cid, cuuid = new_case(a)
-    r = start(a, catalogue, cid, "phq9", {"q1": 1})
+    r = start(a, catalogue, cid, "risk", {"q1": 1})
     send(a, b, catalogue)
     send(a, c, catalogue)
     rb, rc = response_id(b, r.uuid), response_id(c, r.uuid)
     bid, ccid = case_id(b, cuuid), case_id(c, cuuid)
     case_changes.save_draft(a, r.id, {"q1": 2, "q2": 2})
     case_changes.save_draft(b, rb, {"q1": 3, "q4": 1})
-    case_changes.save_draft(c, rc, {"q1": 1, "q5": 0, "q9": 1})  # Cal found risk to self
+    case_changes.save_draft(c, rc, {"q1": 1, "q5": 0})
     finalise_form(c, catalogue, rc)
+    phq = start(c, catalogue, ccid, "phq9", {**{f"q{i}": 0 for i in range(1, 9)}, "q9": 1})  # risk to self
+    finalise_form(c, catalogue, phq.id)
     case_risk.set_case_risk(b, bid, "high", "Relapse after a bereavement")
     gad = start(a, catalogue, cid, "gad7", {"q1": 2})
     finalise_form(a, catalogue, gad.id)
@@ -116,11 +118,11 @@ def test_three_laptops_in_every_order_of_delivery(stores, catalogue, tmp_path):
     result = settle([a, b, c], tmp_path, catalogue, {a: "a", b: "b", c: "c"})
     case = result[cuuid]
     assert case["risk_level"] == "urgent"  # the final PHQ-9's item 9 flag: never dropped by the merge
-    assert case["stage"] == "screening"
-    phq = result[r.uuid]
-    assert phq["status"] == "final"
+    assert case["stage"] == "joint_assessment"
+    form = result[r.uuid]
+    assert form["status"] == "final"
     # Cal finalised what Cal saw; Alex's and Bea's edits made meanwhile are listed, not merged in.
-    assert phq["answers"] == {"q1": 1, "q5": 0, "q9": 1}
+    assert form["answers"] == {"q1": 1, "q5": 0}
     kinds = sorted((c[1], c[2]) for c in result["conflicts"])
     assert ("answers.q2", "final") in kinds and ("answers.q4", "final") in kinds
     assert ("risk_override", "field") in kinds
@@ -130,7 +132,7 @@ def test_relaying_through_a_colleague_is_the_same_as_direct(stores, catalogue, t
     """Cal's changes reach Alex through Bea's store (forwarded operations keep their author)."""
     a, b, c = stores(3)
     cid, cuuid = new_case(a)
-    r = start(a, catalogue, cid, "phq9", {"q1": 1})
+    r = start(a, catalogue, cid, "risk", {"q1": 1})
     send(a, b, catalogue)
     send(a, c, catalogue)
     case_changes.save_draft(c, response_id(c, r.uuid), {"q1": 1, "q6": 2})

@@ -33,8 +33,9 @@ def both_ways(a, b, catalogue):
     send(b, a, catalogue)
 
 
-def shared_draft(stores, catalogue, form_id="phq9", answers=None):
-    """Alex opens a case and starts a form; Bea receives both."""
+def shared_draft(stores, catalogue, form_id="risk", answers=None):
+    """Alex opens a case and starts a form (a pathway form: anyone in the care team may
+    change it, unlike a scored instrument); Bea receives both."""
     a, b = stores(2)
     cid, cuuid = new_case(a)
     r = start(a, catalogue, cid, form_id, answers if answers is not None else {"q1": 1})
@@ -69,22 +70,21 @@ def test_the_same_change_on_both_sides_is_no_conflict(stores, catalogue):
 
 
 def test_one_field_changed_two_ways_is_a_conflict_listed_on_both_laptops(stores, catalogue):
-    a, b, _cid, _cu, r, rb = shared_draft(stores, catalogue)
+    a, b, _cid, _cu, r, rb = shared_draft(stores, catalogue, "risk", {"self_present": True})
     add_colleague(a, b)
     add_colleague(b, a)
-    case_changes.save_draft(a, r.id, {"q1": 3})
-    case_changes.save_draft(b, rb, {"q1": 0})
+    case_changes.save_draft(a, r.id, {"self_present": True, "self_severity": "high"})
+    case_changes.save_draft(b, rb, {"self_present": True, "self_severity": "low"})
     both_ways(a, b, catalogue)
     assert visible(a) == visible(b)  # the same value shown on both, the same conflict listed
     listed_a, listed_b = conflicts.list_conflicts(a, catalogue=catalogue), conflicts.list_conflicts(b,
                                                                                                   catalogue=catalogue)
     assert [c.uuid for c in listed_a] == [c.uuid for c in listed_b] and len(listed_a) == 1
     c = listed_a[0]
-    assert c.kind == "field" and c.form_title == "Patient Health Questionnaire (PHQ-9)"
-    assert c.field_label == "Little interest or pleasure in doing things"
-    assert sorted((v.value, v.author) for v in c.values) == [(0, "Bea Example"), (3, "Alex Example")]
-    assert {v.text for v in c.values} == {"Not at all", "Nearly every day"}
-    shown = case_changes.get_response(a, r.id).answers["q1"]
+    assert c.kind == "field" and c.form_title == "Risk assessment" and c.field_label == "Severity"
+    assert sorted((v.value, v.author) for v in c.values) == [("high", "Alex Example"), ("low", "Bea Example")]
+    assert {v.text for v in c.values} == {"High", "Low"}
+    shown = case_changes.get_response(a, r.id).answers["self_severity"]
     assert shown == c.values[0].value  # the record shows the first value listed
     checked(a, b)
 
@@ -210,12 +210,39 @@ def test_a_lowered_risk_decision_cannot_hide_a_concurrently_raised_one(stores, c
 
 def test_a_risk_flag_in_a_received_final_form_raises_the_case(stores, catalogue):
     a, b, cid, cuuid, r, rb = shared_draft(stores, catalogue)
-    case_changes.save_draft(b, rb, {**{f"q{i}": 0 for i in range(1, 9)}, "q9": 2})
-    finalise_form(b, catalogue, rb)
+    own = start(b, catalogue, case_id(b, cuuid), "phq9", {**{f"q{i}": 0 for i in range(1, 9)}, "q9": 2})
+    finalise_form(b, catalogue, own.id)
     assert case_risk.case_risk(b, case_id(b, cuuid)).level == "urgent"
     send(b, a, catalogue)
     assert case_risk.case_risk(a, cid).level == "urgent"
     assert visible(a) == visible(b)
+    checked(a, b)
+
+
+def test_a_scored_instrument_is_changed_only_by_its_author(stores, catalogue):
+    """A merged PHQ-9 would be a score nobody obtained (docs/exchange.md): a colleague's
+    change is refused on their laptop, and a forged one is refused (and kept) on receipt."""
+    from ddassess.exchange.instruments import InstrumentAuthorError
+    from ddassess.exchange.operations import Operation
+
+    a, b, cid, cuuid, _r, _rb = shared_draft(stores, catalogue)
+    phq = start(a, catalogue, cid, "phq9", {"q1": 1})
+    send(a, b, catalogue)
+    add_colleague(b, a)
+    with pytest.raises(InstrumentAuthorError, match="given by Alex Example") as info:
+        case_changes.save_draft(b, response_id(b, phq.uuid), {"q1": 3})
+    assert "Start a new one of your own" in str(info.value)
+    assert case_changes.get_response(b, response_id(b, phq.uuid)).answers == {"q1": 1}
+    own = start(b, catalogue, case_id(b, cuuid), "phq9", {"q1": 3})  # Bea's own is hers to change
+    case_changes.save_draft(b, own.id, {"q1": 2})
+    created = [o for o in conflicts.case_operations(a, [cid]) if o.entity_uuid == phq.uuid][0]
+    forged = Operation(id="01a22e60-0000-7000-8000-000000000001", case_uuid=cuuid, entity="response",
+                       entity_uuid=phq.uuid, action="set", fields={"answers.q1": 3},
+                       base={"answers.q1": (created.id,)}, hlc="009999999999999-000000", author=b.owner_uuid,
+                       device=b.store_id)
+    report = conflicts.receive_operations(a, [forged], received_from="Bea Example", via="test", catalogue=catalogue)
+    assert report.refused == [(forged.id, report.refused[0][1])] and "only by the practitioner" in report.refused[0][1]
+    assert case_changes.get_response(a, phq.id).answers == {"q1": 1}
     checked(a, b)
 
 

@@ -59,17 +59,17 @@ def test_listing_one_case_leaves_out_the_others(pair):
     a, b = pair
     first, first_uuid = new_case(a)
     second, _ = new_case(a, nhs="9990000034", given="Other", family="Person")
-    spec = CATALOGUE.get("phq9")
-    r = case_changes.start_response(a, first, "phq9", spec.version, spec.content_hash, {"q1": 1})
+    spec = CATALOGUE.get("risk")
+    r = case_changes.start_response(a, first, "risk", spec.version, spec.content_hash, {"self_present": True})
     send(a, b, CATALOGUE)
-    case_changes.save_draft(a, r.id, {"q1": 2})
-    case_changes.save_draft(b, response_id(b, r.uuid), {"q1": 3})
+    case_changes.save_draft(a, r.id, {"self_present": True, "self_imminence": "weeks"})
+    case_changes.save_draft(b, response_id(b, r.uuid), {"self_present": True, "self_imminence": "days"})
     _both_ways(a, b)
     assert len(conflicts.list_conflicts(a, catalogue=CATALOGUE)) == 1
     assert len(conflicts.list_conflicts(a, first, catalogue=CATALOGUE)) == 1
     assert conflicts.list_conflicts(a, second, catalogue=CATALOGUE) == []
     [c] = conflicts.list_conflicts(b, case_id(b, first_uuid), catalogue=CATALOGUE)
-    assert {v.text for v in c.values} == {"More than half the days", "Nearly every day"}
+    assert {v.text for v in c.values} == {"Within weeks", "Within days"}
 
 
 def test_a_value_of_ones_own_can_settle_a_conflict(pair):
@@ -94,8 +94,8 @@ def test_a_value_of_ones_own_can_settle_a_conflict(pair):
 def test_a_reason_too_long_is_refused(pair):
     a, b = pair
     cid, _ = new_case(a)
-    spec = CATALOGUE.get("phq9")
-    r = case_changes.start_response(a, cid, "phq9", spec.version, spec.content_hash, {"q1": 1})
+    spec = CATALOGUE.get("risk")
+    r = case_changes.start_response(a, cid, "risk", spec.version, spec.content_hash, {"q1": 1})
     send(a, b, CATALOGUE)
     case_changes.save_draft(a, r.id, {"q1": 2})
     case_changes.save_draft(b, response_id(b, r.uuid), {"q1": 3})
