@@ -166,3 +166,53 @@ def _check_instrument_author(conn: Connection, response: Any, store: Any) -> Non
 def _made_here(conn: Connection, ids: list[str], device: str) -> list[str]:
     return sorted(conn.execute(select(OperationRecord.id).where(OperationRecord.id.in_(ids),
                                                                 OperationRecord.device == device)).scalars())
+
+
+def snapshot_case(session: Session, case_uuid: str) -> int:
+    """Write a "create" operation for each record of a case (the case, its person, forms,
+    acknowledgements, care plans) that has none: records made before operations were
+    recorded (schema 0009), so that sharing the case sends them whole. Returns how many."""
+    from ddassess.store.records import (
+        CarePlanRecord,
+        CarePlanVersionRecord,
+        CaseRecord,
+        FlagAcknowledgementRecord,
+        PersonRecord,
+    )
+
+    store = session.info.get(STORE_KEY)
+    case = session.scalars(select(CaseRecord).where(CaseRecord.uuid == case_uuid)).first()
+    if store is None or case is None:
+        return 0
+    records: list[Any] = [session.get(PersonRecord, case.person_id), case]
+    records += list(session.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case.id)
+                                    .order_by(ResponseRecord.id)))
+    records += list(session.scalars(select(FlagAcknowledgementRecord)
+                                    .where(FlagAcknowledgementRecord.case_id == case.id)))
+    plans = list(session.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case.id)))
+    records += plans
+    for plan in plans:
+        records += list(session.scalars(select(CarePlanVersionRecord)
+                                        .where(CarePlanVersionRecord.care_plan_id == plan.id)
+                                        .order_by(CarePlanVersionRecord.version)))
+    session.flush()
+    conn = session.connection()
+    lookups = codec.Lookups(conn)
+    clk = clock(conn, store.store_id)
+    seq = next_seq(conn)
+    written = 0
+    for obj in records:
+        entity = codec.entity_of(obj) if obj is not None else None
+        if entity is None or conn.exec_driver_sql("SELECT 1 FROM operations WHERE entity_uuid = ? LIMIT 1",
+                                                  (obj.uuid,)).first() is not None:
+            continue
+        fields = codec.changed_fields(obj, lookups, new=True)
+        op = Operation(id=uuid7(), case_uuid=codec.case_uuid_of(entity, obj, fields, lookups), entity=entity,
+                       entity_uuid=obj.uuid, action="create", fields=fields, base={}, hlc=clk.tick(),
+                       author=store.owner_uuid, author_cert=str(session.info.get("author_cert", "")),
+                       device=store.store_id, meta={"snapshot": True})
+        store_operations(conn, [operation_row(op, seq)])
+        write_heads(conn, entity, obj.uuid, {name: [op.id] for name in fields})
+        seq += 1
+        written += 1
+    return written
