@@ -1,0 +1,218 @@
+"""Capture: every unit of work that changes a shared record writes its operations, in the
+same transaction (an outbox), so no service can forget and no change can leave without them.
+
+``install()`` hooks SQLAlchemy's ``after_flush`` on every ``Session``; it acts only on
+sessions of a ``Store.write()`` (``session.info["ddassess_store"]``), and not while received
+operations are being applied (``CAPTURE_OFF``). A record class is shared when it has
+``__exchange__ = "<entity>"``; its columns travel as fields (``codec.py``), foreign keys as
+``<name>_uuid``. A response's answers travel one per answer (``answers.<field id>``), so two
+people answering different questions never conflict; a repeating group is one answer.
+
+Each field's ``base`` is the operation(s) whose value this laptop had (``operation_heads``);
+a field in conflict is based on the value shown only, so editing it never settles the
+conflict silently: only ``resolve_conflict`` does. A finalisation's base also names, under
+``"*"``, every current operation of the response: what the finaliser saw (``apply.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from ddassess.exchange import codec
+from ddassess.exchange.hlc import Clock, parse_hlc
+from ddassess.exchange.ids import uuid7
+from ddassess.exchange.operations import Operation, canonical_json
+from ddassess.store.records import OperationRecord, ResponseRecord
+
+STORE_KEY = "ddassess_store"
+CAPTURE_OFF = "ddassess_capture_off"
+_CLOCKS: dict[str, Clock] = {}
+_installed = False
+
+
+def install() -> None:
+    """Hook capture into every session (once)."""
+    global _installed
+    if not _installed:
+        event.listen(Session, "after_flush", _after_flush)
+        _installed = True
+
+
+def clock(conn: Connection, store_id: str) -> Clock:
+    """This store's hybrid logical clock, started from the newest operation it holds."""
+    c = _CLOCKS.get(store_id)
+    if c is None:
+        newest = conn.exec_driver_sql("SELECT max(hlc) FROM operations").scalar()
+        c = Clock(*parse_hlc(newest)) if newest else Clock()
+        _CLOCKS[store_id] = c
+    return c
+
+
+def next_seq(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("SELECT max(seq) FROM operations").scalar() or 0) + 1
+
+
+# Statements run as written (no SQLAlchemy compiling): capture runs with every save.
+_HEADS_SQL = "SELECT heads_json FROM operation_heads WHERE entity_uuid = ?"
+_UPSERT_HEADS_SQL = ("INSERT INTO operation_heads (entity_uuid, entity, heads_json) VALUES (?, ?, ?) "
+                     "ON CONFLICT (entity_uuid) DO UPDATE SET heads_json = excluded.heads_json")
+_INSERT_SQL = ("INSERT INTO operations (id, seq, case_uuid, entity, entity_uuid, action, hlc, author, device, origin, "
+               "received_from, received_at, status, refusal, body_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+def read_heads(conn: Connection, entity_uuid: str) -> dict[str, list[str]]:
+    raw = conn.exec_driver_sql(_HEADS_SQL, (entity_uuid,)).scalar()
+    heads: dict[str, list[str]] = json.loads(raw) if raw else {}
+    return heads
+
+
+def write_heads(conn: Connection, entity: str, entity_uuid: str, heads: dict[str, list[str]]) -> None:
+    conn.exec_driver_sql(_UPSERT_HEADS_SQL, (entity_uuid, entity, json.dumps(heads, sort_keys=True,
+                                                                                separators=(",", ":"))))
+
+
+def operation_row(op: Operation, seq: int, *, origin: str = "local", received_from: str = "",
+                  received_at: Any = None, status: str = "applied", refusal: str = "") -> tuple[Any, ...]:
+    at = received_at.astimezone(dt.UTC).isoformat(timespec="microseconds") if received_at is not None else None
+    return (op.id, seq, op.case_uuid, op.entity, op.entity_uuid, op.action, op.hlc, op.author, op.device, origin,
+            received_from, at, status, refusal, canonical_json(op.body()))
+
+
+def store_operations(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        conn.exec_driver_sql(_INSERT_SQL, rows)
+
+
+def _action(kind: str, entity: str, fields: dict[str, Any], obj: Any) -> str:
+    if kind != "set":
+        return kind
+    if entity == "response" and fields.get("status") == "final":
+        return "amend" if getattr(obj, "amends_id", None) is not None else "finalise"
+    return "set"
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    store = session.info.get(STORE_KEY)
+    if store is None or session.info.get(CAPTURE_OFF):
+        return
+    found = [("create", o) for o in session.new if codec.entity_of(o)]
+    found += [("set", o) for o in session.dirty if codec.entity_of(o) and session.is_modified(o)]
+    found += [("delete", o) for o in session.deleted if codec.entity_of(o)]
+    if not found:
+        return
+    conn = session.connection()
+    lookups = codec.Lookups(conn)
+    clk = clock(conn, store.store_id)
+    seq = next_seq(conn)
+    for kind, obj in found:
+        entity = codec.entity_of(obj)
+        assert entity is not None
+        fields = {"_deleted": True} if kind == "delete" else codec.changed_fields(obj, lookups, new=kind == "create")
+        if not fields:
+            continue
+        entity_uuid = obj.uuid
+        heads = read_heads(conn, entity_uuid)
+        base: dict[str, tuple[str, ...]] = {}
+        conflicted = []
+        for name in fields:
+            current = heads.get(name, [])
+            if len(current) > 1:  # in conflict: this change replaces this laptop's side only
+                base[name] = tuple(_made_here(conn, current, store.store_id))
+                conflicted.append(name)
+            else:
+                base[name] = tuple(current)
+        action = _action(kind, entity, fields, obj)
+        if entity == "response" and kind == "set":
+            _check_instrument_author(conn, obj, store)
+        if action in ("finalise", "amend"):
+            base["*"] = tuple(sorted({i for ids in heads.values() for i in ids}))
+        meta: dict[str, Any] = {}
+        if "risk_override" in fields:  # the final forms this decision was made on (derive.py)
+            meta["finals_seen"] = sorted(conn.execute(select(ResponseRecord.uuid).where(
+                ResponseRecord.case_id == obj.id, ResponseRecord.status.in_(("final", "superseded")))).scalars())
+        op = Operation(id=uuid7(), case_uuid=codec.case_uuid_of(entity, obj, fields, lookups), entity=entity,
+                       entity_uuid=entity_uuid, action=action, fields=fields, base=base, hlc=clk.tick(),
+                       author=store.owner_uuid, author_cert=str(session.info.get("author_cert", "")),
+                       device=store.store_id, meta=meta)
+        store_operations(conn, [operation_row(op, seq)])
+        seq += 1
+        for name in fields:
+            heads[name] = [op.id] + [h for h in heads.get(name, []) if h not in base[name]]
+        write_heads(conn, entity, entity_uuid, heads)
+        if conflicted:
+            from ddassess.exchange.conflicts import refresh_fields
+
+            refresh_fields(conn, op.entity, entity_uuid, op.case_uuid, {n: heads[n] for n in conflicted})
+
+
+def _check_instrument_author(conn: Connection, response: Any, store: Any) -> None:
+    from ddassess.exchange.instruments import instrument_forms, refuse_other_author
+
+    if response.form_id not in instrument_forms():
+        return
+    creator = conn.exec_driver_sql("SELECT author FROM operations WHERE entity_uuid = ? AND action = 'create'",
+                                   (response.uuid,)).scalar()
+    if creator is not None and creator != store.owner_uuid:
+        name = conn.exec_driver_sql("SELECT name FROM practitioners WHERE uuid = ?", (creator,)).scalar()
+        raise refuse_other_author(response.form_id, name or "another practitioner")
+
+
+def _made_here(conn: Connection, ids: list[str], device: str) -> list[str]:
+    return sorted(conn.execute(select(OperationRecord.id).where(OperationRecord.id.in_(ids),
+                                                                OperationRecord.device == device)).scalars())
+
+
+def snapshot_case(session: Session, case_uuid: str) -> int:
+    """Write a "create" operation for each record of a case (the case, its person, forms,
+    acknowledgements, care plans) that has none: records made before operations were
+    recorded (schema 0009), so that sharing the case sends them whole. Returns how many."""
+    from ddassess.store.records import (
+        CarePlanRecord,
+        CarePlanVersionRecord,
+        CaseRecord,
+        FlagAcknowledgementRecord,
+        PersonRecord,
+    )
+
+    store = session.info.get(STORE_KEY)
+    case = session.scalars(select(CaseRecord).where(CaseRecord.uuid == case_uuid)).first()
+    if store is None or case is None:
+        return 0
+    records: list[Any] = [session.get(PersonRecord, case.person_id), case]
+    records += list(session.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case.id)
+                                    .order_by(ResponseRecord.id)))
+    records += list(session.scalars(select(FlagAcknowledgementRecord)
+                                    .where(FlagAcknowledgementRecord.case_id == case.id)))
+    plans = list(session.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case.id)))
+    records += plans
+    for plan in plans:
+        records += list(session.scalars(select(CarePlanVersionRecord)
+                                        .where(CarePlanVersionRecord.care_plan_id == plan.id)
+                                        .order_by(CarePlanVersionRecord.version)))
+    session.flush()
+    conn = session.connection()
+    lookups = codec.Lookups(conn)
+    clk = clock(conn, store.store_id)
+    seq = next_seq(conn)
+    written = 0
+    for obj in records:
+        entity = codec.entity_of(obj) if obj is not None else None
+        if entity is None or conn.exec_driver_sql("SELECT 1 FROM operations WHERE entity_uuid = ? LIMIT 1",
+                                                  (obj.uuid,)).first() is not None:
+            continue
+        fields = codec.changed_fields(obj, lookups, new=True)
+        op = Operation(id=uuid7(), case_uuid=codec.case_uuid_of(entity, obj, fields, lookups), entity=entity,
+                       entity_uuid=obj.uuid, action="create", fields=fields, base={}, hlc=clk.tick(),
+                       author=store.owner_uuid, author_cert=str(session.info.get("author_cert", "")),
+                       device=store.store_id, meta={"snapshot": True})
+        store_operations(conn, [operation_row(op, seq)])
+        write_heads(conn, entity, obj.uuid, {name: [op.id] for name in fields})
+        seq += 1
+        written += 1
+    return written
