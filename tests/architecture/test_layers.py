@@ -18,6 +18,7 @@ RANK = {
     "formengine": 2,
     "keys": 3,
     "store": 4, "pdf": 4,
+    "exchange": 4.5,  # operations, envelopes, bundles: headless; between store/pdf and services
     "services": 5,
     "ui": 6,
     "commands": 7, "cli": 7, "__main__": 7,
@@ -26,7 +27,7 @@ RANK = {
 # Third-party libraries that only one area may import.
 OWNERS = {
     "PySide6": {"ui"},
-    "sqlalchemy": {"store", "services"},
+    "sqlalchemy": {"store", "services", "exchange"},
     "sqlcipher3": {"store"},
     "alembic": {"store"},
     "keyring": {"keys"},

@@ -1,0 +1,1 @@
+"""Exchanging cases between laptops: operations, envelopes, bundles (headless: no Qt, no HTTP)."""
