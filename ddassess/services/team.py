@@ -172,6 +172,11 @@ def _entry(person: dict[str, Any], device: str, signing: Any, encryption: Any) -
             "admitted_at": membership.now_text(), "revoked_at": None, "reason": ""}
 
 
+def _team_name(ca_cert: Any) -> str:
+    """The team's name: the organisation of its authority's certificate (``certs.new_team_ca``)."""
+    return certs.role_and_agency(ca_cert)[1] or certs.common_name(ca_cert)
+
+
 def _ec(ca: certs.Identity) -> keys.ec.EllipticCurvePrivateKey:
     """The team authority's key: ddassess makes it EC P-256 (``certs.new_team_ca``)."""
     if not isinstance(ca.key, keys.ec.EllipticCurvePrivateKey):
@@ -190,7 +195,7 @@ def _roster_people(s: Session, team: str) -> tuple[int, list[dict[str, Any]]]:
 def _sign_roster(s: Session, store: Store, ca: certs.Identity, version: int, people: list[dict[str, Any]],
                  via: str) -> bytes:
     team = certs.fingerprint(ca.certificate)
-    body = {"team": team, "team_name": certs.common_name(ca.certificate), "version": version,
+    body = {"team": team, "team_name": _team_name(ca.certificate), "version": version,
             "issued_at": membership.now_text(), "members": people}
     data = membership.make_document(membership.ROSTER, body, {"authority": _ec(ca)})
     roster = membership.verify_roster(membership.read_document(data, membership.ROSTER), ca.certificate)
@@ -246,7 +251,7 @@ def admit(store: Store, request: bytes, ca_passphrase: str) -> Admitted:
         people.append(_entry(person, req["device"], issued["signing"], issued["encryption"]))
         roster = _sign_roster(s, store, ca, version + 1, people, via=f"admitted {person['name']}")
         body = {"request_id": req["request_id"], "device": req["device"], "practitioner": person["uuid"],
-                "team": {"name": certs.common_name(ca.certificate), "fingerprint": team,
+                "team": {"name": _team_name(ca.certificate), "fingerprint": team,
                          "certificate": certs.cert_pem(ca.certificate).decode("ascii")},
                 "certificates": {p: certs.cert_pem(c).decode("ascii") for p, c in issued.items()},
                 "roster": roster.decode("utf-8")}
@@ -332,7 +337,7 @@ def join(store: Store, data: bytes) -> Joined:
         except RosterNotNewer:
             raise membership.damaged("membership") from None
         if not s.scalars(select(SigningAuthorityRecord).where(SigningAuthorityRecord.fingerprint == team)).first():
-            team_name = str(b["team"].get("name") or certs.common_name(ca_cert))[:200]
+            team_name = str(b["team"].get("name") or _team_name(ca_cert))[:200]
             s.add(SigningAuthorityRecord(name=team_name, certificate_pem=certs.cert_pem(ca_cert).decode("ascii"),
                                          fingerprint=team, key_pem=None))
             append_event(s, actor=store.owner_uuid, action="create", entity_type="signing-authority", entity_id=team,
