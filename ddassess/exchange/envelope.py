@@ -128,13 +128,7 @@ def parse(data: bytes) -> Parsed:
     signature = _take(data, at + 2, slen, "signature")
     if at + 2 + slen != len(data):
         raise Tampered("This envelope was altered: there are bytes after its end.")
-    header = _header(raw_header)
-    try:
-        nonce = bytes.fromhex(_field(json.loads(raw_header), "nonce", str))
-    except ValueError:
-        raise Tampered("This envelope was altered: its header cannot be read.") from None
-    if len(nonce) != 12:
-        raise Tampered("This envelope was altered: its header cannot be read.")
+    header, nonce = _header(raw_header)
     return Parsed(header, clear, signed, nonce, ciphertext, signature)
 
 
@@ -145,17 +139,20 @@ def _field(body: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-def _header(raw: bytes) -> EnvelopeHeader:
+def _header(raw: bytes) -> tuple[EnvelopeHeader, bytes]:
     try:
         body = json.loads(raw)
         if not isinstance(body, dict):
             raise ValueError("header")
         recipients = _field(body, "recipients", list)
+        nonce = bytes.fromhex(_field(body, "nonce", str))
+        if len(nonce) != 12:
+            raise ValueError("nonce")
         return EnvelopeHeader(
             id=_field(body, "id", str), team=_field(body, "team", str), routing=_field(body, "routing", str),
             key=_field(body, "key", str), epoch=_field(body, "epoch", int), device=_field(body, "device", str),
             sender=_field(body, "sender", str), signer=_field(body, "signer", str),
-            recipients=tuple(str(r) for r in recipients), size=_field(body, "size", int))
+            recipients=tuple(str(r) for r in recipients), size=_field(body, "size", int)), nonce
     except (ValueError, KeyError, UnicodeDecodeError):
         raise Tampered("This envelope was altered: its header cannot be read.") from None
 
