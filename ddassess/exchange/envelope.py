@@ -188,22 +188,27 @@ def seal_envelope(session: Session, *, case_uuid: str, payload: bytes, sender: s
 
 
 def check_signer(parsed: Parsed, roster: Roster) -> None:
+    """The signer is a member of this team, the signature holds, the member is not revoked.
+
+    The signature is checked as soon as the signer's key is known, so a header altered
+    anywhere (its team, its sender) is "altered", not a misleading other reason."""
     h = parsed.header
-    if h.team != roster.team:
-        raise OtherTeam("This was sealed by a member of another team: this laptop cannot use it.",
-                        hint="Nothing of it was used. Exchange bundles only within your own team.")
     member = roster.members.get(h.signer)
-    if member is None or member.purpose != "signing" or member.practitioner != h.sender:
+    if member is None or member.purpose != "signing":
+        if h.team != roster.team:
+            raise OtherTeam("This was sealed by a member of another team: this laptop cannot use it.",
+                            hint="Nothing of it was used. Exchange bundles only within your own team.")
         raise UnknownSigner("This was signed by a key that is not in your team's roster.",
                             hint="Nothing of it was used. If a colleague joined recently, receive the newest "
                             "roster (from the team lead, or a bundle of theirs) and try again.")
+    if not keys.verify(member.public_key, parsed.signature, parsed.signed) or member.practitioner != h.sender \
+            or h.team != roster.team:
+        raise Tampered("This was altered after it was sealed: its signature does not hold.",
+                       hint="Nothing of it was used. Ask the sender for the file again.")
     if member.status == "revoked":
         raise RevokedSigner(f"This was signed by {roster.name_of(member.practitioner)}, whose membership of the "
                             f"team was revoked on {str(member.revoked_at)[:10]}.",
                             hint="Nothing of it was used. Ask the team lead if this is unexpected.")
-    if not keys.verify(member.public_key, parsed.signature, parsed.signed):
-        raise Tampered("This envelope was altered after it was sealed: its signature does not hold.",
-                       hint="Nothing of it was used. Ask the sender for the file again.")
 
 
 def decrypt(parsed: Parsed, key: keys.CaseKey) -> tuple[str, bytes]:

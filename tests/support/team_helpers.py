@@ -31,7 +31,8 @@ class Laptop:
         return self.store.owner_uuid
 
 
-def laptop(root: Path, name: str, role: str = "Mental health practitioner", agency: str = "Fictional MH Trust") -> Laptop:
+def laptop(root: Path, name: str, role: str = "Mental health practitioner",
+           agency: str = "Fictional MH Trust") -> Laptop:
     folder = root / name.replace(" ", "-").lower()
     created = create_store(folder, PASSPHRASE, practitioner={"name": name, "role": role, "agency": agency},
                            kdf=FAST_KDF, use_keyring=False)
