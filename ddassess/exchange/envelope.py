@@ -30,6 +30,7 @@ import json
 import secrets
 import struct
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,17 +171,20 @@ def encode(header: dict[str, Any], inner: dict[str, Any], payload: bytes, secret
 
 
 def seal_envelope(session: Session, *, case_uuid: str, payload: bytes, sender: str, device_id: str,
-                  recipients: tuple[str, ...] = ()) -> bytes:
-    """Seal ``payload`` for the case with its newest key, keep the envelope here (to send and
-    to forward) and return its bytes. ``recipients``: encryption key ids, for routing only."""
+                  recipients: Sequence[str] = ()) -> bytes:
+    """Seal ``payload`` for the case with its newest key (made the first time), keep the
+    envelope here (to send and to forward) and return its bytes. ``recipients``: the
+    practitioner uuids of the case's care team; the header lists their encryption key ids,
+    for routing only (who can read it is who holds the case key)."""
     from ddassess.exchange.membership import need_team
 
-    device, _roster = need_team(session)
+    device, roster = need_team(session)
+    recipient_keys = tuple(m.key_id for r in recipients for m in roster.encryption_keys(r))
     key = keys.case_key(session, case_uuid, author=sender)
     envelope_id = str(uuid.uuid4())
     header = {"id": envelope_id, "team": device.team, "routing": key.routing_id, "key": key.key_id,
               "epoch": key.epoch, "device": device_id, "sender": sender, "signer": device.signing_id,
-              "recipients": sorted(recipients), "nonce": secrets.token_bytes(12).hex(), "size": len(payload)}
+              "recipients": sorted(recipient_keys), "nonce": secrets.token_bytes(12).hex(), "size": len(payload)}
     data = encode(header, {"case": case_uuid, "id": envelope_id}, payload, key.secret, device.signing)
     session.add(EnvelopeRecord(envelope_id=envelope_id, case_uuid=case_uuid, sender=sender,
                                signer=device.signing_id, origin="local", received_from="", data=data))
@@ -202,7 +206,7 @@ def check_signer(parsed: Parsed, roster: Roster) -> None:
                             hint="Nothing of it was used. If a colleague joined recently, receive the newest "
                             "roster (from the team lead, or a bundle of theirs) and try again.")
     if not keys.verify(member.public_key, parsed.signature, parsed.signed) or member.practitioner != h.sender \
-            or h.team != roster.team:
+            or member.device != h.device or h.team != roster.team:
         raise Tampered("This was altered after it was sealed: its signature does not hold.",
                        hint="Nothing of it was used. Ask the sender for the file again.")
     if member.status == "revoked":

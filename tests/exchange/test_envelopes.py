@@ -61,9 +61,11 @@ def test_an_envelope_opens_for_the_care_team_and_not_for_others(laptops):
     data = _shared(sam, kim, case)
     with pytest.raises(AlreadyReceived):
         _open(kim, data)  # the bundle brought and kept it
-    second = seal(sam, case, PAYLOAD + b" again")
+    second = seal(sam, case, PAYLOAD + b" again", recipients=[kim])
     header, payload = _open(kim, second)
     assert payload == PAYLOAD + b" again" and header.sender == sam.me and header.epoch == 1
+    with kim.store.read() as s:
+        assert header.recipients == (keys.active_keys(s).encryption_id,)  # routing by key id, not by name
     assert b"Zebedee" not in second and b"9990001234" not in second and case.encode() not in second
     with pytest.raises(NotForYou, match="for someone else") as info:
         _open(lead, second)  # the lead is not in this case's care team: no key, cannot be read

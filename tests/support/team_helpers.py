@@ -55,10 +55,10 @@ def new_case_uuid() -> str:
     return str(uuid.uuid4())
 
 
-def seal(lap: Laptop, case_uuid: str, payload: bytes) -> bytes:
+def seal(lap: Laptop, case_uuid: str, payload: bytes, recipients: Sequence[Laptop] = ()) -> bytes:
     with lap.store.write() as s:
         return envelope.seal_envelope(s, case_uuid=case_uuid, payload=payload, sender=lap.me,
-                                      device_id=lap.store.store_id)
+                                      device_id=lap.store.store_id, recipients=[r.me for r in recipients])
 
 
 def make_bundle(lap: Laptop, recipients: Sequence[Laptop], cases: Mapping[str, Sequence[Laptop]],
