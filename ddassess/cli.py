@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import recovery as recovery_cmds
     from ddassess.commands import signing as signing_cmds
     from ddassess.commands import store as store_cmds
+    from ddassess.commands import team as team_cmds
 
     parser = argparse.ArgumentParser(
         prog="ddassess",
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     careplan_cmds.register(sub)
     recovery_cmds.register(sub)
     cases_cmds.register(sub)
+    team_cmds.register(sub)
     return parser
 
 

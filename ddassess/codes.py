@@ -86,6 +86,29 @@ class Code(StrEnum):
     SIGN_002 = "SIGN_002", "wrong password or passphrase for a signing key or certificate file"
     SIGN_003 = "SIGN_003", "no signing certificate (or no team authority) yet"
 
+    # --- team membership across laptops ------------------------------------------------
+    TEAM_001 = "TEAM_001", "not a team file of the kind expected (request, membership or roster file)"
+    TEAM_002 = "TEAM_002", "a team file made by a newer version of ddassess"
+    TEAM_003 = "TEAM_003", "a team file that was damaged or altered: its signature does not hold"
+    TEAM_004 = "TEAM_004", "a membership file made for another laptop or another request"
+    TEAM_005 = "TEAM_005", "this laptop is not a member of a team yet, or is a member of another team"
+    TEAM_006 = "TEAM_006", "no practitioner of that name or id in the team"
+    TEAM_007 = "TEAM_007", "a roster of another team, or older than the one in force (ignored)"
+
+    # --- envelopes and bundles -------------------------------------------------------------
+    ENV_000 = "ENV_000", "an envelope or bundle refused for a reason with no more particular code"
+    ENV_001 = "ENV_001", "an envelope or bundle cut short (its header, body or signature is incomplete)"
+    ENV_002 = "ENV_002", "an envelope or bundle altered after it was sealed: its signature or encryption does not hold"
+    ENV_003 = "ENV_003", "an envelope or bundle made by a newer version of ddassess"
+    ENV_004 = "ENV_004", "an envelope or bundle for someone else: this laptop cannot read it"
+    ENV_005 = "ENV_005", "an envelope or bundle of another team"
+    ENV_006 = "ENV_006", "an envelope replayed into another case: its contents name a different case"
+    ENV_007 = "ENV_007", "signed by a key that is not in the team's roster"
+    ENV_008 = "ENV_008", "signed by a member whose membership was revoked"
+    ENV_009 = "ENV_009", "not a ddassess envelope or bundle file at all"
+    ENV_010 = "ENV_010", "a bundle holding the same envelope or section twice"
+    ENV_011 = "ENV_011", "an envelope already received (nothing to do)"
+
     # --- PDFs ----------------------------------------------------------------------------
     PDF_001 = "PDF_001", "the file is not a PDF"
     PDF_002 = "PDF_002", "the PDF has no digital signatures"
@@ -171,6 +194,8 @@ FAMILIES: dict[str, str] = {
     "KEY": "Keys and passphrases",
     "CASE": "Cases",
     "SIGN": "Signing certificates",
+    "TEAM": "Team membership",
+    "ENV": "Envelopes and bundles",
     "PDF": "PDF files",
     "FORM": "Form files",
     "ANS": "Answers",

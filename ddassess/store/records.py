@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -375,3 +376,95 @@ class ConflictRecord(Base):
 
     __table_args__ = (Index("ix_conflicts_case", "case_uuid", "status"),
                       Index("ix_conflicts_entity", "entity_uuid", "field"))
+
+
+# --- exchanging cases between laptops (migration 0010; ddassess/exchange) ------------------
+
+
+class ExchangeKeyRecord(Base):
+    """One of this laptop's own key pairs for exchanging cases, with its certificate once the
+    team authority has issued one. ``purpose``: signing (envelopes, bundles, requests),
+    encryption (HPKE key agreement), pdf-signing (a care plan signing key waiting for its
+    certificate, encrypted under the practitioner's signing passphrase)."""
+
+    __tablename__ = "exchange_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    key_pem: Mapped[str] = mapped_column(Text)
+    certificate_pem: Mapped[str] = mapped_column(Text, default="")
+    team: Mapped[str] = mapped_column(String(64), default="")
+    request_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / active / retired
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TeamRosterRecord(Base):
+    """A roster signed by the team authority, as received; the highest version is in force."""
+
+    __tablename__ = "team_rosters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("team", "version", name="uq_team_rosters_version"),)
+
+
+class TeamMemberRecord(Base):
+    """A certificate of the roster in force: whose, which laptop, and whether revoked."""
+
+    __tablename__ = "team_members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    practitioner_uuid: Mapped[str] = mapped_column(String(36))
+    device: Mapped[str] = mapped_column(String(36))
+    purpose: Mapped[str] = mapped_column(String(16))  # signing / encryption
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active / revoked
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_team_members_practitioner", "practitioner_uuid"),)
+
+
+class CaseKeyRecord(Base):
+    """A case's random key for one epoch, and the case's random routing id."""
+
+    __tablename__ = "case_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    case_uuid: Mapped[str] = mapped_column(String(36))
+    routing_id: Mapped[str] = mapped_column(String(32))
+    epoch: Mapped[int] = mapped_column(Integer)
+    secret: Mapped[str] = mapped_column(String(64))  # 32 bytes, hex
+    created_by: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_case_keys_case", "case_uuid", "epoch"), Index("ix_case_keys_routing", "routing_id"))
+
+
+class EnvelopeRecord(Base):
+    """A sealed envelope (made here or received), kept as its bytes for forwarding."""
+
+    __tablename__ = "envelopes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    envelope_id: Mapped[str] = mapped_column(String(36), unique=True)
+    case_uuid: Mapped[str] = mapped_column(String(36))
+    sender: Mapped[str] = mapped_column(String(36))  # practitioner uuid of the author
+    signer: Mapped[str] = mapped_column(String(64))  # key id of the author's signing certificate
+    origin: Mapped[str] = mapped_column(String(16))  # local / received
+    received_from: Mapped[str] = mapped_column(String(36), default="")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_envelopes_case", "case_uuid", "id"),)
+
+
+class EnvelopeDeliveryRecord(Base):
+    """An envelope was put in a bundle for this practitioner."""
+
+    __tablename__ = "envelope_deliveries"
+    envelope_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

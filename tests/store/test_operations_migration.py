@@ -60,7 +60,7 @@ def test_a_store_of_the_last_release_upgrades_and_records_operations_from_then_o
         case_changes.open_case(store, person.id)
         conn = store.raw_connection()
         try:
-            assert schema.current_revision(conn) == "0009"
+            assert schema.current_revision(conn) == schema.HEAD_REVISION
             kinds = [r[0] for r in conn.execute("SELECT entity FROM operations ORDER BY seq")]
         finally:
             conn.close()
