@@ -43,8 +43,8 @@ from ddassess.formengine.spec import FieldSpec
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import (
-    CaseRecord,
     CareTeamMemberRecord,
+    CaseRecord,
     PractitionerRecord,
     ResponseRecord,
     utcnow,
@@ -162,7 +162,7 @@ def care_team(store: Store, case_id: int) -> list[Member]:
     with store.read() as s:
         if s.get(CaseRecord, case_id) is None:
             raise RecordNotFound("That case is no longer in the store.")
-        names = dict(s.execute(select(PractitionerRecord.uuid, PractitionerRecord.name)).tuples().all())
+        names: dict[str, str] = {u: n for u, n in s.execute(select(PractitionerRecord.uuid, PractitionerRecord.name))}
         seen: set[int] = set()
         members = []
         for m, p in _active(s, case_id):
