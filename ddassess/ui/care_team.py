@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ddassess.errors import UserFacingError
+from ddassess.errors import SharingRefusedError, UserFacingError
 from ddassess.formengine import Catalogue
 from ddassess.services.care_team import (
     BASES,
@@ -63,6 +63,8 @@ class CareTeamPanel(QWidget):
         self.members = QListWidget()
         self.members.setAccessibleName("Care team of this case")
         self.members.setWordWrap(True)
+        self.members.setSpacing(3)
+        self.members.setAlternatingRowColors(True)  # two lines a member: where one ends shows
         self.add_button = QPushButton("Add to care team…")
         self.add_button.setToolTip("Share this case with a practitioner of the team")
         self.remove_button = QPushButton("Remove…")
@@ -210,10 +212,16 @@ class ShareDialog(QDialog):
         try:
             self.added = share_case(self.store, self.catalogue, self.case_id, uuid, self.role.currentData(),
                                     basis, reason)
+        except SharingRefusedError:  # what consent lacks is said above it: this says what to do
+            self.problem.setText("Not shared: consent does not allow sharing with this practitioner's service (see "
+                                 "above). To share without consent, choose the basis and give the reason.")
+            self.problem.show()
+            self.basis.setFocus()
+            return
         except UserFacingError as exc:  # said here, in words; what was chosen and typed stays
             self.problem.setText(str(exc))
             self.problem.show()
-            (self.basis if basis is None and not self.check.allowed else self.reason).setFocus()
+            self.reason.setFocus()
             return
         super().accept()
 

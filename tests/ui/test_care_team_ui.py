@@ -90,7 +90,8 @@ def test_a_refusal_is_shown_in_words_and_a_lawful_basis_shares(qtbot, window, ca
     when_a_box_is_up(answer, (ShareDialog,))
     qtbot.mouseClick(page.care_team.add_button, Qt.MouseButton.LeftButton)
     assert "allows sharing with Mental health service only, not with Housing" in seen["consent"] and seen["asks"]
-    assert seen["problem"].startswith("Not shared: Hana Housing works for Fictional Housing, another service")
+    assert seen["problem"] == ("Not shared: consent does not allow sharing with this practitioner's service (see "
+                               "above). To share without consent, choose the basis and give the reason.")
     assert seen["open"] and seen["team"] == ["Testy McTestface"]  # nothing was written
     assert _lines(page)[-1] == "Hana Housing — member of the care team\nFictional Housing · without consent: " \
                                "safeguarding"
