@@ -37,7 +37,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ddassess.domain import limits
-from ddassess.errors import InvalidInputError, RecordNotFound, SharingRefusedError, UnknownFormError
+from ddassess.errors import (
+    FormDefinitionError,
+    InvalidInputError,
+    RecordNotFound,
+    SharingRefusedError,
+    UnknownFormError,
+)
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.formengine.spec import FieldSpec
 from ddassess.store import Store
@@ -314,7 +320,7 @@ def _check(s: Session, catalogue: Catalogue, case: CaseRecord, who: Practitioner
                                          f"and finalise it, {what_to_do}")
     try:
         spec = catalogue.definition_for(consent.form_id, consent.form_version, consent.definition_hash)
-    except UnknownFormError:
+    except (UnknownFormError, FormDefinitionError):  # its definition is gone: the answers are read as stored
         spec = None
     answers = json.loads(consent.answers_json)
     if spec is not None:

@@ -318,3 +318,12 @@ def test_practitioners_are_found_by_uuid_or_full_name(store, nurse):
     colleague(store, "Pat Partner", "Social worker", "Fictional Housing")
     with pytest.raises(RecordNotFound, match="2 practitioners are called Pat Partner"):
         care_team.find_practitioner(store, "Pat Partner")
+
+
+def test_a_consent_form_whose_definition_is_gone_is_read_as_stored(store, case, nurse):
+    """A final consent form saved under a definition no longer in the catalogue still says what it says."""
+    spec = CATALOGUE.get("consent")
+    r = case_changes.start_response(store, case.id, "consent", spec.version, "0" * 64,
+                                    consent_answers([HOUSING_ROW]))
+    case_changes.finalise_response(store, r.id)
+    refused(store, case, nurse, "allows sharing with Housing only, not with Mental health service")
