@@ -14,6 +14,7 @@ from ddassess.logs import logging_for_session, write_crash_report
 
 def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import careplan as careplan_cmds
+    from ddassess.commands import case as case_cmds
     from ddassess.commands import cases as cases_cmds
     from ddassess.commands import demo as demo_cmds
     from ddassess.commands import forms as forms_cmds
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     recovery_cmds.register(sub)
     cases_cmds.register(sub)
     team_cmds.register(sub)
+    case_cmds.register(sub)
     return parser
 
 

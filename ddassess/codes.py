@@ -81,6 +81,10 @@ class Code(StrEnum):
     CASE_001 = "CASE_001", "no case with the reference given"
     CASE_002 = "CASE_002", "the case has no joint care plan yet"
 
+    # --- care teams and sharing -----------------------------------------------------------
+    SHARE_001 = "SHARE_001", ("sharing a case with another service was refused: no consent allows it and no lawful "
+                              "basis for sharing without consent was given")
+
     # --- signing certificates ------------------------------------------------------------
     SIGN_001 = "SIGN_001", "a certificate or certificate file that cannot be used to sign or to trust"
     SIGN_002 = "SIGN_002", "wrong password or passphrase for a signing key or certificate file"
@@ -193,6 +197,7 @@ FAMILIES: dict[str, str] = {
     "STORE": "The store",
     "KEY": "Keys and passphrases",
     "CASE": "Cases",
+    "SHARE": "Care teams and sharing",
     "SIGN": "Signing certificates",
     "TEAM": "Team membership",
     "ENV": "Envelopes and bundles",

@@ -146,6 +146,14 @@ class NoSigningCertificateError(RecordNotFound):
     exit_code = 18
 
 
+class SharingRefusedError(UserFacingError):
+    """Adding a practitioner of another service to a case's care team, without consent that
+    allows it and without a lawful basis for sharing without consent."""
+
+    code = Code.SHARE_001
+    exit_code = 19
+
+
 class InvalidInputError(UserFacingError):
     """Input from the user that cannot be accepted; the message says which and why."""
 

@@ -27,6 +27,7 @@ from ddassess.domain.person import (
 )
 from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.exchange.ids import new_case_ref
+from ddassess.services import care_team
 from ddassess.store import Store
 from ddassess.store.audit import append_event, diff
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord, utcnow
@@ -213,6 +214,7 @@ def open_case(store: Store, person_id: int, opened_on: dt.date | None = None) ->
         append_event(s, actor=store.owner_uuid, action="create", entity_type="case", entity_id=record.uuid,
                      changes={"person": [None, person.uuid],
                               **{k: [None, getattr(record, k)] for k in CASE_FIELDS if k != "person"}})
+        care_team.add_opener(s, record, store.owner_uuid)  # the opener is in the case's care team
     return _case(record)
 
 

@@ -215,6 +215,35 @@ class FlagAcknowledgementRecord(Base):
     )
 
 
+class CareTeamMemberRecord(Base):
+    """A practitioner in a case's care team: who the case is shared with, in what role, and
+    why they may see it (``basis``: same_agency, consent, risk, safeguarding, or recorded for
+    those on the case before care teams were kept, migration 0011). Leaving the team sets
+    ``removed_at``/``removed_by``: the row stays, so the record shows who could see the case
+    when. Practitioners are named by uuid in ``added_by``/``removed_by`` (they travel).
+    Two laptops may add the same practitioner at once, so nothing here makes a practitioner's
+    active membership unique: services/care_team.py reads one practitioner once."""
+
+    __tablename__ = "care_team_members"
+    __exchange__ = "care_team_member"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id", ondelete="RESTRICT"))
+    role: Mapped[str] = mapped_column(String(32))  # care_coordinator / partner_worker / team_lead / member
+    basis: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    added_by: Mapped[str] = mapped_column(String(36))
+    added_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(36))
+
+    __table_args__ = (
+        Index("ix_care_team_members_case", "case_id"),
+        Index("ix_care_team_members_practitioner", "practitioner_id"),
+    )
+
+
 class CarePlanRecord(Base):
     __tablename__ = "care_plans"
     __exchange__ = "care_plan"

@@ -105,6 +105,18 @@ def _apply_acknowledgement(state: Replayed, action: str, changes: dict[str, list
         state.fields["reason"] = reason
 
 
+CARE_TEAM_FIELDS = ("case", "practitioner", "role", "basis", "reason", "removed")
+
+
+def _apply_care_team(state: Replayed, action: str, changes: dict[str, list[Any]], reason: str) -> None:
+    """create: the case, practitioner, role and basis, and the reason given; remove: removed."""
+    if action == "create":
+        state.fields.update((k, v[1]) for k, v in changes.items() if k in CARE_TEAM_FIELDS)
+        state.fields.update(reason=reason, removed=False)
+    elif action == "remove":
+        state.fields["removed"] = True
+
+
 @dataclass(frozen=True)
 class Kind:
     entity_type: str
@@ -135,6 +147,11 @@ KINDS = (
          "c.risk_override, c.risk_override_reason, c.risk_override_by, c.risk_override_at "
          "FROM cases AS c LEFT JOIN people AS p ON p.id = c.person_id ORDER BY c.uuid",
          CASE_FIELDS, _apply_fields(CASE_FIELDS)),
+    Kind("care-team-member", "care team member",
+         "SELECT m.uuid, c.uuid AS \"case\", p.uuid AS practitioner, m.role, m.basis, m.reason, "
+         "m.removed_at IS NOT NULL AS removed FROM care_team_members AS m LEFT JOIN cases AS c ON c.id = m.case_id "
+         "LEFT JOIN practitioners AS p ON p.id = m.practitioner_id ORDER BY m.uuid",
+         CARE_TEAM_FIELDS, _apply_care_team),
     Kind("flag-acknowledgement", "flag acknowledgement",
          "SELECT a.uuid, c.uuid AS \"case\", a.response_uuid AS response, a.flag_id AS flag, a.reason "
          "FROM flag_acknowledgements AS a LEFT JOIN cases AS c ON c.id = a.case_id ORDER BY a.uuid",
@@ -175,7 +192,7 @@ def _row_value(kind: Kind, name: str, value: Any) -> Any:
             return value  # not JSON: it cannot equal what an event set
     if name == "content_sha256":
         return None if value is None else hashlib.sha256(str(value).encode("utf-8")).hexdigest()
-    if name == "signed":
+    if name in ("signed", "removed"):
         return None if value is None else bool(value)
     return value
 

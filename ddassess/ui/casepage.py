@@ -37,6 +37,7 @@ from ddassess.services.form_choices import form_choices
 from ddassess.services.settings import set_setting
 from ddassess.services.vault import Store
 from ddassess.ui.autosave import DraftWriter
+from ddassess.ui.care_team import CareTeamPanel
 from ddassess.ui.careplan_actions import print_plan, save_plan
 from ddassess.ui.case_header import CaseHeader
 from ddassess.ui.changes import Change, Changed, announce, hub
@@ -270,6 +271,8 @@ class CasePage(QWidget):
         lcol.addWidget(start)
         lcol.addWidget(self.save_plan_button)
         lcol.addWidget(self.print_plan_button)
+        self.care_team = CareTeamPanel(store, catalogue, case_id)  # who the case is shared with, and why
+        lcol.addWidget(self.care_team)
         self.form_area = QVBoxLayout()
         self.placeholder = QLabel("Open a form from the list, or start a new one.")
         self.form_area.addWidget(self.placeholder)
@@ -304,6 +307,7 @@ class CasePage(QWidget):
         summary = case_summary(self.store, self.catalogue, self.case_id)
         self.summary, self.detail = summary, summary.detail
         self.header.show_summary(summary)
+        self.care_team.reload()
         self.forms.clear()
         for r in summary.responses:
             score = f" · {r.score}" if r.score else ""

@@ -13,7 +13,7 @@ import itertools
 import tempfile
 from pathlib import Path
 
-from exchange_helpers import case_id, make_store, new_case, response_id, send, visible
+from exchange_helpers import add_colleague, case_id, make_store, new_case, response_id, send, visible
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -46,6 +46,10 @@ def test_random_edits_delivered_in_any_order_converge(catalogue_for_properties, 
     catalogue = catalogue_for_properties
     with tempfile.TemporaryDirectory(prefix="ddassess-prop-") as tmp:
         stores = [make_store(Path(tmp) / f"s{i}", NAMES[i]) for i in range(n)]
+        for here in stores:  # each knows the others, as the team roster makes them known
+            for other in stores:
+                if other is not here:
+                    add_colleague(here, other)
         try:
             _run(stores, catalogue, edits, pairs, repeats)
         finally:

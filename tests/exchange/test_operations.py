@@ -266,9 +266,10 @@ def test_operations_for_cases_carry_the_person_and_start_after_a_seq(store_pair)
     new_case(a, nhs="9990000034", given="Other", family="Person")
     with a.read() as s:
         ops = operations_for_cases(s, [case_uuid])
-        assert [o.entity for _seq, o in ops] == ["person", "case"]
+        # the opener joins the case's care team in the same write as the case
+        assert [o.entity for _seq, o in ops] == ["person", "case", "care_team_member"]
         later = operations_for_cases(s, [case_uuid], after_seq=ops[0][0])
-        assert [o.entity for _seq, o in later] == ["case"]
+        assert [o.entity for _seq, o in later] == ["case", "care_team_member"]
         assert operations_for_cases(s, []) == []
 
 
