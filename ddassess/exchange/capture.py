@@ -154,11 +154,10 @@ def _after_flush(session: Session, _context: Any) -> None:
 def _check_instrument_author(conn: Connection, response: Any, store: Any) -> None:
     from ddassess.exchange.instruments import instrument_forms, refuse_other_author
 
-    if response.form_id not in instrument_forms():
-        return
     creator = conn.exec_driver_sql("SELECT author FROM operations WHERE entity_uuid = ? AND action = 'create'",
                                    (response.uuid,)).scalar()
-    if creator is not None and creator != store.owner_uuid:
+    # Whose form it is first (one indexed lookup): the forms are read only for a colleague's.
+    if creator is not None and creator != store.owner_uuid and response.form_id in instrument_forms():
         name = conn.exec_driver_sql("SELECT name FROM practitioners WHERE uuid = ?", (creator,)).scalar()
         raise refuse_other_author(response.form_id, name or "another practitioner")
 
