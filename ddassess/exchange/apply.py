@@ -144,7 +144,7 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     fresh: list[Operation] = []
     now = utcnow()
     kinds = _kinds_known(session, sorted({op.entity_uuid for op in ops if op.id not in known}))
-    creators = _instrument_creators(session, ops)
+    creators = _instrument_creators(session, ops, catalogue)
     rows = []
     for op in ops:
         if op.id in known:
@@ -224,11 +224,14 @@ def _with_conflicts(session: Session, entity_uuids: Sequence[str]) -> set[str]:
     return out
 
 
-def _instrument_creators(session: Session, ops: Sequence[Operation]) -> dict[str, str]:
+def _instrument_creators(session: Session, ops: Sequence[Operation], catalogue: Catalogue | None
+                         ) -> dict[str, str]:
     """Author of each instrument response among ``ops`` (from its creation, here or in ``ops``)."""
     from ddassess.exchange.instruments import instrument_forms
 
-    forms = instrument_forms()
+    if not any(op.entity == "response" and op.action != "create" for op in ops):
+        return {}
+    forms = instrument_forms(catalogue)
     out = {op.entity_uuid: op.author for op in ops
            if op.entity == "response" and op.action == "create" and op.fields.get("form_id") in forms}
     wanted = sorted({op.entity_uuid for op in ops if op.entity == "response"} - set(out))

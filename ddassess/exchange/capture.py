@@ -154,10 +154,9 @@ def _after_flush(session: Session, _context: Any) -> None:
 def _check_instrument_author(conn: Connection, response: Any, store: Any) -> None:
     from ddassess.exchange.instruments import instrument_forms, refuse_other_author
 
-    # Who started it first: that is one indexed row, while knowing which forms are instruments
-    # reads the whole catalogue (a second and more), which a practitioner's own save never needs.
     creator = conn.exec_driver_sql("SELECT author FROM operations WHERE entity_uuid = ? AND action = 'create'",
                                    (response.uuid,)).scalar()
+    # Whose form it is first (one indexed lookup): the forms are read only for a colleague's.
     if creator is not None and creator != store.owner_uuid and response.form_id in instrument_forms():
         name = conn.exec_driver_sql("SELECT name FROM practitioners WHERE uuid = ?", (creator,)).scalar()
         raise refuse_other_author(response.form_id, name or "another practitioner")

@@ -9,8 +9,13 @@ Which forms are instruments is the forms' own word (``kind: instrument``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ddassess.codes import Code
 from ddassess.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from ddassess.formengine import Catalogue
 
 _INSTRUMENTS: frozenset[str] | None = None
 
@@ -22,9 +27,12 @@ class InstrumentAuthorError(UserFacingError):
     exit_code = 2
 
 
-def instrument_forms() -> frozenset[str]:
-    """The ids of the catalogue's instruments (read once, from the shipped forms or DDASSESS_FORMS)."""
+def instrument_forms(catalogue: Catalogue | None = None) -> frozenset[str]:
+    """The ids of the instruments of ``catalogue``, or of the shipped forms (or
+    DDASSESS_FORMS), read once and only when first needed."""
     global _INSTRUMENTS
+    if catalogue is not None:
+        return frozenset(f.id for f in catalogue.forms.values() if f.kind == "instrument")
     if _INSTRUMENTS is None:
         from ddassess.formengine import load_catalogue
 

@@ -1,9 +1,10 @@
 """services layer.
 
-Importing it installs the capture of operations (exchange/capture.py): every store write made
-through services records the operations of the shared records it changes.
+Importing it registers the capture of operations (exchange/capture.py, installed by the
+first ``Store.write()``): every store write made through services records the operations
+of the shared records it changes.
 """
 
-from ddassess.exchange import capture as _capture
+from ddassess.store import hooks as _hooks
 
-_capture.install()
+_hooks.register("ddassess.exchange.capture")

@@ -44,7 +44,7 @@ from ddassess.keys import (
     new_recovery_key,
 )
 from ddassess.paths import ensure_private_dir
-from ddassess.store import audit, schema
+from ddassess.store import audit, hooks, schema
 from ddassess.store.cipher import KeyHolder, raw_connect
 from ddassess.store.engine import make_engine
 from ddassess.store.lock import StoreLock
@@ -100,9 +100,10 @@ class Store:
     def write(self) -> Iterator[Session]:
         """A unit of work: committed (and on disk) when the block ends, rolled back on error."""
         self._keys.key  # noqa: B018 - refuse at once when closed
+        hooks.install_all()
         with self._writer.begin() as session:
             # Shared records changed in this unit of work write their operations in it
-            # (exchange/capture.py, installed by the services package).
+            # (exchange/capture.py, registered by the services package: store/hooks.py).
             session.info["ddassess_store"] = self
             yield session
 
