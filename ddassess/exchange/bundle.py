@@ -73,7 +73,7 @@ class BundleSummary:
     wraps: int = 0
 
 
-def _deliverable(session: Session, roster: membership.Roster, rec: EnvelopeRecord) -> bool:
+def _deliverable(roster: membership.Roster, rec: EnvelopeRecord) -> bool:
     """An envelope may travel on while its author's key is in the roster, not revoked."""
     m = roster.members.get(rec.signer)
     return m is not None and m.status == "active"
@@ -96,25 +96,25 @@ def write_bundle(session: Session, *, sender: str, device_id: str, recipients: S
     sections = [_section(ROSTER, roster_file)]
     summary = BundleSummary(str(uuid.uuid4()), sorted(set(recipients)))
     deliveries: list[tuple[str, str]] = []
-    for case_uuid in sorted(cases):
+    wanted = sorted(c for c in cases if set(cases[c]) & set(recipients) - {sender})
+    case_keys_by_case = keys.keys_of_cases(session, wanted)
+    records_by_case: dict[str, list[EnvelopeRecord]] = {c: [] for c in wanted}
+    for i in range(0, len(wanted), 500):
+        for rec in session.scalars(select(EnvelopeRecord).where(EnvelopeRecord.case_uuid.in_(wanted[i:i + 500]))
+                                   .order_by(EnvelopeRecord.id)).all():
+            records_by_case[rec.case_uuid].append(rec)
+    sent: dict[str, set[str]] = {}
+    if only_waiting:
+        for r in recipients:
+            sent[r] = set(session.scalars(select(EnvelopeDeliveryRecord.envelope_id)
+                                          .where(EnvelopeDeliveryRecord.recipient == r)).all())
+    for case_uuid in wanted:
         audience = sorted(set(cases[case_uuid]) & set(recipients) - {sender})
-        if not audience:
-            continue
-        records = session.scalars(select(EnvelopeRecord).where(EnvelopeRecord.case_uuid == case_uuid)
-                                  .order_by(EnvelopeRecord.id)).all()
-        chosen = []
-        for rec in records:
-            if not _deliverable(session, roster, rec):
-                continue
-            if only_waiting:
-                sent = set(session.scalars(select(EnvelopeDeliveryRecord.recipient).where(
-                    EnvelopeDeliveryRecord.envelope_id == rec.envelope_id)).all())
-                if not set(audience) - sent:
-                    continue
-            chosen.append(rec)
-        case_keys = keys.case_keys(session, case_uuid)
+        case_keys = case_keys_by_case[case_uuid]
         if not case_keys:
             continue
+        chosen = [rec for rec in records_by_case[case_uuid] if _deliverable(roster, rec)
+                  and (not only_waiting or any(rec.envelope_id not in sent[r] for r in audience))]
         for r in audience:
             for member in roster.encryption_keys(r):
                 for k in case_keys:
@@ -136,10 +136,19 @@ def write_bundle(session: Session, *, sender: str, device_id: str, recipients: S
                 "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     body = MAGIC + struct.pack(">H", FORMAT) + b"".join(sections) + _section(MANIFEST, keys.canonical(manifest))
     data = body + _section(SIGNATURE, keys.sign(device.signing, body))
-    done = {(d.envelope_id, d.recipient) for d in session.scalars(select(EnvelopeDeliveryRecord).where(
-        EnvelopeDeliveryRecord.envelope_id.in_({e for e, _ in deliveries}))).all()} if deliveries else set()
-    for pair in sorted(set(deliveries) - done):
-        session.add(EnvelopeDeliveryRecord(envelope_id=pair[0], recipient=pair[1]))
+    pairs = set(deliveries)
+    for r in recipients:
+        if r in sent:
+            pairs = {(e, who) for e, who in pairs if who != r or e not in sent[r]}
+        else:
+            mine = [e for e, who in pairs if who == r]
+            already: set[str] = set()
+            for i in range(0, len(mine), 500):
+                already.update(session.scalars(select(EnvelopeDeliveryRecord.envelope_id).where(
+                    EnvelopeDeliveryRecord.recipient == r,
+                    EnvelopeDeliveryRecord.envelope_id.in_(mine[i:i + 500]))).all())
+            pairs = {(e, who) for e, who in pairs if who != r or e not in already}
+    session.add_all(EnvelopeDeliveryRecord(envelope_id=e, recipient=r) for e, r in sorted(pairs))
     append_event(session, actor=sender, action="send", entity_type="bundle", entity_id=summary.bundle_id,
                  changes={"recipients": [None, summary.recipients], "envelopes": [None, summary.envelopes],
                           "cases": [None, summary.cases]})
@@ -311,18 +320,27 @@ def open_bundle(session: Session, data: bytes, *, me: str) -> OpenedBundle:
         if key is None:
             raise Tampered("This bundle was altered: a case key in it does not open.",
                            hint="Nothing was changed. Ask the sender for the file again.")
-        known = keys.key_by_id(session, key.key_id)
-        if known is not None and (known.secret != key.secret or known.case_uuid != key.case_uuid):
+        if new_keys.get(key.key_id, key) != key:
+            raise Tampered("This bundle holds two case keys of the same id that disagree.",
+                           hint="Nothing was changed. Tell your team lead.")
+        new_keys[key.key_id] = key
+    for known in keys.keys_by_id(session, sorted(new_keys)).values():
+        if known != new_keys[known.key_id]:
             raise Tampered("This bundle holds a case key that disagrees with the one kept here.",
                            hint="Nothing was changed. Tell your team lead.")
-        if known is None:
-            new_keys[key.key_id] = key
+        del new_keys[known.key_id]
+    parsed = [envelope.parse(raw) for kind, raw in body if kind == ENVELOPE]
+    ids = [p.header.id for p in parsed]
+    if len(set(ids)) != len(ids):
+        raise DuplicateInBundle("This bundle holds two different envelopes with the same id: it was altered or "
+                                "badly made.", hint="Nothing was changed. Ask the sender for a new bundle.")
+    usable = keys.keys_by_id(session, sorted({p.header.key for p in parsed} - set(new_keys)))
+    usable.update(new_keys)
+    kept = envelope.kept_ids(session, ids)
     opened: list[envelope.OpenedEnvelope] = []
     skipped = 0
-    for kind, raw in body:
-        if kind != ENVELOPE:
-            continue
-        env = envelope.open_parsed(session, envelope.parse(raw), roster, new_keys)
+    for p in parsed:
+        env = envelope.open_parsed(session, p, roster, usable, kept)
         if env is None:
             skipped += 1
         else:
@@ -339,8 +357,9 @@ def keep_bundle(session: Session, opened: OpenedBundle, *, actor: str) -> dict[s
     if opened.roster is not None:
         adopted = membership.adopt_roster(session, opened.roster, opened.roster_file, actor=actor,
                                           via=f"bundle from {opened.sender_name}")
-    new_keys = sum(keys.keep_case_key(session, k, opened.sender) for k in opened.new_keys)
-    new_envelopes = sum(envelope.keep_envelope(session, e, received_from=opened.sender) for e in opened.envelopes)
+    new_keys = sum(keys.keep_case_key(session, k, opened.sender, checked=True) for k in opened.new_keys)
+    new_envelopes = sum(envelope.keep_envelope(session, e, received_from=opened.sender, checked=True)
+                        for e in opened.envelopes)
     session.flush()
     append_event(session, actor=actor, action="receive", entity_type="bundle", entity_id=opened.bundle_id,
                  changes={"from": [None, opened.sender], "envelopes": [None, new_envelopes],

@@ -241,16 +241,47 @@ def decrypt(parsed: Parsed, key: keys.CaseKey) -> tuple[str, bytes]:
 
 
 def open_parsed(session: Session, parsed: Parsed, roster: Roster,
-                extra_keys: dict[str, keys.CaseKey] | None = None) -> OpenedEnvelope | None:
-    """Check and open; None when this laptop holds no key for it (someone else's case)."""
+                extra_keys: dict[str, keys.CaseKey] | None = None,
+                known: set[str] | None = None) -> OpenedEnvelope | None:
+    """Check and open; None when this laptop holds no key for it (someone else's case).
+    ``extra_keys``: case keys by id already looked up (or just unwrapped); ``known``: the
+    envelope ids already kept here, when the caller looked them up for many at once."""
     check_signer(parsed, roster)
-    key = (extra_keys or {}).get(parsed.header.key) or keys.key_by_id(session, parsed.header.key)
+    key = (extra_keys or {}).get(parsed.header.key)
+    if key is None and extra_keys is None:
+        key = keys.key_by_id(session, parsed.header.key)
     if key is None:
         return None
     case_uuid, payload = decrypt(parsed, key)
-    duplicate = session.scalar(select(EnvelopeRecord.id).where(EnvelopeRecord.envelope_id == parsed.header.id))
+    if known is None:
+        duplicate = session.scalar(select(EnvelopeRecord.id).where(EnvelopeRecord.envelope_id == parsed.header.id))
+        is_duplicate = duplicate is not None
+    else:
+        is_duplicate = parsed.header.id in known
     return OpenedEnvelope(parsed.header, case_uuid, payload, parsed.signed + parsed_tail(parsed),
-                          duplicate=duplicate is not None)
+                          duplicate=is_duplicate)
+
+
+def kept_ids(session: Session, envelope_ids: Sequence[str]) -> set[str]:
+    """Which of these envelopes are already kept here (looked up in batches)."""
+    found: set[str] = set()
+    ids = list(envelope_ids)
+    for i in range(0, len(ids), 500):
+        found.update(session.scalars(select(EnvelopeRecord.envelope_id)
+                                     .where(EnvelopeRecord.envelope_id.in_(ids[i:i + 500]))).all())
+    return found
+
+
+def keep_envelope(session: Session, opened: OpenedEnvelope, *, received_from: str, checked: bool = False) -> bool:
+    """Keep a received envelope (to forward it); False when it was already here.
+    ``checked``: the caller already knows whether it is (``opened.duplicate``)."""
+    if opened.duplicate or (not checked and session.scalar(
+            select(EnvelopeRecord.id).where(EnvelopeRecord.envelope_id == opened.header.id)) is not None):
+        return False
+    session.add(EnvelopeRecord(envelope_id=opened.header.id, case_uuid=opened.case_uuid, sender=opened.header.sender,
+                               signer=opened.header.signer, origin="received", received_from=received_from,
+                               data=opened.data))
+    return True
 
 
 def parsed_tail(parsed: Parsed) -> bytes:
@@ -272,13 +303,3 @@ def open_envelope(session: Session, data: bytes) -> tuple[EnvelopeHeader, bytes]
     if opened.duplicate:
         raise AlreadyReceived("This envelope was received before: there is nothing new in it.")
     return opened.header, opened.payload
-
-
-def keep_envelope(session: Session, opened: OpenedEnvelope, *, received_from: str) -> bool:
-    """Keep a received envelope (to forward it); False when it was already here."""
-    if session.scalar(select(EnvelopeRecord.id).where(EnvelopeRecord.envelope_id == opened.header.id)) is not None:
-        return False
-    session.add(EnvelopeRecord(envelope_id=opened.header.id, case_uuid=opened.case_uuid, sender=opened.header.sender,
-                               signer=opened.header.signer, origin="received", received_from=received_from,
-                               data=opened.data))
-    return True

@@ -141,10 +141,20 @@ def _case_key(row: CaseKeyRecord) -> CaseKey:
     return CaseKey(row.case_uuid, row.routing_id, row.epoch, row.key_id, bytes.fromhex(row.secret))
 
 
+NEW_KEYS = "ddassess.exchange.new_case_keys"
+
+
 def case_key(session: Session, case_uuid: str, *, author: str = "") -> CaseKey:
-    """The case's newest key, made (epoch 1, new routing id) the first time it is asked for."""
-    row = session.scalars(select(CaseKeyRecord).where(CaseKeyRecord.case_uuid == case_uuid)
-                          .order_by(CaseKeyRecord.epoch.desc(), CaseKeyRecord.id.desc())).first()
+    """The case's newest key, made (epoch 1, new routing id) the first time it is asked for.
+
+    Keys made in this unit of work are remembered in ``session.info``, so sealing many
+    cases in one transaction does not flush and query for each."""
+    made: dict[str, CaseKey] = session.info.setdefault(NEW_KEYS, {})
+    if case_uuid in made:
+        return made[case_uuid]
+    with session.no_autoflush:
+        row = session.scalars(select(CaseKeyRecord).where(CaseKeyRecord.case_uuid == case_uuid)
+                              .order_by(CaseKeyRecord.epoch.desc(), CaseKeyRecord.id.desc())).first()
     if row is not None:
         return _case_key(row)
     return _new_key(session, case_uuid, secrets.token_hex(16), 1, author)
@@ -157,11 +167,11 @@ def rotate_case_key(session: Session, case_uuid: str, *, author: str = "") -> Ca
 
 
 def _new_key(session: Session, case_uuid: str, routing_id: str, epoch: int, author: str) -> CaseKey:
-    row = CaseKeyRecord(key_id=secrets.token_hex(16), case_uuid=case_uuid, routing_id=routing_id, epoch=epoch,
-                        secret=secrets.token_bytes(32).hex(), created_by=author)
-    session.add(row)
-    session.flush()
-    return _case_key(row)
+    key = CaseKey(case_uuid, routing_id, epoch, secrets.token_hex(16), secrets.token_bytes(32))
+    session.add(CaseKeyRecord(key_id=key.key_id, case_uuid=case_uuid, routing_id=routing_id, epoch=epoch,
+                              secret=key.secret.hex(), created_by=author))
+    session.info.setdefault(NEW_KEYS, {})[case_uuid] = key
+    return key
 
 
 def case_keys(session: Session, case_uuid: str) -> list[CaseKey]:
@@ -175,9 +185,31 @@ def key_by_id(session: Session, kid: str) -> CaseKey | None:
     return _case_key(row) if row is not None else None
 
 
-def keep_case_key(session: Session, key: CaseKey, author: str) -> bool:
-    """Keep a received case key; False when it was already here."""
-    if session.scalar(select(func.count()).select_from(CaseKeyRecord).where(CaseKeyRecord.key_id == key.key_id)):
+def keys_by_id(session: Session, key_ids: list[str]) -> dict[str, CaseKey]:
+    """The case keys held here among these ids (looked up in batches)."""
+    out: dict[str, CaseKey] = {}
+    for i in range(0, len(key_ids), 500):
+        for row in session.scalars(select(CaseKeyRecord).where(CaseKeyRecord.key_id.in_(key_ids[i:i + 500]))).all():
+            out[row.key_id] = _case_key(row)
+    return out
+
+
+def keys_of_cases(session: Session, case_uuids: list[str]) -> dict[str, list[CaseKey]]:
+    """Every key of these cases, by case, oldest epoch first (looked up in batches)."""
+    out: dict[str, list[CaseKey]] = {c: [] for c in case_uuids}
+    for i in range(0, len(case_uuids), 500):
+        rows = session.scalars(select(CaseKeyRecord).where(CaseKeyRecord.case_uuid.in_(case_uuids[i:i + 500]))
+                               .order_by(CaseKeyRecord.epoch, CaseKeyRecord.id)).all()
+        for row in rows:
+            out[row.case_uuid].append(_case_key(row))
+    return out
+
+
+def keep_case_key(session: Session, key: CaseKey, author: str, *, checked: bool = False) -> bool:
+    """Keep a received case key; False when it was already here (``checked``: the caller
+    already looked, as ``open_bundle`` does for all of a bundle's keys at once)."""
+    if not checked and session.scalar(select(func.count()).select_from(CaseKeyRecord)
+                                      .where(CaseKeyRecord.key_id == key.key_id)):
         return False
     session.add(CaseKeyRecord(key_id=key.key_id, case_uuid=key.case_uuid, routing_id=key.routing_id,
                               epoch=key.epoch, secret=key.secret.hex(), created_by=author))

@@ -322,6 +322,7 @@ def adopt_roster(session: Session, roster: Roster, document: bytes, *, actor: st
                            .order_by(TeamRosterRecord.version.desc())).first()
     if held is not None and held >= roster.version:
         return False
+    session.info.pop(TEAM_CACHE, None)
     session.add(TeamRosterRecord(team=roster.team, version=roster.version, document=document.decode("utf-8")))
     session.execute(delete(TeamMemberRecord))
     for m in roster.members.values():
@@ -338,6 +339,7 @@ def adopt_roster(session: Session, roster: Roster, document: bytes, *, actor: st
 
 
 PRACTITIONER_FIELDS = ("name", "role", "agency")
+TEAM_CACHE = "ddassess.exchange.team"
 
 
 def _practitioner(session: Session, person: dict[str, Any], actor: str) -> None:
@@ -361,12 +363,26 @@ def _practitioner(session: Session, person: dict[str, Any], actor: str) -> None:
                      changes=changes, reason="team roster")
 
 
+@dataclass(frozen=True)
+class TeamInForce:
+    device: keys.DeviceKeys
+    roster: Roster
+
+
 def need_team(session: Session) -> tuple[keys.DeviceKeys, Roster]:
-    """This laptop's keys and the roster in force, or a clear refusal before it joined."""
+    """This laptop's keys and the roster in force, or a clear refusal before it joined.
+
+    Kept for the rest of the unit of work (``session.info``): sealing a thousand envelopes
+    in one transaction reads the keys and checks the roster once. Adopting a roster or
+    changing keys in that session forgets it."""
+    cached = session.info.get(TEAM_CACHE)
+    if isinstance(cached, TeamInForce):
+        return cached.device, cached.roster
     device = keys.active_keys(session)
     roster = current_roster(session, device.team) if device is not None else None
     if device is None or roster is None:
         raise TeamMembershipProblem("This laptop is not a member of a team yet.",
                                     hint="Make a request with `ddassess team request --out FILE`, give it to "
                                     "your team lead, and join with the membership file they give back.")
+    session.info[TEAM_CACHE] = TeamInForce(device, roster)
     return device, roster

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from team_helpers import join, laptop, team_lead  # noqa: E402
 
 from ddassess.exchange import bundle, envelope  # noqa: E402
+from ddassess.services import team  # noqa: E402
 
 CASES, PAYLOAD = 1000, 8 * 1024
 
@@ -38,6 +39,7 @@ def main() -> None:
         sam, kim = laptop(root, "Sam Fictional"), laptop(root, "Kim Fictional")
         join(lead, sam)
         join(lead, kim)
+        team.import_roster(sam.store, team.roster_file(lead.store))  # Sam learns of Kim
         t0 = time.perf_counter()
         with sam.store.write() as s:
             for case, payload in payloads.items():
