@@ -46,8 +46,13 @@ class FhirAnswersError(InvalidInputError):
 
     code = Code.FHIR_003
 
+    SHOWN = 20  # problems listed in the message; the rest are counted
+
     def __init__(self, message: str, problems: list[str], *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        listed = "".join(f"\n  - {p}" for p in problems[:self.SHOWN])
+        more = f"\n  ... and {len(problems) - self.SHOWN} more" if len(problems) > self.SHOWN else ""
+        super().__init__(message + listed + more, hint=hint or "Correct the answers in the file, or import the "
+                         "others on their own.")
         self.problems = problems
 
 

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,10 +68,17 @@ def check_writable(out: Path, suffix: str) -> None:
         raise InvalidInputError(f"{out.name} does not end in {suffix}.", hint=f"Give a file name ending in {suffix}.")
     if not folder.is_dir():
         raise InvalidInputError(f"The folder {folder} does not exist.", hint="Choose a folder that exists.")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidInputError(f"ddassess cannot write in {folder}.", hint="Choose a folder you can save to.")
     if out.is_dir():
         raise InvalidInputError(f"{out} is a folder: give a file name ending in {suffix}.")
+    # Asking (os.access) is not enough: an administrator is told yes where the file system says no
+    # (/proc, a read-only mount). An empty file is made and removed: it holds nothing.
+    probe = folder / f".ddassess-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidInputError(f"ddassess cannot write in {folder} ({exc.strerror or exc.__class__.__name__}).",
+                                hint="Choose a folder you can save to.") from None
 
 
 @contextmanager
@@ -228,13 +236,13 @@ def export_cases_csv(store: Store, out: Path, reason: str) -> CsvExport:
         writer = csv.writer(fh)
         writer.writerow(csv_rows.CASE_COLUMNS)
         names = {r.id: r.name for r in s.scalars(select(PractitionerRecord))}
-        totals = dict(s.execute(select(ResponseRecord.case_id, func.count()).where(
-            ResponseRecord.status != "superseded").group_by(ResponseRecord.case_id)).tuples().all())
-        finals = dict(s.execute(select(ResponseRecord.case_id, func.count()).where(
-            ResponseRecord.status == "final").group_by(ResponseRecord.case_id)).tuples().all())
+        totals = {k: n for k, n in s.execute(select(ResponseRecord.case_id, func.count()).where(
+            ResponseRecord.status != "superseded").group_by(ResponseRecord.case_id))}
+        finals = {k: n for k, n in s.execute(select(ResponseRecord.case_id, func.count()).where(
+            ResponseRecord.status == "final").group_by(ResponseRecord.case_id))}
         stmt = (select(CaseRecord, PersonRecord.uuid).join(PersonRecord, PersonRecord.id == CaseRecord.person_id)
                 .order_by(CaseRecord.ref).execution_options(yield_per=1000))
-        for c, person_uuid in s.execute(stmt).tuples():
+        for c, person_uuid in s.execute(stmt):
             writer.writerow([c.ref, c.uuid, person_uuid, c.status, c.stage, c.lead_agency, _day(c.opened_on),
                              _day(c.closed_on), _day(c.next_review_due), c.risk_level,
                              names.get(c.care_coordinator_id or 0, ""), names.get(c.partner_worker_id or 0, ""),
