@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ddassess.domain.careplan import SIGNER_ROLE_LABELS, CarePlan
-from ddassess.formengine import Catalogue, evaluate
+from ddassess.formengine import Catalogue, Evaluation, evaluate
 from ddassess.formengine.display import plain_text
 from ddassess.formengine.spec import FormSpec
 from ddassess.interchange.fhir_forms import canonical, questionnaire, questionnaire_id, response_items
@@ -247,9 +247,7 @@ def care_team(snap: CaseSnapshot) -> dict[str, Any]:
 # --- responses, scores, flags, consent ------------------------------------------------------
 
 
-def questionnaire_response(spec: FormSpec, r: ResponseData, person_uuid: str, tables: dict[str, Any]
-                           ) -> dict[str, Any]:
-    ev = evaluate(spec, r.answers, tables=tables)
+def questionnaire_response(spec: FormSpec, r: ResponseData, person_uuid: str, ev: Evaluation) -> dict[str, Any]:
     qr: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse", "id": r.uuid, "questionnaire": f"{canonical(spec)}|{spec.version}",
         "status": "completed" if r.status == "final" else "in-progress", "subject": _ref("Patient", person_uuid),
@@ -261,11 +259,10 @@ def questionnaire_response(spec: FormSpec, r: ResponseData, person_uuid: str, ta
     return qr
 
 
-def observations(spec: FormSpec, r: ResponseData, person_uuid: str, tables: dict[str, Any]) -> list[dict[str, Any]]:
+def observations(spec: FormSpec, r: ResponseData, person_uuid: str, ev: Evaluation) -> list[dict[str, Any]]:
     """One Observation per complete score of a final response."""
     if r.status != "final":
         return []
-    ev = evaluate(spec, r.answers, tables=tables)
     out = []
     for sc in spec.scores:
         res = ev.scores.get(sc.id)
@@ -292,8 +289,7 @@ def observations(spec: FormSpec, r: ResponseData, person_uuid: str, tables: dict
     return out
 
 
-def flags(spec: FormSpec, r: ResponseData, person_uuid: str, tables: dict[str, Any]) -> list[dict[str, Any]]:
-    ev = evaluate(spec, r.answers, tables=tables)
+def flags(spec: FormSpec, r: ResponseData, person_uuid: str, ev: Evaluation) -> list[dict[str, Any]]:
     out = []
     for f in ev.flags:
         ext = [_ext("flag-severity", "valueCode", f.severity)]
@@ -468,15 +464,16 @@ def case_bundle(snap: CaseSnapshot, catalogue: Catalogue,
         spec = next(s for s in specs.values() if (s.id, s.version) == key)
         resources.append(questionnaire(spec))
     newest_final: dict[str, ResponseData] = {}
+    evs = {r.uuid: evaluate(specs[r.uuid], r.answers, tables=tables) for r in responses}
     for r in responses:
         spec = specs[r.uuid]
-        resources.append(questionnaire_response(spec, r, person, tables))
-        resources += observations(spec, r, person, tables)
+        resources.append(questionnaire_response(spec, r, person, evs[r.uuid]))
+        resources += observations(spec, r, person, evs[r.uuid])
         if r.status == "final":
             newest_final[r.form_id] = r
     for form_id in sorted(newest_final):
         r = newest_final[form_id]
-        resources += flags(specs[r.uuid], r, person, tables)
+        resources += flags(specs[r.uuid], r, person, evs[r.uuid])
     if "consent" in newest_final:
         resources += consents(specs[newest_final["consent"].uuid], newest_final["consent"], person)
     if snap.care_plan is not None:
