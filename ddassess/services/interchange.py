@@ -173,8 +173,8 @@ def export_fhir(store: Store, catalogue: Catalogue, case_id: int, out: Path, rea
     bundle = case_fhir(store, catalogue, case_id)
     with _replacing(out) as fh:
         fh.write(fhir_json(bundle))
-    _audit_export(store, "FHIR R4 bundle", "case", bundle["entry"][1]["resource"]["id"], out, reason,
-                  len(bundle["entry"]))
+    episode = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "EpisodeOfCare")
+    _audit_export(store, "FHIR R4 bundle", "case", str(episode["id"]), out, reason, len(bundle["entry"]))
     return len(bundle["entry"])
 
 
