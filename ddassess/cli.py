@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import cases as cases_cmds
     from ddassess.commands import demo as demo_cmds
     from ddassess.commands import forms as forms_cmds
+    from ddassess.commands import interchange as interchange_cmds
     from ddassess.commands import pdf as pdf_cmds
     from ddassess.commands import recovery as recovery_cmds
     from ddassess.commands import signing as signing_cmds
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     cases_cmds.register(sub)
     team_cmds.register(sub)
     case_cmds.register(sub)
+    interchange_cmds.register(sub)
     return parser
 
 

@@ -120,6 +120,12 @@ class Code(StrEnum):
     PDF_004 = "PDF_004", "the signature block asked for is missing, already signed, or not this signer's to fill"
     PDF_005 = "PDF_005", "the plan was changed after signing or a signature does not hold, so it is not signed"
 
+    # --- interchange (FHIR and CSV) -------------------------------------------------------
+    FHIR_001 = "FHIR_001", "a file to import that is not FHIR JSON ddassess reads (not JSON, not a resource, too large)"
+    FHIR_002 = "FHIR_002", "answers to a form, or a version of a form, that this ddassess's catalogue does not have"
+    FHIR_003 = "FHIR_003", "imported answers that do not fit their form (each is listed); nothing was imported"
+    FHIR_004 = "FHIR_004", "a whole case imported into a store that already holds that case or person"
+
     # --- form files (problems, and the errors that carry them) ---------------------------
     FORM_000 = "FORM_000", "a form file has problems (each is listed with its own code)"
     FORM_001 = "FORM_001", ("not valid YAML (or a YAML tag forms may not use, or a value that looks like a date or "
@@ -202,6 +208,7 @@ FAMILIES: dict[str, str] = {
     "TEAM": "Team membership",
     "ENV": "Envelopes and bundles",
     "PDF": "PDF files",
+    "FHIR": "FHIR and CSV interchange",
     "FORM": "Form files",
     "ANS": "Answers",
     "OPLOG": "Operations and conflicts of shared cases",

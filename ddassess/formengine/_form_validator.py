@@ -14,6 +14,8 @@ JsonSchemaValueException = JsonSchemaValuesException = JsonSchemaException
 
 
 REGEX_PATTERNS = {
+    '^(https?|urn):\\S+$': re.compile('^(https?|urn):\\S+\\Z'),
+    '^\\S+$': re.compile('^\\S+\\Z'),
     '^[a-z][a-z0-9_]{0,63}$': re.compile('^[a-z][a-z0-9_]{0,63}\\Z')
 }
 
@@ -164,8 +166,61 @@ def validate_https___ddassess_invalid_form_schema_json(data, custom_formats={}, 
                 data__checks_len = len(data__checks)
                 for data__checks_x, data__checks_item in enumerate(data__checks):
                     validate_https___ddassess_invalid_form_schema_json___defs_check(data__checks_item, custom_formats, (name_prefix or "data") + ".checks[{data__checks_x}]".format(**locals()))
+        if "codes" in data_keys:
+            data_keys.remove("codes")
+            data__codes = data["codes"]
+            validate_https___ddassess_invalid_form_schema_json___defs_codes(data__codes, custom_formats, (name_prefix or "data") + ".codes")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
+    return data
+
+def validate_https___ddassess_invalid_form_schema_json___defs_codes(data, custom_formats={}, name_prefix=None):
+    if not isinstance(data, (list, tuple)):
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be array")
+    data_is_list = isinstance(data, (list, tuple))
+    if data_is_list:
+        data_len = len(data)
+        if data_len < 1:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain at least 1 items")
+        for data_x, data_item in enumerate(data):
+            if not isinstance(data_item, (dict)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}]".format(**locals()) + " must be object")
+            data_item_is_dict = isinstance(data_item, dict)
+            if data_item_is_dict:
+                data_item__missing_keys = set(['system', 'code', 'display']) - data_item.keys()
+                if data_item__missing_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}]".format(**locals()) + " must contain ")
+                data_item_keys = set(data_item.keys())
+                if "system" in data_item_keys:
+                    data_item_keys.remove("system")
+                    data_item__system = data_item["system"]
+                    if not isinstance(data_item__system, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].system".format(**locals()) + " must be string")
+                    if isinstance(data_item__system, str):
+                        if not REGEX_PATTERNS['^(https?|urn):\\S+$'].search(data_item__system):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].system".format(**locals()) + " must match pattern ^(https?|urn):\\S+$")
+                if "code" in data_item_keys:
+                    data_item_keys.remove("code")
+                    data_item__code = data_item["code"]
+                    if not isinstance(data_item__code, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].code".format(**locals()) + " must be string")
+                    if isinstance(data_item__code, str):
+                        data_item__code_len = len(data_item__code)
+                        if data_item__code_len > 64:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].code".format(**locals()) + " must be shorter than or equal to 64 characters")
+                        if not REGEX_PATTERNS['^\\S+$'].search(data_item__code):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].code".format(**locals()) + " must match pattern ^\\S+$")
+                if "display" in data_item_keys:
+                    data_item_keys.remove("display")
+                    data_item__display = data_item["display"]
+                    if not isinstance(data_item__display, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].display".format(**locals()) + " must be string")
+                    if isinstance(data_item__display, str):
+                        data_item__display_len = len(data_item__display)
+                        if data_item__display_len < 1:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}].display".format(**locals()) + " must be longer than or equal to 1 characters")
+                if data_item_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}]".format(**locals()) + " must not contain "+str(data_item_keys)+" properties")
     return data
 
 def validate_https___ddassess_invalid_form_schema_json___defs_check(data, custom_formats={}, name_prefix=None):
@@ -369,6 +424,10 @@ def validate_https___ddassess_invalid_form_schema_json___defs_score(data, custom
             data_keys.remove("need_area")
             data__needarea = data["need_area"]
             validate_https___ddassess_invalid_form_schema_json___defs_ident(data__needarea, custom_formats, (name_prefix or "data") + ".need_area")
+        if "codes" in data_keys:
+            data_keys.remove("codes")
+            data__codes = data["codes"]
+            validate_https___ddassess_invalid_form_schema_json___defs_codes(data__codes, custom_formats, (name_prefix or "data") + ".codes")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data

@@ -24,6 +24,7 @@ from ddassess.formengine.spec import (
     BandSpec,
     CheckSpec,
     ChoiceSpec,
+    CodeSpec,
     FieldSpec,
     FlagSpec,
     FormSpec,
@@ -219,6 +220,7 @@ class _Builder:
             expr=self.expr(raw.get("expr"), path + ("expr",), raw["id"]),
             allow_missing=int(missing.get("allow", 0)), prorate=missing.get("method") == "prorate",
             min=raw.get("min"), max=raw.get("max"), help=raw.get("help", ""), bands=bands, need_area=area,
+            codes=_codes(raw.get("codes", ())),
         )
 
     def build(self) -> FormSpec:
@@ -248,8 +250,16 @@ class _Builder:
             id=d["id"], version=int(d["version"]), title=str(d["title"]), kind=d.get("kind", "pathway"),
             purpose=str(d.get("purpose", "")), licence=tuple(sorted((k, str(v)) for k, v in licence.items())),
             sections=sections, scores=scores, flags=tuple(flags), checks=tuple(checks), tables=tables,
-            file=self.src.file,
+            codes=_codes(d.get("codes", ())), file=self.src.file,
         )
+
+
+def _codes(raw: Any) -> tuple[CodeSpec, ...]:
+    return tuple(CodeSpec(str(c["system"]), str(c["code"]), str(c["display"])) for c in raw)
+
+
+def _codes_list(codes: tuple[CodeSpec, ...]) -> list[dict[str, str]]:
+    return [{"system": c.system, "code": c.code, "display": c.display} for c in codes]
 
 
 def build_spec(src: Source, shared_choices: dict[str, Any] | None = None) -> FormSpec:
@@ -303,7 +313,7 @@ def spec_to_dict(spec: FormSpec) -> dict[str, Any]:
             sd: dict[str, Any] = {"id": s.id, "label": s.label}
             for key, value in (("items", list(s.items)), ("reverse", list(s.reverse)), ("weights", dict(s.weights)),
                                ("expr", _expr(s.expr)), ("min", s.min), ("max", s.max), ("help", s.help),
-                               ("need_area", s.need_area)):
+                               ("need_area", s.need_area), ("codes", _codes_list(s.codes))):
                 if value not in (None, "", [], {}):
                     sd[key] = value
             if s.allow_missing or s.prorate:
@@ -322,4 +332,6 @@ def spec_to_dict(spec: FormSpec) -> dict[str, Any]:
                        for c in spec.checks]
     if spec.tables:
         d["tables"] = {name: dict(rows) for name, rows in spec.tables}
+    if spec.codes:  # absent when none, so a definition without codes keeps its hash
+        d["codes"] = _codes_list(spec.codes)
     return d

@@ -35,6 +35,16 @@ class NeedSpec:
 
 
 @dataclass(frozen=True)
+class CodeSpec:
+    """A code of a published terminology naming an instrument or a score (LOINC 44249-1 is
+    the PHQ-9 panel): what an interchange format (FHIR) says the form or total is."""
+
+    system: str
+    code: str
+    display: str
+
+
+@dataclass(frozen=True)
 class ChoiceSpec:
     value: Any
     label: str
@@ -122,6 +132,7 @@ class ScoreSpec:
     bands: tuple[BandSpec, ...] = ()
     help: str = ""
     need_area: str = ""  # where a band of concern's need belongs in the care plan
+    codes: tuple[CodeSpec, ...] = ()  # what the total is in a terminology (LOINC), for interchange
 
     def band_for(self, value: float | int | None) -> BandSpec | None:
         if value is None:
@@ -165,6 +176,7 @@ class FormSpec:
     flags: tuple[FlagSpec, ...] = ()
     checks: tuple[CheckSpec, ...] = ()
     tables: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    codes: tuple[CodeSpec, ...] = ()  # what the instrument is in a terminology (LOINC panel), for interchange
     order: tuple[str, ...] = field(default=(), compare=False)  # evaluation order of fields and scores
     file: str = field(default="", compare=False)
 

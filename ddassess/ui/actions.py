@@ -20,6 +20,8 @@ ENABLED_IN: dict[str, frozenset[Phase]] = {
     "verify": frozenset({Phase.OPEN}),
     "countersign": frozenset({Phase.OPEN}),
     "print_many": frozenset({Phase.OPEN}),
+    "export": frozenset({Phase.OPEN}),
+    "import_fhir": frozenset({Phase.OPEN}),
     "signing_setup": frozenset({Phase.OPEN}),
     "finalise": frozenset({Phase.OPEN}),
     # Cases are on screen while the store opens: Ctrl+L must hide them then too.
@@ -39,6 +41,8 @@ class MenuActions:
         self.countersign = QAction("Sign a &received care plan…", window)
         self.print_many = QAction("&Print care plans of selected cases…", window)
         self.signing_setup = QAction("Si&gning set-up…", window)
+        self.export = QAction("&Export…", window)
+        self.import_fhir = QAction("&Import FHIR…", window)
         self.lock = QAction("&Lock", window, shortcut=QKeySequence("Ctrl+L"))
         self.quit = QAction("&Quit", window, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         self.about = QAction("&About ddassess", window)
@@ -47,10 +51,11 @@ class MenuActions:
         self.by_name: dict[str, QAction] = {
             "new": self.new, "settings": self.settings, "verify": self.verify, "countersign": self.countersign,
             "print_many": self.print_many, "signing_setup": self.signing_setup, "lock": self.lock,
-            "quit": self.quit, "about": self.about, "finalise": self.finalise}
+            "quit": self.quit, "about": self.about, "finalise": self.finalise, "export": self.export,
+            "import_fhir": self.import_fhir}
         file_menu = window.menuBar().addMenu("&File")
-        for name in ("new", "finalise", "settings", "verify", "countersign", "print_many", "signing_setup", "lock",
-                     "quit"):
+        for name in ("new", "finalise", "settings", "verify", "countersign", "print_many", "export", "import_fhir",
+                     "signing_setup", "lock", "quit"):
             file_menu.addAction(self.by_name[name])
         window.menuBar().addMenu("&Help").addAction(self.about)
         handlers = {**handlers, "about": lambda: QMessageBox.about(

@@ -35,10 +35,18 @@ def choose_export_path(parent: QWidget, store: Store, title: str, file_name: str
     lock closed the store while a question was up."""
     if not export_warning(parent) or store.closed:
         return None
+    return ask_save_path(parent, store, title, file_name, "PDF (*.pdf)", default_folder)
+
+
+def ask_save_path(parent: QWidget, store: Store, title: str, file_name: str, file_filter: str,
+                  default_folder: Path | None = None) -> Path | None:
+    """Ask where to save ``file_name``, starting in the folder the last export went to, else
+    ``default_folder``; remember the folder chosen. None when cancelled or the store was locked
+    meanwhile. (The caller has said the file holds personal data: ``export_warning``.)"""
     remembered = get_setting(store, "export_folder")
     folder = Path(remembered) if remembered and Path(remembered).is_dir() else default_folder
     start = str(folder / file_name) if folder is not None else file_name
-    name, _ = QFileDialog.getSaveFileName(parent, title, start, "PDF (*.pdf)")
+    name, _ = QFileDialog.getSaveFileName(parent, title, start, file_filter)
     if not name or store.closed:
         return None
     path = Path(name)

@@ -86,3 +86,29 @@ def finalise_open_form(window: MainWindow) -> None:
         window.statusBar().showMessage("No draft form is open to finalise.", 5000)
         return
     form.finalise()
+
+
+def _open_case(window: MainWindow) -> tuple[int, str] | None:
+    """The case of the current tab, by id and reference (None on the case list)."""
+    from ddassess.services.case_pathway import case_detail
+
+    page = window.current_case_page()
+    return (page.case_id, case_detail(_store(window), page.case_id).ref) if page is not None else None
+
+
+def export_data(window: MainWindow) -> None:
+    """File → Export…: the open case as FHIR R4, or a form's responses or the cases as CSV."""
+    from ddassess.ui.interchange_dialog import ExportDialog
+
+    dialog = ExportDialog(_store(window), window.catalogue, _open_case(window), window)
+    if run_dialog(window, dialog) and dialog.written is not None:
+        window.statusBar().showMessage(f"Exported to {dialog.written}", 8000)
+
+
+def import_fhir(window: MainWindow) -> None:
+    """File → Import FHIR…: answers as drafts on the open case, or a whole exported case."""
+    from ddassess.ui.interchange_dialog import ImportDialog
+
+    dialog = ImportDialog(_store(window), window.catalogue, _open_case(window), window)
+    if run_dialog(window, dialog) and dialog.imported is not None:
+        window.statusBar().showMessage(f"Imported: {dialog.imported}", 8000)

@@ -1,4 +1,4 @@
-"""Imports go one way: domain ← formengine ← {keys, store, pdf} ← exchange ← services ← ui ← cli.
+"""Imports go one way: domain ← formengine ← {keys, interchange, store, pdf} ← exchange ← services ← ui ← cli.
 
 Scans every module of the package with ``ast`` (nothing is imported), so a layer
 cannot start depending on one above it, and only the named modules may import
@@ -17,6 +17,8 @@ RANK = {
     "domain": 1,
     "formengine": 2,
     "keys": 3,
+    # FHIR and CSV made from specs and plain values (no store): below services, which feed it.
+    "interchange": 3,
     "store": 4, "pdf": 4,
     "exchange": 5,  # operations, merge, envelopes, bundles: headless
     "services": 6,

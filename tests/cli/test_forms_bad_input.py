@@ -85,7 +85,7 @@ def test_an_unknown_form_is_exit_2_with_did_you_mean_or_the_list(tmp_path, capsy
     err = capsys.readouterr().err
     assert "no form 'zzzz'" in err and "It has: audit, audit_c," in err
     assert main(_score(tmp_path / "a.json", "phq9", "--version", "7")) == 2
-    assert "no form 'phq9 version 7' in the catalogue (it has version 1, 2)" in capsys.readouterr().err
+    assert "no form 'phq9 version 7' in the catalogue (it has version 1, 2, 3)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["score", "list", "check"])

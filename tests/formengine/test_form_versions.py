@@ -18,7 +18,9 @@ RELEASED = {
     ("audit", 2): "5c3e11da362d64b822482123f5b03e8383a10e5af5b15915e5a396a330303257",
     ("audit", 3): "1fe25948f1d5bcccd18a6737effe4f66a3d0fcb3867e1cf7e483f8e174835529",
     ("audit", 4): "e41cc936dbb72d054fd862b8a5b48f0f318851101328d6316616ed6d3842d0d6",
+    ("audit", 5): "49beebdee5f5c12cc2c400e0d131832fbaba0bdb2282d9b418251a23d0674a25",
     ("audit_c", 1): "c0a192cb4a74567ac03d274ec21dcb7cd1a537f783e11a53b4de624dc599569a",
+    ("audit_c", 2): "abc5c5f9bbb515cd83e9464a4b2d141fe2a9b4f0a79e57a8e8d00fa868c2226a",
     ("care_plan", 1): "f35016c60735f69584ba5aea7e47b9d8c803e2ec09895f7f9aa7adaac6d6af9f",
     ("care_plan", 2): "8d163b333fbdf2c802959c02a9e9b6cb26b61103c1b24f4e212c09bd781c71b8",
     ("care_plan", 3): "ace63b61fbb19786e352c0354405c7e64e25072d7c11b83387fbf3be59875c69",
@@ -39,6 +41,7 @@ RELEASED = {
     ("fast", 3): "b46c393e3186189e55d0a9f9a8376d39e7e2651750d844190deadc38dfc3a309",
     ("gad7", 1): "16f93585a5bad794a6a8facd10581862f3bb4acb51b32a1be4738178363dddf6",
     ("gad7", 2): "813f698629c8e53b9cd2f88e145ec2479f4fb02d269e395349806c1638db71d3",
+    ("gad7", 3): "b71502c1dbcddd3d504658a0ae190c583be8269178639c98ba8aaa83f98a456b",
     ("joint_assessment", 1): "be3ecd547d8cf201bb17ece6c0477480ac4270fc7517fd2e1e50020aeebbf214",
     ("joint_assessment", 2): "fe57376dd8c5c6dbe15518d70e9ba4e7485498e36cdf164b76765064b8c0ab9d",
     ("joint_review", 1): "2f0e10cad6ec6ed1001cb3e36cf39d383f63867907f57327877dae11e586b24d",
@@ -49,6 +52,7 @@ RELEASED = {
     ("lead_agency", 3): "1b42750543973a3fcdba8dd971c287abe6041ab3341ca5e1d150deb0438255d1",
     ("phq9", 1): "0973dc128c3ca69bcab8b03efd0389cc9b004d8ae54410a4fe81154333aebb74",
     ("phq9", 2): "7da94d814b323d3039d242ed8d0d6429fbb08d93f28cc08e0a3ef034499a9379",
+    ("phq9", 3): "5df39a9c7171eee1b70c1735714e2c7042259ae478660bb807afee3ad4a1f731",
     ("referral", 1): "e8c909097df0fbaa1e7f61670018df43c3bc11da15e6b89cf0a66b173020dc2d",
     ("referral", 2): "c631dcb77743694fc254b0116e0b1242d82907092fb5fc2cd0cf77a2b7586727",
     ("risk", 1): "f6046bb838db1f338a39299376c795228d33095014fca8427d36e0a559ff96eb",
@@ -107,7 +111,7 @@ def test_older_versions_are_read_only_when_asked_for():
     response made with it is opened (most sessions open none)."""
     cat = load_catalogue(FORMS)
     assert set(cat.all_versions) == {(s.id, s.version) for s in cat.forms.values()}
-    assert ("phq9", 1) in cat.unread and cat.versions("phq9") == [1, 2]
+    assert ("phq9", 1) in cat.unread and cat.versions("phq9") == [1, 2, 3]
     current = cat.get("phq9")
     assert cat.definition_for("phq9", current.version, current.content_hash) is current
     assert ("phq9", 1) in cat.unread  # the current definition's hash needed no older file
@@ -124,7 +128,7 @@ def test_a_broken_older_version_is_reported_when_read(tmp_path):
     shutil.copytree(FORMS, forms)
     (forms / "versions" / "gad7@1.yaml").write_text("id: gad7\nversion: [oops\n")
     cat = load_catalogue(forms)
-    assert cat.problems == [] and cat.get("gad7").version == 2  # the current forms are unaffected
+    assert cat.problems == [] and cat.get("gad7").version == 3  # the current forms are unaffected
     cat.read_all()
     assert [p.code for p in cat.problems] == ["FORM_001"] and cat.problems[0].file.endswith("gad7@1.yaml")
     assert ("gad7", 1) not in cat.all_versions
