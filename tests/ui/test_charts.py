@@ -68,7 +68,7 @@ def test_bars_stand_as_high_as_their_values(qtbot):
                 continue
             top = plot.bottom() - value / high * plot.height()
             inside = _colour_at(image, x, (top + plot.bottom()) / 2)
-            above = _colour_at(image, x, top - 4 - QApplication.fontMetrics().height())
+            above = _colour_at(image, x, top - 4 - widget.fontMetrics().height())
             if s == 0:
                 assert _close(inside, blue), (c, s, inside.name())
             else:  # the second series is striped: orange lines over an orange tint
