@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from ddassess.domain.agenda import Agenda, AgendaItem, OpenAction
 from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.services import case_changes
@@ -42,41 +42,6 @@ from ddassess.store.records import CaseRecord, PersonRecord, PractitionerRecord,
 REVIEW_FORM = "complex_case_review"
 HIGH_HIGH = "high_mh_high_sm"
 LEVEL_ORDER = {"urgent": 0, "high": 1}
-
-
-@dataclass(frozen=True)
-class OpenAction:
-    case_id: int
-    case_ref: str
-    action: str
-    owner: str
-    due: dt.date | None
-    agreed_on: dt.date | None  # the meeting that agreed (or last carried) it
-    response_id: int
-
-    def overdue(self, today: dt.date) -> bool:
-        return self.due is not None and self.due < today
-
-
-@dataclass(frozen=True)
-class AgendaItem:
-    case_id: int
-    ref: str
-    person_name: str
-    reasons: tuple[str, ...]
-    risk_level: str
-    high_high: bool
-    coordinator: str
-    partner: str
-    last_joint_review: dt.date | None
-    next_review: dt.date | None
-    actions: tuple[OpenAction, ...]
-
-
-@dataclass(frozen=True)
-class Agenda:
-    made_on: dt.date
-    items: tuple[AgendaItem, ...]
 
 
 def _date(value: Any) -> dt.date | None:

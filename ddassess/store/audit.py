@@ -126,7 +126,7 @@ class ChainProblem:
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 # The kinds of record the app writes events about; any other text is not repeated in a
 # report (it could be anything, case data included).
-KNOWN_KINDS = frozenset({"store", "practitioner", "person", "case", "response", "care-plan", "care-plan-file",
+KNOWN_KINDS = frozenset({"store", "practitioner", "person", "case", "response", "care-plan", "care-plan-file", "report",
                          "setting", "signing-authority", "signing-identity"})
 MAX_PROBLEMS = 20
 
