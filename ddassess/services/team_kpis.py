@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ddassess.store import Store
 
 STAGE_LABELS = {s: s.replace("_", " ").capitalize() for s in PATHWAY_STAGES}
-RISK_LABELS = {"urgent": "Urgent", "high": "High", "medium": "Medium", "low": "Low", "": "Not assessed"}
+RISK_LABELS = {"urgent": "Urgent", "high": "High", "": "Not raised"}  # services.case_risk.LEVELS
 # Steps a case waits at, and the setting that holds each step's target in days.
 TARGET_SETTINGS = {"referral": "target_days_triage", "consent": "target_days_consent",
                    "screening": "target_days_screening", "joint_assessment": "target_days_assessment",
@@ -133,7 +133,9 @@ def selection(q: CaseQuery) -> Any:
         params["today"] = q.today.isoformat()
     else:
         params |= {"start": start, "end": end}
-    return text(selection_sql(measure, store_targets)).bindparams(**params).columns(column("cid", Integer))
+    sql = selection_sql(measure, store_targets)
+    used = {k: v for k, v in params.items() if f":{k}" in sql}
+    return text(sql).bindparams(**used).columns(column("cid", Integer))
 
 
 def _counts(store: Store, measure: str, params: dict[str, Any], store_targets: dict[str, int] | None = None

@@ -79,8 +79,8 @@ def waiting(targets: dict[str, int]) -> str:
             continue
         days = int(targets[stage])
         parts.append(f"SELECT c.id AS cid, '{stage}' AS g FROM cases AS c WHERE c.status = 'open' AND c.stage = "
-                     f"'{stage}' AND c.opened_on <= date(:today, '-{days} days') AND "
-                     f"{_entered(stage)} <= date(:today, '-{days} days')")
+                     f"'{stage}' AND c.opened_on < date(:today, '-{days} days') AND "
+                     f"{_entered(stage)} < date(:today, '-{days} days')")
     return " UNION ALL ".join(parts) or "SELECT NULL AS cid, NULL AS g WHERE 0"
 
 
