@@ -62,6 +62,9 @@ class Table:
     figures: tuple[Figure, ...]
     note: str = ""  # what is counted, in words (also the chart's text alternative lead-in)
     denominator: str = ""  # what a share is of, when the rows are parts of a whole
+    # The rows add up to a count shown elsewhere (the period's referrals or exits): one number
+    # hidden alone could be worked out by subtraction (team_report.suppressed).
+    partition: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,8 @@ def _labels(catalogue: Catalogue | None, form_id: str, field_id: str) -> dict[st
         spec = catalogue.get(form_id)
     except Exception:  # noqa: BLE001 - a form this store's catalogue lacks: show the stored values
         return {}
-    found = spec.fields.get(field_id)
+    found = spec.fields.get(field_id) or next(
+        (column for f in spec.fields.values() for column in f.fields if column.id == field_id), None)
     return {str(c.value): c.label for c in found.choices} if found is not None else {}
 
 
@@ -259,9 +263,10 @@ def team_period(store: Store, period: Period, catalogue: Catalogue | None = None
         return _counts(store, measure, here), _counts(store, measure, there)
 
     def table(key: str, title: str, order: list[tuple[str, str]], note: str = "", denominator: str = "",
-              keep_empty: bool = True) -> Table:
+              keep_empty: bool = True, partition: bool = False) -> Table:
         now, prev = both(key)
-        return _table(key, title, key, order, now, prev, today, period, note, denominator, keep_empty)
+        t = _table(key, title, key, order, now, prev, today, period, note, denominator, keep_empty)
+        return Table(t.key, t.title, t.figures, t.note, t.denominator, partition)
 
     sources = _labels(catalogue, "referral", "referrer_agency")
     agencies = _labels(catalogue, "lead_agency", "lead")
@@ -274,35 +279,35 @@ def team_period(store: Store, period: Period, catalogue: Catalogue | None = None
         table("p.referrals", "Referrals", [("all", "Cases referred (opened) in the period")]),
         table("p.source", "Referrals by source",
               [("self", "Self-referral")] + [(v, lab) for v, lab in sources.items()] +
-              [("not_recorded", "Not recorded")], "Who referred the person.", new_cases, keep_empty=False),
+              [("not_recorded", "Not recorded")], "Who referred the person.", new_cases, keep_empty=False, partition=True),
         table("p.agency", "Referrals by lead agency",
               [(lab, lab) for lab in agencies.values()] + [("", "Not decided yet")],
-              "The agency leading each case referred in the period.", new_cases, keep_empty=False),
+              "The agency leading each case referred in the period.", new_cases, keep_empty=False, partition=True),
         table("p.to_assessment", "Referral to joint assessment", buckets,
-              "Days from referral to the joint comprehensive assessment.", new_cases),
+              "Days from referral to the joint comprehensive assessment.", new_cases, partition=True),
         table("p.to_plan", "Referral to a signed care plan", buckets,
-              "Days from referral to a joint care plan signed by the person.", new_cases),
+              "Days from referral to a joint care plan signed by the person.", new_cases, partition=True),
         table("p.mh_need", "Mental health treatment need",
               [("need_treated", "Need identified, receiving treatment"),
                ("need_untreated", "Need identified, not receiving treatment"),
                ("no_need", "No need identified"), ("not_recorded", "Not recorded")],
-              "As the national drug treatment dataset asks it, from the joint assessment.", new_cases),
+              "As the national drug treatment dataset asks it, from the joint assessment.", new_cases, partition=True),
         table("p.substance", "Primary substance",
               [(v, lab) for v, lab in substances.items()] + [("not_recorded", "Not recorded")],
-              "The first substance of the substance use profile.", new_cases, keep_empty=False),
+              "The first substance of the substance use profile.", new_cases, keep_empty=False, partition=True),
         table("p.sadq", "SADQ band",
               [("mild", "Mild (under 16)"), ("moderate", "Moderate (16-30)"), ("severe", "Severe (31 or more)"),
-               ("none", "No SADQ")], "The latest SADQ total of each case.", new_cases),
+               ("none", "No SADQ")], "The latest SADQ total of each case.", new_cases, partition=True),
         table("p.screening", "Screening completed",
               [("mh", "Mental health screen (" + " or ".join(_screen(s) for s in MH_SCREENS) + ")"),
                ("substance", "Alcohol or drug screen (" + ", ".join(_screen(s) for s in SUBSTANCE_SCREENS) + ")"),
-               ("both", "Both")], "Cases with a final screening form, of those referred.", new_cases),
+               ("both", "Both")], "Cases with a final screening form, of those referred."),
         table("p.exit_type", "Exits, planned and unplanned",
               [("planned", "Planned"), ("unplanned", "Unplanned (unsuccessful)"), ("not_recorded", "No discharge form")],
-              "Cases closed in the period.", "of the cases closed in the period"),
+              "Cases closed in the period.", "of the cases closed in the period", partition=True),
         table("p.exit_reason", "Exits by reason", [(v, lab) for v, lab in reasons.items()] +
               [("not_recorded", "No discharge form")], "Cases closed in the period.",
-              "of the cases closed in the period", keep_empty=False),
+              "of the cases closed in the period", keep_empty=False, partition=True),
         table("p.represented", "Re-presentations",
               [("represented", "Referred within six months of leaving an earlier episode")]),
     )
