@@ -105,9 +105,11 @@ def parse_period(text: str) -> Period:
         if m := _CUSTOM.fullmatch(t):
             start, end = dt.date.fromisoformat(m[1]), dt.date.fromisoformat(m[2])
             if end < start:
-                raise InvalidInputError(f"The period {t} ends before it starts.", hint="Give the earlier day first. " + FORMS_HINT)
+                raise InvalidInputError(f"The period {t} ends before it starts.",
+                                        hint="Give the earlier day first. " + FORMS_HINT)
             if (end - start).days >= MAX_CUSTOM_DAYS:
-                raise InvalidInputError(f"The period {t} is longer than ten years.", hint="Choose a shorter period. " + FORMS_HINT)
+                raise InvalidInputError(f"The period {t} is longer than ten years.",
+                                        hint="Choose a shorter period. " + FORMS_HINT)
             return Period("custom", start, end)
     except ValueError:
         raise InvalidInputError(f"{t!r} names a day that does not exist.", hint=FORMS_HINT) from None

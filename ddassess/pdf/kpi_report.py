@@ -53,7 +53,8 @@ def _footer(report: KpiReport) -> Callable[[Canvas, SimpleDocTemplate], None]:
         canvas.saveState()
         canvas.setFont(regular, 7.5)
         team = report.organisation or "Dual diagnosis team"
-        canvas.drawString(MARGIN, 12 * mm, f"{team} · shared KPIs {report.period_label} · made {report.made_on:%d %b %Y}")
+        canvas.drawString(MARGIN, 12 * mm,
+                          f"{team} · shared KPIs {report.period_label} · made {report.made_on:%d %b %Y}")
         canvas.drawRightString(PAGE_W - MARGIN, 12 * mm, f"Page {doc.page}")
         canvas.restoreState()
 

@@ -279,7 +279,8 @@ def team_period(store: Store, period: Period, catalogue: Catalogue | None = None
         table("p.referrals", "Referrals", [("all", "Cases referred (opened) in the period")]),
         table("p.source", "Referrals by source",
               [("self", "Self-referral")] + [(v, lab) for v, lab in sources.items()] +
-              [("not_recorded", "Not recorded")], "Who referred the person.", new_cases, keep_empty=False, partition=True),
+              [("not_recorded", "Not recorded")], "Who referred the person.", new_cases, keep_empty=False,
+              partition=True),
         table("p.agency", "Referrals by lead agency",
               [(lab, lab) for lab in agencies.values()] + [("", "Not decided yet")],
               "The agency leading each case referred in the period.", new_cases, keep_empty=False, partition=True),
@@ -303,7 +304,8 @@ def team_period(store: Store, period: Period, catalogue: Catalogue | None = None
                ("substance", "Alcohol or drug screen (" + ", ".join(_screen(s) for s in SUBSTANCE_SCREENS) + ")"),
                ("both", "Both")], "Cases with a final screening form, of those referred."),
         table("p.exit_type", "Exits, planned and unplanned",
-              [("planned", "Planned"), ("unplanned", "Unplanned (unsuccessful)"), ("not_recorded", "No discharge form")],
+              [("planned", "Planned"), ("unplanned", "Unplanned (unsuccessful)"),
+               ("not_recorded", "No discharge form")],
               "Cases closed in the period.", "of the cases closed in the period", partition=True),
         table("p.exit_reason", "Exits by reason", [(v, lab) for v, lab in reasons.items()] +
               [("not_recorded", "No discharge form")], "Cases closed in the period.",
@@ -318,7 +320,8 @@ def team_period(store: Store, period: Period, catalogue: Catalogue | None = None
 
 
 def _screen(form_id: str) -> str:
-    return {"phq9": "PHQ-9", "gad7": "GAD-7", "audit": "AUDIT", "audit_c": "AUDIT-C", "fast": "FAST", "dast10": "DAST-10", "sadq": "SADQ"}[form_id]
+    return {"phq9": "PHQ-9", "gad7": "GAD-7", "audit": "AUDIT", "audit_c": "AUDIT-C", "fast": "FAST",
+            "dast10": "DAST-10", "sadq": "SADQ"}[form_id]
 
 
 def _median(store: Store, measure: str, params: dict[str, Any]) -> float | None:

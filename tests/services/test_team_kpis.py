@@ -57,7 +57,8 @@ def story(store, catalogue):
     t.final(a, "audit", D(2026, 7, 5), {f"q{i}": 0 for i in range(1, 11)})
     t.final(a, "joint_assessment", D(2026, 7, 13),
             {"assessed_on": "2026-07-13", "mh_treatment_need": True, "mh_in_treatment": True})
-    t.final(a, "substance_profile", D(2026, 7, 14), {"substances": [{"substance": "alcohol"}, {"substance": "cannabis"}]})
+    t.final(a, "substance_profile", D(2026, 7, 14),
+            {"substances": [{"substance": "alcohol"}, {"substance": "cannabis"}]})
     t.final(a, "sadq", D(2026, 7, 14), {f"q{i}": 1 for i in range(1, 21)})
     t.final(a, "lead_agency", D(2026, 7, 20), {"mh_severity": "high", "sm_severity": "high", "lead": "mental_health"})
     t.final(a, "care_plan", D(2026, 7, 25), {"next_review": "2026-10-01", "person_signed": SIGNATURE})
