@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import forms as forms_cmds
     from ddassess.commands import pdf as pdf_cmds
     from ddassess.commands import recovery as recovery_cmds
+    from ddassess.commands import report as report_cmds
     from ddassess.commands import signing as signing_cmds
     from ddassess.commands import store as store_cmds
 
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     careplan_cmds.register(sub)
     recovery_cmds.register(sub)
     cases_cmds.register(sub)
+    report_cmds.register(sub)
     return parser
 
 

@@ -86,3 +86,30 @@ def finalise_open_form(window: MainWindow) -> None:
         window.statusBar().showMessage("No draft form is open to finalise.", 5000)
         return
     form.finalise()
+
+
+def open_team_view(window: MainWindow) -> None:
+    """View → Team view: the team lead's figures in a tab; a figure opens its cases in the list."""
+    from ddassess.ui.team_view import TeamViewPage
+
+    workspace = window.workspace
+    assert workspace is not None
+    page = workspace.team_view()
+    if page is None:
+        page = TeamViewPage(_store(window), window.catalogue)
+        page.figure_opened.connect(lambda query, what: _show_figure(window, query, what))
+        page.case_opened.connect(lambda case_id: window.open_case(case_id))
+        workspace.addTab(page, "Team view")
+    workspace.setCurrentWidget(page)
+    page.period_edit.setFocus()
+
+
+def _show_figure(window: MainWindow, query: object, what: str) -> None:
+    from ddassess.services.case_list_rows import CaseQuery
+
+    workspace, case_list = window.workspace, window.case_list
+    if workspace is None or case_list is None or not isinstance(query, CaseQuery):
+        return
+    workspace.setCurrentWidget(case_list)
+    case_list.show_figure(query, what)
+    case_list.table.setFocus()

@@ -42,6 +42,7 @@ RELEASED = {
     ("gad7", 2): "813f698629c8e53b9cd2f88e145ec2479f4fb02d269e395349806c1638db71d3",
     ("joint_assessment", 1): "be3ecd547d8cf201bb17ece6c0477480ac4270fc7517fd2e1e50020aeebbf214",
     ("joint_assessment", 2): "fe57376dd8c5c6dbe15518d70e9ba4e7485498e36cdf164b76765064b8c0ab9d",
+    ("joint_assessment", 3): "ae20ba299ff8620870b08566606d5128f918ed052de608478edb126bad3b0bf8",
     ("joint_review", 1): "2f0e10cad6ec6ed1001cb3e36cf39d383f63867907f57327877dae11e586b24d",
     ("joint_review", 2): "f1424be64b7d38e80c303585b4346b41ad882ff9943204a0a198e7cff84c781e",
     ("joint_review", 3): "266f2235f942bf523c597fbbef596cb23e09f7832601bf055bba8a8bb72d2637",
