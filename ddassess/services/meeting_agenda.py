@@ -26,17 +26,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from ddassess.domain.agenda import Agenda, AgendaItem, OpenAction
 from ddassess.errors import InvalidInputError, RecordNotFound
+from ddassess.fileio import atomic_write
 from ddassess.formengine import Catalogue, evaluate
 from ddassess.services import case_changes
 from ddassess.services.case_header import case_summary
 from ddassess.services.case_risk import LEVEL_WORDS
 from ddassess.store import Store
+from ddassess.store.audit import append_event
 from ddassess.store.records import CaseRecord, PersonRecord, PractitionerRecord, ResponseRecord
 
 REVIEW_FORM = "complex_case_review"
@@ -190,3 +193,21 @@ def start_review(store: Store, catalogue: Catalogue, item: AgendaItem, today: dt
         return int(draft)
     answers = {k: v for k, v in review_answers(item, today).items() if v or k != "actions"}
     return case_changes.start_response(store, item.case_id, REVIEW_FORM, spec.version, spec.content_hash, answers).id
+
+
+def export_agenda(store: Store, catalogue: Catalogue, out: Path, today: dt.date | None = None) -> Agenda:
+    """Write the agenda as an A4 PDF (readable by its owner only), atomically, and record the
+    export in the audit trail (how many cases; the names stay in the file)."""
+    from ddassess.pdf.agenda import render_agenda
+    from ddassess.services.careplan_files import check_writable
+    from ddassess.services.settings import get_setting
+
+    check_writable(out)
+    agenda = meeting_agenda(store, catalogue, today)
+    pdf = render_agenda(agenda, str(get_setting(store, "organisation_name") or "").strip())
+    atomic_write(out, pdf, mode=0o600)
+    with store.write() as s:
+        append_event(s, actor=store.owner_uuid, action="export", entity_type="team-report", entity_id="agenda",
+                     changes={"meeting": [None, agenda.made_on.isoformat()], "cases": [None, len(agenda.items)],
+                              "file": [None, out.name]})
+    return agenda

@@ -166,3 +166,33 @@ def test_a_closed_case_is_not_reviewed_from_an_old_agenda(store, built):
 
 def test_an_empty_store_has_an_empty_agenda(store):
     assert meeting_agenda(store, CATALOGUE, TODAY).items == ()
+
+
+def test_the_printed_agenda_reads_back_as_the_service_made_it_and_is_audited(store, built, tmp_path):
+    import io
+    import json
+
+    from pypdf import PdfReader
+    from sqlalchemy import select
+
+    from ddassess.services.meeting_agenda import export_agenda
+    from ddassess.store.records import AuditEventRecord
+
+    _form(store, built["urgent"], "complex_case_review", _review([
+        {"action": "Ask GP for bloods", "owner": "Casey Coordinator", "due": _day(-2), "done": False},
+        {"action": "Arrange naloxone training", "owner": "Pat Partner", "due": _day(7), "done": False}]))
+    out = tmp_path / "agenda.pdf"
+    agenda = export_agenda(store, CATALOGUE, out, TODAY)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages).split())
+    for number, item in enumerate(agenda.items, 1):
+        assert f"{number}. {item.ref} — {item.person_name}" in text
+        for reason in item.reasons:
+            assert reason in text
+    assert f"Ask GP for bloods Casey Coordinator {TODAY - dt.timedelta(days=2):%d %b %Y} — OVERDUE" in text
+    assert f"Arrange naloxone training Pat Partner {TODAY + dt.timedelta(days=7):%d %b %Y}" in text
+    assert "Quiet Fictional" not in text and "Closed Fictional" not in text
+    with store.read() as s:
+        event = s.scalars(select(AuditEventRecord).where(AuditEventRecord.entity_type == "team-report")).one()
+        assert (event.action, event.entity_id) == ("export", "agenda")
+        assert json.loads(event.changes_json)["cases"] == [None, 4]
+        assert "Urgent" not in event.changes_json  # no names in the audit trail
