@@ -19,16 +19,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 
 from ddassess.domain.charts import Band, LineChart, Series
 from ddassess.errors import FormDefinitionError
+from ddassess.fileio import atomic_write
 from ddassess.formengine import Catalogue, FormSpec, evaluate
 from ddassess.formengine.spec import BandSpec, ScoreSpec
 from ddassess.services.case_pathway import StoredCaseContext
 from ddassess.store import Store
-from ddassess.store.records import ResponseRecord
+from ddassess.store.audit import append_event
+from ddassess.store.records import CaseRecord, ResponseRecord
 
 
 @dataclass(frozen=True)
@@ -147,3 +150,26 @@ def score_trajectories(store: Store, catalogue: Catalogue, case_id: int) -> tupl
         low, high = _score_range(spec, score)
         out.append(Trajectory(form_id, _short_name(spec, score.label), score.label, score.bands, low, high, points))
     return tuple(out)
+
+
+def export_scores(store: Store, catalogue: Catalogue, case_id: int, out: Path, today: dt.date | None = None) -> int:
+    """Write the case's scores over time as an A4 PDF (owner-only), atomically, and record the
+    export in the audit trail. The number of charts printed."""
+    from ddassess.pdf.scores import render_scores
+    from ddassess.services.careplan_files import check_writable
+    from ddassess.services.case_pathway import case_detail
+    from ddassess.services.settings import get_setting
+
+    check_writable(out)
+    detail = case_detail(store, case_id)
+    date_format = str(get_setting(store, "date_format") or "%d %b %Y")
+    trajectories = score_trajectories(store, catalogue, case_id)
+    pdf = render_scores(detail.ref, detail.person_name, today or dt.date.today(),
+                        [t.chart(date_format) for t in trajectories])
+    atomic_write(out, pdf, mode=0o600)
+    with store.write() as s:
+        uuid = s.scalar(select(CaseRecord.uuid).where(CaseRecord.id == case_id))
+        append_event(s, actor=store.owner_uuid, action="export", entity_type="case-report", entity_id=uuid or "",
+                     changes={"report": [None, "scores over time"], "charts": [None, len(trajectories)],
+                              "file": [None, out.name]})
+    return len(trajectories)

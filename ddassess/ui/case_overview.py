@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtWidgets import QLabel, QListWidget, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from ddassess.domain.agenda import OpenAction
 from ddassess.formengine import Catalogue
 from ddassess.services.meeting_agenda import open_actions
-from ddassess.services.trajectories import score_trajectories
+from ddassess.services.trajectories import export_scores, score_trajectories
 from ddassess.services.vault import Store
+from ddassess.ui.errors import show_error
+from ddassess.ui.export_path import choose_export_path
+from ddassess.ui.ops import Op
 from ddassess.ui.trajectories import TrajectoryPanel
 from ddassess.ui.widgets import relative_font
 
@@ -38,6 +41,12 @@ class CaseOverview(QScrollArea):
         self.action_list.setWordWrap(True)
         self.action_list.hide()  # until there are actions
         self.no_actions = QLabel(NO_ACTIONS)
+        self.pdf_button = QPushButton("Scores over time PDF…")
+        self.pdf_button.setToolTip("Print the charts for the joint review (a document apart from the care plan)")
+        self.pdf_button.clicked.connect(self.save_pdf)
+        self.pdf_status = QLabel()
+        self.pdf_status.setAccessibleName("Scores PDF status")
+        self.shown: tuple[Store, Catalogue, int] | None = None
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.addWidget(placeholder)
@@ -45,6 +54,10 @@ class CaseOverview(QScrollArea):
         layout.addWidget(self.no_actions)
         layout.addWidget(self.action_list)
         layout.addWidget(self.trajectories)
+        row = QHBoxLayout()
+        row.addWidget(self.pdf_button)
+        row.addWidget(self.pdf_status, 1)
+        layout.addLayout(row)
         layout.addStretch(1)
         self.setWidget(inner)
 
@@ -57,4 +70,24 @@ class CaseOverview(QScrollArea):
         self.action_list.setVisible(bool(actions))
         self.action_list.setMaximumHeight(self.action_list.sizeHintForRow(0) * (len(actions) + 1) + 8 if actions else 0)
         self.no_actions.setVisible(not actions)
-        self.trajectories.show_trajectories(score_trajectories(store, catalogue, case_id), date_format)
+        trajectories = score_trajectories(store, catalogue, case_id)
+        self.trajectories.show_trajectories(trajectories, date_format)
+        self.pdf_button.setEnabled(bool(trajectories))
+        self.shown = (store, catalogue, case_id)
+
+    def save_pdf(self) -> None:
+        """"Scores over time PDF…": warn, ask where, write it off the GUI thread (audited)."""
+        if self.shown is None:
+            return
+        store, catalogue, case_id = self.shown
+        out = choose_export_path(self, store, "Save the scores over time as PDF", "scores-over-time.pdf")
+        if out is None:
+            return
+        self.pdf_status.setText("Saving…")
+        Op(self, lambda: export_scores(store, catalogue, case_id, out)).success(
+            lambda n: self.pdf_status.setText(f"Saved {n} chart{'s' if n != 1 else ''} to {out}")
+        ).failure(self._failed).run()
+
+    def _failed(self, exc: Exception) -> None:
+        self.pdf_status.setText("The PDF was not saved.")
+        show_error(self, exc)

@@ -98,3 +98,43 @@ def test_no_final_instrument_no_trajectory(store):
     case_id = _case(store, "9990000077")
     _final(store, case_id, "phq9", _phq9(10))  # draft only
     assert score_trajectories(store, CATALOGUE, case_id) == ()
+
+
+def test_scores_pdf_reads_back_as_the_service_says_and_is_audited(store, tmp_path):
+    import io
+    import json
+
+    from pypdf import PdfReader
+    from sqlalchemy import select
+
+    from ddassess.services.trajectories import export_scores
+    from ddassess.store.records import AuditEventRecord
+
+    case_id = _case(store, "9990000077")
+    _final(store, case_id, "phq9", _phq9(21), "2026-01-03")
+    _final(store, case_id, "phq9", _phq9(14), "2026-02-14")
+    _final(store, case_id, "gad7", answers_totalling(CATALOGUE.get("gad7"), [f"q{i}" for i in range(1, 8)], 11),
+           "2026-02-14")
+    out = tmp_path / "scores.pdf"
+    assert export_scores(store, CATALOGUE, case_id, out, dt.date(2026, 3, 1)) == 2
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages).split())
+    for trajectory in score_trajectories(store, CATALOGUE, case_id):
+        assert trajectory.text() in text  # each chart's text alternative, printed under it
+    assert "Tra Jectory · case" in text and "printed 01 Mar 2026" in text
+    assert out.stat().st_mode & 0o077 == 0
+    with store.read() as s:
+        event = s.scalars(select(AuditEventRecord).where(AuditEventRecord.entity_type == "case-report")).one()
+    assert event.action == "export" and json.loads(event.changes_json)["charts"] == [None, 2]
+    assert "Jectory" not in event.changes_json
+
+
+def test_scores_pdf_refuses_a_folder_that_does_not_exist(store, tmp_path):
+    import pytest
+
+    from ddassess.errors import InvalidInputError
+    from ddassess.services.trajectories import export_scores
+
+    case_id = _case(store, "9990000077")
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        export_scores(store, CATALOGUE, case_id, tmp_path / "missing" / "scores.pdf")
+    assert not (tmp_path / "missing").exists()

@@ -126,3 +126,22 @@ def test_an_empty_agenda_says_so(qtbot, window, catalogue):
     qtbot.waitUntil(lambda: dialog.agenda is not None)
     assert dialog.status.text() == "No open case meets the agenda's rules today."
     assert not dialog.start_button.isEnabled() and dialog.save_button.isEnabled()
+
+
+def test_scores_pdf_saved_from_the_case_page(qtbot, window, catalogue, tmp_path, monkeypatch):
+    case_id = _case_with_scores_and_actions(window, catalogue)
+    out = tmp_path / "scores.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF (*.pdf)"))
+    page = window.open_case(case_id)
+    overview = page.overview
+    qtbot.waitUntil(overview.pdf_button.isVisible)
+
+    def go_on(box: QMessageBox) -> None:
+        next(b for b in box.buttons() if b.text() == GO).click()
+
+    when_a_box_is_up(go_on, QMessageBox)
+    qtbot.mouseClick(overview.pdf_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: overview.pdf_status.text().startswith("Saved"), timeout=10_000)
+    assert overview.pdf_status.text() == f"Saved 1 chart to {out}"
+    text = " ".join(PdfReader(io.BytesIO(out.read_bytes())).pages[0].extract_text().split())
+    assert overview.trajectories.charts[0].text_alternative() in text
