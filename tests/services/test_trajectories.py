@@ -138,3 +138,14 @@ def test_scores_pdf_refuses_a_folder_that_does_not_exist(store, tmp_path):
     with pytest.raises(InvalidInputError, match="does not exist"):
         export_scores(store, CATALOGUE, case_id, tmp_path / "missing" / "scores.pdf")
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_final_response_without_a_complete_total_is_not_a_point(store):
+    """A PHQ-9 total needs all nine items (Kroenke et al. 2001): eight answered is no total,
+    and a point drawn from them would fall in a band below the one it belongs in."""
+    case_id = _case(store, "9990000077")
+    _final(store, case_id, "phq9", _phq9(12), "2026-01-03")
+    eight = {k: v for k, v in _phq9(9).items() if k != "q9"}
+    _final(store, case_id, "phq9", eight, "2026-02-03")
+    (phq9,) = score_trajectories(store, CATALOGUE, case_id)
+    assert [(p.on, p.value) for p in phq9.points] == [(dt.date(2026, 1, 3), 12)]
