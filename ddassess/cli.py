@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import interchange as interchange_cmds
     from ddassess.commands import pdf as pdf_cmds
     from ddassess.commands import recovery as recovery_cmds
+    from ddassess.commands import report as report_cmds
     from ddassess.commands import signing as signing_cmds
     from ddassess.commands import store as store_cmds
     from ddassess.commands import team as team_cmds
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     team_cmds.register(sub)
     case_cmds.register(sub)
     interchange_cmds.register(sub)
+    report_cmds.register(sub)
     return parser
 
 

@@ -189,6 +189,10 @@ def _filtered(stmt: AnySelect, q: CaseQuery, search: _Search | None, plan: str =
         stmt = stmt.where(status == "open")
     if q.coordinator_id is not None:
         stmt = stmt.where(CaseRecord.care_coordinator_id == q.coordinator_id)
+    if q.figure:
+        from ddassess.services.team_kpis import selection
+
+        stmt = stmt.where(CaseRecord.id.in_(selection(q)))
     return stmt
 
 
@@ -209,7 +213,8 @@ def _list_plan(matches: int) -> str:
 
 
 def _narrowed(q: CaseQuery) -> bool:
-    return bool(q.stage or q.lead_agency or q.risk_only or q.review_overdue or q.coordinator_id is not None)
+    return bool(q.stage or q.lead_agency or q.risk_only or q.review_overdue or q.coordinator_id is not None
+                or q.figure)
 
 
 def _count_plan(q: CaseQuery, broad: bool) -> str:

@@ -29,6 +29,8 @@ class CaseQuery:
     review_overdue: bool = False
     open_only: bool = True
     coordinator_id: int | None = None  # "my cases": cases this practitioner coordinates
+    # A team figure's cases (services.team_kpis.drill_query): measure, group, period start, end.
+    figure: tuple[str, str, str, str] | tuple[()] = ()
     sort: str = "opened"
     descending: bool = True
     today: dt.date = field(default_factory=dt.date.today)

@@ -112,6 +112,16 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("open_draft", "The open form", None, "place", audited=False),
     # Where the last PDF was exported to: the next export's save dialog starts there.
     Setting("export_folder", "Folder for exported PDFs", "", "folder"),
+    # The team's targets: how many days a case may wait at each step before the Team view
+    # counts it as waiting too long (services/team_kpis.py). Local choices of each area; the
+    # referral form's own words ("urgent: within 5 working days") give the triage default.
+    Setting("target_days_triage", "Target: referral to consent (days)", 5, "number", low=1, high=365),
+    Setting("target_days_consent", "Target: consent to screening (days)", 14, "number", low=1, high=365),
+    Setting("target_days_screening", "Target: screening to joint assessment (days)", 28, "number", low=1, high=365),
+    Setting("target_days_assessment", "Target: joint assessment to lead agency decision (days)", 14, "number",
+            low=1, high=365),
+    Setting("target_days_lead_decision", "Target: lead agency decision to care plan (days)", 14, "number",
+            low=1, high=365),
 )}
 
 LOOK = tuple(key for key, setting in SETTINGS.items() if setting.look)

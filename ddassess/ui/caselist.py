@@ -216,7 +216,7 @@ class CaseTableModel(QAbstractTableModel):
 def _filtered(q: CaseQuery) -> bool:
     """True when the query narrows the list (search text or a filter), not only sorts it."""
     return bool(q.text.strip() or q.stage or q.lead_agency or q.risk_only or q.review_overdue
-                or q.coordinator_id is not None)
+                or q.coordinator_id is not None or q.figure)
 
 
 class CaseListWidget(QWidget):
@@ -251,6 +251,18 @@ class CaseListWidget(QWidget):
         self.closed = QCheckBox("Include closed")
         self.count = QLabel()
         self.count.setAccessibleName("Number of cases shown")
+        # A Team view figure's cases (show_figure): what they are, and the way back to every case.
+        self.figure_text = QLabel()
+        self.figure_text.setAccessibleName("Team figure shown")
+        self.figure_clear = QPushButton("Show &all cases")
+        self.figure_clear.setAccessibleName("Stop showing the team figure's cases")
+        self.figure_clear.clicked.connect(self.clear_figure)
+        self.figure_bar = QWidget()
+        figure_row = QHBoxLayout(self.figure_bar)
+        figure_row.setContentsMargins(0, 0, 0, 0)
+        figure_row.addWidget(self.figure_text, 1)
+        figure_row.addWidget(self.figure_clear)
+        self.figure_bar.hide()
         bar = QHBoxLayout()  # the search and the two lists; the ticks below, so large text still fits
         bar.addWidget(self.search, 3)
         bar.addWidget(self.stage)
@@ -288,6 +300,7 @@ class CaseListWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(ticks)
+        layout.addWidget(self.figure_bar)
         layout.addWidget(self.empty)
         layout.addWidget(self.table)
         layout.addWidget(self.count)
@@ -397,6 +410,36 @@ class CaseListWidget(QWidget):
                        lead_agency=self.lead.currentData() or "", risk_only=self.risk.isChecked(),
                        review_overdue=self.overdue.isChecked(), open_only=not self.closed.isChecked(),
                        coordinator_id=self.owner_id if self.mine.isChecked() else None)
+
+    def show_figure(self, query: CaseQuery, what: str) -> None:
+        """List the cases behind a Team view figure: the other filters and the search are
+        cleared (the figure alone says which cases), closed ones included when it counts them."""
+        controls = (self.search, self.stage, self.lead, self.mine, self.risk, self.overdue, self.closed)
+        for w in controls:
+            w.blockSignals(True)
+        try:
+            self.search.clear()
+            self.stage.setCurrentIndex(0)
+            self.lead.setCurrentIndex(0)
+            for box in (self.mine, self.risk, self.overdue):
+                box.setChecked(False)
+            self.closed.setChecked(not query.open_only)
+        finally:
+            for w in controls:
+                w.blockSignals(False)
+        self.model.query = replace(self.model.query, figure=query.figure, today=query.today)
+        self.figure_text.setText(f"Showing the cases of the Team view's figure “{what}”.")
+        self.figure_bar.show()
+        self.apply()
+
+    def clear_figure(self) -> None:
+        """Back to the open cases, as the list starts."""
+        self.model.query = replace(self.model.query, figure=())
+        self.closed.blockSignals(True)
+        self.closed.setChecked(False)
+        self.closed.blockSignals(False)
+        self.figure_bar.hide()
+        self.apply()
 
     def apply(self) -> None:
         """Show the current search and filters now (a filter changed, or a case was added)."""

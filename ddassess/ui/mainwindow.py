@@ -95,7 +95,8 @@ class MainWindow(QMainWindow):
             "print_many": lambda: commands.print_selected_plans(self),
             "signing_setup": lambda: commands.open_signing_setup(self), "lock": self.lock, "quit": self.close,
             "finalise": lambda: commands.finalise_open_form(self), "export": lambda: commands.export_data(self),
-            "import_fhir": lambda: commands.import_fhir(self)})
+            "import_fhir": lambda: commands.import_fhir(self), "team_view": lambda: commands.open_team_view(self),
+            "agenda": lambda: commands.open_agenda(self)})
         self.new_action, self.settings_action, self.lock_action = self.menu.new, self.menu.settings, self.menu.lock
         self.session.subscribe(self._follow)
         hub().changed.connect(self._changed)
@@ -320,6 +321,10 @@ class MainWindow(QMainWindow):
         page = self.workspace.widget(index)
         if page is None or page is self.workspace.case_list:
             return  # the list's tab has no close button
+        if not hasattr(page, "close_form"):  # the Team view: nothing to save
+            self.workspace.removeTab(index)
+            page.deleteLater()
+            return
         if not cast("CasePage", page).close_form():
             return  # not saved: the tab stays open with the form and its message
         set_setting(self.store, "open_draft", None)

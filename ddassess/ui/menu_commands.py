@@ -112,3 +112,42 @@ def import_fhir(window: MainWindow) -> None:
     dialog = ImportDialog(_store(window), window.catalogue, _open_case(window), window)
     if run_dialog(window, dialog) and dialog.imported is not None:
         window.statusBar().showMessage(f"Imported: {dialog.imported}", 8000)
+
+
+def open_team_view(window: MainWindow) -> None:
+    """View → Team view: the team lead's figures in a tab; a figure opens its cases in the list."""
+    from ddassess.ui.team_view import TeamViewPage
+
+    workspace = window.workspace
+    assert workspace is not None
+    page = workspace.team_view()
+    if page is None:
+        page = TeamViewPage(_store(window), window.catalogue)
+        page.figure_opened.connect(lambda query, what: _show_figure(window, query, what))
+        page.case_opened.connect(lambda case_id: window.open_case(case_id))
+        workspace.addTab(page, "Team view")
+    workspace.setCurrentWidget(page)
+    page.period_edit.setFocus()
+
+
+def _show_figure(window: MainWindow, query: object, what: str) -> None:
+    from ddassess.services.case_list_rows import CaseQuery
+
+    workspace, case_list = window.workspace, window.case_list
+    if workspace is None or case_list is None or not isinstance(query, CaseQuery):
+        return
+    workspace.setCurrentWidget(case_list)
+    case_list.show_figure(query, what)
+    case_list.table.setFocus()
+
+
+def open_agenda(window: MainWindow) -> None:
+    """View → Complex case review agenda…: the agenda; a review form started from it opens
+    in its case's tab."""
+    from ddassess.ui.agenda_dialog import AgendaDialog
+
+    dialog = AgendaDialog(_store(window), window.catalogue, window)
+    if run_dialog(window, dialog) and dialog.started is not None:
+        case_id, response_id = dialog.started
+        announce(Change.RESPONSES, case_id, initiator=window)
+        window.open_case(case_id, response_id)

@@ -16,6 +16,7 @@ from ddassess.errors import UserFacingError
 from ddassess.ui.caselist import CaseListWidget
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import disown_within
+from ddassess.ui.team_view import TeamViewPage
 
 if TYPE_CHECKING:
     from ddassess.services.vault import Store
@@ -52,11 +53,15 @@ class Workspace(QTabWidget):
 
     def case_pages(self) -> list[CasePage]:
         pages = (self.widget(i) for i in range(self.count()))
-        return [cast("CasePage", p) for p in pages if not isinstance(p, CaseListWidget)]
+        return [cast("CasePage", p) for p in pages if not isinstance(p, CaseListWidget | TeamViewPage)]
 
     def current_case_page(self) -> CasePage | None:
         page = self.currentWidget()
-        return None if page is None or isinstance(page, CaseListWidget) else cast("CasePage", page)
+        return None if page is None or isinstance(page, CaseListWidget | TeamViewPage) else cast("CasePage", page)
+
+    def team_view(self) -> TeamViewPage | None:
+        pages = (self.widget(i) for i in range(self.count()))
+        return next((p for p in pages if isinstance(p, TeamViewPage)), None)
 
     def case_page(self, case_id: int) -> CasePage | None:
         return next((p for p in self.case_pages() if p.case_id == case_id), None)
