@@ -23,6 +23,7 @@ from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.periods import Period
 from ddassess.services.case_list_rows import CaseQuery
 from ddassess.services.team_measures import (
+    COMPLEX,
     MH_SCREENS,
     SUBSTANCE_SCREENS,
     counts_sql,
@@ -220,14 +221,13 @@ def _practitioners(store: Store) -> dict[int, str]:
                                                           PractitionerRecord.agency).order_by(PractitionerRecord.name))}
 
 
-COMPLEX_SQL = """
-SELECT c.id, c.ref, c.risk_level, {high_high} AS hh, coalesce(pc.name, ''), coalesce(pp.name, ''),
-       (SELECT max(json_extract(r.answers_json, '$.review_date')) FROM form_responses AS r
-        WHERE r.case_id = c.id AND r.form_id = 'joint_review' AND r.status = 'final'),
-       c.next_review_due
-FROM cases AS c LEFT JOIN practitioners AS pc ON pc.id = c.care_coordinator_id
+COMPLEX_SQL = f"""
+SELECT c.id, c.ref, c.risk_level, coalesce(f.high_high, 0), coalesce(pc.name, ''), coalesce(pp.name, ''),
+       f.last_review_on, c.next_review_due
+FROM cases AS c LEFT JOIN case_facts AS f ON f.case_id = c.id
+LEFT JOIN practitioners AS pc ON pc.id = c.care_coordinator_id
 LEFT JOIN practitioners AS pp ON pp.id = c.partner_worker_id
-WHERE c.status = 'open' AND {complex}
+WHERE c.status = 'open' AND {COMPLEX}
 ORDER BY CASE c.risk_level WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c.next_review_due IS NULL,
          c.next_review_due, c.ref
 """
@@ -236,11 +236,8 @@ ORDER BY CASE c.risk_level WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c
 def complex_cases(store: Store, today: dt.date) -> list[ComplexCase]:
     """The complex high-risk cases with who coordinates them, the partner worker, the last
     joint review and the next (most urgent first)."""
-    from ddassess.services.team_measures import COMPLEX, HIGH_HIGH
-
-    sql = COMPLEX_SQL.format(high_high=HIGH_HIGH, complex=COMPLEX)
     with store.read() as s:
-        rows = s.execute(text(sql)).all()
+        rows = s.execute(text(COMPLEX_SQL)).all()
     return [ComplexCase(int(r[0]), r[1], r[2], bool(r[3]), r[4], r[5], _date(r[6]), _date(r[7])) for r in rows]
 
 
