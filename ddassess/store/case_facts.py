@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-FINAL = "r.status = 'final'"
+FINAL = "+r.status = 'final'"  # "+": the case's own forms by their index, not every final response
 MH_SCREENS = ("phq9", "gad7")  # depression and anxiety screens
 SUBSTANCE_SCREENS = ("audit", "audit_c", "fast", "dast10", "sadq")  # alcohol and drug screens
 # Forms finalised to reach each step (services.case_pathway.FORM_STAGE, by step).
@@ -57,7 +57,7 @@ def _step_entered() -> str:
     """The day the case reached the step it is at: its first final form of that step."""
     whens = " ".join(
         f"WHEN '{stage}' THEN (SELECT min(substr(r.finalised_at, 1, 10)) FROM form_responses AS r WHERE "
-        f"r.case_id = c.id AND r.form_id IN ({_forms(forms)}) AND r.status IN ('final', 'superseded'))"
+        f"r.case_id = c.id AND r.form_id IN ({_forms(forms)}) AND +r.status IN ('final', 'superseded'))"
         for stage, forms in STEP_FORMS.items())
     return f"coalesce(CASE c.stage {whens} ELSE NULL END, c.opened_on)"
 
@@ -70,7 +70,7 @@ COLUMNS: dict[str, str] = {
                     f"WHERE r.case_id = c.id AND r.form_id = 'joint_assessment' AND {FINAL})"),
     # a care plan is signed when the person signs it (the form's own signature field): its day
     "plan_signed_on": ("(SELECT min(substr(r.finalised_at, 1, 10)) FROM form_responses AS r WHERE r.case_id = c.id "
-                       "AND r.form_id = 'care_plan' AND r.status IN ('final', 'superseded') AND "
+                       "AND r.form_id = 'care_plan' AND +r.status IN ('final', 'superseded') AND "
                        "json_extract(r.answers_json, '$.person_signed') IS NOT NULL)"),
     "mh_need": latest("joint_assessment",
                       "CASE json_extract(r.answers_json, '$.mh_treatment_need') WHEN 0 THEN 'no_need' "

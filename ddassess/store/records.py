@@ -162,6 +162,7 @@ class CaseRecord(Base):
         # Migration 0012 (the Team view): open cases counted from an index; exits by the day they ended.
         Index("ix_cases_status_stage", "status", "stage", "lead_agency", "care_coordinator_id", "risk_level"),
         Index("ix_cases_closed_on", "closed_on"),
+        Index("ix_cases_opened_on", "opened_on"),
     )
 
 
@@ -250,6 +251,8 @@ class CarePlanRecord(Base):
     versions: Mapped[list[CarePlanVersionRecord]] = relationship(
         back_populates="plan", order_by="CarePlanVersionRecord.version"
     )
+
+    __table_args__ = (Index("ix_care_plans_case", "case_id"),)  # migration 0012
 
 
 class CarePlanVersionRecord(Base):

@@ -6,7 +6,9 @@
   (``store/case_facts.py`` says why and how). Built here for every case already in the store.
 * ``ix_cases_status_stage``: the open cases by step, lead agency, care coordinator and risk,
   counted from the index alone;
-* ``ix_cases_closed_on``: the cases that ended in a period.
+* ``ix_cases_opened_on``, ``ix_cases_closed_on``: the cases referred, and those that ended,
+  in a period;
+* ``ix_care_plans_case``: a case's care plan (is a version of it signed?).
 
 Revision ID: 0012
 Revises: 0008
@@ -47,10 +49,14 @@ def upgrade() -> None:
     op.create_index("ix_cases_status_stage", "cases",
                     ["status", "stage", "lead_agency", "care_coordinator_id", "risk_level"])
     op.create_index("ix_cases_closed_on", "cases", ["closed_on"])
+    op.create_index("ix_cases_opened_on", "cases", ["opened_on"])
+    op.create_index("ix_care_plans_case", "care_plans", ["case_id"])
     rebuild(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_index("ix_care_plans_case", table_name="care_plans")
+    op.drop_index("ix_cases_opened_on", table_name="cases")
     op.drop_index("ix_cases_closed_on", table_name="cases")
     op.drop_index("ix_cases_status_stage", table_name="cases")
     op.drop_table("case_facts")
