@@ -147,6 +147,8 @@ class TeamViewPage(QWidget):
         self.complex_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.complex_table.verticalHeader().hide()
         self.complex_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.complex_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.complex_table.setWordWrap(False)
         self.complex_table.activated.connect(self._open_complex)
         self.complex_title.setBuddy(self.complex_table)
         self.now_tree = FigureTree("Figures now", ["Now", "Cases"])
