@@ -34,7 +34,13 @@ def _add_kpi(actions: argparse._SubParsersAction) -> None:
     k.set_defaults(handler=cmd_kpi)
 
 
-ACTIONS: list[Callable[[argparse._SubParsersAction], None]] = [_add_kpi]
+def _add_agenda(actions: argparse._SubParsersAction) -> None:
+    a = actions.add_parser("agenda", help="the complex case review meeting's agenda (names the people discussed)")
+    a.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    a.set_defaults(handler=cmd_agenda)
+
+
+ACTIONS: list[Callable[[argparse._SubParsersAction], None]] = [_add_kpi, _add_agenda]
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
@@ -54,4 +60,21 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         if args.csv is not None:
             write_kpi_csv(store, period, args.csv)
             print(f"Wrote the commissioners' aggregate CSV for {period.label} to {args.csv}")
+    return 0
+
+
+def cmd_agenda(args: argparse.Namespace) -> int:
+    """``report agenda --out FILE.pdf``: the open cases that are high-risk, overdue for review
+    or flagged, with their open actions, for the complex case review meeting."""
+    from ddassess.commands.store import open_for_cli
+    from ddassess.formengine import load_catalogue
+    from ddassess.services.careplan_files import check_writable
+    from ddassess.services.meeting_agenda import export_agenda
+
+    check_writable(args.out)  # before unlocking anything
+    store, _ = open_for_cli(args)
+    with store:
+        agenda = export_agenda(store, load_catalogue(), args.out)
+    count = len(agenda.items)
+    print(f"Wrote the complex case review agenda ({count} case{'s' if count != 1 else ''}) to {args.out}")
     return 0

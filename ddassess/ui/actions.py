@@ -23,6 +23,7 @@ ENABLED_IN: dict[str, frozenset[Phase]] = {
     "signing_setup": frozenset({Phase.OPEN}),
     "finalise": frozenset({Phase.OPEN}),
     "team_view": frozenset({Phase.OPEN}),
+    "agenda": frozenset({Phase.OPEN}),
     # Cases are on screen while the store opens: Ctrl+L must hide them then too.
     "lock": frozenset({Phase.OPENING, Phase.OPEN}),
     "quit": ALWAYS,
@@ -47,15 +48,20 @@ class MenuActions:
         self.finalise = QAction("&Finalise the open form…", window, shortcut=QKeySequence("Ctrl+Return"))
         # The team lead's figures (View → Team view), in a tab beside the cases.
         self.team_view = QAction("&Team view", window, shortcut=QKeySequence("Ctrl+Shift+T"))
+        # The complex case review meeting's agenda: printed, and each case's review form started from it.
+        self.agenda = QAction("Complex case review &agenda…", window)
         self.by_name: dict[str, QAction] = {
             "new": self.new, "settings": self.settings, "verify": self.verify, "countersign": self.countersign,
             "print_many": self.print_many, "signing_setup": self.signing_setup, "lock": self.lock,
-            "quit": self.quit, "about": self.about, "finalise": self.finalise, "team_view": self.team_view}
+            "quit": self.quit, "about": self.about, "finalise": self.finalise, "team_view": self.team_view,
+            "agenda": self.agenda}
         file_menu = window.menuBar().addMenu("&File")
         for name in ("new", "finalise", "settings", "verify", "countersign", "print_many", "signing_setup", "lock",
                      "quit"):
             file_menu.addAction(self.by_name[name])
-        window.menuBar().addMenu("&View").addAction(self.team_view)
+        view_menu = window.menuBar().addMenu("&View")
+        view_menu.addAction(self.team_view)
+        view_menu.addAction(self.agenda)
         window.menuBar().addMenu("&Help").addAction(self.about)
         handlers = {**handlers, "about": lambda: QMessageBox.about(
             window, "ddassess", "Joint dual-diagnosis assessment on an encrypted local store. GPL-3.0-or-later.")}

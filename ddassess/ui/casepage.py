@@ -34,19 +34,37 @@ from ddassess.services.case_pathway import (
 )
 from ddassess.services.flag_acknowledgements import acknowledge_flag
 from ddassess.services.form_choices import form_choices
-from ddassess.services.settings import set_setting
+from ddassess.services.settings import get_setting, set_setting
+from ddassess.services.trajectories import score_trajectories
 from ddassess.services.vault import Store
 from ddassess.ui.autosave import DraftWriter
 from ddassess.ui.careplan_actions import print_plan, save_plan
 from ddassess.ui.case_header import CaseHeader
+from ddassess.ui.case_overview import CaseOverview
 from ddassess.ui.changes import Change, Changed, announce, hub
 from ddassess.ui.errors import show_error
 from ddassess.ui.formview import FormView
+from ddassess.ui.trajectories import TrajectoryPanel
 from ddassess.ui.widgets import application, heading
 
 FINALISE_KEYS = QKeySequence("Ctrl+Return")  # the File menu's "Finalise the open form…" (ui/actions.py)
 NATIVE = QKeySequence.SequenceFormat.NativeText
 PLACE_CHECK_MS = 2000  # how often the cursor's place in the open form is checked (and written if it moved)
+
+
+TRAJECTORY_FORMS = frozenset({"joint_review", "complex_case_review"})  # forms that show scores over time
+
+
+def _trajectories_above(store: Store, catalogue: Catalogue, form_id: str, case_id: int) -> TrajectoryPanel | None:
+    """"Scores over time" for a review form of a case with any final instrument, else None."""
+    if form_id not in TRAJECTORY_FORMS:
+        return None
+    trajectories = score_trajectories(store, catalogue, case_id)
+    if not trajectories:
+        return None
+    panel = TrajectoryPanel(columns=3)
+    panel.show_trajectories(trajectories, get_setting(store, "date_format") or "%d %b %Y")
+    return panel
 
 
 class FormPage(QWidget):
@@ -100,7 +118,16 @@ class FormPage(QWidget):
             bar.addWidget(button)
         self.scroll_area = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self.view)
+        self.trajectories = _trajectories_above(store, catalogue, spec.id, r.case_id)
+        if self.trajectories is None:
+            scroll.setWidget(self.view)
+        else:  # the joint review looks at the scores over time before its own questions
+            inner = QWidget()
+            column = QVBoxLayout(inner)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(self.trajectories)
+            column.addWidget(self.view)
+            scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -272,7 +299,8 @@ class CasePage(QWidget):
         lcol.addWidget(self.print_plan_button)
         self.form_area = QVBoxLayout()
         self.placeholder = QLabel("Open a form from the list, or start a new one.")
-        self.form_area.addWidget(self.placeholder)
+        self.overview = CaseOverview(self.placeholder)  # scores over time, open actions
+        self.form_area.addWidget(self.overview)
         right = QWidget()
         right.setLayout(self.form_area)
         split = QSplitter()
@@ -304,6 +332,7 @@ class CasePage(QWidget):
         summary = case_summary(self.store, self.catalogue, self.case_id)
         self.summary, self.detail = summary, summary.detail
         self.header.show_summary(summary)
+        self.overview.refresh(self.store, self.catalogue, self.case_id, summary.date_format)
         self.forms.clear()
         for r in summary.responses:
             score = f" · {r.score}" if r.score else ""
@@ -383,7 +412,7 @@ class CasePage(QWidget):
             self.form_page = None
             show_error(self, exc)
             return
-        self.placeholder.hide()
+        self.overview.hide()
         self.form_page.draft_saved.connect(self._draft_saved)
         self.form_page.open_requested.connect(self._open_other)
         self.form_area.addWidget(self.form_page)
@@ -444,5 +473,5 @@ class CasePage(QWidget):
             self.form_page.setParent(None)
             self.form_page.deleteLater()
             self.form_page = None
-            self.placeholder.show()
+            self.overview.show()
         return True

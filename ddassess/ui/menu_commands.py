@@ -113,3 +113,15 @@ def _show_figure(window: MainWindow, query: object, what: str) -> None:
     workspace.setCurrentWidget(case_list)
     case_list.show_figure(query, what)
     case_list.table.setFocus()
+
+
+def open_agenda(window: MainWindow) -> None:
+    """View → Complex case review agenda…: the agenda; a review form started from it opens
+    in its case's tab."""
+    from ddassess.ui.agenda_dialog import AgendaDialog
+
+    dialog = AgendaDialog(_store(window), window.catalogue, window)
+    if run_dialog(window, dialog) and dialog.started is not None:
+        case_id, response_id = dialog.started
+        announce(Change.RESPONSES, case_id, initiator=window)
+        window.open_case(case_id, response_id)

@@ -24,6 +24,7 @@ RELEASED = {
     ("care_plan", 3): "ace63b61fbb19786e352c0354405c7e64e25072d7c11b83387fbf3be59875c69",
     ("complex_case_review", 1): "35234644f4629a8a5b606c884268861504aad57180ce56b763fe9253bea93c3b",
     ("complex_case_review", 2): "a860ae55c2d0199be435d6bff49bb3100952d791d7b5fda294d9bbfbdbebaa8e",
+    ("complex_case_review", 3): "1b9e12f268faf4375a62e606dff3dfba38df15c611b2e1cdb6c00df01fec9a80",
     ("consent", 1): "34c2a0346af283cbb4546d4b0e30eae26f29b985a3a2d9174d676367ac72a45f",
     ("consent", 2): "b2371a62314ad6b8e69338a1ce39453d6c2e6d6eb5d810047026d796d049d5eb",
     ("consent", 3): "f5b8838aac01c76856e42d24675fd0d5c7ee16b4e585033b9d1b70b7c8e6884b",
