@@ -16,6 +16,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
+from ddassess.domain.charts import BarChart, Series
+from ddassess.pdf.charts import chart_block
 from ddassess.pdf.fonts import register_fonts
 from ddassess.pdf.layout import MARGIN, PAGE_H, PAGE_W, Styles, grid_table, para_text
 
@@ -79,6 +81,8 @@ def render_kpi_report(report: KpiReport) -> bytes:
     story.append(Paragraph("The period", styles.h1))
     for title, note, rows in report.period_tables:
         story.append(_table(styles, width, title, note, rows, report.period_label, report.previous_label))
+        if len(rows) > 1:
+            story.append(chart_block(_bars(title, rows, report.period_label, report.previous_label), width, 130))
     story.append(_table(styles, width, "Waiting times", "Median days, of the cases that reached the step.",
                         report.medians, report.period_label, report.previous_label))
     story.append(Paragraph(f"Now ({report.now_on:%d %b %Y})", styles.h1))
@@ -113,3 +117,15 @@ def _table(styles: Styles, width: float, title: str, note: str, rows: Rows, here
     parts.append(Spacer(1, 2))
     parts.append(grid_table([head, *body], widths))
     return KeepTogether(parts)
+
+
+def _bars(title: str, rows: Rows, here: str, there: str) -> BarChart:
+    """A table's rows as bars, this period beside the one before; a hidden count ("<5") has
+    no bar and is written as it is in the table."""
+    def series(name: str, texts: list[str]) -> Series:
+        return Series(name, tuple(float(t) if t.isdigit() else None for t in texts),
+                      tuple("" if t.isdigit() else t for t in texts))
+
+    return BarChart(title, tuple(label for label, _, _ in rows),
+                    (series(here, [a for _, a, _ in rows]), series(there, [b for _, _, b in rows])), unit="cases")
+

@@ -26,7 +26,7 @@ from ddassess.services.careplans import (
     drawn_signatures,
     signing_problems,
 )
-from ddassess.store import Store
+from ddassess.store import Store, case_facts
 from ddassess.store.audit import append_event
 from ddassess.store.records import CarePlanRecord, CarePlanVersionRecord, CaseRecord, utcnow
 
@@ -166,3 +166,4 @@ def _record_version(store: Store, case_id: int, plan: CarePlan, *, signed: bool,
                      changes={"version": [None, plan.version], "signed": [None, signed],
                               "content_sha256": [None, content_sha256]},
                      reason=f"PDF written to {out.name}")
+        case_facts.refresh(s, case_id)  # a signed version: the Team view stops counting it unsigned

@@ -28,7 +28,7 @@ from ddassess.domain.person import (
 from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.exchange.ids import new_case_ref
 from ddassess.services import care_team
-from ddassess.store import Store
+from ddassess.store import Store, case_facts
 from ddassess.store.audit import append_event, diff
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord, utcnow
 from ddassess.store.replay import CASE_FIELDS, PERSON_FIELDS
@@ -281,6 +281,7 @@ def finalise_response(store: Store, response_id: int, *, at: dt.datetime | None 
         r.status, r.finalised_at, r.finalised_by_id = "final", _when(at), owner
         append_event(s, actor=store.owner_uuid, action="finalise", entity_type="response", entity_id=r.uuid,
                      changes={"status": ["draft", "final"]})
+        case_facts.refresh(s, r.case_id)  # the Team view's facts follow the final forms
     return _response(r)
 
 
@@ -343,6 +344,7 @@ def finalise_amendment(store: Store, response_id: int, reason: str, *, at: dt.da
                      changes={"amends": [None, old.uuid],
                               **diff(json.loads(old.answers_json), json.loads(new.answers_json))},
                      reason=reason)
+        case_facts.refresh(s, new.case_id)
     return _response(new)
 
 

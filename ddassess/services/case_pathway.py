@@ -184,7 +184,18 @@ def finalise_form(store: Store, catalogue: Catalogue, response_id: int,
 
 def apply_final_response(store: Store, catalogue: Catalogue, response: Response,
                          at: dt.datetime | None = None) -> None:
-    """What a final response says about its case (see ``finalise_form``)."""
+    """What a final response says about its case (see ``finalise_form``), and the case's facts
+    for the team figures worked out again (store/case_facts.py)."""
+    from ddassess.store import case_facts
+
+    try:
+        _apply_final_response(store, catalogue, response, at)
+    finally:
+        with store.write() as s:
+            case_facts.refresh(s, response.case_id)
+
+
+def _apply_final_response(store: Store, catalogue: Catalogue, response: Response, at: dt.datetime | None) -> None:
     advance_stage(store, response.case_id, response.form_id, at.date() if at is not None else None)
     if response.form_id == "discharge":
         _update_case(store, response.case_id, next_review_due=None)

@@ -55,6 +55,7 @@ def joint_assessment(rng: random.Random, day: dt.date, high_risk: bool) -> dict[
         "presentation": "Engaged, tired, tearful at times (demo).", "intoxicated": False,
         "mh_history": "Two episodes of depression treated by the GP (demo).",
         "mental_state": "Low mood, no psychotic features (demo).",
+        "mh_treatment_need": True, "mh_in_treatment": not high_risk,
         "substance_summary": "Drinks most days, more when low (demo).", "functioning_level": True,
         "interaction_pattern": ["use_worsens_mh"], "treating_use_first": "improve",
         "formulation": "Drinking and low mood keep each other going (demo).",

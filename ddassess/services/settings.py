@@ -177,6 +177,28 @@ def get_setting(store: Store, key: str) -> Any:
     return _usable(setting, value)
 
 
+def get_settings(store: Store, keys: tuple[str, ...]) -> dict[str, Any]:
+    """Several settings as ``get_setting`` gives each, read in one go (the Team view's targets)."""
+    from sqlalchemy import select
+
+    from ddassess.store.records import SettingRecord
+
+    declared = {key: _declared(key) for key in keys}
+    with store.read() as s:
+        owner = _owner_id(s, store)
+        rows = s.execute(select(SettingRecord.key, SettingRecord.value_json).where(
+            SettingRecord.practitioner_id == owner, SettingRecord.key.in_(keys)))
+        saved = {str(k): str(v) for k, v in rows}
+    values = {}
+    for key, setting in declared.items():
+        try:
+            values[key] = _usable(setting, json.loads(saved[key])) if key in saved else setting.default
+        except ValueError:
+            log.warning("setting %s is not readable; its default is used", key)
+            values[key] = setting.default
+    return values
+
+
 def get_number(store: Store, key: str) -> int:
     """A whole-number setting (``kind`` "number"), as ``get_setting`` gives it."""
     value = get_setting(store, key)

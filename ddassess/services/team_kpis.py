@@ -23,6 +23,7 @@ from ddassess.domain.models import PATHWAY_STAGES
 from ddassess.domain.periods import Period
 from ddassess.services.case_list_rows import CaseQuery
 from ddassess.services.team_measures import (
+    COMPLEX,
     MH_SCREENS,
     SUBSTANCE_SCREENS,
     counts_sql,
@@ -32,6 +33,8 @@ from ddassess.services.team_measures import (
 from ddassess.store.records import PractitionerRecord
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from ddassess.formengine import Catalogue
     from ddassess.store import Store
 
@@ -106,9 +109,10 @@ class TeamPeriod:
 
 def targets(store: Store) -> dict[str, int]:
     """Each step's target (days a case may wait there), from the settings."""
-    from ddassess.services.settings import get_setting
+    from ddassess.services.settings import get_settings
 
-    return {stage: int(get_setting(store, key)) for stage, key in TARGET_SETTINGS.items()}
+    values = get_settings(store, tuple(TARGET_SETTINGS.values()))
+    return {stage: int(values[key]) for stage, key in TARGET_SETTINGS.items()}
 
 
 def drill_query(measure: str, group: str, today: dt.date, period: Period | None,
@@ -141,11 +145,10 @@ def selection(q: CaseQuery) -> Any:
     return text(sql).bindparams(**used).columns(column("cid", Integer))
 
 
-def _counts(store: Store, measure: str, params: dict[str, Any], store_targets: dict[str, int] | None = None
+def _counts(s: Session, measure: str, params: dict[str, Any], store_targets: dict[str, int] | None = None
             ) -> dict[str, int]:
-    with store.read() as s:
-        return {str(g if g is not None else ""): int(n)
-                for g, n in s.execute(text(counts_sql(measure, store_targets)), params)}
+    return {str(g if g is not None else ""): int(n) for g, n in s.execute(text(counts_sql(measure, store_targets)),
+                                                                          params)}
 
 
 def _labels(catalogue: Catalogue | None, form_id: str, field_id: str) -> dict[str, str]:
@@ -180,54 +183,59 @@ def team_now(store: Store, today: dt.date | None = None, catalogue: Catalogue | 
     p = {"today": today.isoformat()}
     goals = targets(store)
     agencies = _labels(catalogue, "lead_agency", "lead")  # the case keeps the agency's label
-    lead_counts = _counts(store, "now.lead", p)
-    names = _practitioners(store)
-    caseload = _counts(store, "now.caseload", p)
-    tables = (
+    with store.read() as s:  # one snapshot: the figures agree with one another
+        lead_counts = _counts(s, "now.lead", p)
+        names = _practitioners(s)
+        caseload = _counts(s, "now.caseload", p)
+        tables = _now_tables(s, p, today, goals, agencies, lead_counts, names, caseload)
+        cases = _complex_rows(s)
+    return TeamNow(today, tables, tuple(cases))
+
+
+def _now_tables(s: Session, p: dict[str, Any], today: dt.date, goals: dict[str, int], agencies: dict[str, str],
+                lead_counts: dict[str, int], names: dict[int, str], caseload: dict[str, int]) -> tuple[Table, ...]:
+    return (
         _table("now.stage", "Open cases by pathway step", "now.stage", list(STAGE_LABELS.items())[:-1],
-               _counts(store, "now.stage", p), None, today, None, "Open cases at each step of the pathway."),
+               _counts(s, "now.stage", p), None, today, None, "Open cases at each step of the pathway."),
         _table("now.lead", "Open cases by lead agency", "now.lead",
                [(lab, lab) for lab in agencies.values()] + [("", "Not decided yet")],
                lead_counts, None, today, None, "Open cases by the agency that leads their care."),
         _table("now.risk", "Open cases by risk level", "now.risk", list(RISK_LABELS.items()),
-               _counts(store, "now.risk", p), None, today, None, "Open cases by their current risk level."),
+               _counts(s, "now.risk", p), None, today, None, "Open cases by their current risk level."),
         _table("now.complex", "Complex high-risk cases", "now.complex",
                [("complex", "Urgent or high risk, or high mental illness and high substance misuse")],
-               _counts(store, "now.complex", p), None, today, None),
+               _counts(s, "now.complex", p), None, today, None),
         _table("now.reviews", "Reviews", "now.reviews",
                [("overdue", "Joint review overdue"), ("no_date", "Care plan with no review date")],
-               _counts(store, "now.reviews", p), None, today, None),
+               _counts(s, "now.reviews", p), None, today, None),
         _table("now.waiting", "Waiting longer than the target", "now.waiting",
                [(s, f"{STAGE_LABELS[s]} (target {goals[s]} days)") for s in TARGET_SETTINGS],
-               _counts(store, "now.waiting", p, goals), None, today, None,
+               _counts(s, "now.waiting", p, goals), None, today, None,
                "Open cases that have been at a step longer than the team's target for it.", store_targets=goals),
         _table("now.caseload", "Caseload per care coordinator", "now.caseload",
                [(str(pid), label) for pid, label in names.items()] + [("", "No care coordinator named")],
                caseload, None, today, None, "Open cases each practitioner coordinates.", keep_empty=False),
         _table("now.unsigned", "Care plans not yet signed", "now.unsigned",
-               [("unsigned", "Final care plan with no signed PDF")], _counts(store, "now.unsigned", p),
+               [("unsigned", "Final care plan with no signed PDF")], _counts(s, "now.unsigned", p),
                None, today, None),
     )
-    return TeamNow(today, tables, tuple(complex_cases(store, today)))
 
 
-def _practitioners(store: Store) -> dict[int, str]:
+def _practitioners(s: Session) -> dict[int, str]:
     from sqlalchemy import select
 
-    with store.read() as s:
-        return {int(pid): f"{name} ({agency})" if agency else name
-                for pid, name, agency in s.execute(select(PractitionerRecord.id, PractitionerRecord.name,
-                                                          PractitionerRecord.agency).order_by(PractitionerRecord.name))}
+    return {int(pid): f"{name} ({agency})" if agency else name
+            for pid, name, agency in s.execute(select(PractitionerRecord.id, PractitionerRecord.name,
+                                                      PractitionerRecord.agency).order_by(PractitionerRecord.name))}
 
 
-COMPLEX_SQL = """
-SELECT c.id, c.ref, c.risk_level, {high_high} AS hh, coalesce(pc.name, ''), coalesce(pp.name, ''),
-       (SELECT max(json_extract(r.answers_json, '$.review_date')) FROM form_responses AS r
-        WHERE r.case_id = c.id AND r.form_id = 'joint_review' AND r.status = 'final'),
-       c.next_review_due
-FROM cases AS c LEFT JOIN practitioners AS pc ON pc.id = c.care_coordinator_id
+COMPLEX_SQL = f"""
+SELECT c.id, c.ref, c.risk_level, coalesce(f.high_high, 0), coalesce(pc.name, ''), coalesce(pp.name, ''),
+       f.last_review_on, c.next_review_due
+FROM cases AS c LEFT JOIN case_facts AS f ON f.case_id = c.id
+LEFT JOIN practitioners AS pc ON pc.id = c.care_coordinator_id
 LEFT JOIN practitioners AS pp ON pp.id = c.partner_worker_id
-WHERE c.status = 'open' AND {complex}
+WHERE c.status = 'open' AND {COMPLEX}
 ORDER BY CASE c.risk_level WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c.next_review_due IS NULL,
          c.next_review_due, c.ref
 """
@@ -236,11 +244,12 @@ ORDER BY CASE c.risk_level WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c
 def complex_cases(store: Store, today: dt.date) -> list[ComplexCase]:
     """The complex high-risk cases with who coordinates them, the partner worker, the last
     joint review and the next (most urgent first)."""
-    from ddassess.services.team_measures import COMPLEX, HIGH_HIGH
-
-    sql = COMPLEX_SQL.format(high_high=HIGH_HIGH, complex=COMPLEX)
     with store.read() as s:
-        rows = s.execute(text(sql)).all()
+        return _complex_rows(s)
+
+
+def _complex_rows(s: Session) -> list[ComplexCase]:
+    rows = s.execute(text(COMPLEX_SQL)).all()
     return [ComplexCase(int(r[0]), r[1], r[2], bool(r[3]), r[4], r[5], _date(r[6]), _date(r[7])) for r in rows]
 
 
@@ -253,14 +262,18 @@ def _date(value: Any) -> dt.date | None:
 
 def team_period(store: Store, period: Period, catalogue: Catalogue | None = None,
                 today: dt.date | None = None) -> TeamPeriod:
-    """The shared KPIs for ``period`` beside those of the period before."""
-    today = today or dt.date.today()
+    """The shared KPIs for ``period`` beside those of the period before (one snapshot)."""
+    with store.read() as s:
+        return _team_period(s, period, catalogue, today or dt.date.today())
+
+
+def _team_period(s: Session, period: Period, catalogue: Catalogue | None, today: dt.date) -> TeamPeriod:
     before = period.previous()
     here = {"start": period.start.isoformat(), "end": period.end.isoformat()}
     there = {"start": before.start.isoformat(), "end": before.end.isoformat()}
 
     def both(measure: str) -> tuple[dict[str, int], dict[str, int]]:
-        return _counts(store, measure, here), _counts(store, measure, there)
+        return _counts(s, measure, here), _counts(s, measure, there)
 
     def table(key: str, title: str, order: list[tuple[str, str]], note: str = "", denominator: str = "",
               keep_empty: bool = True, partition: bool = False) -> Table:
@@ -313,7 +326,7 @@ def team_period(store: Store, period: Period, catalogue: Catalogue | None = None
         table("p.represented", "Re-presentations",
               [("represented", "Referred within six months of leaving an earlier episode")]),
     )
-    medians = tuple(Median(label, _median(store, m, here), _median(store, m, there))
+    medians = tuple(Median(label, _median(s, m, here), _median(s, m, there))
                     for m, label in (("p.to_assessment", "Median days from referral to joint assessment"),
                                      ("p.to_plan", "Median days from referral to a signed care plan")))
     return TeamPeriod(period, before, tables, medians)
@@ -324,7 +337,6 @@ def _screen(form_id: str) -> str:
             "dast10": "DAST-10", "sadq": "SADQ"}[form_id]
 
 
-def _median(store: Store, measure: str, params: dict[str, Any]) -> float | None:
-    with store.read() as s:
-        value = s.execute(text(median_sql(measure)), params).scalar()
+def _median(s: Session, measure: str, params: dict[str, Any]) -> float | None:
+    value = s.execute(text(median_sql(measure)), params).scalar()
     return None if value is None else float(value)

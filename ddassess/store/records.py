@@ -163,6 +163,10 @@ class CaseRecord(Base):
         Index("ix_cases_status_ref", "status", "ref", "id"),
         Index("ix_cases_status_review", "status", "next_review_due", "id"),
         Index("ix_cases_status_risk", "status", "risk_level", "id"),
+        # Migration 0012 (the Team view): open cases counted from an index; exits by the day they ended.
+        Index("ix_cases_status_stage", "status", "stage", "lead_agency", "care_coordinator_id", "risk_level"),
+        Index("ix_cases_closed_on", "closed_on"),
+        Index("ix_cases_opened_on", "opened_on"),
     )
 
 
@@ -190,6 +194,34 @@ class ResponseRecord(Base):
     __table_args__ = (
         Index("ix_responses_case_form", "case_id", "form_id"),
         Index("ix_responses_status", "status"),
+    )
+
+
+class CaseFactsRecord(Base):
+    """What the team figures ask of a case's latest final forms, worked out when one is
+    finalised (store/case_facts.py; migration 0012). Derived, never edited: no text anyone
+    wrote, only values of choices and dates."""
+
+    __tablename__ = "case_facts"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    referral_source: Mapped[str | None] = mapped_column(String(64))
+    assessed_on: Mapped[str | None] = mapped_column(String(10))
+    plan_signed_on: Mapped[str | None] = mapped_column(String(10))
+    mh_need: Mapped[str | None] = mapped_column(String(16))
+    primary_substance: Mapped[str | None] = mapped_column(String(64))
+    sadq_band: Mapped[str | None] = mapped_column(String(16))
+    screened_mh: Mapped[bool] = mapped_column()
+    screened_substance: Mapped[bool] = mapped_column()
+    exit_reason: Mapped[str | None] = mapped_column(String(64))
+    exit_type: Mapped[str | None] = mapped_column(String(16))
+    high_high: Mapped[bool | None] = mapped_column()
+    care_plan_state: Mapped[str] = mapped_column(String(16))
+    step_entered: Mapped[str | None] = mapped_column(String(10))
+    last_review_on: Mapped[str | None] = mapped_column(String(10))
+
+    __table_args__ = (
+        Index("ix_case_facts_high_high", "high_high", "case_id"),
+        Index("ix_case_facts_care_plan", "care_plan_state", "case_id"),
     )
 
 
@@ -255,6 +287,8 @@ class CarePlanRecord(Base):
     versions: Mapped[list[CarePlanVersionRecord]] = relationship(
         back_populates="plan", order_by="CarePlanVersionRecord.version"
     )
+
+    __table_args__ = (Index("ix_care_plans_case", "case_id"),)  # migration 0012
 
 
 class CarePlanVersionRecord(Base):

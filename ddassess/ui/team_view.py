@@ -1,6 +1,6 @@
 """The Team view: the team lead's figures, now and for a period against the one before.
 
-Every figure is a row of a table; activating it (Enter, or a double click) opens the case
+Every figure is a row of a tree of tables; activating it (Enter, or a double click) opens the case
 list filtered to exactly the cases behind it (``figure_opened``). The complex high-risk
 cases are listed by case reference with who coordinates them; activating one opens the
 case. The figures are read off the GUI thread (``ui.ops``): a store of 100,000 cases
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +37,6 @@ from ddassess.ui.ops import Op
 if TYPE_CHECKING:
     from ddassess.domain.periods import Period
     from ddassess.formengine import Catalogue
-    from ddassess.services.case_list_rows import CaseQuery
     from ddassess.services.team_kpis import ComplexCase, Table, TeamNow, TeamPeriod
     from ddassess.services.vault import Store
 
@@ -44,34 +45,65 @@ def _fmt(d: dt.date | None) -> str:
     return d.strftime("%d %b %Y") if d else "—"
 
 
-class FigureTable(QTableWidget):
-    """One table of figures; each row keeps the query that lists its cases."""
+class FigureTree(QTreeWidget):
+    """Tables of figures as one tree: each table a branch (its title, what it counts in the
+    tooltip), each figure a row that keeps the query listing its cases."""
 
-    def __init__(self, table: Table, headers: list[str], with_previous: bool) -> None:
-        super().__init__(len(table.figures), len(headers))
-        self.table = table
-        self.setHorizontalHeaderLabels(headers)
-        self.setAccessibleName(table.title)
-        self.setAccessibleDescription((table.note + " " if table.note else "")
-                                      + "Press Enter on a row to list its cases.")
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.verticalHeader().hide()
-        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for row, f in enumerate(table.figures):
-            cells = [f.label, str(f.count)] + ([str(f.previous or 0)] if with_previous else [])
-            for col, value in enumerate(cells):
-                item = QTableWidgetItem(value)
-                if col:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(f"{f.label}: {value}. Press Enter or double-click to list the cases.")
-                self.setItem(row, col, item)
-        self.setCurrentCell(0, 0)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.resizeRowsToContents()
-        height = self.horizontalHeader().sizeHint().height() + sum(self.rowHeight(r) for r in range(self.rowCount()))
-        self.setFixedHeight(height + 2 * self.frameWidth())
+    figure_activated = Signal(object, str)  # the figure's CaseQuery, and what it counts
+
+    def __init__(self, name: str, headers: list[str]) -> None:
+        super().__init__()
+        self.setAccessibleName(name)
+        self.setAccessibleDescription("Press Enter on a figure (or double-click it) to list its cases.")
+        self.setHeaderLabels(headers)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(headers)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.tables: list[Table] = []
+        self.itemActivated.connect(self._activated)
+
+    def show_tables(self, tables: tuple[Table, ...], with_previous: bool) -> None:
+        self.clear()
+        self.tables = list(tables)
+        for t_index, table in enumerate(tables):
+            branch = QTreeWidgetItem([table.title])
+            font = branch.font(0)
+            font.setBold(True)
+            branch.setFont(0, font)
+            branch.setToolTip(0, table.note or table.title)
+            branch.setFirstColumnSpanned(False)
+            for f_index, f in enumerate(table.figures):
+                cells = [f.label, str(f.count)] + ([str(f.previous or 0)] if with_previous else [])
+                leaf = QTreeWidgetItem(cells)
+                leaf.setData(0, Qt.ItemDataRole.UserRole, (t_index, f_index))
+                for col in range(1, len(cells)):
+                    leaf.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                leaf.setToolTip(0, f"{table.title}: {f.label}. Press Enter or double-click to list the cases.")
+                branch.addChild(leaf)
+            self.addTopLevelItem(branch)
+            branch.setExpanded(True)
+
+    def figure_item(self, key: str, group: str) -> QTreeWidgetItem:
+        t_index = next(i for i, t in enumerate(self.tables) if t.key == key)
+        branch = self.topLevelItem(t_index)
+        assert branch is not None
+        f_index = next(i for i, f in enumerate(self.tables[t_index].figures) if f.group == group)
+        leaf = branch.child(f_index)
+        assert leaf is not None
+        return leaf
+
+    def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        where = item.data(0, Qt.ItemDataRole.UserRole)
+        if where is None:
+            item.setExpanded(not item.isExpanded())  # a table's title: open or close it
+            return
+        table = self.tables[where[0]]
+        f = table.figures[where[1]]
+        self.figure_activated.emit(f.query, f"{table.title}: {f.label}")
 
 
 class TeamViewPage(QWidget):
@@ -103,17 +135,47 @@ class TeamViewPage(QWidget):
         for w in (label, self.period_edit, self.show_button, self.earlier, self.refresh_button):
             picker.addWidget(w)
         picker.addStretch()
-        self.body = QWidget()
-        self.body_layout = QVBoxLayout(self.body)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.body)
+        self.complex_title = QLabel("<b>Complex high-risk cases</b>")
+        self.complex_table = QTableWidget(0, 6)
+        self.complex_table.setAccessibleName("Complex high-risk cases")
+        self.complex_table.setAccessibleDescription(
+            "Urgent or high risk, or high mental illness and high substance misuse. Press Enter on a row to open "
+            "the case.")
+        self.complex_table.setHorizontalHeaderLabels(["Case", "Risk", "Care coordinator", "Partner worker",
+                                                      "Last joint review", "Next review"])
+        self.complex_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.complex_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.complex_table.verticalHeader().hide()
+        self.complex_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.complex_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.complex_table.setWordWrap(False)
+        self.complex_table.activated.connect(self._open_complex)
+        self.complex_title.setBuddy(self.complex_table)
+        self.now_tree = FigureTree("Figures now", ["Now", "Cases"])
+        self.period_tree = FigureTree("Figures for the period", ["For the period", "", ""])
+        for tree in (self.now_tree, self.period_tree):
+            tree.figure_activated.connect(self.figure_opened)
+        self.medians = QLabel()
+        self.medians.setAccessibleName("Waiting times")
+        left, right = QWidget(), QWidget()
+        left_layout, right_layout = QVBoxLayout(left), QVBoxLayout(right)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.complex_title)
+        left_layout.addWidget(self.complex_table, 1)
+        left_layout.addWidget(self.now_tree, 2)
+        right_layout.addWidget(self.medians)
+        right_layout.addWidget(self.period_tree, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(picker)
         layout.addWidget(self.status)
-        layout.addWidget(scroll)
-        self.tables: list[FigureTable] = []
-        self.complex_table: QTableWidget | None = None
+        layout.addWidget(split, 1)
+        self.complex_cases: tuple[ComplexCase, ...] = ()
+        self.shown: tuple[TeamNow, TeamPeriod] | None = None
         self.period_edit.returnPressed.connect(self.show_period)
         self.show_button.clicked.connect(self.show_period)
         self.earlier.clicked.connect(self.show_earlier)
@@ -161,81 +223,34 @@ class TeamViewPage(QWidget):
     def _show(self, figures: tuple[TeamNow, TeamPeriod]) -> None:
         now, period = figures
         self._loading = False
-        while self.body_layout.count():
-            item = self.body_layout.takeAt(0)
-            old = item.widget() if item is not None else None
-            if old is not None:
-                old.deleteLater()
-        self.tables = []
-        self._heading(f"Now ({_fmt(now.today)})")
+        self.shown = figures
+        self.complex_title.setText(f"<b>Complex high-risk cases</b> ({len(now.complex_cases)}, "
+                                   f"{_fmt(now.today)})")
         self._complex(now.complex_cases)
-        for table in now.tables:
-            self._add(table, ["", "Cases"], with_previous=False)
-        self._heading(f"{period.period.words} ({period.period.label}) against {period.previous.words} "
-                      f"({period.previous.label})")
-        for m in period.medians:
-            self._note(f"{m.label}: {_days(m.days)} ({period.previous.label}: {_days(m.previous)})")
-        for table in period.tables:
-            self._add(table, ["", period.period.label, period.previous.label], with_previous=True)
-        self.body_layout.addStretch()
+        self.now_tree.setHeaderLabels([f"Now ({_fmt(now.today)})", "Cases"])
+        self.now_tree.show_tables(now.tables, with_previous=False)
+        self.period_tree.setHeaderLabels([f"{period.period.words} against {period.previous.words}",
+                                          period.period.label, period.previous.label])
+        self.period_tree.show_tables(period.tables, with_previous=True)
+        self.medians.setText("\n".join(f"{m.label}: {_days(m.days)} ({period.previous.label}: {_days(m.previous)})"
+                                       for m in period.medians))
         self.status.setText(f"Figures for {period.period.label} against {period.previous.label}, and the open "
-                            "caseload now. Press Enter on a row (or double-click it) to list its cases.")
-
-    def _heading(self, text: str) -> None:
-        label = QLabel(f"<h2>{text}</h2>")
-        label.setAccessibleName(text)
-        self.body_layout.addWidget(label)
-
-    def _note(self, text: str) -> None:
-        label = QLabel(text)
-        label.setAccessibleName(text)
-        self.body_layout.addWidget(label)
-
-    def _add(self, table: Table, headers: list[str], with_previous: bool) -> None:
-        title = QLabel(f"<b>{table.title}</b>" + (f" — {table.note}" if table.note else ""))
-        title.setWordWrap(True)
-        widget = FigureTable(table, headers, with_previous)
-        title.setBuddy(widget)
-        widget.activated.connect(lambda index, w=widget: self._open(w, index.row()))
-        self.body_layout.addWidget(title)
-        self.body_layout.addWidget(widget)
-        self.tables.append(widget)
+                            "caseload now. Press Enter on a figure (or double-click it) to list its cases.")
 
     def _complex(self, cases: tuple[ComplexCase, ...]) -> None:
-        heads = ["Case", "Risk", "Care coordinator", "Partner worker", "Last joint review", "Next review"]
-        t = QTableWidget(len(cases), len(heads))
-        t.setAccessibleName("Complex high-risk cases")
-        t.setAccessibleDescription("Urgent or high risk, or high mental illness and high substance misuse. "
-                                   "Press Enter on a row to open the case.")
-        t.setHorizontalHeaderLabels(heads)
-        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        t.verticalHeader().hide()
+        self.complex_cases = cases
+        t = self.complex_table
+        t.setRowCount(len(cases))
         for row, c in enumerate(cases):
             risk = c.risk_level or "not raised"
             if c.quadrant_high_high:
                 risk += " · high/high"
             for col, value in enumerate((c.ref, risk, c.coordinator or "—", c.partner or "—",
                                          _fmt(c.last_joint_review), _fmt(c.next_review_due))):
-                item = QTableWidgetItem(value)
-                item.setData(Qt.ItemDataRole.UserRole, c.case_id)
-                t.setItem(row, col, item)
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        t.setMinimumHeight(min(320, t.horizontalHeader().sizeHint().height() + 30 * max(1, len(cases)) + 4))
-        t.activated.connect(lambda index: self.case_opened.emit(cases[index.row()].case_id))
-        self._heading("Complex high-risk cases")
-        if not cases:
-            self._note("No open case is urgent or high risk, or high mental illness and high substance misuse.")
-        self.body_layout.addWidget(t)
-        self.complex_table = t
+                t.setItem(row, col, QTableWidgetItem(value))
 
-    def _open(self, widget: FigureTable, row: int) -> None:
-        f = widget.table.figures[row]
-        self.figure_opened.emit(f.query, f"{widget.table.title}: {f.label}")
-
-    def figure_query(self, key: str, group: str) -> CaseQuery:
-        table = next(t for t in self.tables if t.table.key == key)
-        return next(f.query for f in table.table.figures if f.group == group)
+    def _open_complex(self, index: QModelIndex) -> None:
+        self.case_opened.emit(self.complex_cases[index.row()].case_id)
 
 
 def _days(value: float | None) -> str:

@@ -141,3 +141,19 @@ def test_report_kpi_refuses_an_unwritable_out_before_any_work(store, tmp_path, c
     assert "does not exist" in capsys.readouterr().err and not (tmp_path / "k.pdf").exists()
     assert main(["report", "kpi", "--period", "2026-Q3", "--out", str(tmp_path / "nowhere" / "kpi.pdf")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_median_of_fewer_than_five_cases_is_hidden():
+    from ddassess.services.team_kpis import Median, TeamPeriod
+    from ddassess.services.team_report import shown_medians
+
+    def waits(key: str, measured: int, before: int) -> Table:
+        return Table(key, key, (Figure(key, "8-14 days", "8-14 days", measured, before),
+                                Figure(key, "waiting", "Not yet", 9, 9)))
+
+    period = parse_period("2026-Q3")
+    figures = TeamPeriod(period, period.previous(), (waits("p.to_assessment", 4, 5), waits("p.to_plan", 0, 12)),
+                         (Median("to assessment", 10.0, 12.5), Median("to plan", None, 30.0)))
+    rows = shown_medians(figures)
+    # 4 cases measured: hidden; 5: shown; none: said so (the 9 still waiting are not measured)
+    assert [(r.now, r.previous) for r in rows] == [("<5", "12.5"), ("none", "30")]

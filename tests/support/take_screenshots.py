@@ -161,6 +161,7 @@ def main() -> None:
     dialog.reject()
 
     verify_window(app, w, case_id, out)
+    team_view(app, w, out)
     w.lock()
     shot(app, w, out, "locked")
     w.close()
@@ -183,5 +184,23 @@ def verify_window(app: QApplication, w: MainWindow, case_id: int, out: Path) -> 
     dialog.reject()
 
 
+def team_view(app: QApplication, w: MainWindow, out: Path) -> None:
+    """View → Team view on the demo store, then a figure's cases in the list."""
+    from ddassess.ui import menu_commands
+
+    menu_commands.open_team_view(w)
+    assert w.workspace is not None
+    page = w.workspace.team_view()
+    assert page is not None
+    while page.shown is None:
+        settle(app, 0.1)
+    shot(app, w, out, "team-view")
+    item = page.period_tree.figure_item("p.referrals", "all")
+    page.period_tree.itemActivated.emit(item, 0)
+    settle(app, 1.0)
+    shot(app, w, out, "team-figure-cases")
+
+
 if __name__ == "__main__":
     main()
+

@@ -23,8 +23,8 @@ def _story(window, catalogue) -> dict[str, str]:
         t.final(c, "referral", today - dt.timedelta(days=k), {"referrer_agency": "primary_care"})
         refs[f"gp{k}"] = c
     t.final(refs["gp0"], "lead_agency", today, {"mh_severity": "high", "sm_severity": "high", "lead": "mental_health"})
-    old = t.case(today - dt.timedelta(days=400))  # long ago, discharged
-    t.final(old, "discharge", today - dt.timedelta(days=380), {"planned": "planned", "reason": "goals_met"})
+    old = t.case(D(2025, 3, 1))  # in 2025, discharged
+    t.final(old, "discharge", D(2025, 4, 1), {"planned": "planned", "reason": "goals_met"})
     return refs
 
 
@@ -32,7 +32,7 @@ def _team_view(qtbot, window) -> TeamViewPage:
     qtbot.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     page = window.workspace.team_view()
     assert page is not None and window.workspace.currentWidget() is page
-    qtbot.waitUntil(lambda: bool(page.tables), timeout=10_000)
+    qtbot.waitUntil(lambda: page.shown is not None, timeout=10_000)
     return page
 
 
@@ -40,15 +40,14 @@ def test_view_menu_opens_the_team_view_and_a_figure_opens_its_cases(qtbot, windo
     refs = _story(window, catalogue)
     assert window.menu.team_view.isEnabled()
     page = _team_view(qtbot, window)
-    by_key = {t.table.key: t for t in page.tables}
-    source = by_key["p.source"]
-    row = next(i for i, f in enumerate(source.table.figures) if f.group == "primary_care")
-    assert source.item(row, 1).text() == "3" and source.item(row, 2).text() == "0"
-    assert page.complex_table is not None and page.complex_table.rowCount() == 1
-    # Enter on the row: the case list shows exactly those three cases
-    source.setFocus()
-    source.setCurrentCell(row, 0)
-    qtbot.keyClick(source, Qt.Key.Key_Return)
+    tree = page.period_tree
+    item = tree.figure_item("p.source", "primary_care")
+    assert (item.text(1), item.text(2)) == ("3", "0")
+    assert page.complex_table.rowCount() == 1
+    # Enter on the figure: the case list shows exactly those three cases
+    tree.setFocus()
+    tree.setCurrentItem(item)
+    qtbot.keyClick(tree, Qt.Key.Key_Return)
     cl = window.case_list
     assert window.workspace.currentWidget() is cl
     qtbot.waitUntil(lambda: cl.model.total == 3, timeout=5000)
@@ -63,21 +62,22 @@ def test_view_menu_opens_the_team_view_and_a_figure_opens_its_cases(qtbot, windo
 def test_a_bad_period_is_explained_and_the_figures_stay(qtbot, window, catalogue):
     _story(window, catalogue)
     page = _team_view(qtbot, window)
-    shown = page.tables
+    shown = page.shown
     page.period_edit.selectAll()
     qtbot.keyClicks(page.period_edit, "2026-Q5")
     qtbot.keyClick(page.period_edit, Qt.Key.Key_Return)
-    assert "no quarter Q5" in page.status.text() and page.tables is shown
+    assert "no quarter Q5" in page.status.text() and page.shown is shown
     page.period_edit.selectAll()
     qtbot.keyClicks(page.period_edit, "2025")
     qtbot.keyClick(page.period_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: page.tables is not shown and "2025 against 2024" in page.status.text(), timeout=10_000)
-    referrals = next(t for t in page.tables if t.table.key == "p.referrals")
-    assert referrals.horizontalHeaderItem(1).text() == "2025" and referrals.horizontalHeaderItem(2).text() == "2024"
+    qtbot.waitUntil(lambda: page.shown is not shown and "2025 against 2024" in page.status.text(), timeout=10_000)
+    header = page.period_tree.headerItem()
+    assert (header.text(1), header.text(2)) == ("2025", "2024")
+    assert page.period_tree.figure_item("p.referrals", "all").text(1) == "1"  # the case of 1 March 2025
 
 
 def test_every_control_has_an_accessible_name(qtbot, window, catalogue):
     page = _team_view(qtbot, window)
-    for w in [page.period_edit, page.show_button, page.earlier, page.refresh_button, *page.tables]:
+    for w in [page.period_edit, page.show_button, page.earlier, page.refresh_button, page.complex_table,
+              page.now_tree, page.period_tree]:
         assert w.accessibleName(), w
-    assert all(t.accessibleDescription() for t in page.tables)
