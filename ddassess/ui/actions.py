@@ -22,6 +22,7 @@ ENABLED_IN: dict[str, frozenset[Phase]] = {
     "print_many": frozenset({Phase.OPEN}),
     "signing_setup": frozenset({Phase.OPEN}),
     "finalise": frozenset({Phase.OPEN}),
+    "history": frozenset({Phase.OPEN}),
     # Cases are on screen while the store opens: Ctrl+L must hide them then too.
     "lock": frozenset({Phase.OPENING, Phase.OPEN}),
     "quit": ALWAYS,
@@ -44,13 +45,15 @@ class MenuActions:
         self.about = QAction("&About ddassess", window)
         # Ctrl+Return from anywhere in an open draft form: what its Finalise button does.
         self.finalise = QAction("&Finalise the open form…", window, shortcut=QKeySequence("Ctrl+Return"))
+        # Ctrl+H: the history of the case in the current tab (its page has the same button).
+        self.history = QAction("Case &history…", window, shortcut=QKeySequence("Ctrl+H"))
         self.by_name: dict[str, QAction] = {
             "new": self.new, "settings": self.settings, "verify": self.verify, "countersign": self.countersign,
             "print_many": self.print_many, "signing_setup": self.signing_setup, "lock": self.lock,
-            "quit": self.quit, "about": self.about, "finalise": self.finalise}
+            "quit": self.quit, "about": self.about, "finalise": self.finalise, "history": self.history}
         file_menu = window.menuBar().addMenu("&File")
-        for name in ("new", "finalise", "settings", "verify", "countersign", "print_many", "signing_setup", "lock",
-                     "quit"):
+        for name in ("new", "finalise", "history", "settings", "verify", "countersign", "print_many", "signing_setup",
+                     "lock", "quit"):
             file_menu.addAction(self.by_name[name])
         window.menuBar().addMenu("&Help").addAction(self.about)
         handlers = {**handlers, "about": lambda: QMessageBox.about(

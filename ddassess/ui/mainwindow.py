@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
             "verify": lambda: commands.open_verify(self), "countersign": lambda: commands.sign_received(self),
             "print_many": lambda: commands.print_selected_plans(self),
             "signing_setup": lambda: commands.open_signing_setup(self), "lock": self.lock, "quit": self.close,
-            "finalise": lambda: commands.finalise_open_form(self)})
+            "finalise": lambda: commands.finalise_open_form(self), "history": lambda: commands.open_case_history(self)})
         self.new_action, self.settings_action, self.lock_action = self.menu.new, self.menu.settings, self.menu.lock
         self.session.subscribe(self._follow)
         hub().changed.connect(self._changed)

@@ -86,3 +86,12 @@ def finalise_open_form(window: MainWindow) -> None:
         window.statusBar().showMessage("No draft form is open to finalise.", 5000)
         return
     form.finalise()
+
+
+def open_case_history(window: MainWindow) -> None:
+    """Ctrl+H: the history of the case in the current tab."""
+    page = window.current_case_page()
+    if page is None:
+        window.statusBar().showMessage("Open a case to see its history.", 5000)
+        return
+    page.show_history()
