@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,7 +170,9 @@ def _case_sentences(e: Event, names: dict[str, str], coordinators: dict[int, str
     if e.action == "export":
         yield "printed the care plan" if "printed" in e.reason else f"exported the case ({own_reason(e.reason)})"
         return
-    for key, (old, new) in ((k, v) for k, v in ch.items() if isinstance(v, list) and len(v) == 2):
+    said_first = ("risk_override", "status", "stage")  # what was decided before what follows from it
+    keys = sorted(ch, key=lambda k: (said_first.index(k) if k in said_first else len(said_first), k))
+    for key, (old, new) in ((k, ch[k]) for k in keys if isinstance(ch[k], list) and len(ch[k]) == 2):
         if key in CASE_QUIET:
             continue
         if key == "stage":
@@ -229,21 +231,29 @@ def _response_sentences(e: Event, t: _Target) -> Iterator[str]:
         yield f"started {form}"
         answers = pair(e.changes, "answers")
         if answers and isinstance(answers[1], dict):
-            for key, value in answers[1].items():
-                yield from change_sentences(t.spec, form, key, None, value)
+            given = answers[1]
+            for key in _in_form_order(t.spec, given):
+                yield from change_sentences(t.spec, form, key, None, given[key])
     elif e.action == "update":
-        for key, (old, new) in _answer_pairs(e.changes):
-            yield from change_sentences(t.spec, form, key, old, new)
+        pairs = dict(_answer_pairs(e.changes))
+        for key in _in_form_order(t.spec, pairs):
+            yield from change_sentences(t.spec, form, key, *pairs[key])
     elif e.action == "finalise":
         yield f"finalised {form}"
     elif e.action == "amend":
-        changed = [quoted(_label(t, key)) for key, _ in _answer_pairs(e.changes)]
+        changed = [quoted(_label(t, key)) for key in _in_form_order(t.spec, dict(_answer_pairs(e.changes)))]
         yield (f"saved an amendment of {form}" + (f", changing {', '.join(changed)}" if changed else "")
                + (f", giving the reason {quoted(reason)}" if reason else ""))
     elif e.action == "discard":
         yield f"cancelled an amendment of {form}"
     else:
         yield f"{e.action.replace('-', ' ')} {form}" + (f" ({reason})" if reason else "")
+
+
+def _in_form_order(spec: FormSpec | None, keys: Iterable[str]) -> list[str]:
+    """Answers in the order the form asks them (the trail keeps them sorted by id: q10 before q2)."""
+    order = {fid: i for i, fid in enumerate(spec.fields)} if spec is not None else {}
+    return sorted(keys, key=lambda k: (order.get(k, len(order)), k))
 
 
 def _label(t: _Target, key: str) -> str:
@@ -339,6 +349,9 @@ def _all_entries(store: Store, catalogue: Catalogue, case_id: int) -> tuple[str,
         t = targets[e.entity_id]
         if t.kind == "case":
             words = list(_case_sentences(e, names, coordinators))
+            reason = own_reason(e.reason)
+            if words and reason and e.action == "update":  # a risk level set by hand says why
+                words[0] += f", giving the reason {quoted(reason)}"
         elif t.kind == "person":
             words = list(_person_sentences(e))
         elif t.kind == "response":
