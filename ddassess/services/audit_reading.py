@@ -70,9 +70,10 @@ def name_of(names: dict[str, str], actor: str) -> str:
     return names.get(actor) or UNKNOWN_NAME
 
 
-def events_of(session: Session, entity_ids: Iterable[str], *, after_seq: int = 0) -> list[Event]:
+def events_of(session: Session, entity_ids: Iterable[str]) -> list[Event]:
     """The events about these records (by uuid), oldest first. Events whose fields cannot
-    be read (a damaged trail: ``store check`` reports those) are left out, never raised."""
+    be read (a damaged trail: ``store check`` reports those) are left out, never raised.
+    One look-up per record in the index on ``entity_id`` (migration 0013)."""
     ids = sorted(set(entity_ids))
     out: list[Event] = []
     for start in range(0, len(ids), _BATCH):
@@ -80,8 +81,8 @@ def events_of(session: Session, entity_ids: Iterable[str], *, after_seq: int = 0
         marks = ", ".join(f":i{n}" for n in range(len(batch)))
         rows = session.execute(
             text("SELECT seq, at, actor, action, entity_type, entity_id, changes_json, reason FROM audit_events "
-                 f"WHERE seq > :after AND entity_id IN ({marks})"),
-            {"after": after_seq, **{f"i{n}": v for n, v in enumerate(batch)}}).all()
+                 f"WHERE entity_id IN ({marks})"),
+            {f"i{n}": v for n, v in enumerate(batch)}).all()
         for seq, at, actor, action, etype, eid, changes_json, reason in rows:
             when, changes = parse_time(at), parse_changes(changes_json)
             if when is None or changes is None or not all(isinstance(v, str) for v in (actor, action, etype)):

@@ -188,7 +188,9 @@ def _case_sentences(e: Event, names: dict[str, str], coordinators: dict[int, str
         elif key == "risk_level":
             yield f"changed the case's risk level from {_level(old)} to {_level(new)}"
         elif key == "risk_from_flags":
-            yield f"finalised forms whose flags give the risk level {_level(new)} (was {_level(old)})"
+            way = "raised" if _rank(new) > _rank(old) else "lowered"
+            yield (f"{way} the risk level the final forms' flags give to {_level(new)} (was {_level(old)}), "
+                   "by finalising a form")
         elif key == "risk_override":
             yield (f"set the risk level by hand to {_level(new)}" if new is not None
                    else "removed the risk level set by hand (the forms' flags set it again)")
@@ -198,6 +200,10 @@ def _case_sentences(e: Event, names: dict[str, str], coordinators: dict[int, str
             yield f"made {who} the {role}" if who else f"cleared the {role}"
         else:
             yield f"changed the case's {key.replace('_', ' ')} from {quoted(old)} to {quoted(new)}"
+
+
+def _rank(value: Any) -> int:
+    return {"high": 1, "urgent": 2}.get(str(value or ""), 0)
 
 
 def _level(value: Any) -> str:
