@@ -153,6 +153,9 @@ class Code(StrEnum):
     ANS_014 = "ANS_014", "a calculation could not be worked out from these answers"
     ANS_015 = "ANS_015", "a hidden question keeps an answer that would raise a flag if it were shown"
     ANS_016 = "ANS_016", "answers that disagree with each other (a check of the form)"
+    OPLOG_001 = "OPLOG_001", "operations from another laptop that are malformed or of a newer format"
+    OPLOG_002 = "OPLOG_002", "a conflict that is not open any more, or a choice it does not offer"
+    OPLOG_003 = "OPLOG_003", "a scored instrument edited by someone other than the practitioner who gave it"
 
     @property
     def family(self) -> str:
@@ -171,6 +174,7 @@ FAMILIES: dict[str, str] = {
     "PDF": "PDF files",
     "FORM": "Form files",
     "ANS": "Answers",
+    "OPLOG": "Operations and conflicts of shared cases",
 }
 
 

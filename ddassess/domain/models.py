@@ -18,6 +18,15 @@ PATHWAY_STAGES: tuple[str, ...] = (
     "discharged",
 )
 
+# The pathway step each form belongs to: finalising it moves a case on to that step.
+FORM_STAGE: dict[str, str] = {
+    "referral": "referral", "consent": "consent", "phq9": "screening", "gad7": "screening", "audit": "screening",
+    "audit_c": "screening", "fast": "screening", "dast10": "screening", "sadq": "screening", "sds": "screening",
+    "substance_profile": "joint_assessment", "joint_assessment": "joint_assessment", "risk": "joint_assessment",
+    "lead_agency": "lead_agency", "care_plan": "care_plan", "crisis_plan": "care_plan", "joint_review": "review",
+    "complex_case_review": "review", "discharge": "discharged",
+}
+
 RESPONSE_STATUSES = ("draft", "final", "superseded")
 
 

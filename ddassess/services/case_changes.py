@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from ddassess.domain.person import (
     unshowable_problem,
 )
 from ddassess.errors import InvalidInputError, RecordNotFound
+from ddassess.exchange.ids import new_case_ref
 from ddassess.store import Store
 from ddassess.store.audit import append_event, diff
 from ddassess.store.records import CaseRecord, PersonRecord, ResponseRecord, utcnow
@@ -195,12 +196,20 @@ def open_case(store: Store, person_id: int, opened_on: dt.date | None = None) ->
         if person is None:
             raise RecordNotFound("That person is no longer in the store.")
         opened = opened_on or dt.date.today()
-        n = (s.scalar(select(func.max(CaseRecord.id))) or 0) + 1
         # The practitioner who opens a case coordinates it until the lead agency decision says otherwise.
-        record = CaseRecord(ref=f"DD-{opened.year}-{n:05d}", person_id=person_id, opened_on=opened,
-                            care_coordinator_id=_owner_id(s, store))
-        s.add(record)
-        s.flush()
+        # The reference is random (exchange/ids.py), so two laptops never make the same one;
+        # a clash with one already here is tried again.
+        for attempt in range(8):
+            record = CaseRecord(ref=new_case_ref(), person_id=person_id, opened_on=opened,
+                                care_coordinator_id=_owner_id(s, store))
+            try:
+                with s.begin_nested():
+                    s.add(record)
+                    s.flush()
+                break
+            except IntegrityError:
+                if attempt == 7:
+                    raise
         append_event(s, actor=store.owner_uuid, action="create", entity_type="case", entity_id=record.uuid,
                      changes={"person": [None, person.uuid],
                               **{k: [None, getattr(record, k)] for k in CASE_FIELDS if k != "person"}})

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ddassess.domain import limits
+from ddassess.domain.models import FORM_STAGE as FORM_STAGE  # the pathway step each form belongs to
 from ddassess.domain.models import PATHWAY_STAGES, PersonDetails, Response
 from ddassess.errors import CaseNotFoundError, RecordNotFound, UnknownFormError
+from ddassess.exchange.ids import normalise_ref
 from ddassess.formengine import Catalogue, Evaluation, evaluate
 from ddassess.services.case_risk import refresh_case_risk
 from ddassess.store import Store
@@ -28,13 +30,6 @@ from ddassess.store.replay import PERSON_FIELDS
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-FORM_STAGE = {
-    "referral": "referral", "consent": "consent", "phq9": "screening", "gad7": "screening", "audit": "screening",
-    "audit_c": "screening", "fast": "screening", "dast10": "screening", "sadq": "screening", "sds": "screening",
-    "substance_profile": "joint_assessment", "joint_assessment": "joint_assessment", "risk": "joint_assessment",
-    "lead_agency": "lead_agency", "care_plan": "care_plan", "crisis_plan": "care_plan", "joint_review": "review",
-    "complex_case_review": "review", "discharge": "discharged",
-}
 
 
 @dataclass(frozen=True)
@@ -92,10 +87,11 @@ def case_detail(store: Store, case_id: int) -> CaseDetail:
 def case_id_for_ref(store: Store, ref: str) -> int:
     limits.check_text(ref, "The case reference", limits.MAX_CASE_REF)
     with store.read() as s:
-        case_id = s.scalar(select(CaseRecord.id).where(CaseRecord.ref == ref.strip().upper()))
+        case_id = s.scalar(select(CaseRecord.id).where(CaseRecord.ref == normalise_ref(ref)))
     if case_id is None:
         raise CaseNotFoundError(f"There is no case {ref} in this store.",
-                                hint="Case references look like DD-2026-00042; `ddassess cases list` shows them.")
+                                hint="Case references look like DD-7K3MX-9QF2C (older ones DD-2026-00042); "
+                                "`ddassess cases list` shows them.")
     return int(case_id)
 
 

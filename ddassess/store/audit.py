@@ -127,7 +127,7 @@ CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 # The kinds of record the app writes events about; any other text is not repeated in a
 # report (it could be anything, case data included).
 KNOWN_KINDS = frozenset({"store", "practitioner", "person", "case", "response", "care-plan", "care-plan-file",
-                         "setting", "signing-authority", "signing-identity"})
+                         "setting", "signing-authority", "signing-identity", "conflict"})
 MAX_PROBLEMS = 20
 
 _EVENTS_SQL = text("SELECT seq, at, actor, action, entity_type, entity_id, changes_json, reason, prev_hash, hash "

@@ -89,6 +89,8 @@ class PersonRecord(Base):
     indexed for prefix search in ``people_search`` by triggers."""
 
     __tablename__ = "people"
+    # Records with ``__exchange__`` are shared: each change writes an operation (exchange/capture.py).
+    __exchange__ = "person"
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     given_name: Mapped[str] = mapped_column(String(200))
@@ -126,6 +128,7 @@ class CaseRecord(Base):
     """An episode of joint care for one person, moving along the pathway."""
 
     __tablename__ = "cases"
+    __exchange__ = "case"
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     ref: Mapped[str] = mapped_column(String(32), unique=True)
@@ -166,6 +169,7 @@ class ResponseRecord(Base):
     """One filled form. Final responses are never edited: an amendment is a new row."""
 
     __tablename__ = "form_responses"
+    __exchange__ = "response"
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
@@ -193,6 +197,7 @@ class FlagAcknowledgementRecord(Base):
     record; it is named by the response that raises it and its id in that form."""
 
     __tablename__ = "flag_acknowledgements"
+    __exchange__ = "flag_acknowledgement"
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
@@ -211,6 +216,7 @@ class FlagAcknowledgementRecord(Base):
 
 class CarePlanRecord(Base):
     __tablename__ = "care_plans"
+    __exchange__ = "care_plan"
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
@@ -225,7 +231,9 @@ class CarePlanVersionRecord(Base):
     """A version of a plan; once signed it is frozen and changes make the next version."""
 
     __tablename__ = "care_plan_versions"
+    __exchange__ = "care_plan_version"
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)  # migration 0009
     care_plan_id: Mapped[int] = mapped_column(ForeignKey("care_plans.id", ondelete="RESTRICT"))
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/signed/superseded
@@ -312,3 +320,65 @@ class SigningIdentityRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_signing_identities_practitioner", "practitioner_id"),)
+
+
+class OperationRecord(Base):
+    """One change to a shared record, written in the same transaction as the change
+    (exchange/capture.py) or received from another laptop (exchange/apply.py). ``seq`` is
+    this store's own order; ``id`` (a UUIDv7) names the operation everywhere. A received
+    operation that could not be applied is kept with ``status`` "refused" and the reason."""
+
+    __tablename__ = "operations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    case_uuid: Mapped[str] = mapped_column(String(36), default="")  # "" for a person (travels with each case)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_uuid: Mapped[str] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(16))
+    hlc: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str] = mapped_column(String(36))
+    device: Mapped[str] = mapped_column(String(36))
+    origin: Mapped[str] = mapped_column(String(16), default="local")  # local / received
+    received_from: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="applied")  # applied / refused
+    refusal: Mapped[str] = mapped_column(Text, default="")
+    body_json: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_operations_case", "case_uuid", "seq"),
+        Index("ix_operations_entity", "entity_uuid", "seq"),
+    )
+
+
+class OperationHeadsRecord(Base):
+    """The per-field version state of one shared record: for each field, the ids of the
+    operations whose value is current (more than one: a conflict), so a local change names
+    what it was based on without reading the record's history."""
+
+    __tablename__ = "operation_heads"
+    entity_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    heads_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class ConflictRecord(Base):
+    """A field changed two ways on two laptops (or a change that arrived after the form was
+    finalised): both values are kept in their operations, listed until a person resolves it.
+    The uuid is worked out from the operations in conflict, so it is the same on every laptop."""
+
+    __tablename__ = "conflicts"
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_uuid: Mapped[str] = mapped_column(String(36), default="")
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_uuid: Mapped[str] = mapped_column(String(36))
+    field: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="field")  # field / final
+    op_ids_json: Mapped[str] = mapped_column(Text)  # the operations whose values differ, shown one first
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open / settled / resolved
+    settled_by: Mapped[str] = mapped_column(Text, default="")  # the operation ids that settled it
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_conflicts_case", "case_uuid", "status"),
+                      Index("ix_conflicts_entity", "entity_uuid", "field"))

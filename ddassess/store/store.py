@@ -101,6 +101,9 @@ class Store:
         """A unit of work: committed (and on disk) when the block ends, rolled back on error."""
         self._keys.key  # noqa: B018 - refuse at once when closed
         with self._writer.begin() as session:
+            # Shared records changed in this unit of work write their operations in it
+            # (exchange/capture.py, installed by the services package).
+            session.info["ddassess_store"] = self
             yield session
 
     @contextlib.contextmanager

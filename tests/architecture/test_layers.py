@@ -1,4 +1,4 @@
-"""Imports go one way: domain ← formengine ← {keys, store, pdf} ← services ← ui ← cli.
+"""Imports go one way: domain ← formengine ← {keys, store, pdf} ← exchange ← services ← ui ← cli.
 
 Scans every module of the package with ``ast`` (nothing is imported), so a layer
 cannot start depending on one above it, and only the named modules may import
@@ -18,15 +18,16 @@ RANK = {
     "formengine": 2,
     "keys": 3,
     "store": 4, "pdf": 4,
-    "services": 5,
-    "ui": 6,
-    "commands": 7, "cli": 7, "__main__": 7,
+    "exchange": 5,  # operations, merge, envelopes, bundles: headless
+    "services": 6,
+    "ui": 7,
+    "commands": 8, "cli": 8, "__main__": 8,
 }
 
 # Third-party libraries that only one area may import.
 OWNERS = {
     "PySide6": {"ui"},
-    "sqlalchemy": {"store", "services"},
+    "sqlalchemy": {"store", "exchange", "services"},
     "sqlcipher3": {"store"},
     "alembic": {"store"},
     "keyring": {"keys"},

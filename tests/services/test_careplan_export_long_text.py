@@ -67,4 +67,4 @@ def test_the_longest_name_and_answers_export_and_read_back(store, tmp_path):
                             ("r", answers["risk_management"])):
         assert _words(prefix, text) == _words(prefix, written), prefix
     for page in reader.pages:  # the identifiers head every page, however long the name
-        assert "999 000 0018" in page.extract_text() and "DD-2026-" in page.extract_text()
+        assert "999 000 0018" in page.extract_text() and case.ref in page.extract_text()

@@ -18,7 +18,7 @@ def _plan(conn, sql: str, *args: object) -> str:
 def test_0013_indexes_the_events_by_record_and_by_action():
     conn = sqlcipher3.connect(":memory:", isolation_level=None)
     try:
-        schema.upgrade(conn, "0008")
+        schema.upgrade(conn, "0009")
         for seq in range(1, 41):
             conn.execute(EVENT, (seq, "discard" if seq == 17 else "update", f"record-{seq % 4}", "0" * 64, "0" * 64))
         by_record = "SELECT seq FROM audit_events WHERE entity_id IN (?, ?)"
@@ -31,6 +31,6 @@ def test_0013_indexes_the_events_by_record_and_by_action():
             [s for s in range(1, 41) if s % 4 in (1, 2)]  # the events already there are found through it
         assert conn.execute(discards).fetchall() == [("record-1",)]
         assert {"ix_audit_events_entity", "ix_audit_events_action"} <= schema.schema_objects(conn)
-        assert schema.expected_objects("0013") != schema.expected_objects("0008")  # a wrong label is noticed
+        assert schema.expected_objects("0013") != schema.expected_objects("0009")  # a wrong label is noticed
     finally:
         conn.close()

@@ -8,13 +8,13 @@ keeps the rowid, ``seq``, in it, so a record's events come out in order) it is a
 look-ups. ``(action)`` finds the few cancelled amendments (``discard``) without a scan.
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0009 (0008 before fix/oplog was merged; the integrator chains it last)
 """
 
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,449 @@
+"""Applying operations received from other laptops, inside the caller's transaction.
+
+``apply_operations`` stores each operation it has not seen (its id is unique, so a repeat
+changes nothing), then works out again, from *all* the operations of each record they
+touch, what that record now is (``fold.py``), and writes the difference with an audit event
+naming the author and "received from <name> (<via>)". The caller commits once per bundle,
+so a failure leaves nothing half-applied. Applying writes no local operation (only the
+conflicts table and the per-field state): capture is off while it runs.
+
+Operations may come in any order: an operation for a record whose parent (the case of a
+response, the person of a case) has not arrived yet is kept "waiting" and applied when it
+does. An operation that can never be applied (an NHS number another person here already
+has; a reference another case here already has; a record of another kind under the same
+uuid) is kept "refused" with the reason, and listed in the report: never silently dropped.
+
+After the records, what is derived from the forms is worked out again for each case touched
+(``derive.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ddassess.domain.models import search_key
+from ddassess.exchange import capture, codec, derive
+from ddassess.exchange.conflicts import set_conflicts
+from ddassess.exchange.fold import Folded, fold
+from ddassess.exchange.operations import Operation
+from ddassess.store.audit import append_event
+from ddassess.store.records import (
+    Base,
+    CarePlanRecord,
+    CarePlanVersionRecord,
+    CaseRecord,
+    OperationRecord,
+    PersonRecord,
+    PractitionerRecord,
+    ResponseRecord,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from ddassess.formengine import Catalogue
+
+ORDER = {"person": 0, "case": 1, "care_plan": 2, "response": 3, "care_plan_version": 4, "flag_acknowledgement": 5}
+PERSON_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "nhs_number", "gender", "address",
+                 "phone", "email", "postcode", "gp_practice", "next_of_kin_name", "next_of_kin_relationship",
+                 "next_of_kin_phone", "ethnicity", "pronouns", "communication_needs")
+CASE_AUDITED = ("ref", "stage", "status", "lead_agency", "care_coordinator_id", "partner_worker_id", "risk_level",
+                "opened_on", "closed_on", "next_review_due", "risk_from_flags", "risk_override",
+                "risk_override_reason", "risk_override_by", "risk_override_at")
+
+
+@dataclass
+class ApplyReport:
+    applied: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # uuids of conflicts opened
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (operation id, reason)
+    waiting: list[str] = field(default_factory=list)  # operations whose parent record has not arrived
+    cases: set[str] = field(default_factory=set)  # uuids of the cases touched
+
+
+def shared_classes() -> dict[str, type[Any]]:
+    out = {}
+    for m in Base.registry.mappers:
+        name = getattr(m.class_, "__exchange__", None)
+        if isinstance(name, str):
+            out[name] = m.class_
+    return out
+
+
+class _Waiting(Exception):
+    pass
+
+
+class _Refused(Exception):
+    pass
+
+
+@dataclass
+class _Context:
+    session: Session
+    lookups: codec.Lookups
+    received_from: str
+    via: str
+    report: ApplyReport
+    note: str = ""  # what the audit events say instead of "received from ..." (a local resolution)
+
+    @property
+    def reason(self) -> str:
+        return self.note or f"received from {self.received_from} ({self.via})"
+
+
+def apply_operations(session: Session, ops: Iterable[Operation], *, received_from: str, via: str,
+                     catalogue: Catalogue | None = None) -> ApplyReport:
+    """Apply ``ops`` (see the module's notes); the caller commits. With the forms
+    ``catalogue``, the lead agency and the risk from flags are worked out again too."""
+    session.flush()
+    session.info[capture.CAPTURE_OFF] = True
+    try:
+        return _apply(session, list(ops), received_from, via, catalogue)
+    finally:
+        session.info.pop(capture.CAPTURE_OFF, None)
+
+
+def apply_local(session: Session, op: Operation, *, note: str, catalogue: Catalogue | None = None) -> ApplyReport:
+    """Record an operation made here that is applied like a received one (a resolution)."""
+    session.flush()
+    session.info[capture.CAPTURE_OFF] = True
+    try:
+        return _apply(session, [op], "", "", catalogue, origin="local", note=note)
+    finally:
+        session.info.pop(capture.CAPTURE_OFF, None)
+
+
+def _known(session: Session, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        found.update(session.scalars(select(OperationRecord.id).where(OperationRecord.id.in_(ids[i:i + 500]))))
+    return found
+
+
+def _apply(session: Session, ops: list[Operation], received_from: str, via: str, catalogue: Catalogue | None,
+           origin: str = "received", note: str = "") -> ApplyReport:
+    report = ApplyReport()
+    conn = session.connection()
+    known = _known(session, [op.id for op in ops])
+    store = session.info.get(capture.STORE_KEY)
+    clk = capture.clock(conn, store.store_id) if store is not None else None
+    seq = capture.next_seq(conn)
+    classes = shared_classes()
+    fresh: list[Operation] = []
+    now = utcnow()
+    for op in ops:
+        if op.id in known:
+            report.duplicates.append(op.id)
+            continue
+        known.add(op.id)
+        reason = _refusal(session, op, classes)
+        capture.store_operation(conn, op, seq, origin=origin, received_from=received_from,
+                                received_at=now if origin == "received" else None,
+                                status="refused" if reason else "applied", refusal=reason)
+        seq += 1
+        if reason:
+            report.refused.append((op.id, reason))
+            continue
+        fresh.append(op)
+        if clk is not None:
+            clk.observe(op.hlc)
+    todo = {op.entity_uuid: op.entity for op in fresh}
+    todo.update({e: k for e, k in session.execute(select(OperationRecord.entity_uuid, OperationRecord.entity)
+                                                  .where(OperationRecord.status == "waiting").distinct())})
+    ctx = _Context(session, codec.Lookups(conn), received_from, via, report, note)
+    fresh_ids = {op.id for op in fresh}
+    progress = True
+    while todo and progress:
+        progress = False
+        for entity_uuid, entity in sorted(todo.items(), key=lambda kv: (ORDER.get(kv[1], 9), kv[0])):
+            try:
+                _materialise(ctx, classes[entity], entity, entity_uuid, fresh_ids)
+            except _Waiting:
+                _mark(session, entity_uuid, "waiting", "")
+                continue
+            except _Refused as exc:
+                _mark(session, entity_uuid, "refused", str(exc), only=fresh_ids)
+                report.refused += [(i, str(exc)) for i in _ids_of(session, entity_uuid, "refused") if i in fresh_ids]
+            else:
+                _mark(session, entity_uuid, "applied", "")
+            del todo[entity_uuid]
+            progress = True
+    report.waiting = sorted(i for e in todo for i in _ids_of(session, e, "waiting") if i in fresh_ids)
+    report.applied = [op.id for op in fresh if op.id not in set(report.waiting)
+                      and op.id not in {r[0] for r in report.refused}]
+    cases = {op.case_uuid for op in fresh if op.case_uuid} | {op.entity_uuid for op in fresh if op.entity == "case"}
+    for case_uuid in sorted(cases):
+        if derive.derive_case(session, case_uuid, actor="system", reason=ctx.reason, catalogue=catalogue):
+            report.cases.add(case_uuid)
+        elif session.scalar(select(CaseRecord.id).where(CaseRecord.uuid == case_uuid)) is not None:
+            report.cases.add(case_uuid)
+    return report
+
+
+def _ids_of(session: Session, entity_uuid: str, status: str) -> list[str]:
+    return list(session.scalars(select(OperationRecord.id).where(OperationRecord.entity_uuid == entity_uuid,
+                                                                 OperationRecord.status == status)))
+
+
+def _mark(session: Session, entity_uuid: str, status: str, reason: str, only: set[str] | None = None) -> None:
+    stmt = update(OperationRecord).where(OperationRecord.entity_uuid == entity_uuid,
+                                         OperationRecord.status.in_(("applied", "waiting")))
+    if only is not None:
+        stmt = stmt.where(OperationRecord.id.in_(sorted(only)))
+    session.execute(stmt.values(status=status, refusal=reason))
+
+
+def _refusal(session: Session, op: Operation, classes: dict[str, type[Any]]) -> str:
+    if op.entity not in classes:
+        return f"this version of ddassess does not keep records of the kind '{op.entity}'"
+    other = session.scalar(select(OperationRecord.entity).where(OperationRecord.entity_uuid == op.entity_uuid,
+                                                                OperationRecord.entity != op.entity).limit(1))
+    if other is not None:
+        return "it names a record of another kind under the same uuid"
+    return ""
+
+
+def _bodies(session: Session, entity_uuid: str) -> list[dict[str, Any]]:
+    rows = session.scalars(select(OperationRecord.body_json).where(
+        OperationRecord.entity_uuid == entity_uuid, OperationRecord.status.in_(("applied", "waiting")))
+        .order_by(OperationRecord.seq))
+    return [json.loads(r) for r in rows]
+
+
+def _materialise(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, fresh: set[str]) -> None:
+    s = ctx.session
+    bodies = _bodies(s, entity_uuid)
+    folded = fold(bodies)
+    record = s.scalar(select(cls).where(cls.uuid == entity_uuid))
+    newest = max(bodies, key=lambda b: (b["hlc"], b["id"]))
+    actor = str(newest["author"])
+    case_uuid = next((b["case_uuid"] for b in bodies if b["case_uuid"]), entity_uuid if entity == "case" else "")
+    if folded.deleted:
+        if record is not None:
+            append_event(s, actor=actor, action="discard" if entity == "response" else "delete",
+                         entity_type=_kind(entity), entity_id=entity_uuid, changes={}, reason=ctx.reason)
+            s.delete(record)
+            s.flush()
+        _state(ctx, entity, entity_uuid, case_uuid, folded, fresh)
+        return
+    if record is None and not folded.created:
+        raise _Waiting()
+    values = _columns(ctx, cls, folded)
+    if record is None:
+        _create(ctx, cls, entity, entity_uuid, values, folded, actor)
+    else:
+        _update(ctx, entity, record, values, folded, actor)
+    _state(ctx, entity, entity_uuid, case_uuid, folded, fresh)
+
+
+def _state(ctx: _Context, entity: str, entity_uuid: str, case_uuid: str, folded: Folded, fresh: set[str]) -> None:
+    conn = ctx.session.connection()
+    exists = bool(capture.read_heads(conn, entity_uuid)) or conn.execute(
+        select(capture.OperationHeadsRecord.entity_uuid).where(
+            capture.OperationHeadsRecord.entity_uuid == entity_uuid)).first() is not None
+    capture.write_heads(conn, entity, entity_uuid, {k: list(v) for k, v in folded.heads.items()}, exists=exists)
+    ctx.report.conflicts += set_conflicts(conn, entity, entity_uuid, case_uuid, folded.conflicts,
+                                          settled_by=sorted(fresh))
+
+
+def _kind(entity: str) -> str:
+    return {"flag_acknowledgement": "flag-acknowledgement", "care_plan": "care-plan",
+            "care_plan_version": "care-plan", "care_team_member": "care-team-member"}.get(entity, entity)
+
+
+def _columns(ctx: _Context, cls: type[Any], folded: Folded) -> dict[str, Any]:
+    """Column values the merged fields give (foreign keys as local ids)."""
+    out: dict[str, Any] = {}
+    for key, name, target in codec.columns_of(cls):
+        if name not in folded.values:
+            continue
+        value = folded.values[name]
+        if target is not None:
+            local = ctx.lookups.id(target, value)
+            if value is not None and local is None and target is not PractitionerRecord:
+                raise _Waiting()
+            out[key] = local
+        else:
+            out[key] = codec.from_json(cls, key, value)
+    if cls is CaseRecord and "risk_override" in folded.values:
+        risk = folded.values["risk_override"]
+        if isinstance(risk, dict):
+            out.update(risk_override=risk.get("level"), risk_override_reason=str(risk.get("reason", "")),
+                       risk_override_by=str(risk.get("by", "")),
+                       risk_override_at=codec.from_json(CaseRecord, "risk_override_at", risk.get("at")))
+        else:
+            out.update(risk_override=None, risk_override_reason="", risk_override_by="", risk_override_at=None)
+    if cls is ResponseRecord and out.get("status") == "superseded":
+        out["status"] = "final"  # superseded is worked out from the final amendments (derive.py)
+    return out
+
+
+def _answers(current: dict[str, Any], folded: Folded) -> dict[str, Any]:
+    answers = dict(current)
+    for name, value in folded.values.items():
+        if name.startswith(codec.ANSWERS):
+            key = name[len(codec.ANSWERS):]
+            if value is None:
+                answers.pop(key, None)
+            else:
+                answers[key] = value
+    return answers
+
+
+def _create(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, values: dict[str, Any], folded: Folded,
+            actor: str) -> None:
+    s = ctx.session
+    record = cls(uuid=entity_uuid, **values)
+    if cls is PersonRecord:
+        record.search_name = search_key(f"{record.given_name} {record.family_name}")
+    if cls is ResponseRecord:
+        answers = _answers({}, folded)
+        record.answers_json = json.dumps(answers)
+        record.updated_at = record.finalised_at or record.created_at or utcnow()
+    if cls is CaseRecord:
+        record.care_coordinator_id = ctx.lookups.id(PractitionerRecord, actor)
+        record.risk_level = record.risk_override or ""
+    try:
+        with s.begin_nested():
+            s.add(record)
+            s.flush()
+    except IntegrityError:
+        raise _Refused(_clash(entity)) from None
+    _audit_create(ctx, entity, record, actor)
+
+
+def _clash(entity: str) -> str:
+    if entity == "person":
+        return "another person in this store has the same NHS number: check both records (they may be one person)"
+    if entity == "case":
+        return "another case in this store has the same reference"
+    return "a record in this store already holds what it would add"
+
+
+def _iso(value: Any) -> Any:
+    return codec.to_json(value)
+
+
+def _audit_create(ctx: _Context, entity: str, record: Any, actor: str) -> None:
+    s = ctx.session
+    if entity == "person":
+        append_event(s, actor=actor, action="create", entity_type="person", entity_id=record.uuid,
+                     changes={k: [None, _iso(getattr(record, k))] for k in PERSON_FIELDS}, reason=ctx.reason)
+    elif entity == "case":
+        person = ctx.lookups.uuid(PersonRecord, record.person_id)
+        append_event(s, actor=actor, action="create", entity_type="case", entity_id=record.uuid,
+                     changes={"person": [None, person], **{k: [None, _iso(getattr(record, k))] for k in CASE_AUDITED}},
+                     reason=ctx.reason)
+    elif entity == "response":
+        answers = json.loads(record.answers_json)
+        amends = ctx.lookups.uuid(ResponseRecord, record.amends_id)
+        changes: dict[str, Any] = {"form": [None, f"{record.form_id}@{record.form_version}"], "status": [None, "draft"],
+                                   "answers": [None, answers]}
+        if amends:
+            changes["amends"] = [None, amends]
+        append_event(s, actor=actor, action="create", entity_type="response", entity_id=record.uuid, changes=changes,
+                     reason=ctx.reason)
+        _audit_status(ctx, record, "draft", actor, amends)
+    elif entity == "flag_acknowledgement":
+        append_event(s, actor=actor, action="acknowledge", entity_type="flag-acknowledgement", entity_id=record.uuid,
+                     changes={"case": [None, ctx.lookups.uuid(CaseRecord, record.case_id)],
+                              "response": [None, record.response_uuid], "flag": [None, record.flag_id],
+                              "received_from": [None, ctx.received_from]}, reason=record.reason)
+    elif entity == "care_plan":
+        append_event(s, actor=actor, action="create", entity_type="care-plan", entity_id=record.uuid,
+                     reason=ctx.reason)
+    elif entity == "care_plan_version":
+        _audit_plan(ctx, record.care_plan_id, actor)
+    else:
+        append_event(s, actor=actor, action="create", entity_type=_kind(entity), entity_id=record.uuid,
+                     reason=ctx.reason)
+
+
+def _audit_status(ctx: _Context, record: ResponseRecord, old: str, actor: str, amends: str | None) -> None:
+    if record.status == old or record.status != "final":
+        return
+    if amends:
+        append_event(ctx.session, actor=actor, action="amend", entity_type="response", entity_id=record.uuid,
+                     changes={"amends": [None, amends]}, reason=record.amendment_reason)
+        append_event(ctx.session, actor=actor, action="receive", entity_type="response", entity_id=record.uuid,
+                     reason=ctx.reason)
+    else:
+        append_event(ctx.session, actor=actor, action="finalise", entity_type="response", entity_id=record.uuid,
+                     changes={"status": [old, "final"]}, reason=ctx.reason)
+
+
+def _audit_plan(ctx: _Context, plan_id: int, actor: str) -> None:
+    s = ctx.session
+    plan = s.get(CarePlanRecord, plan_id)
+    if plan is None:
+        return
+    newest = s.scalars(select(CarePlanVersionRecord).where(CarePlanVersionRecord.care_plan_id == plan_id)
+                       .order_by(CarePlanVersionRecord.version.desc())).first()
+    if newest is None:
+        return
+    append_event(s, actor=actor, action="export", entity_type="care-plan", entity_id=plan.uuid,
+                 changes={"version": [None, newest.version], "signed": [None, newest.status == "signed"],
+                          "content_sha256": [None, hashlib.sha256(newest.content_json.encode("utf-8")).hexdigest()]},
+                 reason=ctx.reason)
+
+
+def _update(ctx: _Context, entity: str, record: Any, values: dict[str, Any], folded: Folded, actor: str) -> None:
+    s = ctx.session
+    old = {k: getattr(record, k) for k in values}
+    changed = {k: v for k, v in values.items() if old[k] != v}
+    old_answers: dict[str, Any] = {}
+    new_answers: dict[str, Any] = {}
+    if isinstance(record, ResponseRecord):
+        old_answers = json.loads(record.answers_json)
+        new_answers = _answers(old_answers, folded)
+    if not changed and old_answers == new_answers:
+        return
+    old_status = record.status if isinstance(record, ResponseRecord) else ""
+    for k, v in changed.items():
+        setattr(record, k, v)
+    if isinstance(record, PersonRecord):
+        record.search_name = search_key(f"{record.given_name} {record.family_name}")
+    try:
+        with s.begin_nested():
+            if isinstance(record, ResponseRecord) and old_answers != new_answers:
+                record.answers_json = json.dumps(new_answers)
+            if hasattr(record, "updated_at"):
+                record.updated_at = max(record.updated_at, utcnow()) if record.updated_at else utcnow()
+            s.flush()
+    except IntegrityError:
+        for k, v in old.items():
+            setattr(record, k, v)
+        raise _Refused(_clash(entity)) from None
+    if entity == "person":
+        diff = {k: [_iso(old[k]), _iso(values[k])] for k in PERSON_FIELDS if k in changed}
+        if diff:
+            append_event(s, actor=actor, action="update", entity_type="person", entity_id=record.uuid, changes=diff,
+                         reason=ctx.reason)
+    elif entity == "case":
+        diff = {k: [_iso(old[k]), _iso(values[k])] for k in CASE_AUDITED if k in changed}
+        if diff:
+            append_event(s, actor=actor, action="update", entity_type="case", entity_id=record.uuid, changes=diff,
+                         reason=ctx.reason)
+    elif entity == "response":
+        from ddassess.store.audit import diff as answers_diff
+
+        changes = answers_diff(old_answers, new_answers)
+        if changes:
+            append_event(s, actor=actor, action="update", entity_type="response", entity_id=record.uuid,
+                         changes=changes, reason=ctx.reason)
+        _audit_status(ctx, record, old_status, actor, ctx.lookups.uuid(ResponseRecord, record.amends_id))
+    elif entity == "care_plan_version":
+        _audit_plan(ctx, record.care_plan_id, actor)
+    elif changed:
+        append_event(s, actor=actor, action="update", entity_type=_kind(entity), entity_id=record.uuid,
+                     changes={k: [_iso(old[k]), _iso(values[k])] for k in changed}, reason=ctx.reason)
+

@@ -1,0 +1,176 @@
+"""Which columns of a shared record travel, and how (both directions).
+
+Every column of a record class with ``__exchange__`` travels except its local ids, its uuid
+(the operation names it), times and text the store works out itself (``updated_at``,
+``search_name``) and a case's derived columns (``DERIVED_CASE``: stage, status, lead agency,
+coordinator, review date, risk from flags and risk level are worked out from the merged
+forms, so they converge without rules of their own). A foreign key ``x_id`` travels as
+``x_uuid``. Dates and times travel as ISO text. Two columns groups travel as one field:
+
+* a response's answers, one field per answer: ``answers.<field id>`` (None: removed);
+* a case's risk decision (``risk_override`` with its reason, who and when) as one field
+  ``risk_override``: ``{"level", "reason", "by", "at"}`` or None, so a decision and its
+  reason never come apart in a merge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Connection
+
+from ddassess.store.records import Base, CarePlanRecord, CaseRecord, UtcDateTime
+
+SKIP = frozenset({"id", "uuid", "updated_at", "search_name"})
+DERIVED_CASE = frozenset({"stage", "status", "lead_agency", "care_coordinator_id", "partner_worker_id",
+                          "next_review_due", "closed_on", "risk_from_flags", "risk_level"})
+RISK_COLUMNS = ("risk_override", "risk_override_reason", "risk_override_by", "risk_override_at")
+ANSWERS = "answers."
+
+
+def entity_of(obj: Any) -> str | None:
+    name = getattr(type(obj), "__exchange__", None)
+    return name if isinstance(name, str) else None
+
+
+def _classes() -> dict[str, type[Any]]:
+    return {str(getattr(m.local_table, "name", "")): m.class_ for m in Base.registry.mappers}
+
+
+def travelling_columns(cls: type[Any]) -> list[tuple[str, str, type[Any] | None]]:
+    """(column key, field name, class a foreign key points at) of each column that travels."""
+    out: list[tuple[str, str, type[Any] | None]] = []
+    tables = _classes()
+    for col in inspect(cls).columns:
+        key = col.key
+        if key in SKIP or key == "answers_json" or (cls is CaseRecord and (key in DERIVED_CASE or key in RISK_COLUMNS)):
+            continue
+        fks = list(col.foreign_keys)
+        if fks:
+            target = tables[fks[0].column.table.name]
+            out.append((key, key.removesuffix("_id") + "_uuid", target))
+        else:
+            out.append((key, key, None))
+    return out
+
+
+_COLUMNS: dict[type[Any], list[tuple[str, str, type[Any] | None]]] = {}
+
+
+def columns_of(cls: type[Any]) -> list[tuple[str, str, type[Any] | None]]:
+    if cls not in _COLUMNS:
+        _COLUMNS[cls] = travelling_columns(cls)
+    return _COLUMNS[cls]
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class Lookups:
+    """uuid <-> local id of records, cached for one unit of work."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._uuids: dict[tuple[type[Any], int], str | None] = {}
+        self._ids: dict[tuple[type[Any], str], int | None] = {}
+
+    def uuid(self, cls: type[Any], record_id: int | None) -> str | None:
+        if record_id is None:
+            return None
+        key = (cls, record_id)
+        if key not in self._uuids:
+            self._uuids[key] = self.conn.execute(select(cls.uuid).where(cls.id == record_id)).scalar()
+        return self._uuids[key]
+
+    def id(self, cls: type[Any], uuid: str | None) -> int | None:
+        if uuid is None:
+            return None
+        key = (cls, uuid)
+        if key not in self._ids:
+            self._ids[key] = self.conn.execute(select(cls.id).where(cls.uuid == uuid)).scalar()
+        return self._ids[key]
+
+
+def _old_and_new(state: Any, key: str, new: bool) -> tuple[Any, Any, bool]:
+    """(old, new, changed) of one attribute, from SQLAlchemy's history (still there after a flush)."""
+    hist = state.attrs[key].history
+    if new:
+        return None, state.attrs[key].value, True
+    if not hist.has_changes():
+        return None, None, False
+    old = hist.deleted[0] if hist.deleted else None
+    value = hist.added[0] if hist.added else None
+    return old, value, old != value
+
+
+def _risk(values: tuple[Any, ...]) -> dict[str, Any] | None:
+    level, reason, by, at = values
+    if level is None:
+        return None
+    return {"level": level, "reason": reason or "", "by": by or "", "at": to_json(at)}
+
+
+def changed_fields(obj: Any, lookups: Lookups, *, new: bool) -> dict[str, Any]:
+    """The fields of ``obj`` that a flush created or changed, as they travel."""
+    state = inspect(obj)
+    cls = type(obj)
+    fields: dict[str, Any] = {}
+    for key, name, target in columns_of(cls):
+        old, value, changed = _old_and_new(state, key, new)
+        if not changed:
+            continue
+        fields[name] = lookups.uuid(target, value) if target is not None else to_json(value)
+    if "answers_json" in state.attrs:
+        old, value, changed = _old_and_new(state, "answers_json", new)
+        if changed:
+            before = json.loads(old) if isinstance(old, str) else {}
+            after = json.loads(value) if isinstance(value, str) else {}
+            for k in sorted(set(before) | set(after)):
+                if new or before.get(k) != after.get(k):
+                    fields[ANSWERS + k] = after.get(k)
+    if cls is CaseRecord:
+        pairs = [_old_and_new(state, key, new) for key in RISK_COLUMNS]
+        if any(changed for _o, _n, changed in pairs):
+            now = tuple(n if changed else state.attrs[key].value
+                        for (_o, n, changed), key in zip(pairs, RISK_COLUMNS, strict=True))
+            fields["risk_override"] = _risk(now)
+    return fields
+
+
+def case_uuid_of(entity: str, obj: Any, fields: dict[str, Any], lookups: Lookups) -> str:
+    """The case an operation is routed with ("" for a person: with each of their cases)."""
+    if entity == "case":
+        return str(obj.uuid)
+    if entity == "person":
+        return ""
+    if isinstance(fields.get("case_uuid"), str):
+        return str(fields["case_uuid"])
+    case_id = getattr(obj, "case_id", None)
+    if case_id is None and entity == "care_plan_version":
+        case_id = lookups.conn.execute(select(CarePlanRecord.case_id)
+                                       .where(CarePlanRecord.id == obj.care_plan_id)).scalar()
+    return lookups.uuid(CaseRecord, case_id) or ""
+
+
+def from_json(cls: type[Any], key: str, value: Any) -> Any:
+    """A travelling value as the column keeps it (ISO text back to dates and times)."""
+    if value is None:
+        return None
+    col = inspect(cls).columns[key]
+    try:
+        python_type = col.type.python_type
+    except NotImplementedError:
+        python_type = None
+    if isinstance(col.type, UtcDateTime):
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if python_type is dt.date:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return value

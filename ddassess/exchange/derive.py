@@ -1,0 +1,198 @@
+"""What a case derives from its merged forms, worked out again after applying operations.
+
+A case's stage, status, closing day, lead agency, care coordinator, next review and the risk
+level from its flags are not shared as fields of their own: each laptop works them out from
+the same final forms, so they converge without merge rules (and without false conflicts
+from two laptops advancing the same stage). The rules are those the services apply when a
+form is finalised (services/case_pathway.py, services/case_risk.py):
+
+* stage: the furthest pathway step of any final form (a stage never goes back); a final
+  discharge closes the case on the day it was finalised, with no review due;
+* a final amendment supersedes the response it amends;
+* lead agency (and coordinator, when the named one is a practitioner in this store): the
+  newest final lead agency decision; next review: the newest final care plan or joint review;
+* risk from flags: the flags of the newest final response of each form; the level shown is
+  the practitioner's decision while one is in force, else the flags' — and while two
+  laptops' decisions conflict, the highest of them and the flags' (a risk is never dropped
+  by a merge).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ddassess.domain.models import FORM_STAGE, PATHWAY_STAGES
+from ddassess.errors import UnknownFormError
+from ddassess.store.audit import append_event
+from ddassess.store.records import CaseRecord, OperationHeadsRecord, OperationRecord, PractitionerRecord, ResponseRecord
+
+if TYPE_CHECKING:
+    from ddassess.formengine import Catalogue
+
+LEVELS = ("", "high", "urgent")
+REVIEW_DATE_FIELDS = {"care_plan": "next_review", "joint_review": "next_review"}
+
+
+def _rank(level: str | None) -> int:
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
+def _when(r: ResponseRecord) -> tuple[dt.datetime, str]:
+    at = r.finalised_at or r.updated_at or r.created_at
+    return at, r.uuid
+
+
+class SessionCaseContext:
+    """``latest(form, name)`` from the case's responses as this session sees them."""
+
+    def __init__(self, session: Session, case_id: int, catalogue: Catalogue, exclude: int | None = None) -> None:
+        self.session, self.case_id, self.catalogue, self.exclude = session, case_id, catalogue, exclude
+
+    def lookup(self, form_id: str, name: str) -> Any:
+        from ddassess.formengine import evaluate
+
+        stmt = (select(ResponseRecord).where(ResponseRecord.case_id == self.case_id, ResponseRecord.form_id == form_id,
+                                             ResponseRecord.status != "superseded")
+                .order_by((ResponseRecord.status == "final").desc(), ResponseRecord.updated_at.desc()))
+        if self.exclude is not None:
+            stmt = stmt.where(ResponseRecord.id != self.exclude)
+        r = self.session.scalars(stmt).first()
+        if r is None:
+            return None
+        try:
+            spec = self.catalogue.get(form_id, r.form_version)
+        except UnknownFormError:
+            return None
+        ev = evaluate(spec, json.loads(r.answers_json), tables=self.catalogue.tables)
+        if name in ev.scores:
+            return ev.scores[name].value
+        if name in ev.computed:
+            return ev.computed[name]
+        return ev.answers.get(name, ev.values.get(name))
+
+
+def flags_level(session: Session, catalogue: Catalogue, case_id: int) -> str:
+    """The level the flags of the case's current final forms give (as services/case_risk.py)."""
+    from ddassess.formengine import evaluate
+
+    rows = session.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id,
+                                                        ResponseRecord.status == "final")
+                           .order_by(ResponseRecord.updated_at.desc(), ResponseRecord.id.desc())).all()
+    seen: set[str] = set()
+    severities: set[str] = set()
+    for r in rows:
+        if r.form_id in seen:
+            continue
+        seen.add(r.form_id)
+        try:
+            spec = catalogue.get(r.form_id, r.form_version)
+        except UnknownFormError:
+            continue
+        ev = evaluate(spec, json.loads(r.answers_json), SessionCaseContext(session, case_id, catalogue, r.id),
+                      tables=catalogue.tables)
+        severities |= {f.severity for f in ev.flags}
+    return next((lvl for lvl in reversed(LEVELS) if lvl and lvl in severities), "")
+
+
+def _override_levels(session: Session, case_uuid: str) -> list[str | None]:
+    """The levels of every current risk decision of the case (more than one: a conflict)."""
+    raw = session.scalar(select(OperationHeadsRecord.heads_json).where(OperationHeadsRecord.entity_uuid == case_uuid))
+    ids = (json.loads(raw) if raw else {}).get("risk_override", [])
+    if len(ids) < 2:
+        return []
+    out: list[str | None] = []
+    for body in session.scalars(select(OperationRecord.body_json).where(OperationRecord.id.in_(ids))):
+        risk = json.loads(body)["fields"].get("risk_override")
+        out.append(risk.get("level") if isinstance(risk, dict) else None)
+    return out
+
+
+def risk_level(session: Session, case: CaseRecord) -> str:
+    """The level shown: ``effective_level``, and while decisions conflict, the highest."""
+    level = case.risk_from_flags if case.risk_override is None else case.risk_override
+    for other in _override_levels(session, case.uuid):
+        candidate = case.risk_from_flags if other is None else other
+        if _rank(candidate) > _rank(level):
+            level = candidate
+    return level
+
+
+def derive_case(session: Session, case_uuid: str, *, actor: str, reason: str,
+                catalogue: Catalogue | None = None) -> bool:
+    """Work the case's derived columns out again; True if any changed (audited)."""
+    case = session.scalar(select(CaseRecord).where(CaseRecord.uuid == case_uuid))
+    if case is None:
+        return False
+    finals = session.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case.id,
+                                                          ResponseRecord.status.in_(("final", "superseded")))).all()
+    by_id = {r.id: r for r in finals}
+    for r in sorted(finals, key=_when):
+        amended = by_id.get(r.amends_id) if r.amends_id is not None else None
+        if r.status == "final" and amended is not None and amended.status == "final":
+            amended.status = "superseded"
+            append_event(session, actor=actor, action="supersede", entity_type="response", entity_id=amended.uuid,
+                         changes={"superseded_by": [None, r.uuid]}, reason=reason)
+    current = [r for r in finals if r.status == "final"]
+    values: dict[str, Any] = {}
+    stages = [PATHWAY_STAGES.index(FORM_STAGE[r.form_id]) for r in finals if r.form_id in FORM_STAGE]
+    furthest = max([PATHWAY_STAGES.index(case.stage) if case.stage in PATHWAY_STAGES else 0, *stages])
+    values["stage"] = PATHWAY_STAGES[furthest]
+    discharges = sorted((r for r in current if r.form_id == "discharge"), key=_when)
+    if values["stage"] == "discharged":
+        values["status"] = "closed"
+        if case.closed_on is None:
+            values["closed_on"] = _when(discharges[-1])[0].date() if discharges else dt.date.today()
+    reviews = sorted((r for r in current if r.form_id in REVIEW_DATE_FIELDS), key=_when)
+    if discharges:
+        values["next_review_due"] = None
+    elif reviews:
+        answer = json.loads(reviews[-1].answers_json).get(REVIEW_DATE_FIELDS[reviews[-1].form_id])
+        try:
+            values["next_review_due"] = dt.date.fromisoformat(str(answer)[:10]) if answer else case.next_review_due
+        except ValueError:
+            pass
+    if catalogue is not None:
+        _lead(session, catalogue, case, current, values)
+        values["risk_from_flags"] = flags_level(session, catalogue, case.id)
+    old = {k: getattr(case, k) for k in (*values, "risk_level")}
+    for k, v in values.items():
+        setattr(case, k, v)
+    case.risk_level = risk_level(session, case)
+    changes = {k: [_text(old[k]), _text(getattr(case, k))] for k in old if old[k] != getattr(case, k)}
+    if changes:
+        append_event(session, actor=actor, action="update", entity_type="case", entity_id=case.uuid,
+                     changes=changes, reason=f"worked out from the forms ({reason})")
+        session.flush()
+    return bool(changes)
+
+
+def _text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _lead(session: Session, catalogue: Catalogue, case: CaseRecord, current: list[ResponseRecord],
+          values: dict[str, Any]) -> None:
+    leads = sorted((r for r in current if r.form_id == "lead_agency"), key=_when)
+    if not leads:
+        return
+    answers = json.loads(leads[-1].answers_json)
+    if not answers.get("lead"):
+        return
+    try:
+        spec = catalogue.get("lead_agency", leads[-1].form_version)
+    except UnknownFormError:
+        return
+    field = spec.fields.get("lead")
+    labels = {c.value: c.label for c in field.choices} if field is not None else {}
+    values["lead_agency"] = labels.get(answers["lead"], str(answers["lead"]))
+    wanted = " ".join(str(answers.get("care_coordinator") or "").split()).casefold()
+    if wanted:
+        for pid, name in session.execute(select(PractitionerRecord.id, PractitionerRecord.name)):
+            if " ".join(name.split()).casefold() == wanted:
+                values["care_coordinator_id"] = pid
+                break

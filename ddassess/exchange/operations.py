@@ -1,0 +1,172 @@
+"""Operations: each change to a shared record, as it travels between laptops.
+
+An operation names what it changes by uuid (integer ids stay local to a store), carries the
+new value of each field it sets, and, per field, the ids of the operations whose value its
+author saw (``base``): that is what the merge (``apply.py``) uses to tell a later change from
+a concurrent one. ``hlc`` (``hlc.py``) orders a history for people; it never decides a merge.
+
+``encode_operations`` writes canonical JSON (sorted keys, no spaces, UTF-8) with a format
+version; ``decode_operations`` refuses a newer format or a malformed body with
+``ExchangeFormatError``, checking every operation before returning any, so a bad body is
+refused whole. A person's routing field ``case_uuid`` is "": their operations travel with
+each of their cases (``operations_for_cases``). Routing fields (ids, entity kind, action,
+clock, author, device) never hold case data: names, NHS numbers and answers are only in
+``fields``, which travel encrypted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ddassess.codes import Code
+from ddassess.errors import UserFacingError
+from ddassess.exchange.hlc import parse_hlc
+from ddassess.store.records import CaseRecord, OperationRecord, PersonRecord
+
+FORMAT = 1  # the format version encode_operations writes and decode_operations reads
+ENTITIES = frozenset({"person", "case", "response", "care_plan", "care_plan_version", "flag_acknowledgement",
+                      "care_team_member"})
+ACTIONS = frozenset({"create", "set", "finalise", "amend", "delete", "resolve"})
+MAX_OPERATIONS = 1_000_000
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+
+
+class ExchangeFormatError(UserFacingError):
+    """Operations that cannot be read: malformed, or written by a newer ddassess."""
+
+    code = Code.OPLOG_001
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    case_uuid: str
+    entity: str
+    entity_uuid: str
+    action: str
+    fields: Mapping[str, Any]
+    base: Mapping[str, Sequence[str]]
+    hlc: str
+    author: str
+    author_cert: str = ""
+    device: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)  # e.g. a resolution's reason
+
+    def body(self) -> dict[str, Any]:
+        return {"id": self.id, "case_uuid": self.case_uuid, "entity": self.entity, "entity_uuid": self.entity_uuid,
+                "action": self.action, "fields": dict(self.fields),
+                "base": {k: list(v) for k, v in self.base.items()}, "hlc": self.hlc, "author": self.author,
+                "author_cert": self.author_cert, "device": self.device, "meta": dict(self.meta)}
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def encode_operations(ops: Iterable[Operation]) -> bytes:
+    return canonical_json({"format": FORMAT, "operations": [op.body() for op in ops]}).encode("utf-8")
+
+
+def _bad(what: str) -> ExchangeFormatError:
+    return ExchangeFormatError(f"The operations received cannot be read: {what}.",
+                               hint="Nothing was applied. Ask the sender to send their changes again.")
+
+
+def _text(body: Mapping[str, Any], key: str, pattern: re.Pattern[str] | None = None, *, empty: bool = False) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or (pattern is not None and not (empty and value == "")
+                                      and not pattern.fullmatch(value)):
+        raise _bad(f"an operation's {key.replace('_', ' ')} is missing or not what it should be")
+    return value
+
+
+def operation_from_body(body: Any) -> Operation:
+    """One operation from its decoded JSON; ExchangeFormatError (naming no value) if malformed."""
+    if not isinstance(body, dict):
+        raise _bad("an operation is not a JSON object")
+    fields, base, meta = body.get("fields"), body.get("base"), body.get("meta", {})
+    if not isinstance(fields, dict) or not all(isinstance(k, str) for k in fields):
+        raise _bad("an operation's fields are not a JSON object")
+    if not isinstance(base, dict) or not all(isinstance(k, str) and isinstance(v, list)
+                                             and all(isinstance(i, str) and _UUID.fullmatch(i) for i in v)
+                                             for k, v in base.items()):
+        raise _bad("an operation's base is not a list of operation ids per field")
+    if not isinstance(meta, dict):
+        raise _bad("an operation's notes are not a JSON object")
+    entity, action = _text(body, "entity"), _text(body, "action")
+    if entity not in ENTITIES or action not in ACTIONS:
+        raise _bad("an operation is of a kind this version does not know")
+    hlc = _text(body, "hlc")
+    try:
+        parse_hlc(hlc)
+    except ValueError:
+        raise _bad("an operation's clock is not a hybrid logical clock") from None
+    return Operation(id=_text(body, "id", _UUID), case_uuid=_text(body, "case_uuid", _UUID, empty=True),
+                     entity=entity, entity_uuid=_text(body, "entity_uuid", _UUID), action=action, fields=fields,
+                     base={k: tuple(v) for k, v in base.items()}, hlc=hlc, author=_text(body, "author", _UUID),
+                     author_cert=_text(body, "author_cert", _FINGERPRINT, empty=True),
+                     device=_text(body, "device", _UUID), meta=meta)
+
+
+def decode_operations(data: bytes) -> list[Operation]:
+    """Every operation in ``data``, or ExchangeFormatError and none."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _bad("they are not JSON text (the file may be damaged or cut short)") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("format"), int) or isinstance(doc.get("format"), bool):
+        raise _bad("they carry no format version")
+    if doc["format"] > FORMAT:
+        raise ExchangeFormatError(
+            f"These changes were written by a newer version of ddassess (operations format {doc['format']}; "
+            f"this version reads up to {FORMAT}).",
+            hint="Install the newer ddassess to receive them. Nothing was applied.")
+    if doc["format"] < 1:
+        raise _bad("their format version is not one ddassess ever wrote")
+    ops = doc.get("operations")
+    if not isinstance(ops, list) or len(ops) > MAX_OPERATIONS:
+        raise _bad("they hold no list of operations")
+    return [operation_from_body(o) for o in ops]
+
+
+def operation_of(record: OperationRecord) -> Operation:
+    return operation_from_body(json.loads(record.body_json))
+
+
+def operations_for_cases(session: Session, case_uuids: Iterable[str], after_seq: int = 0
+                         ) -> list[tuple[int, Operation]]:
+    """The operations (local and received, applied or refused) of these cases and of their
+    people, in this store's order, after ``after_seq``."""
+    wanted = sorted(set(case_uuids))
+    if not wanted:
+        return []
+    people = select(PersonRecord.uuid).join(CaseRecord, CaseRecord.person_id == PersonRecord.id) \
+        .where(CaseRecord.uuid.in_(wanted))
+    rows = session.execute(
+        select(OperationRecord.seq, OperationRecord.body_json)
+        .where(OperationRecord.seq > after_seq,
+               OperationRecord.case_uuid.in_(wanted)
+               | ((OperationRecord.entity == "person") & OperationRecord.entity_uuid.in_(people)))
+        .order_by(OperationRecord.seq))
+    return [(seq, operation_from_body(json.loads(body))) for seq, body in rows]
+
+
+def operations_waiting(session: Session, case_uuids: Iterable[str], sent_up_to: int) -> list[tuple[int, Operation]]:
+    """What is waiting to be sent for these cases: the operations after the last one sent
+    (``sent_up_to``, the seq the sender recorded; the transport keeps it)."""
+    return operations_for_cases(session, case_uuids, after_seq=sent_up_to)
+
+
+def last_seq(session: Session) -> int:
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.max(OperationRecord.seq))) or 0)

@@ -1,0 +1,213 @@
+"""Conflicts of shared cases, as a person sees and settles them; receiving operations.
+
+``list_conflicts`` gives each open conflict in the form's own words: the case, the form's
+title and the field's label, and each value with who set it, when and on which laptop (the
+one shown first is the one the record shows meanwhile). ``resolve_conflict`` records a
+person's choice, with their reason, as an operation: it travels like any change, is
+audited, and settles the conflict on every laptop that receives it. A change made after a
+form was finalised (kind "final") is not merged into the final form; resolving it records
+that it was seen (amend the form if it matters).
+
+``receive_operations`` applies operations received from another laptop in one transaction
+(exchange/apply.py), with the forms catalogue so that the lead agency and the risk level
+are worked out again from the merged forms in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ddassess.codes import Code
+from ddassess.domain import limits
+from ddassess.errors import InvalidInputError, UnknownFormError, UserFacingError
+from ddassess.exchange import apply, capture
+from ddassess.exchange.codec import ANSWERS
+from ddassess.exchange.hlc import parse_hlc
+from ddassess.exchange.ids import uuid7
+from ddassess.exchange.operations import Operation
+from ddassess.formengine import Catalogue
+from ddassess.formengine.display import answer_text
+from ddassess.store import Store
+from ddassess.store.audit import append_event
+from ddassess.store.records import (
+    CaseRecord,
+    ConflictRecord,
+    OperationRecord,
+    PractitionerRecord,
+    ResponseRecord,
+)
+
+
+class ConflictNotOpenError(UserFacingError):
+    """A conflict that is not open any more (settled here or on another laptop), or a choice it does not offer."""
+
+    code = Code.OPLOG_002
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class ConflictValue:
+    value: Any
+    text: str  # the value in the form's words
+    author_uuid: str
+    author: str  # the practitioner's name, or "a practitioner not in this store"
+    at: dt.datetime
+    device: str
+    operation_id: str
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    uuid: str
+    case_id: int | None
+    case_ref: str
+    entity: str
+    entity_uuid: str
+    field: str
+    kind: str  # "field": two values; "final": a change made after the form was finalised
+    form_title: str  # "" when the conflict is not in a form
+    field_label: str
+    values: tuple[ConflictValue, ...]  # the one the record shows first
+
+
+_FIELD_WORDS = {"risk_override": "Risk level set by a practitioner", "given_name": "Given name",
+                "family_name": "Family name", "date_of_birth": "Date of birth", "nhs_number": "NHS number"}
+_catalogue: Catalogue | None = None
+
+
+def _default_catalogue() -> Catalogue:
+    global _catalogue
+    if _catalogue is None:
+        from ddassess.formengine import load_catalogue
+
+        _catalogue = load_catalogue()
+    return _catalogue
+
+
+def _at(hlc: str) -> dt.datetime:
+    return dt.datetime.fromtimestamp(parse_hlc(hlc)[0] / 1000, dt.UTC)
+
+
+def _words(catalogue: Catalogue, form_id: str, version: int, field: str) -> tuple[str, str, Any]:
+    """(form title, field label, field spec or None) of a response's field."""
+    try:
+        spec = catalogue.get(form_id, version)
+    except UnknownFormError:
+        return form_id, field, None
+    key = field[len(ANSWERS):] if field.startswith(ANSWERS) else field
+    f = spec.fields.get(key)
+    return spec.title, (f.label if f is not None else key.replace("_", " ")), f
+
+
+def _text(spec_field: Any, value: Any) -> str:
+    if value is None:
+        return "(no answer)"
+    if isinstance(value, dict) and "level" in value:
+        return f"{value.get('level') or 'not raised'} — {value.get('reason', '')}"
+    if spec_field is not None:
+        return answer_text(spec_field, value)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def list_conflicts(store: Store, case_id: int | None = None, *, catalogue: Catalogue | None = None
+                   ) -> list[ConflictView]:
+    """The open conflicts of one case, or of every case, oldest case first."""
+    catalogue = catalogue or _default_catalogue()
+    with store.read() as s:
+        stmt = select(ConflictRecord).where(ConflictRecord.status == "open")
+        if case_id is not None:
+            case_uuid = s.scalar(select(CaseRecord.uuid).where(CaseRecord.id == case_id))
+            stmt = stmt.where(ConflictRecord.case_uuid == (case_uuid or ""))
+        rows = s.scalars(stmt.order_by(ConflictRecord.case_uuid, ConflictRecord.entity_uuid,
+                                       ConflictRecord.field)).all()
+        names = {p.uuid: p.name for p in s.scalars(select(PractitionerRecord))}
+        out = []
+        for c in rows:
+            case = s.scalar(select(CaseRecord).where(CaseRecord.uuid == c.case_uuid))
+            title, label, spec_field = "", _FIELD_WORDS.get(c.field, c.field.replace("_", " ")), None
+            if c.entity == "response":
+                r = s.scalar(select(ResponseRecord).where(ResponseRecord.uuid == c.entity_uuid))
+                if r is not None:
+                    title, label, spec_field = _words(catalogue, r.form_id, r.form_version, c.field)
+            elif c.entity == "person":
+                title = "Person's details"
+            ids = json.loads(c.op_ids_json)
+            bodies = {r.id: json.loads(r.body_json) for r in s.scalars(
+                select(OperationRecord).where(OperationRecord.id.in_(ids)))}
+            values = tuple(ConflictValue(bodies[i]["fields"].get(c.field), _text(spec_field, bodies[i]["fields"].get(
+                c.field)), bodies[i]["author"], names.get(bodies[i]["author"], "a practitioner not in this store"),
+                _at(bodies[i]["hlc"]), bodies[i]["device"], i) for i in ids if i in bodies)
+            out.append(ConflictView(c.uuid, case.id if case else None, case.ref if case else "", c.entity,
+                                    c.entity_uuid, c.field, c.kind, title, label, values))
+        return out
+
+
+def resolve_conflict(store: Store, conflict_uuid: str, chosen: int | Any, reason: str, *,
+                     catalogue: Catalogue | None = None) -> ConflictView:
+    """Settle a conflict: ``chosen`` is the index of one of its values (as listed) or a value
+    of its own (e.g. the two texts joined by hand). The reason is required and kept."""
+    limits.check_text(reason, "The reason", limits.MAX_REASON, lines=True)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInputError("Say why this value is kept: the reason is recorded with the choice.")
+    listed = {c.uuid: c for c in list_conflicts(store, catalogue=catalogue)}
+    view = listed.get(conflict_uuid)
+    if view is None:
+        raise ConflictNotOpenError("This conflict is not open any more: it was settled here or on another laptop.",
+                                   hint="List the conflicts again to see what is still open.")
+    if isinstance(chosen, int) and not isinstance(chosen, bool):
+        if not 0 <= chosen < len(view.values):
+            raise ConflictNotOpenError(f"Choose one of the {len(view.values)} values listed (1–{len(view.values)}).")
+        value = view.values[chosen].value
+    else:
+        value = chosen
+    with store.write() as s:
+        conn = s.connection()
+        ids = [v.operation_id for v in view.values]
+        case_uuid = s.scalar(select(ConflictRecord.case_uuid).where(ConflictRecord.uuid == conflict_uuid)) or ""
+        if view.kind == "final":
+            fields: dict[str, Any] = {}
+            base: dict[str, tuple[str, ...]] = {}
+            meta = {"reason": reason, "conflict": conflict_uuid, "dismiss": ids[1:]}
+        else:
+            fields, base = {view.field: value}, {view.field: tuple(ids)}
+            meta = {"reason": reason, "conflict": conflict_uuid}
+        op = Operation(id=uuid7(), case_uuid=case_uuid, entity=view.entity, entity_uuid=view.entity_uuid,
+                       action="resolve", fields=fields, base=base,
+                       hlc=capture.clock(conn, store.store_id).tick(), author=store.owner_uuid,
+                       author_cert=str(s.info.get("author_cert", "")), device=store.store_id, meta=meta)
+        append_event(s, actor=store.owner_uuid, action="resolve", entity_type="conflict", entity_id=conflict_uuid,
+                     changes={"field": [None, view.field], "kept": [None, value]}, reason=reason)
+        apply.apply_local(s, op, note=f"conflict resolved: {reason}", catalogue=catalogue or _default_catalogue())
+    return view
+
+
+def receive_operations(store: Store, ops: Iterable[Operation], *, received_from: str, via: str,
+                       catalogue: Catalogue | None = None) -> apply.ApplyReport:
+    """Apply received operations in one transaction: all of them, or none."""
+    with store.write() as s:
+        return apply.apply_operations(s, ops, received_from=received_from, via=via,
+                                      catalogue=catalogue or _default_catalogue())
+
+
+def case_operations(store: Store, case_ids: Iterable[int], after_seq: int = 0) -> list[Operation]:
+    """The operations of these cases (and their people), in this store's order."""
+    from ddassess.exchange.operations import operations_for_cases
+
+    with store.read() as s:
+        uuids = list(s.scalars(select(CaseRecord.uuid).where(CaseRecord.id.in_(list(case_ids)))))
+        return [op for _seq, op in operations_for_cases(s, uuids, after_seq)]
+
+
+def refused_operations(store: Store) -> list[tuple[str, str, str]]:
+    """(operation id, entity, reason) of every received operation that could not be applied."""
+    with store.read() as s:
+        return [(r.id, r.entity, r.refusal) for r in s.scalars(select(OperationRecord)
+                                                               .where(OperationRecord.status == "refused")
+                                                               .order_by(OperationRecord.seq))]

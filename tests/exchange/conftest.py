@@ -1,0 +1,35 @@
+"""Real stores that exchange operations directly (no envelopes yet: the glue puts bundles between)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from exchange_helpers import make_store
+
+from ddassess.store import Store
+
+
+@pytest.fixture
+def stores(tmp_path: Path):
+    """``stores(n)``: n new stores of fictional practitioners, closed after the test."""
+    made: list[Store] = []
+    counter = itertools.count()
+
+    def make(n: int = 2) -> list[Store]:
+        out = [make_store(tmp_path / f"store-{next(counter)}", name) for name in
+               ("Alex Example", "Bea Example", "Cal Example")[:n]]
+        made.extend(out)
+        return out
+
+    yield make
+    for s in made:
+        s.close()
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    from ddassess.formengine import load_catalogue
+
+    return load_catalogue(Path(__file__).resolve().parents[2] / "forms")
