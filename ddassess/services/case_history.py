@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 from ddassess.errors import FormDefinitionError, InvalidInputError, RecordNotFound, UnknownFormError
 from ddassess.formengine import Catalogue, FormSpec
 from ddassess.formengine.display import date_text, plain_text
-from ddassess.services.answer_changes import answer_key, change_sentences, quoted
+from ddassess.services.answer_changes import answer_key, change_sentences, quoted, value_text
 from ddassess.services.audit_reading import (
+    SYSTEM_NAME,
     Event,
     events_of,
     name_of,
@@ -70,6 +71,7 @@ class HistoryEntry:
     what: str  # after the name: "finalised Patient Health Questionnaire (PHQ-9)"
     form_id: str = CASE_ONLY  # the form it is about ("" for the case or the person)
     received_from: str = ""  # the colleague whose laptop it came from ("" when made here)
+    after: int = 0  # 1: found just after event ``seq`` (a conflict), not one of its changes
 
     def when(self, date_format: str) -> str:
         local = self.at.astimezone()
@@ -140,7 +142,38 @@ def _targets(s: Session, catalogue: Catalogue, case_id: int) -> tuple[CaseRecord
         targets[ack.uuid] = _Target("flag-acknowledgement", of.form_id if of else CASE_ONLY,
                                     of.spec if of else None, of.title if of else "a form no longer in the case",
                                     extra={"message": message})
+    if _has_table(s, "conflicts"):  # shared cases (migration 0009): conflicts and their resolutions
+        rows = s.execute(text("SELECT uuid, entity_uuid, field, kind, op_ids_json, status, created_at "
+                              "FROM conflicts WHERE case_uuid = :case"), {"case": c.uuid}).all()
+        for uuid, entity_uuid, fld, kind, op_ids, status, created in rows:
+            of = targets.get(entity_uuid)
+            targets[uuid] = _Target("conflict", of.form_id if of else CASE_ONLY, of.spec if of else None,
+                                    of.title if of else "", extra={"field": fld, "kind": kind, "status": status,
+                                                                   "created": created, "ops": _ops(s, op_ids)})
     return c, targets
+
+
+def _ops(s: Session, op_ids_json: str) -> list[dict[str, Any]]:
+    """The bodies of the operations a conflict holds (the values in conflict, who gave each)."""
+    try:
+        ids = [str(i) for i in json.loads(op_ids_json)]
+    except (ValueError, TypeError):
+        return []
+    marks = ", ".join(f":o{n}" for n in range(len(ids)))
+    bodies = {}
+    if ids:
+        for oid, body in s.execute(text(f"SELECT id, body_json FROM operations WHERE id IN ({marks})"),
+                                   {f"o{n}": v for n, v in enumerate(ids)}):
+            try:
+                bodies[oid] = json.loads(body)
+            except ValueError:
+                continue
+    return [bodies[i] for i in ids if isinstance(bodies.get(i), dict)]
+
+
+def _has_table(s: Session, name: str) -> bool:
+    return s.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"), {"n": name}).first() \
+        is not None
 
 
 def _cancelled_drafts(s: Session, targets: dict[str, _Target]) -> dict[str, _Target]:
@@ -252,6 +285,8 @@ def _response_sentences(e: Event, t: _Target) -> Iterator[str]:
                + (f", giving the reason {quoted(reason)}" if reason else ""))
     elif e.action == "discard":
         yield f"cancelled an amendment of {form}"
+    elif e.action == "receive":  # the amendment came from another laptop (it was saved there, just before)
+        yield f"amended {form} on another laptop"
     else:
         yield f"{e.action.replace('-', ' ')} {form}" + (f" ({reason})" if reason else "")
 
@@ -283,6 +318,14 @@ def _other_sentences(e: Event, t: _Target) -> Iterator[str]:
         version, signed = pair(e.changes, "version"), pair(e.changes, "signed")
         what = "a signed PDF" if signed and signed[1] else "a PDF"
         yield f"wrote the care plan{f' version {version[1]}' if version else ''} as {what}"
+    elif t.kind == "conflict":
+        fld = answer_key(str(t.extra.get("field", "")))
+        kept = pair(e.changes, "kept")
+        label = quoted(_label(t, fld)) if t.spec is not None else quoted(fld.replace("_", " "))
+        where = f" in {t.title}" if t.title else ""
+        words = value_text(t.spec.fields.get(fld) if t.spec is not None else None, kept[1]) if kept else ""
+        yield (f"resolved the conflict over {label}{where}" + (f", keeping {quoted(words)}" if words else "")
+               + (f", giving the reason {quoted(reason)}" if reason else ""))
     elif t.kind == "flag-acknowledgement":
         yield (f"acknowledged the flag {quoted(t.extra.get('message', ''))} of {t.title}"
                + (f", giving the reason {quoted(reason)}" if reason else ""))
@@ -341,6 +384,31 @@ def _runs(events: list[Event], targets: dict[str, _Target]) -> Iterator[Event]:
     yield from pending
 
 
+def _conflicts_found(targets: dict[str, _Target], events: list[Event], names: dict[str, str]) -> Iterator[HistoryEntry]:
+    """A conflict as it was found: the values each author gave, and whether it is still open.
+    Placed after the last event recorded before it (the changes that brought it)."""
+    from ddassess.store.audit import parse_time
+
+    for t in targets.values():
+        if t.kind != "conflict":
+            continue
+        at = parse_time(t.extra.get("created"))
+        if at is None:
+            continue
+        anchor = max((e.seq for e in events if e.at <= at), default=0)
+        fld = answer_key(str(t.extra.get("field", "")))
+        f = t.spec.fields.get(fld) if t.spec is not None else None
+        label = quoted(_label(t, fld)) if t.spec is not None else quoted(fld.replace("_", " "))
+        where = f" in {t.title}" if t.title else ""
+        gave = [f"{name_of(names, str(b.get('author', '')))} gave "
+                f"{quoted(value_text(f, (b.get('fields') or {}).get(str(t.extra.get('field')))) or 'no answer')}"
+                for b in t.extra.get("ops", [])]
+        state = {"open": "still open", "resolved": "since resolved"}.get(str(t.extra.get("status")), "since settled")
+        what = (f"found a conflict over {label}{where}: {'; '.join(gave)} ({state})" if t.extra.get("kind") != "final"
+                else f"found a change to {label}{where} made after the form was finalised ({state})")
+        yield HistoryEntry(anchor, at, SYSTEM_NAME, what, t.form_id, after=1)
+
+
 def _all_entries(store: Store, catalogue: Catalogue, case_id: int) -> tuple[str, list[HistoryEntry],
                                                                               dict[str, str]]:
     with store.read() as s:
@@ -370,6 +438,7 @@ def _all_entries(store: Store, catalogue: Catalogue, case_id: int) -> tuple[str,
             forms.setdefault(t.form_id, t.title)
         who, sender = name_of(names, e.actor), received_from(e.reason)
         entries += [HistoryEntry(e.seq, e.at, who, what, t.form_id, sender) for what in words]
+    entries += _conflicts_found(targets, events, names)
     return c.ref, entries, forms
 
 
@@ -382,7 +451,7 @@ def case_history(store: Store, catalogue: Catalogue, case_id: int, *, form_id: s
     ref, entries, forms = _all_entries(store, catalogue, case_id)
     if form_id is not None:
         entries = [e for e in entries if e.form_id == form_id]
-    entries.sort(key=lambda e: -e.seq)  # newest first; one event's changes in the order it lists them
+    entries.sort(key=lambda e: (-e.seq, -e.after))  # newest first; one event's changes in the order it lists them
     page = tuple(entries[offset:offset + limit])
     titles = tuple(sorted(forms.items(), key=lambda kv: kv[1].lower()))
     return CaseHistory(ref, page, len(entries), offset, titles, get_setting(store, "date_format") or "%d %b %Y")
