@@ -109,7 +109,7 @@ class _Target:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _spec(catalogue: Catalogue, form_id: str, version: int, definition_hash: str) -> FormSpec | None:
+def definition_of(catalogue: Catalogue, form_id: str, version: int, definition_hash: str) -> FormSpec | None:
     try:
         return catalogue.definition_for(form_id, version, definition_hash)
     except (FormDefinitionError, UnknownFormError):
@@ -130,7 +130,7 @@ def _targets(s: Session, catalogue: Catalogue, case_id: int) -> tuple[CaseRecord
     by_id: dict[int, ResponseRecord] = {r.id: r for r in s.scalars(
         select(ResponseRecord).where(ResponseRecord.case_id == case_id))}
     for r in by_id.values():
-        spec = _spec(catalogue, r.form_id, r.form_version, r.definition_hash)
+        spec = definition_of(catalogue, r.form_id, r.form_version, r.definition_hash)
         targets[r.uuid] = _Target("response", r.form_id, spec, plain_text(spec.title) if spec else r.form_id,
                                   r.amends_id is not None)
     for (plan_uuid,) in s.execute(select(CarePlanRecord.uuid).where(CarePlanRecord.case_id == case_id)):

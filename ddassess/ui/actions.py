@@ -23,6 +23,7 @@ ENABLED_IN: dict[str, frozenset[Phase]] = {
     "signing_setup": frozenset({Phase.OPEN}),
     "finalise": frozenset({Phase.OPEN}),
     "history": frozenset({Phase.OPEN}),
+    "conflicts": frozenset({Phase.OPEN}),
     # Cases are on screen while the store opens: Ctrl+L must hide them then too.
     "lock": frozenset({Phase.OPENING, Phase.OPEN}),
     "quit": ALWAYS,
@@ -47,13 +48,15 @@ class MenuActions:
         self.finalise = QAction("&Finalise the open form…", window, shortcut=QKeySequence("Ctrl+Return"))
         # Ctrl+H: the history of the case in the current tab (its page has the same button).
         self.history = QAction("Case &history…", window, shortcut=QKeySequence("Ctrl+H"))
+        self.conflicts = QAction("&Conflicts…", window)  # every open conflict of every shared case
         self.by_name: dict[str, QAction] = {
             "new": self.new, "settings": self.settings, "verify": self.verify, "countersign": self.countersign,
             "print_many": self.print_many, "signing_setup": self.signing_setup, "lock": self.lock,
-            "quit": self.quit, "about": self.about, "finalise": self.finalise, "history": self.history}
+            "quit": self.quit, "about": self.about, "finalise": self.finalise, "history": self.history,
+            "conflicts": self.conflicts}
         file_menu = window.menuBar().addMenu("&File")
-        for name in ("new", "finalise", "history", "settings", "verify", "countersign", "print_many", "signing_setup",
-                     "lock", "quit"):
+        for name in ("new", "finalise", "history", "conflicts", "settings", "verify", "countersign", "print_many",
+                     "signing_setup", "lock", "quit"):
             file_menu.addAction(self.by_name[name])
         window.menuBar().addMenu("&Help").addAction(self.about)
         handlers = {**handlers, "about": lambda: QMessageBox.about(

@@ -32,6 +32,7 @@ from ddassess.services.case_pathway import (
     StoredCaseContext,
     finalise_form,
 )
+from ddassess.services.conflicts import list_conflicts
 from ddassess.services.flag_acknowledgements import acknowledge_flag
 from ddassess.services.form_choices import form_choices
 from ddassess.services.last_changed import LastChange, answer_changes, form_changes
@@ -278,6 +279,7 @@ class CasePage(QWidget):
         self.history_button = QPushButton("Case history…")
         self.history_button.setToolTip("Who did what on this case, and when (Ctrl+H)")
         self.history_dialog: QDialog | None = None  # the case's history while it is open
+        self.conflicts_dialog: QDialog | None = None  # its conflicts, while that is open
         owner = store.owner()
         self.author = owner.name if owner is not None else ""  # who the forms' lines name after a save here
         left = QWidget()
@@ -307,6 +309,7 @@ class CasePage(QWidget):
         self.save_plan_button.clicked.connect(lambda: save_plan(self, self.store, self.catalogue, self.case_id))
         self.print_plan_button.clicked.connect(lambda: print_plan(self, self.store, self.catalogue, self.case_id))
         self.history_button.clicked.connect(self.show_history)
+        self.header.conflicts.button.clicked.connect(self.show_conflicts)
         # One click opens a form, as Enter (and a double click) does.
         self.forms.itemClicked.connect(self._open_item)
         self.forms.itemActivated.connect(self._open_item)
@@ -324,6 +327,7 @@ class CasePage(QWidget):
         summary = case_summary(self.store, self.catalogue, self.case_id)
         self.summary, self.detail = summary, summary.detail
         self.header.show_summary(summary)
+        self.header.conflicts.show_count(len(list_conflicts(self.store, self.case_id, catalogue=self.catalogue)))
         self.forms.clear()
         changes = form_changes(self.store, self.case_id)
         for r in summary.responses:
@@ -375,6 +379,14 @@ class CasePage(QWidget):
         self.history_dialog.show()
         self.history_dialog.raise_()
         self.history_dialog.activateWindow()
+
+    def show_conflicts(self) -> None:
+        """The conflicts of this case, each settled side by side (ui/conflicts.py)."""
+        from ddassess.ui.conflicts import ConflictsDialog
+
+        dialog = ConflictsDialog(self.store, self.catalogue, self.case_id, lambda: [self], self)
+        self.conflicts_dialog = dialog
+        dialog.show()
 
     def change_risk_level(self) -> None:
         """"Change risk level…": raise or lower it with a reason (ui/risk_dialog.py)."""

@@ -95,3 +95,12 @@ def open_case_history(window: MainWindow) -> None:
         window.statusBar().showMessage("Open a case to see its history.", 5000)
         return
     page.show_history()
+
+
+def open_conflicts(window: MainWindow) -> None:
+    """File → Conflicts…: every open conflict of every case, each settled side by side."""
+    from ddassess.ui.conflicts import ConflictsDialog
+
+    dialog = ConflictsDialog(_store(window), window.catalogue, None, window.case_pages, window)
+    window.conflicts_dialog = dialog
+    dialog.show()
