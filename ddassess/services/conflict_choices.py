@@ -1,6 +1,6 @@
 """What a person may choose when settling a conflict (``services.conflicts``): one of the
 values, always; for free text, also a text of their own (the two joined and edited by
-hand: free text is never merged by the app, EXCHANGE.md §3 of the design). A combined text
+hand: free text is never merged by the app, docs/exchange.md "Merge rules"). A combined text
 is checked as the question checks an answer before it is kept.
 """
 
