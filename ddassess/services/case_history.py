@@ -49,6 +49,9 @@ PAGE = 200
 MAX_PAGE = 5000
 RUN_GAP = dt.timedelta(minutes=30)
 CASE_ONLY = ""  # the filter "the case and the person", as a form id
+# (table, kind of record) of records that belong to a case by ``case_id`` and are audited by uuid.
+OTHER_CASE_RECORDS = (("care_team_members", "care-team-member"),)
+ACTION_WORDS = {"create": "added", "update": "changed", "delete": "removed"}
 
 PERSON_WORDS = {
     "given_name": "given name", "family_name": "family name", "preferred_name": "preferred name",
@@ -142,6 +145,10 @@ def _targets(s: Session, catalogue: Catalogue, case_id: int) -> tuple[CaseRecord
         targets[ack.uuid] = _Target("flag-acknowledgement", of.form_id if of else CASE_ONLY,
                                     of.spec if of else None, of.title if of else "a form no longer in the case",
                                     extra={"message": message})
+    for table, kind in OTHER_CASE_RECORDS:  # records of the case that other parts add (where this store has them)
+        if _has_table(s, table):
+            for (uuid,) in s.execute(text(f"SELECT uuid FROM {table} WHERE case_id = :case"), {"case": case_id}):
+                targets[str(uuid)] = _Target(kind)
     if _has_table(s, "conflicts"):  # shared cases (migration 0009): conflicts and their resolutions
         rows = s.execute(text("SELECT uuid, entity_uuid, field, kind, op_ids_json, status, created_at "
                               "FROM conflicts WHERE case_uuid = :case"), {"case": c.uuid}).all()
@@ -330,7 +337,10 @@ def _other_sentences(e: Event, t: _Target) -> Iterator[str]:
         yield (f"acknowledged the flag {quoted(t.extra.get('message', ''))} of {t.title}"
                + (f", giving the reason {quoted(reason)}" if reason else ""))
     else:
-        yield f"{e.action.replace('-', ' ')} {e.entity_type.replace('-', ' ')}" + (f" ({reason})" if reason else "")
+        what = e.entity_type.replace("-", " ")
+        verb = ACTION_WORDS.get(e.action)
+        said = f"{verb} a {what}" if verb else f"{e.action.replace('-', ' ')} {what}"
+        yield said + (f" ({reason})" if reason else "")
 
 
 @dataclass
