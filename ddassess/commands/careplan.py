@@ -11,7 +11,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("careplan", help="joint care plans")
     s = p.add_subparsers(dest="careplan_command", metavar="ACTION", required=True)
     c = s.add_parser("pdf", help="write a case's current care plan as PDF")
-    c.add_argument("case_ref", help="the case reference, e.g. DD-7K3MX-9QF2C")
+    c.add_argument("case_ref", help="the case reference, e.g. DD-K9Z3P-T5S04")
     c.add_argument("--out", type=Path, required=True, help="the PDF file to write")
     c.add_argument("--sign", action="store_true", help="sign it with your signing certificate")
     c.add_argument("--as", dest="role", default="care_coordinator",

@@ -40,6 +40,7 @@ from ddassess.store.records import (
     CarePlanRecord,
     CarePlanVersionRecord,
     CaseRecord,
+    ConflictRecord,
     OperationRecord,
     PersonRecord,
     PractitionerRecord,
@@ -94,6 +95,8 @@ class _Context:
     via: str
     report: ApplyReport
     note: str = ""  # what the audit events say instead of "received from ..." (a local resolution)
+    conflicted: set[str] = field(default_factory=set)  # records with conflicts (open or settled) before
+    bodies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # decoded operations, by record
 
     @property
     def reason(self) -> str:
@@ -140,41 +143,52 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     classes = shared_classes()
     fresh: list[Operation] = []
     now = utcnow()
+    kinds = _kinds_known(session, sorted({op.entity_uuid for op in ops if op.id not in known}))
+    creators = _instrument_creators(session, ops)
+    rows = []
     for op in ops:
         if op.id in known:
             report.duplicates.append(op.id)
             continue
         known.add(op.id)
-        reason = _refusal(session, op, classes)
-        capture.store_operation(conn, op, seq, origin=origin, received_from=received_from,
-                                received_at=now if origin == "received" else None,
-                                status="refused" if reason else "applied", refusal=reason)
+        reason = _refusal(op, classes, kinds) or _not_the_author(op, creators)
+        rows.append(capture.operation_row(op, seq, origin=origin, received_from=received_from,
+                                          received_at=now if origin == "received" else None,
+                                          status="refused" if reason else "applied", refusal=reason))
         seq += 1
         if reason:
             report.refused.append((op.id, reason))
             continue
+        kinds.setdefault(op.entity_uuid, op.entity)
         fresh.append(op)
         if clk is not None:
             clk.observe(op.hlc)
+    capture.store_operations(conn, rows)
     todo = {op.entity_uuid: op.entity for op in fresh}
-    todo.update({e: k for e, k in session.execute(select(OperationRecord.entity_uuid, OperationRecord.entity)
-                                                  .where(OperationRecord.status == "waiting").distinct())})
-    ctx = _Context(session, codec.Lookups(conn), received_from, via, report, note)
+    waited = {e: k for e, k in session.execute(select(OperationRecord.entity_uuid, OperationRecord.entity)
+                                               .where(OperationRecord.status == "waiting").distinct())}
+    todo.update(waited)
+    ctx = _Context(session, codec.Lookups(conn), received_from, via, report, note,
+                   _with_conflicts(session, sorted(todo)))
     fresh_ids = {op.id for op in fresh}
+    ctx.bodies = _all_bodies(session, sorted(todo))
     progress = True
-    while todo and progress:
+    while todo and progress:  # parents first; what waits for a parent that came later goes round again
         progress = False
         for entity_uuid, entity in sorted(todo.items(), key=lambda kv: (ORDER.get(kv[1], 9), kv[0])):
             try:
                 _materialise(ctx, classes[entity], entity, entity_uuid, fresh_ids)
             except _Waiting:
-                _mark(session, entity_uuid, "waiting", "")
+                if entity_uuid not in waited:
+                    _mark(session, entity_uuid, "waiting", "")
+                    waited[entity_uuid] = entity
                 continue
             except _Refused as exc:
                 _mark(session, entity_uuid, "refused", str(exc), only=fresh_ids)
                 report.refused += [(i, str(exc)) for i in _ids_of(session, entity_uuid, "refused") if i in fresh_ids]
             else:
-                _mark(session, entity_uuid, "applied", "")
+                if entity_uuid in waited:
+                    _mark(session, entity_uuid, "applied", "")
             del todo[entity_uuid]
             progress = True
     report.waiting = sorted(i for e in todo for i in _ids_of(session, e, "waiting") if i in fresh_ids)
@@ -202,26 +216,74 @@ def _mark(session: Session, entity_uuid: str, status: str, reason: str, only: se
     session.execute(stmt.values(status=status, refusal=reason))
 
 
-def _refusal(session: Session, op: Operation, classes: dict[str, type[Any]]) -> str:
+def _with_conflicts(session: Session, entity_uuids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for i in range(0, len(entity_uuids), 500):
+        out.update(session.scalars(select(ConflictRecord.entity_uuid)
+                                   .where(ConflictRecord.entity_uuid.in_(entity_uuids[i:i + 500])).distinct()))
+    return out
+
+
+def _instrument_creators(session: Session, ops: Sequence[Operation]) -> dict[str, str]:
+    """Author of each instrument response among ``ops`` (from its creation, here or in ``ops``)."""
+    from ddassess.exchange.instruments import instrument_forms
+
+    forms = instrument_forms()
+    out = {op.entity_uuid: op.author for op in ops
+           if op.entity == "response" and op.action == "create" and op.fields.get("form_id") in forms}
+    wanted = sorted({op.entity_uuid for op in ops if op.entity == "response"} - set(out))
+    for i in range(0, len(wanted), 500):
+        rows = session.execute(select(OperationRecord.entity_uuid, OperationRecord.author, OperationRecord.body_json)
+                               .where(OperationRecord.entity_uuid.in_(wanted[i:i + 500]),
+                                      OperationRecord.action == "create"))
+        for entity_uuid, author, body in rows:
+            if json.loads(body)["fields"].get("form_id") in forms:
+                out[entity_uuid] = author
+    return out
+
+
+def _not_the_author(op: Operation, creators: dict[str, str]) -> str:
+    from ddassess.exchange.instruments import REFUSAL
+
+    creator = creators.get(op.entity_uuid)
+    if creator is not None and op.action in ("set", "finalise", "amend", "delete") and op.author != creator:
+        return REFUSAL
+    return ""
+
+
+def _kinds_known(session: Session, entity_uuids: Sequence[str]) -> dict[str, str]:
+    """The kind of record each uuid already names here (from its operations)."""
+    out: dict[str, str] = {}
+    for i in range(0, len(entity_uuids), 500):
+        rows = session.execute(select(OperationRecord.entity_uuid, OperationRecord.entity)
+                               .where(OperationRecord.entity_uuid.in_(entity_uuids[i:i + 500])).distinct())
+        out.update({e: k for e, k in rows})
+    return out
+
+
+def _refusal(op: Operation, classes: dict[str, type[Any]], kinds: dict[str, str]) -> str:
     if op.entity not in classes:
         return f"this version of ddassess does not keep records of the kind '{op.entity}'"
-    other = session.scalar(select(OperationRecord.entity).where(OperationRecord.entity_uuid == op.entity_uuid,
-                                                                OperationRecord.entity != op.entity).limit(1))
-    if other is not None:
+    if kinds.get(op.entity_uuid, op.entity) != op.entity:
         return "it names a record of another kind under the same uuid"
     return ""
 
 
-def _bodies(session: Session, entity_uuid: str) -> list[dict[str, Any]]:
-    rows = session.scalars(select(OperationRecord.body_json).where(
-        OperationRecord.entity_uuid == entity_uuid, OperationRecord.status.in_(("applied", "waiting")))
-        .order_by(OperationRecord.seq))
-    return [json.loads(r) for r in rows]
+def _all_bodies(session: Session, entity_uuids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The operations (applied or waiting) of these records, decoded, in this store's order."""
+    out: dict[str, list[dict[str, Any]]] = {e: [] for e in entity_uuids}
+    for i in range(0, len(entity_uuids), 500):
+        rows = session.execute(select(OperationRecord.entity_uuid, OperationRecord.body_json).where(
+            OperationRecord.entity_uuid.in_(entity_uuids[i:i + 500]),
+            OperationRecord.status.in_(("applied", "waiting"))).order_by(OperationRecord.seq))
+        for entity_uuid, body in rows:
+            out[entity_uuid].append(json.loads(body))
+    return out
 
 
 def _materialise(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, fresh: set[str]) -> None:
     s = ctx.session
-    bodies = _bodies(s, entity_uuid)
+    bodies = ctx.bodies[entity_uuid]
     folded = fold(bodies)
     record = s.scalar(select(cls).where(cls.uuid == entity_uuid))
     newest = max(bodies, key=lambda b: (b["hlc"], b["id"]))
@@ -247,12 +309,11 @@ def _materialise(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, f
 
 def _state(ctx: _Context, entity: str, entity_uuid: str, case_uuid: str, folded: Folded, fresh: set[str]) -> None:
     conn = ctx.session.connection()
-    exists = bool(capture.read_heads(conn, entity_uuid)) or conn.execute(
-        select(capture.OperationHeadsRecord.entity_uuid).where(
-            capture.OperationHeadsRecord.entity_uuid == entity_uuid)).first() is not None
-    capture.write_heads(conn, entity, entity_uuid, {k: list(v) for k, v in folded.heads.items()}, exists=exists)
-    ctx.report.conflicts += set_conflicts(conn, entity, entity_uuid, case_uuid, folded.conflicts,
-                                          settled_by=sorted(fresh))
+    capture.write_heads(conn, entity, entity_uuid, {k: list(v) for k, v in folded.heads.items()})
+    if folded.conflicts or entity_uuid in ctx.conflicted:
+        ctx.report.conflicts += set_conflicts(conn, entity, entity_uuid, case_uuid, folded.conflicts,
+                                              settled_by=sorted(fresh))
+        ctx.conflicted.add(entity_uuid)
 
 
 def _kind(entity: str) -> str:

@@ -16,10 +16,11 @@ conflict silently: only ``resolve_conflict`` does. A finalisation's base also na
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from ddassess.exchange import codec
 from ddassess.exchange.hlc import Clock, parse_hlc
 from ddassess.exchange.ids import uuid7
 from ddassess.exchange.operations import Operation, canonical_json
-from ddassess.store.records import OperationHeadsRecord, OperationRecord
+from ddassess.store.records import OperationRecord, ResponseRecord
 
 STORE_KEY = "ddassess_store"
 CAPTURE_OFF = "ddassess_capture_off"
@@ -47,38 +48,45 @@ def clock(conn: Connection, store_id: str) -> Clock:
     """This store's hybrid logical clock, started from the newest operation it holds."""
     c = _CLOCKS.get(store_id)
     if c is None:
-        newest = conn.execute(select(func.max(OperationRecord.hlc))).scalar()
+        newest = conn.exec_driver_sql("SELECT max(hlc) FROM operations").scalar()
         c = Clock(*parse_hlc(newest)) if newest else Clock()
         _CLOCKS[store_id] = c
     return c
 
 
 def next_seq(conn: Connection) -> int:
-    return int(conn.execute(select(func.max(OperationRecord.seq))).scalar() or 0) + 1
+    return int(conn.exec_driver_sql("SELECT max(seq) FROM operations").scalar() or 0) + 1
+
+
+# Statements run as written (no SQLAlchemy compiling): capture runs with every save.
+_HEADS_SQL = "SELECT heads_json FROM operation_heads WHERE entity_uuid = ?"
+_UPSERT_HEADS_SQL = ("INSERT INTO operation_heads (entity_uuid, entity, heads_json) VALUES (?, ?, ?) "
+                     "ON CONFLICT (entity_uuid) DO UPDATE SET heads_json = excluded.heads_json")
+_INSERT_SQL = ("INSERT INTO operations (id, seq, case_uuid, entity, entity_uuid, action, hlc, author, device, origin, "
+               "received_from, received_at, status, refusal, body_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 
 
 def read_heads(conn: Connection, entity_uuid: str) -> dict[str, list[str]]:
-    raw = conn.execute(select(OperationHeadsRecord.heads_json)
-                       .where(OperationHeadsRecord.entity_uuid == entity_uuid)).scalar()
+    raw = conn.exec_driver_sql(_HEADS_SQL, (entity_uuid,)).scalar()
     heads: dict[str, list[str]] = json.loads(raw) if raw else {}
     return heads
 
 
-def write_heads(conn: Connection, entity: str, entity_uuid: str, heads: dict[str, list[str]], *, exists: bool) -> None:
-    text = json.dumps(heads, sort_keys=True, separators=(",", ":"))
-    if exists:
-        conn.execute(update(OperationHeadsRecord).where(OperationHeadsRecord.entity_uuid == entity_uuid)
-                     .values(heads_json=text))
-    else:
-        conn.execute(insert(OperationHeadsRecord).values(entity_uuid=entity_uuid, entity=entity, heads_json=text))
+def write_heads(conn: Connection, entity: str, entity_uuid: str, heads: dict[str, list[str]]) -> None:
+    conn.exec_driver_sql(_UPSERT_HEADS_SQL, (entity_uuid, entity, json.dumps(heads, sort_keys=True,
+                                                                                separators=(",", ":"))))
 
 
-def store_operation(conn: Connection, op: Operation, seq: int, *, origin: str = "local", received_from: str = "",
-                    received_at: Any = None, status: str = "applied", refusal: str = "") -> None:
-    conn.execute(insert(OperationRecord).values(
-        id=op.id, seq=seq, case_uuid=op.case_uuid, entity=op.entity, entity_uuid=op.entity_uuid, action=op.action,
-        hlc=op.hlc, author=op.author, device=op.device, origin=origin, received_from=received_from,
-        received_at=received_at, status=status, refusal=refusal, body_json=canonical_json(op.body())))
+def operation_row(op: Operation, seq: int, *, origin: str = "local", received_from: str = "",
+                  received_at: Any = None, status: str = "applied", refusal: str = "") -> tuple[Any, ...]:
+    at = received_at.astimezone(dt.UTC).isoformat(timespec="microseconds") if received_at is not None else None
+    return (op.id, seq, op.case_uuid, op.entity, op.entity_uuid, op.action, op.hlc, op.author, op.device, origin,
+            received_from, at, status, refusal, canonical_json(op.body()))
+
+
+def store_operations(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        conn.exec_driver_sql(_INSERT_SQL, rows)
 
 
 def _action(kind: str, entity: str, fields: dict[str, Any], obj: Any) -> str:
@@ -110,28 +118,101 @@ def _after_flush(session: Session, _context: Any) -> None:
             continue
         entity_uuid = obj.uuid
         heads = read_heads(conn, entity_uuid)
-        had_heads = bool(heads) or conn.execute(select(OperationHeadsRecord.entity_uuid).where(
-            OperationHeadsRecord.entity_uuid == entity_uuid)).first() is not None
         base: dict[str, tuple[str, ...]] = {}
         conflicted = []
         for name in fields:
             current = heads.get(name, [])
-            base[name] = tuple(current[:1]) if len(current) > 1 else tuple(current)
-            if len(current) > 1:
+            if len(current) > 1:  # in conflict: this change replaces this laptop's side only
+                base[name] = tuple(_made_here(conn, current, store.store_id))
                 conflicted.append(name)
+            else:
+                base[name] = tuple(current)
         action = _action(kind, entity, fields, obj)
+        if entity == "response" and kind == "set":
+            _check_instrument_author(conn, obj, store)
         if action in ("finalise", "amend"):
             base["*"] = tuple(sorted({i for ids in heads.values() for i in ids}))
+        meta: dict[str, Any] = {}
+        if "risk_override" in fields:  # the final forms this decision was made on (derive.py)
+            meta["finals_seen"] = sorted(conn.execute(select(ResponseRecord.uuid).where(
+                ResponseRecord.case_id == obj.id, ResponseRecord.status.in_(("final", "superseded")))).scalars())
         op = Operation(id=uuid7(), case_uuid=codec.case_uuid_of(entity, obj, fields, lookups), entity=entity,
                        entity_uuid=entity_uuid, action=action, fields=fields, base=base, hlc=clk.tick(),
                        author=store.owner_uuid, author_cert=str(session.info.get("author_cert", "")),
-                       device=store.store_id)
-        store_operation(conn, op, seq)
+                       device=store.store_id, meta=meta)
+        store_operations(conn, [operation_row(op, seq)])
         seq += 1
         for name in fields:
             heads[name] = [op.id] + [h for h in heads.get(name, []) if h not in base[name]]
-        write_heads(conn, entity, entity_uuid, heads, exists=had_heads)
+        write_heads(conn, entity, entity_uuid, heads)
         if conflicted:
             from ddassess.exchange.conflicts import refresh_fields
 
             refresh_fields(conn, op.entity, entity_uuid, op.case_uuid, {n: heads[n] for n in conflicted})
+
+
+def _check_instrument_author(conn: Connection, response: Any, store: Any) -> None:
+    from ddassess.exchange.instruments import instrument_forms, refuse_other_author
+
+    if response.form_id not in instrument_forms():
+        return
+    creator = conn.exec_driver_sql("SELECT author FROM operations WHERE entity_uuid = ? AND action = 'create'",
+                                   (response.uuid,)).scalar()
+    if creator is not None and creator != store.owner_uuid:
+        name = conn.exec_driver_sql("SELECT name FROM practitioners WHERE uuid = ?", (creator,)).scalar()
+        raise refuse_other_author(response.form_id, name or "another practitioner")
+
+
+def _made_here(conn: Connection, ids: list[str], device: str) -> list[str]:
+    return sorted(conn.execute(select(OperationRecord.id).where(OperationRecord.id.in_(ids),
+                                                                OperationRecord.device == device)).scalars())
+
+
+def snapshot_case(session: Session, case_uuid: str) -> int:
+    """Write a "create" operation for each record of a case (the case, its person, forms,
+    acknowledgements, care plans) that has none: records made before operations were
+    recorded (schema 0009), so that sharing the case sends them whole. Returns how many."""
+    from ddassess.store.records import (
+        CarePlanRecord,
+        CarePlanVersionRecord,
+        CaseRecord,
+        FlagAcknowledgementRecord,
+        PersonRecord,
+    )
+
+    store = session.info.get(STORE_KEY)
+    case = session.scalars(select(CaseRecord).where(CaseRecord.uuid == case_uuid)).first()
+    if store is None or case is None:
+        return 0
+    records: list[Any] = [session.get(PersonRecord, case.person_id), case]
+    records += list(session.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case.id)
+                                    .order_by(ResponseRecord.id)))
+    records += list(session.scalars(select(FlagAcknowledgementRecord)
+                                    .where(FlagAcknowledgementRecord.case_id == case.id)))
+    plans = list(session.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case.id)))
+    records += plans
+    for plan in plans:
+        records += list(session.scalars(select(CarePlanVersionRecord)
+                                        .where(CarePlanVersionRecord.care_plan_id == plan.id)
+                                        .order_by(CarePlanVersionRecord.version)))
+    session.flush()
+    conn = session.connection()
+    lookups = codec.Lookups(conn)
+    clk = clock(conn, store.store_id)
+    seq = next_seq(conn)
+    written = 0
+    for obj in records:
+        entity = codec.entity_of(obj) if obj is not None else None
+        if entity is None or conn.exec_driver_sql("SELECT 1 FROM operations WHERE entity_uuid = ? LIMIT 1",
+                                                  (obj.uuid,)).first() is not None:
+            continue
+        fields = codec.changed_fields(obj, lookups, new=True)
+        op = Operation(id=uuid7(), case_uuid=codec.case_uuid_of(entity, obj, fields, lookups), entity=entity,
+                       entity_uuid=obj.uuid, action="create", fields=fields, base={}, hlc=clk.tick(),
+                       author=store.owner_uuid, author_cert=str(session.info.get("author_cert", "")),
+                       device=store.store_id, meta={"snapshot": True})
+        store_operations(conn, [operation_row(op, seq)])
+        write_heads(conn, entity, obj.uuid, {name: [op.id] for name in fields})
+        seq += 1
+        written += 1
+    return written

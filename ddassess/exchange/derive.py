@@ -99,26 +99,64 @@ def flags_level(session: Session, catalogue: Catalogue, case_id: int) -> str:
     return next((lvl for lvl in reversed(LEVELS) if lvl and lvl in severities), "")
 
 
-def _override_levels(session: Session, case_uuid: str) -> list[str | None]:
-    """The levels of every current risk decision of the case (more than one: a conflict)."""
+def shown_decision(session: Session, case_uuid: str) -> tuple[bool, Any]:
+    """(in conflict?, the risk decision shown: the highest of those in conflict, fold.py)."""
+    from ddassess.exchange.fold import shown_first
+
     raw = session.scalar(select(OperationHeadsRecord.heads_json).where(OperationHeadsRecord.entity_uuid == case_uuid))
     ids = (json.loads(raw) if raw else {}).get("risk_override", [])
     if len(ids) < 2:
-        return []
-    out: list[str | None] = []
-    for body in session.scalars(select(OperationRecord.body_json).where(OperationRecord.id.in_(ids))):
-        risk = json.loads(body)["fields"].get("risk_override")
-        out.append(risk.get("level") if isinstance(risk, dict) else None)
-    return out
+        return False, None
+    bodies = [json.loads(b) for b in session.scalars(select(OperationRecord.body_json)
+                                                     .where(OperationRecord.id.in_(ids)))]
+    heads = [(b["hlc"], b["id"], b["fields"].get("risk_override")) for b in bodies]
+    first = shown_first("risk_override", heads)[0]
+    return True, next(h[2] for h in heads if h[1] == first)
 
 
-def risk_level(session: Session, case: CaseRecord) -> str:
-    """The level shown: ``effective_level``, and while decisions conflict, the highest."""
+def _decisions(session: Session, case_uuid: str) -> list[dict[str, Any]]:
+    """The operations of the case's current risk decisions (more than one: a conflict)."""
+    raw = session.scalar(select(OperationHeadsRecord.heads_json).where(OperationHeadsRecord.entity_uuid == case_uuid))
+    ids = (json.loads(raw) if raw else {}).get("risk_override", [])
+    rows = session.scalars(select(OperationRecord.body_json).where(OperationRecord.id.in_(ids)))
+    return [json.loads(b) for b in rows]
+
+
+def response_level(session: Session, catalogue: Catalogue, r: ResponseRecord) -> str:
+    from ddassess.formengine import evaluate
+
+    try:
+        spec = catalogue.get(r.form_id, r.form_version)
+    except UnknownFormError:
+        return ""
+    ev = evaluate(spec, json.loads(r.answers_json), SessionCaseContext(session, r.case_id, catalogue, r.id),
+                  tables=catalogue.tables)
+    severities = {f.severity for f in ev.flags}
+    return next((lvl for lvl in reversed(LEVELS) if lvl and lvl in severities), "")
+
+
+def risk_level(session: Session, case: CaseRecord, catalogue: Catalogue | None = None) -> str:
+    """The level shown: ``effective_level`` of the flags and the decision shown; while
+    decisions conflict, the highest of them; and never below the flags of a final form the
+    decision's author had not seen (one finalised on another laptop meanwhile): a decision
+    stands only against the forms it was made on."""
     level = case.risk_from_flags if case.risk_override is None else case.risk_override
-    for other in _override_levels(session, case.uuid):
-        candidate = case.risk_from_flags if other is None else other
-        if _rank(candidate) > _rank(level):
-            level = candidate
+    decisions = _decisions(session, case.uuid)
+    if len(decisions) > 1:
+        for d in decisions:
+            risk = d["fields"].get("risk_override")
+            candidate = str(risk.get("level") or "") if isinstance(risk, dict) else case.risk_from_flags
+            if _rank(candidate) > _rank(level):
+                level = candidate
+    if catalogue is not None and case.risk_override is not None and decisions:
+        seen = set.intersection(*(set(d.get("meta", {}).get("finals_seen", ())) for d in decisions))
+        unseen = session.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case.id,
+                                                              ResponseRecord.status == "final",
+                                                              ResponseRecord.uuid.not_in(sorted(seen)))).all()
+        for r in unseen:
+            candidate = response_level(session, catalogue, r)
+            if _rank(candidate) > _rank(level):
+                level = candidate
     return level
 
 
@@ -162,7 +200,7 @@ def derive_case(session: Session, case_uuid: str, *, actor: str, reason: str,
     old = {k: getattr(case, k) for k in (*values, "risk_level")}
     for k, v in values.items():
         setattr(case, k, v)
-    case.risk_level = risk_level(session, case)
+    case.risk_level = risk_level(session, case, catalogue)
     changes = {k: [_text(old[k]), _text(getattr(case, k))] for k in old if old[k] != getattr(case, k)}
     if changes:
         append_event(session, actor=actor, action="update", entity_type="case", entity_id=case.uuid,

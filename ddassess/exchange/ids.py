@@ -3,10 +3,10 @@
 UUIDv7 (RFC 9562): 48 bits of Unix time in milliseconds, then random bits, so ids sort
 roughly by creation and two laptops never make the same one.
 
-A case reference (``DD-7K3MX-9QF2C``) is 45 random bits in Crockford's base 32 (digits and
+A case reference (``DD-K9Z3P-T5S04``) is 45 random bits in Crockford's base 32 (digits and
 capitals without I, L, O and U, so it reads aloud and types on a phone without confusion)
 and one check character (Luhn mod N, N = 32), which catches any single mistyped character
-and any two neighbours swapped. 45 bits make a clash between two laptops unlikely (about one
+and most swaps of two neighbours. 45 bits make a clash between two laptops unlikely (about one
 in ten thousand for a team with 100,000 cases); the store's unique index refuses the rest,
 and ``new_case_ref`` is simply tried again. References made before (``DD-2026-00042``) stay.
 """

@@ -90,7 +90,7 @@ def case_id_for_ref(store: Store, ref: str) -> int:
         case_id = s.scalar(select(CaseRecord.id).where(CaseRecord.ref == normalise_ref(ref)))
     if case_id is None:
         raise CaseNotFoundError(f"There is no case {ref} in this store.",
-                                hint="Case references look like DD-7K3MX-9QF2C (older ones DD-2026-00042); "
+                                hint="Case references look like DD-K9Z3P-T5S04 (older ones DD-2026-00042); "
                                 "`ddassess cases list` shows them.")
     return int(case_id)
 

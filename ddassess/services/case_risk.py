@@ -40,6 +40,8 @@ from ddassess.store.audit import append_event
 from ddassess.store.records import CaseRecord, ResponseRecord, utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from ddassess.domain.models import Response
 
 LEVELS: tuple[str, ...] = ("", "high", "urgent")  # "": no raised risk
@@ -163,6 +165,7 @@ def refresh_case_risk(store: Store, catalogue: Catalogue, case_id: int, finalise
         if changes:
             append_event(s, actor=store.owner_uuid, action="update", entity_type="case", entity_id=c.uuid,
                          changes=changes, reason=reason)
+        _keep_a_higher_conflicting_decision(s, c, store.owner_uuid)
         return _risk_of(c)
 
 
@@ -216,4 +219,44 @@ def set_case_risk(store: Store, case_id: int, level: str | None, reason: str, *,
         changes = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
         append_event(s, actor=store.owner_uuid, action="update", entity_type="case", entity_id=c.uuid,
                      changes=changes, reason=reason)
+        _keep_a_higher_conflicting_decision(s, c, store.owner_uuid)
         return _risk_of(c)
+
+
+def _keep_a_higher_conflicting_decision(s: Session, c: CaseRecord, actor: str) -> None:
+    """A shared case: while this decision conflicts with one made on another laptop (not
+    yet resolved by a person), the higher decision is the one shown (exchange/fold.py,
+    the same on every laptop), so a decision here never hides a higher one made there.
+    This decision is kept in the conflict, for a person to choose between them."""
+    from ddassess.exchange.derive import risk_level, shown_decision
+
+    s.flush()  # the decision's operation is written, and with it the conflict
+    conflict, shown = shown_decision(s, c.uuid)
+    if not conflict:
+        return
+    old = {"risk_level": c.risk_level, "risk_override": c.risk_override,
+           "risk_override_reason": c.risk_override_reason, "risk_override_by": c.risk_override_by,
+           "risk_override_at": _iso(c.risk_override_at)}
+    if isinstance(shown, dict):
+        at = shown.get("at")
+        c.risk_override, c.risk_override_reason = shown.get("level"), str(shown.get("reason", ""))
+        c.risk_override_by = str(shown.get("by", ""))
+        c.risk_override_at = dt.datetime.fromisoformat(at) if isinstance(at, str) else None
+    else:
+        c.risk_override, c.risk_override_reason, c.risk_override_by, c.risk_override_at = None, "", "", None
+    c.risk_level = risk_level(s, c)
+    new = {"risk_level": c.risk_level, "risk_override": c.risk_override,
+           "risk_override_reason": c.risk_override_reason, "risk_override_by": c.risk_override_by,
+           "risk_override_at": _iso(c.risk_override_at)}
+    changes = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
+    if changes:
+        from ddassess.exchange.capture import CAPTURE_OFF
+
+        s.info[CAPTURE_OFF] = True  # what is shown of a conflict is not a change of its own
+        try:
+            append_event(s, actor=actor, action="update", entity_type="case", entity_id=c.uuid, changes=changes,
+                         reason="a higher risk decision made on another laptop is shown until a person resolves "
+                                "the conflict")
+            s.flush()
+        finally:
+            s.info.pop(CAPTURE_OFF, None)

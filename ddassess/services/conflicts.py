@@ -39,6 +39,7 @@ from ddassess.store.records import (
     CaseRecord,
     ConflictRecord,
     OperationRecord,
+    PersonRecord,
     PractitionerRecord,
     ResponseRecord,
 )
@@ -121,15 +122,25 @@ def list_conflicts(store: Store, case_id: int | None = None, *, catalogue: Catal
     catalogue = catalogue or _default_catalogue()
     with store.read() as s:
         stmt = select(ConflictRecord).where(ConflictRecord.status == "open")
-        if case_id is not None:
+        if case_id is not None:  # the case's own conflicts, and those of its person's details
             case_uuid = s.scalar(select(CaseRecord.uuid).where(CaseRecord.id == case_id))
-            stmt = stmt.where(ConflictRecord.case_uuid == (case_uuid or ""))
+            person_uuid = s.scalar(select(PersonRecord.uuid).join(CaseRecord, CaseRecord.person_id == PersonRecord.id)
+                                   .where(CaseRecord.id == case_id))
+            of_person = (ConflictRecord.entity == "person") & (ConflictRecord.entity_uuid == (person_uuid or ""))
+            stmt = stmt.where((ConflictRecord.case_uuid == (case_uuid or "")) | of_person)
         rows = s.scalars(stmt.order_by(ConflictRecord.case_uuid, ConflictRecord.entity_uuid,
                                        ConflictRecord.field)).all()
         names = {p.uuid: p.name for p in s.scalars(select(PractitionerRecord))}
         out = []
         for c in rows:
-            case = s.scalar(select(CaseRecord).where(CaseRecord.uuid == c.case_uuid))
+            if c.entity == "person":  # a person's details travel with each of their cases
+                cases_of = select(CaseRecord).join(PersonRecord, CaseRecord.person_id == PersonRecord.id) \
+                    .where(PersonRecord.uuid == c.entity_uuid).order_by(CaseRecord.id)
+                if case_id is not None:
+                    cases_of = cases_of.where(CaseRecord.id == case_id)
+                case = s.scalar(cases_of)
+            else:
+                case = s.scalar(select(CaseRecord).where(CaseRecord.uuid == c.case_uuid))
             title, label, spec_field = "", _FIELD_WORDS.get(c.field, c.field.replace("_", " ")), None
             if c.entity == "response":
                 r = s.scalar(select(ResponseRecord).where(ResponseRecord.uuid == c.entity_uuid))
@@ -174,7 +185,7 @@ def resolve_conflict(store: Store, conflict_uuid: str, chosen: int | Any, reason
         if view.kind == "final":
             fields: dict[str, Any] = {}
             base: dict[str, tuple[str, ...]] = {}
-            meta = {"reason": reason, "conflict": conflict_uuid, "dismiss": ids[1:]}
+            meta = {"reason": reason, "conflict": conflict_uuid, "dismiss": ids}
         else:
             fields, base = {view.field: value}, {view.field: tuple(ids)}
             meta = {"reason": reason, "conflict": conflict_uuid}

@@ -2,7 +2,9 @@
 
 Checks, in order: every page's HMAC (``PRAGMA cipher_integrity_check``, which catches
 bytes changed on disk), SQLite's own ``integrity_check``, foreign keys, the schema
-version and whether the tables are that version's, the audit chain
+version and whether the tables are that version's, the log of operations of shared cases
+(each readable and the operation its row says; every operation the per-field state and
+the open conflicts name still there: docs/exchange.md), the audit chain
 (``audit.verify_chain``: unbroken, anchored, time moving forwards, every event readable)
 and the records against the trail (``replay.py``: each audited record is what its events
 say). The report speaks of pages, tables, kinds of record, their ids and event numbers,
@@ -11,6 +13,7 @@ never of case data. docs/store-check.md says what each check can and cannot see.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import sqlcipher3
@@ -99,13 +102,60 @@ def _records(store: Store, report: CheckReport) -> None:
         report.passed.append(f"each of {count} audited records is what its audit events say")
 
 
+_OPERATION_COLUMNS = ("id", "case_uuid", "entity", "entity_uuid", "action", "hlc")
+
+
+def _operations(conn: sqlcipher3.Connection, report: CheckReport) -> None:
+    """The op log: every body readable and the same operation as its row, statuses known,
+    and the operations the per-field state and the open conflicts name all present."""
+    problems: list[str] = []
+    count = 0
+    rows = conn.execute("SELECT id, case_uuid, entity, entity_uuid, action, hlc, status, body_json FROM operations")
+    for row in rows:
+        count += 1
+        op_id = replay.shown_id(str(row[0]))
+        try:
+            body = json.loads(row[7])
+        except (TypeError, ValueError):
+            body = None
+        if not isinstance(body, dict) or any(body.get(c) != row[i] for i, c in enumerate(_OPERATION_COLUMNS)):
+            problems.append(f"operation {op_id} cannot be read, or is not the operation its row says")
+        if row[6] not in ("applied", "waiting", "refused"):
+            problems.append(f"operation {op_id} has a status ddassess does not write")
+        if len(problems) >= audit.MAX_PROBLEMS:
+            break
+    known = {r[0] for r in conn.execute("SELECT id FROM operations")}
+    for entity_uuid, heads_json in conn.execute("SELECT entity_uuid, heads_json FROM operation_heads"):
+        try:
+            heads = json.loads(heads_json)
+            missing = [i for ids in heads.values() for i in ids if i not in known]
+        except (TypeError, ValueError, AttributeError):
+            missing = ["?"]
+        if missing:
+            problems.append(f"the state of record {replay.shown_id(str(entity_uuid))} names operations that are "
+                            "not in the log")
+    for conflict, ids_json in conn.execute("SELECT uuid, op_ids_json FROM conflicts WHERE status = 'open'"):
+        try:
+            ids = json.loads(ids_json)
+            missing = [i for i in ids if i not in known]
+        except (TypeError, ValueError):
+            missing = ["?"]
+        if missing:
+            problems.append(f"conflict {replay.shown_id(str(conflict))} names operations that are not in the log")
+    if problems:
+        report.problems.extend(problems[:audit.MAX_PROBLEMS])
+    else:
+        report.passed.append(f"each of {count} operations of shared cases is whole")
+
+
 def check_store(store: Store) -> CheckReport:
     """Run every check; a check that cannot even run (damaged pages) is itself a problem."""
     report = CheckReport()
     conn = store.raw_connection()
     try:
         for name, step in (("page check", _cipher), ("structure check", _structure),
-                           ("reference check", _references), ("schema check", _schema)):
+                           ("reference check", _references), ("schema check", _schema),
+                           ("operations check", _operations)):
             try:
                 step(conn, report)
             except sqlcipher3.DatabaseError as exc:

@@ -40,10 +40,13 @@ def test_lists_open_cases_with_their_reference_name_stage_lead_and_review(three_
     lines = _rows(capsys)
     assert lines[0].split() == ["case", "name", "stage", "lead", "agency", "next", "review"]
     assert len(lines) == 3  # the discharged case is closed: not listed without --all
-    first, third = lines[1].split(), lines[2].split()
-    assert first[:5] == [three_cases[0], "Fictiona", "Listington", "Screening", "-"]
-    assert third[0] == three_cases[2] and "Testy Reviewsworth" in lines[2]
-    assert "Care plan" in lines[2] and "Mental health service" in lines[2] and lines[2].endswith("2026-12-06")
+    # Sorted by reference (random since references are unique across laptops: docs/exchange.md).
+    assert [line.split()[0] for line in lines[1:]] == sorted([three_cases[0], three_cases[2]])
+    by_ref = {line.split()[0]: line for line in lines[1:]}
+    assert by_ref[three_cases[0]].split()[:5] == [three_cases[0], "Fictiona", "Listington", "Screening", "-"]
+    third = by_ref[three_cases[2]]
+    assert "Testy Reviewsworth" in third
+    assert "Care plan" in third and "Mental health service" in third and third.endswith("2026-12-06")
 
 
 @pytest.mark.parametrize("search, found", [
@@ -65,7 +68,7 @@ def test_stage_filter_and_closed_cases(three_cases, capsys):
     assert main(["cases", "list", "--stage", "discharged"]) == 0
     assert [line.split()[0] for line in _rows(capsys)[1:]] == [three_cases[1]]
     assert main(["cases", "list", "--all"]) == 0
-    assert [line.split()[0] for line in _rows(capsys)[1:]] == three_cases
+    assert [line.split()[0] for line in _rows(capsys)[1:]] == sorted(three_cases)
     assert main(["cases", "list", "--stage", "review"]) == 0
     assert _rows(capsys) == ["No case matches. Closed cases are left out: add --all to include them."]
 

@@ -33,3 +33,9 @@ def catalogue():
     from ddassess.formengine import load_catalogue
 
     return load_catalogue(Path(__file__).resolve().parents[2] / "forms")
+
+
+@pytest.fixture(scope="session")
+def catalogue_for_properties(catalogue):
+    """The catalogue, for Hypothesis tests (a session fixture is not reset between examples)."""
+    return catalogue

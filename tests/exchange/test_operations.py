@@ -277,3 +277,32 @@ def test_the_hlc_of_a_new_operation_is_after_every_one_the_store_holds(store_pai
     new_case(a)
     hlcs = [o["hlc"] for o in local_operations(a)]
     assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
+
+
+def test_a_case_made_before_operations_were_recorded_is_sent_whole_after_a_snapshot(tmp_path, catalogue):
+    """A store upgraded to schema 0009 has records with no operations: the first share
+    writes a snapshot of each, so the colleague receives the case as it is."""
+    from exchange_helpers import make_store, send, visible
+
+    from ddassess.exchange.capture import snapshot_case
+
+    a, b = make_store(tmp_path / "a", "Alex Example"), make_store(tmp_path / "b", "Bea Example")
+    try:
+        cid, cuuid = new_case(a)
+        r = case_changes.start_response(a, cid, "risk", 3, "0" * 64, {"self_present": True})
+        case_changes.finalise_response(a, r.id)
+        conn = a.raw_connection()
+        conn.execute("DELETE FROM operations")
+        conn.execute("DELETE FROM operation_heads")
+        conn.commit()
+        conn.close()
+        with a.write() as s:
+            assert snapshot_case(s, cuuid) == 3  # the person, the case, the form
+        with a.write() as s:
+            assert snapshot_case(s, cuuid) == 0  # once
+        send(a, b, catalogue)
+        view_a, view_b = visible(a), visible(b)
+        assert view_b[r.uuid] == view_a[r.uuid] and view_b[cuuid]["person"] == view_a[cuuid]["person"]
+    finally:
+        a.close()
+        b.close()

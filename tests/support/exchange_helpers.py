@@ -119,3 +119,33 @@ def add_colleague(store: Store, other: Store) -> None:
         s.add(PractitionerRecord(uuid=me.uuid, name=me.name, role=me.role, agency=me.agency))
         append_event(s, actor=store.owner_uuid, action="create", entity_type="practitioner", entity_id=me.uuid,
                      changes={k: [None, getattr(me, k)] for k in ("name", "role", "agency", "email", "phone")})
+
+
+def copy_store(store: Store, folder: Path) -> Store:
+    """A copy of a closed store's files, opened: a laptop in the same state (for trying
+    several orders of delivery from one starting point)."""
+    import shutil
+
+    from ddassess.store import Credentials, open_store
+
+    folder.mkdir(parents=True)
+    for p in store.folder.iterdir():
+        if p.is_file() and p.name != "ddassess.lock":
+            shutil.copy2(p, folder / p.name)
+    return open_store(folder, Credentials(passphrase=PASSPHRASE))
+
+
+def own_operations(store: Store) -> list[Any]:
+    """The operations made on this laptop (what it has to send of its own)."""
+    from ddassess.exchange.operations import operation_of
+
+    with store.read() as s:
+        return [operation_of(r) for r in s.scalars(select(OperationRecord).where(OperationRecord.origin == "local")
+                                                   .order_by(OperationRecord.seq))]
+
+
+def deliver(dst: Store, batches: list[list[Any]], catalogue: Any) -> None:
+    """Each batch as one bundle would bring it: encoded, decoded, received in one transaction."""
+    for batch in batches:
+        conflicts.receive_operations(dst, decode_operations(encode_operations(batch)), received_from="a colleague",
+                                     via="test", catalogue=catalogue)

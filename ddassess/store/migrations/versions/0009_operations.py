@@ -3,7 +3,8 @@
 ``operations`` is the log (local and received, in this store's order), ``operation_heads``
 the per-field version state a change is based on, ``conflicts`` the fields changed two ways.
 Care plan versions get a uuid (backfilled), since everything that travels is named by uuid.
-Records made before this version have no operations; the first share writes a snapshot.
+Records made before this version have no operations: exchange.capture.snapshot_case writes
+one for each when a case is first shared.
 
 Revision ID: 0009
 Revises: 0008
