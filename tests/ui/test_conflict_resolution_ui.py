@@ -14,8 +14,9 @@ from ddassess.services.case_history import case_history
 from ddassess.services.conflicts import list_conflicts
 from ddassess.ui.conflicts import ConflictResolutionDialog, ConflictsDialog
 
-AUDIT = "Alcohol Use Disorders Identification Test (AUDIT, UK units version)"
-Q1 = "How often do you have a drink containing alcohol?"
+FORM = "Referral and triage"  # a pathway form: anyone in the care team may change it
+Q1 = "Urgency"
+URGENT, EMERGENCY = "Urgent (within 5 working days)", "Emergency (same day)"
 
 
 @pytest.fixture
@@ -57,7 +58,8 @@ def _resolution(qtbot, inbox) -> ConflictResolutionDialog:  # type: ignore[no-un
 
 
 def test_a_conflict_is_shown_on_the_case_and_resolved_side_by_side(qtbot, window, catalogue, bea):
-    case_id, r = _conflict_on(window, bea, catalogue, "audit", {"q1": 1}, {"q1": 2}, {"q1": 4})
+    case_id, r = _conflict_on(window, bea, catalogue, "referral", {"urgency": "routine"}, {"urgency": "urgent"},
+                              {"urgency": "emergency"})
     page = window.open_case(case_id, r.id)  # the form is open while its conflict is settled
     line = page.header.conflicts
     assert line.isVisible() and line.label.text().startswith("1 conflict to resolve")
@@ -65,11 +67,11 @@ def test_a_conflict_is_shown_on_the_case_and_resolved_side_by_side(qtbot, window
     inbox = page.conflicts_dialog
     assert isinstance(inbox, ConflictsDialog)
     qtbot.waitUntil(inbox.isVisible)
-    assert inbox.texts() == [f"{page.detail.ref} | {AUDIT} | {Q1} | "
-                             "Bea Example: 4 or more times per week; Testy McTestface: 2 to 4 times per month"]
+    assert inbox.texts() == [f"{page.detail.ref} | {FORM} | {Q1} | "
+                             f"Bea Example: {EMERGENCY}; Testy McTestface: {URGENT}"]
     dialog = _resolution(qtbot, inbox)
     boxes = [box.toPlainText() for box in dialog.value_boxes]
-    assert boxes == ["4 or more times per week", "2 to 4 times per month"]
+    assert boxes == [EMERGENCY, URGENT]
     assert not dialog.combine.isVisible()  # a choice is never written by hand
     qtbot.mouseClick(dialog.resolve_button, Qt.MouseButton.LeftButton)
     assert dialog.message.text() == "Choose the value to keep first."
@@ -84,17 +86,16 @@ def test_a_conflict_is_shown_on_the_case_and_resolved_side_by_side(qtbot, window
     assert list_conflicts(window.store, case_id, catalogue=catalogue) == []
     qtbot.waitUntil(lambda: not line.isVisible())
     # The form open on screen was set aside and opened again with the kept answer.
-    assert page.form_page is not None and page.form_page.view.editors["q1"].value() == 2
+    assert page.form_page is not None and page.form_page.view.editors["urgency"].value() == "urgent"
     assert page.form_page.flush(force=True)
-    assert case_changes.get_response(window.store, r.id).answers["q1"] == 2  # the screen wrote nothing back
-    said = [f"{e.who} {e.what}" for e in case_history(window.store, catalogue, case_id, form_id="audit").entries]
-    assert said[:2] == [f"Testy McTestface changed '{Q1}' in {AUDIT} from '4 or more times per week' to "
-                        "'2 to 4 times per month'",
-                        f"Testy McTestface resolved the conflict over '{Q1}' in {AUDIT}, keeping "
-                        "'2 to 4 times per month', giving the reason 'Checked with the person at the visit'"]
+    assert case_changes.get_response(window.store, r.id).answers["urgency"] == "urgent"  # nothing written back
+    said = [f"{e.who} {e.what}" for e in case_history(window.store, catalogue, case_id, form_id="referral").entries]
+    assert said[:2] == [f"Testy McTestface changed '{Q1}' in {FORM} from '{EMERGENCY}' to '{URGENT}'",
+                        f"Testy McTestface resolved the conflict over '{Q1}' in {FORM}, keeping '{URGENT}', "
+                        "giving the reason 'Checked with the person at the visit'"]
     send(window.store, bea, catalogue)  # settled on Bea's laptop too once it travels
     assert list_conflicts(bea, catalogue=catalogue) == []
-    assert case_changes.get_response(bea, response_id(bea, r.uuid)).answers["q1"] == 2
+    assert case_changes.get_response(bea, response_id(bea, r.uuid)).answers["urgency"] == "urgent"
 
 
 def test_free_text_can_be_combined_by_hand_from_the_window_inbox(qtbot, window, catalogue, bea):
