@@ -3,7 +3,9 @@ headless; ``ddassess cases risk REF [--level LEVEL --reason TEXT]``: show or cha
 risk level (as the case view's "Change risk level…" does: services.case_risk);
 ``ddassess cases person REF`` shows the case's person, ``ddassess cases edit-person REF
 --phone ... --gp-practice ...`` changes their details (audited, checked as the desktop
-client's "Edit person…" checks them; a detail not given stays as it is, "" clears it).
+client's "Edit person…" checks them; a detail not given stays as it is, "" clears it);
+``ddassess cases history REF [--form FORM] [--page N]`` prints the case's history in words,
+newest first, a page at a time (services.case_history, as the case page's "Case history…").
 
 The same search as the desktop client's case list (``services.case_list``: name, NHS
 number, date of birth or case reference), so a case reference for ``careplan pdf`` can be
@@ -45,6 +47,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     for option, (_attr, words) in EDITABLE.items():
         edit.add_argument(f"--{option}", metavar="TEXT", help=words)
     edit.set_defaults(handler=cmd_edit_person)
+    hist = s.add_parser("history", help="who did what on a case, and when, in words (newest first)")
+    hist.add_argument("ref", metavar="REF", help="the case reference, e.g. DD-2026-00042")
+    hist.add_argument("--form", metavar="FORM", help="only this form's history (a form id, e.g. phq9); "
+                      "'case': only the case's and the person's")
+    hist.add_argument("--page", type=int, default=1, metavar="N", help="page N, older as N grows (default 1)")
+    hist.set_defaults(handler=cmd_history)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from ddassess.commands.store import open_for_cli
+    from ddassess.errors import InvalidInputError
+    from ddassess.formengine import load_catalogue
+    from ddassess.services.case_history import CASE_ONLY, PAGE
+    from ddassess.services.case_history import case_history as history_of
+    from ddassess.services.case_pathway import case_id_for_ref
+
+    if args.page < 1:
+        raise InvalidInputError(f"--page {args.page} is not a page: pages count from 1.",
+                                hint="Leave --page out for the newest entries.")
+    catalogue = load_catalogue()
+    form_id = CASE_ONLY if args.form == "case" else args.form
+    if form_id:
+        catalogue.get(form_id)  # an unknown form is said so, with the nearest name
+    store, _ = open_for_cli(args)
+    with store:
+        case_id = case_id_for_ref(store, args.ref)
+        h = history_of(store, catalogue, case_id, form_id=form_id, offset=(args.page - 1) * PAGE)
+    for line in h.lines():
+        print(line)
+    if not h.entries:
+        print("Nothing recorded." if args.page == 1 else f"There are {h.total} entries: page {args.page} is past "
+              "the oldest.")
+    elif h.has_older:
+        print(f"(entries {h.offset + 1}–{h.offset + len(h.entries)} of {h.total}; --page {args.page + 1} for older)")
+    return 0
 
 
 def cmd_risk(args: argparse.Namespace) -> int:

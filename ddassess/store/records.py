@@ -330,6 +330,13 @@ class AuditEventRecord(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
+    # Migration 0013: a record's events (history, who last changed what) and the cancelled
+    # amendments, without reading the whole trail.
+    __table_args__ = (
+        Index("ix_audit_events_entity", "entity_id"),
+        Index("ix_audit_events_action", "action"),
+    )
+
 
 # Settings that say where the practitioner is, not what they chose: rewritten each time the
 # cursor moves to another field, so a restart after a crash returns there. They hold no case

@@ -26,6 +26,8 @@ ENABLED_IN: dict[str, frozenset[Phase]] = {
     "finalise": frozenset({Phase.OPEN}),
     "team_view": frozenset({Phase.OPEN}),
     "agenda": frozenset({Phase.OPEN}),
+    "history": frozenset({Phase.OPEN}),
+    "conflicts": frozenset({Phase.OPEN}),
     # Cases are on screen while the store opens: Ctrl+L must hide them then too.
     "lock": frozenset({Phase.OPENING, Phase.OPEN}),
     "quit": ALWAYS,
@@ -54,13 +56,18 @@ class MenuActions:
         self.team_view = QAction("&Team view", window, shortcut=QKeySequence("Ctrl+Shift+T"))
         # The complex case review meeting's agenda: printed, and each case's review form started from it.
         self.agenda = QAction("Complex case review &agenda…", window)
+        # Ctrl+H: the history of the case in the current tab (its page has the same button).
+        self.history = QAction("Case &history…", window, shortcut=QKeySequence("Ctrl+H"))
+        self.conflicts = QAction("&Conflicts…", window)  # every open conflict of every shared case
         self.by_name: dict[str, QAction] = {
             "new": self.new, "settings": self.settings, "verify": self.verify, "countersign": self.countersign,
             "print_many": self.print_many, "signing_setup": self.signing_setup, "lock": self.lock,
             "quit": self.quit, "about": self.about, "finalise": self.finalise, "export": self.export,
-            "import_fhir": self.import_fhir, "team_view": self.team_view, "agenda": self.agenda}
+            "import_fhir": self.import_fhir, "team_view": self.team_view, "agenda": self.agenda,
+            "history": self.history, "conflicts": self.conflicts}
         file_menu = window.menuBar().addMenu("&File")
-        for name in ("new", "finalise", "settings", "verify", "countersign", "print_many", "export", "import_fhir",
+        for name in ("new", "finalise", "history", "conflicts", "settings", "verify", "countersign", "print_many",
+                     "export", "import_fhir",
                      "signing_setup", "lock", "quit"):
             file_menu.addAction(self.by_name[name])
         view_menu = window.menuBar().addMenu("&View")

@@ -415,6 +415,30 @@ class RiskLevelWidget(QWidget):
         return str(self.label.property("plain"))
 
 
+class ConflictsLine(QFrame):
+    """How many conflicts this shared case has ("2 conflicts to resolve"), and the way to
+    them (ui/conflicts.py); hidden while there are none."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet("ConflictsLine { background:#FFF8E1; border:1px solid #B45309; border-radius:4px; }")
+        self.label = QLabel()
+        self.label.setStyleSheet("QLabel { color:#7C2D12; font-weight:bold; }")
+        self.button = QPushButton("Resolve conflicts…")
+        self.button.setAccessibleName("Resolve the conflicts of this case")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 2, 8, 2)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.button)
+        self.hide()
+
+    def show_count(self, n: int) -> None:
+        text = f"{n} conflict{'s' if n != 1 else ''} to resolve: changed on two laptops at the same time"
+        self.label.setText(text)
+        self.label.setAccessibleName(text)
+        self.setVisible(n > 0)
+
+
 def contact_line(p: PersonDetails) -> str:
     """What a home visitor needs at a glance: the name they go by, the address and the phone."""
     parts = []
@@ -480,6 +504,7 @@ class CaseHeader(QWidget):
         self.timeline = TimelineWidget()
         self.risk_level = RiskLevelWidget()
         self.risk = RiskBanner()
+        self.conflicts = ConflictsLine()  # a shared case's conflicts (the case page counts them)
         self.scores = ScoresStrip()
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -487,7 +512,7 @@ class CaseHeader(QWidget):
         column.addWidget(self.identifiers)
         column.addLayout(person_row)
         column.addWidget(self.details)
-        for w in (self.timeline, self.risk_level, self.risk, self.scores):
+        for w in (self.timeline, self.risk_level, self.risk, self.conflicts, self.scores):
             column.addWidget(w)
         self.details_button.toggled.connect(self._show_details)
         self.edit_button.clicked.connect(self.edit_person_requested)

@@ -32,8 +32,10 @@ from ddassess.services.case_pathway import (
     StoredCaseContext,
     finalise_form,
 )
+from ddassess.services.conflicts import list_conflicts
 from ddassess.services.flag_acknowledgements import acknowledge_flag
 from ddassess.services.form_choices import form_choices
+from ddassess.services.last_changed import LastChange, answer_changes, form_changes
 from ddassess.services.settings import get_setting, set_setting
 from ddassess.services.trajectories import score_trajectories
 from ddassess.services.vault import Store
@@ -50,6 +52,7 @@ from ddassess.ui.widgets import application, heading
 
 FINALISE_KEYS = QKeySequence("Ctrl+Return")  # the File menu's "Finalise the open form…" (ui/actions.py)
 NATIVE = QKeySequence.SequenceFormat.NativeText
+LINE_HEAD = Qt.ItemDataRole.UserRole + 1  # a form's line in the list before its "(date time by who)"
 PLACE_CHECK_MS = 2000  # how often the cursor's place in the open form is checked (and written if it moved)
 
 
@@ -97,6 +100,12 @@ class FormPage(QWidget):
         self.view = FormView(spec, catalogue, r.answers, StoredCaseContext(store, r.case_id, catalogue, r.id))
         if r.status == "draft":
             self.view.offer_rows(row_suggestions(store, catalogue, r.case_id, r.form_id))
+        # Who last changed each answer (one read of the audit trail for the whole form).
+        self.date_format = get_setting(store, "date_format") or "%d %b %Y"
+        owner = store.owner()
+        self.author = owner.name if owner is not None else ""
+        self.saved_answers = dict(r.answers)
+        self.view.show_last_changes({fid: c.words(self.date_format) for fid, c in answer_changes(store, r.id).items()})
         self.status = QLabel()
         self.status.setAccessibleName("Save status")
         self.finalise_button = QPushButton("Finalise…")
@@ -178,6 +187,11 @@ class FormPage(QWidget):
         self.write_error = None
         saved_at = self.response.updated_at
         assert saved_at is not None  # a saved draft has its time
+        changed = {k for k in {*self.saved_answers, *response.answers}
+                   if self.saved_answers.get(k) != response.answers.get(k)}
+        self.saved_answers = dict(response.answers)
+        mine = LastChange(self.author, saved_at).words(self.date_format)
+        self.view.show_last_changes(dict.fromkeys(changed, mine))
         self.status.setText(f"Draft saved at {saved_at.astimezone():%H:%M:%S}")
         self.draft_saved.emit(self.response)
 
@@ -290,6 +304,12 @@ class CasePage(QWidget):
         start = QPushButton("Start form")
         self.save_plan_button = QPushButton("Care plan PDF…")
         self.print_plan_button = QPushButton("Print care plan…")
+        self.history_button = QPushButton("Case history…")
+        self.history_button.setToolTip("Who did what on this case, and when (Ctrl+H)")
+        self.history_dialog: QDialog | None = None  # the case's history while it is open
+        self.conflicts_dialog: QDialog | None = None  # its conflicts, while that is open
+        owner = store.owner()
+        self.author = owner.name if owner is not None else ""  # who the forms' lines name after a save here
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.addWidget(QLabel("Forms"))
@@ -300,6 +320,7 @@ class CasePage(QWidget):
         lcol.addWidget(self.print_plan_button)
         self.care_team = CareTeamPanel(store, catalogue, case_id)  # who the case is shared with, and why
         lcol.addWidget(self.care_team)
+        lcol.addWidget(self.history_button)
         self.form_area = QVBoxLayout()
         self.placeholder = QLabel("Open a form from the list, or start a new one.")
         self.overview = CaseOverview(self.placeholder)  # scores over time, open actions
@@ -318,6 +339,8 @@ class CasePage(QWidget):
         self.header.risk_level.change_button.clicked.connect(self.change_risk_level)
         self.save_plan_button.clicked.connect(lambda: save_plan(self, self.store, self.catalogue, self.case_id))
         self.print_plan_button.clicked.connect(lambda: print_plan(self, self.store, self.catalogue, self.case_id))
+        self.history_button.clicked.connect(self.show_history)
+        self.header.conflicts.button.clicked.connect(self.show_conflicts)
         # One click opens a form, as Enter (and a double click) does.
         self.forms.itemClicked.connect(self._open_item)
         self.forms.itemActivated.connect(self._open_item)
@@ -337,12 +360,19 @@ class CasePage(QWidget):
         self.header.show_summary(summary)
         self.care_team.reload()
         self.overview.refresh(self.store, self.catalogue, self.case_id, summary.date_format)
+        self.header.conflicts.show_count(len(list_conflicts(self.store, self.case_id, catalogue=self.catalogue)))
         self.forms.clear()
+        changes = form_changes(self.store, self.case_id)
         for r in summary.responses:
             score = f" · {r.score}" if r.score else ""
-            item = QListWidgetItem(f"{r.title} — {r.status}{score} ({summary.date(r.updated_at.astimezone())} "
-                                   f"{r.updated_at.astimezone():%H:%M})")
+            last = changes.get(r.id)
+            head = f"{r.title} — {r.status}{score} "
+            item = QListWidgetItem(f"{head}({summary.date(r.updated_at.astimezone())} "
+                                   f"{r.updated_at.astimezone():%H:%M}{f' by {last.who}' if last else ''})")
             item.setData(Qt.ItemDataRole.UserRole, r.id)
+            item.setData(LINE_HEAD, head)
+            if last is not None:
+                item.setToolTip(last.words(summary.date_format))
             self.forms.addItem(item)
         self._offer_forms(summary)
 
@@ -370,6 +400,26 @@ class CasePage(QWidget):
     def _changed(self, change: Changed, _initiator: object) -> None:
         if change.touches(Change.CASES | Change.RESPONSES | Change.CARE_PLANS, self.case_id) and not self.store.closed:
             self.reload()  # the header and the list of forms
+
+    def show_history(self) -> None:
+        """"Case history…": who did what on this case, in words (ui/case_history.py)."""
+        from ddassess.ui.case_history import CaseHistoryDialog
+
+        if self.history_dialog is None:
+            dialog = CaseHistoryDialog(self.store, self.catalogue, self.case_id, self)
+            dialog.finished.connect(lambda _r: setattr(self, "history_dialog", None))
+            self.history_dialog = dialog
+        self.history_dialog.show()
+        self.history_dialog.raise_()
+        self.history_dialog.activateWindow()
+
+    def show_conflicts(self) -> None:
+        """The conflicts of this case, each settled side by side (ui/conflicts.py)."""
+        from ddassess.ui.conflicts import ConflictsDialog
+
+        dialog = ConflictsDialog(self.store, self.catalogue, self.case_id, lambda: [self], self)
+        self.conflicts_dialog = dialog
+        dialog.show()
 
     def change_risk_level(self) -> None:
         """"Change risk level…": raise or lower it with a reason (ui/risk_dialog.py)."""
@@ -458,10 +508,9 @@ class CasePage(QWidget):
         for i in range(self.forms.count()):
             item = self.forms.item(i)
             if item.data(Qt.ItemDataRole.UserRole) == response.id and response.updated_at is not None:
-                text = item.text()
-                head = text[:text.rfind("(")] if "(" in text else text + " "
                 at = response.updated_at.astimezone()
-                item.setText(f"{head}({self.summary.date(at)} {at:%H:%M})")  # as reload() writes it
+                item.setText(f"{item.data(LINE_HEAD)}({self.summary.date(at)} {at:%H:%M} by {self.author})")
+                item.setToolTip(LastChange(self.author, response.updated_at).words(self.summary.date_format))
 
     def close_form(self) -> bool:
         """Save the open form (waiting for the disk) and remove it. False, and the form

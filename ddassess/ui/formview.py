@@ -48,6 +48,7 @@ from ddassess.ui.rows import RowsEditor
 from ddassess.ui.widgets import FOCUS_STYLE, PROBLEM_STYLE, chain_tab_order, in_layout_order, qualify_names
 
 PREFILL_STYLE = "QLabel { color: #1D4ED8; font-style: italic; }"
+CHANGED_STYLE = "QLabel { color: #4B5563; }"  # "Last changed by ..." under a question: muted, still readable
 FLAG_COLOURS = {"urgent": "#B00020", "high": "#C2410C", "warning": "#8A5A00", "info": "#1D4ED8"}
 AUTOSAVE_MS = 600  # quiet time after the last change
 AUTOSAVE_MAX_MS = 1000  # longest wait after the first unsaved change, even while typing
@@ -106,6 +107,8 @@ class FormView(QWidget):
         self.unknown_answers = {k: v for k, v in answers.items() if k not in spec.fields}
         self._read_only = False
         self.prefill_notes: dict[str, QLabel] = {}  # "Pre-filled from the PHQ-9 of 3 Nov 2026" under a field
+        self.changed_notes: dict[str, QLabel] = {}  # "Last changed by ..." under a question's label
+        self.descriptions: dict[str, str] = {}  # each question's help and glossary, as its editor describes it
         self.offer_prefills = False  # the page turns this on for a draft: a final form is never changed
         self._read_only_filter = _ReadOnlyFilter(self)
         # Before any editor exists: filling an editor with a saved answer emits its change signal.
@@ -185,7 +188,8 @@ class FormView(QWidget):
         label.setMinimumWidth(480)
         label.setToolTip(self._tooltip(f.help + " " + f.label))
         label.setBuddy(editor.focus_widget())
-        editor.describe(self._tooltip(f.help + " " + f.label))
+        self.descriptions[f.id] = self._tooltip(f.help + " " + f.label)
+        editor.describe(self.descriptions[f.id])
         if hasattr(editor, "describe_cell"):  # a repeating group: its cells get glossary help too
             editor.describe_cell = self._tooltip
         if isinstance(editor, SignatureEditor):
@@ -220,6 +224,26 @@ class FormView(QWidget):
         editor.changed.connect(lambda fid=f.id: self._changed(fid))
         if isinstance(editor, RowsEditor):
             editor.rows_changed.connect(self.order_tabs)
+
+    def show_last_changes(self, lines: dict[str, str]) -> None:
+        """Under each question's label, who last changed its answer and when (a muted line),
+        also said first in its accessible description; questions not named keep theirs."""
+        for fid, line in lines.items():
+            if fid not in self.rows:
+                continue  # an answer to a question this version of the form does not ask
+            note = self.changed_notes.get(fid)
+            if note is None:
+                note = QLabel()
+                note.setWordWrap(True)
+                note.setStyleSheet(CHANGED_STYLE)
+                note.setAccessibleName(f"Last change: {plain(self.spec.fields[fid].label)[:80]}")
+                holder = self.rows[fid][1].layout()
+                assert isinstance(holder, QVBoxLayout)
+                holder.insertWidget(0, note)
+                self.changed_notes[fid] = note
+            note.setText(line)
+            note.setToolTip(line)
+            self.editors[fid].describe(f"{line}. {self.descriptions[fid]}".strip())
 
     def order_tabs(self) -> None:
         """Tab follows the form: question by question, through every row of a repeating

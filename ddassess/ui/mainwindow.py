@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._catalogue = catalogue
         self.session: Session[Store, Unlocked] = Session(store_exists=store_exists(folder))
         self.writer: DraftWriter | None = None  # one thread writing drafts, while the session is open
+        self.conflicts_dialog: QWidget | None = None  # File → Conflicts… while it is open
         self.workspace: Workspace | None = None
         self.places = Places()
         self.setWindowTitle("ddassess — DEMO (fictional people)" if demo_passphrase else "ddassess")
@@ -96,7 +97,8 @@ class MainWindow(QMainWindow):
             "signing_setup": lambda: commands.open_signing_setup(self), "lock": self.lock, "quit": self.close,
             "finalise": lambda: commands.finalise_open_form(self), "export": lambda: commands.export_data(self),
             "import_fhir": lambda: commands.import_fhir(self), "team_view": lambda: commands.open_team_view(self),
-            "agenda": lambda: commands.open_agenda(self)})
+            "agenda": lambda: commands.open_agenda(self), "history": lambda: commands.open_case_history(self),
+            "conflicts": lambda: commands.open_conflicts(self)})
         self.new_action, self.settings_action, self.lock_action = self.menu.new, self.menu.settings, self.menu.lock
         self.session.subscribe(self._follow)
         hub().changed.connect(self._changed)

@@ -151,3 +151,21 @@ def open_agenda(window: MainWindow) -> None:
         case_id, response_id = dialog.started
         announce(Change.RESPONSES, case_id, initiator=window)
         window.open_case(case_id, response_id)
+
+
+def open_case_history(window: MainWindow) -> None:
+    """Ctrl+H: the history of the case in the current tab."""
+    page = window.current_case_page()
+    if page is None:
+        window.statusBar().showMessage("Open a case to see its history.", 5000)
+        return
+    page.show_history()
+
+
+def open_conflicts(window: MainWindow) -> None:
+    """File → Conflicts…: every open conflict of every case, each settled side by side."""
+    from ddassess.ui.conflicts import ConflictsDialog
+
+    dialog = ConflictsDialog(_store(window), window.catalogue, None, window.case_pages, window)
+    window.conflicts_dialog = dialog
+    dialog.show()
