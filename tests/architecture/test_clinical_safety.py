@@ -4,14 +4,12 @@ with the DCB0129 matrix written in docs/clinical-safety/README.md."""
 
 from __future__ import annotations
 
-import argparse
 import ast
 import re
 from pathlib import Path
 
 import pytest
 
-from ddassess import cli
 
 REPO = Path(__file__).resolve().parents[2]
 LOG = REPO / "docs" / "clinical-safety" / "hazard-log.md"
@@ -96,13 +94,3 @@ def test_each_hazard_has_controls_proved_by_tests_that_exist(hazard):
 def test_a_missing_test_would_be_found():
     assert "test_no_such_thing" not in _tests_in(Path(__file__))
     assert TEST_REF.findall("tested by `tests/a/b_c.py::test_d`") == [("tests/a/b_c.py", "test_d")]
-
-
-def _command_names(parser: argparse.ArgumentParser) -> set[str]:
-    """Every command and subcommand name the CLI accepts."""
-    names: set[str] = set()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                names |= {name} | _command_names(sub)
-    return names
