@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-
 REPO = Path(__file__).resolve().parents[2]
 LOG = REPO / "docs" / "clinical-safety" / "hazard-log.md"
 README = REPO / "docs" / "clinical-safety" / "README.md"
