@@ -50,7 +50,6 @@ MAX_PAGE = 5000
 RUN_GAP = dt.timedelta(minutes=30)
 CASE_ONLY = ""  # the filter "the case and the person", as a form id
 # (table, kind of record) of records that belong to a case by ``case_id`` and are audited by uuid.
-OTHER_CASE_RECORDS = (("care_team_members", "care-team-member"),)
 ACTION_WORDS = {"create": "added", "update": "changed", "delete": "removed"}
 
 PERSON_WORDS = {
@@ -145,10 +144,10 @@ def _targets(s: Session, catalogue: Catalogue, case_id: int) -> tuple[CaseRecord
         targets[ack.uuid] = _Target("flag-acknowledgement", of.form_id if of else CASE_ONLY,
                                     of.spec if of else None, of.title if of else "a form no longer in the case",
                                     extra={"message": message})
-    for table, kind in OTHER_CASE_RECORDS:  # records of the case that other parts add (where this store has them)
-        if _has_table(s, table):
-            for (uuid,) in s.execute(text(f"SELECT uuid FROM {table} WHERE case_id = :case"), {"case": case_id}):
-                targets[str(uuid)] = _Target(kind)
+    if _has_table(s, "care_team_members"):  # who the case is shared with (migration 0011)
+        for uuid, member in s.execute(text("SELECT m.uuid, p.uuid FROM care_team_members m JOIN practitioners p "
+                                           "ON p.id = m.practitioner_id WHERE m.case_id = :case"), {"case": case_id}):
+            targets[str(uuid)] = _Target("care-team-member", extra={"practitioner": str(member)})
     if _has_table(s, "conflicts"):  # shared cases (migration 0009): conflicts and their resolutions
         rows = s.execute(text("SELECT uuid, entity_uuid, field, kind, op_ids_json, status, created_at "
                               "FROM conflicts WHERE case_uuid = :case"), {"case": c.uuid}).all()
@@ -319,7 +318,7 @@ def _answer_pairs(changes: dict[str, Any]) -> list[tuple[str, tuple[Any, Any]]]:
     return out
 
 
-def _other_sentences(e: Event, t: _Target) -> Iterator[str]:
+def _other_sentences(e: Event, t: _Target, names: dict[str, str]) -> Iterator[str]:
     reason = own_reason(e.reason)
     if t.kind == "care-plan":
         version, signed = pair(e.changes, "version"), pair(e.changes, "signed")
@@ -333,6 +332,16 @@ def _other_sentences(e: Event, t: _Target) -> Iterator[str]:
         words = value_text(t.spec.fields.get(fld) if t.spec is not None else None, kept[1]) if kept else ""
         yield (f"resolved the conflict over {label}{where}" + (f", keeping {quoted(words)}" if words else "")
                + (f", giving the reason {quoted(reason)}" if reason else ""))
+    elif t.kind == "care-team-member" and e.action in ("create", "remove"):
+        member = name_of(names, str(t.extra.get("practitioner", "")))
+        role = pair(e.changes, "role")
+        as_role = f" as {str(role[1]).replace('_', ' ')}" if role and role[1] else ""
+        if e.action == "create" and t.extra.get("practitioner") == e.actor:
+            yield f"joined the care team{as_role}" + (f" ({reason})" if reason else "")
+        elif e.action == "create":
+            yield f"added {member} to the care team{as_role}" + (f" ({reason})" if reason else "")
+        else:
+            yield f"removed {member} from the care team" + (f", giving the reason {quoted(reason)}" if reason else "")
     elif t.kind == "flag-acknowledgement":
         yield (f"acknowledged the flag {quoted(t.extra.get('message', ''))} of {t.title}"
                + (f", giving the reason {quoted(reason)}" if reason else ""))
@@ -441,7 +450,7 @@ def _all_entries(store: Store, catalogue: Catalogue, case_id: int) -> tuple[str,
         elif t.kind == "response":
             words = list(_response_sentences(e, t))
         else:
-            words = list(_other_sentences(e, t))
+            words = list(_other_sentences(e, t, names))
         if t.form_id and t.kind == "response":
             forms[t.form_id] = t.title
         elif t.form_id:

@@ -34,16 +34,18 @@ def test_the_history_prints_newest_first_and_filters_by_form(case_ref, capsys):
         f"{ME} answered 'Little interest or pleasure in doing things' in Patient Health Questionnaire (PHQ-9): "
         "'Nearly every day'",
         f"{ME} started Patient Health Questionnaire (PHQ-9)",
+        f"{ME} joined the care team as care coordinator (opened the case)",
         f"{ME} opened the case {case_ref}",
         f"{ME} registered the person 'Fictiona Historyton'",
     ]
     assert main(["cases", "history", case_ref.lower(), "--form", "case"]) == 0
-    assert _said(capsys.readouterr().out) == [f"{ME} opened the case {case_ref}",
+    assert _said(capsys.readouterr().out) == [f"{ME} joined the care team as care coordinator (opened the case)",
+                                              f"{ME} opened the case {case_ref}",
                                               f"{ME} registered the person 'Fictiona Historyton'"]
     assert main(["cases", "history", case_ref, "--form", "gad7"]) == 0
     assert capsys.readouterr().out == "Nothing recorded.\n"
     assert main(["cases", "history", case_ref, "--page", "2"]) == 0
-    assert capsys.readouterr().out == "There are 4 entries: page 2 is past the oldest.\n"
+    assert capsys.readouterr().out == "There are 5 entries: page 2 is past the oldest.\n"
 
 
 @pytest.mark.parametrize("args, words", [

@@ -71,10 +71,11 @@ def test_every_change_reads_as_a_sentence_in_the_forms_words(store, case_id):
         f"{ME} finalised {AUDIT}",
         f"{ME} answered '{Q1}' in {AUDIT}: '2 to 4 times per month'",
         f"{ME} started {AUDIT}",
+        f"{ME} joined the care team as care coordinator (opened the case)",
         f"{ME} opened the case {h.ref}",
         f"{ME} registered the person 'Histora Fictional'",
     ]
-    assert h.total == 12 and not h.has_older
+    assert h.total == 13 and not h.has_older
 
 
 def _person_id(store, case_id):  # type: ignore[no-untyped-def]
@@ -169,11 +170,12 @@ def test_filter_and_pages(store, case_id):
     everything = case_history(store, CATALOGUE, case_id)
     assert [t for _f, t in everything.forms] == ["Generalised Anxiety Disorder assessment (GAD-7)", PHQ9]
     case_only = case_history(store, CATALOGUE, case_id, form_id=CASE_ONLY)
-    assert said(case_only) == [f"{ME} opened the case {everything.ref}",
+    assert said(case_only) == [f"{ME} joined the care team as care coordinator (opened the case)",
+                               f"{ME} opened the case {everything.ref}",
                                f"{ME} registered the person 'Histora Fictional'"]
     pages = [case_history(store, CATALOGUE, case_id, offset=o, limit=2) for o in range(0, everything.total, 2)]
     assert [line for p in pages for line in said(p)] == said(everything)
-    assert [p.has_older for p in pages] == [True, True, False]
+    assert [p.has_older for p in pages] == [True, True, True, False]
     assert all(p.total == everything.total == 6 for p in pages)
     assert case_history(store, CATALOGUE, case_id, offset=50).entries == ()
 
