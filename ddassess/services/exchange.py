@@ -313,13 +313,7 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
     """Receive a bundle file: all of it, in one transaction, or nothing (see the module)."""
     from ddassess.services.conflicts import _default_catalogue
 
-    path = path.expanduser()
-    if not path.is_file():
-        raise InvalidInputError(f"There is no bundle file at {path}.", hint="Choose the bundle file you were sent.")
-    if path.stat().st_size > bundle.MAX_BUNDLE:
-        raise InvalidInputError(f"{path.name} is too large to be a bundle.",
-                                hint="Choose the bundle file you were sent.")
-    data = path.read_bytes()
+    data = _read_bundle(path.expanduser())
     me = store.owner_uuid
     cat = catalogue or _default_catalogue()
     with store.write() as s:
@@ -374,6 +368,23 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
     return ImportReport(opened.bundle_id, opened.sender_name, opened.made_at, counts["envelopes"], counts["duplicates"],
                         len(report.applied), len(report.waiting), len(report.conflicts), cases, authors, reasons,
                         counts["skipped"], counts["keys"], roster_adopted)
+
+
+def _read_bundle(path: Path) -> bytes:
+    """The bytes of a bundle file the user named, or a clear message (nothing is changed)."""
+    from ddassess.fileio import FileTooLarge, NotARegularFile, read_regular_file
+
+    try:
+        return read_regular_file(path, bundle.MAX_BUNDLE)
+    except FileNotFoundError:
+        raise InvalidInputError(f"There is no file {path}.", hint="Check the path of the bundle file.") from None
+    except NotARegularFile as exc:
+        raise InvalidInputError(f"{path} is {exc.kind}, not a bundle file.") from None
+    except FileTooLarge:
+        raise InvalidInputError(f"{path} is far larger than any bundle: it is not one.") from None
+    except OSError as exc:
+        raise InvalidInputError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).",
+                                hint="Choose the bundle file you were sent.") from None
 
 
 def _form_title(catalogue: Catalogue, form_id: str) -> str:
