@@ -408,3 +408,21 @@ def rotate_on_removal(session: Session, case_uuid: str, practitioner_uuid: str) 
 
 __all__ = ["ExportReport", "ImportReport", "Waiting", "audiences", "export_changes", "import_changes",
            "operation_of", "rotate_on_removal", "waiting_to_send", "waiting_total"]
+
+
+def colleagues(store: Store) -> list[tuple[str, str]]:
+    """(uuid, name) of each colleague in the care team of a case held here who is an active
+    member of the team: those a bundle can be made for."""
+    me = store.owner_uuid
+    with store.read() as s:
+        teams = audiences(s)
+        roster = membership.current_roster(s, _team(s)) if _team(s) else None
+        if roster is None:
+            return []
+        people = sorted({p for members in teams.values() for p in members} - {me})
+        return sorted(((p, roster.name_of(p)) for p in people if roster.encryption_keys(p)), key=lambda x: x[1])
+
+
+def _team(s: Session) -> str:
+    device = keys.active_keys(s)
+    return device.team if device is not None else ""
