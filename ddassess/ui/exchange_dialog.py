@@ -71,6 +71,7 @@ class SendChangesDialog(QDialog):
                       "(a USB stick, your service's shared drive).")
         note.setWordWrap(True)
         layout.addWidget(note)
+        layout.addStretch(1)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, parent=self)
         self.send = self.buttons.addButton("Send", QDialogButtonBox.ButtonRole.AcceptRole)
         self.send.clicked.connect(self._send)
@@ -142,6 +143,7 @@ class ReceiveChangesDialog(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("What the bundle brought")
         layout.addWidget(self.summary)
+        layout.addStretch(1)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, parent=self)
         self.receive = self.buttons.addButton("Receive", QDialogButtonBox.ButtonRole.ActionRole)
         self.receive.clicked.connect(self._receive)
@@ -176,7 +178,7 @@ class ReceiveChangesDialog(QDialog):
 
 def describe(report: exchange.ImportReport) -> str:
     """What a bundle brought, in words."""
-    lines = [f"From {report.sender}, made {report.made_at.replace('T', ' ')[:16]}."]
+    lines = [f"From {report.sender}, made {report.made_at.replace('T', ' ')[:16]} UTC."]
     if report.nothing_new:
         lines.append("Nothing new: everything in it was received before. Nothing was changed.")
     else:
