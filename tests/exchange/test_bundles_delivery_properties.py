@@ -5,7 +5,6 @@ conflict listed (the order and the repeats of a USB stick's files must not matte
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 from exchange_helpers import case_id, new_case, response_id, visible
