@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,7 +32,8 @@ from ddassess.errors import InvalidInputError
 from ddassess.exchange import bundle, envelope, keys, membership
 from ddassess.exchange.apply import apply_operations
 from ddassess.exchange.capture import STORE_KEY
-from ddassess.exchange.operations import Operation, decode_operations, encode_operations, operation_of
+from ddassess.exchange.operations import FORMAT as OPS_FORMAT
+from ddassess.exchange.operations import Operation, decode_operations, operation_of
 from ddassess.fileio import atomic_write
 from ddassess.formengine import Catalogue
 from ddassess.services.interchange import check_writable
@@ -134,14 +134,13 @@ def seal_pending(s: Session, store: Store, teams: Mapping[str, list[str]]) -> in
                                                 .join(CaseRecord, CaseRecord.person_id == PersonRecord.id)
                                                 .where(PersonRecord.uuid.in_(people[i:i + 500]))):
             cases_of[person_uuid].append(case_uuid)
-    by_case: dict[str, list[Operation]] = defaultdict(list)
+    by_case: dict[str, list[str]] = defaultdict(list)
     for r in rows:
-        op = operation_of_body(r.body_json)
         targets = cases_of.get(r.entity_uuid, []) if r.entity == "person" else [r.case_uuid] if r.case_uuid else []
         for case_uuid in targets:
-            by_case[case_uuid].append(op)
+            by_case[case_uuid].append(r.body_json)
     for case_uuid in sorted(by_case):
-        envelope.seal_envelope(s, case_uuid=case_uuid, payload=encode_operations(by_case[case_uuid]),
+        envelope.seal_envelope(s, case_uuid=case_uuid, payload=_payload(by_case[case_uuid]),
                                sender=store.owner_uuid, device_id=store.store_id,
                                recipients=teams.get(case_uuid, []))
     last = max(r.seq for r in rows)
@@ -153,10 +152,10 @@ def seal_pending(s: Session, store: Store, teams: Mapping[str, list[str]]) -> in
     return len(rows)
 
 
-def operation_of_body(body_json: str) -> Operation:
-    from ddassess.exchange.operations import operation_from_body
-
-    return operation_from_body(json.loads(body_json))
+def _payload(bodies: list[str]) -> bytes:
+    """``encode_operations`` of the operations whose stored bodies these are, without reading
+    them back: a stored body is already the operation's canonical JSON (capture.py)."""
+    return f'{{"format":{OPS_FORMAT},"operations":[{",".join(bodies)}]}}'.encode()
 
 
 # --- sending -----------------------------------------------------------------------------

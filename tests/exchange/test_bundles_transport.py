@@ -146,3 +146,22 @@ def test_bad_destination_refused_before_any_work(trio, catalogue, tmp_path):
             ex.export_changes(sam.store, to=kim.me, out=bad)
     assert ex.waiting_to_send(sam.store)[0].operations > 0  # nothing was marked sent
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == []
+
+
+def test_a_sealed_payload_is_exactly_encode_operations(trio, catalogue):
+    """Export joins the stored bodies rather than reading each operation back: the bytes must
+    be the canonical encoding the receiver decodes (names with accents included)."""
+    from ddassess.exchange.operations import decode_operations, encode_operations, operation_of
+    from ddassess.store.records import OperationRecord
+
+    _lead, sam, kim = trio
+    cid, _cuuid, r = shared_case(sam, kim, catalogue)
+    case_changes.save_draft(sam.store, r.id, {"q2": 1, "note": "Siân Żółć — “quoted”"})
+    with sam.store.read() as s:
+        rows = s.query(OperationRecord).order_by(OperationRecord.seq).all()
+        bodies = [row.body_json for row in rows]
+        ops = [operation_of(row) for row in rows]
+    payload = ex._payload(bodies)
+    assert payload == encode_operations(ops)
+    assert decode_operations(payload) == ops
+    assert cid
