@@ -16,7 +16,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import careplan as careplan_cmds
     from ddassess.commands import case as case_cmds
     from ddassess.commands import cases as cases_cmds
+    from ddassess.commands import conflicts as conflicts_cmds
     from ddassess.commands import demo as demo_cmds
+    from ddassess.commands import exchange as exchange_cmds
     from ddassess.commands import forms as forms_cmds
     from ddassess.commands import interchange as interchange_cmds
     from ddassess.commands import pdf as pdf_cmds
@@ -49,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     cases_cmds.register(sub)
     team_cmds.register(sub)
     case_cmds.register(sub)
+    exchange_cmds.register(sub)
+    conflicts_cmds.register(sub)
     interchange_cmds.register(sub)
     report_cmds.register(sub)
     return parser

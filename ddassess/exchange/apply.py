@@ -333,8 +333,9 @@ def _columns(ctx: _Context, cls: type[Any], folded: Folded) -> dict[str, Any]:
         value = folded.values[name]
         if target is not None:
             local = ctx.lookups.id(target, value)
-            if value is not None and local is None and target is not PractitionerRecord:
-                raise _Waiting()
+            if value is not None and local is None and (target is not PractitionerRecord
+                                                        or not cls.__table__.c[key].nullable):
+                raise _Waiting()  # its parent, or the colleague it names (a roster not received yet)
             out[key] = local
         else:
             out[key] = codec.from_json(cls, key, value)
@@ -422,6 +423,15 @@ def _audit_create(ctx: _Context, entity: str, record: Any, actor: str) -> None:
                      changes={"case": [None, ctx.lookups.uuid(CaseRecord, record.case_id)],
                               "response": [None, record.response_uuid], "flag": [None, record.flag_id],
                               "received_from": [None, ctx.received_from]}, reason=record.reason)
+    elif entity == "care_team_member":  # the shape services/care_team.py writes (store check replays it)
+        append_event(s, actor=actor, action="create", entity_type="care-team-member", entity_id=record.uuid,
+                     changes={"case": [None, ctx.lookups.uuid(CaseRecord, record.case_id)],
+                              "practitioner": [None, ctx.lookups.uuid(PractitionerRecord, record.practitioner_id)],
+                              "role": [None, record.role], "basis": [None, record.basis],
+                              "received_from": [None, ctx.reason]}, reason=record.reason)
+        if record.removed_at is not None:
+            append_event(s, actor=actor, action="remove", entity_type="care-team-member", entity_id=record.uuid,
+                         changes={"removed": [False, True]}, reason=ctx.reason)
     elif entity == "care_plan":
         append_event(s, actor=actor, action="create", entity_type="care-plan", entity_id=record.uuid,
                      reason=ctx.reason)
@@ -507,6 +517,9 @@ def _update(ctx: _Context, entity: str, record: Any, values: dict[str, Any], fol
         _audit_status(ctx, record, old_status, actor, ctx.lookups.uuid(ResponseRecord, record.amends_id))
     elif entity == "care_plan_version":
         _audit_plan(ctx, record.care_plan_id, actor)
+    elif entity == "care_team_member" and "removed_at" in changed and old["removed_at"] is None:
+        append_event(s, actor=actor, action="remove", entity_type="care-team-member", entity_id=record.uuid,
+                     changes={"removed": [False, True]}, reason=ctx.reason)
     elif changed:
         append_event(s, actor=actor, action="update", entity_type=_kind(entity), entity_id=record.uuid,
                      changes={k: [_iso(old[k]), _iso(values[k])] for k in changed}, reason=ctx.reason)

@@ -83,7 +83,15 @@ CONSENT_FORM = "consent"
 # Called with (session, case uuid, practitioner uuid) inside the transaction that removes a
 # member, after the membership is marked removed; an exception undoes the removal.
 MemberRemovedHook = Callable[[Session, str, str], None]
-MEMBER_REMOVED_HOOKS: list[MemberRemovedHook] = []
+
+
+def _rotate_case_key(session: Session, case_uuid: str, practitioner_uuid: str) -> None:
+    from ddassess.services.exchange import rotate_on_removal
+
+    rotate_on_removal(session, case_uuid, practitioner_uuid)
+
+
+MEMBER_REMOVED_HOOKS: list[MemberRemovedHook] = [_rotate_case_key]
 
 
 def on_member_removed(session: Session, case_uuid: str, practitioner_uuid: str) -> None:

@@ -28,6 +28,8 @@ ENABLED_IN: dict[str, frozenset[Phase]] = {
     "agenda": frozenset({Phase.OPEN}),
     "history": frozenset({Phase.OPEN}),
     "conflicts": frozenset({Phase.OPEN}),
+    "send_changes": frozenset({Phase.OPEN}),
+    "receive_changes": frozenset({Phase.OPEN}),
     # Cases are on screen while the store opens: Ctrl+L must hide them then too.
     "lock": frozenset({Phase.OPENING, Phase.OPEN}),
     "quit": ALWAYS,
@@ -59,15 +61,18 @@ class MenuActions:
         # Ctrl+H: the history of the case in the current tab (its page has the same button).
         self.history = QAction("Case &history…", window, shortcut=QKeySequence("Ctrl+H"))
         self.conflicts = QAction("&Conflicts…", window)  # every open conflict of every shared case
+        self.send_changes = QAction("Sen&d changes…", window)  # a bundle file for a colleague or the team
+        self.receive_changes = QAction("&Receive changes…", window)
         self.by_name: dict[str, QAction] = {
             "new": self.new, "settings": self.settings, "verify": self.verify, "countersign": self.countersign,
             "print_many": self.print_many, "signing_setup": self.signing_setup, "lock": self.lock,
             "quit": self.quit, "about": self.about, "finalise": self.finalise, "export": self.export,
             "import_fhir": self.import_fhir, "team_view": self.team_view, "agenda": self.agenda,
-            "history": self.history, "conflicts": self.conflicts}
+            "history": self.history, "conflicts": self.conflicts, "send_changes": self.send_changes,
+            "receive_changes": self.receive_changes}
         file_menu = window.menuBar().addMenu("&File")
         for name in ("new", "finalise", "history", "conflicts", "settings", "verify", "countersign", "print_many",
-                     "export", "import_fhir",
+                     "export", "import_fhir", "send_changes", "receive_changes",
                      "signing_setup", "lock", "quit"):
             file_menu.addAction(self.by_name[name])
         view_menu = window.menuBar().addMenu("&View")

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from ddassess.errors import UserFacingError
 from ddassess.services.session import Opening, Phase, Session
@@ -98,8 +98,15 @@ class MainWindow(QMainWindow):
             "finalise": lambda: commands.finalise_open_form(self), "export": lambda: commands.export_data(self),
             "import_fhir": lambda: commands.import_fhir(self), "team_view": lambda: commands.open_team_view(self),
             "agenda": lambda: commands.open_agenda(self), "history": lambda: commands.open_case_history(self),
-            "conflicts": lambda: commands.open_conflicts(self)})
+            "conflicts": lambda: commands.open_conflicts(self),
+            "send_changes": lambda: commands.send_changes(self),
+            "receive_changes": lambda: commands.receive_changes(self)})
         self.new_action, self.settings_action, self.lock_action = self.menu.new, self.menu.settings, self.menu.lock
+        # "N changes waiting to send": what the colleagues in this laptop's care teams have not been sent.
+        self.waiting_label = QLabel("", self)
+        self.waiting_label.setAccessibleName("Changes waiting to send")
+        self.waiting_label.hide()
+        self.statusBar().addPermanentWidget(self.waiting_label)
         self.session.subscribe(self._follow)
         hub().changed.connect(self._changed)
         if self.session.phase is Phase.SETUP:
@@ -138,6 +145,23 @@ class MainWindow(QMainWindow):
     def _changed(self, change: Changed, _initiator: object) -> None:
         if change.touches(Change.SETTINGS) and self.store is not None:
             self.apply_settings()
+        if change.touches(Change.CASES | Change.RESPONSES | Change.CARE_PLANS):
+            self.refresh_waiting()
+
+    def refresh_waiting(self) -> None:
+        """Count, off the GUI thread, what is waiting to be sent; shown in the status bar."""
+        store, workspace = self.store, self.workspace
+        if store is None or workspace is None:
+            self.waiting_label.hide()
+            return
+        from ddassess.services.exchange import waiting_total
+
+        Op(workspace, lambda: waiting_total(store)).success(self._show_waiting) \
+            .failure(lambda _exc: self.waiting_label.hide()).run()
+
+    def _show_waiting(self, count: int) -> None:
+        self.waiting_label.setText(f"{count} change{'' if count == 1 else 's'} waiting to send")
+        self.waiting_label.setVisible(count > 0 and self.store is not None)
 
     def apply_settings(self) -> None:
         from ddassess.services.settings import get_number, look
@@ -278,6 +302,7 @@ class MainWindow(QMainWindow):
         else:  # the list was shown while the store opened
             self.case_list.attach(store)
         self.apply_settings()
+        self.refresh_waiting()
         self._tell_about_recovery_key(store)
         places, self.places = self.places, Places()
         if places.tabs:
@@ -364,6 +389,7 @@ class MainWindow(QMainWindow):
         self._drop_workspace()
         self.idle.stop()
         self.session.locked()  # closes the store
+        self.waiting_label.hide()
         self.statusBar().showMessage("Locked")
         self.show_unlock(after_lock=True)
         if not saved:

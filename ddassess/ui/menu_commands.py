@@ -114,6 +114,24 @@ def import_fhir(window: MainWindow) -> None:
         window.statusBar().showMessage(f"Imported: {dialog.imported}", 8000)
 
 
+def send_changes(window: MainWindow) -> None:
+    """File → Send changes…: a bundle of what colleagues have not been sent."""
+    from ddassess.ui.exchange_dialog import SendChangesDialog
+
+    dialog = SendChangesDialog(_store(window), window)
+    if run_dialog(window, dialog) and dialog.report is not None:
+        r = dialog.report
+        window.statusBar().showMessage(f"Saved {r.path.name} for {', '.join(r.recipients)}: {r.envelopes} "
+                                       f"envelope(s) of {r.cases} case(s)", 8000)
+
+
+def receive_changes(window: MainWindow) -> None:
+    """File → Receive changes…: a bundle file, then what it brought."""
+    from ddassess.ui.exchange_dialog import ReceiveChangesDialog
+
+    run_dialog(window, ReceiveChangesDialog(_store(window), window))
+
+
 def open_team_view(window: MainWindow) -> None:
     """View → Team view: the team lead's figures in a tab; a figure opens its cases in the list."""
     from ddassess.ui.team_view import TeamViewPage

@@ -288,6 +288,7 @@ def test_the_stage_follows_the_merged_final_forms(stores, catalogue):
 
 def test_operations_arriving_before_their_case_wait_for_it(stores, catalogue):
     a, b = stores(2)
+    add_colleague(b, a)  # known from the roster (else the care-team member waits for it: the next test)
     cid, cuuid = new_case(a)
     r = start(a, catalogue, cid, "phq9", {"q1": 1})
     ops = conflicts.case_operations(a, [cid])
@@ -298,6 +299,22 @@ def test_operations_arriving_before_their_case_wait_for_it(stores, catalogue):
     report = conflicts.receive_operations(b, ops, received_from="Alex Example", via="test", catalogue=catalogue)
     assert report.waiting == [] and r.uuid in visible(b)
     assert visible(a) == visible(b)
+    checked(a, b)
+
+
+def test_a_care_team_member_naming_a_colleague_not_known_yet_waits_for_the_roster(stores, catalogue):
+    a, b = stores(2)
+    cid, cuuid = new_case(a)
+    ops = conflicts.case_operations(a, [cid])
+    report = conflicts.receive_operations(b, ops, received_from="Alex Example", via="test", catalogue=catalogue)
+    member_ops = sorted(o.id for o in ops if o.entity == "care_team_member")
+    assert member_ops and sorted(report.waiting) == member_ops and report.refused == []
+    add_colleague(b, a)  # the roster arrives
+    report = conflicts.receive_operations(b, [], received_from="Alex Example", via="test", catalogue=catalogue)
+    assert report.refused == []
+    with b.read() as s:
+        assert s.scalar(select(OperationRecord.id).where(OperationRecord.status == "waiting")) is None
+    assert cuuid in visible(b)
     checked(a, b)
 
 
