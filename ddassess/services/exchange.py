@@ -203,7 +203,10 @@ def waiting_to_send(store: Store) -> list[Waiting]:
     bundle for them)."""
     me = store.owner_uuid
     with store.read() as s:
-        teams = audiences(s)
+        teams = {c: [p for p in members if p != me] for c, members in audiences(s).items()}
+        teams = {c: members for c, members in teams.items() if members}
+        if not teams:  # no case shared with anyone: nothing to read (the status bar asks after every change)
+            return []
         after = _sealed_up_to(s)
         pending: dict[str, int] = defaultdict(int)
         people_cases: dict[str, list[str]] = defaultdict(list)
