@@ -87,27 +87,38 @@ def draw_marker(painter: QPainter, centre: QPointF, radius: float, index: int) -
 class _ChartWidget(QWidget):
     """What both charts share: title, legend, value axis, focus, keyboard, text alternative."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    chart: BarChart | LineChart
+
+    def __init__(self, chart: BarChart | LineChart, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setAutoFillBackground(False)
         self.current: int | None = None
+        self.chart = chart
+        self._describe()
 
-    # -- what subclasses give -------------------------------------------------------------
+    def set_chart(self, chart: BarChart | LineChart) -> None:
+        self.chart = chart
+        self.current = None
+        self._describe()
+        self.updateGeometry()
+        self.update()
+
     def _title(self) -> str:
-        raise NotImplementedError
-
-    def _labels(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        return self.chart.title
 
     def _series(self) -> tuple[charts.Series, ...]:
-        raise NotImplementedError
+        return self.chart.series
 
     def _range(self) -> tuple[float, float]:
-        raise NotImplementedError
+        return self.chart.value_range()
 
     def text_alternative(self) -> str:
+        return self.chart.text_alternative()
+
+    # -- what subclasses give -------------------------------------------------------------
+    def _labels(self) -> tuple[str, ...]:
         raise NotImplementedError
 
     def _draw_plot(self, painter: QPainter, plot: QRectF) -> None:
@@ -287,32 +298,13 @@ class _ChartWidget(QWidget):
 class BarChartWidget(_ChartWidget):
     """Bars for each category, one per series side by side, the value written above each."""
 
+    chart: BarChart
+
     def __init__(self, chart: BarChart, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.chart = chart
-        self._describe()
-
-    def set_chart(self, chart: BarChart) -> None:
-        self.chart = chart
-        self.current = None
-        self._describe()
-        self.updateGeometry()
-        self.update()
-
-    def _title(self) -> str:
-        return self.chart.title
+        super().__init__(chart, parent)
 
     def _labels(self) -> tuple[str, ...]:
         return self.chart.categories
-
-    def _series(self) -> tuple[charts.Series, ...]:
-        return self.chart.series
-
-    def _range(self) -> tuple[float, float]:
-        return self.chart.value_range()
-
-    def text_alternative(self) -> str:
-        return self.chart.text_alternative()
 
     def bar_rect(self, series: int, category: int) -> QRectF:
         """The bar of ``series`` in ``category`` (zero height when it has no value)."""
@@ -343,32 +335,13 @@ class LineChartWidget(_ChartWidget):
     """A line per series through its points (a marker and the value at each), over the bands
     shaded light to dark with their names at the right."""
 
+    chart: LineChart
+
     def __init__(self, chart: LineChart, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.chart = chart
-        self._describe()
-
-    def set_chart(self, chart: LineChart) -> None:
-        self.chart = chart
-        self.current = None
-        self._describe()
-        self.updateGeometry()
-        self.update()
-
-    def _title(self) -> str:
-        return self.chart.title
+        super().__init__(chart, parent)
 
     def _labels(self) -> tuple[str, ...]:
         return self.chart.x_labels
-
-    def _series(self) -> tuple[charts.Series, ...]:
-        return self.chart.series
-
-    def _range(self) -> tuple[float, float]:
-        return self.chart.value_range()
-
-    def text_alternative(self) -> str:
-        return self.chart.text_alternative()
 
     def _right_margin(self, metrics: QFontMetricsF) -> float:
         if not self.chart.bands:
