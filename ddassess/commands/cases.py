@@ -4,8 +4,10 @@ risk level (as the case view's "Change risk level…" does: services.case_risk);
 ``ddassess cases person REF`` shows the case's person, ``ddassess cases edit-person REF
 --phone ... --gp-practice ...`` changes their details (audited, checked as the desktop
 client's "Edit person…" checks them; a detail not given stays as it is, "" clears it);
-``ddassess cases history REF [--form FORM] [--page N]`` prints the case's history in words,
-newest first, a page at a time (services.case_history, as the case page's "Case history…").
+``ddassess cases open --given-name ... --family-name ... [--date-of-birth ...]`` registers a
+person and opens a case for them (as "New referral" does); ``ddassess cases history REF
+[--form FORM] [--page N]`` prints the case's history in words, newest first, a page at a
+time (services.case_history, as the case page's "Case history…").
 
 The same search as the desktop client's case list (``services.case_list``: name, NHS
 number, date of birth or case reference), so a case reference for ``careplan pdf`` can be
@@ -47,6 +49,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     for option, (_attr, words) in EDITABLE.items():
         edit.add_argument(f"--{option}", metavar="TEXT", help=words)
     edit.set_defaults(handler=cmd_edit_person)
+    op = s.add_parser("open", help="register a person (or find them) and open a case for them; prints its reference")
+    op.add_argument("--given-name", required=True, metavar="TEXT", help="given name")
+    op.add_argument("--family-name", required=True, metavar="TEXT", help="family name")
+    op.add_argument("--date-of-birth", metavar="DATE", help="1985-06-03, 03/06/1985 or 3 Jun 1985")
+    op.add_argument("--nhs-number", metavar="NUMBER",
+                    help="10 digits (typed here it stays in your shell's history: you may add it later in the client)")
+    for option, (_attr, words) in EDITABLE.items():
+        if option not in ("given-name", "family-name"):
+            op.add_argument(f"--{option}", metavar="TEXT", help=words)
+    op.add_argument("--existing", action="store_true",
+                    help="the person is already in the store (same NHS number, or same name and date of birth): "
+                         "open a new case for them")
+    op.add_argument("--different-person", action="store_true",
+                    help="someone else with the same name and date of birth: register them as a new person")
+    op.set_defaults(handler=cmd_open)
     hist = s.add_parser("history", help="who did what on a case, and when, in words (newest first)")
     hist.add_argument("ref", metavar="REF", help="the case reference, e.g. DD-2026-00042")
     hist.add_argument("--form", metavar="FORM", help="only this form's history (a form id, e.g. phq9); "
@@ -171,6 +188,53 @@ def cmd_person(args: argparse.Namespace) -> int:
     with store:
         detail = case_detail(store, case_id_for_ref(store, args.ref))
         _print_person(case_changes.person_details(store, detail.person_id))
+    return 0
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    """As the desktop client's "New referral": a person already in the store (the same NHS
+    number, or the same name and date of birth) is named and not added twice."""
+    import dataclasses
+    import re
+
+    from ddassess.commands.store import open_for_cli
+    from ddassess.domain.nhs import format_nhs_number
+    from ddassess.errors import InvalidInputError
+    from ddassess.services import case_changes
+    from ddassess.services.case_list import parse_date_of_birth
+
+    dob = None
+    if args.date_of_birth:
+        dob = parse_date_of_birth(args.date_of_birth)
+        if dob is None:
+            raise InvalidInputError(f"The date of birth {args.date_of_birth!r} is not a date: "
+                                    "write it as 1985-06-03, 03/06/1985 or 3 Jun 1985.")
+    nhs = re.sub(r"\s", "", args.nhs_number or "") or None
+    given: dict[str, str] = {attr: getattr(args, option.replace("-", "_")) or ""
+                             for option, (attr, _w) in EDITABLE.items()}
+    given["address"] = given["address"].replace("\\n", "\n")
+    details = dataclasses.replace(PersonDetails("", ""), **given, date_of_birth=dob, nhs_number=nhs)
+    problems = case_changes.person_problems(details)
+    if problems:
+        raise InvalidInputError(" ".join(problems))
+    store, _ = open_for_cli(args)
+    with store:
+        existing = case_changes.find_person_by_nhs(store, nhs) if nhs else None
+        same_number = existing is not None
+        if existing is None and dob and not args.different_person:
+            existing = next((p for p in case_changes.search_people(store, details.display_name)
+                             if p.date_of_birth == dob), None)
+        if existing is not None and not args.existing:
+            born = existing.date_of_birth.strftime("%d %b %Y") if existing.date_of_birth else "date of birth unknown"
+            number = f"NHS {format_nhs_number(existing.nhs_number)}" if existing.nhs_number else "no NHS number"
+            why = "has this NHS number" if same_number else "has the same name and date of birth"
+            more = "" if same_number else ", or --different-person if this is someone else"
+            print(f"Already in the store: {existing.display_name} ({born}, {number}) {why}. Nothing was added. "
+                  f"Add --existing to open a new case for them{more}.")
+            return 2
+        person = existing if existing is not None else case_changes.register_person(store, details)
+        case = case_changes.open_case(store, person.id)
+    print(f"{case.ref}  opened for {person.display_name}")
     return 0
 
 
