@@ -171,10 +171,11 @@ def push(store: Store, client: ServerClient, report: SyncReport, note: Progress,
         ids = [i for kind, i, _d in batch if kind == "envelope"]
         with store.write() as s:
             teams = exchange.audiences(s)
-            case_of = dict(s.execute(select(EnvelopeRecord.envelope_id, EnvelopeRecord.case_uuid)
-                                     .where(EnvelopeRecord.envelope_id.in_(ids))).tuples().all())
-            known = set(s.execute(select(EnvelopeDeliveryRecord.envelope_id, EnvelopeDeliveryRecord.recipient)
-                                  .where(EnvelopeDeliveryRecord.envelope_id.in_(ids))).tuples().all())
+            case_of = {e: c for e, c in s.execute(select(EnvelopeRecord.envelope_id, EnvelopeRecord.case_uuid)
+                                                  .where(EnvelopeRecord.envelope_id.in_(ids)))}
+            known = {(e, w) for e, w in s.execute(select(EnvelopeDeliveryRecord.envelope_id,
+                                                         EnvelopeDeliveryRecord.recipient)
+                                                  .where(EnvelopeDeliveryRecord.envelope_id.in_(ids)))}
             wanted = {(e, who) for e in ids for who in [SERVER, *teams.get(case_of.get(e, ""), [])]
                       if who != store.owner_uuid}
             s.add_all(EnvelopeDeliveryRecord(envelope_id=e, recipient=who) for e, who in sorted(wanted - known))
@@ -287,8 +288,8 @@ def _receive(s: Session, store: Store, roster: membership.Roster, sender: str, e
         envelope.keep_envelope(s, env, received_from=sender, checked=True)
     s.flush()
     ids = [e.header.id for e in envs]
-    known = set(s.execute(select(EnvelopeDeliveryRecord.envelope_id, EnvelopeDeliveryRecord.recipient)
-                          .where(EnvelopeDeliveryRecord.envelope_id.in_(ids))).tuples().all())
+    known = {(e, w) for e, w in s.execute(select(EnvelopeDeliveryRecord.envelope_id, EnvelopeDeliveryRecord.recipient)
+                                          .where(EnvelopeDeliveryRecord.envelope_id.in_(ids)))}
     wanted = {(e.header.id, who) for e in keep for who in (SERVER, sender) if who != me}
     s.add_all(EnvelopeDeliveryRecord(envelope_id=e, recipient=who) for e, who in sorted(wanted - known))
     todo = [op for e in keep for op in ops_of[e.header.id]]

@@ -209,3 +209,26 @@ def serve(tmp_path: Path, database: str, team: Team) -> Iterator[object]:
     yield start
     for p in running:
         p.stop()
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    from ddassess.formengine import load_catalogue
+
+    return load_catalogue(ROOT / "forms")
+
+
+def enrol_for_server(team: Team, lap: Laptop) -> None:
+    """The real three steps: the laptop's request, the lead's certificate, the laptop keeps it."""
+    from ddassess.sync import identity
+
+    request = identity.certificate_request(lap.store)
+    pem = identity.issue_certificate(team.lead.store, request, CA_PASSPHRASE)
+    identity.keep_certificate(lap.store, pem)
+
+
+def sync_client(lap: Laptop, server: ServerProcess):
+    from ddassess.sync import client, identity
+
+    ident = identity.tls_identity(lap.store)
+    return client.ServerClient(server.url, client.tls_context(ident.authority_pem, ident.cert_pem, ident.key))
