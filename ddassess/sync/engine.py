@@ -81,13 +81,14 @@ def _set_cursor(s: Session, value: int) -> None:
         row.value = str(value)
 
 
-def sync(store: Store, client: ServerClient, *, page_size: int = 500, catalogue: Catalogue | None = None,
-         progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> SyncReport:
+def sync(store: Store, client: ServerClient, *, page_size: int = 500, push_items: int = PUSH_ITEMS,
+         catalogue: Catalogue | None = None, progress: Progress | None = None,
+         cancelled: Callable[[], bool] | None = None) -> SyncReport:
     report = SyncReport()
     note = progress or (lambda _n, _t: None)
     stop = cancelled or (lambda: False)
     exchange_roster(store, client, report)
-    push(store, client, report, note, stop)
+    push(store, client, report, note, stop, push_items=push_items)
     if not report.cancelled:
         pull(store, client, report, note, stop, page_size=page_size, catalogue=catalogue)
     return report
@@ -114,7 +115,7 @@ def exchange_roster(store: Store, client: ServerClient, report: SyncReport) -> N
                                                             via="team server")
 
 
-def _outgoing(store: Store, report: SyncReport) -> list[list[tuple[str, str, bytes]]]:
+def _outgoing(store: Store, report: SyncReport, limit: int) -> list[list[tuple[str, str, bytes]]]:
     """Batches of (kind, envelope id or "", bytes) to push: per case, its key wraps first."""
     with store.write() as s:
         teams = exchange.audiences(s)
@@ -147,12 +148,12 @@ def _outgoing(store: Store, report: SyncReport) -> list[list[tuple[str, str, byt
                             sealed = keys.wrap_case_key(k, m.public_key, ctx)
                             wraps.append(("wrap", "", keys.canonical(
                                 {"ctx": ctx, "sealed": base64.b64encode(sealed).decode("ascii")})))
-                if len(batch) + len(wraps) + 1 > PUSH_ITEMS and batch:
+                if len(batch) + len(wraps) + 1 > limit and batch:
                     batches.append(batch)
                     batch = []
                 batch.extend(wraps)
                 for rec in records[case_uuid]:
-                    if len(batch) >= PUSH_ITEMS:
+                    if len(batch) >= limit:
                         batches.append(batch)
                         batch = list(wraps)  # each batch carries the keys its envelopes need
                     batch.append(("envelope", rec.envelope_id, rec.data))
@@ -162,8 +163,9 @@ def _outgoing(store: Store, report: SyncReport) -> list[list[tuple[str, str, byt
     return batches
 
 
-def push(store: Store, client: ServerClient, report: SyncReport, note: Progress, stop: Callable[[], bool]) -> None:
-    for batch in _outgoing(store, report):
+def push(store: Store, client: ServerClient, report: SyncReport, note: Progress, stop: Callable[[], bool], *,
+         push_items: int = PUSH_ITEMS) -> None:
+    for batch in _outgoing(store, report, max(push_items, 2)):
         if stop():
             report.cancelled = True
             return
