@@ -91,7 +91,7 @@ class TeamServer:
         if chain:
             try:
                 who = device_identity(certs.load_cert_pem(str(chain[0]).encode("ascii")), self.authority)
-            except ValueError:
+            except (ValueError, certs.CertificateProblem):
                 who = None
         if who is None:
             raise Refused(401, Code.SRV_002, "This laptop presented no TLS certificate of this team's authority.",

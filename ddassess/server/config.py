@@ -59,7 +59,7 @@ class ServerConfig:
     def authority_certificate(self) -> x509.Certificate:
         try:
             return certs.load_cert_pem(self.team_authority.read_bytes())
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, certs.CertificateProblem) as e:
             raise ServerConfigError(f"The team authority certificate {self.team_authority} cannot be read "
                                     f"({type(e).__name__}).",
                                     hint="Export it from the team lead's laptop (`ddassess signing export-ca`) "

@@ -99,7 +99,7 @@ def keep_certificate(store: Store, pem: bytes) -> None:
     """Make the certificate the lead issued this laptop's server certificate."""
     try:
         cert = certs.load_cert_pem(pem)
-    except ValueError:
+    except (ValueError, certs.CertificateProblem):
         raise InvalidInputError("This is not a server certificate file.",
                                 hint="Choose the file the team lead gave you.") from None
     with store.write() as s:
