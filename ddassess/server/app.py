@@ -221,7 +221,8 @@ def build_app(server: TeamServer) -> Starlette:
         if revision != db.HEAD:
             return _error(503, Code.SRV_009, "The team server's database is not initialised.",
                           "Run `ddassess-server init-db`.")
-        return JSONResponse({"status": "ok", "schema": revision})
+        generation = await run_in_threadpool(db.generation, server.engine)
+        return JSONResponse({"status": "ok", "schema": revision, "generation": generation})
 
     async def push(request: Request) -> Response:
         device = await run_in_threadpool(server.device, request)
@@ -241,10 +242,11 @@ def build_app(server: TeamServer) -> Starlette:
         if since < 0 or not 0 < limit <= limits.page_items:
             raise _malformed(f"'since' must be 0 or more and 'limit' from 1 to {limits.page_items}.")
         found, more = await run_in_threadpool(db.pull, server.engine, device.keys, since=since, limit=limit)
+        generation = await run_in_threadpool(db.generation, server.engine)
         _event("pull", device=device.device, since=since, items=len(found), more=more)
         return JSONResponse({"items": [{"seq": p.seq, "kind": p.kind, "data": base64.b64encode(p.data).decode()}
                                        for p in found],
-                             "next": found[-1].seq if found else since, "more": more})
+                             "next": found[-1].seq if found else since, "more": more, "generation": generation})
 
     async def put_roster(request: Request) -> Response:
         practitioner, device = await run_in_threadpool(server.certificate, request)

@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init-db", help="create or migrate the server's tables in PostgreSQL")
     sub.add_parser("serve", help="serve HTTPS with the configured number of processes")
+    sub.add_parser("restored", help="after restoring a backup: laptops pull everything again (nothing twice)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
@@ -61,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init-db":
             revision = db.init_db(db.make_engine(config.database_url, pool_size=1))
             print(f"The server schema is at revision {revision}.")
+            return 0
+        if args.command == "restored":
+            db.new_generation(db.make_engine(config.database_url, pool_size=1))
+            print("A new generation: every laptop pulls again from the start on its next sync.")
             return 0
         serve(config, Path(args.config or os.environ[CONFIG_ENV]))
         return 0

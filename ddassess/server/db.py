@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ddassess.codes import Code
 from ddassess.errors import UserFacingError
-from ddassess.server.schema import item_recipients, items, rosters, sequence_counter
+from ddassess.server.schema import item_recipients, items, rosters, sequence_counter, server_generation
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD = "s0001"
@@ -129,6 +129,20 @@ def pull(engine: Engine, key_ids: Iterable[str], *, since: int, limit: int) -> t
         rows = conn.execute(select(items.c.seq, items.c.kind, items.c.data).where(items.c.seq.in_(wanted))
                             .order_by(items.c.seq)).all() if wanted else []
     return [Pulled(int(r.seq), str(r.kind), bytes(r.data)) for r in rows], more
+
+
+def generation(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(select(server_generation.c.generation)
+                                .where(server_generation.c.id == 1)).scalar_one())
+
+
+def new_generation(engine: Engine) -> str:
+    """After a restore: a new generation, so every laptop pulls again from the start."""
+    with engine.begin() as conn:
+        value = str(conn.execute(text("SELECT gen_random_uuid()::text")).scalar_one())
+        conn.execute(update(server_generation).where(server_generation.c.id == 1).values(generation=value))
+    return value
 
 
 def last_seq(engine: Engine) -> int:

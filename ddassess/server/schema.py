@@ -4,6 +4,9 @@
   with ``UPDATE ... RETURNING`` inside its own transaction, so the row lock orders pushes:
   a push that got higher numbers commits after every push that got lower ones, and a
   reader never sees a number appear below one it already read.
+- ``server_generation``: a random id of this database's sequence. ``ddassess-server
+  restored`` gives it a new one after a restore from a backup (whose counter is behind
+  the laptops' cursors): a laptop that sees another generation pulls again from 0.
 - ``items``: each envelope or case key wrap once (``item_id`` unique: a retried push
   never duplicates), its sequence number, kind, team, the case's random routing id, the
   sending laptop, its size and its bytes. Nothing in clear names a person or a case.
@@ -36,6 +39,12 @@ sequence_counter = Table(
     "sequence_counter", metadata,
     Column("id", SmallInteger, primary_key=True),
     Column("last", BigInteger, nullable=False),
+)
+
+server_generation = Table(
+    "server_generation", metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("generation", String(36), nullable=False),
 )
 
 items = Table(

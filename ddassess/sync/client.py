@@ -76,6 +76,7 @@ class Page:
     items: list[PulledItem]
     next: int
     more: bool
+    generation: str
 
 
 class ServerClient:
@@ -137,7 +138,7 @@ class ServerClient:
         try:
             items = [PulledItem(int(i["seq"]), str(i["kind"]), base64.b64decode(i["data"], validate=True))
                      for i in raw["items"]]
-            return Page(items, int(raw["next"]), bool(raw["more"]))
+            return Page(items, int(raw["next"]), bool(raw["more"]), str(raw["generation"]))
         except (KeyError, TypeError, ValueError) as e:
             raise ServerUnavailable(f"The team server's answer could not be read ({type(e).__name__}).",
                                     hint="Nothing was changed. Tell whoever runs the server.") from None

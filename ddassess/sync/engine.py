@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ddassess.exchange import envelope, keys, membership
@@ -61,24 +61,34 @@ class SyncReport:
     skipped: int = 0  # envelopes this laptop holds no key for
     refused: list[str] = field(default_factory=list)
     roster_adopted: bool = False
+    server_restored: bool = False
     cancelled: bool = False
 
 
 Progress = Callable[[int, str], None]
 
 
-def cursor(store: Store) -> int:
-    with store.read() as s:
-        row = s.get(MetaRecord, CURSOR)
-        return int(row.value) if row is not None else 0
-
-
-def _set_cursor(s: Session, value: int) -> None:
+def _stored(s: Session) -> tuple[str, int]:
+    """(server generation, sequence) of the cursor: what was applied from which database."""
     row = s.get(MetaRecord, CURSOR)
     if row is None:
-        s.add(MetaRecord(key=CURSOR, value=str(value)))
+        return "", 0
+    generation, _, seq = row.value.rpartition(":")
+    return generation, int(seq)
+
+
+def cursor(store: Store) -> int:
+    with store.read() as s:
+        return _stored(s)[1]
+
+
+def _set_cursor(s: Session, generation: str, value: int) -> None:
+    row = s.get(MetaRecord, CURSOR)
+    text = f"{generation}:{value}"
+    if row is None:
+        s.add(MetaRecord(key=CURSOR, value=text))
     else:
-        row.value = str(value)
+        row.value = text
 
 
 def sync(store: Store, client: ServerClient, *, page_size: int = 500, push_items: int = PUSH_ITEMS,
@@ -88,10 +98,27 @@ def sync(store: Store, client: ServerClient, *, page_size: int = 500, push_items
     note = progress or (lambda _n, _t: None)
     stop = cancelled or (lambda: False)
     exchange_roster(store, client, report)
+    check_generation(store, str(client.health().get("generation", "")), report)
     push(store, client, report, note, stop, push_items=push_items)
     if not report.cancelled:
         pull(store, client, report, note, stop, page_size=page_size, catalogue=catalogue)
     return report
+
+
+def check_generation(store: Store, generation: str, report: SyncReport) -> None:
+    """A server restored from a backup lacks what came after it and counts from an older
+    number: push everything again and pull from the start (the server and this laptop keep
+    nothing twice)."""
+    with store.write() as s:
+        held, _seq = _stored(s)
+        if not held or held == generation:
+            return
+        s.execute(delete(EnvelopeDeliveryRecord).where(EnvelopeDeliveryRecord.recipient == SERVER))
+        _set_cursor(s, generation, 0)
+        append_event(s, actor=store.owner_uuid, action="update", entity_type="team-server",
+                     entity_id=store.store_id, changes={"generation": [held, generation]},
+                     reason="the team server was restored: everything is sent and received again")
+    report.server_restored = True
 
 
 def exchange_roster(store: Store, client: ServerClient, report: SyncReport) -> None:
@@ -191,13 +218,22 @@ def push(store: Store, client: ServerClient, report: SyncReport, note: Progress,
 
 def pull(store: Store, client: ServerClient, report: SyncReport, note: Progress, stop: Callable[[], bool], *,
          page_size: int, catalogue: Catalogue | None) -> None:
-    since = cursor(store)
+    with store.read() as s:
+        held = _stored(s)
+    generation, since = held
     while True:
         if stop():
             report.cancelled = True
             return
         page = client.pull(since, page_size)
-        apply_page(store, page, since, report, catalogue=catalogue)
+        if page.generation != generation:
+            if since != 0:  # another database (restored from a backup): everything again, nothing twice
+                generation, since = page.generation, 0
+                continue
+            generation = page.generation
+        if not apply_page(store, page, held, generation, report, catalogue=catalogue):
+            return  # another sync of this laptop moved the cursor meanwhile
+        held = (generation, page.next)
         report.pages += 1
         note(report.pulled, "received")
         since = page.next
@@ -205,15 +241,16 @@ def pull(store: Store, client: ServerClient, report: SyncReport, note: Progress,
             return
 
 
-def apply_page(store: Store, page: Page, since: int, report: SyncReport, *, catalogue: Catalogue | None) -> None:
-    """Apply one page and move the cursor past it, in one transaction."""
+def apply_page(store: Store, page: Page, held: tuple[str, int], generation: str, report: SyncReport, *,
+               catalogue: Catalogue | None) -> bool:
+    """Apply one page and move the cursor past it, in one transaction; False (nothing
+    done) when the cursor is no longer ``held``."""
     from ddassess.services.conflicts import _default_catalogue
 
     cat = catalogue or _default_catalogue()
     with store.write() as s:
-        row = s.get(MetaRecord, CURSOR)
-        if (int(row.value) if row is not None else 0) != since:
-            return  # another sync of this laptop applied it meanwhile
+        if _stored(s) != held:
+            return False
         _device, roster = membership.need_team(s)
         mine = keys.encryption_private_keys(s)
         new_keys: dict[str, tuple[keys.CaseKey, str]] = {}
@@ -236,10 +273,10 @@ def apply_page(store: Store, page: Page, since: int, report: SyncReport, *, cata
                 report.refused.append("a case key from the server does not open: it was altered")
                 continue
             new_keys.setdefault(key.key_id, (key, str(ctx.get("sender"))))
-        held = keys.keys_by_id(s, sorted(new_keys))
+        known_keys = keys.keys_by_id(s, sorted(new_keys))
         for kid, (key, author) in new_keys.items():
-            if kid in held:
-                if held[kid] != key:
+            if kid in known_keys:
+                if known_keys[kid] != key:
                     report.refused.append("a case key from the server disagrees with the one kept here")
                 continue
             keys.keep_case_key(s, key, author, checked=True)
@@ -265,8 +302,9 @@ def apply_page(store: Store, page: Page, since: int, report: SyncReport, *, cata
                 by_sender[env.header.sender].append(env)
         report.pulled += len(page.items)
         for sender, envs in sorted(by_sender.items()):
-            _receive(s, store, roster, sender, envs, report, cat, since)
-        _set_cursor(s, page.next)
+            _receive(s, store, roster, sender, envs, report, cat, held[1])
+        _set_cursor(s, generation, page.next)
+    return True
 
 
 def _receive(s: Session, store: Store, roster: membership.Roster, sender: str, envs: list[envelope.OpenedEnvelope],

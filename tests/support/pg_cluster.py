@@ -90,6 +90,16 @@ class Cluster:
         cmd = self._command("pg_dump", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", database)
         return subprocess.run(cmd, capture_output=True, timeout=300, check=True, cwd=self.root).stdout
 
+    def restore(self, database: str, dump: bytes) -> None:
+        """Replace ``database`` with a plain ``pg_dump`` of it (a restore from a backup)."""
+        self.psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        self.psql(f"CREATE DATABASE {database}")
+        path = self.root / "restore.sql"
+        path.write_bytes(dump)
+        self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-q",
+                  "-v", "ON_ERROR_STOP=1", "-f", str(path))
+        path.unlink()
+
     def fresh_database(self, name: str) -> str:
         self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         self.psql(f"CREATE DATABASE {name}")

@@ -23,6 +23,12 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO sequence_counter (id, last) VALUES (1, 0)")
     op.create_table(
+        "server_generation",
+        sa.Column("id", sa.SmallInteger, primary_key=True),
+        sa.Column("generation", sa.String(36), nullable=False),
+    )
+    op.execute("INSERT INTO server_generation (id, generation) VALUES (1, gen_random_uuid()::text)")
+    op.create_table(
         "items",
         sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("item_id", sa.String(80), nullable=False, unique=True),
@@ -52,4 +58,5 @@ def downgrade() -> None:
     op.drop_table("rosters")
     op.drop_table("item_recipients")
     op.drop_table("items")
+    op.drop_table("server_generation")
     op.drop_table("sequence_counter")
