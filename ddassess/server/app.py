@@ -227,7 +227,7 @@ def build_app(server: TeamServer) -> Starlette:
     async def push(request: Request) -> Response:
         device = await run_in_threadpool(server.device, request)
         body = await _body(request, limits.max_request_bytes)
-        batch = read_items(body, device, limits)
+        batch = await run_in_threadpool(read_items, body, device, limits)
         result = await run_in_threadpool(db.push, server.engine, batch)
         _event("push", device=device.device, items=len(batch), stored=result.stored, duplicates=result.duplicates)
         return JSONResponse({"stored": result.stored, "duplicates": result.duplicates, "last_seq": result.last_seq})
