@@ -45,7 +45,10 @@ def serve(config: ServerConfig, config_path: Path) -> None:
     uvicorn.run("ddassess.server.cli:make_app", factory=True, host=config.host, port=config.port,
                 workers=config.workers, ssl_certfile=str(config.tls_certificate), ssl_keyfile=str(config.tls_key),
                 ssl_ca_certs=str(config.team_authority), ssl_cert_reqs=ssl.CERT_OPTIONAL,
-                http="ddassess.server.tls:PeerCertificateProtocol", access_log=False, log_config=None)
+                http="ddassess.server.tls:PeerCertificateProtocol", access_log=False, log_config=None,
+                # A worker answers the supervisor's health check once it has imported and started: on a
+                # busy machine that takes longer than uvicorn's 5 s, and the worker would be restarted forever.
+                timeout_worker_healthcheck=60)
 
 
 def main(argv: list[str] | None = None) -> int:

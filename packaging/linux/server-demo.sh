@@ -101,7 +101,7 @@ CONF
 "$server_bin" --config server.toml serve >server.log 2>&1 &
 echo $! > server.pid
 for _ in $(seq 1 100); do
-  python3 - "$port" <<'PY' && break || sleep 0.3
+  python3 - "$port" 2>/dev/null <<'PY' && break || sleep 0.3
 import http.client, ssl, sys
 c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ssl._create_unverified_context(), timeout=2)
 c.request("GET", "/health"); sys.exit(0 if c.getresponse().status == 200 else 1)

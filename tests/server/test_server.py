@@ -45,7 +45,7 @@ def test_the_harness_is_a_real_postgresql_and_init_db_is_repeatable(postgres, da
 
 
 def test_push_then_pull_reaches_only_the_recipients(serve, team):
-    server = serve()
+    server = serve(workers=2)  # two processes over one database, as in production
     lead, alex, bea = (client(team, n, server) for n in ("lead", "alex", "bea"))
     assert lead.send_roster(team.roster())["kept"] is True
     case = new_case_uuid()
