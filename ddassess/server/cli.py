@@ -30,9 +30,16 @@ def _config(path: str | None) -> ServerConfig:
     return load_config(Path(chosen))
 
 
+def _logging() -> None:
+    """The server's events, one JSON object a line, on stderr (the journal under systemd)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
+
 def make_app() -> Starlette:
     """The application of one server process (uvicorn's factory; reads ``DDASSESS_SERVER_CONFIG``)."""
     config = _config(None)
+    _logging()  # each worker process is started afresh: its events need a handler of their own
     engine = db.make_engine(config.database_url)
     return build_app(TeamServer(engine, config.authority_certificate(), config.limits))
 
@@ -59,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="serve HTTPS with the configured number of processes")
     sub.add_parser("restored", help="after restoring a backup: laptops pull everything again (nothing twice)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    _logging()
     try:
         config = _config(args.config)
         if args.command == "init-db":
