@@ -49,9 +49,11 @@ def bulk_fill(engine, n: int, keys: int) -> None:
         conn.execute(text(
             "INSERT INTO items (seq, item_id, kind, team, routing, device, size, data) "
             "SELECT g, 'bulk-' || g, 'envelope', 'team', 'routing', 'device', 512, "
-            "decode(repeat('ab', 512), 'hex') FROM generate_series(:a, :b) g"), {"a": last + 1, "b": n})
+            "decode(repeat('ab', 512), 'hex') FROM generate_series(CAST(:a AS bigint), CAST(:b AS bigint)) g"),
+            {"a": last + 1, "b": n})
         conn.execute(text("INSERT INTO item_recipients (key_id, seq) SELECT 'dev-' || (g % :k), g "
-                          "FROM generate_series(:a, :b) g"), {"a": last + 1, "b": n, "k": keys})
+                          "FROM generate_series(CAST(:a AS bigint), CAST(:b AS bigint)) g"),
+                     {"a": last + 1, "b": n, "k": keys})
         conn.execute(text("UPDATE sequence_counter SET last = :b WHERE id = 1"), {"b": n})
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))
