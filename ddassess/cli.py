@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ddassess.commands import report as report_cmds
     from ddassess.commands import signing as signing_cmds
     from ddassess.commands import store as store_cmds
+    from ddassess.commands import sync as sync_cmds
     from ddassess.commands import team as team_cmds
 
     parser = argparse.ArgumentParser(
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     team_cmds.register(sub)
     case_cmds.register(sub)
     exchange_cmds.register(sub)
+    sync_cmds.register(sub)
     conflicts_cmds.register(sub)
     interchange_cmds.register(sub)
     report_cmds.register(sub)

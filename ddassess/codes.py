@@ -190,6 +190,18 @@ class Code(StrEnum):
     OPLOG_002 = "OPLOG_002", "a conflict that is not open any more, or a choice it does not offer"
     OPLOG_003 = "OPLOG_003", "a scored instrument edited by someone other than the practitioner who gave it"
 
+    # --- the team server -----------------------------------------------------------------
+    SRV_001 = "SRV_001", "the team server's configuration file is missing, unreadable or incomplete"
+    SRV_002 = "SRV_002", "no TLS client certificate from the team authority was presented to the team server"
+    SRV_003 = "SRV_003", "the laptop is not in the roster the team server holds"
+    SRV_004 = "SRV_004", "the laptop was revoked: the team server gives it nothing and takes nothing from it"
+    SRV_005 = "SRV_005", "a request to the team server is too large"
+    SRV_006 = "SRV_006", "a request to the team server is malformed (the message says what)"
+    SRV_007 = "SRV_007", "an envelope or key wrap pushed to the team server was refused (the message says why)"
+    SRV_008 = "SRV_008", "a roster sent to the team server is not signed by its team authority"
+    SRV_009 = "SRV_009", "the team server's database is unreachable or not initialised"
+    SRV_010 = "SRV_010", "the team server cannot be reached or answered with an error (sync)"
+
     @property
     def family(self) -> str:
         """The prefix, e.g. ``"STORE"``."""
@@ -212,6 +224,7 @@ FAMILIES: dict[str, str] = {
     "FORM": "Form files",
     "ANS": "Answers",
     "OPLOG": "Operations and conflicts of shared cases",
+    "SRV": "The team server and sync",
 }
 
 

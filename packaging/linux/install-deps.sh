@@ -12,7 +12,8 @@ runtime=(
   libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1
   fonts-dejavu-core
 )
-testing=(xvfb xauth poppler-utils sqlite3)
+# postgresql: the team server's tests start their own cluster with its initdb and pg_ctl.
+testing=(xvfb xauth poppler-utils sqlite3 postgresql)
 
 want=("${runtime[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Refresh the lock files from pyproject.toml: every package the application needs
 # (requirements/app.lock) and everything the tests and the gates need as well
-# (requirements/test.lock), each pinned to one version with the hashes of its files.
+# (requirements/test.lock, with the team server's extra: its tests run in the suite), each pinned to one version with the hashes of its files.
 #
 #   bash packaging/linux/lock.sh                      # after changing pyproject.toml: keeps the
 #                                                     # pins that still fit, adds what is new
@@ -36,7 +36,7 @@ options=(
   --no-config
 )
 # test.lock first, then app.lock within it: the two agree on every version they share.
-"$tools/venv/bin/pip-compile" "${options[@]}" --extra test --extra dev \
+"$tools/venv/bin/pip-compile" "${options[@]}" --extra test --extra dev --extra server \
   --output-file requirements/test.lock "$@" pyproject.toml
 "$tools/venv/bin/pip-compile" "${options[@]}" --constraint requirements/test.lock \
   --output-file requirements/app.lock "$@" pyproject.toml

@@ -76,7 +76,7 @@ else
   echo "Note: $lock is for Python ${locked_for:-?} and $venv has Python ${running:-?}: installing the newest" \
        "versions pyproject.toml allows instead (packaging/linux/lock.sh run with this Python locks them)." >&2
   target="."
-  [[ -n "$keep_extra" ]] && target=".[test,dev]"
+  [[ -n "$keep_extra" ]] && target=".[test,dev,server]"
   "$venv/bin/python" -m pip install "${pip[@]}" -e "$target" >&2 || offline
 fi
 printf '%s %s\n' "$wanted_hash" "$keep_extra" > "$stamp.tmp"

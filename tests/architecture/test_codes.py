@@ -107,7 +107,7 @@ def test_forms_readme_lists_every_form_file_problem():
 # --- errors -----------------------------------------------------------------------------
 
 # Run as scripts, not imported: `python -m ddassess` and the script Alembic runs for a migration.
-NOT_IMPORTABLE = {"ddassess.__main__", "ddassess.store.migrations.env"}
+NOT_IMPORTABLE = {"ddassess.__main__", "ddassess.store.migrations.env", "ddassess.server.migrations.env"}
 
 
 def _every_user_facing_error() -> list[type]:

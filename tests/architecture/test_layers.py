@@ -22,6 +22,9 @@ RANK = {
     "store": 4, "pdf": 4,
     "exchange": 5,  # operations, merge, envelopes, bundles: headless
     "services": 6,
+    # The headless sync client (called by services, the CLI and later the GUI) and the team
+    # server (its own program: nothing in the laptop's layers imports it).
+    "sync": 6, "server": 6,
     "ui": 7,
     "commands": 8, "cli": 8, "__main__": 8,
 }
@@ -29,9 +32,12 @@ RANK = {
 # Third-party libraries that only one area may import.
 OWNERS = {
     "PySide6": {"ui"},
-    "sqlalchemy": {"store", "exchange", "services"},
+    "sqlalchemy": {"store", "exchange", "services", "sync", "server"},
     "sqlcipher3": {"store"},
-    "alembic": {"store"},
+    "alembic": {"store", "server"},
+    "starlette": {"server"},
+    "uvicorn": {"server"},
+    "psycopg": {"server"},
     "keyring": {"keys"},
     "reportlab": {"pdf"},
     "pyhanko": {"pdf"},

@@ -1,0 +1,1 @@
+"""The headless sync client of the team server (docs/server.md)."""
