@@ -19,6 +19,7 @@ After the records, what is derived from the forms is worked out again for each c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
@@ -42,6 +43,7 @@ from ddassess.store.records import (
     CarePlanVersionRecord,
     CaseRecord,
     ConflictRecord,
+    FlagAcknowledgementRecord,
     OperationRecord,
     PersonRecord,
     PractitionerRecord,
@@ -509,6 +511,8 @@ def _new_record(ctx: _Context, cls: type[Any], entity_uuid: str, values: dict[st
 def _create(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, values: dict[str, Any], folded: Folded,
             actor: str) -> None:
     s = ctx.session
+    if cls is FlagAcknowledgementRecord and _acknowledged_too(ctx, entity_uuid, values, actor):
+        return
     record = _new_record(ctx, cls, entity_uuid, values, folded, actor)
     try:
         with s.begin_nested():
@@ -518,6 +522,36 @@ def _create(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, values
         raise _Refused(_clash(entity)) from None
     ctx.lookups.remember(cls, entity_uuid, record.id)
     _audit_create(ctx, entity, record, actor)
+
+
+def _acknowledged_too(ctx: _Context, entity_uuid: str, values: dict[str, Any], actor: str) -> bool:
+    """The same flag acknowledged on two laptops before either heard of the other: both are
+    kept, as one acknowledged flag. Its row is the earlier acknowledgement (time, then uuid),
+    on every laptop; the other stays in its operation, shown beside it
+    (``services/flag_acknowledgements.py``). True when ``entity_uuid`` is the later one (no
+    row is written for it); False when it is to be written (the later one, held here, was
+    let go: its operation stays)."""
+    s = ctx.session
+    held = s.scalar(select(FlagAcknowledgementRecord).where(
+        FlagAcknowledgementRecord.response_uuid == values.get("response_uuid"),
+        FlagAcknowledgementRecord.flag_id == values.get("flag_id"), FlagAcknowledgementRecord.uuid != entity_uuid))
+    at = values.get("acknowledged_at")
+    if held is None or not isinstance(at, dt.datetime):
+        return False
+    if (held.acknowledged_at, held.uuid) < (at, entity_uuid):
+        append_event(s, actor=actor, action="acknowledge-too", entity_type="flag-acknowledgement",
+                     entity_id=held.uuid, changes={"acknowledgement": [None, entity_uuid],
+                                                   "by": [None, values.get("acknowledged_by")],
+                                                   "at": [None, _iso(at)]},
+                     reason=f"{values.get('reason', '')} ({ctx.reason})")
+        return True
+    append_event(s, actor=actor, action="delete", entity_type="flag-acknowledgement", entity_id=held.uuid,
+                 changes={"kept_with": [None, entity_uuid]},
+                 reason="the same flag was acknowledged earlier on another laptop: both acknowledgements are "
+                        f"kept, shown as one ({ctx.reason})")
+    s.delete(held)
+    s.flush()
+    return False
 
 
 def _clash(entity: str) -> str:

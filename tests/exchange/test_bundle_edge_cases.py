@@ -73,3 +73,37 @@ def test_a_revoked_members_envelope_is_refused_alone(trio, catalogue, tmp_path):
     assert again.refused == got.refused and again.envelopes == 0
     assert visible(lead.store) == before
     assert case_id(lead.store, cuuid)
+
+
+@pytest.mark.parametrize("first", ["alex", "bea"])
+def test_one_flag_acknowledged_on_two_laptops_is_one_acknowledged_flag(stores, catalogue, first):
+    """Both acknowledgements kept, shown as one acknowledged flag with both names and times,
+    the same on both laptops whichever hears of the other first; nothing refused."""
+    from exchange_helpers import send
+
+    from ddassess.services import flag_acknowledgements
+
+    alex, bea = stores(2)
+    cid, cuuid = new_case(alex, given="Tess", family="Fictional")
+    spec = catalogue.get("phq9")
+    r = case_changes.start_response(alex, cid, "phq9", spec.version, spec.content_hash,
+                                    {f"q{i}": 3 for i in range(1, 10)} | {"q10": "extremely"})
+    case_changes.finalise_response(alex, r.id)
+    send(alex, bea, catalogue)
+    flag = spec.flags[0].id
+    flag_acknowledgements.acknowledge_flag(alex, catalogue, cid, r.uuid, flag, "Fictional: duty worker called")
+    flag_acknowledgements.acknowledge_flag(bea, catalogue, case_id(bea, cuuid), r.uuid, flag,
+                                           "Fictional: discussed at the joint visit")
+    pair = (alex, bea) if first == "alex" else (bea, alex)
+    for src, dst in (pair, pair[::-1], pair):  # each way, then a repeat
+        report = send(src, dst, catalogue)
+        assert report.refused == [] and report.waiting == []
+    seen = [flag_acknowledgements.acknowledgements(s, case_id(s, cuuid))[(r.uuid, flag)] for s in (alex, bea)]
+    assert seen[0] == seen[1]
+    ack = seen[0]
+    assert (ack.by, ack.reason) == ("Alex Example", "Fictional: duty worker called")  # the earlier one
+    assert [(o.by, o.reason) for o in ack.others] == [("Bea Example", "Fictional: discussed at the joint visit")]
+    assert ack.at < ack.others[0].at
+    assert visible(alex) == visible(bea)
+    for s in (alex, bea):
+        assert check_store(s).ok, check_store(s).problems
