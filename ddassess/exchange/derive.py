@@ -190,8 +190,10 @@ def derive_cases(session: Session, case_uuids: Iterable[str], *, actor: str, rea
         cases = sorted(session.scalars(select(CaseRecord).where(CaseRecord.uuid.in_(chunk))).all(),
                        key=lambda c: c.uuid)
         finals: dict[int, list[ResponseRecord]] = {c.id: [] for c in cases}
+        # By the index on case_id: with an IN list SQLite would walk ix_responses_status, every
+        # final form in the store, so the status is tested as an expression (status || '').
         for r in session.scalars(select(ResponseRecord).where(
-                ResponseRecord.case_id.in_(list(finals)), ResponseRecord.status.in_(("final", "superseded")))):
+                ResponseRecord.case_id.in_(list(finals)), (ResponseRecord.status + "").in_(("final", "superseded")))):
             finals[r.case_id].append(r)
         decision_ids: dict[str, list[str]] = {c.uuid: [] for c in cases}
         heads = select(OperationHeadsRecord.entity_uuid, OperationHeadsRecord.heads_json)
