@@ -363,7 +363,7 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
             for case_uuid, ref in s.execute(select(CaseRecord.uuid, CaseRecord.ref)
                                             .where(CaseRecord.uuid.in_(touched[i:i + 500]))):
                 cases[ref] = sorted(changed_forms.get(case_uuid, set()))
-        authors = sorted({_name(s, e.header.sender) for e in keep if not e.duplicate})
+        authors = sorted({_name(s, who) for who in {e.header.sender for e in keep if not e.duplicate}})
         if refused:
             append_event(s, actor=me, action="refuse", entity_type="bundle", entity_id=opened.bundle_id,
                          changes={"envelopes": [None, len(refused)], "refused": [None, sorted(refused)]},
