@@ -19,8 +19,10 @@ After the records, what is derived from the forms is worked out again for each c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,7 @@ from ddassess.store.records import (
     CarePlanVersionRecord,
     CaseRecord,
     ConflictRecord,
+    FlagAcknowledgementRecord,
     OperationRecord,
     PersonRecord,
     PractitionerRecord,
@@ -175,31 +178,30 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     progress = True
     while todo and progress:  # parents first; what waits for a parent that came later goes round again
         progress = False
-        for entity_uuid, entity in sorted(todo.items(), key=lambda kv: (ORDER.get(kv[1], 9), kv[0])):
-            try:
-                _materialise(ctx, classes[entity], entity, entity_uuid, fresh_ids)
-            except _Waiting:
-                if entity_uuid not in waited:
-                    _mark(session, entity_uuid, "waiting", "")
-                    waited[entity_uuid] = entity
-                continue
-            except _Refused as exc:
-                _mark(session, entity_uuid, "refused", str(exc), only=fresh_ids)
-                report.refused += [(i, str(exc)) for i in _ids_of(session, entity_uuid, "refused") if i in fresh_ids]
-            else:
-                if entity_uuid in waited:
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for entity_uuid, entity in todo.items():
+            by_kind[entity].append(entity_uuid)
+        for entity in sorted(by_kind, key=lambda k: (ORDER.get(k, 9), k)):
+            for entity_uuid, outcome in _materialise_kind(ctx, classes[entity], entity, sorted(by_kind[entity]),
+                                                          fresh_ids):
+                if isinstance(outcome, _Waiting):
+                    if entity_uuid not in waited:
+                        _mark(session, entity_uuid, "waiting", "")
+                        waited[entity_uuid] = entity
+                    continue
+                if isinstance(outcome, _Refused):
+                    _mark(session, entity_uuid, "refused", str(outcome), only=fresh_ids)
+                    report.refused += [(i, str(outcome)) for i in _ids_of(session, entity_uuid, "refused")
+                                       if i in fresh_ids]
+                elif entity_uuid in waited:
                     _mark(session, entity_uuid, "applied", "")
-            del todo[entity_uuid]
-            progress = True
+                del todo[entity_uuid]
+                progress = True
     report.waiting = sorted(i for e in todo for i in _ids_of(session, e, "waiting") if i in fresh_ids)
-    report.applied = [op.id for op in fresh if op.id not in set(report.waiting)
-                      and op.id not in {r[0] for r in report.refused}]
+    waiting_ids, refused_ids = set(report.waiting), {r[0] for r in report.refused}
+    report.applied = [op.id for op in fresh if op.id not in waiting_ids and op.id not in refused_ids]
     cases = {op.case_uuid for op in fresh if op.case_uuid} | {op.entity_uuid for op in fresh if op.entity == "case"}
-    for case_uuid in sorted(cases):
-        if derive.derive_case(session, case_uuid, actor="system", reason=ctx.reason, catalogue=catalogue):
-            report.cases.add(case_uuid)
-        elif session.scalar(select(CaseRecord.id).where(CaseRecord.uuid == case_uuid)) is not None:
-            report.cases.add(case_uuid)
+    report.cases |= derive.derive_cases(session, cases, actor="system", reason=ctx.reason, catalogue=catalogue)
     return report
 
 
@@ -284,14 +286,137 @@ def _all_bodies(session: Session, entity_uuids: Sequence[str]) -> dict[str, list
     return out
 
 
+@dataclass
+class _Pending:
+    """One record of a batch: what its operations make of it, before and after it is written."""
+
+    entity_uuid: str
+    record: Any  # None: made by this batch
+    values: dict[str, Any]
+    folded: Folded
+    actor: str
+    case_uuid: str
+    old: dict[str, Any] = field(default_factory=dict)
+    changed: dict[str, Any] = field(default_factory=dict)
+    old_answers: dict[str, Any] = field(default_factory=dict)
+    new_answers: dict[str, Any] = field(default_factory=dict)
+    old_status: str = ""
+    created: bool = False
+    unchanged: bool = False
+
+
+def _records(ctx: _Context, cls: type[Any], entity_uuids: Sequence[str]) -> dict[str, Any]:
+    """The records of these uuids held here, read 500 at a time."""
+    out: dict[str, Any] = {}
+    for i in range(0, len(entity_uuids), 500):
+        out.update((r.uuid, r) for r in ctx.session.scalars(select(cls).where(cls.uuid.in_(entity_uuids[i:i + 500]))))
+    return out
+
+
+def _materialise_kind(ctx: _Context, cls: type[Any], entity: str, entity_uuids: Sequence[str], fresh: set[str]
+                      ) -> list[tuple[str, Exception | None]]:
+    """Write the records of one kind the operations touch, as a batch: their rows and parents
+    read in a few queries, every new or changed row written in one flush. If that flush
+    breaks a unique rule (an NHS number or reference held here already), the batch is undone
+    and its records go one at a time (``_materialise``) to find which is refused.
+    Returns (uuid, None | _Waiting | _Refused) per record."""
+    s = ctx.session
+    out: list[tuple[str, Exception | None]] = []
+    records = _records(ctx, cls, entity_uuids)
+    folds = {e: fold(ctx.bodies[e]) for e in entity_uuids}
+    for _key, name, target in codec.columns_of(cls):
+        if target is not None:
+            ctx.lookups.prime(target, [v for f in folds.values() if isinstance(v := f.values.get(name), str)])
+    pending: list[_Pending] = []
+    for entity_uuid in entity_uuids:
+        folded = folds[entity_uuid]
+        if folded.deleted:  # rare: one at a time
+            out.append((entity_uuid, _outcome(ctx, cls, entity, entity_uuid, fresh)))
+            continue
+        record = records.get(entity_uuid)
+        if record is None and not folded.created:
+            out.append((entity_uuid, _Waiting()))
+            continue
+        try:
+            values = _columns(ctx, cls, folded)
+        except _Waiting as exc:
+            out.append((entity_uuid, exc))
+            continue
+        actor, case_uuid = _actor_and_case(ctx.bodies[entity_uuid], entity, entity_uuid)
+        pending.append(_Pending(entity_uuid, record, values, folded, actor, case_uuid))
+    if not pending:
+        return out
+    try:
+        with s.begin_nested():
+            for p in pending:
+                _put(ctx, cls, p)
+            s.flush()
+    except IntegrityError:  # the savepoint undid the batch (new rows expunged, changed ones expired)
+        for p in pending:
+            out.append((p.entity_uuid, _outcome(ctx, cls, entity, p.entity_uuid, fresh)))
+        return out
+    heads = []
+    for p in pending:
+        if p.created:
+            ctx.lookups.remember(cls, p.entity_uuid, p.record.id)
+            _audit_create(ctx, entity, p.record, p.actor)
+        elif not p.unchanged:
+            _audit_update(ctx, entity, p)
+        heads.append((p.entity_uuid, entity, p.folded))
+        _conflicts(ctx, entity, p.entity_uuid, p.case_uuid, p.folded, fresh)
+        out.append((p.entity_uuid, None))
+    capture.write_many_heads(s.connection(), [(e, k, {n: list(v) for n, v in f.heads.items()}) for e, k, f in heads])
+    return out
+
+
+def _outcome(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, fresh: set[str]) -> Exception | None:
+    try:
+        _materialise(ctx, cls, entity, entity_uuid, fresh)
+    except (_Waiting, _Refused) as exc:
+        return exc
+    return None
+
+
+def _actor_and_case(bodies: Sequence[dict[str, Any]], entity: str, entity_uuid: str) -> tuple[str, str]:
+    newest = max(bodies, key=lambda b: (b["hlc"], b["id"]))
+    case_uuid = next((b["case_uuid"] for b in bodies if b["case_uuid"]), entity_uuid if entity == "case" else "")
+    return str(newest["author"]), case_uuid
+
+
+def _put(ctx: _Context, cls: type[Any], p: _Pending) -> None:
+    """Add the new record, or set what changed on the one held (inside the batch's savepoint)."""
+    if p.record is None:
+        p.record = _new_record(ctx, cls, p.entity_uuid, p.values, p.folded, p.actor)
+        p.created = True
+        ctx.session.add(p.record)
+        return
+    record = p.record
+    p.old = {k: getattr(record, k) for k in p.values}
+    p.changed = {k: v for k, v in p.values.items() if p.old[k] != v}
+    if isinstance(record, ResponseRecord):
+        p.old_answers = json.loads(record.answers_json)
+        p.new_answers = _answers(p.old_answers, p.folded)
+        p.old_status = record.status
+    if not p.changed and p.old_answers == p.new_answers:
+        p.unchanged = True
+        return
+    for k, v in p.changed.items():
+        setattr(record, k, v)
+    if isinstance(record, PersonRecord):
+        record.search_name = search_key(f"{record.given_name} {record.family_name}")
+    if isinstance(record, ResponseRecord) and p.old_answers != p.new_answers:
+        record.answers_json = json.dumps(p.new_answers)
+    if hasattr(record, "updated_at"):
+        record.updated_at = max(record.updated_at, utcnow()) if record.updated_at else utcnow()
+
+
 def _materialise(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, fresh: set[str]) -> None:
+    """One record on its own (a deletion, or a batch that broke a unique rule)."""
     s = ctx.session
     bodies = ctx.bodies[entity_uuid]
     folded = fold(bodies)
     record = s.scalar(select(cls).where(cls.uuid == entity_uuid))
-    newest = max(bodies, key=lambda b: (b["hlc"], b["id"]))
-    actor = str(newest["author"])
-    case_uuid = next((b["case_uuid"] for b in bodies if b["case_uuid"]), entity_uuid if entity == "case" else "")
+    actor, case_uuid = _actor_and_case(bodies, entity, entity_uuid)
     if folded.deleted:
         if record is not None:
             append_event(s, actor=actor, action="discard" if entity == "response" else "delete",
@@ -313,9 +438,13 @@ def _materialise(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, f
 def _state(ctx: _Context, entity: str, entity_uuid: str, case_uuid: str, folded: Folded, fresh: set[str]) -> None:
     conn = ctx.session.connection()
     capture.write_heads(conn, entity, entity_uuid, {k: list(v) for k, v in folded.heads.items()})
+    _conflicts(ctx, entity, entity_uuid, case_uuid, folded, fresh)
+
+
+def _conflicts(ctx: _Context, entity: str, entity_uuid: str, case_uuid: str, folded: Folded, fresh: set[str]) -> None:
     if folded.conflicts or entity_uuid in ctx.conflicted:
-        ctx.report.conflicts += set_conflicts(conn, entity, entity_uuid, case_uuid, folded.conflicts,
-                                              settled_by=sorted(fresh))
+        ctx.report.conflicts += set_conflicts(ctx.session.connection(), entity, entity_uuid, case_uuid,
+                                              folded.conflicts, settled_by=sorted(fresh))
         ctx.conflicted.add(entity_uuid)
 
 
@@ -364,9 +493,8 @@ def _answers(current: dict[str, Any], folded: Folded) -> dict[str, Any]:
     return answers
 
 
-def _create(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, values: dict[str, Any], folded: Folded,
-            actor: str) -> None:
-    s = ctx.session
+def _new_record(ctx: _Context, cls: type[Any], entity_uuid: str, values: dict[str, Any], folded: Folded,
+                actor: str) -> Any:
     record = cls(uuid=entity_uuid, **values)
     if cls is PersonRecord:
         record.search_name = search_key(f"{record.given_name} {record.family_name}")
@@ -377,13 +505,53 @@ def _create(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, values
     if cls is CaseRecord:
         record.care_coordinator_id = ctx.lookups.id(PractitionerRecord, actor)
         record.risk_level = record.risk_override or ""
+    return record
+
+
+def _create(ctx: _Context, cls: type[Any], entity: str, entity_uuid: str, values: dict[str, Any], folded: Folded,
+            actor: str) -> None:
+    s = ctx.session
+    if cls is FlagAcknowledgementRecord and _acknowledged_too(ctx, entity_uuid, values, actor):
+        return
+    record = _new_record(ctx, cls, entity_uuid, values, folded, actor)
     try:
         with s.begin_nested():
             s.add(record)
             s.flush()
     except IntegrityError:
         raise _Refused(_clash(entity)) from None
+    ctx.lookups.remember(cls, entity_uuid, record.id)
     _audit_create(ctx, entity, record, actor)
+
+
+def _acknowledged_too(ctx: _Context, entity_uuid: str, values: dict[str, Any], actor: str) -> bool:
+    """The same flag acknowledged on two laptops before either heard of the other: both are
+    kept, as one acknowledged flag. Its row is the earlier acknowledgement (time, then uuid),
+    on every laptop; the other stays in its operation, shown beside it
+    (``services/flag_acknowledgements.py``). True when ``entity_uuid`` is the later one (no
+    row is written for it); False when it is to be written (the later one, held here, was
+    let go: its operation stays)."""
+    s = ctx.session
+    held = s.scalar(select(FlagAcknowledgementRecord).where(
+        FlagAcknowledgementRecord.response_uuid == values.get("response_uuid"),
+        FlagAcknowledgementRecord.flag_id == values.get("flag_id"), FlagAcknowledgementRecord.uuid != entity_uuid))
+    at = values.get("acknowledged_at")
+    if held is None or not isinstance(at, dt.datetime):
+        return False
+    if (held.acknowledged_at, held.uuid) < (at, entity_uuid):
+        append_event(s, actor=actor, action="acknowledge-too", entity_type="flag-acknowledgement",
+                     entity_id=held.uuid, changes={"acknowledgement": [None, entity_uuid],
+                                                   "by": [None, values.get("acknowledged_by")],
+                                                   "at": [None, _iso(at)]},
+                     reason=f"{values.get('reason', '')} ({ctx.reason})")
+        return True
+    append_event(s, actor=actor, action="delete", entity_type="flag-acknowledgement", entity_id=held.uuid,
+                 changes={"kept_with": [None, entity_uuid]},
+                 reason="the same flag was acknowledged earlier on another laptop: both acknowledgements are "
+                        f"kept, shown as one ({ctx.reason})")
+    s.delete(held)
+    s.flush()
+    return False
 
 
 def _clash(entity: str) -> str:
@@ -472,31 +640,20 @@ def _audit_plan(ctx: _Context, plan_id: int, actor: str) -> None:
 
 def _update(ctx: _Context, entity: str, record: Any, values: dict[str, Any], folded: Folded, actor: str) -> None:
     s = ctx.session
-    old = {k: getattr(record, k) for k in values}
-    changed = {k: v for k, v in values.items() if old[k] != v}
-    old_answers: dict[str, Any] = {}
-    new_answers: dict[str, Any] = {}
-    if isinstance(record, ResponseRecord):
-        old_answers = json.loads(record.answers_json)
-        new_answers = _answers(old_answers, folded)
-    if not changed and old_answers == new_answers:
-        return
-    old_status = record.status if isinstance(record, ResponseRecord) else ""
-    for k, v in changed.items():
-        setattr(record, k, v)
-    if isinstance(record, PersonRecord):
-        record.search_name = search_key(f"{record.given_name} {record.family_name}")
+    p = _Pending(record.uuid, record, values, folded, actor, "")
     try:
         with s.begin_nested():
-            if isinstance(record, ResponseRecord) and old_answers != new_answers:
-                record.answers_json = json.dumps(new_answers)
-            if hasattr(record, "updated_at"):
-                record.updated_at = max(record.updated_at, utcnow()) if record.updated_at else utcnow()
+            _put(ctx, type(record), p)
+            if p.unchanged:
+                return
             s.flush()
     except IntegrityError:
-        for k, v in old.items():
-            setattr(record, k, v)
         raise _Refused(_clash(entity)) from None
+    _audit_update(ctx, entity, p)
+
+
+def _audit_update(ctx: _Context, entity: str, p: _Pending) -> None:
+    s, record, actor, old, values, changed = ctx.session, p.record, p.actor, p.old, p.values, p.changed
     if entity == "person":
         diff = {k: [_iso(old[k]), _iso(values[k])] for k in PERSON_FIELDS if k in changed}
         if diff:
@@ -510,11 +667,11 @@ def _update(ctx: _Context, entity: str, record: Any, values: dict[str, Any], fol
     elif entity == "response":
         from ddassess.store.audit import diff as answers_diff
 
-        changes = answers_diff(old_answers, new_answers)
+        changes = answers_diff(p.old_answers, p.new_answers)
         if changes:
             append_event(s, actor=actor, action="update", entity_type="response", entity_id=record.uuid,
                          changes=changes, reason=ctx.reason)
-        _audit_status(ctx, record, old_status, actor, ctx.lookups.uuid(ResponseRecord, record.amends_id))
+        _audit_status(ctx, record, p.old_status, actor, ctx.lookups.uuid(ResponseRecord, record.amends_id))
     elif entity == "care_plan_version":
         _audit_plan(ctx, record.care_plan_id, actor)
     elif entity == "care_team_member" and "removed_at" in changed and old["removed_at"] is None:
@@ -523,4 +680,3 @@ def _update(ctx: _Context, entity: str, record: Any, values: dict[str, Any], fol
     elif changed:
         append_event(s, actor=actor, action="update", entity_type=_kind(entity), entity_id=record.uuid,
                      changes={k: [_iso(old[k]), _iso(values[k])] for k in changed}, reason=ctx.reason)
-

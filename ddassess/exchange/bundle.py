@@ -20,7 +20,10 @@ A bundle is read completely and every part checked before anything is kept
 caller's transaction, beside applying the operations): a bundle cut short, altered, of
 another team, for someone else, signed by an unknown or revoked member, holding a
 section twice, or of a newer format is refused whole. Envelopes of cases this laptop
-holds no key for (a team bundle carries every member's cases) are skipped and counted.
+holds no key for (a team bundle carries every member's cases) are skipped and counted. An
+envelope signed by a member whose membership was revoked (forwarded by a colleague who had
+not heard of the revocation yet) is refused on its own, with the reason (``refused``); the
+rest of the bundle is received.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from ddassess.exchange.refusals import (
     DuplicateInBundle,
     NotAnEnvelope,
     NotForYou,
+    RevokedSigner,
     Tampered,
     TeamFileError,
     TeamMembershipProblem,
@@ -238,6 +242,7 @@ class OpenedBundle:
     envelopes: list[envelope.OpenedEnvelope]
     skipped: int = 0  # envelopes of cases this laptop has no key for
     cases: set[str] = field(default_factory=set)
+    refused: dict[str, str] = field(default_factory=dict)  # envelope id -> why (its author's membership revoked)
 
     @property
     def duplicates(self) -> int:
@@ -339,15 +344,25 @@ def open_bundle(session: Session, data: bytes, *, me: str) -> OpenedBundle:
     kept = envelope.kept_ids(session, ids)
     opened: list[envelope.OpenedEnvelope] = []
     skipped = 0
+    refused: dict[str, str] = {}
     for p in parsed:
-        env = envelope.open_parsed(session, p, roster, usable, kept)
+        try:
+            env = envelope.open_parsed(session, p, roster, usable, kept)
+        except RevokedSigner:  # forwarded by a member who had not heard of the revocation yet
+            if p.header.key not in usable:
+                skipped += 1
+            elif p.header.id not in kept:
+                member = roster.members[p.header.signer]
+                refused[p.header.id] = (f"changes by {roster.name_of(member.practitioner)} were refused: their "
+                                        f"membership of the team was revoked on {str(member.revoked_at)[:10]}")
+            continue
         if env is None:
             skipped += 1
         else:
             opened.append(env)
     return OpenedBundle(manifest["id"], manifest["sender"], roster.name_of(manifest["sender"]), manifest["device"],
                         manifest["made_at"], newer, roster_file, list(new_keys.values()), opened, skipped,
-                        {e.case_uuid for e in opened})
+                        {e.case_uuid for e in opened}, refused)
 
 
 def keep_bundle(session: Session, opened: OpenedBundle, *, actor: str) -> dict[str, int]:

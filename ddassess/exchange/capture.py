@@ -77,6 +77,13 @@ def write_heads(conn: Connection, entity: str, entity_uuid: str, heads: dict[str
                                                                                 separators=(",", ":"))))
 
 
+def write_many_heads(conn: Connection, rows: list[tuple[str, str, dict[str, list[str]]]]) -> None:
+    """``write_heads`` for many records (entity uuid, entity, heads) in one statement."""
+    if rows:
+        conn.exec_driver_sql(_UPSERT_HEADS_SQL, [(e, k, json.dumps(h, sort_keys=True, separators=(",", ":")))
+                                                 for e, k, h in rows])
+
+
 def operation_row(op: Operation, seq: int, *, origin: str = "local", received_from: str = "",
                   received_at: Any = None, status: str = "applied", refusal: str = "") -> tuple[Any, ...]:
     at = received_at.astimezone(dt.UTC).isoformat(timespec="microseconds") if received_at is not None else None
@@ -109,7 +116,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     conn = session.connection()
     lookups = codec.Lookups(conn)
     clk = clock(conn, store.store_id)
-    seq = next_seq(conn)
+    seq, all_heads = _seq_and_heads(conn, [obj.uuid for _kind, obj in found])
     for kind, obj in found:
         entity = codec.entity_of(obj)
         assert entity is not None
@@ -117,7 +124,7 @@ def _after_flush(session: Session, _context: Any) -> None:
         if not fields:
             continue
         entity_uuid = obj.uuid
-        heads = read_heads(conn, entity_uuid)
+        heads = all_heads.get(entity_uuid, {})
         base: dict[str, tuple[str, ...]] = {}
         conflicted = []
         for name in fields:
@@ -136,7 +143,7 @@ def _after_flush(session: Session, _context: Any) -> None:
         if "risk_override" in fields:  # the final forms this decision was made on (derive.py)
             meta["finals_seen"] = sorted(conn.execute(select(ResponseRecord.uuid).where(
                 ResponseRecord.case_id == obj.id, ResponseRecord.status.in_(("final", "superseded")))).scalars())
-        op = Operation(id=uuid7(), case_uuid=codec.case_uuid_of(entity, obj, fields, lookups), entity=entity,
+        op = Operation(id=uuid7(), case_uuid=_case_uuid(store.store_id, entity, obj, fields, lookups), entity=entity,
                        entity_uuid=entity_uuid, action=action, fields=fields, base=base, hlc=clk.tick(),
                        author=store.owner_uuid, author_cert=str(session.info.get("author_cert", "")),
                        device=store.store_id, meta=meta)
@@ -151,11 +158,59 @@ def _after_flush(session: Session, _context: Any) -> None:
             refresh_fields(conn, op.entity, entity_uuid, op.case_uuid, {n: heads[n] for n in conflicted})
 
 
+def _seq_and_heads(conn: Connection, entity_uuids: list[str]) -> tuple[int, dict[str, dict[str, list[str]]]]:
+    """(the next seq, the heads of these records), in one statement: capture runs with every save."""
+    heads: dict[str, dict[str, list[str]]] = {}
+    top = None
+    for i in range(0, max(len(entity_uuids), 1), 500):
+        chunk = entity_uuids[i:i + 500]
+        sql = f"SELECT entity_uuid, heads_json FROM operation_heads WHERE entity_uuid IN ({','.join('?' * len(chunk))})"
+        if i == 0:
+            sql += " UNION ALL SELECT NULL, max(seq) FROM operations"
+        for e, h in conn.exec_driver_sql(sql, tuple(chunk)).all():
+            if e is None:
+                top = h
+            else:
+                heads[e] = json.loads(h)
+    return int(top or 0) + 1, heads
+
+
+# The case of a record other than a person or a case never changes: asked with every save.
+_CASES: dict[tuple[str, str], str] = {}
+
+
+def _case_uuid(store_id: str, entity: str, obj: Any, fields: dict[str, Any], lookups: codec.Lookups) -> str:
+    if entity in ("person", "case") or "case_uuid" in fields:
+        return codec.case_uuid_of(entity, obj, fields, lookups)
+    key = (store_id, obj.uuid)
+    found = _CASES.get(key)
+    if not found:
+        found = codec.case_uuid_of(entity, obj, fields, lookups)
+        if found:
+            _CASES[key] = found
+    return found
+
+
+# Who made each response (its "create" operation, which never changes once kept): asked with
+# every save of a form, and a draft saved at each answer gathers hundreds of operations.
+_CREATORS: dict[tuple[str, str], str] = {}
+
+
+def _creator(conn: Connection, store_id: str, response_uuid: str) -> str | None:
+    key = (store_id, response_uuid)
+    found = _CREATORS.get(key)
+    if found is None:
+        found = conn.exec_driver_sql("SELECT author FROM operations WHERE entity_uuid = ? AND action = 'create'",
+                                     (response_uuid,)).scalar()
+        if found is not None:
+            _CREATORS[key] = found
+    return found
+
+
 def _check_instrument_author(conn: Connection, response: Any, store: Any) -> None:
     from ddassess.exchange.instruments import instrument_forms, refuse_other_author
 
-    creator = conn.exec_driver_sql("SELECT author FROM operations WHERE entity_uuid = ? AND action = 'create'",
-                                   (response.uuid,)).scalar()
+    creator = _creator(conn, store.store_id, response.uuid)
     # Whose form it is first (one indexed lookup): the forms are read only for a colleague's.
     if creator is not None and creator != store.owner_uuid and response.form_id in instrument_forms():
         name = conn.exec_driver_sql("SELECT name FROM practitioners WHERE uuid = ?", (creator,)).scalar()

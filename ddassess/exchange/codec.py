@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -86,8 +87,9 @@ class Lookups:
         if record_id is None:
             return None
         key = (cls, record_id)
-        if key not in self._uuids:
-            self._uuids[key] = self.conn.execute(select(cls.uuid).where(cls.id == record_id)).scalar()
+        if key not in self._uuids:  # as written (no compiling): capture asks this with every save
+            self._uuids[key] = self.conn.exec_driver_sql(f"SELECT uuid FROM {cls.__tablename__} WHERE id = ?",
+                                                         (record_id,)).scalar()
         return self._uuids[key]
 
     def id(self, cls: type[Any], uuid: str | None) -> int | None:
@@ -95,8 +97,27 @@ class Lookups:
             return None
         key = (cls, uuid)
         if key not in self._ids:
-            self._ids[key] = self.conn.execute(select(cls.id).where(cls.uuid == uuid)).scalar()
+            self._ids[key] = self.conn.exec_driver_sql(f"SELECT id FROM {cls.__tablename__} WHERE uuid = ?",
+                                                       (uuid,)).scalar()
         return self._ids[key]
+
+    def prime(self, cls: type[Any], uuids: Iterable[str]) -> None:
+        """Look the local ids of many records up at once (in chunks), for ``id`` to answer
+        from the cache: applying a bundle names thousands of parents."""
+        wanted = sorted({u for u in uuids if (cls, u) not in self._ids})
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            rows = self.conn.execute(select(cls.uuid, cls.id).where(cls.uuid.in_(chunk))).all()
+            found: dict[str, int] = dict(rows)
+            for u in chunk:
+                self._ids[(cls, u)] = found.get(u)
+            for u, record_id in found.items():
+                self._uuids[(cls, record_id)] = u
+
+    def remember(self, cls: type[Any], uuid: str, record_id: int) -> None:
+        """A record made in this unit of work (a later ``id`` must not answer the None cached before)."""
+        self._ids[(cls, uuid)] = record_id
+        self._uuids[(cls, record_id)] = uuid
 
 
 def _old_and_new(state: Any, key: str, new: bool) -> tuple[Any, Any, bool]:

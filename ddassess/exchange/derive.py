@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -76,13 +77,18 @@ class SessionCaseContext:
         return ev.answers.get(name, ev.values.get(name))
 
 
-def flags_level(session: Session, catalogue: Catalogue, case_id: int) -> str:
-    """The level the flags of the case's current final forms give (as services/case_risk.py)."""
+def flags_level(session: Session, catalogue: Catalogue, case_id: int,
+                finals: Sequence[ResponseRecord] | None = None) -> str:
+    """The level the flags of the case's current final forms give (as services/case_risk.py).
+    ``finals``: the case's final and superseded responses, when the caller read them already."""
     from ddassess.formengine import evaluate
 
-    rows = session.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id,
-                                                        ResponseRecord.status == "final")
-                           .order_by(ResponseRecord.updated_at.desc(), ResponseRecord.id.desc())).all()
+    if finals is None:
+        rows: Sequence[ResponseRecord] = session.scalars(
+            select(ResponseRecord).where(ResponseRecord.case_id == case_id, ResponseRecord.status == "final")
+            .order_by(ResponseRecord.updated_at.desc(), ResponseRecord.id.desc())).all()
+    else:
+        rows = sorted((r for r in finals if r.status == "final"), key=lambda r: (r.updated_at, r.id), reverse=True)
     seen: set[str] = set()
     severities: set[str] = set()
     for r in rows:
@@ -135,13 +141,15 @@ def response_level(session: Session, catalogue: Catalogue, r: ResponseRecord) ->
     return next((lvl for lvl in reversed(LEVELS) if lvl and lvl in severities), "")
 
 
-def risk_level(session: Session, case: CaseRecord, catalogue: Catalogue | None = None) -> str:
+def risk_level(session: Session, case: CaseRecord, catalogue: Catalogue | None = None,
+               decisions: list[dict[str, Any]] | None = None) -> str:
     """The level shown: ``effective_level`` of the flags and the decision shown; while
     decisions conflict, the highest of them; and never below the flags of a final form the
     decision's author had not seen (one finalised on another laptop meanwhile): a decision
     stands only against the forms it was made on."""
     level = case.risk_from_flags if case.risk_override is None else case.risk_override
-    decisions = _decisions(session, case.uuid)
+    if decisions is None:
+        decisions = _decisions(session, case.uuid)
     if len(decisions) > 1:
         for d in decisions:
             risk = d["fields"].get("risk_override")
@@ -168,6 +176,45 @@ def derive_case(session: Session, case_uuid: str, *, actor: str, reason: str,
         return False
     finals = session.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case.id,
                                                           ResponseRecord.status.in_(("final", "superseded")))).all()
+    return _derive(session, case, finals, None, actor=actor, reason=reason, catalogue=catalogue)
+
+
+def derive_cases(session: Session, case_uuids: Iterable[str], *, actor: str, reason: str,
+                 catalogue: Catalogue | None = None) -> set[str]:
+    """``derive_case`` for many cases (in uuid order), their records, final forms and risk
+    decisions read in a few queries per 500 cases; returns the uuids of those held here."""
+    wanted = sorted(set(case_uuids))
+    held: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        cases = sorted(session.scalars(select(CaseRecord).where(CaseRecord.uuid.in_(chunk))).all(),
+                       key=lambda c: c.uuid)
+        finals: dict[int, list[ResponseRecord]] = {c.id: [] for c in cases}
+        # By the index on case_id: with an IN list SQLite would walk ix_responses_status, every
+        # final form in the store, so the status is tested as an expression (status || '').
+        for r in session.scalars(select(ResponseRecord).where(
+                ResponseRecord.case_id.in_(list(finals)), (ResponseRecord.status + "").in_(("final", "superseded")))):
+            finals[r.case_id].append(r)
+        decision_ids: dict[str, list[str]] = {c.uuid: [] for c in cases}
+        heads = select(OperationHeadsRecord.entity_uuid, OperationHeadsRecord.heads_json)
+        for entity_uuid, raw in session.execute(heads.where(OperationHeadsRecord.entity_uuid.in_(chunk))):
+            decision_ids[entity_uuid] = list(json.loads(raw).get("risk_override", []))
+        wanted_ids = sorted({i for ids in decision_ids.values() for i in ids})
+        bodies: dict[str, dict[str, Any]] = {}
+        for j in range(0, len(wanted_ids), 500):
+            bodies.update((i, json.loads(b)) for i, b in session.execute(
+                select(OperationRecord.id, OperationRecord.body_json)
+                .where(OperationRecord.id.in_(wanted_ids[j:j + 500]))).all())
+        for case in cases:
+            decisions = [bodies[i] for i in decision_ids[case.uuid] if i in bodies]
+            _derive(session, case, finals[case.id], decisions, actor=actor, reason=reason, catalogue=catalogue)
+            held.add(case.uuid)
+    return held
+
+
+def _derive(session: Session, case: CaseRecord, finals: Sequence[ResponseRecord],
+            decisions: list[dict[str, Any]] | None,
+            *, actor: str, reason: str, catalogue: Catalogue | None) -> bool:
     by_id = {r.id: r for r in finals}
     for r in sorted(finals, key=_when):
         amended = by_id.get(r.amends_id) if r.amends_id is not None else None
@@ -196,11 +243,11 @@ def derive_case(session: Session, case_uuid: str, *, actor: str, reason: str,
             pass
     if catalogue is not None:
         _lead(session, catalogue, case, current, values)
-        values["risk_from_flags"] = flags_level(session, catalogue, case.id)
+        values["risk_from_flags"] = flags_level(session, catalogue, case.id, finals)
     old = {k: getattr(case, k) for k in (*values, "risk_level")}
     for k, v in values.items():
         setattr(case, k, v)
-    case.risk_level = risk_level(session, case, catalogue)
+    case.risk_level = risk_level(session, case, catalogue, decisions)
     changes = {k: [_text(old[k]), _text(getattr(case, k))] for k in old if old[k] != getattr(case, k)}
     if changes:
         append_event(session, actor=actor, action="update", entity_type="case", entity_id=case.uuid,

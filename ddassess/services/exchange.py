@@ -328,7 +328,7 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
         else:
             roster_adopted = False
         ops_of: dict[str, list[Operation]] = {}
-        refused: dict[str, str] = {}
+        refused: dict[str, str] = dict(opened.refused)  # envelopes signed by a revoked member
         for env in opened.envelopes:
             if env.duplicate:
                 continue
@@ -363,10 +363,11 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
             for case_uuid, ref in s.execute(select(CaseRecord.uuid, CaseRecord.ref)
                                             .where(CaseRecord.uuid.in_(touched[i:i + 500]))):
                 cases[ref] = sorted(changed_forms.get(case_uuid, set()))
-        authors = sorted({_name(s, e.header.sender) for e in keep if not e.duplicate})
+        authors = sorted({_name(s, who) for who in {e.header.sender for e in keep if not e.duplicate}})
         if refused:
             append_event(s, actor=me, action="refuse", entity_type="bundle", entity_id=opened.bundle_id,
-                         changes={"envelopes": [None, len(refused)]}, reason="; ".join(sorted(set(refused.values()))))
+                         changes={"envelopes": [None, len(refused)], "refused": [None, sorted(refused)]},
+                         reason="; ".join(sorted(set(refused.values()))))
     return ImportReport(opened.bundle_id, opened.sender_name, opened.made_at, counts["envelopes"], counts["duplicates"],
                         len(report.applied), len(report.waiting), len(report.conflicts), cases, authors, reasons,
                         counts["skipped"], counts["keys"], roster_adopted)

@@ -5,11 +5,17 @@ stays in its form and in the record, the case view still lists it (marked acknow
 and only the one-line risk banner stops counting it. A flag is named by the uuid of the
 response that raises it and the flag's id in that form: both travel with a shared case,
 and an amendment (a new response) raises its flags afresh.
+
+The same flag acknowledged on two laptops before either heard of the other is one
+acknowledged flag with both acknowledgements: the earlier is its record on every laptop
+(exchange/apply.py), the other is kept in its operation and listed in ``others``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -18,7 +24,13 @@ from ddassess.errors import InvalidInputError, RecordNotFound, UnknownFormError
 from ddassess.formengine import Catalogue
 from ddassess.store import Store
 from ddassess.store.audit import append_event
-from ddassess.store.records import CaseRecord, FlagAcknowledgementRecord, PractitionerRecord, ResponseRecord
+from ddassess.store.records import (
+    CaseRecord,
+    FlagAcknowledgementRecord,
+    OperationRecord,
+    PractitionerRecord,
+    ResponseRecord,
+)
 
 REASON_MAX = 2000
 
@@ -30,6 +42,7 @@ class Acknowledgement:
     by: str
     at: dt.datetime
     reason: str
+    others: tuple[Acknowledgement, ...] = ()  # the same flag acknowledged on another laptop meanwhile, by time
 
 
 def _ack(r: FlagAcknowledgementRecord) -> Acknowledgement:
@@ -37,10 +50,32 @@ def _ack(r: FlagAcknowledgementRecord) -> Acknowledgement:
 
 
 def acknowledgements(store: Store, case_id: int) -> dict[tuple[str, str], Acknowledgement]:
-    """The case's acknowledged flags, by (response uuid, flag id)."""
+    """The case's acknowledged flags, by (response uuid, flag id), each with the other
+    acknowledgements of the same flag made on other laptops before they heard of it."""
     with store.read() as s:
-        rows = s.scalars(select(FlagAcknowledgementRecord).where(FlagAcknowledgementRecord.case_id == case_id))
-        return {(r.response_uuid, r.flag_id): _ack(r) for r in rows}
+        rows = list(s.scalars(select(FlagAcknowledgementRecord).where(FlagAcknowledgementRecord.case_id == case_id)))
+        out = {(r.response_uuid, r.flag_id): _ack(r) for r in rows}
+        case_uuid = s.scalar(select(CaseRecord.uuid).where(CaseRecord.id == case_id))
+        if not out or case_uuid is None:
+            return out
+        held = {r.uuid for r in rows}
+        others: dict[tuple[str, str], list[Acknowledgement]] = {}
+        for entity_uuid, body in s.execute(select(OperationRecord.entity_uuid, OperationRecord.body_json).where(
+                OperationRecord.case_uuid == case_uuid, OperationRecord.entity == "flag_acknowledgement",
+                OperationRecord.action == "create", OperationRecord.status == "applied")):
+            fields = json.loads(body)["fields"]
+            key = (fields.get("response_uuid"), fields.get("flag_id"))
+            if entity_uuid in held or key not in out:
+                continue
+            try:
+                at = dt.datetime.fromisoformat(str(fields.get("acknowledged_at")))
+            except ValueError:
+                continue
+            others.setdefault(key, []).append(Acknowledgement(key[0], key[1], str(fields.get("acknowledged_by", "")),
+                                                              at, str(fields.get("reason", ""))))
+        for key, more in others.items():
+            out[key] = dataclasses.replace(out[key], others=tuple(sorted(more, key=lambda a: (a.at, a.by))))
+        return out
 
 
 def acknowledge_flag(store: Store, catalogue: Catalogue, case_id: int, response_uuid: str, flag_id: str,

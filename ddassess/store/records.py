@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -412,6 +413,7 @@ class OperationRecord(Base):
     __table_args__ = (
         Index("ix_operations_case", "case_uuid", "seq"),
         Index("ix_operations_entity", "entity_uuid", "seq"),
+        Index("ix_operations_waiting", "entity_uuid", "entity", sqlite_where=text("status = 'waiting'")),  # 0016
     )
 
 

@@ -301,8 +301,9 @@ class FlagListDialog(QDialog):
                                                               SEVERITY_ORDER.get(f.severity, 9)))
         for f in self.rows:
             ack = f.acknowledged
-            ack_text = (f"{ack.by}, {summary.date(ack.at.astimezone())} {ack.at.astimezone():%H:%M}: {ack.reason}"
-                        if ack is not None else "not yet")
+            ack_text = ("; also ".join(  # one flag acknowledged on two laptops: both
+                f"{a.by}, {summary.date(a.at.astimezone())} {a.at.astimezone():%H:%M}: {a.reason}"
+                for a in (ack, *ack.others)) if ack is not None else "not yet")
             partial = " (form not finished)" if f.partial else ""
             item = QTreeWidgetItem([f.severity.upper(), f.message + partial, f.form_title, summary.date(f.on),
                                     ack_text])

@@ -124,3 +124,36 @@ def test_a_single_flag_keeps_its_one_line(qtbot, window, catalogue):
         page.acknowledge_flag(f, "Discussed at the team meeting")
     assert page.risk.texts() == ["All 3 risk flags acknowledged (still in the record)"]
     assert page.risk.isVisible() and page.risk.show_all_button.isVisible()
+
+
+def test_a_flag_acknowledged_on_two_laptops_lists_both(qtbot, window, catalogue, tmp_path):
+    """The same flag acknowledged on another laptop before either heard of the other: the
+    list shows one acknowledged flag with both names, times and reasons (issue 14)."""
+    from exchange_helpers import all_case_ids, make_store, send
+
+    from ddassess.services.case_header import case_summary
+    from ddassess.services.flag_acknowledgements import acknowledge_flag
+
+    case_id = case_with_forms(window, catalogue)
+    urgent = next(f for f in case_summary(window.store, catalogue, case_id).risk_flags if f.severity == "urgent")
+    bea = make_store(tmp_path / "bea", "Bea Example")
+    try:
+        send(window.store, bea, catalogue)
+        acknowledge_flag(window.store, catalogue, case_id, urgent.response_uuid, urgent.flag_id,
+                         "Crisis team called")
+        [bea_case] = all_case_ids(bea)
+        acknowledge_flag(bea, catalogue, bea_case, urgent.response_uuid, urgent.flag_id, "Seen at the joint visit")
+        assert send(bea, window.store, catalogue).refused == []
+    finally:
+        bea.close()
+    page = window.open_case(case_id)
+    qtbot.mouseClick(page.risk.show_all_button, Qt.MouseButton.LeftButton)
+    dialog = page.risk.dialog
+    qtbot.waitUntil(lambda: dialog is not None and dialog.isVisible())
+    [item] = [dialog.flags.topLevelItem(i) for i in range(dialog.flags.topLevelItemCount())
+              if dialog.rows[i].flag_id == urgent.flag_id and dialog.rows[i].response_uuid == urgent.response_uuid]
+    text = item.text(4)
+    assert text.startswith("Testy McTestface, ") and "Crisis team called; also Bea Example, " in text
+    assert text.endswith("Seen at the joint visit") and text in item.toolTip(4)
+    dialog.flags.setCurrentItem(item)
+    assert not dialog.acknowledge_button.isEnabled()  # acknowledged: not again
