@@ -179,8 +179,9 @@ def main() -> None:
     parser.add_argument("--responses-per-case", type=int, default=10)
     parser.add_argument("--fresh", action="store_true", help="build the stores again")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--build-only", action="store_true", help="build the stores (if needed) and stop")
     args = parser.parse_args()
-    folder = CACHE / f"{args.cases}x{args.responses_per_case}"
+    folder = CACHE / f"{args.cases}x{args.responses_per_case}-schema{schema.HEAD_REVISION}"
     if args.fresh or not (folder / "built").exists():
         print(f"building {args.cases:,} cases and {args.cases * args.responses_per_case:,} responses in {folder} …")
         t = time.perf_counter()
@@ -191,6 +192,8 @@ def main() -> None:
         if child.exitcode != 0:
             raise SystemExit("building the stores failed")
         print(f"built in {time.perf_counter() - t:.0f} s")
+    if args.build_only:
+        return
     from ddassess.services.team_kpis import team_now, team_period
     from ddassess.services.team_report import kpi_report_pdf
 
