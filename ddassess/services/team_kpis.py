@@ -279,14 +279,14 @@ def _practitioners(s: Session) -> dict[int, str]:
 
 
 COMPLEX_SQL = f"""
-SELECT f.case_id, c.ref, f.risk_level, coalesce(f.high_high, 0), coalesce(pc.name, ''), coalesce(pp.name, ''),
+SELECT f.case_id, f.ref, f.risk_level, coalesce(f.high_high, 0), coalesce(pc.name, ''), coalesce(pp.name, ''),
        f.last_review_on, f.next_review_due
-FROM case_facts AS f JOIN cases AS c ON c.id = f.case_id
+FROM case_facts AS f
 LEFT JOIN practitioners AS pc ON pc.id = f.care_coordinator_id
 LEFT JOIN practitioners AS pp ON pp.id = f.partner_worker_id
 WHERE f.status = 'open' AND {COMPLEX}
 ORDER BY CASE f.risk_level WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, f.next_review_due IS NULL,
-         f.next_review_due, c.ref
+         f.next_review_due, f.ref
 """
 
 

@@ -22,14 +22,13 @@ period, both days included; ``grouped_sql`` also ``:pstart`` and ``:pend``, the 
 from __future__ import annotations
 
 from ddassess.domain.models import PATHWAY_STAGES
-from ddassess.store.case_facts import MH_SCREENS, SUBSTANCE_SCREENS
+from ddassess.store.case_facts import COMPLEX, MH_SCREENS, SUBSTANCE_SCREENS
 
-__all__ = ["MH_SCREENS", "SUBSTANCE_SCREENS", "counts_sql", "grouped_sql", "median_sql", "selection_sql"]
+__all__ = ["COMPLEX", "MH_SCREENS", "SUBSTANCE_SCREENS", "counts_sql", "grouped_sql", "median_sql", "selection_sql"]
 
 SIX_MONTHS = 183  # days
 FACTS = "FROM case_facts AS f"
 OPEN = f"{FACTS} WHERE f.status = 'open'"
-COMPLEX = "(f.risk_level IN ('high', 'urgent') OR f.high_high = 1)"
 BUCKETS = ((7, "0-7 days"), (14, "8-14 days"), (28, "15-28 days"), (56, "29-56 days"))
 OVER, WAITING = "over 56 days", "waiting"
 DAYS = {"p.to_assessment": "assessed_on", "p.to_plan": "plan_signed_on"}  # measures of days from referral

@@ -101,7 +101,7 @@ COLUMNS: dict[str, str] = {
 # row per case through one covering index (below), never the wide case row. The triggers
 # keep them equal to the case row whatever changes it (a form, a practitioner, a received
 # change from the other service, a reopening).
-CASE_COLUMNS = ("person_id", "opened_on", "closed_on", "status", "stage", "lead_agency", "risk_level",
+CASE_COLUMNS = ("ref", "person_id", "opened_on", "closed_on", "status", "stage", "lead_agency", "risk_level",
                 "care_coordinator_id", "partner_worker_id", "next_review_due")
 ALL_COLUMNS: dict[str, str] = {**{name: f"c.{name}" for name in CASE_COLUMNS}, **COLUMNS}
 # Covering indexes (migration 0014): each team figure is one range scan of one of them.
@@ -117,7 +117,15 @@ INDEXES: dict[str, tuple[str, ...]] = {
     # the open caseload, with every column a figure of "now" groups or filters it by
     "ix_case_facts_open": ("status", "stage", "lead_agency", "risk_level", "high_high", "care_coordinator_id",
                            "next_review_due", "care_plan_state", "step_entered", "opened_on"),
+    # the complex high-risk cases (a partial index: those alone), as the Team view lists them
+    "ix_case_facts_complex": ("status", "risk_level", "next_review_due", "ref", "high_high", "care_coordinator_id",
+                              "partner_worker_id", "last_review_on"),
 }
+# Open, and urgent or high risk, or the latest lead agency decision high/high. A query uses
+# ix_case_facts_complex only if its WHERE has these very terms: services/team_measures.py
+# writes them from here.
+COMPLEX = "(f.risk_level IN ('high', 'urgent') OR f.high_high = 1)"
+PARTIAL: dict[str, str] = {"ix_case_facts_complex": f"status = 'open' AND {COMPLEX.replace('f.', '')}"}
 
 
 def facts_sql(columns: tuple[str, ...] | None = None) -> str:

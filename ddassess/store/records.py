@@ -26,11 +26,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ddassess.store.case_facts import INDEXES as FACTS_INDEXES
+from ddassess.store.case_facts import PARTIAL as FACTS_PARTIAL
 
 
 def utcnow() -> dt.datetime:
@@ -207,6 +209,7 @@ class CaseFactsRecord(Base):
 
     __tablename__ = "case_facts"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(32))
     person_id: Mapped[int | None] = mapped_column()
     opened_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -232,7 +235,9 @@ class CaseFactsRecord(Base):
     step_entered: Mapped[str | None] = mapped_column(String(10))
     last_review_on: Mapped[str | None] = mapped_column(String(10))
 
-    __table_args__ = tuple(Index(name, *columns) for name, columns in FACTS_INDEXES.items())
+    __table_args__ = tuple(Index(name, *columns, **({"sqlite_where": text(FACTS_PARTIAL[name])}
+                                                    if name in FACTS_PARTIAL else {}))
+                           for name, columns in FACTS_INDEXES.items())
 
 
 class FlagAcknowledgementRecord(Base):

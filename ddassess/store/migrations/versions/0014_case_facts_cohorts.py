@@ -5,7 +5,7 @@ Counting a quarter's referrals by source, agency, treatment need, ... read each 
 row (and its facts row) through ``ix_cases_opened_on``: thousands of scattered pages of an
 encrypted file per figure, eleven seconds for all the figures of a 100,000-case store. Now
 ``case_facts`` also holds the columns of the case row the figures group by (``CASE_COLUMNS``
-in ``store/case_facts.py``), and four covering indexes (``INDEXES``) hold every column a
+in ``store/case_facts.py``), and covering indexes (``INDEXES``) hold every column a
 figure reads, so each figure is one range scan of one index.
 
 * ``case_facts`` is made again with the new columns and built for every case (it is derived
@@ -31,6 +31,7 @@ def _facts_table() -> None:
     op.create_table(
         "case_facts",
         sa.Column("case_id", sa.Integer(), sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("ref", sa.String(32), nullable=True),
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("opened_on", sa.Date(), nullable=True),
         sa.Column("closed_on", sa.Date(), nullable=True),
@@ -59,13 +60,14 @@ def _facts_table() -> None:
 
 
 def upgrade() -> None:
-    from ddassess.store.case_facts import INDEXES, TRIGGERS, rebuild
+    from ddassess.store.case_facts import INDEXES, PARTIAL, TRIGGERS, rebuild
 
     op.drop_table("case_facts")  # with its two indexes of 0012
     _facts_table()
     rebuild(op.get_bind())
     for name, columns in INDEXES.items():
-        op.create_index(name, "case_facts", list(columns))
+        where = {"sqlite_where": sa.text(PARTIAL[name])} if name in PARTIAL else {}
+        op.create_index(name, "case_facts", list(columns), **where)
     for name, body in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
 
