@@ -235,9 +235,8 @@ class CaseFactsRecord(Base):
     step_entered: Mapped[str | None] = mapped_column(String(10))
     last_review_on: Mapped[str | None] = mapped_column(String(10))
 
-    __table_args__ = tuple(Index(name, *columns, **({"sqlite_where": text(FACTS_PARTIAL[name])}
-                                                    if name in FACTS_PARTIAL else {}))
-                           for name, columns in FACTS_INDEXES.items())
+    __table_args__ = tuple(Index(name, *columns, sqlite_where=text(FACTS_PARTIAL[name]) if name in FACTS_PARTIAL
+                                 else None) for name, columns in FACTS_INDEXES.items())
 
 
 class FlagAcknowledgementRecord(Base):

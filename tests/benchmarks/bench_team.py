@@ -46,7 +46,7 @@ from memory_keyring import InMemoryKeyring  # noqa: E402
 
 from ddassess.domain.periods import parse_period  # noqa: E402
 from ddassess.formengine import load_catalogue  # noqa: E402
-from ddassess.store import Credentials, case_facts, create_store, open_store, schema  # noqa: E402
+from ddassess.store import Credentials, create_store, open_store, schema  # noqa: E402
 from ddassess.store.case_facts import FACTS_SQL  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase, not secret"
@@ -181,12 +181,17 @@ def build(folder: Path, n: int, per_case: int) -> None:
 
 
 def schema_key() -> str:
-    """The schema the cached stores were built with (migrations and the facts' SQL)."""
+    """The schema the cached stores were built with: the tables, indexes and triggers the
+    migrations make (their SQL), and the facts' SQL."""
     import hashlib
 
-    digest = hashlib.sha256()
-    for path in sorted((Path(schema.MIGRATIONS_DIR) / "versions").glob("*.py")) + [Path(case_facts.__file__)]:
-        digest.update(path.read_bytes())
+    scratch = sqlite3.connect(":memory:", isolation_level=None)
+    schema.upgrade(scratch)
+    # each statement's lines, sorted: SQLAlchemy writes a table's constraints in no fixed order
+    statements = [str(row[0]) for row in scratch.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")]
+    made = sorted(line.strip().rstrip(",") for sql in statements for line in sql.replace(", ", ",\n").splitlines())
+    scratch.close()
+    digest = hashlib.sha256("\n".join([*made, FACTS_SQL]).encode())
     return f"{schema.HEAD_REVISION}-{digest.hexdigest()[:8]}"
 
 

@@ -66,8 +66,8 @@ def upgrade() -> None:
     _facts_table()
     rebuild(op.get_bind())
     for name, columns in INDEXES.items():
-        where = {"sqlite_where": sa.text(PARTIAL[name])} if name in PARTIAL else {}
-        op.create_index(name, "case_facts", list(columns), **where)
+        op.create_index(name, "case_facts", list(columns),
+                        sqlite_where=sa.text(PARTIAL[name]) if name in PARTIAL else None)
     for name, body in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
 
