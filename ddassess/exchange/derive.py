@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from ddassess.domain.models import FORM_STAGE, PATHWAY_STAGES
 from ddassess.errors import UnknownFormError
+from ddassess.store import case_facts
 from ddassess.store.audit import append_event
 from ddassess.store.records import CaseRecord, OperationHeadsRecord, OperationRecord, PractitionerRecord, ResponseRecord
 
@@ -252,7 +253,8 @@ def _derive(session: Session, case: CaseRecord, finals: Sequence[ResponseRecord]
     if changes:
         append_event(session, actor=actor, action="update", entity_type="case", entity_id=case.uuid,
                      changes=changes, reason=f"worked out from the forms ({reason})")
-        session.flush()
+    session.flush()
+    case_facts.refresh(session, case.id)  # the received forms, in the team figures too
     return bool(changes)
 
 

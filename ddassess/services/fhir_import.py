@@ -47,7 +47,7 @@ from ddassess.interchange.fhir_read import (
 from ddassess.interchange.snapshot import CaseData, PersonData, PlanVersionData, PractitionerData
 from ddassess.services.case_changes import person_problems
 from ddassess.services.interchange import reason_given
-from ddassess.store import Store
+from ddassess.store import Store, case_facts
 from ddassess.store.audit import append_event
 from ddassess.store.records import (
     CarePlanRecord,
@@ -243,6 +243,7 @@ def _store_case(store: Store, path: Path, reason: str, bundle: dict[str, Any], p
             append_event(s, actor=store.owner_uuid, action="import", entity_type="care-plan", entity_id=plan.uuid,
                          changes={"signed_versions": [None, [v.version for v in versions]]},
                          reason=f"imported from {path.name}")
+        case_facts.refresh(s, c_rec.id)  # its final forms and signed plan, in the team figures
         _audit_import(s, store, "case", c_rec.uuid, "FHIR R4 bundle (whole case)", path, reason,
                       len(bundle.get("entry") or []))
     return case.ref

@@ -24,11 +24,15 @@ from ddassess.domain.periods import Period
 from ddassess.services.case_list_rows import CaseQuery
 from ddassess.services.team_measures import (
     COMPLEX,
+    DAYS,
     MH_SCREENS,
     SUBSTANCE_SCREENS,
+    bucket,
     counts_sql,
-    median_sql,
+    grouped_sql,
+    median,
     selection_sql,
+    several_groups,
 )
 from ddassess.store.records import PractitionerRecord
 
@@ -147,8 +151,53 @@ def selection(q: CaseQuery) -> Any:
 
 def _counts(s: Session, measure: str, params: dict[str, Any], store_targets: dict[str, int] | None = None
             ) -> dict[str, int]:
-    return {str(g if g is not None else ""): int(n) for g, n in s.execute(text(counts_sql(measure, store_targets)),
-                                                                          params)}
+    """Cases per group of a figure of now (one grouped statement over the open cases)."""
+    return _grouped(s, measure, params, store_targets)[0]
+
+
+def _grouped(s: Session, measure: str, params: dict[str, Any], store_targets: dict[str, int] | None = None
+             ) -> tuple[dict[str, int], dict[str, int]]:
+    """Cases per group of the period and of the one before (of now, and nothing), from one
+    grouped statement (``team_measures.grouped_sql``)."""
+    from ddassess.services.team_measures import MEASURES, NOW, PERIOD, SEVERAL
+
+    if measure in MEASURES and measure not in NOW and measure not in PERIOD and measure not in SEVERAL:
+        # a measure with a statement of its own (no grouped form): counted as it lists its cases
+        return ({str(g if g is not None else ""): int(n)
+                 for g, n in s.execute(text(counts_sql(measure, store_targets)), params)}, {})
+    if measure in DAYS:
+        here_days, there_days = _days(s, measure, params)
+        return _buckets(here_days), _buckets(there_days)
+    counts: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    names = several_groups(measure)
+    for row in s.execute(text(grouped_sql(measure, store_targets)), params):
+        into = counts[1 if row[0] else 0]
+        pairs = zip(names, row[1:], strict=True) if names else ((row[1], row[2]),)
+        for g, n in pairs:
+            if n:
+                key = str(g if g is not None else "")
+                into[key] = into.get(key, 0) + int(n)
+    return counts
+
+
+def _days(s: Session, measure: str, params: dict[str, Any]) -> tuple[dict[int | None, int], dict[int | None, int]]:
+    """Cases per number of days from referral to the measure's step (None: not reached), for
+    the period and the one before."""
+    found: tuple[dict[int | None, int], dict[int | None, int]] = ({}, {})
+    for p, d, n in s.execute(text(grouped_sql(measure)), params):
+        found[1 if p else 0][None if d is None else int(d)] = int(n)
+    return found
+
+
+def _buckets(days: dict[int | None, int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for d, n in days.items():
+        counts[bucket(d)] = counts.get(bucket(d), 0) + n
+    return counts
+
+
+def _median(days: dict[int | None, int]) -> float | None:
+    return median({d: n for d, n in days.items() if d is not None})
 
 
 def _labels(catalogue: Catalogue | None, form_id: str, field_id: str) -> dict[str, str]:
@@ -230,14 +279,14 @@ def _practitioners(s: Session) -> dict[int, str]:
 
 
 COMPLEX_SQL = f"""
-SELECT c.id, c.ref, c.risk_level, coalesce(f.high_high, 0), coalesce(pc.name, ''), coalesce(pp.name, ''),
-       f.last_review_on, c.next_review_due
-FROM cases AS c LEFT JOIN case_facts AS f ON f.case_id = c.id
-LEFT JOIN practitioners AS pc ON pc.id = c.care_coordinator_id
-LEFT JOIN practitioners AS pp ON pp.id = c.partner_worker_id
-WHERE c.status = 'open' AND {COMPLEX}
-ORDER BY CASE c.risk_level WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c.next_review_due IS NULL,
-         c.next_review_due, c.ref
+SELECT f.case_id, f.ref, f.risk_level, coalesce(f.high_high, 0), coalesce(pc.name, ''), coalesce(pp.name, ''),
+       f.last_review_on, f.next_review_due
+FROM case_facts AS f
+LEFT JOIN practitioners AS pc ON pc.id = f.care_coordinator_id
+LEFT JOIN practitioners AS pp ON pp.id = f.partner_worker_id
+WHERE f.status = 'open' AND {COMPLEX}
+ORDER BY CASE f.risk_level WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, f.next_review_due IS NULL,
+         f.next_review_due, f.ref
 """
 
 
@@ -269,11 +318,14 @@ def team_period(store: Store, period: Period, catalogue: Catalogue | None = None
 
 def _team_period(s: Session, period: Period, catalogue: Catalogue | None, today: dt.date) -> TeamPeriod:
     before = period.previous()
-    here = {"start": period.start.isoformat(), "end": period.end.isoformat()}
-    there = {"start": before.start.isoformat(), "end": before.end.isoformat()}
+    params = {"start": period.start.isoformat(), "end": period.end.isoformat(),
+              "pstart": before.start.isoformat(), "pend": before.end.isoformat()}
+    days = {m: _days(s, m, params) for m in DAYS}  # each read once: its table and its median
 
     def both(measure: str) -> tuple[dict[str, int], dict[str, int]]:
-        return _counts(s, measure, here), _counts(s, measure, there)
+        if measure in days:
+            return _buckets(days[measure][0]), _buckets(days[measure][1])
+        return _grouped(s, measure, params)
 
     def table(key: str, title: str, order: list[tuple[str, str]], note: str = "", denominator: str = "",
               keep_empty: bool = True, partition: bool = False) -> Table:
@@ -326,7 +378,7 @@ def _team_period(s: Session, period: Period, catalogue: Catalogue | None, today:
         table("p.represented", "Re-presentations",
               [("represented", "Referred within six months of leaving an earlier episode")]),
     )
-    medians = tuple(Median(label, _median(s, m, here), _median(s, m, there))
+    medians = tuple(Median(label, _median(days[m][0]), _median(days[m][1]))
                     for m, label in (("p.to_assessment", "Median days from referral to joint assessment"),
                                      ("p.to_plan", "Median days from referral to a signed care plan")))
     return TeamPeriod(period, before, tables, medians)
@@ -336,7 +388,3 @@ def _screen(form_id: str) -> str:
     return {"phq9": "PHQ-9", "gad7": "GAD-7", "audit": "AUDIT", "audit_c": "AUDIT-C", "fast": "FAST",
             "dast10": "DAST-10", "sadq": "SADQ"}[form_id]
 
-
-def _median(s: Session, measure: str, params: dict[str, Any]) -> float | None:
-    value = s.execute(text(median_sql(measure)), params).scalar()
-    return None if value is None else float(value)

@@ -7,10 +7,13 @@ answer lies in the latest *final* response of a form, inside its JSON. Asking a 
 4,000 cases of a 100,000-case store means tens of thousands of reads of encrypted pages
 each time the Team view opens; so the answers are worked out once, when a form is finalised
 (or a care plan signed), by ``refresh`` here, and kept in one small row per case with no
-text anyone wrote. The figures then read these rows and the case's own indexed columns.
+text anyone wrote. The row also carries a copy of the case's own columns the figures group
+by (step, risk, lead agency, referral and exit days, ...), so each figure is one range scan
+of a covering index over these small rows (``INDEXES``), not a visit to each wide case row.
 
-``FACTS_SQL`` is the one definition: ``refresh`` runs it for one case, migration 0012 for
-every case (``rebuild``). The rows hold nothing that is not in the responses: deleting them
+``FACTS_SQL`` is the one definition: ``refresh`` runs it for one case, migrations 0012 and
+0014 for every case (``rebuild``), and the triggers on ``cases`` (0014) for a case whose own
+columns changed. The rows hold nothing that is not in the responses: deleting them
 all and rebuilding gives the same table, so they are not audited (the responses they come
 from are).
 """
@@ -94,8 +97,54 @@ COLUMNS: dict[str, str] = {
     "last_review_on": ("(SELECT max(json_extract(r.answers_json, '$.review_date')) FROM form_responses AS r "
                        f"WHERE r.case_id = c.id AND r.form_id = 'joint_review' AND {FINAL})"),
 }
-FACTS_SQL = (f"INSERT OR REPLACE INTO case_facts (case_id, {', '.join(COLUMNS)}) "
-             f"SELECT c.id, {', '.join(COLUMNS.values())} FROM cases AS c")
+# The case's own columns, copied beside its facts so that every team figure reads one small
+# row per case through one covering index (below), never the wide case row. The triggers
+# keep them equal to the case row whatever changes it (a form, a practitioner, a received
+# change from the other service, a reopening).
+CASE_COLUMNS = ("ref", "person_id", "opened_on", "closed_on", "status", "stage", "lead_agency", "risk_level",
+                "care_coordinator_id", "partner_worker_id", "next_review_due")
+ALL_COLUMNS: dict[str, str] = {**{name: f"c.{name}" for name in CASE_COLUMNS}, **COLUMNS}
+# Covering indexes (migration 0014): each team figure is one range scan of one of them.
+INDEXES: dict[str, tuple[str, ...]] = {
+    # the cases referred in a period, with every answer a period's figures group them by
+    "ix_case_facts_referred": ("opened_on", "referral_source", "lead_agency", "mh_need", "primary_substance",
+                               "sadq_band", "screened_mh", "screened_substance", "assessed_on", "plan_signed_on",
+                               "person_id"),
+    # the cases that ended in a period, by how and why
+    "ix_case_facts_closed": ("closed_on", "exit_type", "exit_reason"),
+    # a person's earlier episodes (re-presentations)
+    "ix_case_facts_person": ("person_id", "closed_on"),
+    # the open caseload, with every column a figure of "now" groups or filters it by
+    "ix_case_facts_open": ("status", "stage", "lead_agency", "risk_level", "high_high", "care_coordinator_id",
+                           "next_review_due", "care_plan_state", "step_entered", "opened_on"),
+    # the complex high-risk cases (a partial index: those alone), as the Team view lists them
+    "ix_case_facts_complex": ("status", "risk_level", "next_review_due", "ref", "high_high", "care_coordinator_id",
+                              "partner_worker_id", "last_review_on"),
+}
+# Open, and urgent or high risk, or the latest lead agency decision high/high. A query uses
+# ix_case_facts_complex only if its WHERE has these very terms: services/team_measures.py
+# writes them from here.
+COMPLEX = "(f.risk_level IN ('high', 'urgent') OR f.high_high = 1)"
+PARTIAL: dict[str, str] = {"ix_case_facts_complex": f"status = 'open' AND {COMPLEX.replace('f.', '')}"}
+
+
+def facts_sql(columns: tuple[str, ...] | None = None) -> str:
+    """``INSERT OR REPLACE`` of the facts of the cases the caller's ``WHERE`` picks (every case
+    without one); ``columns`` for a migration that built fewer of them (0012)."""
+    names = tuple(ALL_COLUMNS) if columns is None else columns
+    return (f"INSERT OR REPLACE INTO case_facts (case_id, {', '.join(names)}) "
+            f"SELECT c.id, {', '.join(ALL_COLUMNS[n] for n in names)} FROM cases AS c")
+
+
+FACTS_SQL = facts_sql()
+# A case inserted, or one of its columns changed: its facts again (migration 0014 makes them;
+# a migration that changes FACTS_SQL makes them again, as the store keeps their text).
+TRIGGERS: dict[str, str] = {
+    "case_facts_case_ai": f"AFTER INSERT ON cases BEGIN {FACTS_SQL} WHERE c.id = NEW.id; END",
+    "case_facts_case_au": (f"AFTER UPDATE OF {', '.join(CASE_COLUMNS)} ON cases WHEN "
+                           + " OR ".join(f"OLD.{n} IS NOT NEW.{n}" for n in CASE_COLUMNS)
+                           + f" BEGIN {FACTS_SQL} WHERE c.id = NEW.id; END"),
+}
 
 
 def refresh(session: Any, case_id: int) -> None:
@@ -106,7 +155,7 @@ def refresh(session: Any, case_id: int) -> None:
     session.execute(text(FACTS_SQL + " WHERE c.id = :case_id"), {"case_id": case_id})
 
 
-def rebuild(conn: Any) -> None:
-    """Every case's facts (migration 0012; a connection that runs SQL text)."""
+def rebuild(conn: Any, columns: tuple[str, ...] | None = None) -> None:
+    """Every case's facts (migrations 0012 and 0014; a connection that runs SQL text)."""
     conn.exec_driver_sql("DELETE FROM case_facts")
-    conn.exec_driver_sql(FACTS_SQL)
+    conn.exec_driver_sql(facts_sql(columns))

@@ -31,6 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ddassess.store.case_facts import INDEXES as FACTS_INDEXES
+from ddassess.store.case_facts import PARTIAL as FACTS_PARTIAL
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -200,11 +203,23 @@ class ResponseRecord(Base):
 
 class CaseFactsRecord(Base):
     """What the team figures ask of a case's latest final forms, worked out when one is
-    finalised (store/case_facts.py; migration 0012). Derived, never edited: no text anyone
-    wrote, only values of choices and dates."""
+    finalised (store/case_facts.py; migrations 0012, 0014), beside a copy of the case's own
+    columns the figures group by (kept by triggers on ``cases``). Derived, never edited: no
+    text anyone wrote, only values of choices and dates."""
 
     __tablename__ = "case_facts"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(32))
+    person_id: Mapped[int | None] = mapped_column()
+    opened_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str | None] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(32))
+    lead_agency: Mapped[str | None] = mapped_column(String(200))
+    risk_level: Mapped[str | None] = mapped_column(String(16))
+    care_coordinator_id: Mapped[int | None] = mapped_column()
+    partner_worker_id: Mapped[int | None] = mapped_column()
+    next_review_due: Mapped[dt.date | None] = mapped_column(Date)
     referral_source: Mapped[str | None] = mapped_column(String(64))
     assessed_on: Mapped[str | None] = mapped_column(String(10))
     plan_signed_on: Mapped[str | None] = mapped_column(String(10))
@@ -220,10 +235,8 @@ class CaseFactsRecord(Base):
     step_entered: Mapped[str | None] = mapped_column(String(10))
     last_review_on: Mapped[str | None] = mapped_column(String(10))
 
-    __table_args__ = (
-        Index("ix_case_facts_high_high", "high_high", "case_id"),
-        Index("ix_case_facts_care_plan", "care_plan_state", "case_id"),
-    )
+    __table_args__ = tuple(Index(name, *columns, sqlite_where=text(FACTS_PARTIAL[name]) if name in FACTS_PARTIAL
+                                 else None) for name, columns in FACTS_INDEXES.items())
 
 
 class FlagAcknowledgementRecord(Base):

@@ -20,6 +20,9 @@ from alembic import op
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
+COLUMNS_0012 = ("referral_source", "assessed_on", "plan_signed_on", "mh_need", "primary_substance", "sadq_band",
+                "screened_mh", "screened_substance", "exit_reason", "exit_type", "high_high", "care_plan_state",
+                "step_entered", "last_review_on")
 depends_on = None
 
 
@@ -51,7 +54,7 @@ def upgrade() -> None:
     op.create_index("ix_cases_closed_on", "cases", ["closed_on"])
     op.create_index("ix_cases_opened_on", "cases", ["opened_on"])
     op.create_index("ix_care_plans_case", "care_plans", ["case_id"])
-    rebuild(op.get_bind())
+    rebuild(op.get_bind(), COLUMNS_0012)  # the columns 0012 made (0014 added the case's own)
 
 
 def downgrade() -> None:
