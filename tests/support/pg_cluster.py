@@ -34,10 +34,28 @@ def bindir() -> Path:
                        "package (apt-get install -y postgresql); .ci/run does this.")
 
 
+_PORTS_PER_WORKER = 500
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A local port free now, from a block of this test process's own: under pytest-xdist two
+    workers asking at once never get the same port (the kernel's ``bind(0)`` could hand one
+    worker the port another has just been given and not yet listened on). The blocks lie
+    below the kernel's ephemeral range, so no outgoing connection takes one meanwhile."""
+    if not _next_port:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+        _next_port.append(20000 + (int(worker) if worker.isdigit() else 0) % 20 * _PORTS_PER_WORKER)
+    start = _next_port[0]
+    for port in range(start, start + _PORTS_PER_WORKER - (start % _PORTS_PER_WORKER)):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _next_port[0] = port + 1
+        return port
+    raise RuntimeError("no free local port left in this test process's block")
 
 
 class Cluster:
