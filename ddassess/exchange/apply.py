@@ -315,6 +315,7 @@ def _state(ctx: _Context, entity: str, entity_uuid: str, case_uuid: str, folded:
     capture.write_heads(conn, entity, entity_uuid, {k: list(v) for k, v in folded.heads.items()})
     if folded.conflicts or entity_uuid in ctx.conflicted:
         ctx.report.conflicts += set_conflicts(conn, entity, entity_uuid, case_uuid, folded.conflicts,
+                                              fields=set(folded.heads) | set(folded.conflicts),  # not a chain's
                                               settled_by=sorted(fresh))
         ctx.conflicted.add(entity_uuid)
 

@@ -126,6 +126,40 @@ def _words(catalogue: Catalogue, form_id: str, version: int, field: str, answers
     return spec.title, (f.label if f is not None else key.replace("_", " ")), f
 
 
+def _chain_view(s: Any, catalogue: Catalogue, c: ConflictRecord, case: CaseRecord | None, names: dict[str, str],
+                amendment_uuids: list[str]) -> ConflictView:
+    """A final form amended on two laptops: each amendment with who finalised it, when, why
+    and what it changed, in the form's words."""
+    from ddassess.services.answer_changes import change_sentences
+
+    amended = s.scalar(select(ResponseRecord).where(ResponseRecord.uuid == c.entity_uuid))
+    title = _words(catalogue, amended.form_id, amended.form_version, "")[0] if amended is not None else ""
+    try:
+        spec = catalogue.get(amended.form_id, amended.form_version) if amended is not None else None
+    except UnknownFormError:
+        spec = None
+    before = json.loads(amended.answers_json) if amended is not None else {}
+    values = []
+    for u in amendment_uuids:
+        a = s.scalar(select(ResponseRecord).where(ResponseRecord.uuid == u))
+        if a is None:
+            continue
+        op = s.scalar(select(OperationRecord).where(OperationRecord.entity_uuid == u,
+                                                    OperationRecord.action == "amend"))
+        author = op.author if op is not None else (s.scalar(select(PractitionerRecord.uuid).where(
+            PractitionerRecord.id == a.finalised_by_id)) or "")
+        after = json.loads(a.answers_json)
+        changed = [t for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
+                   for t in change_sentences(spec, title, k, before.get(k), after.get(k))]
+        text = f"Reason: {a.amendment_reason or '(none given)'}\n" + ("\n".join(f"• {t}" for t in changed)
+                                                                     or "• no answer changed")
+        at = a.finalised_at or a.updated_at
+        values.append(ConflictValue(u, text, author, names.get(author, "a practitioner not in this store"),
+                                    at, op.device if op is not None else "", u))
+    return ConflictView(c.uuid, case.id if case else None, case.ref if case else "", c.entity, c.entity_uuid,
+                        c.field, c.kind, title, "Amended on two laptops: keep one amendment", tuple(values))
+
+
 def _row_cells(body: dict[str, Any], group: str, rid: str) -> dict[str, Any]:
     """The cells of one row an operation sets, by column."""
     out: dict[str, Any] = {}
@@ -186,6 +220,9 @@ def list_conflicts(store: Store, case_id: int | None = None, *, catalogue: Catal
             else:
                 case = s.scalar(select(CaseRecord).where(CaseRecord.uuid == c.case_uuid))
             ids = json.loads(c.op_ids_json)
+            if c.kind == "chain":  # two amendments of one final form: the amendments side by side
+                out.append(_chain_view(s, catalogue, c, case, names, ids))
+                continue
             bodies = {r.id: json.loads(r.body_json) for r in s.scalars(
                 select(OperationRecord).where(OperationRecord.id.in_(ids)))}
             title, label, spec_field = "", _FIELD_WORDS.get(c.field, c.field.replace("_", " ")), None
@@ -238,6 +275,12 @@ def resolve_conflict(store: Store, conflict_uuid: str, chosen: int | Any, reason
             fields: dict[str, Any] = {}
             base: dict[str, tuple[str, ...]] = {}
             meta = {"reason": reason, "conflict": conflict_uuid, "dismiss": ids}
+        elif view.kind == "chain":  # the amendment kept stands; the other is superseded (derive.py)
+            if not isinstance(chosen, int) or isinstance(chosen, bool):
+                raise ConflictNotOpenError("Keep one of the amendments listed.")
+            fields, base = {}, {}
+            meta = {"reason": reason, "conflict": conflict_uuid, "chain": view.entity_uuid, "kept": value,
+                    "seen": [v.value for v in view.values]}
         elif view.kind == "row":  # remove the row (based on every edit listed), or keep it as it is now
             if not isinstance(chosen, int) or isinstance(chosen, bool):
                 raise ConflictNotOpenError("Keep one of the values listed: a row is removed or kept as it is.")
@@ -250,7 +293,8 @@ def resolve_conflict(store: Store, conflict_uuid: str, chosen: int | Any, reason
         else:
             fields, base = {view.field: value}, {view.field: tuple(ids)}
             meta = {"reason": reason, "conflict": conflict_uuid}
-        op = Operation(id=uuid7(), case_uuid=case_uuid, entity=view.entity, entity_uuid=view.entity_uuid,
+        op = Operation(id=uuid7(), case_uuid=case_uuid, entity=view.entity,
+                       entity_uuid=str(value) if view.kind == "chain" else view.entity_uuid,
                        action="resolve", fields=fields, base=base,
                        hlc=capture.clock(conn, store.store_id).tick(), author=store.owner_uuid,
                        author_cert=str(s.info.get("author_cert", "")), device=store.store_id, meta=meta)
