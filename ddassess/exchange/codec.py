@@ -167,7 +167,7 @@ def answer_fields(key: str, old: Any, new: Any) -> dict[str, Any]:
     place}``) and its cells; a row removed, its marker set to None (a tombstone); a row
     changed, only the cells that changed (``answers.<group>.<row>.<column>``). Any other
     answer (and a group stored before rows had ids) is one field, ``answers.<key>``."""
-    empty = (None, [])
+    empty: tuple[Any, ...] = (None, [])
     if (has_row_ids(old) or old in empty) and (has_row_ids(new) or new in empty) \
             and (has_row_ids(old) or has_row_ids(new)):
         before = {row_id(r): r for r in old or []}
@@ -182,9 +182,9 @@ def answer_fields(key: str, old: Any, new: Any) -> dict[str, Any]:
             for c in sorted(cells):
                 if (was or {}).get(c) != row.get(c) and not (was is None and row.get(c) is None):
                     out[row_field(key, rid, c)] = row.get(c)
-        for rid in before:
-            if rid not in after:
-                out[row_field(key, str(rid), ROW_KEY)] = None
+        for gone in before:
+            if gone not in after:
+                out[row_field(key, str(gone), ROW_KEY)] = None
         return out
     return {ANSWERS + key: new}
 

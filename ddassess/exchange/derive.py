@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -214,7 +215,7 @@ def derive_case(session: Session, case_uuid: str, *, actor: str, reason: str,
 CHAIN_FIELD = "amended_by"  # the conflict of a final form amended twice (kind "chain")
 
 
-def _amendment_chains(session: Session, case: CaseRecord, finals: list[ResponseRecord], *, actor: str,
+def _amendment_chains(session: Session, case: CaseRecord, finals: Sequence[ResponseRecord], *, actor: str,
                       reason: str) -> None:
     """Two final amendments of one final form (made on two laptops before either heard of
     the other) are a conflict on that form's chain, listed (kind "chain", the amendments'

@@ -365,7 +365,7 @@ def _check(s: Session, catalogue: Catalogue, case: CaseRecord, who: Practitioner
         return refused(f"{form} allows sharing with {allowed} only, not with {labels.get(wanted, wanted)}.")
     # The agency's own ticks: what the person agreed may go to *that* agency (every row naming it).
     ticked = [v for r in _rows(answers.get("sharing")) if str(r.get("agency")) == wanted
-              for v in (r.get("information") if isinstance(r.get("information"), list) else [])]
+              for v in (r["information"] if isinstance(r.get("information"), list) else [])]
     if not ticked:
         return refused(f"{form} names {labels.get(wanted, wanted)} but ticks nothing that may be shared with it.")
     kinds = ", ".join(_labels(spec.fields if spec is not None else {}, "information", list(dict.fromkeys(ticked))))

@@ -57,6 +57,17 @@ def where(c: ConflictView) -> str:
     return f"{c.form_title}: {c.field_label}" if c.form_title else c.field_label
 
 
+KIND_WORDS = {
+    "field": "Changed on two laptops at the same time: keep one value, with a reason.",
+    "final": "Changed after the form was finalised: the final form is kept; say that you have seen the change "
+             "(amend the form if it matters).",
+    "row": "Removed on one laptop while it was changed on another: the row is kept until you choose to remove it "
+           "or keep it, with a reason.",
+    "chain": "The same final form was amended on two laptops: keep one amendment, with a reason; the other is kept "
+             "in the record as superseded.",
+}
+
+
 class ConflictResolutionDialog(QDialog):
     """One conflict, side by side: each value with who and when; keep one, or write the
     combined text (free text only); a reason; Resolve."""
@@ -69,10 +80,7 @@ class ConflictResolutionDialog(QDialog):
         self.choices = conflict_choices(store, catalogue, conflict)
         date_format = get_setting(store, "date_format") or "%d %b %Y"
         self.setWindowTitle(f"Resolve a conflict — {conflict.case_ref}")
-        title = QLabel(f"<b>{_escape(where(conflict))}</b>" + (
-            "<br/>Changed on two laptops at the same time: keep one value, with a reason."
-            if conflict.kind == "field" else "<br/>Changed after the form was finalised: the final form is kept; "
-            "say that you have seen the change (amend the form if it matters)."))
+        title = QLabel(f"<b>{_escape(where(conflict))}</b><br/>" + KIND_WORDS.get(conflict.kind, KIND_WORDS["field"]))
         title.setWordWrap(True)
         title.setTextFormat(Qt.TextFormat.RichText)
         self.group = QButtonGroup(self)
@@ -131,7 +139,7 @@ class ConflictResolutionDialog(QDialog):
         column.addWidget(self.reason)
         column.addWidget(self.message)
         column.addWidget(buttons)
-        if conflict.kind != "field" and self.options:
+        if conflict.kind == "final" and self.options:
             self.options[0].setChecked(True)  # the final form stays; only a reason is asked
             for option in self.options[1:]:
                 option.setEnabled(False)

@@ -19,9 +19,9 @@ from ddassess.store.check import check_store
 
 HOUSING = {"area": "housing", "need": "Somewhere safe to live", "goal": "My own flat", "action": "Refer to housing",
            "responsible": "Fictional worker", "status": "not_started"}
-MONEY = {"area": "finances", "need": "Debts", "goal": "No bailiffs", "action": "Debt advice",
+MONEY = {"area": "finance", "need": "Debts", "goal": "No bailiffs", "action": "Debt advice",
          "responsible": "Fictional worker", "status": "not_started"}
-WORK = {"area": "occupation", "need": "Something to do", "goal": "Volunteer", "action": "Find a placement",
+WORK = {"area": "work_education", "need": "Something to do", "goal": "Volunteer", "action": "Find a placement",
         "responsible": "Fictional worker", "status": "not_started"}
 
 
@@ -76,7 +76,7 @@ def test_rows_added_on_both_laptops_are_both_kept_in_one_order(shared_plan, cata
     case_changes.save_draft(b, rb, {"needs": [*needs(b, rb), WORK]})
     both_ways(a, b, catalogue)
     assert needs(a, r.id) == needs(b, rb)
-    assert sorted(row["area"] for row in needs(a, r.id)) == ["finances", "housing", "occupation"]
+    assert sorted(row["area"] for row in needs(a, r.id)) == ["finance", "housing", "work_education"]
     assert needs(a, r.id)[0]["area"] == "housing"  # the row both had stays first
     assert open_conflicts(a) == open_conflicts(b) == []
     checked(a, b)
@@ -229,7 +229,7 @@ def test_rows_over_real_bundles_in_every_order_of_delivery(pair, catalogue, tmp_
         ex.import_changes(to.store, path, catalogue=catalogue)
     assert visible(sam.store) == visible(kim.store)
     got = words(needs(sam.store, r.id))
-    assert [x["area"] for x in got] == ["housing", "finances"]
+    assert [x["area"] for x in got] == ["housing", "finance"]
     assert got[1]["status"] == "in_progress"
     [c] = conflicts.list_conflicts(sam.store, catalogue=catalogue)
     assert c.field_label.endswith(": Goal (in my words)")

@@ -331,7 +331,8 @@ def test_a_consent_form_whose_definition_is_gone_is_read_as_stored(store, case, 
 
 # --- consent per agency: the tick for the practitioner's own agency -----------------------------
 
-AGENCY_SERVICES = {"mental_health": "Fictional Mental Health Trust", "substance_misuse": "Fictional Substance Misuse Service",
+AGENCY_SERVICES = {"mental_health": "Fictional Mental Health Trust",
+                   "substance_misuse": "Fictional Substance Misuse Service",
                    "primary_care": "Fictional GP surgery", "social_care": "Fictional Adult Social Care",
                    "housing": "Fictional Housing", "criminal_justice": "Fictional Probation"}
 
