@@ -95,8 +95,10 @@ class ConflictResolutionDialog(QDialog):
             text.setReadOnly(True)
             text.setTabChangesFocus(True)
             text.setAccessibleName(f"Value {i + 1}, given by {v.author} on {_when(v.at, date_format)}")
-            option = QRadioButton(f"&{i + 1} Keep this value" if i < 9 else "Keep this value")
-            option.setAccessibleName(f"Keep value {i + 1}, from {v.author}: {v.text[:120]}")
+            verb = "Keep this value" if conflict.kind in ("field", "final") else "Choose this"  # a row, an amendment
+            option = QRadioButton(f"&{i + 1} {verb}" if i < 9 else verb)
+            said = "Keep value" if conflict.kind in ("field", "final") else "Choose"
+            option.setAccessibleName(f"{said} {i + 1}, from {v.author}: {v.text[:120]}")
             self.group.addButton(option, i)
             col.addWidget(text, 1)
             col.addWidget(option)
