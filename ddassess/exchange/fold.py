@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ddassess.exchange.codec import ANSWERS, split_row_field
-from ddassess.formengine.row_ids import ROW_KEY, legacy_row_id, row_id
+from ddassess.formengine.row_ids import ROW_KEY, is_rows, legacy_row_id, row_id
 
 RISK_RANK = {None: 0, "": 0, "high": 1, "urgent": 2}
 
@@ -122,10 +122,12 @@ def _assemble_rows(out: Folded, bodies: Sequence[Mapping[str, Any]], by_id: Mapp
     a group written whole (before rows had ids) come first, as written, with
     ``legacy_row_id``s; their cells' later changes apply over them."""
     groups: dict[str, dict[str, dict[str, str]]] = {}
-    for name in out.values:
+    for name, value in out.values.items():
         parts = split_row_field(name)
         if parts is not None:
             groups.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = name
+        elif name.startswith(ANSWERS) and "." not in name[len(ANSWERS):] and is_rows(value):
+            groups.setdefault(name[len(ANSWERS):], {})  # a group written whole: its rows get their ids
     if not groups:
         return
     entity_uuid = str(bodies[0]["entity_uuid"]) if bodies else ""

@@ -237,3 +237,23 @@ def test_rows_over_real_bundles_in_every_order_of_delivery(pair, catalogue, tmp_
     for lap in (sam, kim):
         report = check_store(lap.store)
         assert report.ok, report.problems
+
+
+def test_a_group_sent_whole_before_row_ids_is_read_as_the_upgrades_rows():
+    """An operation written before schema 0015 carries a group whole, rows without ids: it
+    is read as rows with the ids the upgrade gave the stored rows (legacy_row_id), in its
+    order, and a later change of one of those rows applies over it."""
+    from ddassess.exchange.codec import row_field
+    from ddassess.exchange.fold import fold
+    from ddassess.formengine.row_ids import legacy_row_id
+
+    def op(i, action, fields, base=None):
+        return {"id": f"op-{i}", "entity_uuid": "resp-1", "action": action, "hlc": f"000{i}", "fields": fields,
+                "base": base or {}, "meta": {}, "author": "a", "device": "d", "case_uuid": "c"}
+
+    old = op(1, "create", {"form_id": "care_plan", "status": "draft", "answers.needs": [HOUSING, MONEY]})
+    ids = [legacy_row_id("resp-1", "needs", i) for i in range(2)]
+    assert fold([old]).values["answers.needs"] == [{**HOUSING, ROW_KEY: ids[0]}, {**MONEY, ROW_KEY: ids[1]}]
+    later = op(2, "set", {row_field("needs", ids[1], "goal"): "Debt free", row_field("needs", ids[0], ROW_KEY): None},
+               {row_field("needs", ids[0], ROW_KEY): ("op-1",), row_field("needs", ids[1], "goal"): ()})
+    assert fold([old, later]).values["answers.needs"] == [{**MONEY, "goal": "Debt free", ROW_KEY: ids[1]}]
