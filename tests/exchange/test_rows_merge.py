@@ -257,3 +257,18 @@ def test_a_group_sent_whole_before_row_ids_is_read_as_the_upgrades_rows():
     later = op(2, "set", {row_field("needs", ids[1], "goal"): "Debt free", row_field("needs", ids[0], ROW_KEY): None},
                {row_field("needs", ids[0], ROW_KEY): ("op-1",), row_field("needs", ids[1], "goal"): ()})
     assert fold([old, later]).values["answers.needs"] == [{**MONEY, "goal": "Debt free", ROW_KEY: ids[1]}]
+
+
+def test_a_removal_after_its_own_edits_and_those_received_is_no_conflict(shared_plan, catalogue):
+    """A removal is based on every cell of the row its author had: edits made here, or
+    received, before removing are no reason to keep the row."""
+    a, b, r, rb = shared_plan
+    [row] = needs(b, rb)
+    case_changes.save_draft(b, rb, {"needs": [{**row, "goal": "A room of my own"}]})
+    send(b, a, catalogue)
+    case_changes.save_draft(a, r.id, {"needs": [{**needs(a, r.id)[0], "status": "achieved"}]})
+    case_changes.save_draft(a, r.id, {"needs": None})
+    both_ways(a, b, catalogue)
+    assert needs(a, r.id) == needs(b, rb) == []
+    assert open_conflicts(a) == open_conflicts(b) == []
+    checked(a, b)
