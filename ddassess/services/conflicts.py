@@ -299,7 +299,10 @@ def resolve_conflict(store: Store, conflict_uuid: str, chosen: int | Any, reason
                        hlc=capture.clock(conn, store.store_id).tick(), author=store.owner_uuid,
                        author_cert=str(s.info.get("author_cert", "")), device=store.store_id, meta=meta)
         append_event(s, actor=store.owner_uuid, action="resolve", entity_type="conflict", entity_id=conflict_uuid,
-                     changes={"field": [None, view.field], "kept": [None, value]}, reason=reason)
+                     changes={"field": [None, view.field], "kept": [None, value],
+                              **({"label": [None, view.field_label], "kept_words": [None, view.values[chosen].text]}
+                                 if view.kind in ("row", "chain") or split_row_field(view.field) else {})},
+                     reason=reason)
         apply.apply_local(s, op, note=f"conflict resolved: {reason}", catalogue=catalogue or _default_catalogue())
     return view
 

@@ -83,3 +83,14 @@ def test_a_chain_is_settled_only_by_choosing_one_listed(stores, catalogue):
     with pytest.raises(conflicts.ConflictNotOpenError):
         conflicts.resolve_conflict(a, c.uuid, 5, "Not one listed")
     assert [x.uuid for x in conflicts.list_conflicts(a, catalogue=catalogue)] == [c.uuid]
+
+
+def test_the_case_history_says_so_in_words(stores, catalogue):
+    from ddassess.services.case_history import case_history
+
+    a, _b, r, _mine, _theirs = amended_twice(stores, catalogue)
+    [c] = conflicts.list_conflicts(a, catalogue=catalogue)
+    conflicts.resolve_conflict(a, c.uuid, 0, "Checked with the person")
+    said = [e.what for e in case_history(a, catalogue, case_changes.get_response(a, r.id).case_id).entries]
+    assert "found Risk assessment amended on two laptops (since settled)" in said
+    assert any(w.startswith("resolved the conflict over 'Amended on two laptops: keep one amendment'") for w in said)

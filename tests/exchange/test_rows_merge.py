@@ -112,6 +112,12 @@ def test_one_cell_changed_two_ways_is_one_conflict_named_by_its_row(shared_plan,
     conflicts.resolve_conflict(a, c.uuid, 1, "Checked with the person at the visit")
     send(a, b, catalogue)
     assert needs(a, r.id) == needs(b, rb) and needs(a, r.id)[0]["goal"] == c.values[1].value
+    from ddassess.services.case_history import case_history
+
+    said = [e.what for e in case_history(a, catalogue, case_changes.get_response(a, r.id).case_id).entries]
+    assert f"resolved the conflict over 'Need 1 — Housing: Goal (in my words)' in Joint care plan, keeping " \
+           f"'{c.values[1].text}', giving the reason 'Checked with the person at the visit'" in said
+    assert [w for w in said if row[ROW_KEY] in w or ROW_KEY in w] == []
     assert open_conflicts(a) == open_conflicts(b) == []
     checked(a, b)
 
