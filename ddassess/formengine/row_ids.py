@@ -49,21 +49,33 @@ def has_row_ids(value: Any) -> bool:
     return all(ids) and len(set(ids)) == len(ids)
 
 
-def with_row_ids(answers: dict[str, Any], *, legacy_of: str | None = None) -> dict[str, Any]:
-    """``answers`` with an id on every row of every repeating group (a row without one, or
-    with one another row already has, gets a new one; ``legacy_of`` a response's uuid: the
-    ids are ``legacy_row_id``). Answers already carrying them are returned as they are."""
+def with_row_ids(answers: dict[str, Any], *, legacy_of: str | None = None,
+                 previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``answers`` with an id on every row of every repeating group. A row without one (or
+    with one another row already has) keeps the id of the row in its place in ``previous``
+    (the answers it replaces: a caller that sends rows without ids, such as an answers file,
+    changes rows by their place, as before rows had ids), else gets a new one
+    (``legacy_of`` a response's uuid: ``legacy_row_id``). Answers already carrying them are
+    returned as they are."""
     out = answers
     for key, value in answers.items():
         if not is_rows(value) or has_row_ids(value):
             continue
-        seen: set[str] = set()
+        before = (previous or {}).get(key)
+        placed = [row_id(r) for r in before] if isinstance(before, list) else []
+        seen: set[str] = {rid for r in value if (rid := row_id(r)) is not None}
+        taken: set[str] = set()
         rows = []
         for i, row in enumerate(value):
             rid = row_id(row)
-            if rid is None or rid in seen:
+            if rid is not None and rid not in taken:
+                taken.add(rid)
+                rows.append(row)
+                continue
+            rid = placed[i] if i < len(placed) else None
+            if rid is None or rid in seen or rid in taken:
                 rid = legacy_row_id(legacy_of, key, i) if legacy_of else new_row_id()
-            seen.add(rid)
+            taken.add(rid)
             rows.append({**row, ROW_KEY: rid})
         if out is answers:
             out = dict(answers)

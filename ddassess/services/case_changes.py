@@ -247,13 +247,13 @@ def save_draft(store: Store, response_id: int, answers: dict[str, Any], *, at: d
     """Replace a draft's answers; the audit event keeps each changed field's old and new value.
     Answers no form could hold (domain/limits.py) raise InvalidInputError and the draft stays as it was."""
     limits.check_answers(answers)
-    answers = with_row_ids(answers)  # a row added here gets its id (formengine/row_ids.py)
     with store.write() as s:
         r = _get_response(s, response_id)
         if r.status != "draft":
             raise InvalidInputError(
                 "This form has been finalised and cannot be edited: amend it instead, giving a reason.")
         old = json.loads(r.answers_json)
+        answers = with_row_ids(answers, previous=old)  # a row added gets its id; one sent without, its place's
         changes = diff(old, answers)
         if changes:
             r.answers_json = json.dumps(answers)
