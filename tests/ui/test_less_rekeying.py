@@ -97,8 +97,9 @@ def test_care_plan_needs_are_offered_and_added_with_one_click(qtbot, window, cat
                                            "Add: Work and education — Work, education or training"]
     qtbot.waitUntil(lambda: offered[0].height() > 0)  # laid out, as a person would see it
     qtbot.mouseClick(offered[0], Qt.MouseButton.LeftButton)
-    assert [r.value() for r in needs.rows] == [{"area": "housing", "need": "Housing: at risk",
-                                                "status": "not_started"}]
+    assert without_row_ids([r.value() for r in needs.rows]) == [{"area": "housing", "need": "Housing: at risk",
+                                                                 "status": "not_started"}]
+    assert needs.rows[0].value()["_row"]  # a new row: an id of its own
     row = needs.rows[0]
     assert row.group.title() == "Need 1 — Housing"
     assert row.editors["goal"].focus_widget().hasFocus()  # straight to what is left to write
