@@ -101,7 +101,8 @@ def _run(stores, catalogue, edits, pairs, repeats):
                 rows[value % len(rows)] = {**rows[value % len(rows)], "goal": f"Goal {value}"}
             elif rows:
                 del rows[value % len(rows)]
-            case_changes.save_draft(s, p, {**current, "needs": rows or None})
+            rest = {k: v for k, v in current.items() if k != "needs"}  # no rows left: no answer (as a text)
+            case_changes.save_draft(s, p, {**rest, "needs": rows} if rows else rest)
         elif kind == "finalise":
             try:
                 finalise_form(s, catalogue, response_id(s, risk.uuid))
