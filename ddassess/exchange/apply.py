@@ -444,7 +444,9 @@ def _state(ctx: _Context, entity: str, entity_uuid: str, case_uuid: str, folded:
 def _conflicts(ctx: _Context, entity: str, entity_uuid: str, case_uuid: str, folded: Folded, fresh: set[str]) -> None:
     if folded.conflicts or entity_uuid in ctx.conflicted:
         ctx.report.conflicts += set_conflicts(ctx.session.connection(), entity, entity_uuid, case_uuid,
-                                              folded.conflicts, settled_by=sorted(fresh))
+                                              folded.conflicts,
+                                              fields=set(folded.heads) | set(folded.conflicts),  # not a chain's
+                                              settled_by=sorted(fresh))
         ctx.conflicted.add(entity_uuid)
 
 

@@ -6,7 +6,8 @@ sessions of a ``Store.write()`` (``session.info["ddassess_store"]``), and not wh
 operations are being applied (``CAPTURE_OFF``). A record class is shared when it has
 ``__exchange__ = "<entity>"``; its columns travel as fields (``codec.py``), foreign keys as
 ``<name>_uuid``. A response's answers travel one per answer (``answers.<field id>``), so two
-people answering different questions never conflict; a repeating group is one answer.
+people answering different questions never conflict; a repeating group travels row by row
+(``codec.answer_fields``), so two people changing different rows never conflict either.
 
 Each field's ``base`` is the operation(s) whose value this laptop had (``operation_heads``);
 a field in conflict is based on the value shown only, so editing it never settles the
@@ -28,6 +29,7 @@ from ddassess.exchange import codec
 from ddassess.exchange.hlc import Clock, parse_hlc
 from ddassess.exchange.ids import uuid7
 from ddassess.exchange.operations import Operation, canonical_json
+from ddassess.formengine.row_ids import ROW_KEY
 from ddassess.store.records import OperationRecord, ResponseRecord
 
 STORE_KEY = "ddassess_store"
@@ -134,6 +136,8 @@ def _after_flush(session: Session, _context: Any) -> None:
                 conflicted.append(name)
             else:
                 base[name] = tuple(current)
+        if entity == "response":
+            _rows_removed(fields, heads, base)
         action = _action(kind, entity, fields, obj)
         if entity == "response" and kind == "set":
             _check_instrument_author(conn, obj, store)
@@ -205,6 +209,19 @@ def _creator(conn: Connection, store_id: str, response_uuid: str) -> str | None:
         if found is not None:
             _CREATORS[key] = found
     return found
+
+
+def _rows_removed(fields: dict[str, Any], heads: dict[str, list[str]], base: dict[str, tuple[str, ...]]) -> None:
+    """A row removed is based on all of the row this laptop had (its cells' current
+    operations too), so an edit of the row made elsewhere meanwhile is seen as concurrent
+    with the removal: the row is kept and the two listed (``fold.py``)."""
+    for name, value in fields.items():
+        parts = codec.split_row_field(name)
+        if value is not None or parts is None or parts[2] != ROW_KEY:
+            continue
+        prefix = name[: -len(ROW_KEY)]
+        had = {i for n, ids in heads.items() if n.startswith(prefix) or n == codec.ANSWERS + parts[0] for i in ids}
+        base[name] = tuple(sorted(set(base[name]) | had))
 
 
 def _check_instrument_author(conn: Connection, response: Any, store: Any) -> None:

@@ -7,7 +7,9 @@ coordinator, review date, risk from flags and risk level are worked out from the
 forms, so they converge without rules of their own). A foreign key ``x_id`` travels as
 ``x_uuid``. Dates and times travel as ISO text. Two columns groups travel as one field:
 
-* a response's answers, one field per answer: ``answers.<field id>`` (None: removed);
+* a response's answers, one field per answer: ``answers.<field id>`` (None: removed); a
+  repeating group's rows, one field per cell, ``answers.<group>.<row id>.<column>``, and one
+  per row, ``answers.<group>.<row id>._row`` (``answer_fields``);
 * a case's risk decision (``risk_override`` with its reason, who and when) as one field
   ``risk_override``: ``{"level", "reason", "by", "at"}`` or None, so a decision and its
   reason never come apart in a merge.
@@ -23,6 +25,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
+from ddassess.formengine.row_ids import ROW_KEY, has_row_ids, row_id
 from ddassess.store.records import Base, CarePlanRecord, CaseRecord, UtcDateTime
 
 SKIP = frozenset({"id", "uuid", "updated_at", "search_name"})
@@ -156,7 +159,7 @@ def changed_fields(obj: Any, lookups: Lookups, *, new: bool) -> dict[str, Any]:
             after = json.loads(value) if isinstance(value, str) else {}
             for k in sorted(set(before) | set(after)):
                 if new or before.get(k) != after.get(k):
-                    fields[ANSWERS + k] = after.get(k)
+                    fields.update(answer_fields(k, None if new else before.get(k), after.get(k)))
     if cls is CaseRecord:
         pairs = [_old_and_new(state, key, new) for key in RISK_COLUMNS]
         if any(changed for _o, _n, changed in pairs):
@@ -164,6 +167,47 @@ def changed_fields(obj: Any, lookups: Lookups, *, new: bool) -> dict[str, Any]:
                         for (_o, n, changed), key in zip(pairs, RISK_COLUMNS, strict=True))
             fields["risk_override"] = _risk(now)
     return fields
+
+
+def row_field(group: str, rid: str, column: str) -> str:
+    """The field of one cell of a repeating group's row (``column`` ROW_KEY: the row itself)."""
+    return f"{ANSWERS}{group}.{rid}.{column}"
+
+
+def split_row_field(name: str) -> tuple[str, str, str] | None:
+    """(group, row id, column) of a row's field, or None for any other field."""
+    if not name.startswith(ANSWERS):
+        return None
+    parts = name[len(ANSWERS):].split(".")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
+
+
+def answer_fields(key: str, old: Any, new: Any) -> dict[str, Any]:
+    """The fields one changed answer travels as. A repeating group whose rows have ids
+    travels row by row: a row added is its marker ``answers.<group>.<row>._row`` (``{"n": its
+    place}``) and its cells; a row removed, its marker set to None (a tombstone); a row
+    changed, only the cells that changed (``answers.<group>.<row>.<column>``). Any other
+    answer (and a group stored before rows had ids) is one field, ``answers.<key>``."""
+    empty: tuple[Any, ...] = (None, [])
+    if (has_row_ids(old) or old in empty) and (has_row_ids(new) or new in empty) \
+            and (has_row_ids(old) or has_row_ids(new)):
+        before = {row_id(r): r for r in old or []}
+        after = {row_id(r): r for r in new or []}
+        out: dict[str, Any] = {}
+        for n, row in enumerate(new or []):
+            rid = str(row_id(row))
+            was = before.get(rid)
+            if was is None:
+                out[row_field(key, rid, ROW_KEY)] = {"n": n}
+            cells = {c for c in (*row, *(was or {})) if c != ROW_KEY}
+            for c in sorted(cells):
+                if (was or {}).get(c) != row.get(c) and not (was is None and row.get(c) is None):
+                    out[row_field(key, rid, c)] = row.get(c)
+        for gone in before:
+            if gone not in after:
+                out[row_field(key, str(gone), ROW_KEY)] = None
+        return out
+    return {ANSWERS + key: new}
 
 
 def case_uuid_of(entity: str, obj: Any, fields: dict[str, Any], lookups: Lookups) -> str:

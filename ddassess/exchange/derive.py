@@ -8,7 +8,8 @@ form is finalised (services/case_pathway.py, services/case_risk.py):
 
 * stage: the furthest pathway step of any final form (a stage never goes back); a final
   discharge closes the case on the day it was finalised, with no review due;
-* a final amendment supersedes the response it amends;
+* a final amendment supersedes the response it amends; two final amendments of one form are
+  a conflict on that chain until a person keeps one (the other is then superseded);
 * lead agency (and coordinator, when the named one is a practitioner in this store): the
   newest final lead agency decision; next review: the newest final care plan or joint review;
 * risk from flags: the flags of the newest final response of each form; the level shown is
@@ -223,6 +224,7 @@ def _derive(session: Session, case: CaseRecord, finals: Sequence[ResponseRecord]
             amended.status = "superseded"
             append_event(session, actor=actor, action="supersede", entity_type="response", entity_id=amended.uuid,
                          changes={"superseded_by": [None, r.uuid]}, reason=reason)
+    _amendment_chains(session, case, finals, actor=actor, reason=reason)
     current = [r for r in finals if r.status == "final"]
     values: dict[str, Any] = {}
     stages = [PATHWAY_STAGES.index(FORM_STAGE[r.form_id]) for r in finals if r.form_id in FORM_STAGE]
@@ -256,6 +258,57 @@ def _derive(session: Session, case: CaseRecord, finals: Sequence[ResponseRecord]
     session.flush()
     case_facts.refresh(session, case.id)  # the received forms, in the team figures too
     return bool(changes)
+
+
+CHAIN_FIELD = "amended_by"  # the conflict of a final form amended twice (kind "chain")
+
+
+def _amendment_chains(session: Session, case: CaseRecord, finals: Sequence[ResponseRecord], *, actor: str,
+                      reason: str) -> None:
+    """Two final amendments of one final form (made on two laptops before either heard of
+    the other) are a conflict on that form's chain, listed (kind "chain", the amendments'
+    uuids) until a person keeps one. Their resolutions (``meta["chain"]``: the amended form,
+    ``kept``, ``seen``) are read in clock order, the latest deciding for the amendments it
+    saw; each amendment not kept is superseded, audited with the resolution's reason. Both
+    stay final meanwhile (so neither's flags are hidden). The same operations give the
+    same result on every laptop."""
+    from ddassess.exchange.conflicts import set_conflicts
+
+    by_id = {r.id: r for r in finals}
+    chains: dict[int, list[ResponseRecord]] = {}
+    for r in finals:
+        if r.amends_id in by_id:
+            chains.setdefault(int(r.amends_id), []).append(r)
+    if not any(len(v) > 1 for v in chains.values()):
+        return
+    decisions = sorted((b for b in (json.loads(raw) for raw in session.scalars(
+        select(OperationRecord.body_json).where(OperationRecord.case_uuid == case.uuid,
+                                                OperationRecord.action == "resolve",
+                                                OperationRecord.status == "applied")))
+        if "chain" in b.get("meta", {})), key=lambda b: (b["hlc"], b["id"]))
+    conn = session.connection()
+    for amended_id, amendments in sorted(chains.items()):
+        amended = by_id[amended_id]
+        losers: dict[str, dict[str, Any]] = {}
+        settled_by: list[str] = []
+        for b in decisions:
+            if b["meta"]["chain"] != amended.uuid:
+                continue
+            settled_by.append(b["id"])
+            losers.pop(b["meta"]["kept"], None)
+            losers.update({u: b for u in b["meta"].get("seen", ()) if u != b["meta"]["kept"]})
+        for a in amendments:
+            if a.uuid in losers and a.status == "final":
+                a.status = "superseded"
+                kept = losers[a.uuid]["meta"]["kept"]
+                append_event(session, actor=str(losers[a.uuid]["author"]), action="supersede", entity_type="response",
+                             entity_id=a.uuid, changes={"superseded_by": [None, kept]},
+                             reason=f"the other amendment was kept: {losers[a.uuid]['meta'].get('reason', '')} "
+                                    f"({reason})")
+        standing = sorted((a for a in amendments if a.uuid not in losers), key=_when)
+        current = {CHAIN_FIELD: ("chain", [a.uuid for a in standing])} if len(standing) > 1 else {}
+        set_conflicts(conn, "response", amended.uuid, case.uuid, current, fields={CHAIN_FIELD},
+                      settled_by=settled_by)
 
 
 def _text(value: Any) -> Any:

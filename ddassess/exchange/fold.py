@@ -25,7 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ddassess.exchange.codec import ANSWERS
+from ddassess.exchange.codec import ANSWERS, split_row_field
+from ddassess.formengine.row_ids import ROW_KEY, is_rows, legacy_row_id, row_id
 
 RISK_RANK = {None: 0, "": 0, "high": 1, "urgent": 2}
 
@@ -106,7 +107,83 @@ def fold(bodies: Sequence[Mapping[str, Any]]) -> Folded:
     if out.values.get("status") in ("final", "superseded"):
         out.final = True
         _final_answers(out, bodies, by_id, superseded)
+    _assemble_rows(out, bodies, by_id)
     return out
+
+
+def _assemble_rows(out: Folded, bodies: Sequence[Mapping[str, Any]], by_id: Mapping[str, Mapping[str, Any]]) -> None:
+    """Each repeating group's rows from its rows' fields (``codec.answer_fields``), as the
+    answer ``answers.<group>`` (None: no row left). Adding wins: a row is there unless every
+    current value of its marker is a removal. A removal concurrent with an edit of the row
+    (an edit its author had not seen) keeps the row, with what the edit wrote, and is listed
+    as a conflict of kind "row" (the removals first, then the edits), until a person settles
+    it. Rows are in the order they were added: the clock of the operation that added each,
+    then its place in that operation, then its id (the same order on every laptop). Rows of
+    a group written whole (before rows had ids) come first, as written, with
+    ``legacy_row_id``s; their cells' later changes apply over them."""
+    groups: dict[str, dict[str, dict[str, str]]] = {}
+    for name, value in out.values.items():
+        parts = split_row_field(name)
+        if parts is not None:
+            groups.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = name
+        elif name.startswith(ANSWERS) and "." not in name[len(ANSWERS):] and is_rows(value):
+            groups.setdefault(name[len(ANSWERS):], {})  # a group written whole: its rows get their ids
+    if not groups:
+        return
+    entity_uuid = str(bodies[0]["entity_uuid"]) if bodies else ""
+    writers: dict[str, list[Mapping[str, Any]]] = {}
+    for b in bodies:
+        for name in b["fields"]:
+            if split_row_field(name) is not None:
+                writers.setdefault(name, []).append(b)
+    dismissed = {i for b in bodies if b["action"] == "resolve" for i in b["meta"].get("dismiss", ())}
+    for group, named in groups.items():
+        legacy_name = ANSWERS + group
+        rows: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        legacy = out.values.get(legacy_name)
+        if isinstance(legacy, list):
+            first = by_id.get(out.heads.get(legacy_name, [""])[0], {})
+            for i, row in enumerate(r for r in legacy if isinstance(r, dict)):
+                rid = row_id(row) or legacy_row_id(entity_uuid, group, i)
+                rows[rid] = ((str(first.get("hlc", "")), i, rid), {k: v for k, v in row.items() if k != ROW_KEY})
+        for rid, cells in named.items():
+            marker = cells.get(ROW_KEY)
+            order, kept = rows.get(rid, (None, {}))
+            if order is None:
+                adds = [(str(w["hlc"]), int(w["fields"][marker].get("n", 0)) if isinstance(w["fields"][marker], dict)
+                         else 0, rid) for w in writers.get(marker or "", []) if w["fields"][marker] is not None]
+                touched = [(str(w["hlc"]), 0, rid) for n in cells.values() for w in writers.get(n, [])]
+                order = min(adds or touched or [("", 0, rid)])
+            alive = True
+            if marker is not None:
+                out.values.pop(marker, None)
+                if out.conflicts.get(marker, ("",))[0] == "field":
+                    out.conflicts.pop(marker)  # a removal beside a keeping: adding wins, no question
+                current = out.heads.get(marker, [])
+                alive = any(by_id[i]["fields"].get(marker) is not None for i in current if i in by_id)
+                if not alive and marker not in out.conflicts:
+                    seen = _closure(set(current), by_id)
+                    edits = sorted({w["id"] for c, n in cells.items() if c != ROW_KEY for w in writers.get(n, [])
+                                    if w["id"] not in seen and w["id"] not in dismissed})
+                    if edits:
+                        alive = True
+                        out.conflicts[marker] = ("row", [*current, *edits])
+            late_row = out.conflicts.get(marker or "", ("", []))
+            if late_row[0] == "final":  # a row added or removed after finalising: one question, not one per cell
+                for column, name in cells.items():
+                    c = out.conflicts.get(name)
+                    if column != ROW_KEY and c is not None and c[0] == "final" and set(c[1][1:]) <= set(late_row[1]):
+                        out.conflicts.pop(name)
+            values = dict(kept)
+            for column, name in cells.items():
+                if column != ROW_KEY:
+                    values[column] = out.values.pop(name)
+            if alive:
+                rows[rid] = (order, {k: v for k, v in values.items() if v is not None})
+            else:
+                rows.pop(rid, None)
+        ordered = sorted(rows.items(), key=lambda kv: kv[1][0])
+        out.values[legacy_name] = [{**cells, ROW_KEY: rid} for rid, (_o, cells) in ordered] or None
 
 
 def _final_answers(out: Folded, bodies: Sequence[Mapping[str, Any]], by_id: Mapping[str, Mapping[str, Any]],

@@ -40,6 +40,7 @@ from ddassess.formengine.expr import (
     compares_numbers,
 )
 from ddassess.formengine.problems import Problem
+from ddassess.formengine.row_ids import ROW_KEY
 from ddassess.formengine.spec import FieldSpec, FormSpec, ScoreSpec
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ def _check_group(f: FieldSpec, rows: Any, where: str, today: dt.date, env: Env) 
             v, ps = read_answer(col, value, at, today)
             problems += ps
             row_values[col.id] = v
-        for key in sorted(set(row) - {c.id for c in f.fields}):
+        for key in sorted(set(row) - {c.id for c in f.fields} - {ROW_KEY}):  # the row's id is no answer
             problems.append(Problem(Code.ANS_010, f"Row {n + 1} of '{f.label}' has an answer for '{key}', which is "
                                     "not one of its columns.", field=f"{where}[{n}].{key}", severity="warning"))
         clean.append(row_values)

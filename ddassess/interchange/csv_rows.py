@@ -16,6 +16,7 @@ from typing import Any
 
 from ddassess.formengine.display import plain_text
 from ddassess.formengine.evaluate import Evaluation
+from ddassess.formengine.row_ids import without_row_ids
 from ddassess.formengine.spec import FieldSpec, FormSpec
 
 LEAD_COLUMNS = ("case_ref", "response_id", "form_version", "status", "authored")
@@ -35,8 +36,8 @@ def header(spec: FormSpec) -> list[str]:
 def cell(f: FieldSpec, value: Any) -> str:
     if value is None:
         return ""
-    if f.type == "group":
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if f.type == "group":  # the rows' ids are no answers (formengine/row_ids.py)
+        return json.dumps(without_row_ids(value), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     if f.type == "yes_no" and isinstance(value, bool):
         return "yes" if value else "no"
     if f.type == "multi_choice" and isinstance(value, list):

@@ -363,8 +363,12 @@ def _check(s: Session, catalogue: Catalogue, case: CaseRecord, who: Practitioner
                        f"({form} allows {allowed}).")
     if wanted not in named:
         return refused(f"{form} allows sharing with {allowed} only, not with {labels.get(wanted, wanted)}.")
-    row = next(r for r in _rows(answers.get("sharing")) if str(r.get("agency")) == wanted)
-    kinds = ", ".join(_labels(spec.fields if spec is not None else {}, "information", row.get("information")))
+    # The agency's own ticks: what the person agreed may go to *that* agency (every row naming it).
+    ticked = [v for r in _rows(answers.get("sharing")) if str(r.get("agency")) == wanted
+              for v in (r["information"] if isinstance(r.get("information"), list) else [])]
+    if not ticked:
+        return refused(f"{form} names {labels.get(wanted, wanted)} but ticks nothing that may be shared with it.")
+    kinds = ", ".join(_labels(spec.fields if spec is not None else {}, "information", list(dict.fromkeys(ticked))))
     return SharingCheck(True, "consent", f"Consent allows sharing with {labels.get(wanted, wanted)}: {form}, to be "
                                          f"reviewed by {_on(expires)} (what may be shared: {kinds}).",
                         form_basis, form_reason)

@@ -27,6 +27,7 @@ from ddassess.domain.person import (
 )
 from ddassess.errors import InvalidInputError, RecordNotFound
 from ddassess.exchange.ids import new_case_ref
+from ddassess.formengine.row_ids import with_row_ids
 from ddassess.services import care_team
 from ddassess.store import Store, case_facts
 from ddassess.store.audit import append_event, diff
@@ -227,6 +228,7 @@ def _when(at: dt.datetime | None) -> dt.datetime:
 def start_response(store: Store, case_id: int, form_id: str, form_version: int, definition_hash: str,
                    answers: dict[str, Any] | None = None, *, at: dt.datetime | None = None) -> Response:
     limits.check_answers(answers or {})
+    answers = with_row_ids(answers or {})  # each row of a repeating group named for good
     with store.write() as s:
         if s.get(CaseRecord, case_id) is None:
             raise RecordNotFound("That case is no longer in the store.")
@@ -251,6 +253,7 @@ def save_draft(store: Store, response_id: int, answers: dict[str, Any], *, at: d
             raise InvalidInputError(
                 "This form has been finalised and cannot be edited: amend it instead, giving a reason.")
         old = json.loads(r.answers_json)
+        answers = with_row_ids(answers, previous=old)  # a row added gets its id; one sent without, its place's
         changes = diff(old, answers)
         if changes:
             r.answers_json = json.dumps(answers)

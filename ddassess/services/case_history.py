@@ -304,8 +304,22 @@ def _in_form_order(spec: FormSpec | None, keys: Iterable[str]) -> list[str]:
 
 
 def _label(t: _Target, key: str) -> str:
+    parts = key.split(".")
+    if len(parts) == 3 and t.spec is not None and (group := t.spec.fields.get(parts[0])) is not None:
+        col = _spec_of(t, key)  # a row's cell ("group.row id.column"): named by its group, never its id
+        return f"{plain_text(group.label)}, a row" + (f": {plain_text(col.label)}" if col is not None else "")
     f = t.spec.fields.get(key) if t.spec is not None else None
     return plain_text(f.label) if f is not None else key
+
+
+def _spec_of(t: _Target, key: str) -> Any:
+    """The question (or a row's column) an answer key names, or None."""
+    if t.spec is None:
+        return None
+    parts = key.split(".")
+    if len(parts) == 3 and (group := t.spec.fields.get(parts[0])) is not None:
+        return next((c for c in group.fields if c.id == parts[2]), None)
+    return t.spec.fields.get(key)
 
 
 def _answer_pairs(changes: dict[str, Any]) -> list[tuple[str, tuple[Any, Any]]]:
@@ -329,7 +343,10 @@ def _other_sentences(e: Event, t: _Target, names: dict[str, str]) -> Iterator[st
         kept = pair(e.changes, "kept")
         label = quoted(_label(t, fld)) if t.spec is not None else quoted(fld.replace("_", " "))
         where = f" in {t.title}" if t.title else ""
-        words = value_text(t.spec.fields.get(fld) if t.spec is not None else None, kept[1]) if kept else ""
+        words = value_text(_spec_of(t, fld), kept[1]) if kept else ""
+        listed, kept_words = pair(e.changes, "label"), pair(e.changes, "kept_words")
+        if listed:  # a row's cell, a row, or an amendment: named as the conflict listed it (never by its ids)
+            label, words = quoted(str(listed[1])), str(kept_words[1]) if kept_words else ""
         yield (f"resolved the conflict over {label}{where}" + (f", keeping {quoted(words)}" if words else "")
                + (f", giving the reason {quoted(reason)}" if reason else ""))
     elif t.kind == "care-team-member" and e.action in ("create", "remove"):
@@ -416,16 +433,25 @@ def _conflicts_found(targets: dict[str, _Target], events: list[Event], names: di
             continue
         anchor = max((e.seq for e in events if e.at <= at), default=0)
         fld = answer_key(str(t.extra.get("field", "")))
-        f = t.spec.fields.get(fld) if t.spec is not None else None
+        f = _spec_of(t, fld)
         label = quoted(_label(t, fld)) if t.spec is not None else quoted(fld.replace("_", " "))
         where = f" in {t.title}" if t.title else ""
+        if t.extra.get("kind") in ("row", "chain"):
+            what = (f"found {label}{where} removed on one laptop while it was changed on another"
+                    if t.extra.get("kind") == "row" else f"found {t.title or 'a form'} amended on two laptops")
+            yield HistoryEntry(anchor, at, SYSTEM_NAME, f"{what} ({_state(t)})", t.form_id, after=1)
+            continue
         gave = [f"{name_of(names, str(b.get('author', '')))} gave "
                 f"{quoted(value_text(f, (b.get('fields') or {}).get(str(t.extra.get('field')))) or 'no answer')}"
                 for b in t.extra.get("ops", [])]
-        state = {"open": "still open", "resolved": "since resolved"}.get(str(t.extra.get("status")), "since settled")
+        state = _state(t)
         what = (f"found a conflict over {label}{where}: {'; '.join(gave)} ({state})" if t.extra.get("kind") != "final"
                 else f"found a change to {label}{where} made after the form was finalised ({state})")
         yield HistoryEntry(anchor, at, SYSTEM_NAME, what, t.form_id, after=1)
+
+
+def _state(t: _Target) -> str:
+    return {"open": "still open", "resolved": "since resolved"}.get(str(t.extra.get("status")), "since settled")
 
 
 def _all_entries(store: Store, catalogue: Catalogue, case_id: int) -> tuple[str, list[HistoryEntry],

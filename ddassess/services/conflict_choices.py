@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ddassess.domain import limits
 from ddassess.errors import InvalidInputError
+from ddassess.exchange.codec import split_row_field
 from ddassess.formengine import Catalogue
 from ddassess.services.answer_changes import answer_key
 from ddassess.services.case_history import definition_of
@@ -49,6 +50,9 @@ def conflict_choices(store: Store, catalogue: Catalogue, view: ConflictView) -> 
                       .where(ResponseRecord.uuid == view.entity_uuid)).first()
     spec = definition_of(catalogue, r[0], r[1], r[2]) if r is not None else None
     f = spec.fields.get(answer_key(view.field)) if spec is not None else None
+    row = split_row_field(view.field)
+    if row is not None and spec is not None and (group := spec.fields.get(row[0])) is not None:  # a row's cell
+        f = next((c for c in group.fields if c.id == row[2]), None)
     if f is None or f.type not in TEXT_TYPES:
         return ConflictChoices(False, 0, False, label)
     return ConflictChoices(True, f.max_length or limits.MAX_STORED_ANSWER, f.type == "long_text", label)

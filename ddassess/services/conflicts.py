@@ -27,12 +27,13 @@ from ddassess.codes import Code
 from ddassess.domain import limits
 from ddassess.errors import InvalidInputError, UnknownFormError, UserFacingError
 from ddassess.exchange import apply, capture
-from ddassess.exchange.codec import ANSWERS
+from ddassess.exchange.codec import ANSWERS, split_row_field
 from ddassess.exchange.hlc import parse_hlc
 from ddassess.exchange.ids import uuid7
 from ddassess.exchange.operations import Operation
 from ddassess.formengine import Catalogue
-from ddassess.formengine.display import answer_text
+from ddassess.formengine.display import answer_text, row_title
+from ddassess.formengine.row_ids import ROW_KEY, row_id
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import (
@@ -71,7 +72,8 @@ class ConflictView:
     entity: str
     entity_uuid: str
     field: str
-    kind: str  # "field": two values; "final": a change made after the form was finalised
+    kind: str  # "field": two values; "final": a change made after the form was finalised; "row": a row
+    # removed on one laptop and changed on another; "chain": two amendments of one final form
     form_title: str  # "" when the conflict is not in a form
     field_label: str
     values: tuple[ConflictValue, ...]  # the one the record shows first
@@ -95,15 +97,91 @@ def _at(hlc: str) -> dt.datetime:
     return dt.datetime.fromtimestamp(parse_hlc(hlc)[0] / 1000, dt.UTC)
 
 
-def _words(catalogue: Catalogue, form_id: str, version: int, field: str) -> tuple[str, str, Any]:
-    """(form title, field label, field spec or None) of a response's field."""
+def _words(catalogue: Catalogue, form_id: str, version: int, field: str, answers: dict[str, Any] | None = None,
+           bodies: Iterable[dict[str, Any]] = ()) -> tuple[str, str, Any]:
+    """(form title, field label, field spec or None) of a response's field. A row's cell is
+    named by its row as the form heads it, then its column ("Need 2 — Housing: Goal"); a
+    row itself by its heading (the spec returned is then the group's)."""
     try:
         spec = catalogue.get(form_id, version)
     except UnknownFormError:
         return form_id, field, None
+    parts = split_row_field(field)
+    if parts is not None and (group := spec.fields.get(parts[0])) is not None and group.type == "group":
+        rows = [r for r in (answers or {}).get(parts[0]) or [] if isinstance(r, dict)]
+        place = next((n for n, r in enumerate(rows, 1) if row_id(r) == parts[1]), None)
+        if place is None:  # not in the form (added after it was finalised, or removed): its words from the changes
+            row = {}
+            for b in bodies:
+                row.update({c: v for c, v in _row_cells(b, parts[0], parts[1]).items() if v is not None})
+            heading = row_title(group, len(rows) + 1, row)
+        else:
+            heading = row_title(group, place, rows[place - 1])
+        if parts[2] == ROW_KEY:
+            return spec.title, heading, group
+        col = next((c for c in group.fields if c.id == parts[2]), None)
+        return spec.title, f"{heading}: {col.label if col is not None else parts[2]}", col
     key = field[len(ANSWERS):] if field.startswith(ANSWERS) else field
     f = spec.fields.get(key)
     return spec.title, (f.label if f is not None else key.replace("_", " ")), f
+
+
+def _chain_view(s: Any, catalogue: Catalogue, c: ConflictRecord, case: CaseRecord | None, names: dict[str, str],
+                amendment_uuids: list[str]) -> ConflictView:
+    """A final form amended on two laptops: each amendment with who finalised it, when, why
+    and what it changed, in the form's words."""
+    from ddassess.services.answer_changes import change_sentences
+
+    amended = s.scalar(select(ResponseRecord).where(ResponseRecord.uuid == c.entity_uuid))
+    title = _words(catalogue, amended.form_id, amended.form_version, "")[0] if amended is not None else ""
+    try:
+        spec = catalogue.get(amended.form_id, amended.form_version) if amended is not None else None
+    except UnknownFormError:
+        spec = None
+    before = json.loads(amended.answers_json) if amended is not None else {}
+    values = []
+    for u in amendment_uuids:
+        a = s.scalar(select(ResponseRecord).where(ResponseRecord.uuid == u))
+        if a is None:
+            continue
+        op = s.scalar(select(OperationRecord).where(OperationRecord.entity_uuid == u,
+                                                    OperationRecord.action == "amend"))
+        author = op.author if op is not None else (s.scalar(select(PractitionerRecord.uuid).where(
+            PractitionerRecord.id == a.finalised_by_id)) or "")
+        after = json.loads(a.answers_json)
+        changed = [t for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
+                   for t in change_sentences(spec, title, k, before.get(k), after.get(k))]
+        text = f"Reason: {a.amendment_reason or '(none given)'}\n" + ("\n".join(f"• {t}" for t in changed)
+                                                                     or "• no answer changed")
+        at = a.finalised_at or a.updated_at
+        values.append(ConflictValue(u, text, author, names.get(author, "a practitioner not in this store"),
+                                    at, op.device if op is not None else "", u))
+    return ConflictView(c.uuid, case.id if case else None, case.ref if case else "", c.entity, c.entity_uuid,
+                        c.field, c.kind, title, "Amended on two laptops: keep one amendment", tuple(values))
+
+
+def _row_cells(body: dict[str, Any], group: str, rid: str) -> dict[str, Any]:
+    """The cells of one row an operation sets, by column."""
+    out: dict[str, Any] = {}
+    for name, value in body["fields"].items():
+        parts = split_row_field(name)
+        if parts is not None and parts[:2] == (group, rid) and parts[2] != ROW_KEY:
+            out[parts[2]] = value
+    return out
+
+
+def _row_value(group: Any, field: str, body: dict[str, Any]) -> tuple[Any, str]:
+    """(value, words) of one side of a conflict about a whole row: its removal (None), or
+    the row kept with what this side wrote in it."""
+    parts = split_row_field(field)
+    assert parts is not None
+    if field in body["fields"] and body["fields"][field] is None:
+        return None, "Remove this row"
+    cells = _row_cells(body, parts[0], parts[1])
+    cols = {c.id: c for c in getattr(group, "fields", ())}
+    said = "; ".join(f"{cols[c].label if c in cols else c}: {answer_text(cols[c], v) if c in cols else v}"
+                     for c, v in cells.items() if v is not None)
+    return cells, "Keep this row" + (f", with {said}" if said else "")
 
 
 def _text(spec_field: Any, value: Any) -> str:
@@ -141,21 +219,32 @@ def list_conflicts(store: Store, case_id: int | None = None, *, catalogue: Catal
                 case = s.scalar(cases_of)
             else:
                 case = s.scalar(select(CaseRecord).where(CaseRecord.uuid == c.case_uuid))
+            ids = json.loads(c.op_ids_json)
+            if c.kind == "chain":  # two amendments of one final form: the amendments side by side
+                out.append(_chain_view(s, catalogue, c, case, names, ids))
+                continue
+            bodies = {r.id: json.loads(r.body_json) for r in s.scalars(
+                select(OperationRecord).where(OperationRecord.id.in_(ids)))}
             title, label, spec_field = "", _FIELD_WORDS.get(c.field, c.field.replace("_", " ")), None
             if c.entity == "response":
                 r = s.scalar(select(ResponseRecord).where(ResponseRecord.uuid == c.entity_uuid))
                 if r is not None:
-                    title, label, spec_field = _words(catalogue, r.form_id, r.form_version, c.field)
+                    title, label, spec_field = _words(catalogue, r.form_id, r.form_version, c.field,
+                                                      json.loads(r.answers_json), bodies.values())
             elif c.entity == "person":
                 title = "Person's details"
-            ids = json.loads(c.op_ids_json)
-            bodies = {r.id: json.loads(r.body_json) for r in s.scalars(
-                select(OperationRecord).where(OperationRecord.id.in_(ids)))}
-            values = tuple(ConflictValue(bodies[i]["fields"].get(c.field), _text(spec_field, bodies[i]["fields"].get(
-                c.field)), bodies[i]["author"], names.get(bodies[i]["author"], "a practitioner not in this store"),
-                _at(bodies[i]["hlc"]), bodies[i]["device"], i) for i in ids if i in bodies)
+            row = split_row_field(c.field)
+            whole_row = row is not None and row[2] == ROW_KEY
+            values = []
+            for i in (i for i in ids if i in bodies):
+                b = bodies[i]
+                value, text = _row_value(spec_field, c.field, b) if whole_row else (
+                    b["fields"].get(c.field), _text(spec_field, b["fields"].get(c.field)))
+                values.append(ConflictValue(value, text, b["author"], names.get(b["author"], "a practitioner not in "
+                                                                                  "this store"),
+                                            _at(b["hlc"]), b["device"], i))
             out.append(ConflictView(c.uuid, case.id if case else None, case.ref if case else "", c.entity,
-                                    c.entity_uuid, c.field, c.kind, title, label, values))
+                                    c.entity_uuid, c.field, c.kind, title, label, tuple(values)))
         return out
 
 
@@ -186,17 +275,47 @@ def resolve_conflict(store: Store, conflict_uuid: str, chosen: int | Any, reason
             fields: dict[str, Any] = {}
             base: dict[str, tuple[str, ...]] = {}
             meta = {"reason": reason, "conflict": conflict_uuid, "dismiss": ids}
+        elif view.kind == "chain":  # the amendment kept stands; the other is superseded (derive.py)
+            if not isinstance(chosen, int) or isinstance(chosen, bool):
+                raise ConflictNotOpenError("Keep one of the amendments listed.")
+            fields, base = {}, {}
+            meta = {"reason": reason, "conflict": conflict_uuid, "chain": view.entity_uuid, "kept": value,
+                    "seen": [v.value for v in view.values]}
+        elif view.kind == "row":  # remove the row (based on every edit listed), or keep it as it is now
+            if not isinstance(chosen, int) or isinstance(chosen, bool):
+                raise ConflictNotOpenError("Keep one of the values listed: a row is removed or kept as it is.")
+            removals = tuple(v.operation_id for v in view.values if v.value is None)
+            if value is None:
+                fields, base = {view.field: None}, {view.field: tuple(ids)}
+            else:
+                fields, base = {view.field: _row_marker(s, view.entity_uuid, view.field)}, {view.field: removals}
+            meta = {"reason": reason, "conflict": conflict_uuid}
         else:
             fields, base = {view.field: value}, {view.field: tuple(ids)}
             meta = {"reason": reason, "conflict": conflict_uuid}
-        op = Operation(id=uuid7(), case_uuid=case_uuid, entity=view.entity, entity_uuid=view.entity_uuid,
+        op = Operation(id=uuid7(), case_uuid=case_uuid, entity=view.entity,
+                       entity_uuid=str(value) if view.kind == "chain" else view.entity_uuid,
                        action="resolve", fields=fields, base=base,
                        hlc=capture.clock(conn, store.store_id).tick(), author=store.owner_uuid,
                        author_cert=str(s.info.get("author_cert", "")), device=store.store_id, meta=meta)
         append_event(s, actor=store.owner_uuid, action="resolve", entity_type="conflict", entity_id=conflict_uuid,
-                     changes={"field": [None, view.field], "kept": [None, value]}, reason=reason)
+                     changes={"field": [None, view.field], "kept": [None, value],
+                              **({"label": [None, view.field_label], "kept_words": [None, view.values[chosen].text]}
+                                 if view.kind in ("row", "chain") or split_row_field(view.field) else {})},
+                     reason=reason)
         apply.apply_local(s, op, note=f"conflict resolved: {reason}", catalogue=catalogue or _default_catalogue())
     return view
+
+
+def _row_marker(s: Any, entity_uuid: str, field: str) -> Any:
+    """The value that added a row (its place when added), to keep it where it was."""
+    for body in s.scalars(select(OperationRecord.body_json).where(OperationRecord.entity_uuid == entity_uuid,
+                                                                  OperationRecord.status == "applied")
+                          .order_by(OperationRecord.hlc)):
+        value = json.loads(body)["fields"].get(field)
+        if value is not None:
+            return value
+    return {"n": 0}
 
 
 def receive_operations(store: Store, ops: Iterable[Operation], *, received_from: str, via: str,

@@ -25,6 +25,7 @@ from ddassess.domain.models import PersonDetails, search_key
 from ddassess.errors import RecordNotFound
 from ddassess.fileio import FileTooLarge, NotARegularFile, read_regular_file
 from ddassess.formengine import Catalogue, check
+from ddassess.formengine.row_ids import with_row_ids
 from ddassess.formengine.spec import FormSpec
 from ddassess.interchange.fhir_case import (
     derived_id,
@@ -104,12 +105,13 @@ def import_responses(store: Store, catalogue: Catalogue, case_id: int, path: Pat
         if case is None:
             raise RecordNotFound("That case is no longer in the store.")
         for r in read:
+            answers = with_row_ids(r.answers)  # each row of a repeating group named for good
             record = ResponseRecord(case_id=case_id, form_id=r.spec.id, form_version=r.spec.version,
-                                    definition_hash=r.spec.content_hash, answers_json=json.dumps(r.answers))
+                                    definition_hash=r.spec.content_hash, answers_json=json.dumps(answers))
             s.add(record)
             s.flush()
             append_event(s, actor=store.owner_uuid, action="create", entity_type="response", entity_id=record.uuid,
-                         changes={"form": [None, r.spec.key], "status": [None, "draft"], "answers": [None, r.answers]},
+                         changes={"form": [None, r.spec.key], "status": [None, "draft"], "answers": [None, answers]},
                          reason=f"imported from {path.name}")
             made.append(record.uuid)
         _audit_import(s, store, "case", case.uuid, "FHIR QuestionnaireResponse", path, reason, len(made))
@@ -216,7 +218,8 @@ def _store_case(store: Store, path: Path, reason: str, bundle: dict[str, Any], p
                      changes={"person": [None, p_rec.uuid],
                               **{k: [None, getattr(c_rec, k)] for k in CASE_FIELDS if k != "person"}},
                      reason=f"imported from {path.name}")
-        for qr, spec, answers, final in responses:
+        for qr, spec, read_answers, final in responses:
+            answers = with_row_ids(read_answers, legacy_of=str(qr["id"]))  # the same ids from the same file
             at = _when(qr)
             author = ids.get(str(qr.get("author", {}).get("reference", "")).rpartition("/")[2])
             r = ResponseRecord(uuid=str(qr["id"]), case_id=c_rec.id, form_id=spec.id, form_version=spec.version,

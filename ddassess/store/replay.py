@@ -75,7 +75,7 @@ RESPONSE_META = frozenset({"form", "amends", "answers", "status"})
 
 def _apply_response(state: Replayed, action: str, changes: dict[str, list[Any]], reason: str) -> None:
     """create: form, amends, (since format 2) the first answers and status; update: answer
-    diffs only; finalise: status; amend: the amendment is final, with its reason, and
+    diffs only; finalise: status; supersede: superseded; amend: the amendment is final, with its reason, and
     answer diffs against the response it amends (their new values are its answers)."""
     if action == "create":
         state.fields["status"] = changes.get("status", [None, "draft"])[1]
@@ -86,6 +86,8 @@ def _apply_response(state: Replayed, action: str, changes: dict[str, list[Any]],
         state.answers.update((k, v[1]) for k, v in changes.items())
     elif action == "finalise":
         state.fields["status"] = changes.get("status", [None, "final"])[1]
+    elif action == "supersede":  # by a final amendment of it, or by the other amendment a person kept
+        state.fields["status"] = "superseded"
     elif action == "amend":
         state.fields.update(status="final", amendment_reason=reason)
         if "amends" in changes:

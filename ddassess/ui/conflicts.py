@@ -57,6 +57,17 @@ def where(c: ConflictView) -> str:
     return f"{c.form_title}: {c.field_label}" if c.form_title else c.field_label
 
 
+KIND_WORDS = {
+    "field": "Changed on two laptops at the same time: keep one value, with a reason.",
+    "final": "Changed after the form was finalised: the final form is kept; say that you have seen the change "
+             "(amend the form if it matters).",
+    "row": "Removed on one laptop while it was changed on another: the row is kept until you choose to remove it "
+           "or keep it, with a reason.",
+    "chain": "The same final form was amended on two laptops: keep one amendment, with a reason; the other is kept "
+             "in the record as superseded.",
+}
+
+
 class ConflictResolutionDialog(QDialog):
     """One conflict, side by side: each value with who and when; keep one, or write the
     combined text (free text only); a reason; Resolve."""
@@ -69,10 +80,7 @@ class ConflictResolutionDialog(QDialog):
         self.choices = conflict_choices(store, catalogue, conflict)
         date_format = get_setting(store, "date_format") or "%d %b %Y"
         self.setWindowTitle(f"Resolve a conflict — {conflict.case_ref}")
-        title = QLabel(f"<b>{_escape(where(conflict))}</b>" + (
-            "<br/>Changed on two laptops at the same time: keep one value, with a reason."
-            if conflict.kind == "field" else "<br/>Changed after the form was finalised: the final form is kept; "
-            "say that you have seen the change (amend the form if it matters)."))
+        title = QLabel(f"<b>{_escape(where(conflict))}</b><br/>" + KIND_WORDS.get(conflict.kind, KIND_WORDS["field"]))
         title.setWordWrap(True)
         title.setTextFormat(Qt.TextFormat.RichText)
         self.group = QButtonGroup(self)
@@ -87,8 +95,10 @@ class ConflictResolutionDialog(QDialog):
             text.setReadOnly(True)
             text.setTabChangesFocus(True)
             text.setAccessibleName(f"Value {i + 1}, given by {v.author} on {_when(v.at, date_format)}")
-            option = QRadioButton(f"&{i + 1} Keep this value" if i < 9 else "Keep this value")
-            option.setAccessibleName(f"Keep value {i + 1}, from {v.author}: {v.text[:120]}")
+            verb = "Keep this value" if conflict.kind in ("field", "final") else "Choose this"  # a row, an amendment
+            option = QRadioButton(f"&{i + 1} {verb}" if i < 9 else verb)
+            said = "Keep value" if conflict.kind in ("field", "final") else "Choose"
+            option.setAccessibleName(f"{said} {i + 1}, from {v.author}: {v.text[:120]}")
             self.group.addButton(option, i)
             col.addWidget(text, 1)
             col.addWidget(option)
@@ -131,7 +141,7 @@ class ConflictResolutionDialog(QDialog):
         column.addWidget(self.reason)
         column.addWidget(self.message)
         column.addWidget(buttons)
-        if conflict.kind != "field" and self.options:
+        if conflict.kind == "final" and self.options:
             self.options[0].setChecked(True)  # the final form stays; only a reason is asked
             for option in self.options[1:]:
                 option.setEnabled(False)

@@ -30,6 +30,7 @@ from ddassess.formengine import Evaluation, FieldSpec, Problem
 from ddassess.formengine.display import answer_text, row_title
 from ddassess.formengine.expr import Env
 from ddassess.formengine.expr import evaluate as eval_expr
+from ddassess.formengine.row_ids import ROW_KEY, new_row_id, row_id
 from ddassess.ui.fields import FIELD_WIDGETS, Editor, plain
 from ddassess.ui.widgets import PROBLEM_STYLE, qualify_names
 
@@ -43,9 +44,10 @@ class Row:
         self.holders: dict[str, QWidget] = {}
         self.problems: dict[str, QLabel] = {}
         self.touched = False
+        self.row_id = new_row_id()  # kept for good: rows merge by it between laptops (formengine/row_ids.py)
 
     def value(self) -> dict[str, Any]:
-        return {cid: v for cid, ed in self.editors.items() if (v := ed.value()) is not None}
+        return {**{cid: v for cid, ed in self.editors.items() if (v := ed.value()) is not None}, ROW_KEY: self.row_id}
 
 
 class RowsEditor(Editor):
@@ -104,7 +106,7 @@ class RowsEditor(Editor):
         self.suggestion_box.setVisible(offered)
 
     def _add_suggested(self, values: dict[str, Any]) -> None:
-        self._add_row(dict(values))
+        self._add_row({k: v for k, v in values.items() if k != ROW_KEY})  # a new row: a new id
         self._show_suggestions()
         self.changed.emit()
         row = self.rows[-1]
@@ -121,6 +123,7 @@ class RowsEditor(Editor):
         group = QGroupBox(_title(self.spec, n, values))
         form = QFormLayout(group)
         row = Row(group, form)
+        row.row_id = row_id(values) or row.row_id
         for col in self.spec.fields:
             ed = FIELD_WIDGETS[col.type](col)
             if col.id in values:

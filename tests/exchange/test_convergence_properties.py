@@ -2,6 +2,8 @@
 repeats, converge; no operation is lost, no risk is dropped, no conflict settles by itself.
 
 The edits are made to a pathway form anyone may change (the risk assessment), a free text,
+the rows of a repeating group (the care plan's needs: added, changed, removed; no row with
+words is gone unless its removal had seen every word of it),
 the case's risk decision, and a PHQ-9 its author alone changes. The risk rule checked is
 the published one the PHQ-9 form encodes: any answer above "Not at all" to item 9 needs an
 urgent follow-up (Kroenke, Spitzer & Williams 2001).
@@ -33,6 +35,7 @@ edit = st.one_of(
     st.tuples(st.just("risk"), st.sampled_from(["", "high", "urgent", None]), st.just(0)),
     st.tuples(st.just("text"), st.sampled_from(["Staying in my flat.", "Seeing my daughter.", ""]), st.just(0)),
     st.tuples(st.just("finalise"), st.just(""), st.just(0)),
+    st.tuples(st.just("row"), st.sampled_from(["add", "edit", "delete"]), st.integers(0, 3)),
     st.tuples(st.just("sync"), st.just(""), st.integers(0, 2)),
 )
 scenario = st.tuples(st.integers(2, 3), st.lists(st.tuples(st.integers(0, 2), edit), min_size=1, max_size=10),
@@ -85,7 +88,21 @@ def _run(stores, catalogue, edits, pairs, repeats):
             case_risk.set_case_risk(s, c, what, "Decided at a visit")
         elif kind == "text":
             p = response_id(s, plan.uuid)
-            case_changes.save_draft(s, p, {"what_matters": what} if what else {})
+            current = {k: v for k, v in case_changes.get_response(s, p).answers.items() if k != "what_matters"}
+            case_changes.save_draft(s, p, {**current, "what_matters": what} if what else current)
+        elif kind == "row":  # the care plan's needs: rows added, changed and removed
+            p = response_id(s, plan.uuid)
+            current = case_changes.get_response(s, p).answers
+            rows = list(current.get("needs") or [])
+            if what == "add":
+                area = ["housing", "finance", "work_education", "physical_health"][value]
+                rows.append({"area": area, "need": f"Need {value}"})
+            elif rows and what == "edit":
+                rows[value % len(rows)] = {**rows[value % len(rows)], "goal": f"Goal {value}"}
+            elif rows:
+                del rows[value % len(rows)]
+            rest = {k: v for k, v in current.items() if k != "needs"}  # no rows left: no answer (as a text)
+            case_changes.save_draft(s, p, {**rest, "needs": rows} if rows else rest)
         elif kind == "finalise":
             try:
                 finalise_form(s, catalogue, response_id(s, risk.uuid))
@@ -110,9 +127,45 @@ def _run(stores, catalogue, edits, pairs, repeats):
         for v in c.values:
             level = v.value["level"] if isinstance(v.value, dict) else case["risk_from_flags"]
             assert LEVELS[case["risk_level"]] >= LEVELS[level]
+    _no_row_lost_unseen(a, plan.uuid, views[0][plan.uuid]["answers"].get("needs") or [])
     final = views[0][phq.uuid]
     if final["status"] == "final" and final["answers"].get("q9", 0) > 0 and case["risk_override"] == "None":
         assert case["risk_level"] == "urgent"
+
+
+def _no_row_lost_unseen(store, plan_uuid, rows):
+    """A row with words that is gone was removed by someone who had every word of it: each
+    write of its cells is in what a removal of it was based on. Otherwise it is still
+    there (and its removal listed as a conflict)."""
+    import json
+
+    from ddassess.exchange.codec import split_row_field
+    from ddassess.exchange.fold import _closure
+    from ddassess.formengine.row_ids import ROW_KEY
+
+    with store.read() as s:
+        bodies = [json.loads(b) for b in s.scalars(select(OperationRecord.body_json)
+                                                   .where(OperationRecord.entity_uuid == plan_uuid))]
+    by_id = {b["id"]: b for b in bodies}
+    present = {r[ROW_KEY] for r in rows}
+    written: dict[str, set[str]] = {}
+    removals: dict[str, set[str]] = {}
+    for b in bodies:
+        for name, value in b["fields"].items():
+            parts = split_row_field(name)
+            if parts is None:
+                continue
+            if parts[2] == ROW_KEY and value is None:
+                removals.setdefault(parts[1], set()).add(b["id"])
+            elif parts[2] != ROW_KEY and value is not None:
+                written.setdefault(parts[1], set()).add(b["id"])
+    open_rows = {c.field for c in conflicts.list_conflicts(store) if c.kind == "row"}
+    for rid, writes in written.items():
+        if rid in present:
+            continue
+        seen = _closure(removals.get(rid, set()), by_id)
+        assert writes <= seen, f"row {rid} lost words no removal had seen"
+        assert not any(rid in f for f in open_rows)
 
 
 def _operation_ids(store):

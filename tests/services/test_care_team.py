@@ -25,7 +25,7 @@ from ddassess.formengine import load_catalogue
 from ddassess.services import care_team, case_changes
 from ddassess.services.case_pathway import set_lead
 from ddassess.store.check import check_store
-from ddassess.store.records import AuditEventRecord, CareTeamMemberRecord
+from ddassess.store.records import AuditEventRecord, CareTeamMemberRecord, ResponseRecord
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "forms")
 AGENCIES = [(c.value, c.label) for c in next(f for f in CATALOGUE.get("consent").fields["sharing"].fields
@@ -327,3 +327,39 @@ def test_a_consent_form_whose_definition_is_gone_is_read_as_stored(store, case, 
                                     consent_answers([HOUSING_ROW]))
     case_changes.finalise_response(store, r.id)
     refused(store, case, nurse, "allows sharing with Housing only, not with Mental health service")
+
+
+# --- consent per agency: the tick for the practitioner's own agency -----------------------------
+
+AGENCY_SERVICES = {"mental_health": "Fictional Mental Health Trust",
+                   "substance_misuse": "Fictional Substance Misuse Service",
+                   "primary_care": "Fictional GP surgery", "social_care": "Fictional Adult Social Care",
+                   "housing": "Fictional Housing", "criminal_justice": "Fictional Probation"}
+
+
+@pytest.mark.parametrize("agency", sorted(AGENCY_SERVICES))
+def test_consent_is_checked_for_each_agency_by_its_own_row(store, case, agency):
+    """Each agency of the consent form's list: allowed with a row of its own that ticks what
+    may be shared with it; refused, naming it, when only the other agencies are ticked."""
+    label = dict(AGENCIES)[agency]
+    others = [{"agency": a, "information": ["assessment"]} for a in AGENCY_SERVICES if a != agency]
+    who = colleague(store, "Fay Fictional", "Practitioner", AGENCY_SERVICES[agency])
+    rid = final_consent(store, CATALOGUE, case.id, consent_answers(others))
+    refused(store, case, who, f"not with {label}")
+    amend(store, rid, consent_answers([*others, {"agency": agency, "information": ["care_plan"]}]),
+          f"The person agreed to share their care plan with {label}")
+    check = care_team.sharing_check(store, CATALOGUE, case.id, who)
+    assert check.allowed and check.words.startswith(f"Consent allows sharing with {label}:")
+    assert "what may be shared: care plan, crisis plan and reviews)" in check.words
+
+
+def test_an_agency_named_with_nothing_ticked_is_refused_naming_it(store, case, nurse):
+    """A row for the agency that ticks nothing (a form received from elsewhere, or of an older
+    version, is not checked by this laptop's engine) allows nothing."""
+    rid = final_consent(store, CATALOGUE, case.id, consent_answers([MH_ROW]))
+    with store.write() as s:  # as a received consent form may hold it
+        rec = s.get(ResponseRecord, rid)
+        answers = json.loads(rec.answers_json)
+        answers["sharing"] = [{**row, "information": []} for row in answers["sharing"]]
+        rec.answers_json = json.dumps(answers)
+    refused(store, case, nurse, "names Mental health service but ticks nothing that may be shared with it")

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 from ui_helpers import PHQ9_NINE_WITH_ITEM_9, person_case, when_a_box_is_up
 
+from ddassess.formengine.row_ids import without_row_ids
 from ddassess.services import case_changes
 from ddassess.ui.formview import FormView
 
@@ -96,15 +97,16 @@ def test_care_plan_needs_are_offered_and_added_with_one_click(qtbot, window, cat
                                            "Add: Work and education — Work, education or training"]
     qtbot.waitUntil(lambda: offered[0].height() > 0)  # laid out, as a person would see it
     qtbot.mouseClick(offered[0], Qt.MouseButton.LeftButton)
-    assert [r.value() for r in needs.rows] == [{"area": "housing", "need": "Housing: at risk",
-                                                "status": "not_started"}]
+    assert without_row_ids([r.value() for r in needs.rows]) == [{"area": "housing", "need": "Housing: at risk",
+                                                                 "status": "not_started"}]
+    assert needs.rows[0].value()["_row"]  # a new row: an id of its own
     row = needs.rows[0]
     assert row.group.title() == "Need 1 — Housing"
     assert row.editors["goal"].focus_widget().hasFocus()  # straight to what is left to write
     assert not offered[0].isVisible() and offered[1].isVisible()
     qtbot.keyClicks(row.editors["goal"].focus_widget(), "Keep my flat")
     assert form.flush()
-    saved = case_changes.get_response(window.store, form.response.id).answers["needs"]
+    saved = without_row_ids(case_changes.get_response(window.store, form.response.id).answers["needs"])
     assert saved == [{"area": "housing", "need": "Housing: at risk", "goal": "Keep my flat",
                       "status": "not_started"}]
     remove = next(b for b in row.group.findChildren(QPushButton) if b.text() == "Remove this row")
@@ -142,8 +144,9 @@ def test_final_form_hides_its_editing_buttons_and_the_bar_does_not_move(qtbot, w
     assert form.amend_button.isVisible() and not form.finalise_button.isVisible()
     assert not form.amend_button.geometry().intersects(finalise_at)  # a second click on Finalise is not Amend
     assert not any(b.isVisible() for b in editing)  # no live-looking Add or Remove on a final form
-    assert form.view.editors["attendees"].value() == [{"name": "Dr Fictional", "service": "mental_health"},
-                                                      {"name": "Ms Madeup", "service": "substance_misuse"}]
+    attendees_now = without_row_ids(form.view.editors["attendees"].value())
+    assert attendees_now == [{"name": "Dr Fictional", "service": "mental_health"},
+                             {"name": "Ms Madeup", "service": "substance_misuse"}]
 
 
 def test_a_signature_pad_on_a_final_care_plan_has_no_clear_button(qtbot, window, catalogue):
