@@ -21,9 +21,9 @@ ROWS = [{"substance": "alcohol", "route": "oral"}, {"substance": "cannabis", "ro
 
 
 def _as_before_0015(folder: Path) -> tuple[str, int]:
-    """A store of schema 0013 holding a form with rows written before rows had ids: made
+    """A store of schema 0014 holding a form with rows written before rows had ids: made
     with today's services, then the ids taken out (audited, as an edit of that time would
-    be) and the schema label put back."""
+    be), what the later upgrade 0016 adds dropped (its downgrade) and the label put back."""
     store = make_store(folder, "Alex Example")
     try:
         cid, _cuuid = new_case(store)
@@ -38,7 +38,8 @@ def _as_before_0015(folder: Path) -> tuple[str, int]:
             conn.exec_driver_sql("UPDATE form_responses SET answers_json = ? WHERE id = ?", (json.dumps(old), r.id))
             append_event(s, actor=store.owner_uuid, action="update", entity_type="response", entity_id=r.uuid,
                          changes={"substances": [now["substances"], ROWS]})
-            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0013'")
+            conn.exec_driver_sql("DROP INDEX ix_operations_waiting")  # 0016's downgrade
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0014'")
         return r.uuid, r.id
     finally:
         store.close()
@@ -46,7 +47,7 @@ def _as_before_0015(folder: Path) -> tuple[str, int]:
 
 def test_0015_gives_each_stored_row_its_id_in_order_and_audited(tmp_path):
     response_uuid, response_id = _as_before_0015(tmp_path / "store")
-    store = open_store(tmp_path / "store", Credentials(passphrase=PASSPHRASE))  # upgrades to 0015
+    store = open_store(tmp_path / "store", Credentials(passphrase=PASSPHRASE))  # upgrades through 0015
     try:
         got = case_changes.get_response(store, response_id).answers["substances"]
         assert got == [{**row, ROW_KEY: legacy_row_id(response_uuid, "substances", i)} for i, row in enumerate(ROWS)]
