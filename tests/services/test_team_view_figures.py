@@ -206,3 +206,14 @@ def test_the_demo_records_each_assessed_persons_primary_substance(tmp_path):
         assert _ids(store, not_recorded.query) == {cid for cid, _ in cases} - reached
     finally:
         store.close()
+
+
+def test_the_median_of_a_histogram():
+    from ddassess.services.team_kpis import median_of
+
+    assert median_of({}) is None
+    assert median_of({7: 1}) == 7.0
+    assert median_of({2: 1, 10: 1, 30: 1}) == 10.0
+    assert median_of({2: 1, 10: 1}) == 6.0  # the two middle ones' mean
+    assert median_of({1: 3, 50: 1}) == 1.0
+    assert median_of({1: 2, 50: 2}) == 25.5

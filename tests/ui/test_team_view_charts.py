@@ -268,3 +268,19 @@ def test_no_list_header_is_cut_off(qtbot, window, catalogue, system_size, factor
     qtbot.waitUntil(lambda: page.charts.isVisible() and page.charts.columns == (2 if factor == 1 else 1))
     trend = page.charts.charts["trend.referrals"]
     qtbot.waitUntil(lambda: trend.width() >= trend.sizeHint().width())  # every period's name has room
+
+
+def test_the_figures_tab_is_reached_by_tab_and_a_complex_case_opens_by_enter(qtbot, window, catalogue):
+    refs = _story(window, catalogue)
+    page = _team_view(qtbot, window)
+    assert page.tabs.currentIndex() == 0
+    chain = _focus_chain(qtbot, page.period_edit)
+    for w in (page.complex_table, page.now_tree, page.period_tree):
+        assert w in chain, w.accessibleName()
+    assert not any(isinstance(w, BarChartWidget | LineChartWidget) for w in chain)  # the other tab's
+    assert page.complex_table.rowCount() == 1 and page.complex_table.item(0, 0).text() == _ref(window, refs["gp"][0])
+    page.complex_table.setFocus(Qt.FocusReason.TabFocusReason)
+    page.complex_table.setCurrentCell(0, 0)
+    qtbot.keyClick(page.complex_table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: getattr(window.workspace.currentWidget(), "case_id", None) == refs["gp"][0],
+                    timeout=5000)
