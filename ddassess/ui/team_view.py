@@ -45,9 +45,10 @@ if TYPE_CHECKING:
     from ddassess.domain.periods import Period
     from ddassess.formengine import Catalogue
     from ddassess.services.team_kpis import ComplexCase, Table, TeamNow, TeamPeriod, TrendPoint
-
-    Shown = tuple[TeamNow, TeamPeriod, tuple[TrendPoint, ...], tuple[OpenAction, ...]]
     from ddassess.services.vault import Store
+
+    # What one reading gives: the figures now, the period's, the trend and the open actions.
+    Shown = tuple[TeamNow, TeamPeriod, tuple[TrendPoint, ...], tuple[OpenAction, ...]]
 
 
 def _fmt(d: dt.date | None) -> str:

@@ -86,6 +86,17 @@ def _opened_cases(qtbot, window, count: int) -> set[int]:
     return {r.case_id for r in cl.model.rows}
 
 
+def _settled(qtbot, widget: QWidget) -> None:
+    """Until ``widget`` keeps its place and size (the charts' grid lays itself out again)."""
+    last = None
+    for _ in range(100):
+        qtbot.wait(30)
+        now = (widget.mapTo(widget.window(), widget.rect().topLeft()), widget.size())
+        if now == last:
+            return
+        last = now
+
+
 def _back(qtbot, window, page) -> None:
     window.workspace.setCurrentWidget(page)
     qtbot.waitUntil(lambda: window.workspace.currentWidget() is page)
@@ -156,6 +167,7 @@ def test_a_double_click_on_a_bar_lists_that_bars_cases(qtbot, window, catalogue)
     source = page.charts.charts["p.source"]
     page.charts.parentWidget().parentWidget().ensureWidgetVisible(source)  # the scroll area's viewport
     qtbot.waitUntil(source.isVisible)
+    _settled(qtbot, source)
     bar = source.bar_rect(1, 0)  # the quarter before's self-referrals
     qtbot.mouseDClick(source, Qt.MouseButton.LeftButton, pos=bar.center().toPoint())
     assert _opened_cases(qtbot, window, 2) == set(refs["self"])
@@ -243,6 +255,18 @@ def _header_problems(table: QTableWidget, where: str) -> list[str]:
     return out
 
 
+def _columns_settled(qtbot, table: QTableWidget) -> None:
+    """Until the columns keep their widths (they follow the font when the view lays out)."""
+    header = table.horizontalHeader()
+    last = None
+    for _ in range(100):
+        qtbot.wait(30)
+        now = [header.sectionSize(c) for c in range(table.columnCount())]
+        if now == last:
+            return
+        last = now
+
+
 @pytest.fixture
 def system_size():
     apply_text_size(0)
@@ -261,7 +285,8 @@ def test_no_list_header_is_cut_off(qtbot, window, catalogue, system_size, factor
     for index, table in ((0, page.complex_table), (1, page.actions_table)):
         page.lists.setCurrentIndex(index)
         qtbot.waitUntil(table.isVisible)
-        qtbot.wait(50)
+        _settled(qtbot, table)
+        _columns_settled(qtbot, table)
         assert _header_problems(table, table.accessibleName()) == []
     # The charts: two a row while two fit at the size their labels need, one at 200 %
     page.tabs.setCurrentIndex(1)
