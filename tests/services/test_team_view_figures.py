@@ -217,3 +217,15 @@ def test_the_median_of_a_histogram():
     assert median_of({2: 1, 10: 1}) == 6.0  # the two middle ones' mean
     assert median_of({1: 3, 50: 1}) == 1.0
     assert median_of({1: 2, 50: 2}) == 25.5
+
+
+def test_a_counts_axis_steps_in_whole_numbers():
+    """Two cases drawn on a counts chart: the axis runs 0-5 in steps of 1, not 0-2 in halves."""
+    from ddassess.domain.charts import BarChart, Series, ticks
+
+    plain = BarChart("Exits", ("Planned", "Unplanned"), (Series("Q4", (2.0, 1.0)),))
+    counts = BarChart("Exits", ("Planned", "Unplanned"), (Series("Q4", (2.0, 1.0)),), counts=True)
+    assert plain.value_range() == (0.0, 2.0) and 0.5 in ticks(*plain.value_range())
+    assert counts.value_range() == (0.0, 5.0) and ticks(*counts.value_range()) == [0, 1, 2, 3, 4, 5]
+    big = BarChart("Referrals", ("GP",), (Series("Q4", (23.0,)),), counts=True)
+    assert big.value_range() == (0.0, 25.0) and all(float(t).is_integer() for t in ticks(*big.value_range()))
