@@ -25,6 +25,7 @@ SERIES_MARKERS = ("circle", "square", "triangle", "diamond")
 BAND_COLOURS = ("#FFF7EC", "#FEE8C8", "#FDD49E", "#FDBB84", "#FC8D59")
 INK = "#1F2937"       # text, axes
 GRID = "#D1D5DB"      # grid lines
+COUNTS_TOP = 5.0      # the lowest top of a counts axis: its ticks 0, 1, ..., 5
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class BarChart:
     categories: tuple[str, ...]
     series: tuple[Series, ...]
     unit: str = ""
+    # Whole numbers (counts of cases): the axis runs to at least COUNTS_TOP, so that its
+    # steps are whole numbers too (no "0.5 cases").
+    counts: bool = False
 
     def __post_init__(self) -> None:
         _check_series(self.title, len(self.categories), self.series)
@@ -73,8 +77,8 @@ class BarChart:
     def value_range(self) -> tuple[float, float]:
         """0 to a round number at or above the largest value (bars start at zero)."""
         values = [v for s in self.series for v in s.values if v is not None]
-        top = max([0.0, *values])
-        return 0.0, nice_top(top)
+        top = nice_top(max([0.0, *values]))
+        return 0.0, max(top, COUNTS_TOP) if self.counts else top
 
     def text_alternative(self) -> str:
         unit = f" ({self.unit})" if self.unit else ""

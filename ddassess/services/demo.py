@@ -27,8 +27,8 @@ GIVEN = ["Testy", "Fictiona", "Examplia", "Madeup", "Sampla", "Placeholda", "Dum
          "Imagina", "Inventa", "Storybook"]
 FAMILY = ["McTestface", "Demoson", "Fakely", "Samplesworth", "Mockington", "Fictionalis", "Placeholder", "Trialby"]
 # Each form of the pathway, and how many days after the case opened it was finalised.
-TIMELINE = (("referral", 0), ("consent", 2), ("phq9", 6), ("audit", 6), ("joint_assessment", 12),
-            ("lead_agency", 18), ("care_plan", 25), ("joint_review", 46), ("discharge", 55))
+TIMELINE = (("referral", 0), ("consent", 2), ("phq9", 6), ("audit", 6), ("substance_profile", 10),
+            ("joint_assessment", 12), ("lead_agency", 18), ("care_plan", 25), ("joint_review", 46), ("discharge", 55))
 
 
 def _at(day: dt.date) -> dt.datetime:

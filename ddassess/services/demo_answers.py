@@ -49,6 +49,23 @@ def audit(rng: random.Random, day: dt.date, high_risk: bool) -> dict[str, Any]:
             | {"q9": rng.choice([0, 2, 4]), "q10": rng.choice([0, 2, 4])})
 
 
+def substance_profile(rng: random.Random, day: dt.date, high_risk: bool) -> dict[str, Any]:
+    """Alcohol first for most (the joint assessment's story is drinking and low mood), else
+    cannabis or cocaine; some use a second substance. No opioid or injected use, so the
+    demo's flags stay those of its screens and risk forms. Drawn from the day, not ``rng``,
+    so that the rest of the demo is drawn as it was before profiles were added."""
+    own = random.Random(day.toordinal())
+    first = own.choice(["alcohol", "alcohol", "alcohol", "cannabis", "cocaine"])
+    rows = [{"substance": first, "amount": {"alcohol": "12 units", "cannabis": "2 joints",
+                                            "cocaine": "1 g"}[first],
+             "days_last_28": own.randrange(8, 29), "route": {"alcohol": "oral", "cannabis": "smoked",
+                                                             "cocaine": "snorted"}[first]}]
+    if own.random() < 0.4 and first != "cannabis":
+        rows.append({"substance": "cannabis", "amount": "1 joint", "days_last_28": own.randrange(1, 10),
+                     "route": "smoked"})
+    return {"substances": rows}
+
+
 def joint_assessment(rng: random.Random, day: dt.date, high_risk: bool) -> dict[str, Any]:
     return {
         "assessed_on": day.isoformat(), "mh_practitioner": PARTNER, "sm_practitioner": PRACTITIONER,
@@ -114,5 +131,5 @@ def discharge(rng: random.Random, day: dt.date, high_risk: bool) -> dict[str, An
             "follow_up": "GP review in a month (demo).", "summary": "Goals of the joint care plan met (demo)."}
 
 
-FORMS = {"referral": referral, "consent": consent, "phq9": phq9, "audit": audit,
+FORMS = {"referral": referral, "consent": consent, "phq9": phq9, "audit": audit, "substance_profile": substance_profile,
          "joint_assessment": joint_assessment, "joint_review": joint_review, "discharge": discharge}

@@ -29,7 +29,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ddassess.domain.agenda import Agenda, AgendaItem, OpenAction
 from ddassess.errors import InvalidInputError, RecordNotFound
@@ -56,11 +56,16 @@ def _date(value: Any) -> dt.date | None:
 
 def _newest_final(s: Any, case_id: int | None, form_id: str) -> dict[int, ResponseRecord]:
     """The newest final response of ``form_id`` of each case (of one case, given ``case_id``)."""
-    stmt = select(ResponseRecord).where(ResponseRecord.form_id == form_id, ResponseRecord.status == "final")
     if case_id is not None:
-        stmt = stmt.where(ResponseRecord.case_id == case_id)
+        stmt: Any = select(ResponseRecord).where(ResponseRecord.form_id == form_id, ResponseRecord.status == "final",
+                                                 ResponseRecord.case_id == case_id)
+        stmt = stmt.order_by(ResponseRecord.finalised_at, ResponseRecord.id)
+    else:  # every case's, case by case through the (case, form) index: not a scan of every final response
+        stmt = select(ResponseRecord).from_statement(text(
+            "SELECT r.* FROM cases AS c CROSS JOIN form_responses AS r WHERE r.case_id = c.id AND "
+            "r.form_id = :form_id AND +r.status = 'final' ORDER BY r.finalised_at, r.id").bindparams(form_id=form_id))
     newest: dict[int, ResponseRecord] = {}
-    for r in s.scalars(stmt.order_by(ResponseRecord.finalised_at, ResponseRecord.id)):
+    for r in s.scalars(stmt):
         newest[r.case_id] = r  # later rows win
     return newest
 

@@ -144,7 +144,8 @@ def selection(q: CaseQuery) -> Any:
         params["today"] = q.today.isoformat()
     else:
         params |= {"start": start, "end": end}
-    sql = selection_sql(measure, store_targets)
+    sql = (f"SELECT cid FROM ({EXTRA_MEASURES[measure]}) WHERE g = :group" if measure in EXTRA_MEASURES
+           else selection_sql(measure, store_targets))
     used = {k: v for k, v in params.items() if f":{k}" in sql}
     return text(sql).bindparams(**used).columns(column("cid", Integer))
 
@@ -236,7 +237,7 @@ def team_now(store: Store, today: dt.date | None = None, catalogue: Catalogue | 
         lead_counts = _counts(s, "now.lead", p)
         names = _practitioners(s)
         caseload = _counts(s, "now.caseload", p)
-        tables = _now_tables(s, p, today, goals, agencies, lead_counts, names, caseload)
+        tables = _now_tables(s, p, today, goals, agencies, lead_counts, names, caseload) + (_conflicts_table(s, today),)
         cases = _complex_rows(s)
     return TeamNow(today, tables, tuple(cases))
 
@@ -307,6 +308,97 @@ def _date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(str(value)[:10]) if value else None
     except ValueError:
         return None
+
+
+# -- Figures kept apart from ``team_measures`` (the Team view's additions) ---------------------
+# Each lists ``(cid, g)`` like the measures there; ``selection`` narrows the case list with them.
+EXTRA_MEASURES: dict[str, str] = {
+    # A case with a conflict nobody has settled: its own, or one of its person's details (those
+    # travel with every case of the person). Closed cases too: a discharge that crossed another
+    # laptop's change still needs someone to settle it.
+    "now.conflicts": ("SELECT c.id AS cid, 'unresolved' AS g FROM cases AS c WHERE c.uuid IN "
+                      "(SELECT x.case_uuid FROM conflicts AS x WHERE x.status = 'open') UNION ALL "
+                      "SELECT c.id AS cid, 'unresolved' AS g FROM cases AS c JOIN people AS p ON p.id = c.person_id "
+                      "WHERE p.uuid IN (SELECT x.entity_uuid FROM conflicts AS x WHERE x.status = 'open' AND "
+                      "x.entity = 'person')"),
+    # The cases a period's median waits are worked out from: referred in it, and assessed / with
+    # a signed care plan (the trend chart's points open them).
+    "p.measured": ("SELECT c.id AS cid, 'to_assessment' AS g FROM cases AS c JOIN case_facts AS f ON f.case_id = c.id "
+                   "WHERE c.opened_on BETWEEN :start AND :end AND f.assessed_on IS NOT NULL UNION ALL "
+                   "SELECT c.id AS cid, 'to_plan' AS g FROM cases AS c JOIN case_facts AS f ON f.case_id = c.id "
+                   "WHERE c.opened_on BETWEEN :start AND :end AND f.plan_signed_on IS NOT NULL"),
+}
+
+
+def _conflicts_table(s: Session, today: dt.date) -> Table:
+    counts = {str(g): int(n) for g, n in s.execute(text(
+        f"SELECT g, count(DISTINCT cid) FROM ({EXTRA_MEASURES['now.conflicts']}) GROUP BY g"))}
+    query = CaseQuery(open_only=False, figure=("now.conflicts", "unresolved", "", ""), today=today)
+    return Table("now.conflicts", "Unresolved conflicts",
+                 (Figure("now.conflicts", "unresolved", "Cases with a change made two ways, not yet settled",
+                         counts.get("unresolved", 0), None, query),),
+                 "Shared cases (open or closed) where two laptops changed the same answer and nobody has chosen "
+                 "between them yet.")
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One period of a trend: its referrals and median waits, and the queries of their cases."""
+
+    period: Period
+    referrals: int
+    to_assessment: float | None
+    to_plan: float | None
+
+    def query(self, what: str, today: dt.date) -> CaseQuery:
+        """The cases behind ``what``: "referrals", "to_assessment" or "to_plan"."""
+        start, end = self.period.start.isoformat(), self.period.end.isoformat()
+        if what == "referrals":
+            return CaseQuery(open_only=False, figure=("p.referrals", "all", start, end), today=today)
+        return CaseQuery(open_only=False, figure=("p.measured", what, start, end), today=today)
+
+
+TREND_REFERRALS = "SELECT count(*) FROM cases AS c WHERE c.opened_on BETWEEN :start AND :end"
+# Days from referral to the step, and how many cases waited that long (a small histogram: the
+# median is read off it, no case rows are loaded).
+TREND_DAYS = ("SELECT CAST(julianday(f.{column}) - julianday(c.opened_on) AS INTEGER) AS d, count(*) "
+              "FROM cases AS c JOIN case_facts AS f ON f.case_id = c.id WHERE c.opened_on BETWEEN :start AND :end "
+              "AND f.{column} IS NOT NULL GROUP BY d")
+
+
+def team_trend(store: Store, period: Period, count: int = 6) -> tuple[TrendPoint, ...]:
+    """``period`` and the ``count - 1`` periods of its kind before it, oldest first: referrals and
+    the median days from referral to joint assessment and to a signed care plan."""
+    if count < 1:
+        raise ValueError("a trend needs at least one period")
+    periods = [period]
+    while len(periods) < count:
+        periods.append(periods[-1].previous())
+    points = []
+    with store.read() as s:
+        for p in reversed(periods):
+            params = {"start": p.start.isoformat(), "end": p.end.isoformat()}
+            referrals = int(s.execute(text(TREND_REFERRALS), params).scalar() or 0)
+            medians = [median_of({int(d): int(n) for d, n in s.execute(text(TREND_DAYS.format(column=column)), params)
+                                  if d is not None})
+                       for column in ("assessed_on", "plan_signed_on")]
+            points.append(TrendPoint(p, referrals, medians[0], medians[1]))
+    return tuple(points)
+
+
+def median_of(histogram: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many times} (None when there are none)."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    middle = ((total - 1) // 2, total // 2)  # the one or two middle positions, from 0
+    found: list[int] = []
+    seen = 0
+    for value in sorted(histogram):
+        n = histogram[value]
+        found += [value for m in middle if seen <= m < seen + n]
+        seen += n
+    return sum(found) / 2
 
 
 def team_period(store: Store, period: Period, catalogue: Catalogue | None = None,

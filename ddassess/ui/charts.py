@@ -7,14 +7,16 @@ every value. Every size comes from the widget's font (which follows Settings →
 so the charts stay readable at 200 %. Series differ by colour (Okabe–Ito) *and* pattern or
 marker shape, and values are written on the chart. A chart takes the keyboard focus (Tab):
 Left / Right / Home / End step through the categories or points and the chart writes the
-one chosen in words above the plot.
+one chosen in words above the plot. A chart whose values open something (``openable``, the
+Team view's) also takes Up / Down to choose a series and Enter to open the chosen value, and a
+double click opens the bar or point under the pointer (``activated``).
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -22,6 +24,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
     QKeyEvent,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
@@ -88,6 +91,7 @@ class _ChartWidget(QWidget):
     """What both charts share: title, legend, value axis, focus, keyboard, text alternative."""
 
     chart: BarChart | LineChart
+    activated = Signal(int, int)  # series, category / point: Enter on the chosen one, or a double click
 
     def __init__(self, chart: BarChart | LineChart, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,12 +99,15 @@ class _ChartWidget(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setAutoFillBackground(False)
         self.current: int | None = None
+        self.current_series = 0
+        self.openable = False  # its values open something (Enter, double click)
         self.chart = chart
         self._describe()
 
     def set_chart(self, chart: BarChart | LineChart) -> None:
         self.chart = chart
         self.current = None
+        self.current_series = 0
         self._describe()
         self.updateGeometry()
         self.update()
@@ -188,7 +195,26 @@ class _ChartWidget(QWidget):
             return ""
         i = self.current
         values = "; ".join((f"{s.name} " if s.name else "") + s.text(i) for s in self._series())
-        return f"{self._labels()[i]}: {values}"
+        text = f"{self._labels()[i]}: {values}"
+        if self.openable:
+            series = self._series()[self.current_series]
+            text += f" (Enter lists the cases{' of ' + series.name if len(self._series()) > 1 else ''})"
+        return text
+
+    def hit(self, x: float, y: float) -> tuple[int, int] | None:
+        """(series, category) under the point ``x``, ``y`` (None: outside the plot's slots)."""
+        count = len(self._labels())
+        plot = self.plot_rect()
+        if not count or not plot.left() <= x < plot.right():
+            return None
+        index = min(count - 1, int((x - plot.left()) / (plot.width() / count)))
+        return self._series_at(index, x, y), index
+
+    def _series_at(self, index: int, x: float, y: float) -> int:
+        return 0
+
+    def _mark_chosen(self, painter: QPainter) -> None:
+        """Outline the chosen series' value in the chosen slot (what Enter opens)."""
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         count = len(self._labels())
@@ -203,11 +229,50 @@ class _ChartWidget(QWidget):
             self.current = 0
         elif count and key == Qt.Key.Key_End:
             self.current = count - 1
+        elif self.openable and count and key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and len(self._series()) > 1:
+            step = 1 if key == Qt.Key.Key_Down else -1
+            self.current_series = (self.current_series + step) % len(self._series())
+            if self.current is None:
+                self.current = 0
+        elif self.openable and count and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.current is None:
+                self.current = 0
+            self.update()
+            self._announce()
+            event.accept()
+            self.activated.emit(self.current_series, self.current)
+            return
         else:
             super().keyPressEvent(event)
             return
         self.update()
+        self._announce()
         event.accept()
+
+    def _announce(self) -> None:
+        """The chosen value is also the accessible name's tail, so a screen reader says it."""
+        readout = self.readout()
+        self.setAccessibleName(f"{self._title()}: {readout}" if readout else self._title())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        found = self.hit(event.position().x(), event.position().y())
+        if found is None:
+            super().mousePressEvent(event)
+            return
+        self.current_series, self.current = found
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.update()
+        self._announce()
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        found = self.hit(event.position().x(), event.position().y())
+        if not self.openable or found is None:
+            super().mouseDoubleClickEvent(event)
+            return
+        self.current_series, self.current = found
+        event.accept()
+        self.activated.emit(*found)
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
         super().focusInEvent(event)
@@ -252,6 +317,8 @@ class _ChartWidget(QWidget):
                 painter.setPen(QPen(QColor(FOCUS_COLOUR), 2, Qt.PenStyle.DashLine))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(self.slot(self.current).adjusted(1, 1, -1, -1))
+                if self.openable and len(self._series()) > 1:
+                    self._mark_chosen(painter)
         if self.hasFocus():
             painter.setPen(QPen(QColor(FOCUS_COLOUR), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -317,6 +384,24 @@ class BarChartWidget(_ChartWidget):
         top = self.y_for(value if value is not None else 0.0)
         return QRectF(left + 1, top, max(1.0, width - 2), self.plot_rect().bottom() - top)
 
+    def _mark_chosen(self, painter: QPainter) -> None:
+        if self.current is None:
+            return
+        bar = self.bar_rect(self.current_series, self.current)
+        line = self._metrics().height()
+        outline = QRectF(bar.left() - 2, min(bar.top(), bar.bottom() - line * 0.3) - line - 2, bar.width() + 4,
+                         max(bar.height(), line * 0.3) + line + 4)
+        painter.setPen(QPen(QColor(FOCUS_COLOUR), 3))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(outline)
+
+    def _series_at(self, index: int, x: float, y: float) -> int:
+        for s in range(len(self.chart.series)):
+            bar = self.bar_rect(s, index)
+            if x < bar.right() + 1:
+                return s
+        return len(self.chart.series) - 1
+
     def _draw_plot(self, painter: QPainter, plot: QRectF) -> None:
         m = self._metrics()
         for c in range(len(self.chart.categories)):
@@ -354,6 +439,20 @@ class LineChartWidget(_ChartWidget):
         if value is None:
             return None
         return QPointF(self.slot(index).center().x(), self.y_for(value))
+
+    def _series_at(self, index: int, x: float, y: float) -> int:
+        distances = [(abs(p.y() - y), s) for s in range(len(self.chart.series))
+                     if (p := self.point(s, index)) is not None]
+        return min(distances)[1] if distances else 0
+
+    def _mark_chosen(self, painter: QPainter) -> None:
+        p = self.point(self.current_series, self.current) if self.current is not None else None
+        if p is None:
+            return
+        radius = max(4.0, self._metrics().height() * 0.28) * 2
+        painter.setPen(QPen(QColor(FOCUS_COLOUR), 3))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(p, radius, radius)
 
     def band_rect(self, index: int) -> QRectF:
         band = self.chart.bands[index]

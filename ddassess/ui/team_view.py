@@ -1,10 +1,13 @@
 """The Team view: the team lead's figures, now and for a period against the one before.
 
-Every figure is a row of a tree of tables; activating it (Enter, or a double click) opens the case
-list filtered to exactly the cases behind it (``figure_opened``). The complex high-risk
-cases are listed by case reference with who coordinates them; activating one opens the
-case. The figures are read off the GUI thread (``ui.ops``): a store of 100,000 cases
-answers in a fraction of a second, and the window stays live meanwhile.
+Two tabs. **Figures**: every figure is a row of a tree of tables; activating it (Enter, or a
+double click) opens the case list filtered to exactly the cases behind it (``figure_opened``).
+The complex high-risk cases are listed by case reference with who coordinates them, and the
+open actions of the complex case review meetings with their owner and due date; activating
+one opens the case. **Charts** (``ui/team_charts.py``): the same figures as bars, and lines
+for the trend over the periods before; Enter on a bar or point lists its cases too. The
+figures are read off the GUI thread (``ui.ops``): a store of 100,000 cases answers in a
+fraction of a second, and the window stays live meanwhile.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -33,16 +38,49 @@ from ddassess.domain.periods import parse_period, quarter_of
 from ddassess.errors import InvalidInputError
 from ddassess.ui.changes import Change, Changed, hub
 from ddassess.ui.ops import Op
+from ddassess.ui.team_charts import TREND_COUNT, TeamCharts
 
 if TYPE_CHECKING:
+    from ddassess.domain.agenda import OpenAction
     from ddassess.domain.periods import Period
     from ddassess.formengine import Catalogue
-    from ddassess.services.team_kpis import ComplexCase, Table, TeamNow, TeamPeriod
+    from ddassess.services.team_kpis import ComplexCase, Table, TeamNow, TeamPeriod, TrendPoint
     from ddassess.services.vault import Store
+
+    # What one reading gives: the figures now, the period's, the trend and the open actions.
+    Shown = tuple[TeamNow, TeamPeriod, tuple[TrendPoint, ...], tuple[OpenAction, ...]]
 
 
 def _fmt(d: dt.date | None) -> str:
     return d.strftime("%d %b %Y") if d else "—"
+
+
+def case_table(name: str, description: str, headers: list[str]) -> QTableWidget:
+    """A read-only list of cases, a row each: every column as wide as its header and its
+    widest cell (the list scrolls sideways rather than cut a header off, at any text size);
+    a cell's full text is its tooltip."""
+    table = QTableWidget(0, len(headers))
+    table.setAccessibleName(name)
+    table.setAccessibleDescription(description)
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setTabKeyNavigation(False)  # Tab leaves the list; the arrows move in it
+    table.verticalHeader().hide()
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(False)
+    table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    return table
+
+
+def fill_row(table: QTableWidget, row: int, values: tuple[str, ...]) -> None:
+    for col, value in enumerate(values):
+        item = QTableWidgetItem(value)
+        item.setToolTip(value)
+        table.setItem(row, col, item)
 
 
 class FigureTree(QTreeWidget):
@@ -135,34 +173,31 @@ class TeamViewPage(QWidget):
         for w in (label, self.period_edit, self.show_button, self.earlier, self.refresh_button):
             picker.addWidget(w)
         picker.addStretch()
-        self.complex_title = QLabel("<b>Complex high-risk cases</b>")
-        self.complex_table = QTableWidget(0, 6)
-        self.complex_table.setAccessibleName("Complex high-risk cases")
-        self.complex_table.setAccessibleDescription(
+        self.complex_table = case_table(
+            "Complex high-risk cases",
             "Urgent or high risk, or high mental illness and high substance misuse. Press Enter on a row to open "
-            "the case.")
-        self.complex_table.setHorizontalHeaderLabels(["Case", "Risk", "Care coordinator", "Partner worker",
-                                                      "Last joint review", "Next review"])
-        self.complex_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.complex_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.complex_table.verticalHeader().hide()
-        self.complex_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.complex_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.complex_table.setWordWrap(False)
+            "the case.", ["Case", "Risk", "Care coordinator", "Partner worker", "Last joint review", "Next review"])
         self.complex_table.activated.connect(self._open_complex)
-        self.complex_title.setBuddy(self.complex_table)
+        self.actions_table = case_table(
+            "Open actions", "Actions of the complex case review meetings not yet done, soonest due first. Press "
+            "Enter on a row to open the case.", ["Due", "Case", "Action", "Owner", "Agreed at meeting"])
+        self.actions_table.activated.connect(self._open_action)
+        self.lists = QTabWidget()
+        self.lists.setAccessibleName("Case lists")
+        self.lists.addTab(self.complex_table, "Comple&x high-risk cases")
+        self.lists.addTab(self.actions_table, "&Open actions")
         self.now_tree = FigureTree("Figures now", ["Now", "Cases"])
         self.period_tree = FigureTree("Figures for the period", ["For the period", "", ""])
         for tree in (self.now_tree, self.period_tree):
             tree.figure_activated.connect(self.figure_opened)
         self.medians = QLabel()
         self.medians.setAccessibleName("Waiting times")
+        self.medians.setWordWrap(True)
         left, right = QWidget(), QWidget()
         left_layout, right_layout = QVBoxLayout(left), QVBoxLayout(right)
         left_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.complex_title)
-        left_layout.addWidget(self.complex_table, 1)
+        left_layout.addWidget(self.lists, 1)
         left_layout.addWidget(self.now_tree, 2)
         right_layout.addWidget(self.medians)
         right_layout.addWidget(self.period_tree, 1)
@@ -170,12 +205,25 @@ class TeamViewPage(QWidget):
         split.addWidget(left)
         split.addWidget(right)
         split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        self.charts = TeamCharts()
+        self.charts.figure_opened.connect(self.figure_opened)
+        charts_scroll = QScrollArea()
+        charts_scroll.setWidgetResizable(True)
+        charts_scroll.setWidget(self.charts)
+        charts_scroll.setAccessibleName("Charts")
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Team view")
+        self.tabs.addTab(split, "F&igures")
+        self.tabs.addTab(charts_scroll, "&Charts")
         layout = QVBoxLayout(self)
         layout.addLayout(picker)
         layout.addWidget(self.status)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.tabs, 1)
         self.complex_cases: tuple[ComplexCase, ...] = ()
-        self.shown: tuple[TeamNow, TeamPeriod] | None = None
+        self.open_actions: tuple[OpenAction, ...] = ()
+        self.shown: Shown | None = None
         self.period_edit.returnPressed.connect(self.show_period)
         self.show_button.clicked.connect(self.show_period)
         self.earlier.clicked.connect(self.show_earlier)
@@ -201,12 +249,14 @@ class TeamViewPage(QWidget):
         self.load()
 
     def load(self) -> None:
-        from ddassess.services.team_kpis import team_now, team_period
+        from ddassess.services.meeting_agenda import open_actions
+        from ddassess.services.team_kpis import team_now, team_period, team_trend
 
         store, catalogue, period, today = self.store, self.catalogue, self.period, self.today
         self._loading = True
         self.status.setText(f"Reading the figures for {period.label}…")
-        Op(self, lambda: (team_now(store, today, catalogue), team_period(store, period, catalogue, today=today))
+        Op(self, lambda: (team_now(store, today, catalogue), team_period(store, period, catalogue, today=today),
+                          team_trend(store, period, TREND_COUNT), open_actions(store))
            ).success(self._show).failure(self._failed).run()
 
     def _changed(self, change: Changed, _initiator: object) -> None:
@@ -220,13 +270,15 @@ class TeamViewPage(QWidget):
         self.status.setText("The figures could not be read.")
         show_error(self, exc)
 
-    def _show(self, figures: tuple[TeamNow, TeamPeriod]) -> None:
-        now, period = figures
+    def _show(self, figures: Shown) -> None:
+        now, period, trend, actions = figures
         self._loading = False
         self.shown = figures
-        self.complex_title.setText(f"<b>Complex high-risk cases</b> ({len(now.complex_cases)}, "
-                                   f"{_fmt(now.today)})")
+        self.lists.setTabText(0, f"Comple&x high-risk cases ({len(now.complex_cases)})")
+        self.lists.setTabText(1, f"&Open actions ({len(actions)})")
         self._complex(now.complex_cases)
+        self._actions(actions, now.today)
+        self.charts.show_figures(now, period, trend)
         self.now_tree.setHeaderLabels([f"Now ({_fmt(now.today)})", "Cases"])
         self.now_tree.show_tables(now.tables, with_previous=False)
         self.period_tree.setHeaderLabels([f"{period.period.words} against {period.previous.words}",
@@ -245,12 +297,22 @@ class TeamViewPage(QWidget):
             risk = c.risk_level or "not raised"
             if c.quadrant_high_high:
                 risk += " · high/high"
-            for col, value in enumerate((c.ref, risk, c.coordinator or "—", c.partner or "—",
-                                         _fmt(c.last_joint_review), _fmt(c.next_review_due))):
-                t.setItem(row, col, QTableWidgetItem(value))
+            fill_row(t, row, (c.ref, risk, c.coordinator or "—", c.partner or "—", _fmt(c.last_joint_review),
+                              _fmt(c.next_review_due)))
 
     def _open_complex(self, index: QModelIndex) -> None:
         self.case_opened.emit(self.complex_cases[index.row()].case_id)
+
+    def _actions(self, actions: tuple[OpenAction, ...], today: dt.date) -> None:
+        self.open_actions = actions
+        t = self.actions_table
+        t.setRowCount(len(actions))
+        for row, a in enumerate(actions):
+            due = _fmt(a.due) + (" (overdue)" if a.overdue(today) else "") if a.due else "no date"
+            fill_row(t, row, (due, a.case_ref, a.action, a.owner or "—", _fmt(a.agreed_on)))
+
+    def _open_action(self, index: QModelIndex) -> None:
+        self.case_opened.emit(self.open_actions[index.row()].case_id)
 
 
 def _days(value: float | None) -> str:

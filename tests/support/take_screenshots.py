@@ -185,7 +185,8 @@ def verify_window(app: QApplication, w: MainWindow, case_id: int, out: Path) -> 
 
 
 def team_view(app: QApplication, w: MainWindow, out: Path) -> None:
-    """View → Team view on the demo store, then a figure's cases in the list."""
+    """View → Team view on the demo store (its figures, then its charts), then a figure's cases
+    in the list."""
     from ddassess.ui import menu_commands
 
     menu_commands.open_team_view(w)
@@ -195,6 +196,9 @@ def team_view(app: QApplication, w: MainWindow, out: Path) -> None:
     while page.shown is None:
         settle(app, 0.1)
     shot(app, w, out, "team-view")
+    page.tabs.setCurrentIndex(1)
+    shot(app, w, out, "team-view-charts")
+    page.tabs.setCurrentIndex(0)
     item = page.period_tree.figure_item("p.referrals", "all")
     page.period_tree.itemActivated.emit(item, 0)
     settle(app, 1.0)
