@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from ddassess.domain import limits
 from ddassess.errors import InvalidInputError, NoCarePlanError, UnknownFormError
 from ddassess.fileio import fsync_dir
-from ddassess.formengine import Catalogue, evaluate
+from ddassess.formengine import Catalogue
 from ddassess.formengine.spec import FormSpec
 from ddassess.interchange import csv_rows
 from ddassess.interchange.fhir_case import case_bundle
@@ -202,6 +202,7 @@ def export_form_csv(store: Store, catalogue: Catalogue, form_id: str, out: Path,
     check_writable(out, ".csv")
     spec = catalogue.get(form_id)
     specs: dict[tuple[int, str], FormSpec] = {}
+    rows = csv_rows.Rows(spec, catalogue.tables, dt.date.today())
     count = 0
     with _replacing(codebook_path(out)) as fh:
         csv.writer(fh).writerows(csv_rows.codebook(spec))
@@ -214,15 +215,17 @@ def export_form_csv(store: Store, catalogue: Catalogue, form_id: str, out: Path,
                 .join(CaseRecord, CaseRecord.id == ResponseRecord.case_id)
                 .where(ResponseRecord.form_id == form_id, ResponseRecord.status != "superseded")
                 .order_by(CaseRecord.ref, ResponseRecord.id).execution_options(yield_per=batch))
-        for ref, uuid, version, definition, status, answers_json, finalised, updated in s.execute(stmt):
-            made_with = specs.get((version, definition))
-            if made_with is None:
-                made_with = specs[(version, definition)] = catalogue.definition_for(form_id, version, definition)
-            answers = json.loads(answers_json)
-            at: dt.datetime = finalised if status == "final" and finalised else updated
-            ev = evaluate(made_with, answers, tables=catalogue.tables)
-            writer.writerow(csv_rows.row(spec, (ref, uuid, version, status, at.isoformat()), answers, ev))
-            count += 1
+        for part in s.execute(stmt).partitions():
+            made = []
+            for ref, uuid, version, definition, status, answers_json, finalised, updated in part:
+                made_with = specs.get((version, definition))
+                if made_with is None:
+                    made_with = specs[(version, definition)] = catalogue.definition_for(form_id, version, definition)
+                at: dt.datetime = finalised if status == "final" and finalised else updated
+                made.append(rows.make(made_with, [ref, uuid, str(version), status, at.isoformat()],
+                                      json.loads(answers_json)))
+            writer.writerows(made)
+            count += len(made)
     _audit_export(store, f"CSV of form {form_id}", "form", form_id, out, reason, count)
     return CsvExport(count, codebook_path(out))
 
