@@ -29,7 +29,7 @@ from typing import Any
 
 from ddassess.formengine.answers import is_empty
 from ddassess.formengine.expr import Env
-from ddassess.formengine.spec import BandSpec, FieldSpec, FormSpec, ScoreSpec
+from ddassess.formengine.spec import FieldSpec, FormSpec, ScoreSpec
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,17 @@ class QuickScores:
                  options: dict[str, dict[tuple[type, Any], float | int]], scores: tuple[ScoreSpec, ...]) -> None:
         self.spec = spec
         self._options = options  # each question read -> (type, value) of an option -> its score
-        self._scores = tuple((s, dict(s.weights)) for s in scores)
+        # each score's items with, for each option, what it adds: its score (reversed, for a
+        # reverse item) times the item's weight, worked out as _score works it out
+        self._terms: tuple[tuple[ScoreSpec, tuple[tuple[str, dict[tuple[type, Any], Any]], ...],
+                                 dict[float | int, str]], ...] = tuple(
+            (s, tuple((item, {key: self._adds(spec, s, item, sc) for key, sc in options[item].items()})
+                      for item in s.items), {})
+            for s in scores)
         self._tables = {**tables, **{name: dict(rows) for name, rows in spec.tables}}
         self._today = today
         self._flags = tuple((fl, tuple(sorted(fl.when.names))) for fl in spec.flags)
         self._raised: dict[tuple[str, tuple[Any, ...]], bool] = {}
-        self._bands: dict[tuple[str, float | int], str] = {}
-        self._ranges: dict[str, tuple[float, float]] = {i: spec.fields[i].score_range or (0, 0)
-                                                        for s in scores for i in s.reverse}
 
     @classmethod
     def compile(cls, spec: FormSpec, tables: Mapping[str, Mapping[str, Any]] | None = None,
@@ -87,45 +90,47 @@ class QuickScores:
         return cls(spec, tables or {}, today or dt.date.today(), options, spec.scores)
 
     def __call__(self, answers: dict[str, Any]) -> QuickResult | None:
+        keys: dict[str, tuple[type, Any]] = {}
         values: dict[str, Any] = {}
         for fid, scored in self._options.items():
             value = answers.get(fid)
+            key = (type(value), value)
             try:
-                score = scored.get((type(value), value))
+                score = scored.get(key)
             except TypeError:  # a list or a mapping: never an option
                 return None
             if score is None:
                 return None  # unanswered, or not exactly one of its options: evaluate works it out
+            keys[fid] = key
             values[fid] = score
         out: dict[str, tuple[float | int, str]] = {}
-        for s, weights in self._scores:
+        for s, terms, bands in self._terms:
             total = 0.0
-            for item in s.items:
-                sc = values[item]
-                if item in s.reverse:
-                    lo, hi = self._ranges[item]
-                    sc = lo + hi - sc
-                total += sc * weights.get(item, 1)
-            value = int(total) if float(total).is_integer() else total
+            for fid, table in terms:  # in the items' order, as _score adds them
+                total += table[keys[fid]]
+            value = int(total) if total.is_integer() else total
             values[s.id] = value
-            out[s.id] = (value, self._band(s, value))
+            band = bands.get(value)
+            if band is None:
+                found = s.band_for(value)
+                band = bands[value] = found.label if found else ""
+            out[s.id] = (value, band)
         raised = []
         for fl, names in self._flags:
-            key = (fl.id, tuple(values[n] for n in names))
-            hit = self._raised.get(key)
+            flag_key = (fl.id, tuple(values[n] for n in names))
+            hit = self._raised.get(flag_key)
             if hit is None:
-                hit = self._raised[key] = self._run(fl.when, values)
+                hit = self._raised[flag_key] = self._run(fl.when, values)
             if hit:
                 raised.append(fl.id)
         return QuickResult(out, tuple(raised))
 
-    def _band(self, s: ScoreSpec, value: float | int) -> str:
-        key = (s.id, value)
-        label = self._bands.get(key)
-        if label is None:
-            band: BandSpec | None = s.band_for(value)
-            label = self._bands[key] = band.label if band else ""
-        return label
+    @staticmethod
+    def _adds(spec: FormSpec, s: ScoreSpec, item: str, sc: float | int) -> Any:
+        if item in s.reverse:
+            lo, hi = spec.fields[item].score_range or (0, 0)
+            sc = lo + hi - sc
+        return sc * dict(s.weights).get(item, 1)
 
     def _run(self, expr: Any, values: dict[str, Any]) -> bool:
         try:

@@ -112,6 +112,7 @@ class Rows:
         self._cells: dict[str, dict[tuple[type, Any], str]] = {f.id: {} for f in self.fields}
         self._quick: dict[str, QuickScores | None] = {}
         self._scores = [s.id for s in spec.scores]
+        self._numbers: dict[float | int, str] = {}  # a total's text (an int or a float that is not whole)
 
     def make(self, made_with: FormSpec, lead: list[str], answers: dict[str, Any]) -> list[str]:
         out = lead
@@ -133,9 +134,16 @@ class Rows:
         result = quick(answers) if quick is not None else None
         if result is None:
             return out + tail(self.spec, evaluate(made_with, answers, tables=self.tables, today=self.today))
+        numbers = self._numbers
         for sid in self._scores:
             got = result.scores.get(sid)
-            out += [_scalar(got[0]), got[1]] if got is not None else ["", ""]
+            if got is None:
+                out += ["", ""]
+                continue
+            text = numbers.get(got[0])
+            if text is None:
+                text = numbers[got[0]] = _scalar(got[0])
+            out += [text, got[1]]
         out.append(MULTI_SEPARATOR.join(result.flags))
         return out
 

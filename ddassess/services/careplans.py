@@ -126,7 +126,10 @@ def _signed_day(sig: dict[str, Any], fallback: dt.date) -> dt.date:
     return fallback
 
 
-def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePlan:
+def build_care_plan(store: Store, catalogue: Catalogue, case_id: int, *, for_print: bool = True) -> CarePlan:
+    """The case's joint care plan. ``for_print=False``: what the plan says only, without what
+    printing it adds (the organisation's name and logo, the version number, the signature
+    blocks): the FHIR export, which reads the signed versions themselves, needs no more."""
     with store.read() as s:
         case, person = case_and_person(s, case_id)
         latest, latest_final = _latest_of_each(s, case_id, ("care_plan", "crisis_plan", "lead_agency", *RISK_FORMS))
@@ -206,9 +209,11 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         next_review=_date(a.get("next_review")),
         copies_given_to=tuple(_choice_label(catalogue, "care_plan", "copy_given", v)
                               for v in a.get("copy_given") or ()),
-        organisation=get_setting(store, "organisation_name").strip(),
-        logo=logo_bytes(get_setting(store, "organisation_logo")),
     )
+    if not for_print:
+        return plan
+    plan = replace(plan, organisation=get_setting(store, "organisation_name").strip(),
+                   logo=logo_bytes(get_setting(store, "organisation_logo")))
     content = plan.content_hash()
     # A version is a change of content: the same content keeps its version number (re-exporting
     # a signed plan is not a new version); a draft version changes until it is signed.

@@ -163,7 +163,7 @@ def case_snapshot(store: Store, catalogue: Catalogue, case_id: int) -> CaseSnaps
         person = PersonData(p.uuid, {f: getattr(p, f) for f in PERSON_FIELDS})
         plan_uuid = plan.uuid if plan else None
     try:
-        care_plan = build_care_plan(store, catalogue, case_id)
+        care_plan = build_care_plan(store, catalogue, case_id, for_print=False)
     except NoCarePlanError:
         care_plan = None
     return CaseSnapshot(person, case, practitioners, responses, plan_uuid, signed, care_plan, draft)
