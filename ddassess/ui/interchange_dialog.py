@@ -61,7 +61,7 @@ class ExportDialog(QDialog):
         self.fhir = QRadioButton(f"Case {case[1]} as FHIR R4 (JSON), for another health or care record"
                                  if case else "A case as FHIR R4 (open the case first)")
         self.fhir.setEnabled(case is not None)
-        self.fhir_document = QRadioButton(f"Case {case[1]}'s care plan as a FHIR R4 document (Composition first)"
+        self.fhir_document = QRadioButton(f"Case {case[1]}'s care plan as a FHIR R4 document, filed as one care plan"
                                           if case else "A care plan as a FHIR R4 document (open the case first)")
         self.fhir_document.setEnabled(case is not None)
         self.form_csv = QRadioButton("Every response to one form as CSV (with a codebook), for analysis")
