@@ -97,6 +97,7 @@ def tail(spec: FormSpec, ev: Evaluation) -> list[str]:
 
 
 _KEPT = frozenset({str, int, bool, type(None)})  # cells kept by (type, value): equal ones print alike
+MAX_KEPT = 256  # cells kept per question
 
 
 class Rows:
@@ -109,7 +110,10 @@ class Rows:
         self.spec = spec
         self.tables, self.today = tables, today
         self.fields = answer_fields(spec)
-        self._cells: dict[str, dict[tuple[type, Any], str]] = {f.id: {} for f in self.fields}
+        # cells kept by value for questions with a few possible answers (options, yes/no): kept
+        # for free text or numbers they would grow with the rows, and the rows are streamed
+        self._cells: dict[str, dict[tuple[type, Any], str] | None] = {
+            f.id: {} if f.choices or f.type == "yes_no" else None for f in self.fields}
         self._quick: dict[str, QuickScores | None] = {}
         self._scores = [s.id for s in spec.scores]
         self._numbers: dict[float | int, str] = {}  # a total's text (an int or a float that is not whole)
@@ -119,12 +123,14 @@ class Rows:
         for f in self.fields:
             value = answers.get(f.id)
             kind = type(value)
-            if kind in _KEPT:
-                known = self._cells[f.id]
+            known = self._cells[f.id]
+            if known is not None and kind in _KEPT:
                 text = known.get((kind, value))
                 if text is None:
-                    text = known[(kind, value)] = cell(f, value)
-            else:  # a list or a mapping (several choices, a group's rows); a float (-0.0 == 0.0)
+                    text = cell(f, value)
+                    if len(known) < MAX_KEPT:  # an answer that is not an option may be anything
+                        known[(kind, value)] = text
+            else:  # free text, a number, a list or a mapping; a float (-0.0 == 0.0)
                 text = cell(f, value)
             out.append(text)
         key = made_with.content_hash
