@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f = es.add_parser("fhir", help="one case as a FHIR R4 Bundle (JSON)")
     f.add_argument("case_ref", help="the case reference, e.g. DD-2026-00042")
     f.add_argument("--out", type=Path, required=True, help="the .json file to write")
+    f.add_argument("--document", action="store_true",
+                   help="a FHIR document (Bundle type document) led by the care plan's Composition")
     f.add_argument("--reason", default="", help=REASON_HELP)
     f.set_defaults(handler=cmd_export_fhir)
     c = es.add_parser("csv", help="every response of one form, or every case, as CSV")
@@ -57,9 +59,11 @@ def cmd_export_fhir(args: argparse.Namespace) -> int:
     store, _ = open_for_cli(args)
     with store:
         case_id = case_id_for_ref(store, args.case_ref)
-        n = export_fhir(store, load_catalogue(), case_id, args.out, _reason(args, CLI_REASON))
+        n = export_fhir(store, load_catalogue(), case_id, args.out, _reason(args, CLI_REASON),
+                        document=args.document)
     _warn()
-    print(f"Wrote case {args.case_ref.strip().upper()} as a FHIR R4 bundle of {n} resources to {args.out}")
+    what = "care plan document" if args.document else "bundle"
+    print(f"Wrote case {args.case_ref.strip().upper()} as a FHIR R4 {what} of {n} resources to {args.out}")
     return 0
 
 

@@ -10,12 +10,14 @@ Drawn signatures and calculated fields are left out (the scores are there).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
 
 from ddassess.formengine.display import plain_text
-from ddassess.formengine.evaluate import Evaluation
+from ddassess.formengine.evaluate import Evaluation, evaluate
+from ddassess.formengine.quick import QuickScores
 from ddassess.formengine.row_ids import without_row_ids
 from ddassess.formengine.spec import FieldSpec, FormSpec
 
@@ -81,12 +83,76 @@ def read_cell(f: FieldSpec, text: str) -> Any:
 def row(spec: FormSpec, lead: tuple[str, str, int, str, str], answers: dict[str, Any], ev: Evaluation) -> list[str]:
     out = [str(x) for x in lead]
     out += [cell(f, answers.get(f.id)) for f in answer_fields(spec)]
+    return out + tail(spec, ev)
+
+
+def tail(spec: FormSpec, ev: Evaluation) -> list[str]:
+    """A row's score, band and flags cells."""
+    out = []
     for s in spec.scores:
         r = ev.scores.get(s.id)
         complete = r is not None and r.complete and r.value is not None
         out += [_scalar(r.value) if complete and r is not None else "", r.band if complete and r is not None else ""]
     out.append(MULTI_SEPARATOR.join(f.id for f in ev.flags))
     return out
+
+
+_KEPT = frozenset({str, int, bool, type(None)})  # cells kept by (type, value): equal ones print alike
+MAX_KEPT = 256  # cells kept per question
+
+
+class Rows:
+    """Rows of one form's CSV, made quickly: each field's cells kept by value (a choice has a
+    few), and a response that answers every scored question scored by ``QuickScores`` (the
+    definition it was made with, compiled once); anything else goes through ``evaluate``.
+    ``make`` gives what ``row`` gives for the same response."""
+
+    def __init__(self, spec: FormSpec, tables: dict[str, dict[str, Any]], today: dt.date) -> None:
+        self.spec = spec
+        self.tables, self.today = tables, today
+        self.fields = answer_fields(spec)
+        # cells kept by value for questions with a few possible answers (options, yes/no): kept
+        # for free text or numbers they would grow with the rows, and the rows are streamed
+        self._cells: dict[str, dict[tuple[type, Any], str] | None] = {
+            f.id: {} if f.choices or f.type == "yes_no" else None for f in self.fields}
+        self._quick: dict[str, QuickScores | None] = {}
+        self._scores = [s.id for s in spec.scores]
+        self._numbers: dict[float | int, str] = {}  # a total's text (an int or a float that is not whole)
+
+    def make(self, made_with: FormSpec, lead: list[str], answers: dict[str, Any]) -> list[str]:
+        out = lead
+        for f in self.fields:
+            value = answers.get(f.id)
+            kind = type(value)
+            known = self._cells[f.id]
+            if known is not None and kind in _KEPT:
+                text = known.get((kind, value))
+                if text is None:
+                    text = cell(f, value)
+                    if len(known) < MAX_KEPT:  # an answer that is not an option may be anything
+                        known[(kind, value)] = text
+            else:  # free text, a number, a list or a mapping; a float (-0.0 == 0.0)
+                text = cell(f, value)
+            out.append(text)
+        key = made_with.content_hash
+        if key not in self._quick:
+            self._quick[key] = QuickScores.compile(made_with, self.tables, self.today)
+        quick = self._quick[key]
+        result = quick(answers) if quick is not None else None
+        if result is None:
+            return out + tail(self.spec, evaluate(made_with, answers, tables=self.tables, today=self.today))
+        numbers = self._numbers
+        for sid in self._scores:
+            got = result.scores.get(sid)
+            if got is None:
+                out += ["", ""]
+                continue
+            text = numbers.get(got[0])
+            if text is None:
+                text = numbers[got[0]] = _scalar(got[0])
+            out += [text, got[1]]
+        out.append(MULTI_SEPARATOR.join(result.flags))
+        return out
 
 
 def codebook(spec: FormSpec) -> Iterator[list[str]]:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import html
 import json
 import uuid
 from collections.abc import Callable
@@ -32,6 +34,7 @@ from ddassess.formengine.display import plain_text
 from ddassess.formengine.spec import FormSpec
 from ddassess.interchange.fhir_forms import canonical, questionnaire, questionnaire_id, response_items
 from ddassess.interchange.snapshot import (
+    AcknowledgementData,
     CaseData,
     CaseSnapshot,
     PersonData,
@@ -247,12 +250,47 @@ def care_team(snap: CaseSnapshot) -> dict[str, Any]:
 # --- responses, scores, flags, consent ------------------------------------------------------
 
 
-def questionnaire_response(spec: FormSpec, r: ResponseData, person_uuid: str, ev: Evaluation) -> dict[str, Any]:
-    qr: dict[str, Any] = {
-        "resourceType": "QuestionnaireResponse", "id": r.uuid, "questionnaire": f"{canonical(spec)}|{spec.version}",
-        "status": "completed" if r.status == "final" else "in-progress", "subject": _ref("Patient", person_uuid),
-        "authored": r.authored.isoformat(),
-    }
+QR_STATUS = {"final": "completed", "draft": "in-progress", "superseded": "amended"}
+
+
+def _acknowledgement(a: AcknowledgementData) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = [{"url": "id", "valueString": a.uuid}, {"url": "flag", "valueCode": a.flag_id},
+             {"url": "by", "valueString": a.by_name}]
+    if a.by:
+        parts.append({"url": "practitioner", "valueReference": _ref("Practitioner", a.by)})
+    parts += [{"url": "at", "valueDateTime": a.at.isoformat()}, {"url": "reason", "valueString": a.reason}]
+    return {"url": EXT + "flag-acknowledgement", "extension": parts}
+
+
+def read_acknowledgements(qr: dict[str, Any]) -> list[AcknowledgementData]:
+    out = []
+    for e in qr.get("extension") or []:
+        if isinstance(e, dict) and e.get("url") == EXT + "flag-acknowledgement":
+            parts = {p["url"]: next(v for k, v in p.items() if k.startswith("value")) for p in e["extension"]}
+            out.append(AcknowledgementData(str(parts["id"]), str(parts["flag"]), str(parts["by"]),
+                                           dt.datetime.fromisoformat(parts["at"]), str(parts["reason"]),
+                                           _ref_id(parts.get("practitioner"))))
+    return out
+
+
+def questionnaire_response(spec: FormSpec, r: ResponseData, person_uuid: str, ev: Evaluation,
+                           superseded_by: str | None = None) -> dict[str, Any]:
+    """A response; an amendment names the response it replaces (and why), a superseded version
+    (status ``amended``: completed, then changed by an amendment) the one that replaced it;
+    acknowledgements of its flags as extensions."""
+    qr: dict[str, Any] = {"resourceType": "QuestionnaireResponse", "id": r.uuid}
+    ext = []
+    if r.amends:
+        ext.append(_ext("amends", "valueReference", _ref("QuestionnaireResponse", r.amends)))
+        if r.amendment_reason:
+            ext.append(_ext("amendment-reason", "valueString", r.amendment_reason))
+    if superseded_by:
+        ext.append(_ext("superseded-by", "valueReference", _ref("QuestionnaireResponse", superseded_by)))
+    ext += [_acknowledgement(a) for a in r.acknowledgements]
+    if ext:
+        qr["extension"] = ext
+    qr |= {"questionnaire": f"{canonical(spec)}|{spec.version}", "status": QR_STATUS.get(r.status, "in-progress"),
+           "subject": _ref("Patient", person_uuid), "authored": r.authored.isoformat()}
     if r.author:
         qr["author"] = _ref("Practitioner", r.author)
     qr["item"] = response_items(spec, r.answers, ev)
@@ -407,7 +445,6 @@ def care_plan_resources(snap: CaseSnapshot, plan: CarePlan) -> list[dict[str, An
 def signed_version_resources(snap: CaseSnapshot, v: PlanVersionData, newest: bool) -> list[dict[str, Any]]:
     plan_id = snap.plan_uuid or derived_id(snap.case.uuid, "care-plan")
     content = json.loads(v.content_json)
-    ref = content.get("plan_id", "") if isinstance(content, dict) else ""
     doc_id = derived_id(plan_id, f"pdf:{v.version}")
     agents = []
     for s in content.get("signatures") or [] if isinstance(content, dict) else []:
@@ -421,38 +458,164 @@ def signed_version_resources(snap: CaseSnapshot, v: PlanVersionData, newest: boo
     provenance = {"resourceType": "Provenance", "id": derived_id(plan_id, f"provenance:{v.version}"),
                   "target": [_ref("CarePlan", plan_id), _ref("DocumentReference", doc_id)],
                   "recorded": v.frozen_at.isoformat(), "agent": agents}
+    return [provenance, version_document(snap, v, newest)]
+
+
+def version_document(snap: CaseSnapshot, v: PlanVersionData, newest: bool) -> dict[str, Any]:
+    """A recorded version of the plan as a DocumentReference: a signed one points at its signed
+    PDF (docStatus final), a draft at the draft printed (preliminary); either holds the plan's
+    recorded content. Its status in ddassess, id and when it was begun are extensions and an
+    identifier, so a whole-case import gives the same version back."""
+    plan_id = snap.plan_uuid or derived_id(snap.case.uuid, "care-plan")
+    content = json.loads(v.content_json)
+    ref = content.get("plan_id", "") if isinstance(content, dict) else ""
+    draft = v.status == "draft"
     encoded = base64.b64encode(v.content_json.encode("utf-8")).decode("ascii")
-    document = {
-        "resourceType": "DocumentReference", "id": doc_id,
-        "extension": [_ext("care-plan-version", "valueInteger", v.version)],
-        "status": "current" if newest else "superseded", "docStatus": "final",
-        "type": {"text": "Joint care plan, signed PDF"}, "subject": _ref("Patient", snap.person.uuid),
-        "date": v.frozen_at.isoformat(),
-        "description": f"{ref} version {v.version}, signed. The PDF is the file exported when it was signed; "
-                       "it is not inside this bundle.",
-        "content": [{"attachment": {"contentType": "application/pdf", "title": f"{ref} version {v.version} (signed)",
+    ext = [_ext("care-plan-version", "valueInteger", v.version)]
+    if v.status != "signed":
+        ext.append(_ext("care-plan-version-status", "valueCode", v.status))
+    if v.created_at is not None and v.created_at != v.frozen_at:
+        ext.append(_ext("care-plan-version-begun", "valueDateTime", v.created_at.isoformat()))
+    document: dict[str, Any] = {"resourceType": "DocumentReference", "id": derived_id(plan_id, f"pdf:{v.version}"),
+                                "extension": ext}
+    if v.uuid:
+        document["identifier"] = [{"system": f"{FHIR_BASE}/care-plan-version-id", "value": v.uuid}]
+    kind = "draft (not signed)" if draft else "signed"
+    document |= {
+        "status": "current" if newest else "superseded", "docStatus": "preliminary" if draft else "final",
+        "type": {"text": f"Joint care plan, {'draft' if draft else 'signed'} PDF"},
+        "subject": _ref("Patient", snap.person.uuid), "date": v.frozen_at.isoformat(),
+        "description": f"{ref} version {v.version}, {kind}. The PDF is the file exported when it was "
+                       f"{'printed' if draft else 'signed'}; it is not inside this bundle.",
+        "content": [{"attachment": {"contentType": "application/pdf", "title": f"{ref} version {v.version} ({kind})",
                                     "creation": v.frozen_at.isoformat()}},
                     {"attachment": {"contentType": "application/json", "data": encoded,
-                                    "title": "The plan as recorded when it was signed"}}],
+                                    "title": "The plan as recorded when it was " +
+                                             ("last printed" if draft else "signed")}}],
         "context": {"related": [_ref("CarePlan", plan_id)]},
     }
-    return [provenance, document]
+    return document
 
 
 def read_signed_version(r: dict[str, Any]) -> PlanVersionData:
+    """A version of the plan from its DocumentReference (signed unless it says otherwise)."""
     ext = _exts(r)
     data = next(c["attachment"]["data"] for c in r["content"] if c["attachment"].get("contentType") ==
                 "application/json")
-    return PlanVersionData(int(ext[EXT + "care-plan-version"]), dt.datetime.fromisoformat(r["date"]),
-                           base64.b64decode(data).decode("utf-8"))
+    status = str(ext.get(EXT + "care-plan-version-status") or "signed")
+    if status not in ("signed", "superseded", "draft"):
+        raise ValueError(f"a care plan version cannot be {status!r}")
+    at = dt.datetime.fromisoformat(r["date"])
+    begun = ext.get(EXT + "care-plan-version-begun")
+    uuid_ = next((i.get("value") for i in r.get("identifier") or []
+                  if i.get("system") == f"{FHIR_BASE}/care-plan-version-id"), "")
+    return PlanVersionData(int(ext[EXT + "care-plan-version"]), at, base64.b64decode(data).decode("utf-8"), status,
+                           str(uuid_ or ""), dt.datetime.fromisoformat(begun) if begun else at)
+
+
+# --- the care plan as a document -----------------------------------------------------------
+
+PLAN_OF_CARE = {"system": "http://loinc.org", "code": "18776-5", "display": "Plan of care note"}
+LIST_EMPTY = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
+XHTML = "http://www.w3.org/1999/xhtml"
+
+
+def _narrative(lines: list[str]) -> dict[str, str]:
+    body = "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines)
+    return {"status": "generated", "div": f'<div xmlns="{XHTML}">{body}</div>'}
+
+
+def _section(title: str, entries: list[dict[str, str]], lines: list[str] | None = None) -> dict[str, Any]:
+    section: dict[str, Any] = {"title": title}
+    if lines:
+        section["text"] = _narrative(lines)
+    if entries:
+        section["entry"] = entries
+    elif not lines:
+        section["emptyReason"] = {"coding": [{"system": LIST_EMPTY, "code": "nilknown", "display": "Nil Known"}]}
+    return section
+
+
+def _document_id(snap: CaseSnapshot, resources: list[dict[str, Any]]) -> str:
+    """A document's identifier: the same content, the same identifier; any change, a new one."""
+    digest = hashlib.sha256(json.dumps(resources, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    return derived_id(snap.case.uuid, f"document:{digest.hexdigest()}")
+
+
+def document_moment(snap: CaseSnapshot) -> dt.datetime:
+    """When the document was assembled, as the record says (never the clock): the newest of the
+    signatures and the responses, else the day the case was opened."""
+    moments = [v.frozen_at for v in snap.signed_versions] + [r.authored for r in snap.responses]
+    if moments:
+        return max(moments)
+    return dt.datetime.combine(snap.case.opened_on, dt.time(), dt.UTC)
+
+
+def composition(snap: CaseSnapshot, resources: list[dict[str, Any]], at: dt.datetime) -> dict[str, Any]:
+    """The care plan as the Composition a FHIR ``document`` Bundle starts with: the plan of care
+    (LOINC 18776-5) of the person, by those who signed its newest signed version (the care
+    coordinator while none is signed), its sections referencing the goals, the plan with its
+    activities, the flags raised and the crisis plan."""
+    plan = snap.care_plan
+    if plan is None:
+        raise ValueError("no care plan")
+    c = snap.case
+    plan_id = snap.plan_uuid or derived_id(c.uuid, "care-plan")
+    by_name = {p.name.strip().casefold(): p.uuid for p in snap.practitioners}
+    versions = sorted(snap.signed_versions, key=lambda v: v.version)
+    authors: list[dict[str, str]] = []
+    attesters: list[dict[str, Any]] = []
+    if versions:
+        content = json.loads(versions[-1].content_json)
+        for sig in content.get("signatures") or [] if isinstance(content, dict) else []:
+            if not (sig.get("strokes") or sig.get("verbal_agreement") or sig.get("signed_on")):
+                continue
+            name = str(sig.get("name") or SIGNER_ROLE_LABELS.get(sig.get("role", ""), "Signer"))
+            if sig.get("role") == "service_user":
+                attesters.append({"mode": "personal", "time": versions[-1].frozen_at.isoformat(),
+                                  "party": _ref("Patient", snap.person.uuid)})
+                continue
+            who = by_name.get(name.strip().casefold())
+            party = _ref("Practitioner", who) if who else {"display": name}
+            if party not in authors:
+                authors.append(party)
+            attesters.append({"mode": "professional", "time": versions[-1].frozen_at.isoformat(), "party": party})
+    if not authors:
+        authors = [_ref("Practitioner", c.care_coordinator) if c.care_coordinator else
+                   {"display": "Recorded in ddassess"}]
+
+    def refs(kind: str) -> list[dict[str, str]]:
+        return [_ref(kind, r["id"]) for r in resources if r["resourceType"] == kind]
+
+    crisis = [f"{k}: {v}" for k, v in plan.crisis_plan.items()]
+    risks = [f"Risk management: {plan.risk_management}"] if plan.risk_management else []
+    doc: dict[str, Any] = {
+        "resourceType": "Composition", "id": derived_id(plan_id, "composition"),
+        "identifier": {"system": f"{FHIR_BASE}/care-plan-id", "value": plan.plan_id},
+        "status": "final" if versions else "preliminary",
+        "type": {"coding": [PLAN_OF_CARE], "text": "Joint care plan"},
+        "subject": _ref("Patient", snap.person.uuid), "date": at.isoformat(), "author": authors,
+        "title": f"Joint care plan {plan.plan_id}",
+    }
+    if attesters:
+        doc["attester"] = attesters
+    doc["section"] = [
+        _section("Goals", refs("Goal")),
+        _section("Activities", [_ref("CarePlan", plan_id)]),
+        _section("Risks and flags", refs("Flag"), risks),
+        _section("Crisis plan", [], crisis),
+    ]
+    return doc
 
 
 # --- the bundle ---------------------------------------------------------------------------
 
 
 def case_bundle(snap: CaseSnapshot, catalogue: Catalogue,
-                spec_of: Callable[[ResponseData], FormSpec]) -> dict[str, Any]:
-    """The whole case as a FHIR R4 Bundle; ``spec_of`` gives the definition a response was made with."""
+                spec_of: Callable[[ResponseData], FormSpec], *, document: bool = False) -> dict[str, Any]:
+    """The whole case as a FHIR R4 Bundle; ``spec_of`` gives the definition a response was made with.
+    ``document``: a ``document`` Bundle whose first entry is the care plan's Composition (the
+    case must have a care plan), with the identifier and timestamp a document needs."""
     tables = catalogue.tables
     person = snap.person.uuid
     resources: list[dict[str, Any]] = [patient(snap.person), episode(snap.case, person)]
@@ -465,9 +628,11 @@ def case_bundle(snap: CaseSnapshot, catalogue: Catalogue,
         resources.append(questionnaire(spec))
     newest_final: dict[str, ResponseData] = {}
     evs = {r.uuid: evaluate(specs[r.uuid], r.answers, tables=tables) for r in responses}
+    superseded_by = {r.amends: r.uuid for r in responses if r.amends and r.status != "draft"}
     for r in responses:
         spec = specs[r.uuid]
-        resources.append(questionnaire_response(spec, r, person, evs[r.uuid]))
+        resources.append(questionnaire_response(spec, r, person, evs[r.uuid],
+                                                superseded_by.get(r.uuid) if r.status == "superseded" else None))
         resources += observations(spec, r, person, evs[r.uuid])
         if r.status == "final":
             newest_final[r.form_id] = r
@@ -481,9 +646,19 @@ def case_bundle(snap: CaseSnapshot, catalogue: Catalogue,
     versions = sorted(snap.signed_versions, key=lambda v: v.version)
     for v in versions:
         resources += signed_version_resources(snap, v, v is versions[-1])
-    return {"resourceType": "Bundle", "id": derived_id(snap.case.uuid, "bundle"), "type": "collection",
-            "entry": [{"fullUrl": f"{FHIR_BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]}
+    if snap.draft_version is not None:
+        resources.append(version_document(snap, snap.draft_version, newest=True))
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "id": derived_id(snap.case.uuid, "bundle"),
+                              "type": "collection"}
+    if document:
+        at = document_moment(snap)
+        resources.insert(0, composition(snap, resources, at))
+        bundle = {"resourceType": "Bundle", "id": derived_id(snap.case.uuid, "document"),
+                  "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{_document_id(snap, resources)}"},
+                  "type": "document", "timestamp": at.isoformat()}
+    return bundle | {"entry": [{"fullUrl": f"{FHIR_BASE}/{r['resourceType']}/{r['id']}", "resource": r}
+                               for r in resources]}
 
 
-__all__ = ["case_bundle", "questionnaire_id", "read_episode", "read_patient", "read_practitioner",
-           "read_signed_version"]
+__all__ = ["case_bundle", "questionnaire_id", "read_acknowledgements", "read_episode", "read_patient",
+           "read_practitioner", "read_signed_version"]

@@ -16,10 +16,11 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 from typing import Any
 
-from ddassess.formengine.display import plain_text
+from ddassess.formengine.display import plain_text as _plain_text
 from ddassess.formengine.evaluate import Evaluation
 from ddassess.formengine.spec import FieldSpec, FormSpec
 
@@ -46,7 +47,12 @@ def questionnaire_id(spec: FormSpec) -> str:
 
 
 def _code(value: Any) -> str:
-    return json.dumps(value) if not isinstance(value, str) else value
+    if isinstance(value, str):
+        return value
+    return str(value) if type(value) is int else json.dumps(value)  # json.dumps(3) is "3"
+
+
+plain_text = functools.lru_cache(maxsize=8192)(_plain_text)  # the same labels over and over, in every export
 
 
 def _number(value: float | int) -> float | int:
@@ -73,7 +79,22 @@ def _item(f: FieldSpec, prefix: str = "") -> dict[str, Any]:
 
 
 def questionnaire(spec: FormSpec) -> dict[str, Any]:
-    """The FHIR Questionnaire of one version of a form (computed fields are not asked)."""
+    """The FHIR Questionnaire of one version of a form (computed fields are not asked): built once
+    per definition and kept as JSON text; each call gets its own copy, so a caller may change it."""
+    key = (spec.id, spec.version, spec.content_hash)
+    text = _QUESTIONNAIRES.get(key)
+    if text is None:
+        if len(_QUESTIONNAIRES) >= 256:
+            _QUESTIONNAIRES.clear()
+        text = _QUESTIONNAIRES[key] = json.dumps(_questionnaire(spec), ensure_ascii=False)
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+_QUESTIONNAIRES: dict[tuple[str, int, str], str] = {}
+
+
+def _questionnaire(spec: FormSpec) -> dict[str, Any]:
     licence = dict(spec.licence)
     q: dict[str, Any] = {
         "resourceType": "Questionnaire", "id": questionnaire_id(spec), "url": canonical(spec),

@@ -138,7 +138,9 @@ class ReadResponse:
 
 
 def read_responses(resource: dict[str, Any], catalogue: Catalogue) -> list[ReadResponse]:
-    found = resources(resource, "QuestionnaireResponse")
+    """The answers to import onto a case: each response but the versions an amendment replaced
+    (status ``amended``), whose current version is in the file too."""
+    found = [qr for qr in resources(resource, "QuestionnaireResponse") if qr.get("status") != "amended"]
     if not found:
         raise FhirFileError("The file holds no QuestionnaireResponse to import.")
     return [ReadResponse(spec := form_of(qr, catalogue), answers_of(qr, spec), str(qr.get("status", "")))

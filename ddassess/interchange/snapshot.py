@@ -47,24 +47,43 @@ class CaseData:
 
 
 @dataclass(frozen=True)
+class AcknowledgementData:
+    """A practitioner saw a flag a response raised and said so."""
+
+    uuid: str
+    flag_id: str
+    by_name: str  # as it was (cases are shared)
+    at: dt.datetime
+    reason: str
+    by: str | None = None  # practitioner uuid, when the store has them
+
+
+@dataclass(frozen=True)
 class ResponseData:
     uuid: str
     form_id: str
     form_version: int
     definition_hash: str
-    status: str  # draft / final (superseded responses are not exported)
+    status: str  # draft / final / superseded (a final version an amendment replaced)
     answers: dict[str, Any]
-    authored: dt.datetime  # final: when finalised; draft: when last saved
+    authored: dt.datetime  # final or superseded: when finalised; draft: when last saved
     author: str | None = None  # practitioner uuid
+    amends: str | None = None  # the uuid of the response this amendment replaces (or will)
+    amendment_reason: str = ""
+    acknowledgements: tuple[AcknowledgementData, ...] = ()
 
 
 @dataclass(frozen=True)
 class PlanVersionData:
-    """A signed version of the care plan: its number, when it was frozen, its recorded content."""
+    """A version of the care plan: its number, when it was frozen (a draft: last recorded), its
+    recorded content; its status (signed, superseded or draft), id and when it was begun."""
 
     version: int
     frozen_at: dt.datetime
     content_json: str
+    status: str = "signed"
+    uuid: str = ""
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,3 +95,4 @@ class CaseSnapshot:
     plan_uuid: str | None = None
     signed_versions: tuple[PlanVersionData, ...] = ()
     care_plan: CarePlan | None = None  # the plan as built from the care plan form now
+    draft_version: PlanVersionData | None = None  # the newest version, while it is not signed

@@ -61,6 +61,21 @@ def _latest(session: Session, case_id: int, form_id: str, final_only: bool = Fal
     return session.scalars(stmt).first()
 
 
+def _latest_of_each(session: Session, case_id: int, form_ids: tuple[str, ...]
+                    ) -> tuple[dict[str, ResponseRecord], dict[str, ResponseRecord]]:
+    """What ``_latest`` gives for each form (any status, and final only), read in one query."""
+    stmt = (select(ResponseRecord).where(ResponseRecord.case_id == case_id, ResponseRecord.form_id.in_(form_ids),
+                                         ResponseRecord.status != "superseded")
+            .order_by((ResponseRecord.status == "final").desc(), ResponseRecord.updated_at.desc(), ResponseRecord.id))
+    latest: dict[str, ResponseRecord] = {}
+    final: dict[str, ResponseRecord] = {}
+    for r in session.scalars(stmt):
+        latest.setdefault(r.form_id, r)
+        if r.status == "final":
+            final.setdefault(r.form_id, r)
+    return latest, final
+
+
 def _date(value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
@@ -111,14 +126,18 @@ def _signed_day(sig: dict[str, Any], fallback: dt.date) -> dt.date:
     return fallback
 
 
-def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePlan:
+def build_care_plan(store: Store, catalogue: Catalogue, case_id: int, *, for_print: bool = True) -> CarePlan:
+    """The case's joint care plan. ``for_print=False``: what the plan says only, without what
+    printing it adds (the organisation's name and logo, the version number, the signature
+    blocks): the FHIR export, which reads the signed versions themselves, needs no more."""
     with store.read() as s:
         case, person = case_and_person(s, case_id)
-        plan_resp = _latest(s, case_id, "care_plan")
-        crisis_resp = _latest(s, case_id, "crisis_plan")
-        screening = [(fid, r) for fid in RISK_FORMS if (r := _latest(s, case_id, fid, final_only=True))]
+        latest, latest_final = _latest_of_each(s, case_id, ("care_plan", "crisis_plan", "lead_agency", *RISK_FORMS))
+        plan_resp = latest.get("care_plan")
+        crisis_resp = latest.get("crisis_plan")
+        screening = [(fid, r) for fid in RISK_FORMS if (r := latest_final.get(fid))]
         plan_record = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
-        lead_resp = _latest(s, case_id, "lead_agency")
+        lead_resp = latest.get("lead_agency")
         versions = [(v.version, v.status, _version_meta(v), (v.frozen_at or v.created_at).date())
                     for v in plan_record.versions] if plan_record else []
         profiles = {p.name.strip().casefold(): (p.role, p.agency)
@@ -190,9 +209,11 @@ def build_care_plan(store: Store, catalogue: Catalogue, case_id: int) -> CarePla
         next_review=_date(a.get("next_review")),
         copies_given_to=tuple(_choice_label(catalogue, "care_plan", "copy_given", v)
                               for v in a.get("copy_given") or ()),
-        organisation=get_setting(store, "organisation_name").strip(),
-        logo=logo_bytes(get_setting(store, "organisation_logo")),
     )
+    if not for_print:
+        return plan
+    plan = replace(plan, organisation=get_setting(store, "organisation_name").strip(),
+                   logo=logo_bytes(get_setting(store, "organisation_logo")))
     content = plan.content_hash()
     # A version is a change of content: the same content keeps its version number (re-exporting
     # a signed plan is not a new version); a draft version changes until it is signed.

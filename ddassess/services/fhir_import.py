@@ -28,7 +28,9 @@ from ddassess.formengine import Catalogue, check
 from ddassess.formengine.row_ids import with_row_ids
 from ddassess.formengine.spec import FormSpec
 from ddassess.interchange.fhir_case import (
+    EXT,
     derived_id,
+    read_acknowledgements,
     read_episode,
     read_patient,
     read_practitioner,
@@ -54,6 +56,7 @@ from ddassess.store.records import (
     CarePlanRecord,
     CarePlanVersionRecord,
     CaseRecord,
+    FlagAcknowledgementRecord,
     PersonRecord,
     PractitionerRecord,
     ResponseRecord,
@@ -134,6 +137,36 @@ def _read(what: str, fn: Callable[[dict[str, Any]], Any], r: dict[str, Any]) -> 
                             hint="Give a bundle made by `ddassess export fhir`.") from None
 
 
+RESPONSE_STATUS = {"completed": "final", "in-progress": "draft", "amended": "superseded"}
+
+
+def _link_problems(qr: dict[str, Any], spec: FormSpec, ids: set[str]) -> list[str]:
+    """What is wrong with a response's amendment link and flag acknowledgements (as exported)."""
+    where = f"QuestionnaireResponse {qr.get('id', '')}"
+    amends = _amends(qr)
+    out = [f"{where} amends a response that is not in the file ({amends})."] if amends and amends not in ids else []
+    try:
+        acks = read_acknowledgements(qr)
+    except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
+        return [*out, f"{where}: a flag acknowledgement cannot be read ({exc.__class__.__name__})."]
+    flags = {f.id for f in spec.flags}
+    out += [f"{where}: {spec.title} has no flag '{a.flag_id}' to acknowledge." for a in acks if a.flag_id not in flags]
+    return out
+
+
+def _amends(qr: dict[str, Any]) -> str | None:
+    for e in qr.get("extension") or []:
+        if isinstance(e, dict) and e.get("url") == EXT + "amends":
+            ref = (e.get("valueReference") or {}).get("reference")
+            return str(ref).rpartition("/")[2] if isinstance(ref, str) else ""
+    return None
+
+
+def _amendment_reason(qr: dict[str, Any]) -> str:
+    return next((str(e.get("valueString", "")) for e in qr.get("extension") or []
+                 if isinstance(e, dict) and e.get("url") == EXT + "amendment-reason"), "")
+
+
 def import_case_bundle(store: Store, catalogue: Catalogue, path: Path, reason: str) -> str:
     """A whole case exported by ``export fhir`` stored again as the same case (same ids), in a
     store that does not already hold it or its person. Returns the case's reference."""
@@ -150,6 +183,7 @@ def import_case_bundle(store: Store, catalogue: Catalogue, path: Path, reason: s
     plans = resources(bundle, "CarePlan")
     plan_uuid = str(plans[0]["id"]) if plans else None
     responses, problems = [], []
+    ids_in_bundle = {str(qr.get("id")) for qr in resources(bundle, "QuestionnaireResponse")}
     for qr in resources(bundle, "QuestionnaireResponse"):
         spec = form_of(qr, catalogue)
         try:
@@ -157,9 +191,13 @@ def import_case_bundle(store: Store, catalogue: Catalogue, path: Path, reason: s
         except FhirAnswersError as exc:
             problems += exc.problems
             continue
-        final = qr.get("status") == "completed"
-        problems += _answer_problems(spec, answers, catalogue, draft=not final)
-        responses.append((qr, spec, answers, final))
+        status = RESPONSE_STATUS.get(str(qr.get("status")))
+        if status is None:
+            raise FhirFileError(f"QuestionnaireResponse {qr.get('id', '')}: status {qr.get('status')!r} is not one "
+                                "ddassess exports (completed, in-progress or amended).")
+        problems += _answer_problems(spec, answers, catalogue, draft=status == "draft")
+        problems += _link_problems(qr, spec, ids_in_bundle)
+        responses.append((qr, spec, answers, status))
     if problems:
         raise FhirAnswersError(f"{len(problems)} answer(s) do not fit their form: nothing was imported.", problems)
     details = PersonDetails(**{f: person.details.get(f) for f in PERSON_FIELDS})
@@ -175,7 +213,7 @@ def import_case_bundle(store: Store, catalogue: Catalogue, path: Path, reason: s
 
 def _store_case(store: Store, path: Path, reason: str, bundle: dict[str, Any], person: PersonData, case: CaseData,
                 practitioners: list[PractitionerData], responses: list[tuple[dict[str, Any], FormSpec,
-                                                                             dict[str, Any], bool]],
+                                                                             dict[str, Any], str]],
                 plan_uuid: str | None, versions: list[PlanVersionData]) -> str:
     with store.write() as s:
         if s.scalar(select(CaseRecord.id).where((CaseRecord.uuid == case.uuid) | (CaseRecord.ref == case.ref))):
@@ -218,33 +256,64 @@ def _store_case(store: Store, path: Path, reason: str, bundle: dict[str, Any], p
                      changes={"person": [None, p_rec.uuid],
                               **{k: [None, getattr(c_rec, k)] for k in CASE_FIELDS if k != "person"}},
                      reason=f"imported from {path.name}")
-        for qr, spec, read_answers, final in responses:
+        made: dict[str, ResponseRecord] = {}
+        kept: dict[str, dict[str, Any]] = {}
+        for qr, spec, read_answers, status in responses:
             answers = with_row_ids(read_answers, legacy_of=str(qr["id"]))  # the same ids from the same file
+            kept[str(qr["id"])] = answers
             at = _when(qr)
             author = ids.get(str(qr.get("author", {}).get("reference", "")).rpartition("/")[2])
+            done = status != "draft"
             r = ResponseRecord(uuid=str(qr["id"]), case_id=c_rec.id, form_id=spec.id, form_version=spec.version,
                                definition_hash=spec.content_hash, answers_json=json.dumps(answers),
-                               status="final" if final else "draft", author_id=author, created_at=at, updated_at=at,
-                               finalised_at=at if final else None, finalised_by_id=author if final else None)
+                               status=status, author_id=author, created_at=at, updated_at=at,
+                               finalised_at=at if done else None, finalised_by_id=author if done else None,
+                               amendment_reason=_amendment_reason(qr))
             s.add(r)
-            s.flush()
+            made[r.uuid] = r
+        s.flush()
+        for qr, spec, _read, _status in responses:
+            r = made[str(qr["id"])]
+            answers = kept[r.uuid]
+            amends = _amends(qr)
+            if amends:
+                r.amends_id = made[amends].id
+            changes = {"form": [None, spec.key], "status": [None, r.status], "answers": [None, answers]}
+            if amends:
+                changes["amends"] = [None, amends]
             append_event(s, actor=store.owner_uuid, action="create", entity_type="response", entity_id=r.uuid,
-                         changes={"form": [None, spec.key], "status": [None, r.status], "answers": [None, answers]},
-                         reason=f"imported from {path.name}")
+                         changes=changes, reason=f"imported from {path.name}")
+        s.flush()
+        for qr, _spec, _answers, _status in responses:
+            for a in read_acknowledgements(qr):
+                ack = FlagAcknowledgementRecord(uuid=a.uuid, case_id=c_rec.id, response_uuid=str(qr["id"]),
+                                                flag_id=a.flag_id, acknowledged_by_id=ids.get(a.by or ""),
+                                                acknowledged_by=a.by_name, acknowledged_at=a.at, reason=a.reason)
+                s.add(ack)
+                s.flush()
+                append_event(s, actor=store.owner_uuid, action="acknowledge", entity_type="flag-acknowledgement",
+                             entity_id=ack.uuid, changes={"case": [None, c_rec.uuid], "response": [None, qr["id"]],
+                                                          "flag": [None, a.flag_id],
+                                                          "imported_from": [None, path.name]}, reason=a.reason)
         if plan_uuid is not None and (versions or plan_uuid != derived_id(case.uuid, "care-plan")):
             plan = CarePlanRecord(uuid=plan_uuid, case_id=c_rec.id)
             s.add(plan)
             s.flush()
             previous = None
             for v in versions:
-                rec = CarePlanVersionRecord(care_plan_id=plan.id, version=v.version, status="signed",
-                                            content_json=v.content_json, frozen_at=v.frozen_at, created_at=v.frozen_at,
-                                            replaces_id=previous)
+                draft = v.status == "draft"
+                rec = CarePlanVersionRecord(care_plan_id=plan.id, version=v.version, status=v.status,
+                                            content_json=v.content_json, frozen_at=None if draft else v.frozen_at,
+                                            created_at=v.created_at or v.frozen_at, replaces_id=previous)
+                if v.uuid:
+                    rec.uuid = v.uuid
                 s.add(rec)
                 s.flush()
                 previous = rec.id
             append_event(s, actor=store.owner_uuid, action="import", entity_type="care-plan", entity_id=plan.uuid,
-                         changes={"signed_versions": [None, [v.version for v in versions]]},
+                         changes={"signed_versions": [None, [v.version for v in versions if v.status != "draft"]],
+                                  "draft_version": [None, next((v.version for v in versions if v.status == "draft"),
+                                                               None)]},
                          reason=f"imported from {path.name}")
         case_facts.refresh(s, c_rec.id)  # its final forms and signed plan, in the team figures
         _audit_import(s, store, "case", c_rec.uuid, "FHIR R4 bundle (whole case)", path, reason,

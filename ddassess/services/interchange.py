@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 import os
 import secrets
@@ -26,11 +27,12 @@ from sqlalchemy import func, select
 from ddassess.domain import limits
 from ddassess.errors import InvalidInputError, NoCarePlanError, UnknownFormError
 from ddassess.fileio import fsync_dir
-from ddassess.formengine import Catalogue, evaluate
+from ddassess.formengine import Catalogue
 from ddassess.formengine.spec import FormSpec
 from ddassess.interchange import csv_rows
 from ddassess.interchange.fhir_case import case_bundle
 from ddassess.interchange.snapshot import (
+    AcknowledgementData,
     CaseData,
     CaseSnapshot,
     PersonData,
@@ -45,6 +47,7 @@ from ddassess.store.audit import append_event
 from ddassess.store.records import (
     CarePlanRecord,
     CaseRecord,
+    FlagAcknowledgementRecord,
     PersonRecord,
     PractitionerRecord,
     ResponseRecord,
@@ -127,54 +130,80 @@ def case_snapshot(store: Store, catalogue: Catalogue, case_id: int) -> CaseSnaps
     with store.read() as s:
         c, p = case_and_person(s, case_id)
         people = {r.id: r for r in s.scalars(select(PractitionerRecord))}
-        rows = s.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id,
-                                                      ResponseRecord.status != "superseded")
+        rows = s.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id)
                          .order_by(ResponseRecord.id)).all()
+        acks: dict[str, list[AcknowledgementData]] = {}
+        ack_by: set[int | None] = set()
+        for a in s.scalars(select(FlagAcknowledgementRecord).where(FlagAcknowledgementRecord.case_id == case_id)
+                           .order_by(FlagAcknowledgementRecord.uuid)):
+            by = people.get(a.acknowledged_by_id or 0)
+            ack_by.add(a.acknowledged_by_id)
+            acks.setdefault(a.response_uuid, []).append(AcknowledgementData(
+                a.uuid, a.flag_id, a.acknowledged_by, a.acknowledged_at, a.reason, by.uuid if by else None))
         plan = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).first()
-        signed = tuple(PlanVersionData(v.version, v.frozen_at or v.created_at, v.content_json)
-                       for v in (plan.versions if plan else []) if v.status in ("signed", "superseded")
-                       and v.frozen_at is not None)
+        versions = [PlanVersionData(v.version, v.frozen_at or v.created_at, v.content_json, v.status, v.uuid,
+                                    v.created_at) for v in (plan.versions if plan else [])]
+        signed = tuple(v for v, r in zip(versions, plan.versions if plan else [], strict=True)
+                       if v.status in ("signed", "superseded") and r.frozen_at is not None)
+        draft = versions[-1] if versions and versions[-1].status == "draft" else None
         uuid_of = {i: r.uuid for i, r in people.items()}
+        response_uuid = {r.id: r.uuid for r in rows}
         case = CaseData(c.uuid, c.ref, c.stage, c.status, c.lead_agency, c.opened_on, c.closed_on, c.next_review_due,
                         uuid_of.get(c.care_coordinator_id or 0), uuid_of.get(c.partner_worker_id or 0), c.risk_level,
                         c.risk_from_flags, c.risk_override, c.risk_override_reason, c.risk_override_by,
                         c.risk_override_at)
         responses = tuple(
             ResponseData(r.uuid, r.form_id, r.form_version, r.definition_hash, r.status, json.loads(r.answers_json),
-                         r.finalised_at if r.status == "final" and r.finalised_at else r.updated_at,
-                         uuid_of.get(r.finalised_by_id or r.author_id or 0))
+                         r.finalised_at if r.status in ("final", "superseded") and r.finalised_at else r.updated_at,
+                         uuid_of.get(r.finalised_by_id or r.author_id or 0),
+                         response_uuid.get(r.amends_id or 0), r.amendment_reason or "", tuple(acks.get(r.uuid, ())))
             for r in rows)
-        used = {c.care_coordinator_id, c.partner_worker_id} | {r.finalised_by_id or r.author_id for r in rows}
+        used = {c.care_coordinator_id, c.partner_worker_id} | {r.finalised_by_id or r.author_id for r in rows} | ack_by
         practitioners = tuple(_practitioner(people[i]) for i in sorted(x for x in used if x in people))
         person = PersonData(p.uuid, {f: getattr(p, f) for f in PERSON_FIELDS})
         plan_uuid = plan.uuid if plan else None
     try:
-        care_plan = build_care_plan(store, catalogue, case_id)
+        care_plan = build_care_plan(store, catalogue, case_id, for_print=False)
     except NoCarePlanError:
         care_plan = None
-    return CaseSnapshot(person, case, practitioners, responses, plan_uuid, signed, care_plan)
+    return CaseSnapshot(person, case, practitioners, responses, plan_uuid, signed, care_plan, draft)
 
 
-def case_fhir(store: Store, catalogue: Catalogue, case_id: int) -> dict[str, Any]:
-    """The case as a FHIR R4 Bundle (a dict ready for JSON)."""
+def case_fhir(store: Store, catalogue: Catalogue, case_id: int, *, document: bool = False) -> dict[str, Any]:
+    """The case as a FHIR R4 Bundle (a dict ready for JSON): a ``collection``, or with ``document``
+    a ``document`` whose first entry is the care plan's Composition (NoCarePlanError without a plan)."""
     snap = case_snapshot(store, catalogue, case_id)
+    if document and snap.care_plan is None:
+        raise NoCarePlanError("This case has no joint care plan, so there is no care plan document to export.",
+                              hint="Export the case as a collection (without --document), or start the care "
+                                   "plan form first.")
     return case_bundle(snap, catalogue, lambda r: catalogue.definition_for(r.form_id, r.form_version,
-                                                                          r.definition_hash))
+                                                                          r.definition_hash), document=document)
 
 
 def fhir_json(bundle: dict[str, Any]) -> str:
-    return json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
+    """The bundle as JSON text: one entry a line (compact within it), written by the json
+    module's C encoder (an indented dump goes through its Python one, several times slower)."""
+    dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+    entries = bundle.get("entry")
+    head = dumps({k: v for k, v in bundle.items() if k != "entry"})
+    if not entries:
+        return dumps(bundle) + "\n"
+    return head[:-1] + (',' if len(head) > 2 else '') + '"entry":[\n' + ",\n".join(dumps(e) for e in entries) + "\n]}\n"
 
 
-def export_fhir(store: Store, catalogue: Catalogue, case_id: int, out: Path, reason: str) -> int:
-    """Write the case's FHIR bundle to ``out``; returns the number of resources."""
+def export_fhir(store: Store, catalogue: Catalogue, case_id: int, out: Path, reason: str, *,
+                document: bool = False) -> int:
+    """Write the case's FHIR bundle to ``out`` (``document``: the care plan document); returns
+    the number of resources."""
     reason = reason_given(reason)
     check_writable(out, ".json")
-    bundle = case_fhir(store, catalogue, case_id)
+    bundle = case_fhir(store, catalogue, case_id, document=document)
     with _replacing(out) as fh:
         fh.write(fhir_json(bundle))
     episode = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "EpisodeOfCare")
-    _audit_export(store, "FHIR R4 bundle", "case", str(episode["id"]), out, reason, len(bundle["entry"]))
+    what = "FHIR R4 document (care plan)" if document else "FHIR R4 bundle"
+    _audit_export(store, what, "case", str(episode["id"]), out, reason, len(bundle["entry"]))
     return len(bundle["entry"])
 
 
@@ -202,6 +231,7 @@ def export_form_csv(store: Store, catalogue: Catalogue, form_id: str, out: Path,
     check_writable(out, ".csv")
     spec = catalogue.get(form_id)
     specs: dict[tuple[int, str], FormSpec] = {}
+    rows = csv_rows.Rows(spec, catalogue.tables, dt.date.today())
     count = 0
     with _replacing(codebook_path(out)) as fh:
         csv.writer(fh).writerows(csv_rows.codebook(spec))
@@ -214,15 +244,17 @@ def export_form_csv(store: Store, catalogue: Catalogue, form_id: str, out: Path,
                 .join(CaseRecord, CaseRecord.id == ResponseRecord.case_id)
                 .where(ResponseRecord.form_id == form_id, ResponseRecord.status != "superseded")
                 .order_by(CaseRecord.ref, ResponseRecord.id).execution_options(yield_per=batch))
-        for ref, uuid, version, definition, status, answers_json, finalised, updated in s.execute(stmt):
-            made_with = specs.get((version, definition))
-            if made_with is None:
-                made_with = specs[(version, definition)] = catalogue.definition_for(form_id, version, definition)
-            answers = json.loads(answers_json)
-            at: dt.datetime = finalised if status == "final" and finalised else updated
-            ev = evaluate(made_with, answers, tables=catalogue.tables)
-            writer.writerow(csv_rows.row(spec, (ref, uuid, version, status, at.isoformat()), answers, ev))
-            count += 1
+        for part in s.execute(stmt).partitions():
+            made = []
+            for ref, uuid, version, definition, status, answers_json, finalised, updated in part:
+                made_with = specs.get((version, definition))
+                if made_with is None:
+                    made_with = specs[(version, definition)] = catalogue.definition_for(form_id, version, definition)
+                at: dt.datetime = finalised if status == "final" and finalised else updated
+                made.append(rows.make(made_with, [ref, uuid, str(version), status, at.isoformat()],
+                                      json.loads(answers_json)))
+            writer.writerows(made)
+            count += len(made)
     _audit_export(store, f"CSV of form {form_id}", "form", form_id, out, reason, count)
     return CsvExport(count, codebook_path(out))
 

@@ -40,7 +40,7 @@ from ddassess.ui.errors import show_error
 from ddassess.ui.export_path import ask_save_path
 from ddassess.ui.ops import Op
 
-FHIR, FORM_CSV, CASES_CSV = "fhir", "form_csv", "cases_csv"
+FHIR, FHIR_DOCUMENT, FORM_CSV, CASES_CSV = "fhir", "fhir_document", "form_csv", "cases_csv"
 
 
 class ExportDialog(QDialog):
@@ -61,9 +61,13 @@ class ExportDialog(QDialog):
         self.fhir = QRadioButton(f"Case {case[1]} as FHIR R4 (JSON), for another health or care record"
                                  if case else "A case as FHIR R4 (open the case first)")
         self.fhir.setEnabled(case is not None)
+        self.fhir_document = QRadioButton(f"Case {case[1]}'s care plan as a FHIR R4 document, filed as one care plan"
+                                          if case else "A care plan as a FHIR R4 document (open the case first)")
+        self.fhir_document.setEnabled(case is not None)
         self.form_csv = QRadioButton("Every response to one form as CSV (with a codebook), for analysis")
         self.cases_csv = QRadioButton("Every case as CSV (references, stages, dates; no names)")
-        for kind, button in ((FHIR, self.fhir), (FORM_CSV, self.form_csv), (CASES_CSV, self.cases_csv)):
+        for kind, button in ((FHIR, self.fhir), (FHIR_DOCUMENT, self.fhir_document), (FORM_CSV, self.form_csv),
+                             (CASES_CSV, self.cases_csv)):
             button.setProperty("kind", kind)
             self.kinds.addButton(button)
             layout.addWidget(button)
@@ -112,10 +116,12 @@ class ExportDialog(QDialog):
     def _suggested_name(self) -> str:
         if self.kind() == FHIR and self.case:
             return f"{self.case[1]}.json"
+        if self.kind() == FHIR_DOCUMENT and self.case:
+            return f"{self.case[1]}-care-plan.json"
         return f"{self.form_choice.currentData()}.csv" if self.kind() == FORM_CSV else "cases.csv"
 
     def _choose(self) -> None:
-        fhir = self.kind() == FHIR
+        fhir = self.kind() in (FHIR, FHIR_DOCUMENT)
         path = ask_save_path(self, self.store, "Export", self._suggested_name(),
                              "FHIR JSON (*.json)" if fhir else "CSV (*.csv)")
         if path is not None:
@@ -123,7 +129,7 @@ class ExportDialog(QDialog):
 
     def _export(self) -> None:
         """Check every answer (reason, destination) before any work; then export off the GUI thread."""
-        suffix = ".json" if self.kind() == FHIR else ".csv"
+        suffix = ".json" if self.kind() in (FHIR, FHIR_DOCUMENT) else ".csv"
         reason, text = self.reason.text().strip(), self.path.text().strip()
         if not reason:
             self.problem.setText("Say why the data leaves the store: the reason is kept in the audit trail.")
@@ -146,8 +152,8 @@ class ExportDialog(QDialog):
         self.go.setEnabled(False)
 
         def work() -> Path:
-            if kind == FHIR and case is not None:
-                export_fhir(store, catalogue, case[0], out, reason)
+            if kind in (FHIR, FHIR_DOCUMENT) and case is not None:
+                export_fhir(store, catalogue, case[0], out, reason, document=kind == FHIR_DOCUMENT)
             elif kind == FORM_CSV:
                 export_form_csv(store, catalogue, str(form_id), out, reason)
             else:

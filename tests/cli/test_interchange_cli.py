@@ -75,3 +75,9 @@ def test_a_whole_case_into_a_store_that_has_it_and_bad_input_exit_2(two_cases, t
     assert "does not exist" in capsys.readouterr().err
     assert main(["export", "csv", "--form", "phq10", "--out", str(tmp_path / "x.csv")]) != 0
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_care_plan_document_of_a_case_without_a_plan_is_refused(two_cases, tmp_path, capsys):
+    out = tmp_path / "doc.json"
+    assert main(["export", "fhir", two_cases[0], "--document", "--out", str(out)]) == 17
+    assert "no joint care plan" in capsys.readouterr().err and not out.exists()

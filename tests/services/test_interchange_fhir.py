@@ -21,16 +21,22 @@ from sqlalchemy import func, select
 from store_helpers import FAST_KDF, PASSPHRASE, PRACTITIONER
 
 from ddassess.domain.models import PersonDetails
-from ddassess.errors import InvalidInputError
+from ddassess.errors import InvalidInputError, NoCarePlanError
 from ddassess.formengine import load_catalogue
 from ddassess.interchange.fhir_read import MAX_FHIR_BYTES, FhirAnswersError, FhirFileError, FhirFormError
-from ddassess.services import case_changes, demo, signing
+from ddassess.services import case_changes, demo, flag_acknowledgements, signing
 from ddassess.services.careplan_files import export_care_plan
 from ddassess.services.fhir_import import FhirTargetError, import_case_bundle, import_responses
 from ddassess.services.interchange import case_fhir, export_fhir, fhir_json
 from ddassess.store import create_store
 from ddassess.store.check import check_store
-from ddassess.store.records import AuditEventRecord, CaseRecord, ResponseRecord
+from ddassess.store.records import (
+    AuditEventRecord,
+    CarePlanRecord,
+    CaseRecord,
+    FlagAcknowledgementRecord,
+    ResponseRecord,
+)
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 CATALOGUE = load_catalogue(FORMS)
@@ -297,3 +303,193 @@ def test_a_value_of_the_wrong_type_is_refused(store, case, tmp_path):
     with pytest.raises(FhirAnswersError, match="answered with one of its options"):
         import_responses(store, CATALOGUE, case, path, "import")
     assert _counts(store) == before
+
+
+# --- the whole case: amendments, acknowledged flags, a draft plan version -----------------------
+
+
+def _amend(store, response_id, form_id, change, reason):
+    spec = CATALOGUE.get(form_id)
+    signed = case_changes.get_response(store, response_id).answers  # the signatures given again
+    draft = case_changes.start_amendment(store, response_id, {f.id: f.type for f in spec.fields.values()})
+    case_changes.save_draft(store, draft.id, signed | dict(draft.answers) | change)
+    return case_changes.finalise_amendment(store, draft.id, reason)
+
+
+def _rich_case(store):
+    """The demo's review case (its care plan amended at the review), its plan signed, a PHQ-9
+    raising the item 9 flag (Kroenke, Spitzer and Williams 2001) acknowledged and then amended,
+    and the plan changed again and printed unsigned: a draft version after the signed one."""
+    demo.populate(store, CATALOGUE, people=8)
+    with store.read() as s:
+        case_id = s.scalar(select(CaseRecord.id).where(CaseRecord.stage == "review"))
+    _sign_a_plan(store, case_id)
+    phq = _final(store, case_id, "phq9", PHQ9)
+    flag_acknowledgements.acknowledge_flag(store, CATALOGUE, case_id, phq.uuid, "risk_to_self",
+                                           "Safety plan reviewed with the person the same day")
+    _amend(store, phq.id, "phq9", {"q1": 3}, "Item 1 read back to the person and corrected")
+    with store.read() as s:
+        plan_response = s.scalar(select(ResponseRecord.id).where(ResponseRecord.case_id == case_id,
+                                                                 ResponseRecord.form_id == "care_plan",
+                                                                 ResponseRecord.status == "final"))
+    _amend(store, plan_response, "care_plan", {"what_matters": "Getting back to the allotment"},
+           "What matters to the person, in their words")
+    export_care_plan(store, CATALOGUE, case_id, store.folder.parent / "draft.pdf")
+    return case_id
+
+
+def _records(store, case_uuid):
+    """What a whole-case import must give back, by the records' ids."""
+    with store.read() as s:
+        case_id = s.scalar(select(CaseRecord.id).where(CaseRecord.uuid == case_uuid))
+        ids = {r.id: r.uuid for r in s.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id))}
+        responses = sorted((r.uuid, r.status, ids.get(r.amends_id), r.amendment_reason, r.finalised_at,
+                            json.loads(r.answers_json))
+                           for r in s.scalars(select(ResponseRecord).where(ResponseRecord.case_id == case_id)))
+        acks = sorted((a.uuid, a.response_uuid, a.flag_id, a.acknowledged_by, a.acknowledged_at, a.reason)
+                      for a in s.scalars(select(FlagAcknowledgementRecord)
+                                         .where(FlagAcknowledgementRecord.case_id == case_id)))
+        plan = s.scalars(select(CarePlanRecord).where(CarePlanRecord.case_id == case_id)).one()
+        versions = [(v.uuid, v.version, v.status, v.frozen_at, v.created_at, v.content_json) for v in plan.versions]
+    return responses, acks, (plan.uuid, versions)
+
+
+@pytest.mark.parametrize("document", [False, True], ids=["collection", "document"])
+def test_amendments_acknowledged_flags_and_a_draft_plan_come_back_the_same(store, tmp_path, document):
+    case_id = _rich_case(store)
+    out = tmp_path / "case.json"
+    export_fhir(store, CATALOGUE, case_id, out, "moving the case", document=document)
+    exported = out.read_text()
+    bundle = json.loads(exported)
+    Bundle.model_validate(bundle)
+    statuses = [r["status"] for r in _resources(bundle, "QuestionnaireResponse")]
+    assert statuses.count("amended") == 3  # the plan amended at the review and again, and the PHQ-9
+    amended = [r for r in _resources(bundle, "QuestionnaireResponse") if r["status"] == "amended"]
+    assert all(any(e["url"].endswith("/superseded-by") for e in r["extension"]) for r in amended)
+    versions = _resources(bundle, "DocumentReference")
+    assert [(d["docStatus"], d["status"]) for d in versions] == [("final", "current"), ("preliminary", "current")]
+    with store.read() as s:
+        case_uuid = s.get(CaseRecord, case_id).uuid
+    before = _records(store, case_uuid)
+    assert len(before[1]) == 1 and [v[2] for v in before[2][1]] == ["signed", "draft"]
+    other = _second_store(tmp_path)
+    try:
+        ref = import_case_bundle(other, CATALOGUE, out, "moving the case")
+        with other.read() as s:
+            again = s.scalar(select(CaseRecord.id).where(CaseRecord.ref == ref))
+        assert fhir_json(case_fhir(other, CATALOGUE, again, document=document)) == exported
+        assert _records(other, case_uuid) == before
+        report = check_store(other)
+        assert report.ok, report.problems
+    finally:
+        other.close()
+
+
+def test_the_care_plan_as_a_fhir_document(store, tmp_path):
+    case_id = _rich_case(store)
+    bundle = case_fhir(store, CATALOGUE, case_id, document=True)
+    Bundle.model_validate(bundle)
+    assert bundle["type"] == "document" and bundle["timestamp"]
+    assert bundle["identifier"]["system"] == "urn:ietf:rfc:3986"
+    assert bundle["identifier"]["value"].startswith("urn:uuid:")
+    first = bundle["entry"][0]["resource"]
+    assert first["resourceType"] == "Composition" and len(_resources(bundle, "Composition")) == 1
+    assert first["type"]["coding"][0] == {"system": "http://loinc.org", "code": "18776-5",
+                                          "display": "Plan of care note"}
+    assert first["status"] == "final" and first["date"] == bundle["timestamp"]
+    assert first["subject"]["reference"] == f"Patient/{_resources(bundle, 'Patient')[0]['id']}"
+    practitioners = {p["id"] for p in _resources(bundle, "Practitioner")}
+    authors = [a["reference"].rpartition("/")[2] for a in first["author"]]
+    assert authors and set(authors) <= practitioners  # who signed, as the bundle's practitioners
+    assert {a["mode"] for a in first["attester"]} >= {"professional"}
+    in_bundle = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]}
+    sections = {s["title"]: s for s in first["section"]}
+    assert list(sections) == ["Goals", "Activities", "Risks and flags", "Crisis plan"]
+    for s in sections.values():
+        assert all(e["reference"] in in_bundle for e in s.get("entry", []))
+    assert {e["reference"].partition("/")[0] for e in sections["Goals"]["entry"]} == {"Goal"}
+    assert sections["Activities"]["entry"] == [{"reference": f"CarePlan/{_resources(bundle, 'CarePlan')[0]['id']}"}]
+    assert all(e["reference"].startswith("Flag/") for e in sections["Risks and flags"].get("entry", []))
+    assert "<p>" in sections["Crisis plan"]["text"]["div"]
+    assert fhir_json(case_fhir(store, CATALOGUE, case_id, document=True)) == fhir_json(bundle)  # stable
+    collection = case_fhir(store, CATALOGUE, case_id)
+    assert bundle["entry"][1:] == collection["entry"]  # the same resources, led by the Composition
+
+
+def test_answers_from_a_document_bundle_come_in_as_drafts(store, case, tmp_path):
+    demo.populate(store, CATALOGUE, people=8)
+    with store.read() as s:
+        review = s.scalar(select(CaseRecord.id).where(CaseRecord.stage == "review"))
+    path = tmp_path / "doc.json"
+    document = case_fhir(store, CATALOGUE, review, document=True)
+    path.write_text(fhir_json(document))
+    with store.read() as s:
+        before = s.scalar(select(func.count()).select_from(ResponseRecord).where(ResponseRecord.case_id == case))
+    made = import_responses(store, CATALOGUE, case, path, "from a care plan document")
+    with store.read() as s:
+        after = s.scalar(select(func.count()).select_from(ResponseRecord).where(ResponseRecord.case_id == case))
+    statuses = [r["status"] for r in _resources(document, "QuestionnaireResponse")]
+    assert "amended" in statuses  # the care plan amended at the review: its old version is not imported
+    assert len(made) == len(statuses) - statuses.count("amended") and after == before + len(made)
+
+
+def test_a_document_needs_a_care_plan_and_writes_nothing_without_one(store, case, tmp_path):
+    (tmp_path / "out").mkdir()
+    before = _counts(store)
+    with pytest.raises(NoCarePlanError, match="no joint care plan"):
+        export_fhir(store, CATALOGUE, case, tmp_path / "out" / "doc.json", "referral", document=True)
+    assert _counts(store) == before and not any((tmp_path / "out").iterdir())
+
+
+def _document_file(store, tmp_path, change):
+    case_id = _rich_case(store)
+    bundle = case_fhir(store, CATALOGUE, case_id, document=True)
+    change(bundle)
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(bundle))
+    return path
+
+
+def _qr_where(bundle, status):
+    return next(r for r in _resources(bundle, "QuestionnaireResponse") if r["status"] == status
+                and "/phq9|" in r["questionnaire"])
+
+
+def _ack_flag(bundle, flag):
+    qr = next(r for r in _resources(bundle, "QuestionnaireResponse") if any(
+        e["url"].endswith("/flag-acknowledgement") for e in r.get("extension", [])))
+    ack = next(e for e in qr["extension"] if e["url"].endswith("/flag-acknowledgement"))
+    next(p for p in ack["extension"] if p["url"] == "flag")["valueCode"] = flag
+
+
+def _amends_missing(bundle):
+    qr = next(r for r in _resources(bundle, "QuestionnaireResponse") if any(
+        e["url"].endswith("/amends") for e in r.get("extension", [])))
+    next(e for e in qr["extension"] if e["url"].endswith("/amends"))["valueReference"]["reference"] = \
+        "QuestionnaireResponse/00000000-0000-4000-8000-000000000000"
+
+
+BAD_DOCUMENTS = [
+    ("unknown flag acknowledged", lambda b: _ack_flag(b, "no_such_flag"), FhirAnswersError, "no flag 'no_such_flag'"),
+    ("amends a response not in the file", _amends_missing, FhirAnswersError, "not in the file"),
+    ("a status ddassess does not export", lambda b: _qr_where(b, "completed").update(status="stopped"),
+     FhirFileError, "status 'stopped'"),
+    ("a plan version of no known status",
+     lambda b: _resources(b, "DocumentReference")[-1]["extension"][1].update(valueCode="lost"),
+     FhirFileError, "cannot be 'lost'"),
+]
+
+
+@pytest.mark.parametrize("name,change,error,words", BAD_DOCUMENTS, ids=[b[0] for b in BAD_DOCUMENTS])
+def test_a_bad_document_bundle_is_refused_whole(store, tmp_path, name, change, error, words):
+    path = _document_file(store, tmp_path, change)
+    other = _second_store(tmp_path)
+    try:
+        before = _counts(other)
+        with pytest.raises(error, match=words):
+            import_case_bundle(other, CATALOGUE, path, "moving the case")
+        assert _counts(other) == before
+        with other.read() as s:
+            assert s.scalar(select(func.count()).select_from(CaseRecord)) == 0
+    finally:
+        other.close()

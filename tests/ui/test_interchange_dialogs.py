@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
 from ddassess.domain.models import PersonDetails
-from ddassess.services import case_changes
+from ddassess.services import case_changes, demo
 from ddassess.services.case_pathway import case_detail
 from ddassess.store.records import AuditEventRecord, CaseRecord, ResponseRecord
 from ddassess.ui.interchange_dialog import ExportDialog, ImportDialog
@@ -110,3 +110,29 @@ def test_answers_imported_onto_the_open_case_through_the_dialog(qtbot, store, ca
         assert s.scalar(select(func.count()).select_from(CaseRecord)) == 1
     assert [json.loads(r.answers_json) for r in drafts] == [PHQ9]
     assert i.imported == f"1 draft form(s) added to case {one_case[1]}"
+
+
+def test_the_care_plan_exported_as_a_fhir_document_through_the_dialog(qtbot, store, catalogue, tmp_path):
+    demo.populate(store, catalogue, people=8)
+    with store.read() as s:
+        case = s.execute(select(CaseRecord.id, CaseRecord.ref).where(CaseRecord.stage == "review")).one()
+    d = _dialog(qtbot, store, catalogue, tuple(case))
+    assert d.fhir_document.isEnabled() and not d.fhir_document.isChecked()
+    qtbot.mouseClick(d.fhir_document, Qt.MouseButton.LeftButton)
+    assert d.kind() == "fhir_document" and d._suggested_name() == f"{case.ref}-care-plan.json"
+    qtbot.keyClicks(d.reason, "Care plan to the GP practice")
+    qtbot.keyClicks(d.path, str(tmp_path / "plan"))  # the .json is added
+    qtbot.mouseClick(d.go, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: d.written is not None, timeout=20_000)
+    bundle = json.loads((tmp_path / "plan.json").read_text())
+    Bundle.model_validate(bundle)
+    assert bundle["type"] == "document" and bundle["entry"][0]["resource"]["resourceType"] == "Composition"
+    with store.read() as s:
+        event = s.scalars(select(AuditEventRecord).order_by(AuditEventRecord.seq.desc())).first()
+    assert (event.action, event.reason) == ("export", "Care plan to the GP practice")
+    assert "FHIR R4 document" in event.changes_json
+
+
+def test_no_document_choice_without_an_open_case(qtbot, store, catalogue):
+    d = _dialog(qtbot, store, catalogue, None)
+    assert not d.fhir_document.isEnabled() and not d.fhir.isEnabled()
