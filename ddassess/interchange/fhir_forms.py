@@ -9,6 +9,10 @@
   (text of a number or of a word) and its score in the ``ordinalValue`` extension.
 - Answers map to the value type of their field; a drawn signature is an attachment holding
   its strokes as JSON, so the round trip gives back exactly what was stored.
+- A row of a repeating group is one repetition of the group's item, whose element ``id`` is
+  the row's id (a UUID, never shown: it is what lets two laptops merge the rows one by
+  one), so a case moved as FHIR keeps its rows' identity; an ``id`` that is not a UUID is
+  ignored on reading and the row gets one as a row typed in would.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import binascii
 import datetime as dt
 import functools
 import json
+import uuid
 from typing import Any
 
 from ddassess.formengine.display import plain_text as _plain_text
 from ddassess.formengine.evaluate import Evaluation
+from ddassess.formengine.row_ids import ROW_KEY, row_id
 from ddassess.formengine.spec import FieldSpec, FormSpec
 
 QUESTIONNAIRE_BASE = "https://ddassess.invalid/fhir/Questionnaire"
@@ -164,7 +170,11 @@ def _field_items(f: FieldSpec, value: Any, prefix: str = "") -> list[dict[str, A
         for row in rows:
             cells = [i for c in f.fields if c.type in ITEM_TYPES
                      for i in _field_items(c, row.get(c.id) if isinstance(row, dict) else None, f"{f.id}.")]
-            out.append({"linkId": prefix + f.id, "item": cells} if cells else {"linkId": prefix + f.id})
+            item: dict[str, Any] = {"id": rid} if (rid := row_id(row)) else {}
+            item["linkId"] = prefix + f.id
+            if cells:
+                item["item"] = cells
+            out.append(item)
         return out
     answers = _answer_values(f, value)
     return [{"linkId": prefix + f.id, "answer": answers}] if answers else []
@@ -250,11 +260,21 @@ def _value(f: FieldSpec, answer: Any, where: str, problems: list[str]) -> Any:
     return v
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
 def _read_field(f: FieldSpec, items: list[Any], where: str, problems: list[str]) -> Any:
     if f.type == "group":
         rows = []
         for n, it in enumerate(items, 1):
             row: dict[str, Any] = {}
+            rid = it.get("id") if isinstance(it, dict) else None
+            if isinstance(rid, str) and _is_uuid(rid):
+                row[ROW_KEY] = rid
             cols = {c.id: c for c in f.fields}
             for cell in it.get("item", []) if isinstance(it, dict) else []:
                 link = str(cell.get("linkId", "")) if isinstance(cell, dict) else ""

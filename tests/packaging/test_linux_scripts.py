@@ -143,7 +143,7 @@ def test_the_test_extra_is_installed_once_and_kept(repo, venv):
     assert _pip_calls(log) == []
 
 
-@pytest.mark.parametrize("extra, wanted", [((), "-e ."), (("test",), "-e .[test,dev]")])
+@pytest.mark.parametrize("extra, wanted", [((), "-e ."), (("test",), "-e .[test,dev,server]")])
 def test_another_python_than_the_locks_gets_pyprojects_ranges(repo, venv, extra, wanted):
     folder, log = venv
     result = _setup(repo, folder, *extra, FAKE_PYTHON_VERSION="3.99")

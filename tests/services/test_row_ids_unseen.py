@@ -48,7 +48,12 @@ def test_a_row_id_is_never_shown_nor_exported_as_an_answer(store, tmp_path):
     assert all(ROW_KEY not in row for row in ev.values["needs"])
     assert answer_text(spec.fields["needs"], answers["needs"]) == "2 rows"
     # ...nor FHIR, the CSV export, the care plan PDF or the case history.
-    fhir = json.dumps(response_items(spec, answers, ev))
+    items = response_items(spec, answers, ev)
+    # FHIR carries a row's id as its item's element id (what lets a moved case keep its rows'
+    # identity), never as an answer.
+    rows = [i for section in items for i in section.get("item", []) if i["linkId"] == "needs"]
+    assert [r["id"] for r in rows] == ids
+    fhir = json.dumps([_without_element_ids(i) for i in items])
     csv_path = tmp_path / "care_plan.csv"
     export_form_csv(store, CATALOGUE, "care_plan", csv_path, "service evaluation")
     [row] = list(csv.DictReader(csv_path.open(newline="", encoding="utf-8")))
@@ -63,3 +68,11 @@ def test_a_row_id_is_never_shown_nor_exported_as_an_answer(store, tmp_path):
         assert ROW_KEY not in shown
         for rid in ids:
             assert rid not in shown and rid[:8] not in shown
+
+
+def _without_element_ids(item):
+    if isinstance(item, dict):
+        return {k: _without_element_ids(v) for k, v in item.items() if k != "id"}
+    if isinstance(item, list):
+        return [_without_element_ids(v) for v in item]
+    return item
