@@ -39,3 +39,20 @@ def catalogue():
 def catalogue_for_properties(catalogue):
     """The catalogue, for Hypothesis tests (a session fixture is not reset between examples)."""
     return catalogue
+
+
+@pytest.fixture
+def trio(tmp_path: Path):
+    """The team lead, Sam and Kim, on three laptops of one team, each knowing the others."""
+    from team_helpers import join, laptop, team_lead
+
+    from ddassess.services import team
+
+    lead = team_lead(tmp_path)
+    sam, kim = laptop(tmp_path, "Sam Fictional"), laptop(tmp_path, "Kim Fictional")
+    for lap in (sam, kim):
+        join(lead, lap)
+    team.import_roster(sam.store, team.roster_file(lead.store))  # Kim joined after Sam: Sam learns of Kim
+    yield lead, sam, kim
+    for lap in (lead, sam, kim):
+        lap.store.close()

@@ -5,16 +5,11 @@ and every laptop ends the same. Real stores exchanging operations."""
 
 from __future__ import annotations
 
-from exchange_helpers import add_colleague, new_case, open_conflicts, response_id, send, visible
+from exchange_helpers import add_colleague, new_case, open_conflicts, response_id, send, start, visible
 
 from ddassess.services import case_changes, conflicts
 from ddassess.services.case_pathway import finalise_form
 from ddassess.store.check import check_store
-
-
-def start(store, catalogue, cid, form_id, answers):
-    spec = catalogue.get(form_id)
-    return case_changes.start_response(store, cid, form_id, spec.version, spec.content_hash, answers)
 
 
 def amended_twice(stores, catalogue):

@@ -5,39 +5,16 @@ its own, with the reason, and the rest of the bundle is received."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from exchange_helpers import case_id, new_case, response_id, visible
+from exchange_helpers import case_id, new_case, response_id, start, visible
 from sqlalchemy import select
-from team_helpers import CA_PASSPHRASE, join, laptop, team_lead
+from team_helpers import CA_PASSPHRASE, move
 
 from ddassess.services import care_team, case_changes, team
 from ddassess.services import exchange as ex
 from ddassess.store.check import check_store
 from ddassess.store.records import AuditEventRecord
-
-
-@pytest.fixture
-def trio(tmp_path):
-    lead = team_lead(tmp_path)
-    sam, kim = laptop(tmp_path, "Sam Fictional"), laptop(tmp_path, "Kim Fictional")
-    for lap in (sam, kim):
-        join(lead, lap)
-    team.import_roster(sam.store, team.roster_file(lead.store))  # Kim joined after Sam: Sam learns of Kim
-    yield lead, sam, kim
-    for lap in (lead, sam, kim):
-        lap.store.close()
-
-
-def start(store, catalogue, cid, form_id, answers):
-    spec = catalogue.get(form_id)
-    return case_changes.start_response(store, cid, form_id, spec.version, spec.content_hash, answers)
-
-
-def move(src, dst, path: Path, to, catalogue):
-    ex.export_changes(src.store, to=to.me, out=path)
-    return ex.import_changes(dst.store, path, catalogue=catalogue)
 
 
 def test_a_revoked_members_envelope_is_refused_alone(trio, catalogue, tmp_path):

@@ -5,38 +5,15 @@ of delivery, repeats and forwarding end with the same case everywhere, every con
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import pytest
-from exchange_helpers import case_id, new_case, response_id, visible
-from team_helpers import join, laptop, team_lead
+from exchange_helpers import case_id, new_case, response_id, start, visible
+from team_helpers import move
 
 from ddassess.errors import UserFacingError
-from ddassess.services import care_team, case_changes, case_risk, team
+from ddassess.services import care_team, case_changes, case_risk
 from ddassess.services import exchange as ex
 from ddassess.store.check import check_store
-
-
-@pytest.fixture
-def trio(tmp_path):
-    lead = team_lead(tmp_path)
-    sam, kim = laptop(tmp_path, "Sam Fictional"), laptop(tmp_path, "Kim Fictional")
-    for lap in (sam, kim):
-        join(lead, lap)
-    team.import_roster(sam.store, team.roster_file(lead.store))  # Kim joined after Sam: Sam learns of Kim
-    yield lead, sam, kim
-    for lap in (lead, sam, kim):
-        lap.store.close()
-
-
-def start(store, catalogue, cid, form_id, answers):
-    spec = catalogue.get(form_id)
-    return case_changes.start_response(store, cid, form_id, spec.version, spec.content_hash, answers)
-
-
-def move(src, dst, path: Path, to=None, catalogue=None):
-    ex.export_changes(src.store, to=to.me if to is not None else None, out=path)
-    return ex.import_changes(dst.store, path, catalogue=catalogue)
 
 
 def shared_case(sam, kim, catalogue, lead=None):

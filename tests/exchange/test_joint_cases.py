@@ -16,6 +16,7 @@ from exchange_helpers import (
     own_operations,
     response_id,
     send,
+    start,
     visible,
 )
 from sqlalchemy import select
@@ -24,11 +25,6 @@ from ddassess.services import case_changes, case_risk
 from ddassess.services.case_pathway import finalise_form
 from ddassess.store.check import check_store
 from ddassess.store.records import CaseRecord
-
-
-def start(store, catalogue, cid, form_id, answers):
-    spec = catalogue.get(form_id)
-    return case_changes.start_response(store, cid, form_id, spec.version, spec.content_hash, answers)
 
 
 def orders(batches: dict[str, list], seed: int) -> list[list[list]]:

@@ -13,6 +13,7 @@ from exchange_helpers import (
     open_conflicts,
     response_id,
     send,
+    start,
     visible,
 )
 from sqlalchemy import func, select
@@ -21,11 +22,6 @@ from ddassess.services import case_changes, case_risk, conflicts
 from ddassess.services.case_pathway import finalise_form
 from ddassess.store.check import check_store
 from ddassess.store.records import AuditEventRecord, CaseRecord, OperationRecord
-
-
-def start(store, catalogue, cid, form_id, answers):
-    spec = catalogue.get(form_id)
-    return case_changes.start_response(store, cid, form_id, spec.version, spec.content_hash, answers)
 
 
 def both_ways(a, b, catalogue):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from exchange_helpers import add_colleague, new_case, open_conflicts, response_id, send, visible
+from exchange_helpers import add_colleague, new_case, open_conflicts, response_id, send, start, visible
 from team_helpers import join, laptop, team_lead
 
 from ddassess.formengine.row_ids import ROW_KEY
@@ -23,11 +23,6 @@ MONEY = {"area": "finance", "need": "Debts", "goal": "No bailiffs", "action": "D
          "responsible": "Fictional worker", "status": "not_started"}
 WORK = {"area": "work_education", "need": "Something to do", "goal": "Volunteer", "action": "Find a placement",
         "responsible": "Fictional worker", "status": "not_started"}
-
-
-def start(store, catalogue, cid, form_id, answers):
-    spec = catalogue.get(form_id)
-    return case_changes.start_response(store, cid, form_id, spec.version, spec.content_hash, answers)
 
 
 def needs(store, response_id_):

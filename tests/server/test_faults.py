@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 from conftest import enrol_for_server, sync_client
-from exchange_helpers import case_id, new_case, response_id, visible
+from exchange_helpers import case_id, new_case, response_id, start, visible
 from sqlalchemy import func, select
 
 from ddassess.server import db
@@ -24,11 +24,6 @@ from ddassess.sync import engine
 from ddassess.sync.client import ServerUnavailable
 
 pytestmark = pytest.mark.postgres
-
-
-def start(store, catalogue, cid, form_id, answers):
-    spec = catalogue.get(form_id)
-    return case_changes.start_response(store, cid, form_id, spec.version, spec.content_hash, answers)
 
 
 def nhs_number(i: int) -> str:

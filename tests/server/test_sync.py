@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import enrol_for_server, sync_client
-from exchange_helpers import case_id, new_case, response_id, visible
+from exchange_helpers import case_id, new_case, response_id, start, visible
 
 from ddassess.services import care_team, case_changes
 from ddassess.services import exchange as ex
@@ -17,11 +17,6 @@ pytestmark = pytest.mark.postgres
 
 NAME, FAMILY, NHS = "Zebedee", "Quillfictional", "9990000018"
 SECRET_ANSWER = "Fictional sentinel history: Marmalade Lighthouse"
-
-
-def start(store, catalogue, cid, form_id, answers):
-    spec = catalogue.get(form_id)
-    return case_changes.start_response(store, cid, form_id, spec.version, spec.content_hash, answers)
 
 
 def test_two_laptops_sync_a_shared_case_and_the_server_holds_nothing_readable(serve, team, catalogue, postgres,

@@ -149,3 +149,9 @@ def deliver(dst: Store, batches: list[list[Any]], catalogue: Any) -> None:
     for batch in batches:
         conflicts.receive_operations(dst, decode_operations(encode_operations(batch)), received_from="a colleague",
                                      via="test", catalogue=catalogue)
+
+
+def start(store: Store, catalogue: Any, cid: int, form_id: str, answers: dict[str, Any]) -> Any:
+    """A new draft of the catalogue's current version of ``form_id`` in case ``cid``."""
+    spec = catalogue.get(form_id)
+    return case_changes.start_response(store, cid, form_id, spec.version, spec.content_hash, answers)

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from store_helpers import FAST_KDF, PASSPHRASE
 
@@ -85,3 +86,11 @@ def key_of(lap: Laptop, case_uuid: str) -> keys.CaseKey | None:
     with lap.store.read() as s:
         found = keys.case_keys(s, case_uuid)
     return found[-1] if found else None
+
+
+def move(src: Laptop, dst: Laptop, path: Path, to: Laptop | None = None, catalogue: Any = None) -> Any:
+    """A bundle of ``src``'s changes (for ``to``, or for its cases' care teams) received by ``dst``."""
+    from ddassess.services import exchange
+
+    exchange.export_changes(src.store, to=to.me if to is not None else None, out=path)
+    return exchange.import_changes(dst.store, path, catalogue=catalogue)

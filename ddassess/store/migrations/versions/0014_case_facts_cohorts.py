@@ -18,6 +18,8 @@ Revision ID: 0014
 Revises: 0013
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,6 +27,26 @@ revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
+
+
+def _facts_0012() -> list[sa.Column[Any]]:
+    """The columns 0012 gave the table (what the forms say), kept by this one too."""
+    return [
+        sa.Column("referral_source", sa.String(64), nullable=True),
+        sa.Column("assessed_on", sa.String(10), nullable=True),
+        sa.Column("plan_signed_on", sa.String(10), nullable=True),
+        sa.Column("mh_need", sa.String(16), nullable=True),
+        sa.Column("primary_substance", sa.String(64), nullable=True),
+        sa.Column("sadq_band", sa.String(16), nullable=True),
+        sa.Column("screened_mh", sa.Boolean(), nullable=False),
+        sa.Column("screened_substance", sa.Boolean(), nullable=False),
+        sa.Column("exit_reason", sa.String(64), nullable=True),
+        sa.Column("exit_type", sa.String(16), nullable=True),
+        sa.Column("high_high", sa.Boolean(), nullable=True),
+        sa.Column("care_plan_state", sa.String(16), nullable=False),
+        sa.Column("step_entered", sa.String(10), nullable=True),
+        sa.Column("last_review_on", sa.String(10), nullable=True),
+    ]
 
 
 def _facts_table() -> None:
@@ -42,20 +64,7 @@ def _facts_table() -> None:
         sa.Column("care_coordinator_id", sa.Integer(), nullable=True),
         sa.Column("partner_worker_id", sa.Integer(), nullable=True),
         sa.Column("next_review_due", sa.Date(), nullable=True),
-        sa.Column("referral_source", sa.String(64), nullable=True),
-        sa.Column("assessed_on", sa.String(10), nullable=True),
-        sa.Column("plan_signed_on", sa.String(10), nullable=True),
-        sa.Column("mh_need", sa.String(16), nullable=True),
-        sa.Column("primary_substance", sa.String(64), nullable=True),
-        sa.Column("sadq_band", sa.String(16), nullable=True),
-        sa.Column("screened_mh", sa.Boolean(), nullable=False),
-        sa.Column("screened_substance", sa.Boolean(), nullable=False),
-        sa.Column("exit_reason", sa.String(64), nullable=True),
-        sa.Column("exit_type", sa.String(16), nullable=True),
-        sa.Column("high_high", sa.Boolean(), nullable=True),
-        sa.Column("care_plan_state", sa.String(16), nullable=False),
-        sa.Column("step_entered", sa.String(10), nullable=True),
-        sa.Column("last_review_on", sa.String(10), nullable=True),
+        *_facts_0012(),
     )
 
 
@@ -81,25 +90,10 @@ def downgrade() -> None:
     op.create_table(
         "case_facts",
         sa.Column("case_id", sa.Integer(), sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("referral_source", sa.String(64), nullable=True),
-        sa.Column("assessed_on", sa.String(10), nullable=True),
-        sa.Column("plan_signed_on", sa.String(10), nullable=True),
-        sa.Column("mh_need", sa.String(16), nullable=True),
-        sa.Column("primary_substance", sa.String(64), nullable=True),
-        sa.Column("sadq_band", sa.String(16), nullable=True),
-        sa.Column("screened_mh", sa.Boolean(), nullable=False),
-        sa.Column("screened_substance", sa.Boolean(), nullable=False),
-        sa.Column("exit_reason", sa.String(64), nullable=True),
-        sa.Column("exit_type", sa.String(16), nullable=True),
-        sa.Column("high_high", sa.Boolean(), nullable=True),
-        sa.Column("care_plan_state", sa.String(16), nullable=False),
-        sa.Column("step_entered", sa.String(10), nullable=True),
-        sa.Column("last_review_on", sa.String(10), nullable=True),
+        *_facts_0012(),
     )
     op.create_index("ix_case_facts_high_high", "case_facts", ["high_high", "case_id"])
     op.create_index("ix_case_facts_care_plan", "case_facts", ["care_plan_state", "case_id"])
     from ddassess.store.case_facts import rebuild
 
-    rebuild(op.get_bind(), ("referral_source", "assessed_on", "plan_signed_on", "mh_need", "primary_substance",
-                            "sadq_band", "screened_mh", "screened_substance", "exit_reason", "exit_type",
-                            "high_high", "care_plan_state", "step_entered", "last_review_on"))
+    rebuild(op.get_bind(), tuple(c.name for c in _facts_0012()))
