@@ -85,9 +85,12 @@ def render_kpi_report(report: KpiReport) -> bytes:
             story.append(chart_block(_bars(title, rows, report.period_label, report.previous_label), width, 130))
     story.append(_table(styles, width, "Waiting times", "Median days, of the cases that reached the step.",
                         report.medians, report.period_label, report.previous_label))
-    story.append(Paragraph(f"Now ({report.now_on:%d %b %Y})", styles.h1))
-    for title, note, rows in report.now_tables:
-        story.append(_table(styles, width, title, note, [(a, b, "") for a, b, _ in rows], "Cases", None))
+    now = [_table(styles, width, title, note, [(a, b, "") for a, b, _ in rows], "Cases", None)
+           for title, note, rows in report.now_tables]
+    # The heading on the page of its first table (keepWithNext does not hold before a KeepTogether).
+    heading = Paragraph(f"Now ({report.now_on:%d %b %Y})", styles.h1_free)
+    story.append(KeepTogether([heading, *now[:1]]))
+    story.extend(now[1:])
     if report.named is not None:
         story.append(PageBreak())
         story.append(Paragraph("Appendix: complex high-risk cases (named, for the team only)", styles.h1))
