@@ -38,6 +38,8 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -265,8 +267,34 @@ def team_authority_cert(session: Session, team: str) -> x509.Certificate | None:
     return certs.load_cert_pem(rec.certificate_pem.encode("ascii")) if rec is not None else None
 
 
+# Rosters already verified, by (the document's hash, the authority's signature of it, the
+# authority): a team of 200 laptops has 400 member certificates, each checked against the
+# authority, and a sync, a bundle or a server request reads the same roster several times.
+# The checks are a pure function of those three (nothing in them depends on the time), so a
+# document verified once is the same roster the next time; a refusal is never kept.
+_VERIFIED: OrderedDict[tuple[bytes, bytes, bytes], Roster] = OrderedDict()
+_VERIFIED_MAX = 8
+_VERIFIED_LOCK = threading.Lock()
+
+
 def verify_roster(doc: Document, ca_cert: x509.Certificate) -> Roster:
     """The roster in ``doc`` if the authority signed it and every certificate in it fits."""
+    seen = (hashlib.sha256(doc.raw).digest(), doc.signatures.get("authority", b""),
+            ca_cert.fingerprint(hashes.SHA256()))
+    with _VERIFIED_LOCK:
+        known = _VERIFIED.get(seen)
+        if known is not None:
+            _VERIFIED.move_to_end(seen)
+            return known
+    roster = _verify_roster(doc, ca_cert)
+    with _VERIFIED_LOCK:
+        _VERIFIED[seen] = roster
+        while len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
+    return roster
+
+
+def _verify_roster(doc: Document, ca_cert: x509.Certificate) -> Roster:
     ca_key = ca_cert.public_key()
     if not isinstance(ca_key, ec.EllipticCurvePublicKey) or not doc.signed_by("authority", ca_key):
         raise damaged("roster")

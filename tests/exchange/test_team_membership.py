@@ -8,9 +8,10 @@ import json
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from sqlalchemy import select
 from team_helpers import CA_PASSPHRASE, SIGNING_PASSPHRASE, join, laptop, team_lead
 
-from ddassess.exchange import membership
+from ddassess.exchange import keys, membership
 from ddassess.exchange.refusals import (
     MembershipForAnotherLaptop,
     RosterNotNewer,
@@ -23,7 +24,7 @@ from ddassess.pdf import certs
 from ddassess.pdf.certs import WrongCertificatePassword
 from ddassess.services import signing, team
 from ddassess.store.check import check_store
-from ddassess.store.records import ExchangeKeyRecord
+from ddassess.store.records import ExchangeKeyRecord, SigningAuthorityRecord
 
 
 def _certs(store, purpose):
@@ -147,4 +148,32 @@ def test_bad_team_files_are_refused_and_change_nothing(tmp_path):
         team.make_request(sam.store)
     for lap in (lead, sam, kim):
         assert check_store(lap.store).ok
+        lap.store.close()
+
+
+def test_a_roster_verified_once_still_refuses_a_forged_signature_or_another_authority(tmp_path):
+    """A roster already checked is not checked again (a team of hundreds re-reads it on every
+    sync), but only the very document, signed by the very authority, is taken as checked."""
+    import dataclasses
+
+    lead = team_lead(tmp_path)
+    sam = laptop(tmp_path, "Sam Fictional")
+    join(lead, sam)
+    other = team_lead(tmp_path / "other", team_name="Another Fictional Team", name="Olu Lead")
+    with lead.store.read() as s:
+        team_id = keys.active_keys(s).team
+        doc = membership.roster_document(s, team_id)
+        ca = membership.team_authority_cert(s, team_id)
+    with other.store.read() as s:
+        other_ca = certs.load_cert_pem(s.scalars(select(SigningAuthorityRecord.certificate_pem)).one().encode())
+    first = membership.verify_roster(doc, ca)
+    again = membership.verify_roster(doc, ca)
+    assert again == first and {m.practitioner for m in again.members.values()} >= {sam.store.owner_uuid}
+    forged = dataclasses.replace(doc, signatures={"authority": other.store.store_id.encode() * 2})
+    with pytest.raises(TeamFileDamaged):
+        membership.verify_roster(forged, ca)
+    with pytest.raises(TeamFileDamaged):  # signed by this team's authority, checked against another's
+        membership.verify_roster(doc, other_ca)
+    assert membership.verify_roster(doc, ca) == first
+    for lap in (lead, sam, other):
         lap.store.close()
