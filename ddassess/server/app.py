@@ -75,12 +75,15 @@ class TeamServer:
         self._roster: membership.Roster | None = None
 
     def roster(self) -> membership.Roster | None:
-        found = db.newest_roster(self.engine, self.team)
-        if found is None:
+        # Every request asks which version is in force (a revocation counts at once); the
+        # document (hundreds of kB for a large team) is read and verified only when it changed.
+        version = db.newest_roster_version(self.engine, self.team)
+        if version is None:
             return None
-        version, document = found
         if self._roster is None or self._roster.version != version:
-            doc = membership.read_document(document, membership.ROSTER)
+            found = db.newest_roster(self.engine, self.team)
+            assert found is not None  # rosters are only ever added
+            doc = membership.read_document(found[1], membership.ROSTER)
             self._roster = membership.verify_roster(doc, self.authority)
         return self._roster
 
