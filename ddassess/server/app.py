@@ -73,6 +73,7 @@ class TeamServer:
         self.team = certs.fingerprint(authority)
         self.limits = limits
         self._roster: membership.Roster | None = None
+        self._by_device: dict[tuple[str, str], list[membership.Member]] = {}  # of the roster in force
 
     def roster(self) -> membership.Roster | None:
         # Every request asks which version is in force (a revocation counts at once); the
@@ -85,6 +86,10 @@ class TeamServer:
             assert found is not None  # rosters are only ever added
             doc = membership.read_document(found[1], membership.ROSTER)
             self._roster = membership.verify_roster(doc, self.authority)
+            by_device: dict[tuple[str, str], list[membership.Member]] = {}
+            for m in self._roster.members.values():
+                by_device.setdefault((m.practitioner, m.device), []).append(m)
+            self._by_device = by_device
         return self._roster
 
     def certificate(self, request: Request) -> tuple[str, str]:
@@ -104,8 +109,7 @@ class TeamServer:
     def device(self, request: Request) -> Device:
         practitioner, device = self.certificate(request)
         roster = self.roster()
-        mine = [m for m in roster.members.values() if m.practitioner == practitioner and m.device == device] \
-            if roster is not None else []
+        mine = self._by_device.get((practitioner, device), []) if roster is not None else []
         if roster is None or not mine:
             raise Refused(403, Code.SRV_003, "This laptop is not in the team roster the server holds.",
                           "The team lead sends the newest roster to the server after admitting a laptop.")

@@ -13,18 +13,19 @@ item at the same moment make one of them run again, and it finds the item kept).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ddassess.codes import Code
 from ddassess.errors import UserFacingError
-from ddassess.server.schema import item_recipients, items, rosters, sequence_counter, server_generation
+from ddassess.server.schema import rosters, sequence_counter, server_generation
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD = "s0001"
@@ -36,6 +37,16 @@ class DatabaseProblem(UserFacingError):
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A pooled connection in autocommit: each statement is its own transaction, so a
+    one-statement request costs the pool's liveness check and the statement, without the
+    BEGIN and the ROLLBACK a transaction adds (two round trips a request)."""
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 def init_db(engine: Engine) -> str:
@@ -55,7 +66,7 @@ def init_db(engine: Engine) -> str:
 
 def schema_revision(engine: Engine) -> str | None:
     try:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             found = conn.execute(text("SELECT version_num FROM server_schema_version")).scalar()
     except ProgrammingError:
         return None
@@ -129,8 +140,8 @@ def push(engine: Engine, batch: Sequence[Item]) -> PushResult:
               "data": [it.data for it in new], "r_items": r_items, "r_keys": r_keys}
     for attempt in range(5):
         try:
-            with engine.connect() as conn:
-                row = conn.execution_options(isolation_level="AUTOCOMMIT").execute(_PUSH, params).one()
+            with reading(engine) as conn:  # one statement, committed on its own
+                row = conn.execute(_PUSH, params).one()
             break
         except IntegrityError:
             # The same item pushed at the same moment by another request (a retry racing its
@@ -148,26 +159,37 @@ class Pulled:
     data: bytes
 
 
+# One round trip: the sequence numbers come from the (key_id, seq) primary key index of
+# ``item_recipients`` (one more than asked, to learn whether there are more); only the
+# items of the page are read from ``items`` (the one more is joined to nothing).
+PULL = text("""
+WITH wanted AS (
+    SELECT DISTINCT seq FROM item_recipients
+    WHERE key_id = ANY(CAST(:keys AS text[])) AND seq > :since
+    ORDER BY seq LIMIT :limit + 1
+), numbered AS (
+    SELECT seq, row_number() OVER (ORDER BY seq) AS k FROM wanted
+)
+SELECT numbered.seq, items.kind, items.data
+FROM numbered LEFT JOIN items ON items.seq = numbered.seq AND numbered.k <= :limit
+ORDER BY numbered.seq
+""")
+
+
 def pull(engine: Engine, key_ids: Iterable[str], *, since: int, limit: int) -> tuple[list[Pulled], bool]:
     """Items addressed to any of ``key_ids`` after ``since``, oldest first, at most
     ``limit``; and whether there are more."""
     keys = sorted(set(key_ids))
     if not keys:
         return [], False
-    seqs = (select(item_recipients.c.seq).distinct()
-            .where(item_recipients.c.key_id.in_(keys), item_recipients.c.seq > since)
-            .order_by(item_recipients.c.seq).limit(limit + 1))
-    with engine.connect() as conn:
-        wanted = list(conn.execute(seqs).scalars())
-        more = len(wanted) > limit
-        wanted = wanted[:limit]
-        rows = conn.execute(select(items.c.seq, items.c.kind, items.c.data).where(items.c.seq.in_(wanted))
-                            .order_by(items.c.seq)).all() if wanted else []
-    return [Pulled(int(r.seq), str(r.kind), bytes(r.data)) for r in rows], more
+    with reading(engine) as conn:
+        rows = conn.execute(PULL, {"keys": keys, "since": since, "limit": limit}).all()
+    more = len(rows) > limit
+    return [Pulled(int(r.seq), str(r.kind), bytes(r.data)) for r in rows[:limit]], more
 
 
 def generation(engine: Engine) -> str:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return str(conn.execute(select(server_generation.c.generation)
                                 .where(server_generation.c.id == 1)).scalar_one())
 
@@ -181,12 +203,12 @@ def new_generation(engine: Engine) -> str:
 
 
 def last_seq(engine: Engine) -> int:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return int(conn.execute(select(sequence_counter.c.last).where(sequence_counter.c.id == 1)).scalar_one())
 
 
 def newest_roster(engine: Engine, team: str) -> tuple[int, str] | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(rosters.c.version, rosters.c.document).where(rosters.c.team == team)
                            .order_by(rosters.c.version.desc()).limit(1)).first()
     return (int(row.version), str(row.document)) if row is not None else None
@@ -194,7 +216,7 @@ def newest_roster(engine: Engine, team: str) -> tuple[int, str] | None:
 
 def newest_roster_version(engine: Engine, team: str) -> int | None:
     """The version of the roster in force (its document is read only when it changed)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         found = conn.execute(select(func.max(rosters.c.version)).where(rosters.c.team == team)).scalar()
     return int(found) if found is not None else None
 
