@@ -40,7 +40,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
 
 
 @contextmanager
-def reading(engine: Engine) -> Iterator[Connection]:
+def single_statement(engine: Engine) -> Iterator[Connection]:
     """A pooled connection in autocommit: each statement is its own transaction, so a
     one-statement request costs the pool's liveness check and the statement, without the
     BEGIN and the ROLLBACK a transaction adds (two round trips a request)."""
@@ -66,7 +66,7 @@ def init_db(engine: Engine) -> str:
 
 def schema_revision(engine: Engine) -> str | None:
     try:
-        with reading(engine) as conn:
+        with single_statement(engine) as conn:
             found = conn.execute(text("SELECT version_num FROM server_schema_version")).scalar()
     except ProgrammingError:
         return None
@@ -140,7 +140,7 @@ def push(engine: Engine, batch: Sequence[Item]) -> PushResult:
               "data": [it.data for it in new], "r_items": r_items, "r_keys": r_keys}
     for attempt in range(5):
         try:
-            with reading(engine) as conn:  # one statement, committed on its own
+            with single_statement(engine) as conn:  # one statement, committed on its own
                 row = conn.execute(_PUSH, params).one()
             break
         except IntegrityError:
@@ -182,14 +182,14 @@ def pull(engine: Engine, key_ids: Iterable[str], *, since: int, limit: int) -> t
     keys = sorted(set(key_ids))
     if not keys:
         return [], False
-    with reading(engine) as conn:
+    with single_statement(engine) as conn:
         rows = conn.execute(PULL, {"keys": keys, "since": since, "limit": limit}).all()
     more = len(rows) > limit
     return [Pulled(int(r.seq), str(r.kind), bytes(r.data)) for r in rows[:limit]], more
 
 
 def generation(engine: Engine) -> str:
-    with reading(engine) as conn:
+    with single_statement(engine) as conn:
         return str(conn.execute(select(server_generation.c.generation)
                                 .where(server_generation.c.id == 1)).scalar_one())
 
@@ -203,12 +203,12 @@ def new_generation(engine: Engine) -> str:
 
 
 def last_seq(engine: Engine) -> int:
-    with reading(engine) as conn:
+    with single_statement(engine) as conn:
         return int(conn.execute(select(sequence_counter.c.last).where(sequence_counter.c.id == 1)).scalar_one())
 
 
 def newest_roster(engine: Engine, team: str) -> tuple[int, str] | None:
-    with reading(engine) as conn:
+    with single_statement(engine) as conn:
         row = conn.execute(select(rosters.c.version, rosters.c.document).where(rosters.c.team == team)
                            .order_by(rosters.c.version.desc()).limit(1)).first()
     return (int(row.version), str(row.document)) if row is not None else None
@@ -216,7 +216,7 @@ def newest_roster(engine: Engine, team: str) -> tuple[int, str] | None:
 
 def newest_roster_version(engine: Engine, team: str) -> int | None:
     """The version of the roster in force (its document is read only when it changed)."""
-    with reading(engine) as conn:
+    with single_statement(engine) as conn:
         found = conn.execute(select(func.max(rosters.c.version)).where(rosters.c.team == team)).scalar()
     return int(found) if found is not None else None
 
