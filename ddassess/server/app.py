@@ -73,15 +73,23 @@ class TeamServer:
         self.team = certs.fingerprint(authority)
         self.limits = limits
         self._roster: membership.Roster | None = None
+        self._by_device: dict[tuple[str, str], list[membership.Member]] = {}  # of the roster in force
 
     def roster(self) -> membership.Roster | None:
-        found = db.newest_roster(self.engine, self.team)
-        if found is None:
+        # Every request asks which version is in force (a revocation counts at once); the
+        # document (hundreds of kB for a large team) is read and verified only when it changed.
+        version = db.newest_roster_version(self.engine, self.team)
+        if version is None:
             return None
-        version, document = found
         if self._roster is None or self._roster.version != version:
-            doc = membership.read_document(document, membership.ROSTER)
+            found = db.newest_roster(self.engine, self.team)
+            assert found is not None  # rosters are only ever added
+            doc = membership.read_document(found[1], membership.ROSTER)
             self._roster = membership.verify_roster(doc, self.authority)
+            by_device: dict[tuple[str, str], list[membership.Member]] = {}
+            for m in self._roster.members.values():
+                by_device.setdefault((m.practitioner, m.device), []).append(m)
+            self._by_device = by_device
         return self._roster
 
     def certificate(self, request: Request) -> tuple[str, str]:
@@ -101,8 +109,7 @@ class TeamServer:
     def device(self, request: Request) -> Device:
         practitioner, device = self.certificate(request)
         roster = self.roster()
-        mine = [m for m in roster.members.values() if m.practitioner == practitioner and m.device == device] \
-            if roster is not None else []
+        mine = self._by_device.get((practitioner, device), []) if roster is not None else []
         if roster is None or not mine:
             raise Refused(403, Code.SRV_003, "This laptop is not in the team roster the server holds.",
                           "The team lead sends the newest roster to the server after admitting a laptop.")
