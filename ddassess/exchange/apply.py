@@ -183,6 +183,7 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     for op in fresh:
         if op.entity_uuid in new_here:
             ctx.bodies.setdefault(op.entity_uuid, []).append(json.loads(fresh_text[op.id]))
+    del rows, fresh_text  # not held while the records are written
     progress = True
     while todo and progress:  # parents first; what waits for a parent that came later goes round again
         progress = False
@@ -208,6 +209,7 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     report.waiting = sorted(i for e in todo for i in _ids_of(session, e, "waiting") if i in fresh_ids)
     waiting_ids, refused_ids = set(report.waiting), {r[0] for r in report.refused}
     report.applied = [op.id for op in fresh if op.id not in waiting_ids and op.id not in refused_ids]
+    ctx.bodies = {}  # the records are written: their operations are not needed for deriving
     cases = {op.case_uuid for op in fresh if op.case_uuid} | {op.entity_uuid for op in fresh if op.entity == "case"}
     report.cases |= derive.derive_cases(session, cases, actor="system", reason=ctx.reason, catalogue=catalogue)
     return report

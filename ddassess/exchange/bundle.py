@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -296,6 +297,7 @@ def open_bundle(session: Session, data: bytes, *, me: str) -> OpenedBundle:
                                                    manifest["sender"], manifest["signer"], (), 0),
                            b"", signed, b"", b"", sections[-1][1])
     envelope.check_signer(fake, roster)  # another team / unknown / altered / revoked: refused like an envelope
+    del fake, signed  # a copy of the whole bundle: not held while the envelopes are opened
     assert signer is not None
     if roster_problem:
         raise Tampered("This bundle was altered: the roster in it does not hold.",
@@ -334,18 +336,23 @@ def open_bundle(session: Session, data: bytes, *, me: str) -> OpenedBundle:
             raise Tampered("This bundle holds a case key that disagrees with the one kept here.",
                            hint="Nothing was changed. Tell your team lead.")
         del new_keys[known.key_id]
-    parsed = [envelope.parse(raw) for kind, raw in body if kind == ENVELOPE]
-    ids = [p.header.id for p in parsed]
+    # Each envelope is parsed again when it is opened, so that only one parsed copy is held at
+    # a time (a bundle of a thousand cases is tens of megabytes); an opened one keeps the
+    # bytes of its section (the same bytes) rather than a new copy.
+    raws = [raw for kind, raw in body if kind == ENVELOPE]
+    headers = [envelope.parse(raw).header for raw in raws]
+    ids = [h.id for h in headers]
     if len(set(ids)) != len(ids):
         raise DuplicateInBundle("This bundle holds two different envelopes with the same id: it was altered or "
                                 "badly made.", hint="Nothing was changed. Ask the sender for a new bundle.")
-    usable = keys.keys_by_id(session, sorted({p.header.key for p in parsed} - set(new_keys)))
+    usable = keys.keys_by_id(session, sorted({h.key for h in headers} - set(new_keys)))
     usable.update(new_keys)
     kept = envelope.kept_ids(session, ids)
     opened: list[envelope.OpenedEnvelope] = []
     skipped = 0
     refused: dict[str, str] = {}
-    for p in parsed:
+    for raw in raws:
+        p = envelope.parse(raw)
         try:
             env = envelope.open_parsed(session, p, roster, usable, kept)
         except RevokedSigner:  # forwarded by a member who had not heard of the revocation yet
@@ -359,7 +366,7 @@ def open_bundle(session: Session, data: bytes, *, me: str) -> OpenedBundle:
         if env is None:
             skipped += 1
         else:
-            opened.append(env)
+            opened.append(dataclasses.replace(env, data=raw))
     return OpenedBundle(manifest["id"], manifest["sender"], roster.name_of(manifest["sender"]), manifest["device"],
                         manifest["made_at"], newer, roster_file, list(new_keys.values()), opened, skipped,
                         {e.case_uuid for e in opened}, refused)

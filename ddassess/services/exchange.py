@@ -331,6 +331,7 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
     cat = catalogue or _default_catalogue()
     with store.write() as s:
         opened = bundle.open_bundle(s, data, me=me)
+        data = b""  # what was needed of it is in ``opened``: not held while applying
         if opened.roster is not None:  # colleagues named by care-team operations are known before applying
             membership.adopt_roster(s, opened.roster, opened.roster_file, actor=me,
                                     via=f"bundle from {opened.sender_name}")
@@ -360,6 +361,10 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
             s.execute(insert(EnvelopeDeliveryRecord),
                       [{"envelope_id": env_id, "recipient": who} for env_id, who in sorted(held)])
         todo = [op for e in keep if not e.duplicate for op in ops_of[e.header.id]]
+        # The envelopes are kept and decoded: their bytes are not held while applying.
+        keep = [dataclasses.replace(e, payload=b"", data=b"") for e in keep]
+        opened = dataclasses.replace(opened, envelopes=[], new_keys=[])
+        ops_of.clear()
         report = apply_operations(s, todo, received_from=opened.sender_name, via=f"bundle {opened.bundle_id[:8]}",
                                   catalogue=cat)
         reasons = sorted(set(refused.values())) + [f"a change was refused: {why}" for _op, why in report.refused]
