@@ -11,9 +11,11 @@ text anyone wrote. The row also carries a copy of the case's own columns the fig
 by (step, risk, lead agency, referral and exit days, ...), so each figure is one range scan
 of a covering index over these small rows (``INDEXES``), not a visit to each wide case row.
 
-``FACTS_SQL`` is the one definition: ``refresh`` runs it for one case, migrations 0012 and
-0014 for every case (``rebuild``), and the triggers on ``cases`` (0014) for a case whose own
-columns changed. The rows hold nothing that is not in the responses: deleting them
+``FACTS_SQL`` is the one definition: ``refresh`` runs it for one case, ``rebuild`` for every
+case, and the triggers on ``cases`` (0014) for a case whose own columns changed. Migrations
+0012 and 0014 ran the copy of it frozen in ``store/migrations/case_facts_0014.py``: changing
+anything here needs a migration that rebuilds the table and its triggers (the test of that
+copy says so). The rows hold nothing that is not in the responses: deleting them
 all and rebuilding gives the same table, so they are not audited (the responses they come
 from are).
 """
@@ -130,15 +132,15 @@ PARTIAL: dict[str, str] = {"ix_case_facts_complex": f"status = 'open' AND {COMPL
 
 def facts_sql(columns: tuple[str, ...] | None = None) -> str:
     """``INSERT OR REPLACE`` of the facts of the cases the caller's ``WHERE`` picks (every case
-    without one); ``columns`` for a migration that built fewer of them (0012)."""
+    without one); ``columns`` for a table with fewer of them (0012's, frozen from this)."""
     names = tuple(ALL_COLUMNS) if columns is None else columns
     return (f"INSERT OR REPLACE INTO case_facts (case_id, {', '.join(names)}) "
             f"SELECT c.id, {', '.join(ALL_COLUMNS[n] for n in names)} FROM cases AS c")
 
 
 FACTS_SQL = facts_sql()
-# A case inserted, or one of its columns changed: its facts again (migration 0014 makes them;
-# a migration that changes FACTS_SQL makes them again, as the store keeps their text).
+# A case inserted, or one of its columns changed: its facts again (migration 0014 made them;
+# a migration that changes FACTS_SQL must make them again, as the store keeps their text).
 TRIGGERS: dict[str, str] = {
     "case_facts_case_ai": f"AFTER INSERT ON cases BEGIN {FACTS_SQL} WHERE c.id = NEW.id; END",
     "case_facts_case_au": (f"AFTER UPDATE OF {', '.join(CASE_COLUMNS)} ON cases WHEN "
@@ -166,7 +168,7 @@ def refresh_many(session: Any, case_ids: list[int]) -> None:
         session.execute(text(f"{FACTS_SQL} WHERE c.id IN ({marks})"), {f"c{n}": cid for n, cid in enumerate(chunk)})
 
 
-def rebuild(conn: Any, columns: tuple[str, ...] | None = None) -> None:
-    """Every case's facts (migrations 0012 and 0014; a connection that runs SQL text)."""
+def rebuild(conn: Any) -> None:
+    """Every case's facts worked out again (a connection that runs SQL text)."""
     conn.exec_driver_sql("DELETE FROM case_facts")
-    conn.exec_driver_sql(facts_sql(columns))
+    conn.exec_driver_sql(FACTS_SQL)

@@ -20,14 +20,11 @@ from alembic import op
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
-COLUMNS_0012 = ("referral_source", "assessed_on", "plan_signed_on", "mh_need", "primary_substance", "sadq_band",
-                "screened_mh", "screened_substance", "exit_reason", "exit_type", "high_high", "care_plan_state",
-                "step_entered", "last_review_on")
 depends_on = None
 
 
 def upgrade() -> None:
-    from ddassess.store.case_facts import rebuild
+    from ddassess.store.migrations.case_facts_0014 import FACTS_SQL_0012
 
     op.create_table(
         "case_facts",
@@ -54,7 +51,7 @@ def upgrade() -> None:
     op.create_index("ix_cases_closed_on", "cases", ["closed_on"])
     op.create_index("ix_cases_opened_on", "cases", ["opened_on"])
     op.create_index("ix_care_plans_case", "care_plans", ["case_id"])
-    rebuild(op.get_bind(), COLUMNS_0012)  # the columns 0012 made (0014 added the case's own)
+    op.execute(FACTS_SQL_0012)  # every case's facts, in the columns 0012 made (0014 added the case's own)
 
 
 def downgrade() -> None:

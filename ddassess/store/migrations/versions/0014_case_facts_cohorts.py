@@ -69,11 +69,11 @@ def _facts_table() -> None:
 
 
 def upgrade() -> None:
-    from ddassess.store.case_facts import INDEXES, PARTIAL, TRIGGERS, rebuild
+    from ddassess.store.migrations.case_facts_0014 import FACTS_SQL, INDEXES, PARTIAL, TRIGGERS
 
     op.drop_table("case_facts")  # with its two indexes of 0012
     _facts_table()
-    rebuild(op.get_bind())
+    op.execute(FACTS_SQL)
     for name, columns in INDEXES.items():
         op.create_index(name, "case_facts", list(columns),
                         sqlite_where=sa.text(PARTIAL[name]) if name in PARTIAL else None)
@@ -82,7 +82,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from ddassess.store.case_facts import TRIGGERS
+    from ddassess.store.migrations.case_facts_0014 import FACTS_SQL_0012, TRIGGERS
 
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER {name}")
@@ -94,6 +94,4 @@ def downgrade() -> None:
     )
     op.create_index("ix_case_facts_high_high", "case_facts", ["high_high", "case_id"])
     op.create_index("ix_case_facts_care_plan", "case_facts", ["care_plan_state", "case_id"])
-    from ddassess.store.case_facts import rebuild
-
-    rebuild(op.get_bind(), tuple(c.name for c in _facts_0012()))
+    op.execute(FACTS_SQL_0012)
