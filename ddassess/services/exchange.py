@@ -273,8 +273,8 @@ def _care_team_audience(s: Session, opened: bundle.OpenedBundle,
     members: dict[int, list[tuple[str, dt.datetime | None]]] = defaultdict(list)
     wanted = sorted(by_case)
     for i in range(0, len(wanted), 500):
-        held.update(s.execute(select(CaseRecord.uuid, CaseRecord.id)
-                              .where(CaseRecord.uuid.in_(wanted[i:i + 500]))).tuples().all())
+        held.update((case_uuid, case_id) for case_uuid, case_id in s.execute(
+            select(CaseRecord.uuid, CaseRecord.id).where(CaseRecord.uuid.in_(wanted[i:i + 500]))))
     ids = sorted(held.values())
     for i in range(0, len(ids), 500):
         for member_case, who, removed_at in s.execute(
