@@ -147,6 +147,7 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     fresh: list[Operation] = []
     now = utcnow()
     kinds = _kinds_known(session, sorted({op.entity_uuid for op in ops if op.id not in known}))
+    held_before = set(kinds)  # records with operations kept here before this batch
     creators = _instrument_creators(session, ops, catalogue)
     rows = []
     for op in ops:
@@ -174,7 +175,15 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     ctx = _Context(session, codec.Lookups(conn), received_from, via, report, note,
                    _with_conflicts(session, sorted(todo)))
     fresh_ids = {op.id for op in fresh}
-    ctx.bodies = _all_bodies(session, sorted(todo))
+    # A record no operation named before has none but those just kept (in this order): they
+    # are read back from their rows' text, not from the store.
+    new_here = {e for e in todo if e not in held_before and e not in waited}
+    ctx.bodies = _all_bodies(session, sorted(set(todo) - new_here))
+    fresh_text = {row[0]: row[-1] for row in rows}
+    for op in fresh:
+        if op.entity_uuid in new_here:
+            ctx.bodies.setdefault(op.entity_uuid, []).append(json.loads(fresh_text[op.id]))
+    del rows, fresh_text  # not held while the records are written
     progress = True
     while todo and progress:  # parents first; what waits for a parent that came later goes round again
         progress = False
@@ -200,6 +209,7 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     report.waiting = sorted(i for e in todo for i in _ids_of(session, e, "waiting") if i in fresh_ids)
     waiting_ids, refused_ids = set(report.waiting), {r[0] for r in report.refused}
     report.applied = [op.id for op in fresh if op.id not in waiting_ids and op.id not in refused_ids]
+    ctx.bodies = {}  # the records are written: their operations are not needed for deriving
     cases = {op.case_uuid for op in fresh if op.case_uuid} | {op.entity_uuid for op in fresh if op.entity == "case"}
     report.cases |= derive.derive_cases(session, cases, actor="system", reason=ctx.reason, catalogue=catalogue)
     return report
@@ -395,7 +405,7 @@ def _put(ctx: _Context, cls: type[Any], p: _Pending) -> None:
     p.changed = {k: v for k, v in p.values.items() if p.old[k] != v}
     if isinstance(record, ResponseRecord):
         p.old_answers = json.loads(record.answers_json)
-        p.new_answers = _answers(p.old_answers, p.folded)
+        p.new_answers = _answers(p.old_answers, p.folded, ctx.bodies.get(p.entity_uuid, ()))
         p.old_status = record.status
     if not p.changed and p.old_answers == p.new_answers:
         p.unchanged = True
@@ -483,13 +493,22 @@ def _columns(ctx: _Context, cls: type[Any], folded: Folded) -> dict[str, Any]:
     return out
 
 
-def _answers(current: dict[str, Any], folded: Folded) -> dict[str, Any]:
+def _answers(current: dict[str, Any], folded: Folded, bodies: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The answers the merged fields give: a None removes the answer, unless the operation
+    whose value is shown kept it empty (``codec.kept_none``)."""
     answers = dict(current)
+    kept: dict[str, Any] | None = None
     for name, value in folded.values.items():
         if name.startswith(codec.ANSWERS):
             key = name[len(codec.ANSWERS):]
             if value is None:
-                answers.pop(key, None)
+                if kept is None:
+                    kept = {b["id"]: b.get("meta", {}).get(codec.KEPT_NONE, ()) for b in bodies}
+                shown = folded.heads.get(name, [])
+                if shown and name in kept.get(shown[0], ()):
+                    answers[key] = None
+                else:
+                    answers.pop(key, None)
             else:
                 answers[key] = value
     return answers
@@ -501,7 +520,7 @@ def _new_record(ctx: _Context, cls: type[Any], entity_uuid: str, values: dict[st
     if cls is PersonRecord:
         record.search_name = search_key(f"{record.given_name} {record.family_name}")
     if cls is ResponseRecord:
-        answers = _answers({}, folded)
+        answers = _answers({}, folded, ctx.bodies.get(entity_uuid, ()))
         record.answers_json = json.dumps(answers)
         record.updated_at = record.finalised_at or record.created_at or utcnow()
     if cls is CaseRecord:

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ddassess.exchange import codec
+from ddassess.exchange.codec import raw
 from ddassess.exchange.hlc import Clock, parse_hlc
 from ddassess.exchange.ids import uuid7
 from ddassess.exchange.operations import Operation, canonical_json
@@ -50,17 +51,17 @@ def clock(conn: Connection, store_id: str) -> Clock:
     """This store's hybrid logical clock, started from the newest operation it holds."""
     c = _CLOCKS.get(store_id)
     if c is None:
-        newest = conn.exec_driver_sql("SELECT max(hlc) FROM operations").scalar()
+        newest = raw(conn).execute("SELECT max(hlc) FROM operations").fetchone()[0]
         c = Clock(*parse_hlc(newest)) if newest else Clock()
         _CLOCKS[store_id] = c
     return c
 
 
 def next_seq(conn: Connection) -> int:
-    return int(conn.exec_driver_sql("SELECT max(seq) FROM operations").scalar() or 0) + 1
+    return int(raw(conn).execute("SELECT max(seq) FROM operations").fetchone()[0] or 0) + 1
 
 
-# Statements run as written (no SQLAlchemy compiling): capture runs with every save.
+# Statements run as written, on the DB-API connection (``raw``): capture runs with every save.
 _HEADS_SQL = "SELECT heads_json FROM operation_heads WHERE entity_uuid = ?"
 _UPSERT_HEADS_SQL = ("INSERT INTO operation_heads (entity_uuid, entity, heads_json) VALUES (?, ?, ?) "
                      "ON CONFLICT (entity_uuid) DO UPDATE SET heads_json = excluded.heads_json")
@@ -68,22 +69,27 @@ _INSERT_SQL = ("INSERT INTO operations (id, seq, case_uuid, entity, entity_uuid,
                "received_from, received_at, status, refusal, body_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 
 
+_HEADS_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def _heads_text(heads: dict[str, list[str]]) -> str:
+    return _HEADS_JSON.encode(heads)
+
+
 def read_heads(conn: Connection, entity_uuid: str) -> dict[str, list[str]]:
-    raw = conn.exec_driver_sql(_HEADS_SQL, (entity_uuid,)).scalar()
-    heads: dict[str, list[str]] = json.loads(raw) if raw else {}
+    row = raw(conn).execute(_HEADS_SQL, (entity_uuid,)).fetchone()
+    heads: dict[str, list[str]] = json.loads(row[0]) if row and row[0] else {}
     return heads
 
 
 def write_heads(conn: Connection, entity: str, entity_uuid: str, heads: dict[str, list[str]]) -> None:
-    conn.exec_driver_sql(_UPSERT_HEADS_SQL, (entity_uuid, entity, json.dumps(heads, sort_keys=True,
-                                                                                separators=(",", ":"))))
+    raw(conn).execute(_UPSERT_HEADS_SQL, (entity_uuid, entity, _heads_text(heads)))
 
 
 def write_many_heads(conn: Connection, rows: list[tuple[str, str, dict[str, list[str]]]]) -> None:
     """``write_heads`` for many records (entity uuid, entity, heads) in one statement."""
     if rows:
-        conn.exec_driver_sql(_UPSERT_HEADS_SQL, [(e, k, json.dumps(h, sort_keys=True, separators=(",", ":")))
-                                                 for e, k, h in rows])
+        raw(conn).executemany(_UPSERT_HEADS_SQL, [(e, k, _heads_text(h)) for e, k, h in rows])
 
 
 def operation_row(op: Operation, seq: int, *, origin: str = "local", received_from: str = "",
@@ -95,7 +101,7 @@ def operation_row(op: Operation, seq: int, *, origin: str = "local", received_fr
 
 def store_operations(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     if rows:
-        conn.exec_driver_sql(_INSERT_SQL, rows)
+        raw(conn).executemany(_INSERT_SQL, rows)
 
 
 def _action(kind: str, entity: str, fields: dict[str, Any], obj: Any) -> str:
@@ -111,7 +117,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     if store is None or session.info.get(CAPTURE_OFF):
         return
     found = [("create", o) for o in session.new if codec.entity_of(o)]
-    found += [("set", o) for o in session.dirty if codec.entity_of(o) and session.is_modified(o)]
+    found += [("set", o) for o in session.dirty if codec.entity_of(o)]  # unchanged ones write no fields
     found += [("delete", o) for o in session.deleted if codec.entity_of(o)]
     if not found:
         return
@@ -144,6 +150,8 @@ def _after_flush(session: Session, _context: Any) -> None:
         if action in ("finalise", "amend"):
             base["*"] = tuple(sorted({i for ids in heads.values() for i in ids}))
         meta: dict[str, Any] = {}
+        if entity == "response" and (nones := codec.kept_none(obj, fields)):
+            meta[codec.KEPT_NONE] = nones
         if "risk_override" in fields:  # the final forms this decision was made on (derive.py)
             meta["finals_seen"] = sorted(conn.execute(select(ResponseRecord.uuid).where(
                 ResponseRecord.case_id == obj.id, ResponseRecord.status.in_(("final", "superseded")))).scalars())
@@ -171,7 +179,7 @@ def _seq_and_heads(conn: Connection, entity_uuids: list[str]) -> tuple[int, dict
         sql = f"SELECT entity_uuid, heads_json FROM operation_heads WHERE entity_uuid IN ({','.join('?' * len(chunk))})"
         if i == 0:
             sql += " UNION ALL SELECT NULL, max(seq) FROM operations"
-        for e, h in conn.exec_driver_sql(sql, tuple(chunk)).all():
+        for e, h in raw(conn).execute(sql, tuple(chunk)).fetchall():
             if e is None:
                 top = h
             else:
@@ -204,8 +212,9 @@ def _creator(conn: Connection, store_id: str, response_uuid: str) -> str | None:
     key = (store_id, response_uuid)
     found = _CREATORS.get(key)
     if found is None:
-        found = conn.exec_driver_sql("SELECT author FROM operations WHERE entity_uuid = ? AND action = 'create'",
-                                     (response_uuid,)).scalar()
+        row = raw(conn).execute("SELECT author FROM operations WHERE entity_uuid = ? AND action = 'create'",
+                                (response_uuid,)).fetchone()
+        found = row[0] if row else None
         if found is not None:
             _CREATORS[key] = found
     return found
@@ -230,7 +239,8 @@ def _check_instrument_author(conn: Connection, response: Any, store: Any) -> Non
     creator = _creator(conn, store.store_id, response.uuid)
     # Whose form it is first (one indexed lookup): the forms are read only for a colleague's.
     if creator is not None and creator != store.owner_uuid and response.form_id in instrument_forms():
-        name = conn.exec_driver_sql("SELECT name FROM practitioners WHERE uuid = ?", (creator,)).scalar()
+        row = raw(conn).execute("SELECT name FROM practitioners WHERE uuid = ?", (creator,)).fetchone()
+        name = row[0] if row else None
         raise refuse_other_author(response.form_id, name or "another practitioner")
 
 
@@ -278,10 +288,13 @@ def snapshot_case(session: Session, case_uuid: str) -> int:
                                                   (obj.uuid,)).first() is not None:
             continue
         fields = codec.changed_fields(obj, lookups, new=True)
+        meta: dict[str, Any] = {"snapshot": True}
+        if entity == "response" and (nones := codec.kept_none(obj, fields)):
+            meta[codec.KEPT_NONE] = nones
         op = Operation(id=uuid7(), case_uuid=codec.case_uuid_of(entity, obj, fields, lookups), entity=entity,
                        entity_uuid=obj.uuid, action="create", fields=fields, base={}, hlc=clk.tick(),
                        author=store.owner_uuid, author_cert=str(session.info.get("author_cert", "")),
-                       device=store.store_id, meta={"snapshot": True})
+                       device=store.store_id, meta=meta)
         store_operations(conn, [operation_row(op, seq)])
         write_heads(conn, entity, obj.uuid, {name: [op.id] for name in fields})
         seq += 1

@@ -209,14 +209,19 @@ def derive_cases(session: Session, case_uuids: Iterable[str], *, actor: str, rea
                 .where(OperationRecord.id.in_(wanted_ids[j:j + 500]))).all())
         for case in cases:
             decisions = [bodies[i] for i in decision_ids[case.uuid] if i in bodies]
-            _derive(session, case, finals[case.id], decisions, actor=actor, reason=reason, catalogue=catalogue)
+            _derive(session, case, finals[case.id], decisions, actor=actor, reason=reason, catalogue=catalogue,
+                    refresh=False)
             held.add(case.uuid)
+        session.flush()  # the chunk's cases and forms at once, then their facts in one statement
+        case_facts.refresh_many(session, [c.id for c in cases])
     return held
 
 
 def _derive(session: Session, case: CaseRecord, finals: Sequence[ResponseRecord],
             decisions: list[dict[str, Any]] | None,
-            *, actor: str, reason: str, catalogue: Catalogue | None) -> bool:
+            *, actor: str, reason: str, catalogue: Catalogue | None, refresh: bool = True) -> bool:
+    """``refresh``: flush and work the case's facts out again now (``derive_cases`` does
+    both once for many cases)."""
     by_id = {r.id: r for r in finals}
     for r in sorted(finals, key=_when):
         amended = by_id.get(r.amends_id) if r.amends_id is not None else None
@@ -255,8 +260,9 @@ def _derive(session: Session, case: CaseRecord, finals: Sequence[ResponseRecord]
     if changes:
         append_event(session, actor=actor, action="update", entity_type="case", entity_id=case.uuid,
                      changes=changes, reason=f"worked out from the forms ({reason})")
-    session.flush()
-    case_facts.refresh(session, case.id)  # the received forms, in the team figures too
+    if refresh:
+        session.flush()
+        case_facts.refresh(session, case.id)  # the received forms, in the team figures too
     return bool(changes)
 
 

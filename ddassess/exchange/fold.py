@@ -79,6 +79,8 @@ def _register(name: str, writers: list[Mapping[str, Any]], superseded: set[str]
     heads = [(w["hlc"], w["id"], w["fields"][name]) for w in writers if w["id"] not in superseded]
     if not heads:  # every writer superseded by an operation not here yet: the newest known
         heads = [max(((w["hlc"], w["id"], w["fields"][name]) for w in writers), key=lambda h: (h[0], h[1]))]
+    if len(heads) == 1:  # the usual case: one current value, no conflict
+        return heads[0][2], [heads[0][1]], False
     ids = shown_first(name, heads)
     values = {h[1]: h[2] for h in heads}
     return values[ids[0]], ids, len({value_key(v) for v in values.values()}) > 1

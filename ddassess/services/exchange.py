@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ddassess.errors import InvalidInputError
@@ -269,19 +269,30 @@ def _care_team_audience(s: Session, opened: bundle.OpenedBundle,
     for env in opened.envelopes:
         if not env.duplicate:
             by_case[env.case_uuid].append(env)
+    held: dict[str, int] = {}  # the cases held here, and their care teams, read 500 at a time
+    members: dict[int, list[tuple[str, dt.datetime | None]]] = defaultdict(list)
+    wanted = sorted(by_case)
+    for i in range(0, len(wanted), 500):
+        held.update((case_uuid, case_id) for case_uuid, case_id in s.execute(
+            select(CaseRecord.uuid, CaseRecord.id).where(CaseRecord.uuid.in_(wanted[i:i + 500]))))
+    ids = sorted(held.values())
+    for i in range(0, len(ids), 500):
+        for member_case, who, removed_at in s.execute(
+                select(CareTeamMemberRecord.case_id, PractitionerRecord.uuid, CareTeamMemberRecord.removed_at)
+                .join(PractitionerRecord, PractitionerRecord.id == CareTeamMemberRecord.practitioner_id)
+                .where(CareTeamMemberRecord.case_id.in_(ids[i:i + 500]))
+                .order_by(CareTeamMemberRecord.case_id, CareTeamMemberRecord.id)):
+            members[member_case].append((who, removed_at))
     for case_uuid, envs in by_case.items():
-        case = s.scalar(select(CaseRecord).where(CaseRecord.uuid == case_uuid))
+        case_id = held.get(case_uuid)
         accepted: set[str] = set()
         removed: dict[str, dt.datetime] = {}
-        if case is not None:
-            for rec, who in s.execute(select(CareTeamMemberRecord, PractitionerRecord.uuid)
-                                      .join(PractitionerRecord,
-                                            PractitionerRecord.id == CareTeamMemberRecord.practitioner_id)
-                                      .where(CareTeamMemberRecord.case_id == case.id)):
-                if rec.removed_at is None:
+        if case_id is not None:
+            for who, removed_at in members[case_id]:
+                if removed_at is None:
                     accepted.add(who)
                 else:
-                    removed[who] = rec.removed_at
+                    removed[who] = removed_at
             accepted -= {w for w in removed if w not in accepted}
         else:  # a case new here: whoever opened it starts its care team
             for env in envs:
@@ -320,6 +331,7 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
     cat = catalogue or _default_catalogue()
     with store.write() as s:
         opened = bundle.open_bundle(s, data, me=me)
+        data = b""  # what was needed of it is in ``opened``: not held while applying
         if opened.roster is not None:  # colleagues named by care-team operations are known before applying
             membership.adopt_roster(s, opened.roster, opened.roster_file, actor=me,
                                     via=f"bundle from {opened.sender_name}")
@@ -345,8 +357,14 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
             select(EnvelopeDeliveryRecord.envelope_id, EnvelopeDeliveryRecord.recipient)
             .where(EnvelopeDeliveryRecord.envelope_id.in_([e.header.id for e in keep])))} if keep else set()
         held = {(e.header.id, who) for e in keep for who in (e.header.sender, opened.sender) if who != me} - known
-        s.add_all(EnvelopeDeliveryRecord(envelope_id=env_id, recipient=who) for env_id, who in sorted(held))
+        if held:  # one statement, not an object each (a bundle brings a thousand envelopes)
+            s.execute(insert(EnvelopeDeliveryRecord),
+                      [{"envelope_id": env_id, "recipient": who} for env_id, who in sorted(held)])
         todo = [op for e in keep if not e.duplicate for op in ops_of[e.header.id]]
+        # The envelopes are kept and decoded: their bytes are not held while applying.
+        keep = [dataclasses.replace(e, payload=b"", data=b"") for e in keep]
+        opened = dataclasses.replace(opened, envelopes=[], new_keys=[])
+        ops_of.clear()
         report = apply_operations(s, todo, received_from=opened.sender_name, via=f"bundle {opened.bundle_id[:8]}",
                                   catalogue=cat)
         reasons = sorted(set(refused.values())) + [f"a change was refused: {why}" for _op, why in report.refused]

@@ -53,8 +53,11 @@ AUDIT_FORMAT_KEY = "audit_format"
 AUDIT_FORMAT = 2
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(obj)
 
 
 def event_hash(prev_hash: str, seq: int, at: dt.datetime, actor: str, action: str,
@@ -89,7 +92,11 @@ def _head(session: Session) -> tuple[int, str]:
     row = session.get(MetaRecord, HEAD_KEY)
     if row is None:
         return 0, GENESIS
-    seq, _, h = row.value.partition(":")
+    return _parse_head(row.value)
+
+
+def _parse_head(value: str) -> tuple[int, str]:
+    seq, _, h = value.partition(":")
     return int(seq), h
 
 
@@ -97,7 +104,8 @@ def append_event(session: Session, *, actor: str, action: str, entity_type: str,
                  entity_id: str | int = "", changes: dict[str, Any] | None = None,
                  reason: str = "") -> AuditEventRecord:
     """Add one event after the current head, inside the caller's transaction."""
-    last_seq, last_hash = _head(session)
+    head = session.get(MetaRecord, HEAD_KEY)  # once: applying a bundle appends thousands
+    last_seq, last_hash = (0, GENESIS) if head is None else _parse_head(head.value)
     seq = last_seq + 1
     at = utcnow()
     changes_json = canonical(changes or {})
@@ -106,7 +114,6 @@ def append_event(session: Session, *, actor: str, action: str, entity_type: str,
                              entity_id=str(entity_id), changes_json=changes_json, reason=reason,
                              prev_hash=last_hash, hash=h)
     session.add(event)
-    head = session.get(MetaRecord, HEAD_KEY)
     if head is None:
         session.add(MetaRecord(key=HEAD_KEY, value=f"{seq}:{h}"))
     else:

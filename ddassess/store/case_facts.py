@@ -157,6 +157,17 @@ def refresh(session: Any, case_id: int) -> None:
     session.execute(text(FACTS_SQL + " WHERE c.id = :case_id"), {"case_id": case_id})
 
 
+def refresh_many(session: Any, case_ids: list[int]) -> None:
+    """``refresh`` for many cases, in one statement per 500 (applying a bundle touches
+    a thousand cases)."""
+    from sqlalchemy import text
+
+    for i in range(0, len(case_ids), 500):
+        chunk = case_ids[i:i + 500]
+        marks = ", ".join(f":c{n}" for n in range(len(chunk)))
+        session.execute(text(f"{FACTS_SQL} WHERE c.id IN ({marks})"), {f"c{n}": cid for n, cid in enumerate(chunk)})
+
+
 def rebuild(conn: Any) -> None:
     """Every case's facts worked out again (a connection that runs SQL text)."""
     conn.exec_driver_sql("DELETE FROM case_facts")

@@ -29,6 +29,7 @@ def make_engine(db_path: Path, holder: KeyHolder, *, read_only: bool = False) ->
         poolclass=QueuePool,
         pool_size=2,
         max_overflow=2,
+        pool_use_lifo=True,
         connect_args={"check_same_thread": False},
     )
 
