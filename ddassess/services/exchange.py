@@ -260,7 +260,7 @@ def waiting_total(store: Store) -> int:
 # --- receiving ---------------------------------------------------------------------------
 
 
-def _care_team_audience(s: Session, opened: bundle.OpenedBundle,
+def care_team_audience(s: Session, opened: bundle.OpenedBundle,
                         ops_of: Mapping[str, list[Operation]]) -> dict[str, str]:
     """Envelope id → why it is refused, for envelopes whose author is not in the case's care
     team: the team held here, grown by the members that accepted authors add in this bundle."""
@@ -337,7 +337,7 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
             if strangers:
                 refused[env.header.id] = "changes were refused: their envelope holds changes by someone else"
             ops_of[env.header.id] = ops
-        refused.update(_care_team_audience(s, opened, {k: v for k, v in ops_of.items() if k not in refused}))
+        refused.update(care_team_audience(s, opened, {k: v for k, v in ops_of.items() if k not in refused}))
         keep = [e for e in opened.envelopes if e.header.id not in refused]
         counts = bundle.keep_bundle(s, dataclasses.replace(opened, envelopes=keep), actor=me)
         # The author and the colleague who sent it already hold these envelopes: never send them back.
@@ -409,7 +409,8 @@ def rotate_on_removal(session: Session, case_uuid: str, practitioner_uuid: str) 
                      reason="a member left the care team")
 
 
-__all__ = ["ExportReport", "ImportReport", "Waiting", "audiences", "export_changes", "import_changes",
+__all__ = ["ExportReport", "ImportReport", "Waiting", "audiences", "care_team_audience", "export_changes",
+           "import_changes",
            "operation_of", "rotate_on_removal", "waiting_to_send", "waiting_total"]
 
 

@@ -30,7 +30,7 @@ from ddassess.exchange.refusals import (
 )
 from ddassess.keys import check_new_passphrase
 from ddassess.pdf import certs
-from ddassess.services.signing import _team_authority, has_signing_certificate
+from ddassess.services.signing import has_signing_certificate, team_authority
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import (
@@ -227,7 +227,7 @@ def _enrol_lead(s: Session, store: Store, ca: certs.Identity, people: list[dict[
 def admit(store: Store, request: bytes, ca_passphrase: str) -> Admitted:
     """Certificates for the keys of a request and the new roster, as a membership file."""
     doc, req = _read_request(request)
-    ca = _team_authority(store, ca_passphrase)
+    ca = team_authority(store, ca_passphrase)
     team = certs.fingerprint(ca.certificate)
     person, pub = req["person"], req["keys"]
     if req["device"] == store.store_id:
@@ -264,7 +264,7 @@ def admit(store: Store, request: bytes, ca_passphrase: str) -> Admitted:
 
 def revoke(store: Store, who: str, ca_passphrase: str, reason: str = "") -> tuple[str, int]:
     """Revoke every certificate of a member (a lost laptop): (their name, new roster version)."""
-    ca = _team_authority(store, ca_passphrase)
+    ca = team_authority(store, ca_passphrase)
     team = certs.fingerprint(ca.certificate)
     with store.write() as s:
         version, people = _roster_people(s, team)

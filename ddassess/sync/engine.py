@@ -322,7 +322,7 @@ def _receive(s: Session, store: Store, roster: membership.Roster, sender: str, e
         if any(op.author != env.header.sender or op.case_uuid not in ("", env.case_uuid) for op in ops):
             refused[env.header.id] = "changes were refused: their envelope holds changes by someone else"
         ops_of[env.header.id] = ops
-    refused.update(exchange._care_team_audience(s, opened, {k: v for k, v in ops_of.items() if k not in refused}))
+    refused.update(exchange.care_team_audience(s, opened, {k: v for k, v in ops_of.items() if k not in refused}))
     keep = [e for e in envs if e.header.id not in refused and not e.duplicate]
     for env in keep:
         envelope.keep_envelope(s, env, received_from=sender, checked=True)

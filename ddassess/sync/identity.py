@@ -30,7 +30,7 @@ from ddassess.errors import InvalidInputError
 from ddassess.exchange import devicetls, keys, membership
 from ddassess.exchange.refusals import TeamMembershipProblem
 from ddassess.pdf import certs
-from ddassess.services.signing import _team_authority
+from ddassess.services.signing import team_authority
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import ExchangeKeyRecord
@@ -78,7 +78,7 @@ def issue_certificate(lead_store: Store, request: bytes, ca_passphrase: str) -> 
         public = keys.load_public_der(base64.b64decode(body["public_key"], validate=True))
     except (ValueError, KeyError, TypeError, UnicodeDecodeError, binascii.Error):
         raise _bad_request() from None
-    ca = _team_authority(lead_store, ca_passphrase)
+    ca = team_authority(lead_store, ca_passphrase)
     with lead_store.write() as s:
         roster = membership.current_roster(s, certs.fingerprint(ca.certificate))
         member = roster.members.get(signer) if roster is not None else None
@@ -148,7 +148,7 @@ def tls_identity(store: Store) -> TlsIdentity:
 
 def server_certificate(lead_store: Store, ca_passphrase: str, hosts: list[str]) -> tuple[bytes, bytes, bytes]:
     """(certificate, private key, team authority certificate) for the team server, as PEM."""
-    ca = _team_authority(lead_store, ca_passphrase)
+    ca = team_authority(lead_store, ca_passphrase)
     key = keys.new_private_key()
     cert: x509.Certificate = devicetls.issue_server_certificate(ca, key.public_key(), hosts=hosts)
     with lead_store.write() as s:
