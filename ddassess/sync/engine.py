@@ -92,7 +92,10 @@ def _set_cursor(s: Session, generation: str, value: int) -> None:
 
 def sync(store: Store, client: ServerClient, *, page_size: int = 500, push_items: int = PUSH_ITEMS,
          catalogue: Catalogue | None = None, progress: Progress | None = None,
-         cancelled: Callable[[], bool] | None = None) -> SyncReport:
+         cancelled: Callable[[], bool] | None = None, wait: int = 0) -> SyncReport:
+    """Push, then pull. ``wait``: when nothing is new, the first pull waits on the server up to
+    that many seconds for something to arrive (long-polling: a loop of ``sync(wait=25)`` receives
+    a colleague's change as soon as it is pushed)."""
     report = SyncReport()
     note = progress or (lambda _n, _t: None)
     stop = cancelled or (lambda: False)
@@ -100,7 +103,7 @@ def sync(store: Store, client: ServerClient, *, page_size: int = 500, push_items
     check_generation(store, str(client.health().get("generation", "")), report)
     push(store, client, report, note, stop, push_items=push_items)
     if not report.cancelled:
-        pull(store, client, report, note, stop, page_size=page_size, catalogue=catalogue)
+        pull(store, client, report, note, stop, page_size=page_size, catalogue=catalogue, wait=wait)
     return report
 
 
@@ -216,7 +219,7 @@ def push(store: Store, client: ServerClient, report: SyncReport, note: Progress,
 
 
 def pull(store: Store, client: ServerClient, report: SyncReport, note: Progress, stop: Callable[[], bool], *,
-         page_size: int, catalogue: Catalogue | None) -> None:
+         page_size: int, catalogue: Catalogue | None, wait: int = 0) -> None:
     with store.read() as s:
         held = _stored(s)
     generation, since = held
@@ -224,7 +227,8 @@ def pull(store: Store, client: ServerClient, report: SyncReport, note: Progress,
         if stop():
             report.cancelled = True
             return
-        page = client.pull(since, page_size)
+        page = client.pull(since, page_size, wait=wait)
+        wait = 0  # only the first request waits: the pages after it are there already
         if page.generation != generation:
             if since != 0:  # another database (restored from a backup): everything again, nothing twice
                 generation, since = page.generation, 0

@@ -131,7 +131,7 @@ class ServerProcess:
     """``ddassess-server serve`` in its own process (killable), on a free port."""
 
     def __init__(self, folder: Path, database_url: str, team: Team, *, workers: int = 1,
-                 limits: dict[str, int] | None = None) -> None:
+                 limits: dict[str, int] | None = None, extra: str = "") -> None:
         self.port = free_port()
         self.config = folder / f"server-{self.port}.toml"
         lines = [f'database_url = "{database_url}"', f'tls_certificate = "{team.server_cert}"',
@@ -140,6 +140,8 @@ class ServerProcess:
         if limits:
             lines.append("[limits]")
             lines += [f"{k} = {v}" for k, v in limits.items()]
+        if extra:
+            lines.append(extra)
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.log = folder / f"server-{self.port}.log"
         self.team = team
