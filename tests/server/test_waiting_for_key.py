@@ -5,6 +5,8 @@ the wraps after the envelopes (a push split or retried out of order)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from conftest import enrol_for_server, sync_client
 from exchange_helpers import case_id, new_case, response_id, start, visible
@@ -140,6 +142,11 @@ def test_the_key_by_bundle_applies_what_waited_from_the_server(serve, team, cata
     got = ex.import_changes(bea.store, made.path, catalogue=catalogue)
     assert got.released == len(envelopes) and got.waiting_for_key == 0 and got.operations > 0, got
     assert got.refused == [] and not got.nothing_new
+    from ddassess.ui.exchange_dialog import describe  # what the Receive dialog shows
+
+    assert f"{len(envelopes)} change(s) that waited for their case key were applied" in describe(got)
+    assert "wait for their case key" not in describe(got)
+    assert "3 change(s) wait for their case key" in describe(dataclasses.replace(got, waiting_for_key=3))
     case_id(bea.store, cuuid)
     response_id(bea.store, r.uuid)
     later = engine.sync(bea.store, cb, catalogue=catalogue)  # the server's copy of the key changes nothing
