@@ -314,7 +314,7 @@ def apply_page(store: Store, page: Page, held: tuple[str, int], generation: str,
                 report.skipped += 1
         report.pulled += len(page.items)
         for sender, envs in sorted(by_sender.items()):
-            _receive(s, store, roster, sender, envs, report, cat, held[1])
+            _receive(s, store, roster, sender, envs, report, cat)
         if waiting:
             append_event(s, actor=store.owner_uuid, action="receive", entity_type="team-server",
                          entity_id=store.store_id, changes={"waiting": [None, waiting]},
@@ -325,7 +325,7 @@ def apply_page(store: Store, page: Page, held: tuple[str, int], generation: str,
 
 
 def _receive(s: Session, store: Store, roster: membership.Roster, sender: str, envs: list[envelope.OpenedEnvelope],
-             report: SyncReport, cat: Catalogue, since: int) -> None:
+             report: SyncReport, cat: Catalogue) -> None:
     """The envelopes of one author from one page, checked and applied as a bundle's are."""
     got = exchange.receive_envelopes(s, store, roster, envs, received_from=sender, held_by=(SERVER,),
                                      via="team server", catalogue=cat)
@@ -333,7 +333,6 @@ def _receive(s: Session, store: Store, roster: membership.Roster, sender: str, e
     append_event(s, actor=store.owner_uuid, action="receive", entity_type="team-server", entity_id=store.store_id,
                  changes={"from": [None, sender], "envelopes": [None, got.envelopes],
                           "refused": [None, len(envs) - got.envelopes - sum(e.duplicate for e in envs)]})
-    del since
 
 
 def _count(report: SyncReport, got: exchange.Received) -> None:
