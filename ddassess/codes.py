@@ -201,6 +201,7 @@ class Code(StrEnum):
     SRV_008 = "SRV_008", "a roster sent to the team server is not signed by its team authority"
     SRV_009 = "SRV_009", "the team server's database is unreachable or not initialised"
     SRV_010 = "SRV_010", "the team server cannot be reached or answered with an error (sync)"
+    SRV_011 = "SRV_011", "a client certificate header came from an address that is not a trusted proxy (team server)"
 
     @property
     def family(self) -> str:

@@ -75,6 +75,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"{report.duplicates} envelope(s) in it were received before.")
     if report.skipped:
         print(f"{report.skipped} envelope(s) are for cases you are not in the care team of (not readable here).")
+    if report.released:
+        print(f"{report.released} change(s) that waited for their case key were applied.")
+    if report.waiting_for_key:
+        print(f"{report.waiting_for_key} change(s) wait for their case key: they are kept and applied when it "
+              "arrives (from the colleague who shares the case, by bundle or the team server).")
     for why in report.refused:
         print(f"Refused: {why}")
     if report.conflicts:

@@ -122,8 +122,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
           f"{report.conflicts} new conflict(s).")
     if report.roster_adopted:
         print("A newer team roster came from the server and is now in force.")
+    if report.released:
+        print(f"{report.released} change(s) that waited for their case key were applied.")
+    if report.waiting:
+        print(f"{report.waiting} changes wait for their case key: they are kept and applied when it arrives "
+              "(a later sync, or a bundle from the colleague who shares the case).")
     if report.skipped:
-        print(f"{report.skipped} envelope(s) could not be read yet: their case key has not arrived.")
+        print(f"{report.skipped} envelope(s) are for cases you are not in the care team of (not readable here).")
     for why in report.refused:
         print(f"Refused: {why}")
     return 0

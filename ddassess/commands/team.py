@@ -111,6 +111,12 @@ def cmd_admit(args: argparse.Namespace) -> int:
     _write(args.out, admitted.data)
     print(f"Admitted {name}: request code {code} (check it with them). Roster version {admitted.roster_version}.")
     print(f"Wrote their membership file to {args.out}: give it to them to join with `ddassess team join`.")
+    if admitted.server_certificate:
+        print("It carries their laptop's certificate for the team server too: once joined, it can sync.")
+    else:
+        print("Their request was made by an older ddassess: the membership file carries no certificate for the team "
+              "server. If your team uses one, they ask for it with `ddassess sync request --out FILE`, you issue it "
+              "with `ddassess sync issue FILE --out CERT`, and they keep it with `ddassess sync certificate CERT`.")
     return 0
 
 
@@ -125,6 +131,9 @@ def cmd_join(args: argparse.Namespace) -> int:
           f"roster version {joined.roster_version}).")
     if joined.with_signing_certificate:
         print("Your care plan signing certificate is in the store: sign with your signing passphrase.")
+    if joined.server_certificate:
+        print("This laptop's certificate for the team server is kept: if your team has one, sync with "
+              "`ddassess sync --server URL`.")
     return 0
 
 

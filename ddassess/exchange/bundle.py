@@ -20,7 +20,9 @@ A bundle is read completely and every part checked before anything is kept
 caller's transaction, beside applying the operations): a bundle cut short, altered, of
 another team, for someone else, signed by an unknown or revoked member, holding a
 section twice, or of a newer format is refused whole. Envelopes of cases this laptop
-holds no key for (a team bundle carries every member's cases) are skipped and counted. An
+holds no key for (a team bundle carries every member's cases) are skipped and counted, unless
+they are addressed to this laptop: those wait, kept as received, for their case key (which
+comes in a later bundle or from the team server) and are applied when it arrives. An
 envelope signed by a member whose membership was revoked (forwarded by a colleague who had
 not heard of the revocation yet) is refused on its own, with the reason (``refused``); the
 rest of the bundle is received.
@@ -244,6 +246,7 @@ class OpenedBundle:
     skipped: int = 0  # envelopes of cases this laptop has no key for
     cases: set[str] = field(default_factory=set)
     refused: dict[str, str] = field(default_factory=dict)  # envelope id -> why (its author's membership revoked)
+    unread: list[envelope.Parsed] = field(default_factory=list)  # addressed here, their case key not here yet
 
     @property
     def duplicates(self) -> int:
@@ -350,6 +353,7 @@ def open_bundle(session: Session, data: bytes, *, me: str) -> OpenedBundle:
     kept = envelope.kept_ids(session, ids)
     opened: list[envelope.OpenedEnvelope] = []
     skipped = 0
+    unread: list[envelope.Parsed] = []
     refused: dict[str, str] = {}
     for raw in raws:
         p = envelope.parse(raw)
@@ -364,12 +368,15 @@ def open_bundle(session: Session, data: bytes, *, me: str) -> OpenedBundle:
                                         f"membership of the team was revoked on {str(member.revoked_at)[:10]}")
             continue
         if env is None:
-            skipped += 1
+            if envelope.addressed_to(p, mine) and p.header.id not in kept:
+                unread.append(p)  # its case key has not arrived yet: kept until it does
+            else:
+                skipped += 1
         else:
             opened.append(dataclasses.replace(env, data=raw))
     return OpenedBundle(manifest["id"], manifest["sender"], roster.name_of(manifest["sender"]), manifest["device"],
                         manifest["made_at"], newer, roster_file, list(new_keys.values()), opened, skipped,
-                        {e.case_uuid for e in opened}, refused)
+                        {e.case_uuid for e in opened}, refused, unread)
 
 
 def keep_bundle(session: Session, opened: OpenedBundle, *, actor: str) -> dict[str, int]:
@@ -384,6 +391,8 @@ def keep_bundle(session: Session, opened: OpenedBundle, *, actor: str) -> dict[s
     rows = [{"envelope_id": e.header.id, "case_uuid": e.case_uuid, "sender": e.header.sender,
              "signer": e.header.signer, "origin": "received", "received_from": opened.sender, "data": e.data}
             for e in opened.envelopes if not e.duplicate]
+    waiting = sum(envelope.keep_waiting(session, p, received_from=opened.sender, via=f"bundle {opened.bundle_id[:8]}")
+                  for p in opened.unread)
     session.flush()
     if rows:
         session.execute(insert(EnvelopeRecord), rows)
@@ -391,6 +400,6 @@ def keep_bundle(session: Session, opened: OpenedBundle, *, actor: str) -> dict[s
     append_event(session, actor=actor, action="receive", entity_type="bundle", entity_id=opened.bundle_id,
                  changes={"from": [None, opened.sender], "envelopes": [None, new_envelopes],
                           "duplicates": [None, opened.duplicates], "keys": [None, new_keys],
-                          "roster": [None, adopted]})
+                          "roster": [None, adopted], "waiting": [None, waiting]})
     return {"envelopes": new_envelopes, "duplicates": opened.duplicates, "keys": new_keys,
-            "skipped": opened.skipped, "roster": int(adopted)}
+            "skipped": opened.skipped, "roster": int(adopted), "waiting": waiting}

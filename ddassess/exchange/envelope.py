@@ -30,7 +30,7 @@ import json
 import secrets
 import struct
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,7 @@ from ddassess.exchange.refusals import (
     Truncated,
     UnknownSigner,
 )
-from ddassess.store.records import EnvelopeRecord
+from ddassess.store.records import EnvelopeRecord, WaitingEnvelopeRecord
 
 MAGIC = b"DDEV"
 FORMAT = 1
@@ -282,6 +282,22 @@ def keep_envelope(session: Session, opened: OpenedEnvelope, *, received_from: st
                                signer=opened.header.signer, origin="received", received_from=received_from,
                                data=opened.data))
     return True
+
+
+def keep_waiting(session: Session, parsed: Parsed, *, received_from: str, via: str) -> bool:
+    """Keep, as received (still encrypted), an envelope addressed to this laptop whose case
+    key has not arrived yet; it is opened when the key comes. False when already kept."""
+    h = parsed.header
+    if session.scalar(select(WaitingEnvelopeRecord.id).where(WaitingEnvelopeRecord.envelope_id == h.id)) is not None:
+        return False
+    session.add(WaitingEnvelopeRecord(envelope_id=h.id, key_id=h.key, received_from=received_from, via=via,
+                                      data=parsed.signed + parsed_tail(parsed)))
+    return True
+
+
+def addressed_to(parsed: Parsed, key_ids: Iterable[str]) -> bool:
+    """Whether one of these encryption keys (this laptop's) is among the envelope's recipients."""
+    return bool(set(parsed.header.recipients) & set(key_ids))
 
 
 def parsed_tail(parsed: Parsed) -> bytes:

@@ -11,6 +11,7 @@ never a byte of what was pushed.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -20,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from cryptography import x509
 from sqlalchemy import Engine
@@ -37,7 +39,7 @@ from ddassess.exchange.devicetls import device_identity
 from ddassess.exchange.refusals import EnvelopeError, TeamFileError
 from ddassess.pdf import certs
 from ddassess.server import db
-from ddassess.server.config import Limits
+from ddassess.server.config import Limits, Proxy
 
 log = logging.getLogger("ddassess.server")
 
@@ -67,11 +69,13 @@ class Device:
 class TeamServer:
     """What every request needs: the database, the authority and the roster in force."""
 
-    def __init__(self, engine: Engine, authority: x509.Certificate, limits: Limits) -> None:
+    def __init__(self, engine: Engine, authority: x509.Certificate, limits: Limits, *,
+                 proxy: Proxy | None = None) -> None:
         self.engine = engine
         self.authority = authority
         self.team = certs.fingerprint(authority)
         self.limits = limits
+        self.proxy = proxy or Proxy()
         self._roster: membership.Roster | None = None
         self._by_device: dict[tuple[str, str], list[membership.Member]] = {}  # of the roster in force
 
@@ -92,14 +96,30 @@ class TeamServer:
             self._by_device = by_device
         return self._roster
 
-    def certificate(self, request: Request) -> tuple[str, str]:
+    def presented(self, request: Request) -> str | None:
+        """The client certificate (PEM) of this request: the one a trusted TLS-terminating
+        proxy passed on in its header, else the one of this TLS connection. The header from
+        any other address is refused: anyone could write it."""
+        proxy = self.proxy
+        forwarded = request.headers.get(proxy.header) if proxy.header else None
+        if forwarded is not None:
+            if not proxy.trusts(request.client.host if request.client else None):
+                raise Refused(403, Code.SRV_011, "This request carries a client certificate header but does not "
+                              "come from a trusted proxy: it was refused.",
+                              "Connect to the server directly, or through the load balancer named in its "
+                              "configuration.")
+            return unquote(forwarded) or None
         tls = (request.scope.get("extensions") or {}).get("tls") or {}
         chain = tls.get("client_cert_chain") or []
+        return str(chain[0]) if chain else None
+
+    def certificate(self, request: Request) -> tuple[str, str]:
+        pem = self.presented(request)
         who = None
-        if chain:
+        if pem:
             try:
-                who = device_identity(certs.load_cert_pem(str(chain[0]).encode("ascii")), self.authority)
-            except (ValueError, certs.CertificateProblem):
+                who = device_identity(certs.load_cert_pem(pem.encode("utf-8")), self.authority)
+            except (ValueError, UnicodeEncodeError, certs.CertificateProblem):
                 who = None
         if who is None:
             raise Refused(401, Code.SRV_002, "This laptop presented no TLS certificate of this team's authority.",
@@ -244,13 +264,29 @@ def build_app(server: TeamServer) -> Starlette:
         try:
             since = int(request.query_params.get("since", "0"))
             limit = int(request.query_params.get("limit", str(limits.page_items)))
+            wait = int(request.query_params.get("wait", "0"))
         except ValueError:
-            raise _malformed("'since' and 'limit' must be whole numbers.") from None
-        if since < 0 or not 0 < limit <= limits.page_items:
-            raise _malformed(f"'since' must be 0 or more and 'limit' from 1 to {limits.page_items}.")
+            raise _malformed("'since', 'limit' and 'wait' must be whole numbers.") from None
+        if since < 0 or not 0 < limit <= limits.page_items or wait < 0:
+            raise _malformed(f"'since' must be 0 or more, 'limit' from 1 to {limits.page_items} and 'wait' "
+                             "0 or more seconds.")
+        wait = min(wait, limits.max_wait)
+        # Long-polling by a short server-side poll: the sequence counter (one row) is read every
+        # wait_check_ms, and the device's items only when it moved. No connection is held while
+        # waiting, so any number of waiting laptops leave the pool to pushes; see docs/server.md.
+        seen = await run_in_threadpool(db.last_seq, server.engine) if wait else 0
         found, more = await run_in_threadpool(db.pull, server.engine, device.keys, since=since, limit=limit)
+        deadline = time.monotonic() + wait
+        while not found and time.monotonic() < deadline:
+            await asyncio.sleep(min(limits.wait_check_ms / 1000, max(deadline - time.monotonic(), 0)))
+            if await request.is_disconnected():
+                break
+            now = await run_in_threadpool(db.last_seq, server.engine)
+            if now != seen:
+                seen = now
+                found, more = await run_in_threadpool(db.pull, server.engine, device.keys, since=since, limit=limit)
         generation = await run_in_threadpool(db.generation, server.engine)
-        _event("pull", device=device.device, since=since, items=len(found), more=more)
+        _event("pull", device=device.device, since=since, items=len(found), more=more, wait=wait)
         return JSONResponse({"items": [{"seq": p.seq, "kind": p.kind, "data": base64.b64encode(p.data).decode()}
                                        for p in found],
                              "next": found[-1].seq if found else since, "more": more, "generation": generation})

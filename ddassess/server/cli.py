@@ -41,7 +41,7 @@ def make_app() -> Starlette:
     config = _config(None)
     _logging()  # each worker process is started afresh: its events need a handler of their own
     engine = db.make_engine(config.database_url)
-    return build_app(TeamServer(engine, config.authority_certificate(), config.limits))
+    return build_app(TeamServer(engine, config.authority_certificate(), config.limits, proxy=config.proxy))
 
 
 def serve(config: ServerConfig, config_path: Path) -> None:

@@ -15,14 +15,22 @@
     max_items = 2000               # items in one push
     max_item_bytes = 16777216      # one envelope
     page_items = 500               # the most a pull returns (and its default)
+    max_wait = 30                  # seconds a pull may wait for something new (GET ...&wait=S)
+    wait_check_ms = 250            # how often a waiting pull looks for something new
+
+    [proxy]                        # only behind a TLS-terminating load balancer (docs/server.md)
+    trusted = ["10.0.0.5", "10.0.1.0/24"]      # its addresses: no one else may use the header
+    client_certificate_header = "X-SSL-Client-Cert"  # the verified client certificate, URL-encoded PEM
 
 Paths may be relative to the file. A missing or bad setting is named with what to do.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +51,30 @@ class Limits:
     max_items: int = 2000
     max_item_bytes: int = 16 * 1024 * 1024
     page_items: int = 500
+    max_wait: int = 30  # seconds: the longest a pull waits for something new
+    wait_check_ms: int = 250  # a waiting pull looks again this often (a short read, no connection held)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A TLS-terminating load balancer in front of the server: the addresses it connects
+    from, and the request header in which it passes on the client certificate it verified."""
+
+    trusted: tuple[Network, ...] = ()
+    header: str = ""  # lower case; "" = no proxy: only the TLS connection's own certificate counts
+
+    def trusts(self, address: str | None) -> bool:
+        if not self.header or not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.trusted)
 
 
 @dataclass(frozen=True)
@@ -55,6 +87,7 @@ class ServerConfig:
     port: int = 8443
     workers: int = 1
     limits: Limits = Limits()
+    proxy: Proxy = field(default_factory=Proxy)
 
     def authority_certificate(self) -> x509.Certificate:
         try:
@@ -93,7 +126,8 @@ def load_config(path: Path) -> ServerConfig:
     if not isinstance(raw_limits, dict):
         raise ServerConfigError(f"{path}: [limits] must be a table.", hint="See the example configuration.")
     limits = Limits(**{k: _need(raw_limits, k, int, path) for k in Limits.__dataclass_fields__ if k in raw_limits})
-    if min(limits.max_request_bytes, limits.max_items, limits.max_item_bytes, limits.page_items) < 1:
+    if min(limits.max_request_bytes, limits.max_items, limits.max_item_bytes, limits.page_items,
+           limits.max_wait, limits.wait_check_ms) < 1:
         raise ServerConfigError(f"{path}: every limit must be a positive number.", hint="Correct [limits].")
     workers = body.get("workers", 1)
     port = body.get("port", 8443)
@@ -102,4 +136,29 @@ def load_config(path: Path) -> ServerConfig:
                                 hint="Correct the configuration file.")
     return ServerConfig(database_url=_need(body, "database_url", str, path), tls_certificate=file("tls_certificate"),
                         tls_key=file("tls_key"), team_authority=file("team_authority"),
-                        host=str(body.get("host", "127.0.0.1")), port=port, workers=workers, limits=limits)
+                        host=str(body.get("host", "127.0.0.1")), port=port, workers=workers, limits=limits,
+                        proxy=_proxy(body.get("proxy"), path))
+
+
+def _proxy(raw: Any, path: Path) -> Proxy:
+    if raw is None:
+        return Proxy()
+    if not isinstance(raw, dict):
+        raise ServerConfigError(f"{path}: [proxy] must be a table.", hint="See the example configuration.")
+    trusted = raw.get("trusted")
+    header = raw.get("client_certificate_header")
+    if not isinstance(trusted, list) or not trusted or not all(isinstance(t, str) for t in trusted):
+        raise ServerConfigError(f"{path}: [proxy] 'trusted' must list the load balancer's addresses.",
+                                hint='For example trusted = ["10.0.0.5"]; a network such as "10.0.1.0/24" works too.')
+    networks: list[Network] = []
+    for entry in trusted:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ServerConfigError(f"{path}: [proxy] '{entry[:64]}' is not an address or a network.",
+                                    hint='Give addresses such as "10.0.0.5" or networks such as "10.0.1.0/24".') \
+                from None
+    if not isinstance(header, str) or not HEADER_NAME.match(header):
+        raise ServerConfigError(f"{path}: [proxy] 'client_certificate_header' must name a request header.",
+                                hint='For example client_certificate_header = "X-SSL-Client-Cert".')
+    return Proxy(tuple(networks), header.lower())

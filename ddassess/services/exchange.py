@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ddassess.errors import InvalidInputError
@@ -34,6 +34,7 @@ from ddassess.exchange.apply import apply_operations
 from ddassess.exchange.capture import STORE_KEY
 from ddassess.exchange.operations import FORMAT as OPS_FORMAT
 from ddassess.exchange.operations import Operation, decode_operations, operation_of
+from ddassess.exchange.refusals import EnvelopeError
 from ddassess.fileio import atomic_write
 from ddassess.formengine import Catalogue
 from ddassess.services.interchange import check_writable
@@ -49,9 +50,11 @@ from ddassess.store.records import (
     PersonRecord,
     PractitionerRecord,
     ResponseRecord,
+    WaitingEnvelopeRecord,
 )
 
 SUFFIX = ".ddbundle"
+TEAM_SERVER = "team-server"  # the recipient recorded for envelopes the team server holds
 SEALED_UP_TO = "exchange_sealed_seq"  # store_meta: every local operation up to this seq is in an envelope
 
 
@@ -83,10 +86,14 @@ class ImportReport:
     skipped: int = 0  # envelopes of cases this laptop is not in the care team of
     new_keys: int = 0
     roster_adopted: bool = False
+    waiting_for_key: int = 0  # envelopes addressed here kept until their case key arrives (all of them)
+    released: int = 0  # envelopes kept waiting before, opened and applied now their key came
+    newly_waiting: int = 0  # of those, brought by this bundle
 
     @property
     def nothing_new(self) -> bool:
-        return not (self.envelopes or self.new_keys or self.roster_adopted or self.refused)
+        return not (self.envelopes or self.new_keys or self.roster_adopted or self.refused or self.released
+                    or self.newly_waiting)
 
 
 @dataclass(frozen=True)
@@ -260,7 +267,7 @@ def waiting_total(store: Store) -> int:
 # --- receiving ---------------------------------------------------------------------------
 
 
-def _care_team_audience(s: Session, opened: bundle.OpenedBundle,
+def care_team_audience(s: Session, opened: bundle.OpenedBundle,
                         ops_of: Mapping[str, list[Operation]]) -> dict[str, str]:
     """Envelope id → why it is refused, for envelopes whose author is not in the case's care
     team: the team held here, grown by the members that accepted authors add in this bundle."""
@@ -322,6 +329,106 @@ def _care_team_audience(s: Session, opened: bundle.OpenedBundle,
     return refused
 
 
+@dataclass
+class Received:
+    """What a group of received envelopes did here."""
+
+    envelopes: int = 0  # new envelopes kept (refused and duplicates not counted)
+    applied: int = 0  # operations applied
+    waiting: int = 0  # operations waiting for a record that has not arrived yet
+    conflicts: int = 0
+    refused: list[str] = field(default_factory=list)
+    cases: set[str] = field(default_factory=set)
+    authors: set[str] = field(default_factory=set)  # names
+
+    def add(self, other: Received) -> None:
+        self.envelopes += other.envelopes
+        self.applied += other.applied
+        self.waiting += other.waiting
+        self.conflicts += other.conflicts
+        self.refused += other.refused
+        self.cases |= other.cases
+        self.authors |= other.authors
+
+
+def receive_envelopes(s: Session, store: Store, roster: membership.Roster, envs: list[envelope.OpenedEnvelope], *,
+                      received_from: str, held_by: tuple[str, ...], via: str, catalogue: Catalogue) -> Received:
+    """Envelopes of one author, opened and checked, applied as a bundle's are (the author's
+    own changes only, the case's care team, the merge) inside the caller's transaction;
+    ``held_by``: who already holds them (never sent back to them)."""
+    me = store.owner_uuid
+    sender = envs[0].header.sender
+    assert all(e.header.sender == sender for e in envs)
+    opened = bundle.OpenedBundle(via, sender, roster.name_of(sender), envs[0].header.device, "", None, b"", [], envs,
+                                 0, {e.case_uuid for e in envs})
+    ops_of: dict[str, list[Operation]] = {}
+    refused: dict[str, str] = {}
+    for env in envs:
+        if env.duplicate:
+            continue
+        ops = decode_operations(env.payload)
+        if any(op.author != env.header.sender or op.case_uuid not in ("", env.case_uuid) for op in ops):
+            refused[env.header.id] = "changes were refused: their envelope holds changes by someone else"
+        ops_of[env.header.id] = ops
+    refused.update(care_team_audience(s, opened, {k: v for k, v in ops_of.items() if k not in refused}))
+    keep = [e for e in envs if e.header.id not in refused and not e.duplicate]
+    for env in keep:
+        envelope.keep_envelope(s, env, received_from=received_from, checked=True)
+    s.flush()
+    ids = [e.header.id for e in envs]
+    known = {(e, w) for e, w in s.execute(select(EnvelopeDeliveryRecord.envelope_id, EnvelopeDeliveryRecord.recipient)
+                                          .where(EnvelopeDeliveryRecord.envelope_id.in_(ids)))}
+    wanted = {(e.header.id, who) for e in keep for who in (*held_by, sender) if who != me}
+    s.add_all(EnvelopeDeliveryRecord(envelope_id=e, recipient=who) for e, who in sorted(wanted - known))
+    todo = [op for e in keep for op in ops_of[e.header.id]]
+    applied = apply_operations(s, todo, received_from=opened.sender_name, via=via, catalogue=catalogue)
+    return Received(len(keep), len(applied.applied), len(applied.waiting), len(applied.conflicts),
+                    sorted(set(refused.values())) + [f"a change was refused: {why}" for _op, why in applied.refused],
+                    applied.cases | {e.case_uuid for e in keep}, {opened.sender_name} if keep else set())
+
+
+def release_waiting(s: Session, store: Store, roster: membership.Roster, catalogue: Catalogue) -> Received:
+    """Open and apply the envelopes that waited for a case key this laptop holds now (it came
+    in a bundle or from the team server), inside the caller's transaction."""
+    out = Received()
+    wanted = sorted(set(s.scalars(select(WaitingEnvelopeRecord.key_id).distinct()).all()))
+    usable = keys.keys_by_id(s, wanted) if wanted else {}
+    if not usable:
+        return out
+    records = s.scalars(select(WaitingEnvelopeRecord).where(WaitingEnvelopeRecord.key_id.in_(sorted(usable)))
+                        .order_by(WaitingEnvelopeRecord.id)).all()
+    kept = envelope.kept_ids(s, [r.envelope_id for r in records])
+    groups: dict[tuple[str, str, str], list[envelope.OpenedEnvelope]] = defaultdict(list)
+    for rec in records:
+        try:
+            env = envelope.open_parsed(s, envelope.parse(rec.data), roster, usable, kept)
+        except EnvelopeError as e:
+            out.refused.append(e.message)
+            env = None
+        if env is not None:
+            groups[(rec.received_from, rec.via, env.header.sender)].append(env)
+        s.delete(rec)
+    for (handed_by, via, sender), envs in groups.items():
+        server = handed_by == TEAM_SERVER
+        out.add(receive_envelopes(s, store, roster, envs, received_from=sender if server else handed_by,
+                                  held_by=(handed_by,), via=via, catalogue=catalogue))
+    append_event(s, actor=store.owner_uuid, action="receive", entity_type="waiting-envelopes",
+                 entity_id=store.store_id, changes={"opened": [None, len(records)], "kept": [None, out.envelopes],
+                                                    "refused": [None, len(out.refused)]},
+                 reason="their case key arrived")
+    return out
+
+
+def waiting_count(s: Session) -> int:
+    """Envelopes addressed to this laptop kept until their case key arrives."""
+    return int(s.scalar(select(func.count()).select_from(WaitingEnvelopeRecord)) or 0)
+
+
+def waiting_for_key(store: Store) -> int:
+    with store.read() as s:
+        return waiting_count(s)
+
+
 def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = None) -> ImportReport:
     """Receive a bundle file: all of it, in one transaction, or nothing (see the module)."""
     from ddassess.services.conflicts import _default_catalogue
@@ -349,7 +456,7 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
             if strangers:
                 refused[env.header.id] = "changes were refused: their envelope holds changes by someone else"
             ops_of[env.header.id] = ops
-        refused.update(_care_team_audience(s, opened, {k: v for k, v in ops_of.items() if k not in refused}))
+        refused.update(care_team_audience(s, opened, {k: v for k, v in ops_of.items() if k not in refused}))
         keep = [e for e in opened.envelopes if e.header.id not in refused]
         counts = bundle.keep_bundle(s, dataclasses.replace(opened, envelopes=keep), actor=me)
         # The author and the colleague who sent it already hold these envelopes: never send them back.
@@ -368,6 +475,8 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
         report = apply_operations(s, todo, received_from=opened.sender_name, via=f"bundle {opened.bundle_id[:8]}",
                                   catalogue=cat)
         reasons = sorted(set(refused.values())) + [f"a change was refused: {why}" for _op, why in report.refused]
+        released = release_waiting(s, store, membership.need_team(s)[1], cat)
+        reasons += released.refused
         cases: dict[str, list[str]] = {}
         changed_forms: dict[str, set[str]] = defaultdict(set)
         responses = sorted({op.entity_uuid for op in todo if op.entity == "response"})
@@ -376,7 +485,7 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
                                                 .join(ResponseRecord, ResponseRecord.case_id == CaseRecord.id)
                                                 .where(ResponseRecord.uuid.in_(responses[i:i + 500]))):
                 changed_forms[case_uuid].add(_form_title(cat, form_id))
-        touched = sorted(report.cases | {e.case_uuid for e in keep if not e.duplicate})
+        touched = sorted(report.cases | {e.case_uuid for e in keep if not e.duplicate} | released.cases)
         for i in range(0, len(touched), 500):
             for case_uuid, ref in s.execute(select(CaseRecord.uuid, CaseRecord.ref)
                                             .where(CaseRecord.uuid.in_(touched[i:i + 500]))):
@@ -386,9 +495,12 @@ def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = No
             append_event(s, actor=me, action="refuse", entity_type="bundle", entity_id=opened.bundle_id,
                          changes={"envelopes": [None, len(refused)], "refused": [None, sorted(refused)]},
                          reason="; ".join(sorted(set(refused.values()))))
-    return ImportReport(opened.bundle_id, opened.sender_name, opened.made_at, counts["envelopes"], counts["duplicates"],
-                        len(report.applied), len(report.waiting), len(report.conflicts), cases, authors, reasons,
-                        counts["skipped"], counts["keys"], roster_adopted)
+        still_waiting = waiting_count(s)
+    return ImportReport(opened.bundle_id, opened.sender_name, opened.made_at, counts["envelopes"] + released.envelopes,
+                        counts["duplicates"], len(report.applied) + released.applied,
+                        len(report.waiting) + released.waiting, len(report.conflicts) + released.conflicts, cases,
+                        sorted(set(authors) | released.authors), reasons, counts["skipped"], counts["keys"],
+                        roster_adopted, still_waiting, released.envelopes, counts["waiting"])
 
 
 def _read_bundle(path: Path) -> bytes:
@@ -427,8 +539,9 @@ def rotate_on_removal(session: Session, case_uuid: str, practitioner_uuid: str) 
                      reason="a member left the care team")
 
 
-__all__ = ["ExportReport", "ImportReport", "Waiting", "audiences", "export_changes", "import_changes",
-           "operation_of", "rotate_on_removal", "waiting_to_send", "waiting_total"]
+__all__ = ["TEAM_SERVER", "ExportReport", "ImportReport", "Received", "Waiting", "audiences", "care_team_audience",
+           "export_changes", "import_changes", "operation_of", "receive_envelopes", "release_waiting",
+           "rotate_on_removal", "waiting_count", "waiting_for_key", "waiting_to_send", "waiting_total"]
 
 
 def colleagues(store: Store) -> list[tuple[str, str]]:

@@ -74,7 +74,9 @@ def trusted_roots(store: Store) -> list[x509.Certificate]:
     return [certs.load_cert_pem(p.encode("ascii")) for p in pems]
 
 
-def _team_authority(store: Store, ca_passphrase: str) -> certs.Identity:
+def team_authority(store: Store, ca_passphrase: str) -> certs.Identity:
+    """The team authority's identity (key and certificate) held in the team lead's store,
+    opened with its passphrase; the team lead only."""
     with store.read() as s:
         rec = s.scalars(select(SigningAuthorityRecord).where(SigningAuthorityRecord.key_pem.is_not(None))).first()
     if rec is None or rec.key_pem is None:
@@ -105,7 +107,7 @@ def _save_identity(store: Store, identity: certs.Identity, source: str, signing_
 def issue_identity(store: Store, ca_passphrase: str, signing_passphrase: str,
                    practitioner_uuid: str | None = None) -> str:
     """A certificate from the team authority for a practitioner (the owner by default)."""
-    ca = _team_authority(store, ca_passphrase)
+    ca = team_authority(store, ca_passphrase)
     with store.read() as s:
         p = _practitioner(s, store, practitioner_uuid)
         name, role, agency = p.name, p.role, p.agency

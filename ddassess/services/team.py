@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ddassess.domain.limits import practitioner_problem
 from ddassess.errors import InvalidInputError
-from ddassess.exchange import keys, membership
+from ddassess.exchange import devicetls, keys, membership
 from ddassess.exchange.refusals import (
     MembershipForAnotherLaptop,
     NoSuchMember,
@@ -30,7 +30,7 @@ from ddassess.exchange.refusals import (
 )
 from ddassess.keys import check_new_passphrase
 from ddassess.pdf import certs
-from ddassess.services.signing import _team_authority, has_signing_certificate
+from ddassess.services.signing import has_signing_certificate, team_authority
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import (
@@ -41,6 +41,7 @@ from ddassess.store.records import (
 )
 
 EXCHANGE_PURPOSES = ("signing", "encryption")
+TLS = "tls"  # the laptop's key for the team server (mutual TLS, exchange/devicetls.py)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Admitted:
     name: str
     code: str
     roster_version: int
+    server_certificate: bool = False  # the membership carries the laptop's team server certificate
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Joined:
     team_fingerprint: str
     roster_version: int
     with_signing_certificate: bool
+    server_certificate: bool = False  # this laptop's team server certificate came with it and is kept
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ def make_request(store: Store, signing_passphrase: str | None = None) -> Request
         if with_pdf:
             made["pdf-signing"] = keys.new_private_key()
         public = {p: _b64(keys.public_der(k.public_key())) for p, k in made.items()}
+        tls = keys.new_private_key()  # certified with the membership: the laptop can sync at once
+        s.add(ExchangeKeyRecord(key_id=keys.key_id(tls.public_key()), purpose=TLS, key_pem=keys.private_pem(tls),
+                                request_id=request_id, status="pending"))
         for purpose, key in made.items():
             pem = (certs.encrypt_private_key(key, signing_passphrase or "").decode("ascii")
                    if purpose == "pdf-signing" else keys.private_pem(key))
@@ -121,7 +127,7 @@ def make_request(store: Store, signing_passphrase: str | None = None) -> Request
                                     request_id=request_id, status="pending"))
         body = {"request_id": request_id, "device": store.store_id, "made_at": membership.now_text(),
                 "practitioner": {"uuid": owner.uuid, "name": owner.name, "role": owner.role, "agency": owner.agency},
-                "keys": public}
+                "keys": public, "tls": _b64(keys.public_der(tls.public_key()))}
         signers = {"signing": made["signing"]}
         if with_pdf:
             signers["pdf-signing"] = made["pdf-signing"]
@@ -138,6 +144,8 @@ def _read_request(data: bytes) -> tuple[membership.Document, dict[str, Any]]:
     try:
         person = dict(b["practitioner"])
         pub = {p: keys.load_public_der(base64.b64decode(v, validate=True)) for p, v in dict(b["keys"]).items()}
+        # A request made by an older ddassess has no TLS key: it is admitted without a server certificate.
+        tls = keys.load_public_der(base64.b64decode(b["tls"], validate=True)) if "tls" in b else None
         for f in ("request_id", "device"):
             uuid.UUID(str(b[f]))
         uuid.UUID(str(person["uuid"]))
@@ -152,7 +160,8 @@ def _read_request(data: bytes) -> tuple[membership.Document, dict[str, Any]]:
     if problem or not str(person.get("name", "")).strip():
         raise InvalidInputError(f"The request cannot be admitted: {problem or 'it names nobody'}.",
                                 hint="Ask the practitioner to correct their details and make a new request.")
-    return doc, {"person": person, "keys": pub, "request_id": str(b["request_id"]), "device": str(b["device"])}
+    return doc, {"person": person, "keys": pub, "request_id": str(b["request_id"]), "device": str(b["device"]),
+                 "tls": tls}
 
 
 def request_code(data: bytes) -> tuple[str, str]:
@@ -218,6 +227,11 @@ def _enrol_lead(s: Session, store: Store, ca: certs.Identity, people: list[dict[
         s.add(ExchangeKeyRecord(key_id=keys.key_id(k.public_key()), purpose=p, key_pem=keys.private_pem(k),
                                 certificate_pem=certs.cert_pem(issued[p]).decode("ascii"), team=team,
                                 request_id=request_id, status="active"))
+    tls = keys.new_private_key()  # the lead's laptop syncs with the team server too
+    tls_cert = devicetls.issue_device_certificate(ca, tls.public_key(), practitioner=owner.uuid, device=store.store_id)
+    s.add(ExchangeKeyRecord(key_id=keys.key_id(tls.public_key()), purpose=TLS, key_pem=keys.private_pem(tls),
+                            certificate_pem=certs.cert_pem(tls_cert).decode("ascii"), team=team,
+                            request_id=request_id, status="active"))
     people.append(_entry(person, store.store_id, issued["signing"], issued["encryption"]))
     append_event(s, actor=store.owner_uuid, action="join", entity_type="team-member", entity_id=owner.uuid,
                  changes={"team": [None, team], "device": [None, store.store_id]}, reason="team lead's own laptop")
@@ -227,7 +241,7 @@ def _enrol_lead(s: Session, store: Store, ca: certs.Identity, people: list[dict[
 def admit(store: Store, request: bytes, ca_passphrase: str) -> Admitted:
     """Certificates for the keys of a request and the new roster, as a membership file."""
     doc, req = _read_request(request)
-    ca = _team_authority(store, ca_passphrase)
+    ca = team_authority(store, ca_passphrase)
     team = certs.fingerprint(ca.certificate)
     person, pub = req["person"], req["keys"]
     if req["device"] == store.store_id:
@@ -255,16 +269,21 @@ def admit(store: Store, request: bytes, ca_passphrase: str) -> Admitted:
                          "certificate": certs.cert_pem(ca.certificate).decode("ascii")},
                 "certificates": {p: certs.cert_pem(c).decode("ascii") for p, c in issued.items()},
                 "roster": roster.decode("utf-8")}
+        if req["tls"] is not None:
+            server_cert = devicetls.issue_device_certificate(ca, req["tls"], practitioner=person["uuid"],
+                                                             device=req["device"])
+            body["server_certificate"] = certs.cert_pem(server_cert).decode("ascii")
         append_event(s, actor=store.owner_uuid, action="admit", entity_type="team-member", entity_id=person["uuid"],
                      changes={"device": [None, req["device"]], "roster_version": [version, version + 1],
-                              "signing_certificate": [None, "pdf-signing" in issued]})
+                              "signing_certificate": [None, "pdf-signing" in issued],
+                              "server_certificate": [None, req["tls"] is not None]})
     data = membership.make_document(membership.MEMBERSHIP, body, {"authority": _ec(ca)})
-    return Admitted(data, str(person["name"]), membership.short_code(doc.raw), version + 1)
+    return Admitted(data, str(person["name"]), membership.short_code(doc.raw), version + 1, req["tls"] is not None)
 
 
 def revoke(store: Store, who: str, ca_passphrase: str, reason: str = "") -> tuple[str, int]:
     """Revoke every certificate of a member (a lost laptop): (their name, new roster version)."""
-    ca = _team_authority(store, ca_passphrase)
+    ca = team_authority(store, ca_passphrase)
     team = certs.fingerprint(ca.certificate)
     with store.write() as s:
         version, people = _roster_people(s, team)
@@ -307,6 +326,8 @@ def join(store: Store, data: bytes) -> Joined:
         issued = {p: certs.load_cert_pem(str(pem).encode("ascii")) for p, pem in dict(b["certificates"]).items()}
         roster_raw = str(b["roster"]).encode("utf-8")
         request_id, device, practitioner = str(b["request_id"]), str(b["device"]), str(b["practitioner"])
+        server_cert = (certs.load_cert_pem(str(b["server_certificate"]).encode("ascii"))
+                       if "server_certificate" in b else None)
     except (KeyError, TypeError, ValueError, certs.CertificateProblem):
         raise membership.damaged("membership") from None
     ca_key = ca_cert.public_key()
@@ -323,6 +344,7 @@ def join(store: Store, data: bytes) -> Joined:
                                         hint="Nothing was changed. A laptop belongs to one team.")
         pending = {r.purpose: r for r in s.scalars(select(ExchangeKeyRecord).where(
             ExchangeKeyRecord.request_id == request_id, ExchangeKeyRecord.status == "pending")).all()}
+        tls_pending = pending.pop(TLS, None)
         if not pending:
             raise MembershipForAnotherLaptop("This membership file answers a request this laptop no longer has "
                                              "(already joined with it, or replaced by a newer request).",
@@ -331,6 +353,11 @@ def join(store: Store, data: bytes) -> Joined:
                 membership.cert_key_id(issued[p]) != pending[p].key_id
                 or not membership.certificate_fits(issued[p], ca_cert, p) for p in pending):
             raise TeamFileDamaged("The certificates in this membership file are not for this laptop's keys.",
+                                  hint="Nothing was changed. Ask the team lead for a new membership file.")
+        if server_cert is not None and (
+                tls_pending is None or membership.cert_key_id(server_cert) != tls_pending.key_id
+                or devicetls.device_identity(server_cert, ca_cert) != (store.owner_uuid, store.store_id)):
+            raise TeamFileDamaged("The team server certificate in this membership file is not for this laptop's key.",
                                   hint="Nothing was changed. Ask the team lead for a new membership file.")
         try:
             roster = membership.verify_roster(membership.read_document(roster_raw, membership.ROSTER), ca_cert)
@@ -351,12 +378,22 @@ def join(store: Store, data: bytes) -> Joined:
                 s.delete(rec)
                 continue
             rec.certificate_pem, rec.team, rec.status = pem, team, "active"
+        if tls_pending is not None:
+            if server_cert is None:  # admitted by an older ddassess: `ddassess sync request` gets one
+                s.delete(tls_pending)
+            else:
+                for old in s.scalars(select(ExchangeKeyRecord).where(ExchangeKeyRecord.purpose == TLS,
+                                                                     ExchangeKeyRecord.status == "active")).all():
+                    old.status = "retired"
+                tls_pending.certificate_pem = certs.cert_pem(server_cert).decode("ascii")
+                tls_pending.team, tls_pending.status = team, "active"
         s.flush()
         membership.adopt_roster(s, roster, roster_raw, actor=store.owner_uuid, via="membership file")
         append_event(s, actor=store.owner_uuid, action="join", entity_type="team-member", entity_id=store.owner_uuid,
-                     changes={"team": [None, team], "device": [None, store.store_id]})
+                     changes={"team": [None, team], "device": [None, store.store_id],
+                              "server_certificate": [None, server_cert is not None]})
         name = s.scalars(select(SigningAuthorityRecord.name).where(SigningAuthorityRecord.fingerprint == team)).one()
-    return Joined(name, team, roster.version, "pdf-signing" in pending)
+    return Joined(name, team, roster.version, "pdf-signing" in pending, server_cert is not None)
 
 
 def _install_pdf_identity(s: Session, store: Store, rec: ExchangeKeyRecord, cert: Any, ca_cert: Any) -> None:

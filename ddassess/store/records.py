@@ -546,6 +546,22 @@ class EnvelopeRecord(Base):
     __table_args__ = (Index("ix_envelopes_case", "case_uuid", "id"),)
 
 
+class WaitingEnvelopeRecord(Base):
+    """A received envelope addressed to this laptop whose case key has not arrived yet,
+    kept exactly as received (encrypted) and opened when the key comes."""
+
+    __tablename__ = "envelopes_waiting"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    envelope_id: Mapped[str] = mapped_column(String(36), unique=True)
+    key_id: Mapped[str] = mapped_column(String(64))  # the case key it needs
+    received_from: Mapped[str] = mapped_column(String(36))  # who already holds it: a colleague or the server
+    via: Mapped[str] = mapped_column(String(64))  # "team server" / "bundle ..."
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_envelopes_waiting_key", "key_id"),)
+
+
 class EnvelopeDeliveryRecord(Base):
     """An envelope was put in a bundle for this practitioner."""
 

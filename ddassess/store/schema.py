@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HEAD_REVISION = "0016"
+HEAD_REVISION = "0018"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BACKUP_DIR_NAME = "backups"
 

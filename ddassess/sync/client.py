@@ -97,7 +97,8 @@ class ServerClient:
             self._conn.close()
             self._conn = None
 
-    def _request(self, method: str, path: str, body: bytes | None = None) -> bytes:
+    def _request(self, method: str, path: str, body: bytes | None = None, *, longer: float = 0) -> bytes:
+        """``longer``: seconds the server may hold this request beyond the usual timeout."""
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -106,6 +107,9 @@ class ServerClient:
                 self._conn = http.client.HTTPSConnection(self.host, self.port, context=self.context,
                                                          timeout=self.timeout)
             try:
+                self._conn.timeout = self.timeout + longer
+                if self._conn.sock is not None:
+                    self._conn.sock.settimeout(self.timeout + longer)
                 self._conn.request(method, path, body=body, headers=headers)
                 response = self._conn.getresponse()
                 data = response.read()
@@ -133,8 +137,12 @@ class ServerClient:
         body = json.dumps({"items": [{"kind": k, "data": base64.b64encode(d).decode("ascii")} for k, d in items]})
         return dict(json.loads(self._request("POST", "/v1/envelopes", body.encode("ascii"))))
 
-    def pull(self, since: int, limit: int = 500) -> Page:
-        raw = json.loads(self._request("GET", f"/v1/envelopes?since={int(since)}&limit={int(limit)}"))
+    def pull(self, since: int, limit: int = 500, *, wait: int = 0) -> Page:
+        """The page after ``since``; ``wait``: when nothing is new, the server holds the request
+        up to that many seconds (capped by its configuration) and answers as soon as something
+        for this laptop arrives."""
+        query = f"/v1/envelopes?since={int(since)}&limit={int(limit)}" + (f"&wait={int(wait)}" if wait > 0 else "")
+        raw = json.loads(self._request("GET", query, longer=max(wait, 0)))
         try:
             items = [PulledItem(int(i["seq"]), str(i["kind"]), base64.b64decode(i["data"], validate=True))
                      for i in raw["items"]]

@@ -33,9 +33,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ddassess.exchange import envelope, keys, membership
-from ddassess.exchange.apply import apply_operations
-from ddassess.exchange.bundle import OpenedBundle
-from ddassess.exchange.operations import Operation, decode_operations
 from ddassess.exchange.refusals import EnvelopeError, TeamFileError
 from ddassess.formengine import Catalogue
 from ddassess.services import exchange
@@ -44,7 +41,7 @@ from ddassess.store.audit import append_event
 from ddassess.store.records import EnvelopeDeliveryRecord, EnvelopeRecord, MetaRecord
 from ddassess.sync.client import Page, ServerClient
 
-SERVER = "team-server"  # the recipient recorded for envelopes the server holds
+SERVER = exchange.TEAM_SERVER  # the recipient recorded for envelopes the server holds
 CURSOR = "sync.cursor"
 PUSH_ITEMS = 400
 
@@ -58,7 +55,9 @@ class SyncReport:
     applied: int = 0
     conflicts: int = 0
     pages: int = 0
-    skipped: int = 0  # envelopes this laptop holds no key for
+    skipped: int = 0  # envelopes this laptop holds no key for and is not a recipient of
+    released: int = 0  # envelopes that waited for their case key, applied now it came
+    waiting: int = 0  # envelopes addressed here still waiting for their case key (after this sync)
     refused: list[str] = field(default_factory=list)
     roster_adopted: bool = False
     server_restored: bool = False
@@ -93,7 +92,10 @@ def _set_cursor(s: Session, generation: str, value: int) -> None:
 
 def sync(store: Store, client: ServerClient, *, page_size: int = 500, push_items: int = PUSH_ITEMS,
          catalogue: Catalogue | None = None, progress: Progress | None = None,
-         cancelled: Callable[[], bool] | None = None) -> SyncReport:
+         cancelled: Callable[[], bool] | None = None, wait: int = 0) -> SyncReport:
+    """Push, then pull. ``wait``: when nothing is new, the first pull waits on the server up to
+    that many seconds for something to arrive (long-polling: a loop of ``sync(wait=25)`` receives
+    a colleague's change as soon as it is pushed)."""
     report = SyncReport()
     note = progress or (lambda _n, _t: None)
     stop = cancelled or (lambda: False)
@@ -101,7 +103,7 @@ def sync(store: Store, client: ServerClient, *, page_size: int = 500, push_items
     check_generation(store, str(client.health().get("generation", "")), report)
     push(store, client, report, note, stop, push_items=push_items)
     if not report.cancelled:
-        pull(store, client, report, note, stop, page_size=page_size, catalogue=catalogue)
+        pull(store, client, report, note, stop, page_size=page_size, catalogue=catalogue, wait=wait)
     return report
 
 
@@ -217,7 +219,7 @@ def push(store: Store, client: ServerClient, report: SyncReport, note: Progress,
 
 
 def pull(store: Store, client: ServerClient, report: SyncReport, note: Progress, stop: Callable[[], bool], *,
-         page_size: int, catalogue: Catalogue | None) -> None:
+         page_size: int, catalogue: Catalogue | None, wait: int = 0) -> None:
     with store.read() as s:
         held = _stored(s)
     generation, since = held
@@ -225,7 +227,8 @@ def pull(store: Store, client: ServerClient, report: SyncReport, note: Progress,
         if stop():
             report.cancelled = True
             return
-        page = client.pull(since, page_size)
+        page = client.pull(since, page_size, wait=wait)
+        wait = 0  # only the first request waits: the pages after it are there already
         if page.generation != generation:
             if since != 0:  # another database (restored from a backup): everything again, nothing twice
                 generation, since = page.generation, 0
@@ -287,56 +290,52 @@ def apply_page(store: Store, page: Page, held: tuple[str, int], generation: str,
                     parsed.append(envelope.parse(item.data))
                 except EnvelopeError as e:
                     report.refused.append(e.message)
+        # Envelopes that waited for a key held now are opened first: they came before this page.
+        released = exchange.release_waiting(s, store, roster, cat)
+        report.released += released.envelopes
+        _count(report, released)
         kept = envelope.kept_ids(s, [p.header.id for p in parsed])
         usable = keys.keys_by_id(s, sorted({p.header.key for p in parsed}))
         by_sender: dict[str, list[envelope.OpenedEnvelope]] = defaultdict(list)
+        waiting = 0
         for p in parsed:
             try:
                 env = envelope.open_parsed(s, p, roster, usable, kept)
             except EnvelopeError as e:
                 report.refused.append(e.message)
                 continue
-            if env is None:
-                report.skipped += 1
-            else:
+            if env is not None:
                 by_sender[env.header.sender].append(env)
+            elif envelope.addressed_to(p, mine) and p.header.id not in kept:
+                # Its case key has not arrived yet (a later page, sync or bundle brings it):
+                # kept as received, so moving the cursor past it loses nothing.
+                waiting += envelope.keep_waiting(s, p, received_from=SERVER, via="team server")
+            else:
+                report.skipped += 1
         report.pulled += len(page.items)
         for sender, envs in sorted(by_sender.items()):
-            _receive(s, store, roster, sender, envs, report, cat, held[1])
+            _receive(s, store, roster, sender, envs, report, cat)
+        if waiting:
+            append_event(s, actor=store.owner_uuid, action="receive", entity_type="team-server",
+                         entity_id=store.store_id, changes={"waiting": [None, waiting]},
+                         reason="envelopes kept until their case key arrives")
         _set_cursor(s, generation, page.next)
+        report.waiting = exchange.waiting_count(s)
     return True
 
 
 def _receive(s: Session, store: Store, roster: membership.Roster, sender: str, envs: list[envelope.OpenedEnvelope],
-             report: SyncReport, cat: Catalogue, since: int) -> None:
+             report: SyncReport, cat: Catalogue) -> None:
     """The envelopes of one author from one page, checked and applied as a bundle's are."""
-    me = store.owner_uuid
-    opened = OpenedBundle(f"server-{since}", sender, roster.name_of(sender), envs[0].header.device, "", None, b"",
-                          [], envs, 0, {e.case_uuid for e in envs})
-    ops_of: dict[str, list[Operation]] = {}
-    refused: dict[str, str] = {}
-    for env in envs:
-        if env.duplicate:
-            continue
-        ops = decode_operations(env.payload)
-        if any(op.author != env.header.sender or op.case_uuid not in ("", env.case_uuid) for op in ops):
-            refused[env.header.id] = "changes were refused: their envelope holds changes by someone else"
-        ops_of[env.header.id] = ops
-    refused.update(exchange._care_team_audience(s, opened, {k: v for k, v in ops_of.items() if k not in refused}))
-    keep = [e for e in envs if e.header.id not in refused and not e.duplicate]
-    for env in keep:
-        envelope.keep_envelope(s, env, received_from=sender, checked=True)
-    s.flush()
-    ids = [e.header.id for e in envs]
-    known = {(e, w) for e, w in s.execute(select(EnvelopeDeliveryRecord.envelope_id, EnvelopeDeliveryRecord.recipient)
-                                          .where(EnvelopeDeliveryRecord.envelope_id.in_(ids)))}
-    wanted = {(e.header.id, who) for e in keep for who in (SERVER, sender) if who != me}
-    s.add_all(EnvelopeDeliveryRecord(envelope_id=e, recipient=who) for e, who in sorted(wanted - known))
-    todo = [op for e in keep for op in ops_of[e.header.id]]
-    applied = apply_operations(s, todo, received_from=opened.sender_name, via="team server", catalogue=cat)
-    report.applied += len(applied.applied)
-    report.conflicts += len(applied.conflicts)
-    report.refused += sorted(set(refused.values())) + [f"a change was refused: {why}" for _op, why in applied.refused]
-    append_event(s, actor=me, action="receive", entity_type="team-server", entity_id=store.store_id,
-                 changes={"from": [None, sender], "envelopes": [None, len(keep)],
-                          "refused": [None, len(refused)]})
+    got = exchange.receive_envelopes(s, store, roster, envs, received_from=sender, held_by=(SERVER,),
+                                     via="team server", catalogue=cat)
+    _count(report, got)
+    append_event(s, actor=store.owner_uuid, action="receive", entity_type="team-server", entity_id=store.store_id,
+                 changes={"from": [None, sender], "envelopes": [None, got.envelopes],
+                          "refused": [None, len(envs) - got.envelopes - sum(e.duplicate for e in envs)]})
+
+
+def _count(report: SyncReport, got: exchange.Received) -> None:
+    report.applied += got.applied
+    report.conflicts += got.conflicts
+    report.refused += got.refused

@@ -1,6 +1,9 @@
 """This laptop's TLS identity for the team server, and the server's own certificate.
 
-Three steps, as for joining the team, with files that hold no secret:
+A laptop admitted by this version gets its certificate with its membership (``team.admit``
+certifies the TLS key its request carries; ``team.join`` keeps it). A laptop admitted from
+an older request, or whose certificate is to be replaced, takes three steps, as for joining
+the team, with files that hold no secret:
 
 1. ``certificate_request(store)`` makes a TLS key pair in the encrypted store (purpose
    ``tls``, pending) and returns a request: practitioner, laptop, public key, signed with
@@ -30,7 +33,7 @@ from ddassess.errors import InvalidInputError
 from ddassess.exchange import devicetls, keys, membership
 from ddassess.exchange.refusals import TeamMembershipProblem
 from ddassess.pdf import certs
-from ddassess.services.signing import _team_authority
+from ddassess.services.signing import team_authority
 from ddassess.store import Store
 from ddassess.store.audit import append_event
 from ddassess.store.records import ExchangeKeyRecord
@@ -62,7 +65,7 @@ def certificate_request(store: Store) -> bytes:
 
 def _bad_request() -> InvalidInputError:
     return InvalidInputError("This is not a server certificate request, or it was altered.",
-                             hint="Ask the practitioner to make it again with `ddassess team server-request`.")
+                             hint="Ask the practitioner to make it again with `ddassess sync request`.")
 
 
 def issue_certificate(lead_store: Store, request: bytes, ca_passphrase: str) -> bytes:
@@ -78,7 +81,7 @@ def issue_certificate(lead_store: Store, request: bytes, ca_passphrase: str) -> 
         public = keys.load_public_der(base64.b64decode(body["public_key"], validate=True))
     except (ValueError, KeyError, TypeError, UnicodeDecodeError, binascii.Error):
         raise _bad_request() from None
-    ca = _team_authority(lead_store, ca_passphrase)
+    ca = team_authority(lead_store, ca_passphrase)
     with lead_store.write() as s:
         roster = membership.current_roster(s, certs.fingerprint(ca.certificate))
         member = roster.members.get(signer) if roster is not None else None
@@ -140,15 +143,15 @@ def tls_identity(store: Store) -> TlsIdentity:
                         .order_by(ExchangeKeyRecord.id.desc())).first()
         if rec is None or ca is None:
             raise TeamMembershipProblem("This laptop has no certificate for the team server yet.",
-                                        hint="Make a request with `ddassess team server-request --out FILE`, give "
-                                        "it to the team lead, and keep the certificate they give back with "
-                                        "`ddassess team server-cert FILE`.")
+                                        hint="A membership made by an older ddassess carries none: make a request "
+                                        "with `ddassess sync request --out FILE`, give it to the team lead, and keep "
+                                        "the certificate they give back with `ddassess sync certificate CERT`.")
         return TlsIdentity(certs.cert_pem(ca), rec.certificate_pem.encode("ascii"), keys.load_private(rec.key_pem))
 
 
 def server_certificate(lead_store: Store, ca_passphrase: str, hosts: list[str]) -> tuple[bytes, bytes, bytes]:
     """(certificate, private key, team authority certificate) for the team server, as PEM."""
-    ca = _team_authority(lead_store, ca_passphrase)
+    ca = team_authority(lead_store, ca_passphrase)
     key = keys.new_private_key()
     cert: x509.Certificate = devicetls.issue_server_certificate(ca, key.public_key(), hosts=hosts)
     with lead_store.write() as s:

@@ -192,5 +192,10 @@ def describe(report: exchange.ImportReport) -> str:
             lines.append(f"{report.waiting} change(s) wait for a record not received yet.")
         if report.roster_adopted:
             lines.append("A newer team roster came with it and is now in force.")
+    if report.released:
+        lines.append(f"{report.released} change(s) that waited for their case key were applied.")
+    if report.waiting_for_key:
+        lines.append(f"{report.waiting_for_key} change(s) wait for their case key: they are kept and applied when it "
+                     "arrives.")
     lines += [f"Refused: {why}" for why in report.refused]
     return "\n".join(lines)

@@ -81,13 +81,8 @@ for who in sam kim; do
 done
 DDASSESS_HOME=lead "$dd" team roster --out roster.json >/dev/null
 DDASSESS_HOME=sam "$dd" team roster --import roster.json >/dev/null
-echo "Certificates: the server's, and each laptop's for the server..."
+echo "The server's certificate (each laptop's came with its membership)..."
 DDASSESS_HOME=lead "$dd" sync server-cert --host 127.0.0.1 --host localhost --out-dir tls >/dev/null
-for who in lead sam kim; do
-  DDASSESS_HOME=$who "$dd" sync request --out $who.tls-request >/dev/null
-  DDASSESS_HOME=lead "$dd" sync issue $who.tls-request --out $who.tls.pem >/dev/null
-  DDASSESS_HOME=$who "$dd" sync certificate $who.tls.pem >/dev/null
-done
 cat > server.toml <<CONF
 database_url = "postgresql+psycopg://postgres@127.0.0.1:$pgport/ddassess"
 tls_certificate = "tls/server.pem"

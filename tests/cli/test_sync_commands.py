@@ -43,8 +43,9 @@ def homes(tmp_path, monkeypatch):
 
 def test_certificate_steps_and_their_bad_input(homes, tmp_path, capsys):
     homes("sam")
-    assert main(["sync", "--server", "https://127.0.0.1:1"]) != 0  # no certificate yet
-    assert "no certificate for the team server" in capsys.readouterr().err
+    # The membership brought Sam's certificate: sync goes as far as the (absent) server.
+    assert main(["sync", "--server", "https://127.0.0.1:1"]) != 0
+    assert "cannot be reached" in capsys.readouterr().err
     assert main(["sync", "request", "--out", str(tmp_path / "sam.tls-request")]) == 0
     homes("lead")
     assert main(["sync", "issue", str(tmp_path / "missing"), "--out", str(tmp_path / "x.pem")]) != 0
@@ -69,3 +70,50 @@ def test_certificate_steps_and_their_bad_input(homes, tmp_path, capsys):
     # Nothing listens there: a clear message, nothing changed.
     assert main(["sync", "--server", "https://127.0.0.1:9"]) != 0
     assert "cannot be reached" in capsys.readouterr().err
+
+
+def _old_request(folder: Path, new_request: Path) -> bytes:
+    """The request file an older ddassess made (no TLS key), signed as it signed it."""
+    from sqlalchemy import select
+
+    from ddassess.exchange import keys, membership
+    from ddassess.store import Credentials, open_store
+    from ddassess.store.records import ExchangeKeyRecord
+
+    doc = membership.read_document(new_request.read_bytes(), membership.REQUEST)
+    store = open_store(folder, Credentials(passphrase=PASSPHRASE, use_keyring=False))
+    try:
+        with store.read() as s:
+            rec = s.scalars(select(ExchangeKeyRecord).where(ExchangeKeyRecord.purpose == "signing",
+                                                            ExchangeKeyRecord.status == "pending")).one()
+            signing_key = keys.load_private(rec.key_pem)
+    finally:
+        store.close()
+    return membership.make_document(membership.REQUEST, {k: v for k, v in doc.body.items() if k != "tls"},
+                                    {"signing": signing_key})
+
+
+def test_admit_and_join_say_whether_the_server_certificate_came_with_the_membership(homes, tmp_path, capsys):
+    for name, who in (("kim", "Kim Fictional"), ("ned", "Ned Fictional")):
+        homes(name)
+        create_store(store_dir(), PASSPHRASE, practitioner={"name": who, "role": "Worker", "agency": "Fictional"},
+                     kdf=FAST_KDF, use_keyring=False).store.close()
+        assert main(["team", "request", "--out", str(tmp_path / f"{name}.request"), "--no-signing-certificate"]) == 0
+    (tmp_path / "ned-old.request").write_bytes(_old_request(homes("ned") / "store", tmp_path / "ned.request"))
+    capsys.readouterr()
+    homes("lead")
+    assert main(["team", "admit", str(tmp_path / "kim.request"), "--out", str(tmp_path / "kim.membership")]) == 0
+    out = capsys.readouterr().out
+    assert "certificate for the team server too" in out and "older ddassess" not in out
+    assert main(["team", "admit", str(tmp_path / "ned-old.request"), "--out", str(tmp_path / "ned.membership")]) == 0
+    out = capsys.readouterr().out
+    assert "made by an older ddassess" in out and "ddassess sync request --out FILE" in out
+    homes("kim")
+    assert main(["team", "join", str(tmp_path / "kim.membership")]) == 0
+    assert "certificate for the team server is kept" in capsys.readouterr().out
+    homes("ned")
+    assert main(["team", "join", str(tmp_path / "ned.membership")]) == 0
+    assert "team server" not in capsys.readouterr().out
+    assert main(["sync", "--server", "https://127.0.0.1:1"]) != 0  # Ned has none yet: the message says how
+    err = capsys.readouterr().err
+    assert "no certificate for the team server" in err and "sync request" in err

@@ -8,6 +8,7 @@ import hashlib
 import struct
 
 import pytest
+from sqlalchemy import select
 from team_helpers import CA_PASSPHRASE, join, laptop, make_bundle, new_case_uuid, payloads, receive, seal, team_lead
 
 from ddassess.codes import Code
@@ -261,3 +262,28 @@ def test_sentinels_appear_in_no_byte_written(laptops, tmp_path):
     manifest_at, _, m = next(s for s in _sections(data) if s[1] == b"M")
     manifest = data[manifest_at:manifest_at + 5 + m]
     assert case.encode() not in manifest and SENTINEL_REF.encode() not in manifest
+
+
+def test_an_envelope_addressed_here_without_its_key_waits_for_it(laptops):
+    """A team bundle whose sender did not know Ned had joined the case's care team carries
+    an envelope addressed to Ned but no key for him: it is kept, still sealed, not skipped;
+    the lead (not a recipient) skips it as before."""
+    from ddassess.store.records import WaitingEnvelopeRecord
+
+    lead, sam, kim, ned = laptops
+    case = new_case_uuid()
+    data_env = seal(sam, case, PAYLOAD, recipients=[kim, ned])
+    data = make_bundle(sam, [kim, ned, lead], {case: [sam, kim]})
+    opened, counts = receive(ned, data)
+    assert payloads(opened) == [] and counts["skipped"] == 0 and counts["waiting"] == 1
+    with ned.store.read() as s:
+        [held] = s.scalars(select(WaitingEnvelopeRecord)).all()
+        assert held.data == data_env and held.received_from == sam.me
+    again, counts = receive(ned, data)  # the same bundle twice keeps it once
+    assert counts["waiting"] == 0
+    _opened, counts = receive(lead, data)
+    assert counts["skipped"] == 1 and counts["waiting"] == 0
+    with lead.store.read() as s:
+        assert s.scalars(select(WaitingEnvelopeRecord)).all() == []
+    for lap in (ned, lead):
+        assert check_store(lap.store).ok

@@ -86,7 +86,7 @@ def device_credentials(team: Team, lap: Laptop, name: str) -> Credentials:
     cert_path = team.folder / f"{name}-tls.pem"
     key_path = team.folder / f"{name}-tls.key"
     if not cert_path.exists():
-        ca = signing._team_authority(team.lead.store, CA_PASSPHRASE)
+        ca = signing.team_authority(team.lead.store, CA_PASSPHRASE)
         key = keys.new_private_key()
         cert = devicetls.issue_device_certificate(ca, key.public_key(), practitioner=lap.me,
                                                   device=lap.store.store_id)
@@ -109,7 +109,7 @@ def make_team(root: Path, names: tuple[str, ...] = ("alex", "bea")) -> Team:
 
     for lap in list(members.values())[:-1]:  # those who joined first learn of those who joined after
         team_service.import_roster(lap.store, team_service.roster_file(lead.store))
-    ca = signing._team_authority(lead.store, CA_PASSPHRASE)
+    ca = signing.team_authority(lead.store, CA_PASSPHRASE)
     authority = root / "authority.pem"
     authority.write_bytes(certs.cert_pem(ca.certificate))
     server_key = keys.new_private_key()
@@ -131,7 +131,7 @@ class ServerProcess:
     """``ddassess-server serve`` in its own process (killable), on a free port."""
 
     def __init__(self, folder: Path, database_url: str, team: Team, *, workers: int = 1,
-                 limits: dict[str, int] | None = None) -> None:
+                 limits: dict[str, int] | None = None, extra: str = "") -> None:
         self.port = free_port()
         self.config = folder / f"server-{self.port}.toml"
         lines = [f'database_url = "{database_url}"', f'tls_certificate = "{team.server_cert}"',
@@ -140,6 +140,8 @@ class ServerProcess:
         if limits:
             lines.append("[limits]")
             lines += [f"{k} = {v}" for k, v in limits.items()]
+        if extra:
+            lines.append(extra)
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.log = folder / f"server-{self.port}.log"
         self.team = team

@@ -11,7 +11,6 @@ from team_helpers import CA_PASSPHRASE
 from ddassess.codes import Code
 from ddassess.errors import InvalidInputError
 from ddassess.exchange import devicetls, keys
-from ddassess.exchange.refusals import TeamMembershipProblem
 from ddassess.pdf import certs
 from ddassess.server.config import ServerConfigError, load_config
 from ddassess.sync import identity
@@ -33,6 +32,13 @@ def test_a_good_configuration_reads_with_paths_beside_it(tmp_path):
     cfg = load_config(f)
     assert cfg.tls_key == tmp_path / "server.key" and cfg.workers == 3 and cfg.port == 9443
     assert cfg.limits.max_items == 10 and cfg.limits.page_items == 500
+    assert cfg.limits.max_wait == 30 and cfg.proxy.header == "" and not cfg.proxy.trusts("127.0.0.1")
+    f.write_text(GOOD + '[proxy]\ntrusted = ["10.0.0.5", "10.0.1.0/24", "fd00::/8"]\n'
+                 'client_certificate_header = "X-SSL-Client-Cert"\n')
+    proxy = load_config(f).proxy
+    assert proxy.header == "x-ssl-client-cert"
+    assert proxy.trusts("10.0.0.5") and proxy.trusts("10.0.1.77") and proxy.trusts("fd00::1")
+    assert not proxy.trusts("10.0.0.6") and not proxy.trusts("127.0.0.1") and not proxy.trusts("not an address")
 
 
 @pytest.mark.parametrize(("text", "words"), [
@@ -44,6 +50,16 @@ def test_a_good_configuration_reads_with_paths_beside_it(tmp_path):
     (GOOD.replace("max_items = 10", "max_items = 0"), "every limit must be a positive number"),
     (GOOD.replace("max_items = 10", 'max_items = "ten"'), "'max_items' is missing or not a int"),
     (GOOD.replace("[limits]\nmax_items = 10", "limits = 3"), "[limits] must be a table"),
+    (GOOD.replace("max_items = 10", "max_wait = 0"), "every limit must be a positive number"),
+    (GOOD + "[proxy]\ntrusted = []\nclient_certificate_header = \"X-SSL-Client-Cert\"\n", "'trusted' must list"),
+    (GOOD + "[proxy]\ntrusted = \"10.0.0.5\"\nclient_certificate_header = \"X-SSL-Client-Cert\"\n",
+     "'trusted' must list"),
+    (GOOD + "[proxy]\ntrusted = [\"10.0.0.500\"]\nclient_certificate_header = \"X-SSL-Client-Cert\"\n",
+     "'10.0.0.500' is not an address or a network"),
+    (GOOD + "[proxy]\ntrusted = [\"10.0.0.5\"]\n", "'client_certificate_header' must name a request header"),
+    (GOOD + "[proxy]\ntrusted = [\"10.0.0.5\"]\nclient_certificate_header = \"X SSL: Cert\"\n",
+     "'client_certificate_header' must name a request header"),
+    (GOOD.replace("workers = 3", "workers = 3\nproxy = 1"), "[proxy] must be a table"),
 ])
 def test_a_bad_configuration_says_what_is_wrong(tmp_path, text, words):
     f = tmp_path / "server.toml"
@@ -87,9 +103,8 @@ def test_the_laptop_certificate_round_trip_and_its_refusals(team):
                                                device=alex.store.store_id)
     with pytest.raises(InvalidInputError):
         identity.keep_certificate(alex.store, certs.cert_pem(other))
-    # Before keeping one: a clear refusal; after: the identity is there, its key in the store.
-    with pytest.raises(TeamMembershipProblem):
-        identity.tls_identity(alex.store)
+    # Before keeping it: the certificate that came with the membership; after: the new one replaces it.
+    assert identity.tls_identity(alex.store).cert_pem != pem
     identity.keep_certificate(alex.store, pem)
     got = identity.tls_identity(alex.store)
     assert got.cert_pem == pem and keys.key_id(got.key.public_key()) == keys.key_id(cert.public_key())

@@ -56,7 +56,7 @@ def test_push_then_pull_reaches_only_the_recipients(serve, team):
     assert [i.data for i in page.items] == [data] and page.next == 1 and page.more is False
     assert lead.pull(0).items == []  # the lead is not in this case's care team
     pulls = [e for e in server.events() if e.get("event") == "pull"]
-    assert pulls and all(set(e) == {"event", "device", "since", "items", "more"} for e in pulls)
+    assert pulls and all(set(e) == {"event", "device", "since", "items", "more", "wait"} for e in pulls)
     # A retried push keeps nothing twice.
     assert alex.push([("envelope", data)])["duplicates"] == 1
     assert [i.seq for i in bea.pull(0).items] == [1]

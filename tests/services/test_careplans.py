@@ -291,7 +291,7 @@ def _colleague(tmp_path, store, name: str, role: str, agency: str) -> Path:
     from ddassess.pdf import certs
     from ddassess.store import create_store
 
-    ca = signing._team_authority(store, "authority passphrase 1")
+    ca = signing.team_authority(store, "authority passphrase 1")
     p12 = organisation_p12(certs.issue_certificate(ca, name, role=role, agency=agency), "p12 password here")
     home = tmp_path / name.split()[0].lower()
     created = create_store(home / "store", PASSPHRASE, kdf=FAST_KDF,

@@ -23,7 +23,7 @@ ROWS = [{"substance": "alcohol", "route": "oral"}, {"substance": "cannabis", "ro
 def _as_before_0015(folder: Path) -> tuple[str, int]:
     """A store of schema 0014 holding a form with rows written before rows had ids: made
     with today's services, then the ids taken out (audited, as an edit of that time would
-    be), what the later upgrade 0016 adds dropped (its downgrade) and the label put back."""
+    be), what the later upgrades 0016 and 0018 add dropped (their downgrades) and the label put back."""
     store = make_store(folder, "Alex Example")
     try:
         cid, _cuuid = new_case(store)
@@ -38,6 +38,8 @@ def _as_before_0015(folder: Path) -> tuple[str, int]:
             conn.exec_driver_sql("UPDATE form_responses SET answers_json = ? WHERE id = ?", (json.dumps(old), r.id))
             append_event(s, actor=store.owner_uuid, action="update", entity_type="response", entity_id=r.uuid,
                          changes={"substances": [now["substances"], ROWS]})
+            conn.exec_driver_sql("DROP INDEX ix_envelopes_waiting_key")  # 0018's downgrade
+            conn.exec_driver_sql("DROP TABLE envelopes_waiting")
             conn.exec_driver_sql("DROP INDEX ix_operations_waiting")  # 0016's downgrade
             conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0014'")
         return r.uuid, r.id

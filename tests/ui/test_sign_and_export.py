@@ -228,7 +228,7 @@ def _received_plan_and_no_certificate(window, tmp_path) -> Path:
     from ddassess.pdf.signing import sign_pdf
 
     signing.create_team_authority(window.store, "Fictional Joint Team", "authority passphrase 1")
-    ca = signing._team_authority(window.store, "authority passphrase 1")
+    ca = signing.team_authority(window.store, "authority passphrase 1")
     casey = certs.issue_certificate(ca, "Casey Coordinator", role="Care coordinator", agency="Fictional MH Trust")
     path = tmp_path / "received.pdf"
     path.write_bytes(sign_pdf(prepare_for_signing(render_care_plan(sample_plan())), casey,
