@@ -62,7 +62,7 @@ def certificate_request(store: Store) -> bytes:
 
 def _bad_request() -> InvalidInputError:
     return InvalidInputError("This is not a server certificate request, or it was altered.",
-                             hint="Ask the practitioner to make it again with `ddassess team server-request`.")
+                             hint="Ask the practitioner to make it again with `ddassess sync request`.")
 
 
 def issue_certificate(lead_store: Store, request: bytes, ca_passphrase: str) -> bytes:
@@ -140,9 +140,9 @@ def tls_identity(store: Store) -> TlsIdentity:
                         .order_by(ExchangeKeyRecord.id.desc())).first()
         if rec is None or ca is None:
             raise TeamMembershipProblem("This laptop has no certificate for the team server yet.",
-                                        hint="Make a request with `ddassess team server-request --out FILE`, give "
-                                        "it to the team lead, and keep the certificate they give back with "
-                                        "`ddassess team server-cert FILE`.")
+                                        hint="Make a request with `ddassess sync request --out FILE`, give "
+                                        "it to the team lead (who issues it with `ddassess sync issue`), and keep "
+                                        "the certificate they give back with `ddassess sync certificate FILE`.")
         return TlsIdentity(certs.cert_pem(ca), rec.certificate_pem.encode("ascii"), keys.load_private(rec.key_pem))
 
 
