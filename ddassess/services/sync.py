@@ -54,10 +54,6 @@ class SyncCounts:
     conflicts: int  # conflicts still open
 
 
-class SyncStopped(UserFacingError):
-    """The run was cancelled before it could start (the store is locking)."""
-
-
 class SyncRun:
     """One sync with the team server; ``cancel`` may be called from any thread."""
 
