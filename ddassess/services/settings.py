@@ -39,34 +39,33 @@ MAX_SERVER_ADDRESS = 200
 
 def server_address_problem(value: str, label: str = "Team server") -> str | None:
     """What is wrong with ``value`` as the team server's address (https, a host, perhaps a
-    port, nothing else); None if it can be used, or if it is "" (no server: bundles only)."""
+    port, nothing else); None if it can be used, or if it is "" (no server: bundles only).
+    The words are short: the settings dialog shows them under its fields."""
     from urllib.parse import urlsplit
 
     if value == "":
         return None
-    example = "like https://server.example:8443 (ask the team lead for it), or leave it empty"
     problem = limits.text_problem(value, label, MAX_SERVER_ADDRESS)
     if problem:
         return problem
     if any(c.isspace() for c in value):
-        return f"{label} must have no spaces in it: an address {example}."
+        return f"{label} must have no spaces in it."
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError:
-        return f"{label} '{value}' has a port that is not a number from 1 to 65535: an address {example}."
+        port = 0
     if parts.scheme != "https":
-        return f"{label} must start with https:// (the server only speaks encrypted): an address {example}."
+        return f"{label} must start with https://, like https://server.example:8443."
     if not parts.hostname:
-        return f"{label} '{value}' names no server after https://: an address {example}."
-    if parts.username is not None or parts.password is not None:
-        return f"{label} must not hold a user name or password: an address {example}."
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return f"{label} must be the server's address alone, with no path after it: an address {example}."
+        return f"{label} names no server after https://."
     if port == 0:
-        return f"{label} '{value}' has a port that is not a number from 1 to 65535: an address {example}."
+        return f"{label}'s port must be a number from 1 to 65535."
+    if parts.username is not None or parts.password is not None:
+        return f"{label} must hold no user name or password."
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return f"{label} must be the address alone, with nothing after the port."
     return None
-
 
 @dataclass(frozen=True)
 class Setting:

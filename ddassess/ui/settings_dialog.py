@@ -127,7 +127,7 @@ class SettingsDialog(QDialog):
         self.sync_every.setAccessibleName(SETTINGS["sync_every_minutes"].label)
         self.editors["sync_server"] = self.server
         self.editors["sync_every_minutes"] = self.sync_every
-        tform.addRow(SETTINGS["sync_server"].label, server_row)
+        tform.addRow("Address", server_row)
         layout.addWidget(server)
 
         security = QGroupBox("Unlocking")
@@ -187,6 +187,7 @@ class SettingsDialog(QDialog):
         problem = self._problem()  # check everything before saving anything
         if problem:
             self.message.setText(problem)
+            grow_to_fit_wrapped(self)  # a message of two lines is shown whole
             return
         try:
             if self.new_pass.text():

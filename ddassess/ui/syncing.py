@@ -92,7 +92,6 @@ class Syncer(QObject):
         self.label.clicked.connect(self._label_clicked)
         self.label.hide()
         self.button = QToolButton(window)
-        self.button.setAutoRaise(True)
         self.button.clicked.connect(self._button_clicked)
         self.button.hide()
         self.timer = QTimer(self, singleShot=True)  # the next background sync

@@ -17,15 +17,15 @@ from ddassess.ui.mainwindow import MainWindow
 from ddassess.ui.settings_dialog import SettingsDialog
 
 BAD = {
-    "server.example:8443": "must start with https://",
+    "server.example:8443": "must start with https://, like https://server.example:8443.",
     "http://server.example:8443": "must start with https://",
-    "https://": "names no server",
-    "https://server.example:99999": "not a number from 1 to 65535",
-    "https://server.example:0": "not a number from 1 to 65535",
-    "https://server.example:84x3": "not a number from 1 to 65535",
-    "https://nurse:secret@server.example": "must not hold a user name or password",
-    "https://server.example/v1/envelopes": "with no path after it",
-    "https://server.example?x=1": "with no path after it",
+    "https://": "names no server after https://",
+    "https://server.example:99999": "port must be a number from 1 to 65535",
+    "https://server.example:0": "port must be a number from 1 to 65535",
+    "https://server.example:84x3": "port must be a number from 1 to 65535",
+    "https://nurse:secret@server.example": "must hold no user name or password",
+    "https://server.example/v1/envelopes": "must be the address alone",
+    "https://server.example?x=1": "must be the address alone",
     "https://server .example": "must have no spaces",
 }
 
