@@ -86,6 +86,7 @@ class Syncer(QObject):
         self.problem = ""  # why syncing does not work (not offline): the label's tooltip
         self._retry_ms = 0
         self._again = False  # asked for while a sync ran: one more after it
+        self._saved_meanwhile = False  # a save while a sync ran: the next one comes soon after it
         self._on_stopped: list[Callable[[], None]] = []
         self.label = StatusLabel("", window)
         self.label.setAccessibleName("Sync and changes waiting to send")
@@ -178,8 +179,11 @@ class Syncer(QObject):
             self._start(asked=False)
 
     def soon(self) -> None:
-        """Something was saved: sync a little later (a burst of saves is one sync)."""
-        if self.store is not None and self.address and not self.offline_since:
+        """Something was saved: sync a little later (a burst of saves is one sync). A save
+        made while a sync runs may have missed it: the next sync comes soon after it."""
+        if self.run is not None:
+            self._saved_meanwhile = True
+        elif self.store is not None and self.address and not self.offline_since:
             self.timer.start(min(self.after_save_ms, self.timer.remainingTime())
                              if self.timer.isActive() else self.after_save_ms)
 
@@ -216,6 +220,7 @@ class Syncer(QObject):
             return
         self.run = self.op = None
         self.progress = None
+        saved_meanwhile, self._saved_meanwhile = self._saved_meanwhile, False
         waiting, self._on_stopped = self._on_stopped, []
         for then in waiting:  # a lock waited for this worker: the store may close now
             then()
@@ -251,7 +256,7 @@ class Syncer(QObject):
             self._again = False
             self._start(asked=True)
             return
-        self.timer.start(self.every_ms)
+        self.timer.start(self.after_save_ms if saved_meanwhile else self.every_ms)
         self.show_state()
 
     # what the label says --------------------------------------------------------------

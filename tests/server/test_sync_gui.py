@@ -198,6 +198,7 @@ def test_typing_in_a_form_is_not_held_up_by_a_background_sync(qtbot, desk, catal
     editor.setFocus()
     many_cases(desk, catalogue, 16)
     w.sync.page_size = 1
+    w.sync.after_save_ms = 500
     ticks: list[float] = []
     heartbeat = QTimer(w)
     heartbeat.timeout.connect(lambda: ticks.append(time.monotonic()))
@@ -214,4 +215,12 @@ def test_typing_in_a_form_is_not_held_up_by_a_background_sync(qtbot, desk, catal
     assert page.form_page.flush()  # and the autosave wrote it meanwhile
     qtbot.waitUntil(lambda: not w.sync.running, timeout=60_000)
     heartbeat.stop()
+    # What was typed during the sync may have missed its push: the next sync comes soon and sends it.
+    bea_rid = response_id(desk.bea.store, r.uuid)
+
+    def bea_has_it() -> bool:
+        bea_syncs(desk, catalogue)
+        return "typed while syncing" in str(case_changes.get_response(desk.bea.store, bea_rid).answers)
+
+    qtbot.waitUntil(bea_has_it, timeout=60_000)
     qtbot.waitUntil(lambda: status(w).startswith("Up to date (synced "), timeout=30_000)
