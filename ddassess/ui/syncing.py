@@ -30,7 +30,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QToolButton
 
-from ddassess.services.sync import SyncCounts, SyncOutcome, SyncProgress, SyncRun, unreachable
+from ddassess.services.sync import SyncCounts, SyncOutcome, SyncProgress, SyncRun, sync_counts, unreachable
 from ddassess.ui.changes import Change, Changed, announce, hub
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op
@@ -78,7 +78,7 @@ class Syncer(QObject):
         self.retry_first_ms = RETRY_FIRST_MS
         self.page_size = 500  # items a page of what is received (the engine's)
         self.run: SyncRun | None = None
-        self.op: Op[SyncOutcome] | None = None
+        self.op: Op[tuple[SyncOutcome, SyncCounts | None]] | None = None
         self.progress: SyncProgress | None = None
         self.counts = SyncCounts(0, 0)
         self.synced_at: dt.datetime | None = None
@@ -203,10 +203,12 @@ class Syncer(QObject):
         run = self.run = SyncRun()
         self.progress = SyncProgress(0, 0, 0)
 
-        def work() -> SyncOutcome:
-            return run.run(store, address, catalogue=catalogue, progress=relay.progressed.emit, page_size=page_size)
+        def work() -> tuple[SyncOutcome, SyncCounts | None]:
+            outcome = run.run(store, address, catalogue=catalogue, progress=relay.progressed.emit, page_size=page_size)
+            # The counts after it, read by the same worker: the label never says "up to date" over stale ones.
+            return outcome, None if run.cancelled else sync_counts(store)
 
-        self.op = Op(self.window, work).success(lambda outcome: self._done(run, outcome, None, asked)) \
+        self.op = Op(self.window, work).success(lambda done: self._done(run, done[0], None, asked, done[1])) \
             .failure(lambda exc: self._done(run, None, exc, asked)).run()
         self.show_state()
 
@@ -215,7 +217,8 @@ class Syncer(QObject):
             self.progress = progress
             self.show_state()
 
-    def _done(self, run: SyncRun, outcome: SyncOutcome | None, error: Exception | None, asked: bool) -> None:
+    def _done(self, run: SyncRun, outcome: SyncOutcome | None, error: Exception | None, asked: bool,
+              counts: SyncCounts | None = None) -> None:
         if run is not self.run:
             return
         self.run = self.op = None
@@ -245,6 +248,8 @@ class Syncer(QObject):
             return
         assert outcome is not None
         self.offline_since, self.problem, self._retry_ms = None, "", 0
+        if counts is not None:
+            self.counts = counts
         if not outcome.cancelled:
             self.synced_at = now
         if outcome.received or outcome.sent or outcome.roster_adopted:
