@@ -34,7 +34,38 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_DATE_FORMAT = 40
+MAX_SERVER_ADDRESS = 200
 
+
+def server_address_problem(value: str, label: str = "Team server") -> str | None:
+    """What is wrong with ``value`` as the team server's address (https, a host, perhaps a
+    port, nothing else); None if it can be used, or if it is "" (no server: bundles only).
+    The words are short: the settings dialog shows them under its fields."""
+    from urllib.parse import urlsplit
+
+    if value == "":
+        return None
+    problem = limits.text_problem(value, label, MAX_SERVER_ADDRESS)
+    if problem:
+        return problem
+    if any(c.isspace() for c in value):
+        return f"{label} must have no spaces in it."
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        port = 0
+    if parts.scheme != "https":
+        return f"{label} must start with https://, like https://server.example:8443."
+    if not parts.hostname:
+        return f"{label} names no server after https://."
+    if port == 0:
+        return f"{label}'s port must be a number from 1 to 65535."
+    if parts.username is not None or parts.password is not None:
+        return f"{label} must hold no user name or password."
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return f"{label} must be the address alone, with nothing after the port."
+    return None
 
 @dataclass(frozen=True)
 class Setting:
@@ -45,7 +76,8 @@ class Setting:
     an example); ``place`` where the practitioner is (an open form and field) or None;
     ``folder`` a folder's absolute path, or "" for none yet; ``text`` one line of at most
     ``high`` characters; ``image`` a PNG or JPEG as base64 text, or "" for none (checked by
-    pdf/logo.py; ``max_json`` allows its size).
+    pdf/logo.py; ``max_json`` allows its size); ``address`` the team server's https address
+    (``server_address_problem``), or "" for none.
     A ``look`` setting changes how the window is drawn and is read early at start-up; an
     unaudited one records where the practitioner is, not what they chose.
     """
@@ -53,7 +85,7 @@ class Setting:
     key: str
     label: str
     default: Any
-    kind: Literal["number", "date format", "place", "folder", "text", "image"]
+    kind: Literal["number", "date format", "place", "folder", "text", "image", "address"]
     low: int = 0
     high: int = 0
     choices: tuple[tuple[str, str], ...] = ()
@@ -67,6 +99,10 @@ class Setting:
             if not isinstance(value, str):
                 return f"{self.label} must be text."
             return limits.text_problem(value, self.label, self.high)
+        if self.kind == "address":
+            if not isinstance(value, str):
+                return f"{self.label} must be text."
+            return server_address_problem(value, self.label)
         if self.kind == "image":
             if value == "":
                 return None
@@ -122,6 +158,11 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             low=1, high=365),
     Setting("target_days_lead_decision", "Target: lead agency decision to care plan (days)", 14, "number",
             low=1, high=365),
+    # The team server this laptop syncs shared cases with (docs/server.md); "" syncs with none
+    # (bundle files keep working either way). Synced on unlock, soon after a save and then every
+    # ``sync_every_minutes`` (ui/syncing.py).
+    Setting("sync_server", "Team server", "", "address", high=MAX_SERVER_ADDRESS),
+    Setting("sync_every_minutes", "Sync every", 5, "number", low=1, high=120),
 )}
 
 LOOK = tuple(key for key, setting in SETTINGS.items() if setting.look)

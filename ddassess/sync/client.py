@@ -91,6 +91,19 @@ class ServerClient:
         self.context = context
         self.timeout = timeout
         self._conn: http.client.HTTPSConnection | None = None
+        self._aborted = False
+
+    def abort(self) -> None:
+        """From any thread: a request under way fails at once and no new one is made (a
+        laptop that locks drops its connection; the engine applies nothing half)."""
+        self._aborted = True
+        conn = self._conn
+        sock = conn.sock if conn is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
 
     def close(self) -> None:
         if self._conn is not None:
@@ -103,6 +116,9 @@ class ServerClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         for attempt in (0, 1):  # a kept-alive connection the server closed: one new one
+            if self._aborted:
+                self.close()
+                raise ServerUnavailable("The sync was stopped.", hint="Nothing was lost: sync again.")
             if self._conn is None:
                 self._conn = http.client.HTTPSConnection(self.host, self.port, context=self.context,
                                                          timeout=self.timeout)

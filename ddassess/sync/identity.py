@@ -144,8 +144,9 @@ def tls_identity(store: Store) -> TlsIdentity:
         if rec is None or ca is None:
             raise TeamMembershipProblem("This laptop has no certificate for the team server yet.",
                                         hint="A membership made by an older ddassess carries none: make a request "
-                                        "with `ddassess sync request --out FILE`, give it to the team lead, and keep "
-                                        "the certificate they give back with `ddassess sync certificate CERT`.")
+                                        "with `ddassess sync request --out FILE`, give it to the team lead (who "
+                                        "issues it with `ddassess sync issue`), and keep the certificate they give "
+                                        "back with `ddassess sync certificate CERT`.")
         return TlsIdentity(certs.cert_pem(ca), rec.certificate_pem.encode("ascii"), keys.load_private(rec.key_pem))
 
 

@@ -30,6 +30,7 @@ ENABLED_IN: dict[str, frozenset[Phase]] = {
     "conflicts": frozenset({Phase.OPEN}),
     "send_changes": frozenset({Phase.OPEN}),
     "receive_changes": frozenset({Phase.OPEN}),
+    "sync_now": frozenset({Phase.OPEN}),
     # Cases are on screen while the store opens: Ctrl+L must hide them then too.
     "lock": frozenset({Phase.OPENING, Phase.OPEN}),
     "quit": ALWAYS,
@@ -63,16 +64,18 @@ class MenuActions:
         self.conflicts = QAction("&Conflicts…", window)  # every open conflict of every shared case
         self.send_changes = QAction("Sen&d changes…", window)  # a bundle file for a colleague or the team
         self.receive_changes = QAction("&Receive changes…", window)
+        # With the team server (Settings): at once, off the GUI thread (F5 as mail clients fetch mail).
+        self.sync_now = QAction("S&ync now", window, shortcut=QKeySequence("F5"))
         self.by_name: dict[str, QAction] = {
             "new": self.new, "settings": self.settings, "verify": self.verify, "countersign": self.countersign,
             "print_many": self.print_many, "signing_setup": self.signing_setup, "lock": self.lock,
             "quit": self.quit, "about": self.about, "finalise": self.finalise, "export": self.export,
             "import_fhir": self.import_fhir, "team_view": self.team_view, "agenda": self.agenda,
             "history": self.history, "conflicts": self.conflicts, "send_changes": self.send_changes,
-            "receive_changes": self.receive_changes}
+            "receive_changes": self.receive_changes, "sync_now": self.sync_now}
         file_menu = window.menuBar().addMenu("&File")
         for name in ("new", "finalise", "history", "conflicts", "settings", "verify", "countersign", "print_many",
-                     "export", "import_fhir", "send_changes", "receive_changes",
+                     "export", "import_fhir", "send_changes", "receive_changes", "sync_now",
                      "signing_setup", "lock", "quit"):
             file_menu.addAction(self.by_name[name])
         view_menu = window.menuBar().addMenu("&View")

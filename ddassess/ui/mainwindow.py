@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from ddassess.errors import UserFacingError
 from ddassess.services.session import Opening, Phase, Session
@@ -41,6 +41,7 @@ from ddassess.ui.changes import Change, Changed, hub
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op
 from ddassess.ui.suspend import SuspendWatcher
+from ddassess.ui.syncing import Syncer, add_to_status_bar
 from ddassess.ui.unlock_page import UnlockPage
 from ddassess.ui.watchers import AfterFirstPaint, IdleWatcher
 from ddassess.ui.widgets import apply_text_size
@@ -100,13 +101,14 @@ class MainWindow(QMainWindow):
             "agenda": lambda: commands.open_agenda(self), "history": lambda: commands.open_case_history(self),
             "conflicts": lambda: commands.open_conflicts(self),
             "send_changes": lambda: commands.send_changes(self),
-            "receive_changes": lambda: commands.receive_changes(self)})
+            "receive_changes": lambda: commands.receive_changes(self),
+            "sync_now": lambda: self.sync.sync_now()})
         self.new_action, self.settings_action, self.lock_action = self.menu.new, self.menu.settings, self.menu.lock
-        # "N changes waiting to send": what the colleagues in this laptop's care teams have not been sent.
-        self.waiting_label = QLabel("", self)
-        self.waiting_label.setAccessibleName("Changes waiting to send")
-        self.waiting_label.hide()
-        self.statusBar().addPermanentWidget(self.waiting_label)
+        # The team server (ui/syncing.py) and its one status label: "N changes waiting to send" (what
+        # the colleagues in this laptop's care teams have not been sent), up to date, offline, conflicts.
+        self.sync = Syncer(self, lambda: self.catalogue, lambda: commands.open_conflicts(self), self.refresh_waiting)
+        self.waiting_label = self.sync.label
+        add_to_status_bar(self, self.sync)
         self.session.subscribe(self._follow)
         hub().changed.connect(self._changed)
         if self.session.phase is Phase.SETUP:
@@ -149,27 +151,25 @@ class MainWindow(QMainWindow):
             self.refresh_waiting()
 
     def refresh_waiting(self) -> None:
-        """Count, off the GUI thread, what is waiting to be sent; shown in the status bar."""
+        """Count, off the GUI thread, what is waiting to be sent and the open conflicts; shown
+        in the status bar. The count lets go of the store at a lock, as the workspace's reads do."""
         store, workspace = self.store, self.workspace
         if store is None or workspace is None:
             self.waiting_label.hide()
             return
-        from ddassess.services.exchange import waiting_total
+        from ddassess.services.sync import sync_counts
 
-        Op(workspace, lambda: waiting_total(store)).success(self._show_waiting) \
+        Op(workspace, lambda: sync_counts(store)).success(self.sync.counted) \
             .failure(lambda _exc: self.waiting_label.hide()).run()
 
-    def _show_waiting(self, count: int) -> None:
-        self.waiting_label.setText(f"{count} change{'' if count == 1 else 's'} waiting to send")
-        self.waiting_label.setVisible(count > 0 and self.store is not None)
-
     def apply_settings(self) -> None:
-        from ddassess.services.settings import get_number, look
+        from ddassess.services.settings import get_number, get_setting, look
 
         assert self.store is not None
         self.idle.setInterval(get_number(self.store, "idle_lock_minutes") * 60_000)
         self.idle.start()
         self._apply_look(look(self.store))
+        self.sync.configure(get_setting(self.store, "sync_server"), get_number(self.store, "sync_every_minutes"))
 
     def _apply_look(self, look: dict[str, Any]) -> None:
         """The date format and the text size (0: the system's)."""
@@ -293,6 +293,7 @@ class MainWindow(QMainWindow):
         from ddassess.ui.autosave import DraftWriter
 
         self.writer = DraftWriter(store)
+        self.writer.saved.connect(lambda _key, _result: self.sync.soon())  # a saved draft is sent soon
         self._forget_first_run()
         owner = store.owner()
         self.statusBar().showMessage(f"{owner.name if owner else ''} · store {store.store_id[:8]} · "
@@ -302,7 +303,7 @@ class MainWindow(QMainWindow):
         else:  # the list was shown while the store opened
             self.case_list.attach(store)
         self.apply_settings()
-        self.refresh_waiting()
+        self.sync.start(store)
         self._tell_about_recovery_key(store)
         places, self.places = self.places, Places()
         if places.tabs:
@@ -375,6 +376,20 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Locked")
             self.show_unlock(after_lock=True)
             return
+        # A sync under way is cancelled first (its connection shut at once); the store closes once
+        # its worker has let go of it, without the GUI thread waiting for it.
+        sync_stopped: list[bool] = []
+        views_gone: list[bool] = []
+
+        def finish() -> None:
+            if sync_stopped and views_gone:
+                self._locked(views_gone[0])
+
+        def sync_let_go() -> None:
+            sync_stopped.append(True)
+            finish()
+
+        self.sync.stop(sync_let_go)
         for _ in range(10):  # an open dialog must not stop the lock
             modal = QApplication.activeModalWidget()
             if modal is None or modal is self:
@@ -388,7 +403,17 @@ class MainWindow(QMainWindow):
         saved = self.workspace.save_all()
         self._drop_workspace()
         self.idle.stop()
+        views_gone.append(saved)
+        if not sync_stopped:  # nothing decrypted is on screen; unlocking waits until the sync let go
+            self.unlock_page.setEnabled(False)
+            self.stack.setCurrentWidget(self.unlock_page)
+            self.statusBar().showMessage("Locking… stopping the sync")
+        finish()
+
+    def _locked(self, saved: bool) -> None:
+        """The views are gone and no sync holds the store: it closes, and the unlock page shows."""
         self.session.locked()  # closes the store
+        self.unlock_page.setEnabled(True)
         self.waiting_label.hide()
         self.statusBar().showMessage("Locked")
         self.show_unlock(after_lock=True)
@@ -433,5 +458,6 @@ class MainWindow(QMainWindow):
                 return
             set_setting(store, "open_draft", None)
             self._drop_workspace()
+        self.sync.stop_now()  # the application ends: a sync under way stops before the store closes
         self.session.close()  # an opening is abandoned, an open store closed
         super().closeEvent(event)

@@ -1,5 +1,5 @@
-"""Settings: idle lock, date format, text size, your role and service, keyring, passphrase,
-and a new recovery key. Every value is checked before any is saved, then the settings and
+"""Settings: idle lock, date format, text size, your role and service, the team server,
+keyring, passphrase, and a new recovery key. Every value is checked before any is saved, then the settings and
 the profile are saved in one transaction (Picard's options dialog does the same); each is
 kept per practitioner in the encrypted store. What each setting is called and which values
 it takes come from ``services.settings.SETTINGS``."""
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from ddassess.errors import UserFacingError
 from ddassess.services.settings import (
     MAX_PROFILE_TEXT,
+    MAX_SERVER_ADDRESS,
     SETTINGS,
     Profile,
     get_setting,
@@ -54,7 +55,7 @@ from ddassess.ui.setup_page import RecoveryKeyPanel, recovery_text
 from ddassess.ui.widgets import grow_to_fit_wrapped, password_field, problem_label
 
 # How the dialog shows each general setting beyond its label and range (from SETTINGS).
-SUFFIXES = {"idle_lock_minutes": " minutes", "font_size": " pt"}
+SUFFIXES = {"idle_lock_minutes": " minutes", "font_size": " pt", "sync_every_minutes": " min"}
 SPECIAL_TEXT = {"font_size": "System default"}  # shown for the lowest value
 
 
@@ -72,7 +73,7 @@ class SettingsDialog(QDialog):
             self.date_format.addItem(example, fmt)
         self.date_format.setCurrentIndex(max(0, self.date_format.findData(get_setting(store, "date_format"))))
         self.font_size = self._number("font_size")
-        self.editors: dict[str, QSpinBox | QComboBox] = {
+        self.editors: dict[str, QSpinBox | QComboBox | QLineEdit] = {
             "idle_lock_minutes": self.idle, "date_format": self.date_format, "font_size": self.font_size}
         for key, editor in self.editors.items():
             label = SETTINGS[key].label
@@ -103,6 +104,31 @@ class SettingsDialog(QDialog):
             else:
                 pform.addRow(label, w)
         layout.addWidget(profile)
+
+        # The team server: one row (the dialog must fit a screen at a large text size).
+        server = QGroupBox("Team server")
+        tform = QFormLayout(server)
+        self.server = QLineEdit(get_setting(store, "sync_server"))
+        self.server.setMaxLength(MAX_SERVER_ADDRESS)
+        self.server.setPlaceholderText("https://server.example:8443 (empty: bundle files only)")
+        self.server.setToolTip("The team server's address, from the team lead. Shared cases sync with it when "
+                               "ddassess unlocks, soon after a save and every few minutes; bundle files keep "
+                               "working with or without it. This laptop needs its server certificate first: "
+                               "`ddassess sync request`, the lead's `ddassess sync issue`, then "
+                               "`ddassess sync certificate`.")
+        self.sync_every = self._number("sync_every_minutes")
+        server_row = QHBoxLayout()
+        server_row.addWidget(self.server, 1)
+        every = QLabel(SETTINGS["sync_every_minutes"].label.lower())
+        every.setBuddy(self.sync_every)
+        server_row.addWidget(every)
+        server_row.addWidget(self.sync_every)
+        self.server.setAccessibleName(SETTINGS["sync_server"].label)
+        self.sync_every.setAccessibleName(SETTINGS["sync_every_minutes"].label)
+        self.editors["sync_server"] = self.server
+        self.editors["sync_every_minutes"] = self.sync_every
+        tform.addRow("Address", server_row)
+        layout.addWidget(server)
 
         security = QGroupBox("Unlocking")
         sform = QFormLayout(security)
@@ -147,7 +173,8 @@ class SettingsDialog(QDialog):
 
     def values(self) -> dict[str, Any]:
         """The general settings as they stand in the dialog (setting key → value)."""
-        return {key: w.currentData() if isinstance(w, QComboBox) else w.value() for key, w in self.editors.items()}
+        return {key: w.currentData() if isinstance(w, QComboBox) else w.text().strip() if isinstance(w, QLineEdit)
+                else w.value() for key, w in self.editors.items()}
 
     def profile(self) -> Profile:
         return Profile(role=self.role.text(), agency=self.agency.text())
@@ -160,6 +187,7 @@ class SettingsDialog(QDialog):
         problem = self._problem()  # check everything before saving anything
         if problem:
             self.message.setText(problem)
+            grow_to_fit_wrapped(self)  # a message of two lines is shown whole
             return
         try:
             if self.new_pass.text():

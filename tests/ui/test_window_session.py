@@ -29,7 +29,7 @@ def expected(phase: Phase) -> set[str]:
 def test_every_action_is_in_the_table():
     assert set(ENABLED_IN) == {"new", "settings", "verify", "countersign", "print_many", "signing_setup", "lock",
                                "quit", "about", "finalise", "export", "import_fhir", "team_view", "agenda",
-                               "history", "conflicts", "send_changes", "receive_changes"}
+                               "history", "conflicts", "send_changes", "receive_changes", "sync_now"}
     assert expected(Phase.LOCKED) == {"quit", "about"}  # nothing that needs the store while locked
 
 
