@@ -55,7 +55,11 @@ def serve(config: ServerConfig, config_path: Path) -> None:
                 http="ddassess.server.tls:PeerCertificateProtocol", access_log=False, log_config=None,
                 # A worker answers the supervisor's health check once it has imported and started: on a
                 # busy machine that takes longer than uvicorn's 5 s, and the worker would be restarted forever.
-                timeout_worker_healthcheck=60)
+                timeout_worker_healthcheck=60,
+                # Stopping (systemd, a deploy) waits this long for requests under way, then closes
+                # what is left: a waiting pull or a client that never finishes its request cannot
+                # hold the stop; every request is atomic and a laptop simply retries.
+                timeout_graceful_shutdown=5)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,7 +102,7 @@ class SimDevice:
 
 def make_devices(team: Team, n: int) -> tuple[list[SimDevice], list[dict[str, Any]]]:
     """``n`` devices: their roster entries and TLS contexts (certificates of the team authority)."""
-    ca = signing._team_authority(team.lead.store, CA_PASSPHRASE)
+    ca = signing.team_authority(team.lead.store, CA_PASSPHRASE)
     authority_pem = certs.cert_pem(ca.certificate)
     tls_key = keys.new_private_key()  # shared: each device's certificate names the device
     devices, entries = [], []
@@ -128,7 +128,7 @@ def make_devices(team: Team, n: int) -> tuple[list[SimDevice], list[dict[str, An
 
 def roster_with(team: Team, entries: list[dict[str, Any]]) -> tuple[str, int, bytes]:
     """The lead's roster with ``entries`` added, signed by the team authority (a new version)."""
-    ca = signing._team_authority(team.lead.store, CA_PASSPHRASE)
+    ca = signing.team_authority(team.lead.store, CA_PASSPHRASE)
     with team.lead.store.read() as s:
         _device, held = membership.need_team(s)
         doc = membership.roster_document(s, held.team)

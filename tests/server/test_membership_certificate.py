@@ -9,7 +9,7 @@ import pytest
 from conftest import sync_client
 from exchange_helpers import case_id, new_case, start, visible
 from sqlalchemy import select
-from team_helpers import CA_PASSPHRASE, laptop
+from team_helpers import CA_PASSPHRASE, laptop, older_request
 
 from ddassess.exchange import devicetls, keys, membership
 from ddassess.exchange.refusals import TeamFileDamaged, TeamMembershipProblem
@@ -23,19 +23,6 @@ from ddassess.sync import engine, identity
 
 def _authority(team_):
     return certs.load_cert_pem(team_.authority.read_bytes())
-
-
-def _old_request(lap) -> bytes:
-    """The request an older ddassess made: the same document without the TLS key, signed
-    by the laptop's own pending signing key as that version signed it."""
-    made = team_service.make_request(lap.store)
-    doc = membership.read_document(made.data, membership.REQUEST)
-    body = {k: v for k, v in doc.body.items() if k != "tls"}
-    with lap.store.read() as s:
-        rec = s.scalars(select(ExchangeKeyRecord).where(ExchangeKeyRecord.purpose == "signing",
-                                                        ExchangeKeyRecord.status == "pending")).one()
-        signing_key = keys.load_private(rec.key_pem)
-    return membership.make_document(membership.REQUEST, body, {"signing": signing_key})
 
 
 def test_a_joined_laptop_holds_its_server_certificate(team):
@@ -71,7 +58,7 @@ def _admit(team_, lap, request: bytes):
 def test_an_older_request_still_admits_without_a_server_certificate(tmp_path, team):
     cal = laptop(tmp_path, "Cal Example", agency="Fictional Substance Misuse Service")
     try:
-        admitted, joined = _admit(team, cal, _old_request(cal))
+        admitted, joined = _admit(team, cal, older_request(cal))
         assert admitted.server_certificate is False and joined.server_certificate is False
         assert "server_certificate" not in membership.read_document(admitted.data, membership.MEMBERSHIP).body
         with pytest.raises(TeamMembershipProblem) as e:

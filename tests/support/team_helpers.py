@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from store_helpers import FAST_KDF, PASSPHRASE
 
-from ddassess.exchange import bundle, envelope, keys
+from ddassess.exchange import bundle, envelope, keys, membership
 from ddassess.services import signing, team
 from ddassess.store import Store, create_store
+from ddassess.store.records import ExchangeKeyRecord
 
 CA_PASSPHRASE = "team authority passphrase for tests"
 SIGNING_PASSPHRASE = "signing passphrase for tests"
@@ -46,10 +48,26 @@ def team_lead(root: Path, team_name: str = "Fictional Joint Team", name: str = "
     return lead
 
 
-def join(lead: Laptop, member: Laptop, *, with_signing: bool = False) -> None:
-    request = team.make_request(member.store, SIGNING_PASSPHRASE if with_signing else None)
-    admitted = team.admit(lead.store, request.data, CA_PASSPHRASE)
+def join(lead: Laptop, member: Laptop, *, with_signing: bool = False, older: bool = False) -> None:
+    """``member`` joins ``lead``'s team; ``older``: with the request an older ddassess made
+    (no TLS key in it, so the membership carries no server certificate)."""
+    request = older_request(member) if older else \
+        team.make_request(member.store, SIGNING_PASSPHRASE if with_signing else None).data
+    admitted = team.admit(lead.store, request, CA_PASSPHRASE)
     team.join(member.store, admitted.data)
+
+
+def older_request(lap: Laptop) -> bytes:
+    """The request an older ddassess made: the same document without the TLS key, signed
+    by the laptop's own pending signing key as that version signed it."""
+    made = team.make_request(lap.store)
+    doc = membership.read_document(made.data, membership.REQUEST)
+    body = {k: v for k, v in doc.body.items() if k != "tls"}
+    with lap.store.read() as s:
+        rec = s.scalars(select(ExchangeKeyRecord).where(ExchangeKeyRecord.purpose == "signing",
+                                                        ExchangeKeyRecord.status == "pending")).one()
+        signing_key = keys.load_private(rec.key_pem)
+    return membership.make_document(membership.REQUEST, body, {"signing": signing_key})
 
 
 def new_case_uuid() -> str:

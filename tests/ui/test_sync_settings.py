@@ -63,9 +63,10 @@ def test_sync_now_without_a_server_says_where_to_set_one(qtbot, window):
 
 @pytest.fixture
 def member(qtbot, created, catalogue, store_folder, tmp_path):
-    """The window on a store that joined a team, but has no server certificate yet."""
+    """The window on a store that joined a team with an older ddassess's request, so its
+    membership brought no server certificate."""
     lead = team_lead(tmp_path / "lead")
-    join(lead, Laptop(created.store, store_folder))
+    join(lead, Laptop(created.store, store_folder), older=True)
     created.store.close()
     lead.store.close()
     w = MainWindow(store_folder, catalogue)
