@@ -109,13 +109,19 @@ def test_sync_now_brings_a_colleagues_case_into_the_list_and_its_page(qtbot, des
     assert rid in [page.forms.item(i).data(Qt.ItemDataRole.UserRole) for i in range(page.forms.count())]
 
 
-def test_the_status_bar_says_up_to_date_offline_waiting_and_conflicts(qtbot, desk, catalogue):
-    w = desk.window
+def _beas_risk_form_synced_here(qtbot, desk, catalogue):
+    """Bea shares a case and starts its risk form; Sync now (F5) brings it to this window."""
     cid, cuuid = bea_shares(desk, catalogue, "9990000018", "Zebedee", "Quillfictional")
     r = start(desk.bea.store, catalogue, cid, "risk", {"self_present": True, "self_history": "Fictional A"})
     bea_syncs(desk, catalogue)
-    press(qtbot, w, Qt.Key.Key_F5)
-    qtbot.waitUntil(lambda: any("Quillfictional" in t for t in listed(w)), timeout=30_000)
+    press(qtbot, desk.window, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: any("Quillfictional" in t for t in listed(desk.window)), timeout=30_000)
+    return cuuid, r
+
+
+def test_the_status_bar_says_up_to_date_offline_waiting_and_conflicts(qtbot, desk, catalogue):
+    w = desk.window
+    cuuid, r = _beas_risk_form_synced_here(qtbot, desk, catalogue)
     qtbot.waitUntil(lambda: status(w).startswith("Up to date (synced ") and not w.sync.running, timeout=30_000)
     assert "conflict" not in status(w) and "waiting" not in status(w)
     desk.server.stop()  # the server goes away: Alex works on, offline
@@ -185,11 +191,7 @@ def test_a_lock_during_a_long_catch_up_cancels_it_cleanly_and_the_next_unlock_fi
 
 def test_typing_in_a_form_is_not_held_up_by_a_background_sync(qtbot, desk, catalogue):
     w = desk.window
-    cid, cuuid = bea_shares(desk, catalogue, "9990000018", "Zebedee", "Quillfictional")
-    r = start(desk.bea.store, catalogue, cid, "risk", {"self_present": True, "self_history": "Fictional A"})
-    bea_syncs(desk, catalogue)
-    press(qtbot, w, Qt.Key.Key_F5)
-    qtbot.waitUntil(lambda: any("Quillfictional" in t for t in listed(w)), timeout=30_000)
+    cuuid, r = _beas_risk_form_synced_here(qtbot, desk, catalogue)
     qtbot.waitUntil(lambda: not w.sync.running, timeout=30_000)
     page = w.open_case(case_id(w.store, cuuid))
     page.open_response(response_id(w.store, r.uuid))

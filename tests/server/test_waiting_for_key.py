@@ -48,7 +48,8 @@ def _waiting(lap) -> int:
         return len(s.scalars(select(WaitingEnvelopeRecord.id)).all())
 
 
-def test_the_key_in_a_later_page_applies_the_envelope_that_came_first(serve, team, catalogue):
+def _ahead_of_its_key(serve, team, catalogue):
+    """Alex's envelopes of a case shared with Bea are on the server; the case key is not yet."""
     server = serve()
     alex, bea = team.members["alex"], team.members["bea"]
     for lap in (alex, bea):
@@ -58,6 +59,11 @@ def test_the_key_in_a_later_page_applies_the_envelope_that_came_first(serve, tea
     ca = sync_client(alex, server)
     ca.send_roster(team.roster())
     ca.push(envelopes)
+    return server, alex, bea, cuuid, r, envelopes, wraps, ca
+
+
+def test_the_key_in_a_later_page_applies_the_envelope_that_came_first(serve, team, catalogue):
+    server, alex, bea, cuuid, r, envelopes, wraps, ca = _ahead_of_its_key(serve, team, catalogue)
     ca.push(wraps)  # the server now holds the envelopes before the key they need
     got = engine.sync(bea.store, sync_client(bea, server), page_size=1, catalogue=catalogue)
     assert got.pages >= 2 and got.refused == [] and got.skipped == 0, got
@@ -72,15 +78,7 @@ def test_the_key_in_a_later_page_applies_the_envelope_that_came_first(serve, tea
 
 def test_the_key_in_a_later_sync_applies_what_waited_and_the_cli_says_so(serve, team, catalogue, tmp_path,
                                                                           monkeypatch, capsys):
-    server = serve()
-    alex, bea = team.members["alex"], team.members["bea"]
-    for lap in (alex, bea):
-        enrol_for_server(team, lap)
-    cuuid, r = _shared_case(team, catalogue)
-    envelopes, wraps = _alex_batches(team)
-    ca = sync_client(alex, server)
-    ca.send_roster(team.roster())
-    ca.push(envelopes)
+    server, alex, bea, cuuid, r, envelopes, wraps, ca = _ahead_of_its_key(serve, team, catalogue)
     cb = sync_client(bea, server)
     first = engine.sync(bea.store, cb, catalogue=catalogue)
     # Nothing can be read yet, and nothing is lost: the envelope is kept, as received.
@@ -125,15 +123,8 @@ def test_the_key_in_a_later_sync_applies_what_waited_and_the_cli_says_so(serve, 
 
 
 def test_the_key_by_bundle_applies_what_waited_from_the_server(serve, team, catalogue, tmp_path):
-    server = serve()
-    alex, bea = team.members["alex"], team.members["bea"]
-    for lap in (alex, bea):
-        enrol_for_server(team, lap)
-    cuuid, r = _shared_case(team, catalogue)
-    envelopes, _wraps = _alex_batches(team)
-    ca, cb = sync_client(alex, server), sync_client(bea, server)
-    ca.send_roster(team.roster())
-    ca.push(envelopes)
+    server, alex, bea, cuuid, r, envelopes, _wraps, ca = _ahead_of_its_key(serve, team, catalogue)
+    cb = sync_client(bea, server)
     assert engine.sync(bea.store, cb, catalogue=catalogue).waiting == len(envelopes)
     # Alex's own sync marks the envelopes delivered to Bea: the bundle then carries only the key.
     engine.sync(alex.store, ca, catalogue=catalogue)
