@@ -2,7 +2,7 @@
 
 One ``Syncer`` per window. While the store is open and a team server is set (File →
 Settings), it syncs when the store opens, soon after a save (debounced: a burst of saves is
-one sync), and every ``sync_every_minutes``; File → Sync now (Ctrl+Shift+Y, or the status
+one sync), and every ``sync_every_minutes``; File → Sync now (F5, or the status
 bar's button) syncs at once. Only one sync runs at a time, off the GUI thread (``ui.ops``),
 through ``services.sync`` (the window never holds the connection or the TLS key).
 
