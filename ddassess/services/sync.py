@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ddassess.errors import UserFacingError
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ddassess.formengine import Catalogue
     from ddassess.store import Store
     from ddassess.sync.client import ServerClient
+    from ddassess.sync.engine import SyncReport as SyncReport  # what a run returns
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,6 @@ class SyncProgress:
     sent: int  # items the server kept so far in this run
     pages: int  # pages received so far
     received: int  # items in them
-
-
-@dataclass(frozen=True)
-class SyncOutcome:
-    sent: int = 0
-    sealed: int = 0
-    received: int = 0
-    pages: int = 0
-    applied: int = 0
-    conflicts: int = 0
-    skipped: int = 0
-    refused: list[str] = field(default_factory=list)
-    roster_adopted: bool = False
-    cancelled: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,19 +61,20 @@ class SyncRun:
                 self._client.abort()
 
     def run(self, store: Store, address: str, *, catalogue: Catalogue | None = None,
-            progress: Callable[[SyncProgress], None] | None = None, page_size: int = 500) -> SyncOutcome:
+            progress: Callable[[SyncProgress], None] | None = None, page_size: int = 500) -> SyncReport:
         """Sync ``store`` with the server at ``address``. A missing certificate, an address
         that is not a server's or a server that cannot be reached raise a ``UserFacingError``
         saying what to do; a cancelled run returns ``cancelled=True``."""
         from ddassess.services.settings import server_address_problem
         from ddassess.sync import client, engine, identity
+        from ddassess.sync.engine import SyncReport
 
         problem = server_address_problem(address)
         if problem or not address:
             raise UserFacingError(problem or "No team server is set.",
                                   hint="Set its address in File → Settings (ask the team lead for it).")
         if self._stop.is_set():
-            return SyncOutcome(cancelled=True)
+            return SyncReport(cancelled=True)
         ident = identity.tls_identity(store)  # no certificate: says how to get one
         conn = client.ServerClient(address, client.tls_context(ident.authority_pem, ident.cert_pem, ident.key))
         del ident  # the key stays only in the connection's context, for this run
@@ -105,21 +93,18 @@ class SyncRun:
 
         try:
             if self._stop.is_set():
-                return SyncOutcome(cancelled=True)
+                return SyncReport(cancelled=True)
             report = engine.sync(store, conn, catalogue=catalogue, progress=note, cancelled=self._stop.is_set,
                                  page_size=page_size)
         except client.ServerUnavailable:
             if self._stop.is_set():  # the lock shut the connection: stopped, not failed
-                return SyncOutcome(sent=sent, received=received, pages=pages, cancelled=True)
+                return SyncReport(pushed=sent, pulled=received, pages=pages, cancelled=True)
             raise
         finally:
             with self._guard:
                 self._client = None
             conn.close()
-        return SyncOutcome(sent=report.pushed, sealed=report.sealed, received=report.pulled, pages=report.pages,
-                           applied=report.applied, conflicts=report.conflicts, skipped=report.skipped,
-                           refused=list(report.refused), roster_adopted=report.roster_adopted,
-                           cancelled=report.cancelled)
+        return report
 
 
 def unreachable(error: BaseException) -> bool:

@@ -30,13 +30,14 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QToolButton
 
-from ddassess.services.sync import SyncCounts, SyncOutcome, SyncProgress, SyncRun, sync_counts, unreachable
+from ddassess.services.sync import SyncCounts, SyncProgress, SyncRun, sync_counts, unreachable
 from ddassess.ui.changes import Change, Changed, announce, hub
 from ddassess.ui.errors import show_error
 from ddassess.ui.ops import Op
 
 if TYPE_CHECKING:
     from ddassess.formengine import Catalogue
+    from ddassess.services.sync import SyncReport
     from ddassess.services.vault import Store
 
 RETRY_FIRST_MS = 30_000  # offline: first retry after this, doubling up to the sync interval
@@ -78,7 +79,7 @@ class Syncer(QObject):
         self.retry_first_ms = RETRY_FIRST_MS
         self.page_size = 500  # items a page of what is received (the engine's)
         self.run: SyncRun | None = None
-        self.op: Op[tuple[SyncOutcome, SyncCounts | None]] | None = None
+        self.op: Op[tuple[SyncReport, SyncCounts | None]] | None = None
         self.progress: SyncProgress | None = None
         self.counts = SyncCounts(0, 0)
         self.synced_at: dt.datetime | None = None
@@ -203,7 +204,7 @@ class Syncer(QObject):
         run = self.run = SyncRun()
         self.progress = SyncProgress(0, 0, 0)
 
-        def work() -> tuple[SyncOutcome, SyncCounts | None]:
+        def work() -> tuple[SyncReport, SyncCounts | None]:
             outcome = run.run(store, address, catalogue=catalogue, progress=relay.progressed.emit, page_size=page_size)
             # The counts after it, read by the same worker: the label never says "up to date" over stale ones.
             return outcome, None if run.cancelled else sync_counts(store)
@@ -217,7 +218,7 @@ class Syncer(QObject):
             self.progress = progress
             self.show_state()
 
-    def _done(self, run: SyncRun, outcome: SyncOutcome | None, error: Exception | None, asked: bool,
+    def _done(self, run: SyncRun, outcome: SyncReport | None, error: Exception | None, asked: bool,
               counts: SyncCounts | None = None) -> None:
         if run is not self.run:
             return
@@ -252,7 +253,7 @@ class Syncer(QObject):
             self.counts = counts
         if not outcome.cancelled:
             self.synced_at = now
-        if outcome.received or outcome.sent or outcome.roster_adopted:
+        if outcome.pulled or outcome.pushed or outcome.roster_adopted:
             # What arrived: the case list, the case pages and their headers refresh themselves.
             announce(Change.CASES | Change.RESPONSES | Change.CARE_PLANS, None, initiator=self)
         else:
