@@ -60,6 +60,7 @@ from pg_cluster import Cluster  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 from team_helpers import CA_PASSPHRASE  # noqa: E402
 
+from ddassess.domain.nhs import fictional_nhs_numbers  # noqa: E402
 from ddassess.exchange import devicetls, envelope, keys, membership  # noqa: E402
 from ddassess.pdf import certs  # noqa: E402
 from ddassess.server import db  # noqa: E402
@@ -297,17 +298,6 @@ def bench_pull_since(engine: Engine, url: str, devices: list[SimDevice], sizes: 
 
 
 
-def nhs(i: int) -> str:
-    """A valid NHS number (modulus 11) in the 999 range kept for tests: never a real person."""
-    while True:
-        base = f"999{200000 + i:06d}"
-        total = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True))
-        check = 11 - total % 11
-        if check != 10:
-            return base + str(0 if check == 11 else check)
-        i += 1000
-
-
 def prepare_catch_up(team: Team, server: ServerProcess, catalogue: Any, send: int, receive: int,
                      cases: int) -> list[int]:
     """``cases`` shared cases; Bea's ``receive`` changes on the server (synced as she went); Alex's
@@ -317,8 +307,9 @@ def prepare_catch_up(team: Team, server: ServerProcess, catalogue: Any, send: in
         enrol_for_server(team, lap)
     ca, cb = sync_client(alex, server), sync_client(bea, server)
     mine, theirs = [], []
+    numbers = fictional_nhs_numbers(cases, start=999_200_000)
     for i in range(cases):
-        cid, _cuuid = new_case(alex.store, nhs=nhs(i), given=f"Fictional{i}", family="Benchperson")
+        cid, _cuuid = new_case(alex.store, nhs=numbers[i], given=f"Fictional{i}", family="Benchperson")
         mine.append(start(alex.store, catalogue, cid, "risk", {"self_present": True, "self_history": "start"}).id)
         care_team.share_case(alex.store, catalogue, cid, bea.me, basis="safeguarding",
                              reason="Fictional safeguarding concern, authorised by a fictional lead")

@@ -15,6 +15,7 @@ from conftest import enrol_for_server, sync_client
 from exchange_helpers import case_id, new_case, response_id, start, visible
 from sqlalchemy import func, select
 
+from ddassess.domain.nhs import fictional_nhs_numbers
 from ddassess.server import db
 from ddassess.server.schema import items
 from ddassess.services import care_team, case_changes
@@ -26,22 +27,12 @@ from ddassess.sync.client import ServerUnavailable
 pytestmark = pytest.mark.postgres
 
 
-def nhs_number(i: int) -> str:
-    """A valid NHS number (modulus 11) in the 999 range kept for tests: never a real person."""
-    while True:
-        base = f"999{100000 + i:06d}"
-        total = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True))
-        check = 11 - total % 11
-        if check != 10:
-            return base + str(0 if check == 11 else check)
-        i += 1000
-
-
 def shared_cases(team, catalogue, n: int, first: int = 0):
     alex, bea = team.members["alex"], team.members["bea"]
     out = []
+    numbers = fictional_nhs_numbers(first + n, start=999_100_000)
     for i in range(first, first + n):
-        cid, cuuid = new_case(alex.store, nhs=nhs_number(i), given=f"Fictional{i}", family="Person")
+        cid, cuuid = new_case(alex.store, nhs=numbers[i], given=f"Fictional{i}", family="Person")
         r = start(alex.store, catalogue, cid, "risk", {"self_present": True, "self_history": f"history {i}"})
         care_team.share_case(alex.store, catalogue, cid, bea.me, basis="safeguarding",
                              reason="Fictional safeguarding concern")
