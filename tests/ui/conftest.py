@@ -28,3 +28,16 @@ def window(qtbot, created, catalogue, store_folder):
     yield w
     if w.store is not None:
         w.store.close()
+
+
+@pytest.fixture
+def bea(tmp_path, window):
+    """Bea's store, a colleague of the window's practitioner both ways (to send changes to
+    the window and receive its changes)."""
+    from exchange_helpers import add_colleague, make_store
+
+    other = make_store(tmp_path / "bea", "Bea Example")
+    add_colleague(window.store, other)
+    add_colleague(other, window.store)
+    yield other
+    other.close()

@@ -5,8 +5,7 @@ side with real clicks and keys, and it leaves the inbox on both laptops."""
 
 from __future__ import annotations
 
-import pytest
-from exchange_helpers import add_colleague, make_store, new_case, response_id, send
+from exchange_helpers import new_case, response_id, send
 from PySide6.QtCore import QPoint, Qt
 
 from ddassess.services import case_changes
@@ -17,15 +16,6 @@ from ddassess.ui.conflicts import ConflictResolutionDialog, ConflictsDialog
 FORM = "Referral and triage"  # a pathway form: anyone in the care team may change it
 Q1 = "Urgency"
 URGENT, EMERGENCY = "Urgent (within 5 working days)", "Emergency (same day)"
-
-
-@pytest.fixture
-def bea(tmp_path, window):
-    other = make_store(tmp_path / "bea", "Bea Example")
-    add_colleague(window.store, other)
-    add_colleague(other, window.store)
-    yield other
-    other.close()
 
 
 def _conflict_on(window, bea, catalogue, form_id, first, mine, hers):  # type: ignore[no-untyped-def]

@@ -6,8 +6,7 @@ removing it."""
 
 from __future__ import annotations
 
-import pytest
-from exchange_helpers import add_colleague, make_store, new_case, response_id, send
+from exchange_helpers import new_case, response_id, send
 from PySide6.QtCore import QPoint, Qt
 
 from ddassess.formengine.row_ids import ROW_KEY
@@ -17,15 +16,6 @@ from ddassess.ui.conflicts import ConflictResolutionDialog, ConflictsDialog
 
 HOUSING = {"area": "housing", "need": "Somewhere safe to live", "goal": "My own flat", "action": "Refer to housing",
            "responsible": "Fictional worker", "status": "not_started"}
-
-
-@pytest.fixture
-def bea(tmp_path, window):
-    other = make_store(tmp_path / "bea", "Bea Example")
-    add_colleague(window.store, other)
-    add_colleague(other, window.store)
-    yield other
-    other.close()
 
 
 def _plan(window, bea, catalogue):  # type: ignore[no-untyped-def]
