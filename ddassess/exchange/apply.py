@@ -25,9 +25,10 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ from ddassess.exchange import capture, codec, derive
 from ddassess.exchange.conflicts import set_conflicts
 from ddassess.exchange.fold import Folded, fold
 from ddassess.exchange.operations import Operation
-from ddassess.store.audit import append_event
+from ddassess.store.audit import append_event, batched
 from ddassess.store.records import (
     Base,
     CarePlanRecord,
@@ -113,7 +114,8 @@ def apply_operations(session: Session, ops: Iterable[Operation], *, received_fro
     session.flush()
     session.info[capture.CAPTURE_OFF] = True
     try:
-        return _apply(session, list(ops), received_from, via, catalogue)
+        with batched(session):  # thousands of events: chained here, written in one statement
+            return _apply(session, list(ops), received_from, via, catalogue)
     finally:
         session.info.pop(capture.CAPTURE_OFF, None)
 
@@ -123,7 +125,8 @@ def apply_local(session: Session, op: Operation, *, note: str, catalogue: Catalo
     session.flush()
     session.info[capture.CAPTURE_OFF] = True
     try:
-        return _apply(session, [op], "", "", catalogue, origin="local", note=note)
+        with batched(session):
+            return _apply(session, [op], "", "", catalogue, origin="local", note=note)
     finally:
         session.info.pop(capture.CAPTURE_OFF, None)
 
@@ -356,11 +359,22 @@ def _materialise_kind(ctx: _Context, cls: type[Any], entity: str, entity_uuids: 
         pending.append(_Pending(entity_uuid, record, values, folded, actor, case_uuid))
     if not pending:
         return out
+    # New rows are written by one statement, not as ORM objects (a bundle brings thousands),
+    # with their ids given here as SQLite would give them (the largest plus one: no table is
+    # AUTOINCREMENT) and every default filled in, so what is audited is what was written.
+    next_id = (s.scalar(select(func.max(cls.id))) or 0) + 1 if any(p.record is None for p in pending) else 0
+    rows: list[dict[str, Any]] = []
     try:
         with s.begin_nested():
             for p in pending:
-                _put(ctx, cls, p)
+                if p.record is None:
+                    rows.append(_new_row(ctx, cls, p, next_id))
+                    next_id += 1
+                else:
+                    _put(ctx, cls, p)
             s.flush()
+            if rows:
+                s.connection().execute(cls.__table__.insert(), rows)
     except IntegrityError:  # the savepoint undid the batch (new rows expunged, changed ones expired)
         for p in pending:
             out.append((p.entity_uuid, _outcome(ctx, cls, entity, p.entity_uuid, fresh)))
@@ -393,13 +407,48 @@ def _actor_and_case(bodies: Sequence[dict[str, Any]], entity: str, entity_uuid: 
     return str(newest["author"]), case_uuid
 
 
+class _Written(SimpleNamespace):
+    """A record written by a statement (``_new_row``): its columns as attributes, as the
+    audit reads them from an ORM object (a column not set reads None, as on a new one)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
+
+
+def _column_defaults(cls: type[Any]) -> list[tuple[str, Any]]:
+    if cls not in _DEFAULTS:
+        _DEFAULTS[cls] = [(c.key, c.default) for c in cls.__table__.columns]
+    return _DEFAULTS[cls]
+
+
+_DEFAULTS: dict[type[Any], list[tuple[str, Any]]] = {}
+
+
+def _new_row(ctx: _Context, cls: type[Any], p: _Pending, new_id: int) -> dict[str, Any]:
+    """The row of a record made by this batch: what ``_new_record`` gives, every column
+    filled (its default where the operations set none); ``p.record`` reads it."""
+    record = _new_record(ctx, cls, p.entity_uuid, p.values, p.folded, p.actor, build=_Written)
+    row: dict[str, Any] = {}
+    for key, default in _column_defaults(cls):
+        if key in vars(record):
+            row[key] = vars(record)[key]
+        elif default is None:
+            row[key] = None
+        elif default.is_callable:
+            row[key] = default.arg(None)
+        elif default.is_scalar:
+            row[key] = default.arg
+        else:  # not used by any shared record: a default the statement would have to work out
+            raise AssertionError(f"{cls.__name__}.{key}: a default that is not a value or a function")
+    row["id"] = new_id
+    p.record, p.created = _Written(**row), True
+    return row
+
+
 def _put(ctx: _Context, cls: type[Any], p: _Pending) -> None:
-    """Add the new record, or set what changed on the one held (inside the batch's savepoint)."""
-    if p.record is None:
-        p.record = _new_record(ctx, cls, p.entity_uuid, p.values, p.folded, p.actor)
-        p.created = True
-        ctx.session.add(p.record)
-        return
+    """Set what changed on the record held (inside the batch's savepoint)."""
     record = p.record
     p.old = {k: getattr(record, k) for k in p.values}
     p.changed = {k: v for k, v in p.values.items() if p.old[k] != v}
@@ -515,8 +564,9 @@ def _answers(current: dict[str, Any], folded: Folded, bodies: Sequence[dict[str,
 
 
 def _new_record(ctx: _Context, cls: type[Any], entity_uuid: str, values: dict[str, Any], folded: Folded,
-                actor: str) -> Any:
-    record = cls(uuid=entity_uuid, **values)
+                actor: str, build: Any = None) -> Any:
+    """The new record (``build``: made by ``_Written``, not the ORM class, for ``_new_row``)."""
+    record = (build or cls)(uuid=entity_uuid, **values)
     if cls is PersonRecord:
         record.search_name = search_key(f"{record.given_name} {record.family_name}")
     if cls is ResponseRecord:
