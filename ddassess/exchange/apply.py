@@ -153,15 +153,19 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     held_before = set(kinds)  # records with operations kept here before this batch
     creators = _instrument_creators(session, ops, catalogue)
     rows = []
+    decoded: dict[str, dict[str, Any]] = {}  # bodies of operations read from JSON: theirs, not decoded again
     for op in ops:
         if op.id in known:
             report.duplicates.append(op.id)
             continue
         known.add(op.id)
         reason = _refusal(op, classes, kinds) or _not_the_author(op, creators)
+        body = op.body()
         rows.append(capture.operation_row(op, seq, origin=origin, received_from=received_from,
                                           received_at=now if origin == "received" else None,
-                                          status="refused" if reason else "applied", refusal=reason))
+                                          status="refused" if reason else "applied", refusal=reason, body=body))
+        if op.from_json and not reason:
+            decoded[op.id] = body
         seq += 1
         if reason:
             report.refused.append((op.id, reason))
@@ -185,8 +189,9 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
     fresh_text = {row[0]: row[-1] for row in rows}
     for op in fresh:
         if op.entity_uuid in new_here:
-            ctx.bodies.setdefault(op.entity_uuid, []).append(json.loads(fresh_text[op.id]))
-    del rows, fresh_text  # not held while the records are written
+            body = decoded.get(op.id) or json.loads(fresh_text[op.id])
+            ctx.bodies.setdefault(op.entity_uuid, []).append(body)
+    del rows, fresh_text, decoded  # not held while the records are written
     progress = True
     while todo and progress:  # parents first; what waits for a parent that came later goes round again
         progress = False

@@ -386,7 +386,7 @@ def keep_bundle(session: Session, opened: OpenedBundle, *, actor: str) -> dict[s
     if opened.roster is not None:
         adopted = membership.adopt_roster(session, opened.roster, opened.roster_file, actor=actor,
                                           via=f"bundle from {opened.sender_name}")
-    new_keys = sum(keys.keep_case_key(session, k, opened.sender, checked=True) for k in opened.new_keys)
+    new_keys = keys.keep_new_case_keys(session, opened.new_keys, opened.sender)
     # ``envelope.keep_envelope`` for each new one, in one statement (a bundle brings thousands).
     rows = [{"envelope_id": e.header.id, "case_uuid": e.case_uuid, "sender": e.header.sender,
              "signer": e.header.signer, "origin": "received", "received_from": opened.sender, "data": e.data}

@@ -18,6 +18,7 @@ conflict silently: only ``resolve_conflict`` does. A finalisation's base also na
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -92,11 +93,18 @@ def write_many_heads(conn: Connection, rows: list[tuple[str, str, dict[str, list
         raw(conn).executemany(_UPSERT_HEADS_SQL, [(e, k, _heads_text(h)) for e, k, h in rows])
 
 
+@functools.lru_cache(maxsize=4)
+def _iso(at: dt.datetime) -> str:  # a batch's operations share one time
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
 def operation_row(op: Operation, seq: int, *, origin: str = "local", received_from: str = "",
-                  received_at: Any = None, status: str = "applied", refusal: str = "") -> tuple[Any, ...]:
-    at = received_at.astimezone(dt.UTC).isoformat(timespec="microseconds") if received_at is not None else None
+                  received_at: Any = None, status: str = "applied", refusal: str = "",
+                  body: dict[str, Any] | None = None) -> tuple[Any, ...]:
+    """The row of ``op`` (``body``: its ``op.body()``, when the caller has it already)."""
+    at = _iso(received_at) if received_at is not None else None
     return (op.id, seq, op.case_uuid, op.entity, op.entity_uuid, op.action, op.hlc, op.author, op.device, origin,
-            received_from, at, status, refusal, canonical_json(op.body()))
+            received_from, at, status, refusal, canonical_json(op.body() if body is None else body))
 
 
 def store_operations(conn: Connection, rows: list[tuple[Any, ...]]) -> None:

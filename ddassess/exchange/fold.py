@@ -102,6 +102,9 @@ def fold(bodies: Sequence[Mapping[str, Any]]) -> Folded:
             if not name.startswith("_"):
                 writers.setdefault(name, []).append(b)
     for name, ws in writers.items():
+        if len(ws) == 1:  # one writer: its value, whatever names it as seen (what ``_register`` gives)
+            out.values[name], out.heads[name] = ws[0]["fields"][name], [ws[0]["id"]]
+            continue
         value, ids, conflict = _register(name, ws, superseded.get(name, set()))
         out.values[name], out.heads[name] = value, ids
         if conflict:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ddassess.store.records import CaseKeyRecord, ExchangeKeyRecord
@@ -214,6 +215,16 @@ def keep_case_key(session: Session, key: CaseKey, author: str, *, checked: bool 
     session.add(CaseKeyRecord(key_id=key.key_id, case_uuid=key.case_uuid, routing_id=key.routing_id,
                               epoch=key.epoch, secret=key.secret.hex(), created_by=author))
     return True
+
+
+def keep_new_case_keys(session: Session, found: Sequence[CaseKey], author: str) -> int:
+    """``keep_case_key`` for keys the caller checked are not here yet (``open_bundle`` does),
+    in one statement: a bundle brings a key per case."""
+    if found:
+        session.execute(insert(CaseKeyRecord), [
+            {"key_id": k.key_id, "case_uuid": k.case_uuid, "routing_id": k.routing_id, "epoch": k.epoch,
+             "secret": k.secret.hex(), "created_by": author} for k in found])
+    return len(found)
 
 
 # --- HPKE wraps ---------------------------------------------------------------------------

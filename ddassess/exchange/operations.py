@@ -60,6 +60,9 @@ class Operation:
     author_cert: str = ""
     device: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)  # e.g. a resolution's reason
+    # Read from JSON (``operation_from_body``): its values are JSON's own (lists, not tuples),
+    # so ``body()`` is what decoding its canonical JSON would give. Not part of the operation.
+    from_json: bool = field(default=False, compare=False, repr=False)
 
     def body(self) -> dict[str, Any]:
         return {"id": self.id, "case_uuid": self.case_uuid, "entity": self.entity, "entity_uuid": self.entity_uuid,
@@ -94,16 +97,31 @@ def _text(body: Mapping[str, Any], key: str, pattern: re.Pattern[str] | None = N
     return value
 
 
+def _base(base: Any) -> dict[str, tuple[str, ...]] | None:
+    """An operation's base as tuples of operation ids per field; None when malformed (plain
+    loops: a bundle brings tens of thousands of operations)."""
+    if not isinstance(base, dict):
+        return None
+    out = {}
+    for k, v in base.items():
+        if not isinstance(k, str) or not isinstance(v, list):
+            return None
+        for i in v:
+            if not isinstance(i, str) or not _UUID.fullmatch(i):
+                return None
+        out[k] = tuple(v)
+    return out
+
+
 def operation_from_body(body: Any) -> Operation:
     """One operation from its decoded JSON; ExchangeFormatError (naming no value) if malformed."""
     if not isinstance(body, dict):
         raise _bad("an operation is not a JSON object")
-    fields, base, meta = body.get("fields"), body.get("base"), body.get("meta", {})
+    fields, meta = body.get("fields"), body.get("meta", {})
     if not isinstance(fields, dict) or not all(isinstance(k, str) for k in fields):
         raise _bad("an operation's fields are not a JSON object")
-    if not isinstance(base, dict) or not all(isinstance(k, str) and isinstance(v, list)
-                                             and all(isinstance(i, str) and _UUID.fullmatch(i) for i in v)
-                                             for k, v in base.items()):
+    base = _base(body.get("base"))
+    if base is None:
         raise _bad("an operation's base is not a list of operation ids per field")
     if not isinstance(meta, dict):
         raise _bad("an operation's notes are not a JSON object")
@@ -117,9 +135,9 @@ def operation_from_body(body: Any) -> Operation:
         raise _bad("an operation's clock is not a hybrid logical clock") from None
     return Operation(id=_text(body, "id", _UUID), case_uuid=_text(body, "case_uuid", _UUID, empty=True),
                      entity=entity, entity_uuid=_text(body, "entity_uuid", _UUID), action=action, fields=fields,
-                     base={k: tuple(v) for k, v in base.items()}, hlc=hlc, author=_text(body, "author", _UUID),
+                     base=base, hlc=hlc, author=_text(body, "author", _UUID),
                      author_cert=_text(body, "author_cert", _FINGERPRINT, empty=True),
-                     device=_text(body, "device", _UUID), meta=meta)
+                     device=_text(body, "device", _UUID), meta=meta, from_json=True)
 
 
 def decode_operations(data: bytes) -> list[Operation]:
