@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
 from ddassess.formengine.row_ids import ROW_KEY, has_row_ids, row_id
 from ddassess.store.records import Base, CarePlanRecord, CaseRecord, UtcDateTime
@@ -134,9 +135,11 @@ class Lookups:
 
 def _old_and_new(state: Any, key: str, new: bool) -> tuple[Any, Any, bool]:
     """(old, new, changed) of one attribute, from SQLAlchemy's history (still there after a flush)."""
-    hist = state.attrs[key].history
     if new:
         return None, state.attrs[key].value, True
+    # What ``state.attrs[key].history`` gives, without building ``attrs`` (an object per
+    # attribute of the record, made again for each record a save loads).
+    hist = state.get_history(key, PASSIVE_NO_INITIALIZE)
     if not hist.has_changes():
         return None, None, False
     old = hist.deleted[0] if hist.deleted else None
@@ -166,7 +169,7 @@ def changed_fields(obj: Any, lookups: Lookups, *, new: bool) -> dict[str, Any]:
         if not changed:
             continue
         fields[name] = lookups.uuid(target, value) if target is not None else to_json(value)
-    if "answers_json" in state.attrs and (touched is None or "answers_json" in touched):
+    if "answers_json" in state.manager and (touched is None or "answers_json" in touched):
         old, value, changed = _old_and_new(state, "answers_json", new)
         if changed:
             before = json.loads(old) if isinstance(old, str) else {}
