@@ -5,7 +5,7 @@
 
 Everything real: a PostgreSQL cluster of the run's own (tests/support/pg_cluster.py), the
 server as ``ddassess-server serve`` with 2 worker processes over HTTPS with mutual TLS
-(tests/server/conftest.py's ``ServerProcess``), the laptops' own client (``sync.client``).
+(``ServerProcess`` in tests/support/server_helpers.py), the laptops' own client (``sync.client``).
 
 1. **Load**: ``--devices`` simulated laptops, each in the team roster with its own signing
    and encryption keys and its own TLS client certificate from the team authority (the TLS
@@ -52,11 +52,11 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve()
-sys.path[:0] = [str(HERE.parents[1] / "support"), str(HERE.parents[1] / "server")]
+sys.path[:0] = [str(HERE.parents[1] / "support")]
 
-from conftest import ServerProcess, Team, enrol_for_server, make_team, sync_client  # noqa: E402
 from exchange_helpers import new_case, start  # noqa: E402
 from pg_cluster import Cluster  # noqa: E402
+from server_helpers import ServerProcess, Team, enrol_for_server, make_team, sync_client  # noqa: E402
 from sqlalchemy import Engine, select, text  # noqa: E402
 from team_helpers import CA_PASSPHRASE  # noqa: E402
 

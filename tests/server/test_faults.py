@@ -11,8 +11,8 @@ import time
 import uuid
 
 import pytest
-from conftest import enrol_for_server, sync_client
 from exchange_helpers import case_id, new_case, response_id, start, visible
+from server_helpers import enrol_for_server, sync_client
 from sqlalchemy import func, select
 
 from ddassess.domain.nhs import fictional_nhs_numbers

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import sync_client
 from exchange_helpers import new_case, start
+from server_helpers import sync_client
 from sqlalchemy import create_engine, text
 
 from ddassess.codes import Code

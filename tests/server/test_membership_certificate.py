@@ -6,8 +6,8 @@ without it; a membership whose server certificate is not for this laptop is refu
 from __future__ import annotations
 
 import pytest
-from conftest import sync_client
 from exchange_helpers import case_id, new_case, start, visible
+from server_helpers import sync_client
 from sqlalchemy import select
 from team_helpers import CA_PASSPHRASE, laptop, older_request
 

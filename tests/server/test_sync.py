@@ -5,8 +5,8 @@ same checks and merge as a bundle, and a database dump with nothing readable in 
 from __future__ import annotations
 
 import pytest
-from conftest import enrol_for_server, sync_client
 from exchange_helpers import case_id, new_case, response_id, start, visible
+from server_helpers import enrol_for_server, sync_client
 
 from ddassess.services import care_team, case_changes
 from ddassess.services import exchange as ex

@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from conftest import ServerProcess, Team, enrol_for_server, sync_client
 from exchange_helpers import case_id, new_case, response_id, start, visible
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QApplication
+from server_helpers import ServerProcess, Team, enrol_for_server, sync_client
 from store_helpers import PASSPHRASE
 from team_helpers import Laptop
 from ui_helpers import unlock_with_passphrase

@@ -8,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import enrol_for_server, sync_client
 from exchange_helpers import case_id, new_case, response_id, start, visible
+from server_helpers import enrol_for_server, sync_client
 from sqlalchemy import select
 from store_helpers import PASSPHRASE
 

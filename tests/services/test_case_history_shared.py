@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from exchange_helpers import add_colleague, make_store, response_id, send
+from exchange_helpers import response_id, send
 
 from ddassess.formengine import load_catalogue
 from ddassess.services import case_changes
@@ -20,16 +19,6 @@ CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "forms")
 REFERRAL = "Referral and triage"
 Q1 = "Urgency"
 ROUTINE, URGENT, EMERGENCY = "Routine (within 28 days)", "Urgent (within 5 working days)", "Emergency (same day)"
-
-
-@pytest.fixture
-def pair(tmp_path):
-    alex, bea = make_store(tmp_path / "alex", "Alex Example"), make_store(tmp_path / "bea", "Bea Example")
-    add_colleague(alex, bea)
-    add_colleague(bea, alex)
-    yield alex, bea
-    alex.close()
-    bea.close()
 
 
 def _said(h) -> list[str]:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from exchange_helpers import add_colleague, case_id, make_store, new_case, response_id, send
+from exchange_helpers import case_id, new_case, response_id, send
 from sqlalchemy import select
 
 from ddassess.formengine import load_catalogue
@@ -14,16 +14,6 @@ from ddassess.services import case_changes, conflicts
 from ddassess.store.records import CaseRecord
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "forms")
-
-
-@pytest.fixture
-def pair(tmp_path):
-    a, b = make_store(tmp_path / "a", "Alex Example"), make_store(tmp_path / "b", "Bea Example")
-    add_colleague(a, b)
-    add_colleague(b, a)
-    yield a, b
-    a.close()
-    b.close()
 
 
 def _both_ways(a, b):

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from exchange_helpers import add_colleague, case_id, make_store, new_case, response_id, send
+from exchange_helpers import case_id, make_store, new_case, response_id, send
 from pypdf import PdfReader
 from sqlalchemy import select
 from team_story import Team
@@ -31,16 +31,6 @@ D = dt.date
 
 def _ids(store, query) -> set[int]:
     return {r.case_id for r in list_cases(store, query, 0, 1000)}
-
-
-@pytest.fixture
-def pair(tmp_path):
-    a, b = make_store(tmp_path / "a", "Alex Example"), make_store(tmp_path / "b", "Bea Example")
-    add_colleague(a, b)
-    add_colleague(b, a)
-    yield a, b
-    a.close()
-    b.close()
 
 
 def _person_id(store, cid):
