@@ -23,11 +23,24 @@ from ddassess.sync.client import ServerClient, ServerUnavailable, tls_context
 pytestmark = pytest.mark.postgres
 
 
-def client(team, name, server) -> ServerClient:
-    cred = team.credentials(name)
-    key = keys.load_private(cred.key.read_text())
-    ctx = tls_context(team.authority.read_bytes(), cred.cert.read_bytes(), key)
-    return ServerClient(server.url, ctx)
+@pytest.fixture
+def client(serve, team):
+    """Makes a client of a test's server: a team member's (by name), or one with the TLS
+    ``context`` given. Each is closed before the server stops: an idle TLS connection left
+    open made the stopping server wait for it (``timeout_graceful_shutdown``, 5 s)."""
+    made: list[ServerClient] = []
+
+    def make(server, name: str = "", context: ssl.SSLContext | None = None) -> ServerClient:
+        if context is None:
+            cred = team.credentials(name)
+            key = keys.load_private(cred.key.read_text())
+            context = tls_context(team.authority.read_bytes(), cred.cert.read_bytes(), key)
+        made.append(ServerClient(server.url, context))
+        return made[-1]
+
+    yield make
+    for c in made:
+        c.close()
 
 
 def refusal(call) -> ServerUnavailable:
@@ -44,9 +57,9 @@ def test_the_harness_is_a_real_postgresql_and_init_db_is_repeatable(postgres, da
     engine.dispose()
 
 
-def test_push_then_pull_reaches_only_the_recipients(serve, team):
+def test_push_then_pull_reaches_only_the_recipients(serve, team, client):
     server = serve(workers=2)  # two processes over one database, as in production
-    lead, alex, bea = (client(team, n, server) for n in ("lead", "alex", "bea"))
+    lead, alex, bea = (client(server, n) for n in ("lead", "alex", "bea"))
     assert lead.send_roster(team.roster())["kept"] is True
     case = new_case_uuid()
     data = seal(team.members["alex"], case, b"fictional payload", recipients=[team.members["alex"],
@@ -63,18 +76,18 @@ def test_push_then_pull_reaches_only_the_recipients(serve, team):
     assert bea.pull(1).items == []
 
 
-def test_unknown_revoked_and_certificateless_laptops_are_refused(serve, team, tmp_path):
+def test_unknown_revoked_and_certificateless_laptops_are_refused(serve, team, tmp_path, client):
     server = serve()
-    lead = client(team, "lead", server)
+    lead = client(server, "lead")
     lead.send_roster(team.roster())
     # A laptop with a certificate of this authority but not in the roster.
     stranger = laptop(tmp_path, "Cal Example")
     team.members["cal"] = stranger
-    cal = client(team, "cal", server)
+    cal = client(server, "cal")
     assert refusal(lambda: cal.pull(0)).server_code == Code.SRV_003
     # No client certificate at all.
     bare = ssl.create_default_context(cafile=str(team.authority))
-    nobody = ServerClient(server.url, bare)
+    nobody = client(server, context=bare)
     err = refusal(lambda: nobody.pull(0))
     assert (err.status, err.server_code) == (401, Code.SRV_002)
     # A certificate of another authority: the handshake itself fails.
@@ -84,10 +97,10 @@ def test_unknown_revoked_and_certificateless_laptops_are_refused(serve, team, tm
     k = keys.new_private_key()
     cert = devicetls.issue_device_certificate(other, k.public_key(), practitioner=team.members["alex"].me,
                                               device=team.members["alex"].store.store_id)
-    forged = ServerClient(server.url, tls_context(team.authority.read_bytes(), certs.cert_pem(cert), k))
+    forged = client(server, context=tls_context(team.authority.read_bytes(), certs.cert_pem(cert), k))
     assert refusal(lambda: forged.pull(0)).status == 0
     # Revoked: after the newer roster reaches the server, nothing in, nothing out.
-    alex = client(team, "alex", server)
+    alex = client(server, "alex")
     data = seal(team.members["alex"], new_case_uuid(), b"x", recipients=[team.members["alex"]])
     alex.push([("envelope", data)])
     team_service.revoke(team.lead.store, team.members["alex"].me, CA_PASSPHRASE, "fictional lost laptop")
@@ -111,9 +124,9 @@ def raw(server, team, name, method, path, body=b"", headers=None):
     return out
 
 
-def test_oversized_and_malformed_requests_get_clear_4xx_and_the_server_keeps_serving(serve, team):
+def test_oversized_and_malformed_requests_get_clear_4xx_and_the_server_keeps_serving(serve, team, client):
     server = serve(limits={"max_request_bytes": 20000, "max_items": 3, "max_item_bytes": 8000, "page_items": 50})
-    lead, alex = client(team, "lead", server), client(team, "alex", server)
+    lead, alex = client(server, "lead"), client(server, "alex")
     lead.send_roster(team.roster())
     a = team.members["alex"]
     case = new_case_uuid()
