@@ -19,6 +19,17 @@ PHQ9_NINE_WITH_ITEM_9 = {**{f"q{i}": 1 for i in range(1, 10)}, "difficulty": "so
 AUDIT_EIGHTEEN = {**{f"q{i}": 2 for i in range(1, 9)}, "q9": 2, "q10": 0}  # 8 × 2 + 2 = 18
 
 
+def unlocked_window(qtbot, folder: Path, catalogue) -> MainWindow:  # type: ignore[no-untyped-def]
+    """The main window on the store in ``folder``, shown at 1200×800 and unlocked through
+    the (in-memory) keyring."""
+    w = MainWindow(folder, catalogue)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    return w
+
+
 def unlock_with_passphrase(qtbot, window: MainWindow, passphrase: str = PASSPHRASE) -> None:
     page = window.unlock_page
     qtbot.waitUntil(lambda: window.stack.currentWidget() is page)

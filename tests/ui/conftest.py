@@ -5,10 +5,9 @@ The fixtures are here; the helpers the tests share are in tests/support/ui_helpe
 from __future__ import annotations
 
 import pytest
-from ui_helpers import FORMS
+from ui_helpers import FORMS, unlocked_window
 
 from ddassess.formengine import load_catalogue
-from ddassess.ui.mainwindow import MainWindow
 
 
 @pytest.fixture(scope="session")
@@ -20,11 +19,7 @@ def catalogue():
 def window(qtbot, created, catalogue, store_folder):
     """The main window on a store that exists, unlocked through the (in-memory) keyring."""
     created.store.close()
-    w = MainWindow(store_folder, catalogue)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    w = unlocked_window(qtbot, store_folder, catalogue)
     yield w
     if w.store is not None:
         w.store.close()

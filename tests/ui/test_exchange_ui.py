@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from team_helpers import Laptop, join, laptop, team_lead
+from ui_helpers import unlocked_window
 
 from ddassess.services import care_team, case_changes, team
 from ddassess.services import exchange as ex
@@ -37,11 +38,7 @@ def shared(qtbot, created, catalogue, store_folder, tmp_path):
     care_team.share_case(me.store, catalogue, cid, kim.me, basis="risk", reason="Fictional risk to others")
     created.store.close()
     lead.store.close()
-    w = MainWindow(store_folder, catalogue)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    w = unlocked_window(qtbot, store_folder, catalogue)
     yield w, kim, r.uuid
     if w.store is not None:
         w.store.close()

@@ -10,10 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 from team_helpers import Laptop, join, team_lead
-from ui_helpers import when_a_box_is_up
+from ui_helpers import unlocked_window, when_a_box_is_up
 
 from ddassess.services.settings import MAX_SERVER_ADDRESS, get_setting, setting_problem
-from ddassess.ui.mainwindow import MainWindow
 from ddassess.ui.settings_dialog import SettingsDialog
 
 BAD = {
@@ -69,11 +68,7 @@ def member(qtbot, created, catalogue, store_folder, tmp_path):
     join(lead, Laptop(created.store, store_folder), older=True)
     created.store.close()
     lead.store.close()
-    w = MainWindow(store_folder, catalogue)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitUntil(lambda: w.store is not None, timeout=10_000)
+    w = unlocked_window(qtbot, store_folder, catalogue)
     yield w
     w.sync.stop_now()
     if w.store is not None:
