@@ -422,13 +422,14 @@ class _Written(SimpleNamespace):
         return None
 
 
+_DEFAULTS: dict[type[Any], list[tuple[str, Any]]] = {}
+
+
 def _column_defaults(cls: type[Any]) -> list[tuple[str, Any]]:
+    """Each column of ``cls``'s table with its default (None: none)."""
     if cls not in _DEFAULTS:
         _DEFAULTS[cls] = [(c.key, c.default) for c in cls.__table__.columns]
     return _DEFAULTS[cls]
-
-
-_DEFAULTS: dict[type[Any], list[tuple[str, Any]]] = {}
 
 
 def _new_row(ctx: _Context, cls: type[Any], p: _Pending, new_id: int) -> dict[str, Any]:

@@ -212,18 +212,20 @@ def keep_case_key(session: Session, key: CaseKey, author: str, *, checked: bool 
     if not checked and session.scalar(select(func.count()).select_from(CaseKeyRecord)
                                       .where(CaseKeyRecord.key_id == key.key_id)):
         return False
-    session.add(CaseKeyRecord(key_id=key.key_id, case_uuid=key.case_uuid, routing_id=key.routing_id,
-                              epoch=key.epoch, secret=key.secret.hex(), created_by=author))
+    session.add(CaseKeyRecord(**_case_key_row(key, author)))
     return True
+
+
+def _case_key_row(key: CaseKey, author: str) -> dict[str, Any]:
+    return {"key_id": key.key_id, "case_uuid": key.case_uuid, "routing_id": key.routing_id, "epoch": key.epoch,
+            "secret": key.secret.hex(), "created_by": author}
 
 
 def keep_new_case_keys(session: Session, found: Sequence[CaseKey], author: str) -> int:
     """``keep_case_key`` for keys the caller checked are not here yet (``open_bundle`` does),
     in one statement: a bundle brings a key per case."""
     if found:
-        session.execute(insert(CaseKeyRecord), [
-            {"key_id": k.key_id, "case_uuid": k.case_uuid, "routing_id": k.routing_id, "epoch": k.epoch,
-             "secret": k.secret.hex(), "created_by": author} for k in found])
+        session.execute(insert(CaseKeyRecord), [_case_key_row(k, author) for k in found])
     return len(found)
 
 
