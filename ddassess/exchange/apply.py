@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from ddassess.domain.models import search_key
 from ddassess.exchange import capture, codec, derive
+from ddassess.exchange.collector import collector_paused
 from ddassess.exchange.conflicts import set_conflicts
 from ddassess.exchange.fold import Folded, fold
 from ddassess.exchange.operations import Operation
@@ -114,7 +115,8 @@ def apply_operations(session: Session, ops: Iterable[Operation], *, received_fro
     session.flush()
     session.info[capture.CAPTURE_OFF] = True
     try:
-        with batched(session):  # thousands of events: chained here, written in one statement
+        # thousands of events: chained here, written in one statement
+        with collector_paused(), batched(session):
             return _apply(session, list(ops), received_from, via, catalogue)
     finally:
         session.info.pop(capture.CAPTURE_OFF, None)
@@ -160,11 +162,11 @@ def _apply(session: Session, ops: list[Operation], received_from: str, via: str,
             continue
         known.add(op.id)
         reason = _refusal(op, classes, kinds) or _not_the_author(op, creators)
-        body = op.body()
+        body = op.source
         rows.append(capture.operation_row(op, seq, origin=origin, received_from=received_from,
                                           received_at=now if origin == "received" else None,
                                           status="refused" if reason else "applied", refusal=reason, body=body))
-        if op.from_json and not reason:
+        if body is not None and not reason:
             decoded[op.id] = body
         seq += 1
         if reason:
@@ -394,7 +396,7 @@ def _materialise_kind(ctx: _Context, cls: type[Any], entity: str, entity_uuids: 
         heads.append((p.entity_uuid, entity, p.folded))
         _conflicts(ctx, entity, p.entity_uuid, p.case_uuid, p.folded, fresh)
         out.append((p.entity_uuid, None))
-    capture.write_many_heads(s.connection(), [(e, k, {n: list(v) for n, v in f.heads.items()}) for e, k, f in heads])
+    capture.write_many_heads(s.connection(), [(e, k, f.heads) for e, k, f in heads])
     return out
 
 

@@ -101,10 +101,11 @@ def _iso(at: dt.datetime) -> str:  # a batch's operations share one time
 def operation_row(op: Operation, seq: int, *, origin: str = "local", received_from: str = "",
                   received_at: Any = None, status: str = "applied", refusal: str = "",
                   body: dict[str, Any] | None = None) -> tuple[Any, ...]:
-    """The row of ``op`` (``body``: its ``op.body()``, when the caller has it already)."""
+    """The row of ``op`` (``body``: its ``op.body()``, when the caller has it already). An
+    operation received keeps its JSON as its author wrote it (``Operation.text``)."""
     at = _iso(received_at) if received_at is not None else None
     return (op.id, seq, op.case_uuid, op.entity, op.entity_uuid, op.action, op.hlc, op.author, op.device, origin,
-            received_from, at, status, refusal, canonical_json(op.body() if body is None else body))
+            received_from, at, status, refusal, op.text or canonical_json(op.body() if body is None else body))
 
 
 def store_operations(conn: Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -201,7 +201,10 @@ def derive_cases(session: Session, case_uuids: Iterable[str], *, actor: str, rea
         heads = select(OperationHeadsRecord.entity_uuid, OperationHeadsRecord.heads_json)
         for entity_uuid, raw in session.execute(heads.where(OperationHeadsRecord.entity_uuid.in_(chunk))):
             decision_ids[entity_uuid] = list(json.loads(raw).get("risk_override", []))
-        wanted_ids = sorted({i for ids in decision_ids.values() for i in ids})
+        # A decision's operation is read only where ``risk_level`` looks at it: a decision held,
+        # or decisions in conflict (most cases have neither).
+        wanted_ids = sorted({i for c in cases if c.risk_override is not None or len(decision_ids[c.uuid]) > 1
+                             for i in decision_ids[c.uuid]})
         bodies: dict[str, dict[str, Any]] = {}
         for j in range(0, len(wanted_ids), 500):
             bodies.update((i, json.loads(b)) for i, b in session.execute(

@@ -60,9 +60,12 @@ class Operation:
     author_cert: str = ""
     device: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)  # e.g. a resolution's reason
-    # Read from JSON (``operation_from_body``): its values are JSON's own (lists, not tuples),
-    # so ``body()`` is what decoding its canonical JSON would give. Not part of the operation.
-    from_json: bool = field(default=False, compare=False, repr=False)
+    # Read from JSON (``operation_from_body``) with exactly the keys ``body()`` writes: that
+    # decoded body (``source``; it is not changed) and, when the operations came in
+    # ``encode_operations``' layout, its text as written (``text``): what is kept, not
+    # encoded again. Neither is part of the operation.
+    source: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    text: str = field(default="", compare=False, repr=False)
 
     def body(self) -> dict[str, Any]:
         return {"id": self.id, "case_uuid": self.case_uuid, "entity": self.entity, "entity_uuid": self.entity_uuid,
@@ -71,6 +74,8 @@ class Operation:
                 "author_cert": self.author_cert, "device": self.device, "meta": dict(self.meta)}
 
 
+BODY_KEYS = frozenset({"id", "case_uuid", "entity", "entity_uuid", "action", "fields", "base", "hlc", "author",
+                       "author_cert", "device", "meta"})  # what ``Operation.body`` writes
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -104,17 +109,59 @@ def _base(base: Any) -> dict[str, tuple[str, ...]] | None:
         return None
     out = {}
     for k, v in base.items():
-        if not isinstance(k, str) or not isinstance(v, list):
+        if type(k) is not str or type(v) is not list:
             return None
-        for i in v:
-            if not isinstance(i, str) or not _UUID.fullmatch(i):
-                return None
-        out[k] = tuple(v)
+        if v:
+            for i in v:
+                if type(i) is not str or not _UUID.fullmatch(i):
+                    return None
+            out[k] = tuple(v)
+        else:  # the usual case: a field no operation here had set
+            out[k] = ()
     return out
 
 
-def operation_from_body(body: Any) -> Operation:
-    """One operation from its decoded JSON; ExchangeFormatError (naming no value) if malformed."""
+# The routing fields of an operation as its author's ddassess writes them, joined by "|" (which
+# none of them can hold): id, case (none: a person), record, author, device, clock, certificate.
+_ROUTING = re.compile(rf"{_UUID.pattern}\|(?:{_UUID.pattern})?\|{_UUID.pattern}\|{_UUID.pattern}\|{_UUID.pattern}"
+                      rf"\|[0-9]{{15}}-[0-9]{{6}}\|(?:{_FINGERPRINT.pattern})?")
+
+
+def _as_written(body: dict[str, Any], text: str) -> Operation | None:
+    """``operation_from_body``'s answer for a body laid out as ``Operation.body`` writes it,
+    checked in a few steps (a bundle brings tens of thousands); None for any other body,
+    which ``_checked`` then accepts or refuses by name. It accepts no body ``_checked``
+    would refuse, and gives the same operation."""
+    fields, meta, entity, action = body["fields"], body["meta"], body["entity"], body["action"]
+    try:
+        routing = "|".join((body["id"], body["case_uuid"], body["entity_uuid"], body["author"], body["device"],
+                            body["hlc"], body["author_cert"]))
+    except TypeError:  # one of them is not text
+        return None
+    if not (type(fields) is dict and type(meta) is dict and type(entity) is str and entity in ENTITIES
+            and type(action) is str and action in ACTIONS and _ROUTING.fullmatch(routing)
+            and all(type(k) is str for k in fields)):
+        return None
+    base = _base(body["base"])
+    if base is None:
+        return None
+    op = object.__new__(Operation)  # the values are checked: set as the frozen dataclass's __init__ would
+    op.__dict__.update(id=body["id"], case_uuid=body["case_uuid"], entity=entity, entity_uuid=body["entity_uuid"],
+                       action=action, fields=fields, base=base, hlc=body["hlc"], author=body["author"],
+                       author_cert=body["author_cert"], device=body["device"], meta=meta, source=body, text=text)
+    return op
+
+
+def operation_from_body(body: Any, text: str = "") -> Operation:
+    """One operation from its decoded JSON (``text``: that JSON as its author wrote it, when
+    the caller has it); ExchangeFormatError (naming no value) if malformed."""
+    if type(body) is dict and body.keys() == BODY_KEYS and (op := _as_written(body, text)) is not None:
+        return op
+    return _checked(body, text)
+
+
+def _checked(body: Any, text: str) -> Operation:
+    """``operation_from_body`` one check at a time, each refusal naming what is wrong."""
     if not isinstance(body, dict):
         raise _bad("an operation is not a JSON object")
     fields, meta = body.get("fields"), body.get("meta", {})
@@ -129,6 +176,7 @@ def operation_from_body(body: Any) -> Operation:
     if entity not in ENTITIES or action not in ACTIONS:
         raise _bad("an operation is of a kind this version does not know")
     hlc = _text(body, "hlc")
+    keep = body.keys() == BODY_KEYS  # a body with other keys is kept as ``body()`` writes it
     try:
         parse_hlc(hlc)
     except ValueError:
@@ -137,28 +185,77 @@ def operation_from_body(body: Any) -> Operation:
                      entity=entity, entity_uuid=_text(body, "entity_uuid", _UUID), action=action, fields=fields,
                      base=base, hlc=hlc, author=_text(body, "author", _UUID),
                      author_cert=_text(body, "author_cert", _FINGERPRINT, empty=True),
-                     device=_text(body, "device", _UUID), meta=meta, from_json=True)
+                     device=_text(body, "device", _UUID), meta=meta,
+                     source=body if keep else None, text=text if keep else "")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")  # NaN and Infinity: json reads them, JSON has none
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+_FRAME = re.compile(r'\{"format":(0|[1-9][0-9]{0,8}),"operations":\[')
+_NOT_JSON = "they are not JSON text (the file may be damaged or cut short)"
+
+
+def _framed(text: str) -> tuple[int, list[tuple[Any, str]]] | None:
+    """(format, [(body, its text)]) when ``text`` is laid out as ``encode_operations`` writes
+    it, reading each operation once and keeping its text; None otherwise (``decode_operations``
+    then reads the document whole and finds what is wrong, if anything)."""
+    m = _FRAME.match(text)
+    if m is None:
+        return None
+    pos = m.end()
+    items: list[tuple[Any, str]] = []
+    if text[pos:] == "]}":
+        return int(m.group(1)), items
+    try:
+        while len(items) < MAX_OPERATIONS:
+            body, end = _DECODER.raw_decode(text, pos)
+            items.append((body, text[pos:end]))
+            if text[end:end + 1] == ",":
+                pos = end + 1
+            elif text[end:] == "]}":
+                return int(m.group(1)), items
+            else:
+                return None
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 def decode_operations(data: bytes) -> list[Operation]:
     """Every operation in ``data``, or ExchangeFormatError and none."""
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise _bad("they are not JSON text (the file may be damaged or cut short)") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad(_NOT_JSON) from None
+    framed = _framed(text)
+    if framed is not None:
+        version, items = framed
+        _check_format(version)
+        return [operation_from_body(body, body_text) for body, body_text in items]
+    try:
+        doc = _DECODER.decode(text)
+    except (ValueError, RecursionError):
+        raise _bad(_NOT_JSON) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("format"), int) or isinstance(doc.get("format"), bool):
         raise _bad("they carry no format version")
-    if doc["format"] > FORMAT:
-        raise ExchangeFormatError(
-            f"These changes were written by a newer version of ddassess (operations format {doc['format']}; "
-            f"this version reads up to {FORMAT}).",
-            hint="Install the newer ddassess to receive them. Nothing was applied.")
-    if doc["format"] < 1:
-        raise _bad("their format version is not one ddassess ever wrote")
+    _check_format(doc["format"])
     ops = doc.get("operations")
     if not isinstance(ops, list) or len(ops) > MAX_OPERATIONS:
         raise _bad("they hold no list of operations")
     return [operation_from_body(o) for o in ops]
+
+
+def _check_format(version: int) -> None:
+    if version > FORMAT:
+        raise ExchangeFormatError(
+            f"These changes were written by a newer version of ddassess (operations format {version}; "
+            f"this version reads up to {FORMAT}).",
+            hint="Install the newer ddassess to receive them. Nothing was applied.")
+    if version < 1:
+        raise _bad("their format version is not one ddassess ever wrote")
 
 
 def operation_of(record: OperationRecord) -> Operation:

@@ -32,6 +32,7 @@ from ddassess.errors import InvalidInputError
 from ddassess.exchange import bundle, envelope, keys, membership
 from ddassess.exchange.apply import apply_operations
 from ddassess.exchange.capture import STORE_KEY
+from ddassess.exchange.collector import collector_paused
 from ddassess.exchange.operations import FORMAT as OPS_FORMAT
 from ddassess.exchange.operations import Operation, decode_operations, operation_of
 from ddassess.exchange.refusals import EnvelopeError
@@ -351,6 +352,7 @@ class Received:
         self.authors |= other.authors
 
 
+@collector_paused()  # thousands of operations decoded and applied (exchange/collector.py)
 def receive_envelopes(s: Session, store: Store, roster: membership.Roster, envs: list[envelope.OpenedEnvelope], *,
                       received_from: str, held_by: tuple[str, ...], via: str, catalogue: Catalogue) -> Received:
     """Envelopes of one author, opened and checked, applied as a bundle's are (the author's
@@ -429,6 +431,7 @@ def waiting_for_key(store: Store) -> int:
         return waiting_count(s)
 
 
+@collector_paused()
 def import_changes(store: Store, path: Path, *, catalogue: Catalogue | None = None) -> ImportReport:
     """Receive a bundle file: all of it, in one transaction, or nothing (see the module)."""
     from ddassess.services.conflicts import _default_catalogue
