@@ -155,3 +155,57 @@ def test_the_quick_check_accepts_no_single_change_the_checks_one_by_one_refuse()
        st.lists(st.tuples(st.sampled_from(KEYS), st.sampled_from(ODD_VALUES)), min_size=2, max_size=4))
 def test_nor_any_few_changes_together(op, mutations):
     _same_answer(_mutated(op, mutations))
+
+
+# --- damaged bytes: a clear refusal, or the operations the whole document holds ----------
+
+def _whole_document(data: bytes) -> list[Operation] | None:
+    """The operations of ``data`` read the slow way (the document whole, then each body), or
+    None where that refuses: what ``decode_operations`` must agree with."""
+    def no_constant(name: str) -> float:
+        raise ValueError(name)
+
+    try:
+        doc = json.loads(data.decode("utf-8"), parse_constant=no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    version, ops = doc.get("format"), doc.get("operations")
+    if type(version) is not int or version != FORMAT or not isinstance(ops, list):
+        return None
+    try:
+        return [_checked(o, "") for o in ops]
+    except ExchangeFormatError:
+        return None
+
+
+EDITS = st.one_of(
+    st.tuples(st.just("cut"), st.integers(0, len(GOOD.encode()))),
+    st.tuples(st.just("flip"), st.integers(0, len(GOOD.encode()) - 1), st.integers(1, 255)),
+    st.tuples(st.just("insert"), st.integers(0, len(GOOD.encode())), st.sampled_from(
+        [b",", b"]", b"}", b"{", b'"', b" ", b"\\", b"NaN", b"[", b"0", b'"x":1,', b"\xff"])),
+    st.tuples(st.just("drop"), st.integers(0, len(GOOD.encode()) - 1), st.integers(1, 40)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(EDITS, min_size=1, max_size=3))
+def test_damaged_bytes_are_refused_clearly_or_read_as_the_whole_document_says(edits):
+    data = bytearray(GOOD.encode())
+    for edit in edits:
+        if edit[0] == "cut":
+            del data[edit[1]:]
+        elif edit[0] == "flip" and edit[1] < len(data):
+            data[edit[1]] ^= edit[2]
+        elif edit[0] == "insert":
+            data[edit[1]:edit[1]] = edit[2]
+        elif edit[0] == "drop":
+            del data[edit[1]:edit[1] + edit[2]]
+    expected = _whole_document(bytes(data))
+    try:
+        got = decode_operations(bytes(data))
+    except ExchangeFormatError as e:
+        assert "Nothing was applied" in str(e)
+        got = None
+    assert got == expected
