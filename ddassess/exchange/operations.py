@@ -235,6 +235,11 @@ def decode_operations(data: bytes) -> list[Operation]:
         version, items = framed
         _check_format(version)
         return [operation_from_body(body, body_text) for body, body_text in items]
+    return _whole_document(text)
+
+
+def _whole_document(text: str) -> list[Operation]:
+    """``decode_operations`` of text in any layout: the document read whole, then each body."""
     try:
         doc = _DECODER.decode(text)
     except (ValueError, RecursionError):
